@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make run` (the main job on the emulated lab) and `make test`.
+# Both set everything up first: the Python venv, the npm Allure 3 report generator and the Debian
+# packages the harness drives as interop peers (sip-tester = SIPp, snmp = net-snmp tools).
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PY_STAMP := $(VENV)/.hil-installed
+NODE_STAMP := node_modules/.hil-installed
+DEBIAN_PACKAGES := sip-tester snmp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup system-packages run test lint bench clean
+
+setup: system-packages $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+$(NODE_STAMP): package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+system-packages:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+run: setup
+	$(VENV)/bin/hil run
+
+test: setup
+	$(VENV)/bin/pytest tests
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: setup
+	$(PY) bench/snmp_firmware_audit.py
+
+clean:
+	rm -rf reports .hil .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,197 @@
+"""The ``hil`` command line: ``inventory``, ``lab``, ``run``, ``report``, ``duties``.
+
+Exit codes: 0 every duty that ran passed · 1 a duty failed · 2 usage or inventory error ·
+3 the lab was broken.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import TypeAdapter
+from rich.console import Console
+from rich.table import Table
+
+from . import runner
+from .devices.base import platform_problems
+from .duties.catalogue import CATALOGUE
+from .errors import InventoryError
+from .inventory import load
+from .inventory.models import Lab
+from .twin import manager
+from .twin.faults import FAULTS
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help="Hardware-in-the-loop harness for telephony labs.")
+inventory_app = typer.Typer(no_args_is_help=True, help="Check a lab inventory; print its JSON Schema.")
+lab_app = typer.Typer(no_args_is_help=True, help="Start, stop, break and mend the lab twin.")
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(lab_app, name="lab")
+out = Console()
+err = Console(stderr=True)
+
+InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="lab inventory file")]
+DEFAULT_INVENTORY = Path("lab_inventory.yaml")
+
+
+@inventory_app.command("check")
+def inventory_check(file: Annotated[Path, typer.Argument(help="inventory file")] = DEFAULT_INVENTORY) -> None:
+    """Validate FILE; print one `FILE:LINE: path: problem` per problem and exit 2, or OK."""
+    try:
+        loaded = load(file)
+    except InventoryError as e:
+        for p in e.problems:
+            print(p)
+        raise typer.Exit(2) from None
+    problems = platform_problems(loaded)
+    for p in problems:
+        print(p)
+    if problems:
+        raise typer.Exit(2)
+    roles: dict[str, int] = {}
+    for d in loaded.lab.devices.values():
+        roles[d.role] = roles.get(d.role, 0) + 1
+    print(f"{file}: OK — lab {loaded.lab.lab.name}, " + ", ".join(f"{n} {r}" for r, n in roles.items()))
+
+
+@inventory_app.command("schema")
+def inventory_schema() -> None:
+    """Print the JSON Schema of the inventory (for editors and CI)."""
+    schema = TypeAdapter(Lab).json_schema()
+    print(json.dumps(schema, indent=2))
+
+
+def _lab_or_exit(inventory: Path) -> Path:
+    try:
+        return load(inventory, check_secrets=False).path
+    except InventoryError as e:
+        for p in e.problems:
+            print(p)
+        raise typer.Exit(2) from None
+
+
+@lab_app.command("up")
+def lab_up(inventory: InventoryOpt = DEFAULT_INVENTORY) -> None:
+    """Start the twin of the inventory in the background (no-op when it runs)."""
+    path = _lab_or_exit(inventory)
+    try:
+        info, started = manager.up(path)
+    except manager.TwinError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(3) from None
+    out.print(f"lab twin {'started' if started else 'already running'}: pid {info['pid']}")
+
+
+@lab_app.command("down")
+def lab_down(inventory: InventoryOpt = DEFAULT_INVENTORY) -> None:
+    """Stop the twin of the inventory."""
+    out.print("lab twin stopped" if manager.down(inventory) else "no lab twin was running")
+
+
+@lab_app.command("status")
+def lab_status(inventory: InventoryOpt = DEFAULT_INVENTORY,
+               as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Show the running twin's devices, services and faults (exit 3 when none runs)."""
+    try:
+        st = manager.TwinControl(inventory).status()
+    except manager.TwinError as e:
+        err.print(str(e))
+        raise typer.Exit(3) from None
+    if as_json:
+        print(json.dumps(st, indent=2))
+        return
+    t = Table(title=f"lab twin {st['lab']} (pid {st['pid']})")
+    for col in ("device", "role", "address", "up", "services", "faults"):
+        t.add_column(col)
+    for name, d in st["devices"].items():
+        faults = ", ".join(k if v is None else f"{k}={v}" for k, v in d["faults"].items())
+        t.add_row(name, d["role"], d["host"], "yes" if d["up"] else "no", " ".join(d["services"]), faults)
+    out.print(t)
+
+
+@lab_app.command("fault")
+def lab_fault(device: Annotated[str | None, typer.Argument(help="device name")] = None,
+              fault: Annotated[str | None, typer.Argument(help="FAULT or FAULT=VALUE")] = None,
+              list_: Annotated[bool, typer.Option("--list", help="list the faults")] = False,
+              inventory: InventoryOpt = DEFAULT_INVENTORY) -> None:
+    """Break DEVICE with FAULT[=VALUE] through the twin's control channel (for tests and people)."""
+    if list_:
+        t = Table(title="twin faults")
+        for col in ("fault", "roles", "help"):
+            t.add_column(col)
+        for f in FAULTS.values():
+            t.add_row(f"{f.name}={f.value}" if f.value else f.name, ", ".join(f.roles), f.help)
+        out.print(t)
+        return
+    if not device or not fault:
+        err.print("usage: hil lab fault DEVICE FAULT[=VALUE]   or   hil lab fault --list")
+        raise typer.Exit(2)
+    name, _, value = fault.partition("=")
+    try:
+        manager.TwinControl(inventory).fault(device, name, value or None)
+    except manager.TwinError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from None
+    out.print(f"{device}: fault {fault} applied")
+
+
+@lab_app.command("heal")
+def lab_heal(device: Annotated[str, typer.Argument(help="device name")],
+             inventory: InventoryOpt = DEFAULT_INVENTORY) -> None:
+    """Remove every fault of DEVICE and undo what they changed."""
+    try:
+        healed = manager.TwinControl(inventory).heal(device)["healed"]
+    except manager.TwinError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from None
+    out.print(f"{device}: healed {', '.join(healed) if healed else '(no faults)'}")
+
+
+@app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run_cmd(ctx: typer.Context,
+            inventory: InventoryOpt = DEFAULT_INVENTORY,
+            reports: Annotated[Path, typer.Option(help="reports folder")] = Path("reports"),
+            scenarios: Annotated[Path | None, typer.Option(help="scenarios folder")] = None,
+            duty: Annotated[list[str] | None, typer.Option("--duty", "-d", help="only this duty (repeatable)")] = None,
+            device: Annotated[list[str] | None, typer.Option("--device", help="only this device (repeatable)")] = None,
+            keyword: Annotated[str | None, typer.Option("-k", help="pytest -k expression")] = None,
+            allow_destructive: Annotated[bool, typer.Option("--allow-destructive")] = False,
+            no_html: Annotated[bool, typer.Option("--no-html", help="skip the Allure HTML report")] = False) -> None:
+    """Run the scenarios on the lab and report per duty. Extra arguments go to pytest."""
+    code = runner.run(runner.RunOptions(inventory=inventory, reports=reports, scenarios=scenarios,
+                                        duties=duty or [], devices=device or [], keyword=keyword,
+                                        allow_destructive=allow_destructive, report_html=not no_html,
+                                        pytest_args=list(ctx.args)))
+    raise typer.Exit(code)
+
+
+@app.command("report")
+def report_cmd(reports: Annotated[Path, typer.Option(help="reports folder")] = Path("reports")) -> None:
+    """(Re)generate reports/allure-report.html from reports/allure-results."""
+    ok = runner.generate_report(reports / "allure-results", reports / "allure-report.html", out)
+    raise typer.Exit(0 if ok else 2)
+
+
+@app.command("duties")
+def duties_cmd() -> None:
+    """List the duty catalogue."""
+    t = Table(title="duty catalogue")
+    for col in ("id", "kind", "area", "title"):
+        t.add_column(col)
+    for d in CATALOGUE.values():
+        t.add_row(d.id, d.kind, d.area, d.title)
+    out.print(t)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

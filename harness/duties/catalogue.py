@@ -1,0 +1,212 @@
+"""The duty catalogue: every customer-side duty of Genesys Cloud that the harness knows.
+
+Source: Genesys, "Customer areas of responsibility"
+(https://help.mypurecloud.com/articles/customer-areas-responsibility/) and the project's research
+in docs/duties.md. IDs are stable: reports and history are keyed by them.
+
+Each :class:`Duty` has an article ``area`` (Allure epic), a ``group`` (Allure feature), a ``title``
+(Allure story) and its thresholds, each with unit and source. ``kind`` is ``automated``,
+``hybrid`` (automated evidence plus a person's attestation) or ``attest`` (only a person can
+confirm; the summary shows ATTEST until a check exists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+PROJECT_CHOICE = "project choice"
+
+SOURCES: dict[str, str] = {
+    "G-RESP": "https://help.mypurecloud.com/articles/customer-areas-responsibility/",
+    "G-PHREDUN": "https://help.mypurecloud.com/faqs/how-does-phone-redundancy-work/",
+    "G-PHTRUNK": "https://help.mypurecloud.com/?p=132410",
+    "G-CARRIER": "https://help.mypurecloud.com/articles/work-with-your-carrier-to-provision-a-sip-trunk/",
+    "G-BYOC-CARRIER": "https://help.mypurecloud.com/?p=155096",
+    "G-EXTTRUNK": "https://help.mypurecloud.com/?p=130654",
+    "G-TLS": "https://help.mypurecloud.com/articles/tls-trunk-transport-protocol-specification/",
+    "G-MAXCALLS": "https://help.mypurecloud.com/articles/configure-maximum-call-settings/",
+    "G-UPD": "https://help.mypurecloud.com/articles/automatic-software-updates-for-a-byoc-premises-edge/",
+    "G-UPD-SCHED": "https://ja.help.mypurecloud.com/articles/schedule-automatic-updates-edge-software/",
+    "G-UPD-VOICE": "https://help.mypurecloud.com/articles/purecloud-voice-hardware-maintenance-schedule/",
+    "G-CD": "https://help.mypurecloud.com/articles/continuous-delivery/",
+    "G-NUMPLAN": "https://help.mypurecloud.com/articles/number-plan-information/",
+    "G-E164": "https://help.mypurecloud.com/articles/e-164-overview/",
+    "G-LIMITS": "https://zh-cn-help.mypurecloud.com/articles/view-telephony-resource-limits",
+    "G-PREFIX": "https://help.dev-genesys.cloud/articles/use-the-prefix-blocking-feature-to-block-and-allow-outbound-dialing-prefixes/",
+    "G-MOS": "https://help.mypurecloud.com/articles/mean-opinion-score-mos-overview/",
+    "G-DSCP": "https://community.genesys.com/digestviewer29/viewthread?GroupId=19&MessageKey=d5578d75-0e05-4994-9dcf-ed8c1c531dd3",
+    "G-ARCH-DEFAULTS": "https://help.mypurecloud.com/articles/set-default-action-settings/",
+    "G-NAT": "https://help.mypurecloud.com/articles/client-ip-addresses-and-nats/",
+    "G-LCD": "https://help.mypurecloud.com/articles/lcd-basic-information/",
+    "G-FW-FAQ": "https://next-rc-test-6mjdw.kinsta.app/faqs/category/firewall",
+    "G-SIPACL": "https://help.mypurecloud.com/articles/configure-sip-access-control",
+    "G-POLYCCX": "https://rcworkbench.genesys.cloud/273604",
+    "G-PCAP": "https://help.mypurecloud.com/articles/supported-languages-architect/selectlang-2/",
+    "API-EDGE": "https://github.com/MyPureCloud/platform-client-sdk-python/blob/master/docs/Edge.md",
+    "API-TF-SITE": "https://github.com/MyPureCloud/terraform-provider-genesyscloud/blob/main/docs/resources/telephony_providers_edges_site.md",
+    "API-TF-PHONEBASE": "https://github.com/MyPureCloud/terraform-provider-genesyscloud/blob/main/examples/resources/genesyscloud_telephony_providers_edges_phonebasesettings/resource.tf",
+    "STD-G114": "http://www.itu.int/dms_pubrec/itu-t/rec/g/T-REC-G.114-199602-S!!SUM-HTM-E.htm",
+    "STD-G107": "ITU-T G.107 (E-model)",
+    "STD-RFC2132": "https://docstore.mik.ua/rfc/rfc2132.html",
+    "STD-RFC4787": "RFC 4787",
+    "STD-RFC3261": "RFC 3261",
+    "STD-RFC4733": "RFC 4733",
+    "IND-QOS-RULES": "https://www.informit.com/articles/article.aspx?p=352991&seqNum=2",
+    "IND-CISCO-BW": "https://www.cisco.com/c/en/us/support/docs/voice/voice-quality/7934-bwidth-consume.html",
+    "IND-LLDPMED-DELL": "https://manualshelf.com/manual/dell/powerswitch-s4048-on/10-9-8-7-6-5-4-3-2-1-administrator-guide-english/page-535.html",
+    "IND-MITEL-CISCODEF": "http://38.142.81.21:8001/manual/mitel/5560-ipt-none/specifications-english/page-248.html",
+    "IND-POE": "https://manualslib.de/manual/202942/Avaya-Communication-Manager.html?page=454",
+    "IND-VMPIN": "https://carrier.webex.com/rules_voicemail_passcode/",
+}
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A limit a scenario checks: ``measured <op> value`` in ``unit``; ``source`` is a tag of
+    :data:`SOURCES` or ``"project choice"``."""
+
+    name: str
+    value: float | str
+    unit: str
+    op: Literal["<=", ">=", "==", "in"]
+    source: str
+
+
+@dataclass(frozen=True)
+class Duty:
+    id: str
+    title: str
+    area: str  # article area (Allure epic)
+    group: str  # article section within the area (Allure feature)
+    section: str  # the article's wording of the duty
+    kind: Literal["automated", "hybrid", "attest"] = "automated"
+    thresholds: tuple[Threshold, ...] = field(default_factory=tuple)
+    sources: tuple[str, ...] = ()
+
+    def threshold(self, name: str) -> Threshold:
+        for t in self.thresholds:
+            if t.name == name:
+                return t
+        raise KeyError(f"duty {self.id} has no threshold {name!r}")
+
+
+T = Threshold
+CA, NETC = "Client access connections", "Network connectivity"
+
+_DUTIES: tuple[Duty, ...] = (
+    Duty("LAB-READY", "Lab readiness: every device answers on every declared transport", "Harness", "Lab",
+         "Not a Genesys duty: the precondition of every other check (project choice)",
+         sources=(PROJECT_CHOICE,)),
+    Duty("NET-PROVISION", "Phones reach the on-prem Edges and pull their configuration", CA, NETC,
+         "Connectivity between phones and on-premises Edges",
+         thresholds=(T("failover_s", 15, "s", "<=", "G-PHREDUN"), T("phone_trunk_port", 8060, "port", "==", "G-PHTRUNK")),
+         sources=("G-PHREDUN", "G-PHTRUNK")),
+    Duty("NET-DHCP-DNS", "DHCP, DNS and other third-party network services", CA, NETC,
+         "Third-party network devices and services (DHCP, DNS)",
+         thresholds=(T("dhcp_required_options", "1,3,6,15", "option", "in", "STD-RFC2132"),),
+         sources=("STD-RFC2132",)),
+    Duty("NET-NTP", "Time source: Edge, phones and switches agree with the site NTP", CA, NETC,
+         "Third-party network devices: time source",
+         thresholds=(T("clock_offset_s", 1, "s", "<=", PROJECT_CHOICE),), sources=(PROJECT_CHOICE,)),
+    Duty("NET-VOIP-HW", "Network hardware meets VoIP standards (voice VLAN, LLDP-MED, QoS trust, PoE)", CA, NETC,
+         "Network hardware meets industry VoIP performance standards",
+         thresholds=(T("lldp_med_dscp", 46, "DSCP", "==", "IND-MITEL-CISCODEF"),
+                     T("lldp_med_cos", 5, "CoS", "==", "IND-MITEL-CISCODEF"),
+                     T("poe_per_port_w", 15.4, "W", ">=", "IND-POE")),
+         sources=("IND-LLDPMED-DELL", "IND-MITEL-CISCODEF", "IND-POE")),
+    Duty("NET-NAT", "NAT on the Edge WAN path is endpoint-independent", "Internet quality", "Public IP and NAT",
+         "Publicly routable IP addresses; bandwidth and access",
+         thresholds=(T("nat_mapping", "endpoint-independent", "", "==", "STD-RFC4787"),), sources=("G-NAT", "STD-RFC4787")),
+    Duty("NET-BANDWIDTH", "Enough bandwidth for the voice load", CA, NETC, "Sufficient bandwidth and access",
+         thresholds=(T("g711_20ms_bandwidth_kbps", 87.2, "kbit/s", ">=", "IND-CISCO-BW"),
+                     T("loss_pct", 1, "%", "<=", "IND-QOS-RULES")),
+         sources=("IND-CISCO-BW", "IND-QOS-RULES")),
+    Duty("ENV-EDGE", "Edge operating conditions", CA, "Environment", "Edge operating conditions per Genesys guidelines",
+         kind="hybrid", sources=("G-RESP",)),
+    Duty("ENV-PHONE", "Phone operating conditions", CA, "Environment", "Phone operating conditions per the manufacturer",
+         kind="hybrid", sources=("G-RESP", "IND-POE")),
+    Duty("INET-QUALITY", "Internet quality: no TLS interception, STUN, DNS", "Internet quality", "Internet quality",
+         "Public IPs, name resolution, intrusion prevention and web filtering", kind="hybrid",
+         sources=("G-FW-FAQ", "G-LCD")),
+    Duty("INET-ACCESS", "Edges reach the internet (TCP 443, STUN 3478, media UDP 16384–65535)", "Integration data",
+         "Internet access", "Internet access for Edges",
+         thresholds=(T("https_port", 443, "port", "==", "G-LCD"), T("stun_port", 3478, "port", "==", "G-FW-FAQ")),
+         sources=("G-LCD", "G-FW-FAQ")),
+    Duty("QOS-MEDIA", "Voice QoS: DSCP marking, delay, jitter, loss, MOS", "Quality of service", "Quality of service",
+         "Industry-standard QoS for voice and video",
+         thresholds=(T("rtp_dscp", 46, "DSCP", "==", "G-DSCP"), T("sip_dscp", 24, "DSCP", "==", "G-DSCP"),
+                     T("latency_ms", 150, "ms", "<=", "STD-G114"), T("jitter_ms", 30, "ms", "<=", "IND-QOS-RULES"),
+                     T("loss_pct", 1, "%", "<=", "IND-QOS-RULES"), T("mos", 3.5, "MOS", ">=", "G-MOS"),
+                     T("r_factor", 70, "R", ">=", PROJECT_CHOICE)),
+         sources=("G-DSCP", "STD-G114", "IND-QOS-RULES", "G-MOS", "STD-G107")),
+    Duty("PSTN-CONNECT", "PSTN access over SIP: trunk in service, OPTIONS answered, test calls", "Integration data",
+         "PSTN access", "Connect to the PSTN through the customer's carrier",
+         thresholds=(T("options_rtt_ms", 2000, "ms", "<=", PROJECT_CHOICE),
+                     T("options_status", 200, "SIP status", "==", "G-CARRIER"),
+                     T("sip_port", 5060, "port", "==", "G-CARRIER")),
+         sources=("G-CARRIER", "G-EXTTRUNK", "G-TLS")),
+    Duty("PSTN-INTEROP", "Carrier interoperability checklist", "Integration data", "PSTN access",
+         "Meet carrier interoperability requirements",
+         thresholds=(T("dtmf", "RFC 4733 telephone-event", "", "==", "G-CARRIER"),
+                     T("hold_address", "0.0.0.0", "", "==", "G-CARRIER")),
+         sources=("G-CARRIER", "G-BYOC-CARRIER", "STD-RFC3261", "STD-RFC4733")),
+    Duty("PSTN-CAPACITY", "Trunk capacity: N calls hold, call N+1 refused with 503", "Integration data",
+         "PSTN access", "Enough capacity; keep the carrier relationship", kind="hybrid",
+         thresholds=(T("over_capacity_status", 503, "SIP status", "==", "G-MAXCALLS"),), sources=("G-MAXCALLS",)),
+    Duty("PSTN-TDM", "PSTN over TDM gateways: span health", "Integration data", "PSTN access", "PSTN access via TDM",
+         sources=(PROJECT_CHOICE, "G-CARRIER")),
+    Duty("MAINT-EDGE-UPDATE", "Edge software updates inside the window, one Edge per site, drained",
+         "Maintenance", "Edges", "Schedule and apply Edge software updates",
+         thresholds=(T("window_length_h", 2, "h", ">=", "API-TF-SITE"), T("drain_min", 90, "min", "<=", "G-UPD-VOICE"),
+                     T("edges_updating_per_site", 1, "Edge", "<=", "G-UPD")),
+         sources=("G-UPD", "G-UPD-SCHED", "API-TF-SITE")),
+    Duty("MAINT-VERSION-MATRIX", "Edge and phone versions are on the approved list", "Maintenance", "Edges",
+         "Handle version and feature mismatches between Edge, phones, clients and Bridge",
+         thresholds=(T("approved_firmware", "requirement profile", "version", "in", PROJECT_CHOICE),),
+         sources=("API-EDGE", "G-CD", PROJECT_CHOICE)),
+    Duty("MAINT-EDGE-LOGS", "Edge logs can be collected, also when the Edge cannot reach the cloud", "Maintenance",
+         "Edges", "Collect Edge logs when the Edge cannot reach the cloud", kind="hybrid", sources=("G-PCAP",)),
+    Duty("MAINT-PHONE-FIRMWARE", "Phone firmware updates applied and phones back in service", "Maintenance",
+         "Phones", "Update phone firmware as the manufacturer requires",
+         thresholds=(T("reregister_min", 10, "min", "<=", PROJECT_CHOICE),), sources=(PROJECT_CHOICE,)),
+    Duty("CFG-TELEPHONY", "Sites, trunks and numbers within Genesys limits, E.164", "Configuration",
+         "Telephony, stations, dial plan, IVR", "Telephony configuration",
+         thresholds=(T("trunks", 500, "trunks", "<=", "G-LIMITS"),), sources=("G-LIMITS", "API-TF-SITE")),
+    Duty("CFG-STATION", "Stations: MAC on the switch port equals the phone record", "Configuration",
+         "Telephony, stations, dial plan, IVR", "Station hardware ID / MAC mapping, DHCP and VLAN settings",
+         thresholds=(T("mac_match_pct", 100, "%", ">=", "API-TF-PHONEBASE"),), sources=("API-TF-PHONEBASE",)),
+    Duty("CFG-DIALPLAN", "Dial plan normalises to E.164 and DIDs route as recorded", "Configuration",
+         "Telephony, stations, dial plan, IVR", "Dial-plan integrity and DID routing records",
+         thresholds=(T("e164_max_digits", 15, "digits", "<=", "G-E164"),), sources=("G-NUMPLAN", "G-E164")),
+    Duty("CFG-IVR", "IVR: DTMF menus and timeouts", "Configuration", "Telephony, stations, dial plan, IVR",
+         "IVR scheduling, routing, DTMF",
+         thresholds=(T("no_entry_timeout_s", 5, "s", "==", "G-ARCH-DEFAULTS"),
+                     T("inter_digit_timeout_s", 3, "s", "==", "G-ARCH-DEFAULTS")),
+         sources=("G-ARCH-DEFAULTS",)),
+    Duty("DATA-ACCURACY", "Site and phone data match the devices", "Data accuracy", "Sites, phones",
+         "The data of sites, phone templates and phones is right", kind="hybrid",
+         thresholds=(T("unmatched_macs", 0, "MACs", "<=", PROJECT_CHOICE),), sources=("G-POLYCCX",)),
+    Duty("SEC-CREDENTIALS", "Default credentials rejected; SNMP not on default communities", "Security",
+         "Authentication, usage", "Credentials for third-party systems and phones are safe", kind="hybrid",
+         thresholds=(T("default_credentials_rejected_pct", 100, "%", ">=", "G-POLYCCX"),), sources=("G-POLYCCX",)),
+    Duty("SEC-EXPOSURE", "IVR/TUI and SIP not open to outside access", "Security", "Authentication, usage",
+         "IVR/TUI open to outside access is secured",
+         thresholds=(T("sip_answers_to_unlisted", 0, "responses", "<=", "G-SIPACL"),), sources=("G-SIPACL",)),
+    Duty("SEC-TOLL-FRAUD", "Blocked prefixes never reach the carrier", "Security", "Authentication, usage",
+         "PSTN service is not abused (toll fraud)",
+         thresholds=(T("blocked_invites_at_carrier", 0, "INVITEs", "<=", "G-PREFIX"),), sources=("G-PREFIX",)),
+    Duty("CLOUD-ORG-CONFIG", "Cloud-only configuration (queues, scripts, WFM, QM, alerts)", "Configuration",
+         "Genesys Cloud organisation", "Lives in the Genesys Cloud organisation, not in lab hardware",
+         kind="attest", sources=("G-RESP",)),
+)
+
+CATALOGUE: dict[str, Duty] = {d.id: d for d in _DUTIES}
+
+
+def duty(duty_id: str) -> Duty:
+    """The catalogue entry for ``duty_id``. Raises ``KeyError`` naming the known IDs."""
+    try:
+        return CATALOGUE[duty_id]
+    except KeyError:
+        raise KeyError(f"unknown duty {duty_id!r}; known: {', '.join(CATALOGUE)}") from None

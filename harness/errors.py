@@ -1,0 +1,82 @@
+"""Error types shared by every layer.
+
+Two families never mix:
+
+* :class:`LabError` — the lab is unreachable or misbehaving (timeout, refused connection, auth
+  refused, garbage on the wire). Tests that raise it are reported BROKEN, never FAIL.
+* :class:`InventoryError` — the lab description is wrong; the CLI prints one line per problem and
+  exits 2.
+
+Duty failures are not errors here: they are ``AssertionError`` subclasses raised by
+:mod:`harness.evidence.check`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LabError(Exception):
+    """The lab infrastructure failed: names device, transport and address.
+
+    Attributes:
+        device: inventory name of the device (``"sw1"``).
+        transport: ``"ssh"``, ``"cli"``, ``"snmp"``, ``"serial"``, ``"sip"``, ``"http"``.
+        address: ``"host:port"`` or console URL.
+        detail: what went wrong, already free of secrets.
+    """
+
+    kind = "lab error"
+
+    def __init__(self, device: str, transport: str, address: str, detail: str) -> None:
+        self.device = device
+        self.transport = transport
+        self.address = address
+        self.detail = detail
+        super().__init__(f"{self.kind}: {device} {transport} {address}: {detail}")
+
+
+class LabTimeout(LabError):
+    """A deadline passed before the device answered."""
+
+    kind = "timeout"
+
+
+class LabUnreachable(LabError):
+    """The device refused or dropped the connection, or is quarantined after an earlier failure."""
+
+    kind = "unreachable"
+
+
+class LabAuthError(LabError):
+    """The device refused the credentials from the inventory."""
+
+    kind = "auth refused"
+
+
+class LabProtocolError(LabError):
+    """The device answered with something the protocol does not allow."""
+
+    kind = "protocol error"
+
+
+@dataclass(frozen=True)
+class InventoryProblem:
+    """One problem in an inventory file: ``file:line: path: message``."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class InventoryError(Exception):
+    """The inventory is invalid. ``problems`` holds one entry per problem, in file order."""
+
+    def __init__(self, problems: list[InventoryProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))

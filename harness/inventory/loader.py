@@ -1,0 +1,301 @@
+"""Load ``lab_inventory.yaml`` with line numbers, merge defaults and groups, validate, cross-check.
+
+``load(path)`` returns a :class:`LoadedLab` or raises :class:`~harness.errors.InventoryError`
+holding one :class:`~harness.errors.InventoryProblem` per problem (``file:line: path: message``).
+Inheritance follows Nornir: ``defaults`` < each listed group, in order < the device itself; nested
+mappings (``ssh``, ``snmp``, ``facts`` …) merge key by key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from ..errors import InventoryError, InventoryProblem
+from . import secrets
+from .models import ROLES, Device, Lab, _DeviceBase
+
+Path_ = tuple[str | int, ...]
+_DEVICE_KEYS = set(_DeviceBase.model_fields) | {"role", "facts"}
+_DEVICE: TypeAdapter[Any] = TypeAdapter(Device)
+_SECRET_FIELDS = {"password", "key_file", "enable_secret", "community", "auth_key", "priv_key"}
+
+
+@dataclass
+class LoadedLab:
+    """A validated lab plus where it came from (for relative paths and error lines)."""
+
+    lab: Lab
+    path: Path
+    lines: dict[Path_, int] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def line_of(self, path: Path_) -> int | None:
+        """Best line for a dotted path: the path itself, else its nearest ancestor."""
+        for n in range(len(path), 0, -1):
+            if path[:n] in self.lines:
+                return self.lines[path[:n]]
+        return None
+
+    def problem(self, path: Path_, message: str) -> InventoryProblem:
+        return InventoryProblem(str(self.path), self.line_of(path), _dotted(path), message)
+
+    def resolve(self, ref: str) -> str:
+        """Resolve a secret reference relative to the inventory file (see :mod:`.secrets`)."""
+        return secrets.resolve(ref, self.base_dir)
+
+    def relative(self, p: str) -> Path:
+        """A path from the inventory, made absolute against the inventory's folder (``~`` expanded)."""
+        q = Path(p).expanduser()
+        return q if q.is_absolute() else self.base_dir / q
+
+
+def _dotted(path: Path_) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _lines(node: Any, prefix: Path_, out: dict[Path_, int]) -> None:
+    """Record the 1-based line of every key and sequence item under ``node``."""
+    if isinstance(node, CommentedMap):
+        for k in node:
+            try:
+                out[(*prefix, str(k))] = node.lc.key(k)[0] + 1
+            except (KeyError, TypeError):
+                continue
+            _lines(node[k], (*prefix, str(k)), out)
+    elif isinstance(node, CommentedSeq):
+        for i, item in enumerate(node):
+            try:
+                out[(*prefix, i)] = node.lc.item(i)[0] + 1
+            except (KeyError, TypeError):
+                continue
+            _lines(item, (*prefix, i), out)
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _merge(dst: dict[str, Any], src: dict[str, Any], src_path: Path_, dst_path: Path_,
+           src_lines: dict[Path_, int], dst_lines: dict[Path_, int]) -> None:
+    """Deep-merge ``src`` into ``dst``; the merged keys take their lines from where they were written."""
+    for k, v in src.items():
+        if k == "groups":
+            continue
+        sp, dp = (*src_path, k), (*dst_path, k)
+        if sp in src_lines:
+            dst_lines[dp] = src_lines[sp]
+        if isinstance(v, dict) and isinstance(dst.get(k), dict):
+            _merge(dst[k], v, sp, dp, src_lines, dst_lines)
+        else:
+            dst[k] = _plain(v)
+            for p, line in src_lines.items():
+                if len(p) > len(sp) and p[: len(sp)] == sp:
+                    dst_lines[(*dp, *p[len(sp) :])] = line
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = str(err["msg"])
+    t = err["type"]
+    if t == "extra_forbidden":
+        return "unknown key"
+    if t == "missing":
+        return "required key is missing"
+    if t == "union_tag_invalid" or t == "union_tag_not_found":
+        return f"role must be one of {', '.join(repr(r) for r in ROLES)}"
+    for a, b in (("Input should be", "must be"), ("Value error, ", ""), ("String should", "must"),
+                 ("Input should", "must")):
+        msg = msg.replace(a, b)
+    return msg
+
+
+def _check_sections(data: dict[str, Any], loaded: LoadedLab, problems: list[InventoryProblem]) -> None:
+    """Keys of ``defaults`` and of each group must be device keys (caught even if no device uses them)."""
+    sections: list[tuple[Path_, Any]] = [(("defaults",), data.get("defaults") or {})]
+    groups = data.get("groups") or {}
+    if isinstance(groups, dict):
+        sections += [(("groups", str(g)), body) for g, body in groups.items()]
+    for path, body in sections:
+        if not isinstance(body, dict):
+            problems.append(loaded.problem(path, "must be a mapping of device keys"))
+            continue
+        for k in body:
+            if k not in _DEVICE_KEYS:
+                problems.append(loaded.problem((*path, str(k)), "unknown key"))
+
+
+def _walk_secrets(node: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in _SECRET_FIELDS and isinstance(v, str):
+                yield (*path, k), v
+            else:
+                yield from _walk_secrets(v, (*path, k))
+
+
+def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> list[InventoryProblem]:
+    """Checks across devices. Devices in ``invalid`` failed validation: references to them are not
+    reported again."""
+    lab, out = loaded.lab, []
+    seen: dict[str, dict[object, str]] = {"host": {}, "console": {}, "mac": {}, "extension": {},
+                                          "switch_port": {}, "did": {}}
+
+    def unique(kind: str, value: object, path: Path_, device: str, what: str) -> None:
+        other = seen[kind].get(value)
+        if other is not None:
+            out.append(loaded.problem(path, f"{what} {value} is already used by {other}"))
+        else:
+            seen[kind][value] = device
+
+    for name, d in lab.devices.items():
+        dp: Path_ = ("devices", name)
+        for g in d.groups:
+            if g not in lab.groups:
+                out.append(loaded.problem((*dp, "groups"), f"group {g!r} is not defined under groups"))
+        unique("host", d.host, (*dp, "host"), name, "address")
+        if d.console:
+            unique("console", d.console.url, (*dp, "console", "url"), name, "console")
+        if d.ssh and not (d.ssh.password or d.ssh.key_file):
+            out.append(loaded.problem((*dp, "ssh"), "needs password or key_file"))
+        if d.snmp:
+            s = d.snmp
+            if s.version == "2c" and not s.community:
+                out.append(loaded.problem((*dp, "snmp", "version"), "SNMP v2c needs community"))
+            if s.version == "3":
+                for key in ("user", "auth_key", "priv_key"):
+                    if getattr(s, key) is None:
+                        out.append(loaded.problem((*dp, "snmp", "version"), f"SNMP v3 authPriv needs {key}"))
+        if d.role == "phone":
+            f = d.facts
+            unique("mac", f.mac, (*dp, "facts", "mac"), name, "MAC")
+            unique("extension", f.extension, (*dp, "facts", "extension"), name, "extension")
+            if f.switch_port:
+                sw = lab.devices.get(f.switch_port.switch)
+                if f.switch_port.switch not in invalid and (sw is None or sw.role != "switch"):
+                    out.append(loaded.problem((*dp, "facts", "switch_port", "switch"),
+                                              f"switch {f.switch_port.switch!r} is not a switch in devices"))
+                unique("switch_port", (f.switch_port.switch, f.switch_port.port),
+                       (*dp, "facts", "switch_port", "port"), name, "switch port")
+            if d.sip and d.sip.registrar:
+                edge = lab.devices.get(d.sip.registrar)
+                if d.sip.registrar not in invalid and (edge is None or edge.role != "edge"):
+                    out.append(loaded.problem((*dp, "sip", "registrar"),
+                                              f"registrar {d.sip.registrar!r} is not an edge in devices"))
+        if d.role == "pstn":
+            for i, did in enumerate(d.facts.dids):
+                unique("did", did, (*dp, "facts", "dids", i), name, "DID")
+    if lab.profile and not loaded.relative(lab.profile).is_file():
+        out.append(loaded.problem(("profile",), f"requirement profile {lab.profile} does not exist"))
+    if check_secrets:
+        reported: set[tuple[int | None, str]] = set()  # an inherited reference is reported once
+        for name, d in lab.devices.items():
+            for path, ref in _walk_secrets(d.model_dump(exclude_none=True), ("devices", name)):
+                why = secrets.check(ref, loaded.base_dir)
+                if why and (loaded.line_of(path), ref) not in reported:
+                    reported.add((loaded.line_of(path), ref))
+                    out.append(loaded.problem(path, why))
+    return sorted(out, key=lambda p: (p.line or 0, p.path))
+
+
+def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
+    """Read, merge, validate and cross-check an inventory file.
+
+    Raises:
+        InventoryError: one problem per bad field, each with file and line.
+    """
+    p = Path(path)
+    fname = str(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InventoryError([InventoryProblem(fname, None, "", f"cannot read: {e.strerror}")]) from None
+    yaml = YAML(typ="rt")
+    try:
+        raw = yaml.load(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        what = (e.problem or e.context or "invalid YAML").strip()
+        raise InventoryError([InventoryProblem(fname, line, "", f"invalid YAML: {what}")]) from None
+    except Exception as e:  # ruamel raises a few unmarked errors (e.g. duplicate anchors)
+        raise InventoryError([InventoryProblem(fname, None, "", f"invalid YAML: {e}")]) from None
+    if not isinstance(raw, dict):
+        raise InventoryError([InventoryProblem(fname, 1, "", "must be a mapping with lab and devices")])
+
+    lines: dict[Path_, int] = {}
+    _lines(raw, (), lines)
+    loaded = LoadedLab(lab=None, path=p, lines=lines)  # type: ignore[arg-type]
+    problems: list[InventoryProblem] = []
+    _check_sections(raw, loaded, problems)
+
+    merged_lines: dict[Path_, int] = {}
+    devices: dict[str, Any] = {}
+    groups = raw.get("groups") if isinstance(raw.get("groups"), dict) else {}
+    raw_devices = raw.get("devices")
+    if isinstance(raw_devices, dict):
+        for name, body in raw_devices.items():
+            dp: Path_ = ("devices", str(name))
+            if not isinstance(body, dict):
+                problems.append(loaded.problem(dp, "must be a mapping of device keys"))
+                continue
+            merged: dict[str, Any] = {}
+            if isinstance(raw.get("defaults"), dict):
+                _merge(merged, raw["defaults"], ("defaults",), dp, lines, merged_lines)
+            for g in body.get("groups") or []:
+                if isinstance(groups.get(g), dict):
+                    _merge(merged, groups[g], ("groups", str(g)), dp, lines, merged_lines)
+            _merge(merged, body, dp, dp, lines, merged_lines)
+            merged["groups"] = _plain(body.get("groups") or [])
+            devices[str(name)] = merged
+    elif raw_devices is not None:
+        problems.append(loaded.problem(("devices",), "must be a mapping of device names to devices"))
+    lines.update(merged_lines)
+
+    top = {k: _plain(v) for k, v in raw.items() if k != "devices"}
+    top["devices"] = {}
+    if raw_devices is None:
+        problems.append(InventoryProblem(fname, None, "devices", "required key is missing"))
+
+    def collect(e: ValidationError, prefix: Path_) -> None:
+        for err in e.errors():
+            loc: list[str | int] = [*prefix, *err["loc"]]
+            if len(loc) > 2 and loc[0] == "devices" and loc[2] in ROLES:
+                del loc[2]
+            if err["type"] == "extra_forbidden" and loc[:1] in (["defaults"], ["groups"]):
+                continue  # already reported by _check_sections
+            problems.append(loaded.problem(tuple(loc), _message(err)))
+
+    good: dict[str, Any] = {}
+    for name, body in devices.items():
+        try:
+            good[name] = _DEVICE.validate_python(body)
+        except ValidationError as e:
+            collect(e, ("devices", name))
+    try:
+        lab = Lab.model_validate(top)
+    except ValidationError as e:
+        collect(e, ())
+        lab = None
+    if lab is not None:
+        lab = lab.model_copy(update={"devices": good})
+        loaded.lab = lab
+        problems += _cross_checks(loaded, check_secrets, set(devices) - set(good))
+    problems.sort(key=lambda q: (q.line or 0, q.path))
+    if problems:
+        raise InventoryError(problems)
+    assert lab is not None
+    return loaded

@@ -1,0 +1,207 @@
+"""Typed lab inventory (pydantic v2). Unknown keys are rejected everywhere.
+
+Shape of a lab file (see docs/inventory.md for every field)::
+
+    lab: {name, site, emulated}
+    profile: path of the requirement profile, relative to the inventory file
+    defaults: {<device fields>}           # every device inherits these
+    groups: {<name>: {<device fields>}}   # devices list groups; later groups win
+    devices: {<name>: {role, platform, host, groups, ssh, snmp, console, sip, facts}}
+
+Credentials are references (``env:NAME`` or ``file:PATH``, see :mod:`harness.inventory.secrets`),
+never literals.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from .secrets import REF_RE
+
+_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
+
+
+def _secret_ref(v: str) -> str:
+    if not REF_RE.match(v):
+        raise ValueError("must be a secret reference 'env:NAME' or 'file:PATH', not a literal")
+    return v
+
+
+def _mac(v: str) -> str:
+    norm = v.strip().lower().replace("-", ":")
+    if re.fullmatch(r"[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}", norm):  # Cisco dotted form
+        digits = norm.replace(".", "")
+        norm = ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+    if not _MAC_RE.match(norm):
+        raise ValueError("must be a MAC address like 00:15:65:00:00:01")
+    return norm
+
+
+def _host(v: str) -> str:
+    try:
+        ipaddress.ip_address(v)
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", v):
+            raise ValueError("must be an IP address or a host name") from None
+    return v
+
+
+SecretRef = Annotated[str, AfterValidator(_secret_ref)]
+MacAddress = Annotated[str, AfterValidator(_mac)]
+Host = Annotated[str, AfterValidator(_host)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+VlanId = Annotated[int, Field(ge=1, le=4094)]
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+Seconds = Annotated[float, Field(gt=0, le=600)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LabInfo(Strict):
+    """The lab as a whole: a name for reports, the Genesys site it stands for, emulated or real."""
+
+    name: Name
+    site: str
+    emulated: bool = False
+    description: str = ""
+
+
+class SshSettings(Strict):
+    """SSH management access (paramiko). ``known_hosts`` is relative to the inventory file."""
+
+    port: Port = 22
+    username: str
+    password: SecretRef | None = None
+    key_file: SecretRef | None = None
+    enable_secret: SecretRef | None = None
+    known_hosts: str = "~/.ssh/known_hosts"
+    trust_on_first_use: bool = False
+    timeout_s: Seconds = 10.0
+
+
+class SnmpSettings(Strict):
+    """SNMP access. v2c needs ``community``; v3 is authPriv and needs user, auth and priv keys."""
+
+    version: Literal["2c", "3"] = "2c"
+    port: Port = 161
+    community: SecretRef | None = None
+    user: str | None = None
+    auth_protocol: Literal["SHA", "SHA256", "MD5"] = "SHA"
+    auth_key: SecretRef | None = None
+    priv_protocol: Literal["AES", "AES256", "DES"] = "AES"
+    priv_key: SecretRef | None = None
+    timeout_s: Seconds = 2.0
+    retries: Annotated[int, Field(ge=0, le=5)] = 1
+
+
+class ConsoleSettings(Strict):
+    """Serial console: a device path, ``socket://host:port`` or ``rfc2217://host:port``."""
+
+    url: Annotated[str, StringConstraints(pattern=r"^(/dev/\S+|socket://\S+:\d+|rfc2217://\S+:\d+\S*)$")]
+    baudrate: Annotated[int, Field(gt=0)] = 115200
+    username: str | None = None
+    password: SecretRef | None = None
+    timeout_s: Seconds = 5.0
+
+
+class SipSettings(Strict):
+    """SIP signalling. ``port`` is the device's own SIP port; phones name their ``registrar`` Edge."""
+
+    port: Port = 5060
+    transport: Literal["udp", "tcp", "tls"] = "udp"
+    phone_port: Port | None = None  # Edge only: the phone trunk port (Genesys: 8060 UDP/TCP)
+    registrar: Name | None = None  # phone only: the Edge it registers with
+    username: str | None = None
+    password: SecretRef | None = None
+    timeout_s: Seconds = 2.0
+
+
+class SwitchPortRef(Strict):
+    """Where a phone is cabled: switch device name and its interface name."""
+
+    switch: Name
+    port: Annotated[str, StringConstraints(min_length=2, max_length=64)]
+
+
+class EdgeFacts(Strict):
+    firmware: str | None = None
+    serial: str | None = None
+    model: str | None = None
+
+
+class SwitchFacts(Strict):
+    voice_vlan: VlanId | None = None
+    voice_vlan_name: str | None = None
+    data_vlan: VlanId | None = None
+    model: str | None = None
+    firmware: str | None = None
+
+
+class PhoneFacts(Strict):
+    mac: MacAddress
+    extension: Annotated[str, StringConstraints(pattern=r"^\d{2,10}$")]
+    firmware: str | None = None
+    model: str | None = None
+    switch_port: SwitchPortRef | None = None
+    station_class: str = "default"
+
+
+class PstnFacts(Strict):
+    dids: list[Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{1,14}$")]] = []
+    max_calls: Annotated[int, Field(ge=0)] | None = None
+    carrier: str | None = None
+
+
+class _DeviceBase(Strict):
+    platform: Name
+    host: Host
+    groups: list[Name] = []
+    description: str = ""
+    ssh: SshSettings | None = None
+    snmp: SnmpSettings | None = None
+    console: ConsoleSettings | None = None
+    sip: SipSettings | None = None
+
+
+class EdgeDevice(_DeviceBase):
+    role: Literal["edge"]
+    facts: EdgeFacts = EdgeFacts()
+
+
+class SwitchDevice(_DeviceBase):
+    role: Literal["switch"]
+    facts: SwitchFacts = SwitchFacts()
+
+
+class PhoneDevice(_DeviceBase):
+    role: Literal["phone"]
+    facts: PhoneFacts
+
+
+class PstnDevice(_DeviceBase):
+    role: Literal["pstn"]
+    facts: PstnFacts = PstnFacts()
+
+
+Device = Annotated[EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice, Field(discriminator="role")]
+ROLES = ("edge", "switch", "phone", "pstn")
+
+
+class Lab(Strict):
+    """A validated lab. ``devices`` are already merged with their defaults and groups."""
+
+    lab: LabInfo
+    profile: str | None = None
+    defaults: dict[str, object] = {}
+    groups: dict[Name, dict[str, object]] = {}
+    devices: dict[Name, Device]
+
+    def by_role(self, role: str) -> dict[str, EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice]:
+        """Devices of one role, in file order."""
+        return {n: d for n, d in self.devices.items() if d.role == role}

@@ -1,0 +1,87 @@
+"""Secret references (``env:NAME``, ``file:PATH``) and the process-wide masking registry.
+
+Secrets are resolved at connect time, never at load time, and every resolved value is registered
+with :data:`MASK` so that transcripts, logs, reports and error messages replace it with ``*****``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+REF_RE = re.compile(r"^(env|file):(.+)$")
+MASK_TEXT = "*****"
+
+
+class SecretMask:
+    """Holds every secret value resolved in this process and masks them in text."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, value: str) -> None:
+        if len(value) < 3:  # too short to mask without wrecking ordinary text; project choice
+            return
+        with self._lock:
+            if value not in self._values:
+                self._values.add(value)
+                ordered = sorted(self._values, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def __call__(self, text: str) -> str:
+        pattern = self._pattern
+        return pattern.sub(MASK_TEXT, text) if pattern and text else text
+
+    def values(self) -> frozenset[str]:
+        return frozenset(self._values)
+
+
+MASK = SecretMask()
+
+
+class SecretResolutionError(Exception):
+    """A reference names an unset variable or a missing file."""
+
+
+def resolve(ref: str, base_dir: Path | None = None) -> str:
+    """Resolve ``env:NAME`` or ``file:PATH`` (relative to ``base_dir``) and register it for masking.
+
+    Returns the value with a trailing newline stripped (``file:``). Raises
+    :class:`SecretResolutionError` naming the reference, never the value.
+    """
+    m = REF_RE.match(ref)
+    if not m:
+        raise SecretResolutionError(f"not a secret reference: must be 'env:NAME' or 'file:PATH' ({ref[:4]}…)")
+    kind, target = m.groups()
+    if kind == "env":
+        if target not in os.environ:
+            raise SecretResolutionError(f"environment variable {target} is not set")
+        value = os.environ[target]
+    else:
+        path = Path(target)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        try:
+            value = path.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as e:
+            raise SecretResolutionError(f"cannot read secret file {path}: {e.strerror}") from None
+    MASK.add(value)
+    return value
+
+
+def check(ref: str, base_dir: Path | None = None) -> str | None:
+    """Return why ``ref`` cannot be resolved, or ``None`` when it can (nothing is registered)."""
+    m = REF_RE.match(ref)
+    if not m:
+        return "must be a secret reference 'env:NAME' or 'file:PATH', not a literal"
+    kind, target = m.groups()
+    if kind == "env":
+        return None if target in os.environ else f"environment variable {target} is not set"
+    path = Path(target)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return None if path.is_file() else f"secret file {path} does not exist"

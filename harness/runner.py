@@ -1,0 +1,157 @@
+"""``hil run``: check the inventory, bring up the twin if needed, run the scenarios, report.
+
+Steps: load and check the inventory (exit 2 on problems) → for an emulated lab start the twin
+unless one runs (a running twin is used as it is, faults included) → run pytest on the scenarios
+with Allure results, JUnit XML and the duty summary → generate the single-file Allure report →
+print the per-duty table → stop the twin if this run started it → exit 0 / 1 / 3 (see
+:mod:`harness.evidence.summary`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from .devices.base import platform_problems
+from .errors import InventoryError
+from .inventory import load
+from .inventory.secrets import MASK
+from .twin import manager
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
+REPO = Path(__file__).resolve().parent.parent
+VERDICT_STYLE = {"PASS": "green", "FAIL": "red", "BROKEN": "yellow", "SKIPPED": "cyan", "NOT RUN": "dim",
+                 "ATTEST": "magenta"}
+
+
+@dataclass
+class RunOptions:
+    inventory: Path
+    reports: Path = Path("reports")
+    scenarios: Path | None = None
+    duties: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    keyword: str | None = None
+    allow_destructive: bool = False
+    report_html: bool = True
+    pytest_args: list[str] = field(default_factory=list)
+
+
+def _scenarios_dir(opts: RunOptions) -> Path:
+    if opts.scenarios:
+        return opts.scenarios
+    for cand in (Path.cwd() / "scenarios", opts.inventory.resolve().parent / "scenarios", REPO / "scenarios"):
+        if cand.is_dir():
+            return cand
+    return REPO / "scenarios"
+
+
+def _allure_bin() -> list[str] | None:
+    for base in (Path.cwd(), REPO):
+        b = base / "node_modules" / ".bin" / "allure"
+        if b.exists():
+            return [str(b)]
+    found = shutil.which("allure")
+    return [found] if found else None
+
+
+def generate_report(results: Path, out_html: Path, console: Console) -> bool:
+    """Generate the single-file Allure 3 report ``out_html`` from ``results``. False when it could not."""
+    allure = _allure_bin()
+    if allure is None:
+        console.print("[yellow]allure (npm) not found: run `make setup`; skipping the HTML report[/]")
+        return False
+    out_dir = out_html.with_suffix("")
+    env = dict(os.environ, HIL_ALLURE_HISTORY=str(out_html.parent / "history.jsonl"))
+    cmd = [*allure, "generate", str(results), "-o", str(out_dir), "-c", str(REPO / "allurerc.mjs")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    index = out_dir / "index.html"
+    if proc.returncode != 0 or not index.exists():
+        console.print(f"[yellow]allure generate failed ({proc.returncode}): {MASK(proc.stderr[-500:])}[/]")
+        return False
+    shutil.copyfile(index, out_html)
+    return True
+
+
+def print_table(summary: dict, console: Console) -> None:
+    t = Table(title=f"Duties — {summary['lab']['name']} ({summary['lab']['site']})")
+    for col in ("duty", "verdict", "tests", "pass", "fail", "broken", "skip", "title"):
+        t.add_column(col)
+    for duty_id, d in summary["duties"].items():
+        c = d["tests"]
+        style = VERDICT_STYLE.get(d["verdict"], "")
+        t.add_row(duty_id, f"[{style}]{d['verdict']}[/]", str(c["total"]), str(c["passed"]), str(c["failed"]),
+                  str(c["broken"]), str(c["skipped"]), d["title"])
+    console.print(t)
+    for duty_id, d in summary["duties"].items():
+        for f in d["findings"]:
+            console.print(f"  [bold]{duty_id}[/]: {MASK(f)}", highlight=False, soft_wrap=True)
+
+
+def run(opts: RunOptions, console: Console | None = None) -> int:
+    console = console or Console()
+    try:
+        loaded = load(opts.inventory)
+    except InventoryError as e:
+        for p in e.problems:
+            console.print(str(p), highlight=False, markup=False, soft_wrap=True)
+        return EXIT_USAGE
+    problems = platform_problems(loaded)
+    if problems:
+        for p in problems:
+            console.print(p, highlight=False, markup=False)
+        return EXIT_USAGE
+
+    started_twin = False
+    if loaded.lab.lab.emulated:
+        try:
+            info, started_twin = manager.up(loaded.path)
+        except manager.TwinError as e:
+            console.print(f"[red]lab twin: {e}[/]")
+            return EXIT_BROKEN
+        console.print(f"lab twin {'started' if started_twin else 'already running'} (pid {info['pid']})")
+    try:
+        return _run_pytest(opts, loaded.path, console)
+    finally:
+        if started_twin:
+            manager.down(loaded.path)
+
+
+def _run_pytest(opts: RunOptions, inventory: Path, console: Console) -> int:
+    reports = opts.reports.resolve()
+    results = reports / "allure-results"
+    shutil.rmtree(results, ignore_errors=True)
+    results.mkdir(parents=True, exist_ok=True)
+    for stale in ("summary.json", "summary.md", "junit.xml"):
+        (reports / stale).unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "pytest", str(_scenarios_dir(opts)), f"--inventory={inventory.resolve()}",
+           f"--alluredir={results}", f"--junitxml={reports / 'junit.xml'}", f"--hil-summary={reports}",
+           "-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=count",
+           f"--rootdir={_scenarios_dir(opts).parent}"]
+    cmd += [f"--duty={d}" for d in opts.duties] + [f"--device={d}" for d in opts.devices]
+    if opts.keyword:
+        cmd += ["-k", opts.keyword]
+    if opts.allow_destructive:
+        cmd.append("--allow-destructive")
+    cmd += opts.pytest_args
+    proc = subprocess.run(cmd, check=False)
+    summary_file = reports / "summary.json"
+    if not summary_file.exists():
+        console.print(f"[red]pytest ended ({proc.returncode}) without a summary: see the output above[/]")
+        return EXIT_USAGE if proc.returncode == 4 else EXIT_BROKEN
+    summary = json.loads(summary_file.read_text())
+    if opts.report_html:
+        html = reports / "allure-report.html"
+        if generate_report(results, html, console):
+            console.print(f"Allure report: {html}")
+    print_table(summary, console)
+    console.print(f"summary: {reports / 'summary.md'}  junit: {reports / 'junit.xml'}")
+    return int(summary["exit_code"])

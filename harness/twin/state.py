@@ -1,0 +1,127 @@
+"""Live state of every emulated device. Protocol services read and write it; faults bend it.
+
+State is real state: a VLAN created over the switch CLI is in the next ``show vlan brief`` and in
+the SNMP view, because both read the same objects here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..inventory.models import EdgeDevice, PhoneDevice, PstnDevice, SwitchDevice
+
+
+@dataclass
+class DeviceState:
+    name: str
+    role: str
+    platform: str
+    host: str
+    faults: dict[str, str | None] = field(default_factory=dict)
+    boot_time: float = field(default_factory=time.time)
+
+    @property
+    def down(self) -> bool:
+        return "down" in self.faults
+
+    def uptime_s(self) -> float:
+        return time.time() - self.boot_time
+
+
+@dataclass
+class EdgeState(DeviceState):
+    hostname: str = "edge"
+    model: str = "Genesys Edge (virtual)"
+    serial: str = "VE-000000"
+    installed_firmware: str = "0.0.0"
+    registrations: dict[str, tuple[str, int, float]] = field(default_factory=dict)  # ext -> (ip, port, expires at, epoch s)
+
+    @property
+    def firmware(self) -> str:
+        """The version the Edge reports (the ``firmware=`` fault overrides the installed one)."""
+        return self.faults.get("firmware") or self.installed_firmware
+
+
+@dataclass
+class PortState:
+    """One switch interface. Speeds in Mb/s; VLAN ``None`` means not configured."""
+
+    name: str
+    if_index: int
+    description: str = ""
+    mode: str = "access"  # access | trunk
+    access_vlan: int = 1
+    voice_vlan: int | None = None
+    admin_up: bool = True
+    oper_up: bool = True
+    speed_mbps: int = 1000
+    duplex: str = "full"
+    trust: str | None = None  # e.g. "dscp", "cos", "device cisco-phone"
+    portfast: bool = False
+    poe: bool = True
+    in_errors: int = 0
+
+
+@dataclass
+class SwitchState(DeviceState):
+    hostname: str = "sw"
+    model: str = "WS-C3850-48P"
+    version: str = "16.12.4"
+    serial: str = "FOC0000X000"
+    base_mac: str = "00:1b:0c:00:00:00"
+    enable_secret: str = ""
+    vlans: dict[int, str] = field(default_factory=lambda: {1: "default"})
+    ports: dict[str, PortState] = field(default_factory=dict)
+    saved_config: str | None = None  # text of the last `write memory`
+    config_changes: int = 0
+
+
+@dataclass
+class PhoneState(DeviceState):
+    model: str = "VVX 450"
+    installed_firmware: str = "0.0.0"
+    mac: str = "00:00:00:00:00:00"
+    extension: str = ""
+    registered: bool = False
+    registrar: str | None = None  # "ip:port" of the Edge's phone trunk
+    last_register_code: int | None = None  # final SIP code of the last REGISTER; None: unanswered
+    serial: str = ""  # empty: the MAC without colons, upper case (what Poly and Yealink phones report)
+
+    def __post_init__(self) -> None:
+        if not self.serial:
+            self.serial = self.mac.replace(":", "").upper()
+
+    @property
+    def firmware(self) -> str:
+        return self.faults.get("firmware") or self.installed_firmware
+
+
+@dataclass
+class PstnState(DeviceState):
+    options_received: int = 0
+    invites_received: int = 0
+    calls_answered: int = 0
+    acks_received: int = 0
+    calls_completed: int = 0  # BYE answered 200 on an answered call
+    cancels_received: int = 0
+    malformed_received: int = 0  # datagrams answered 400 or dropped as unparseable
+    active_calls: dict[str, str] = field(default_factory=dict)  # Call-ID -> called number (R-URI user)
+
+
+def initial_state(name: str, dev: EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice) -> DeviceState:
+    """Build the state a device boots with, from the facts the inventory expects it to have."""
+    base = {"name": name, "role": dev.role, "platform": dev.platform, "host": dev.host}
+    if isinstance(dev, EdgeDevice):
+        f = dev.facts
+        return EdgeState(**base, hostname=name, installed_firmware=f.firmware or "2026.11.1",
+                         model=f.model or "Genesys Edge (virtual)", serial=f.serial or "VE-000000")
+    if isinstance(dev, SwitchDevice):
+        sf = dev.facts
+        st = SwitchState(**base, hostname=name, model=sf.model or "WS-C3850-48P", version=sf.firmware or "16.12.4")
+        return st
+    if isinstance(dev, PhoneDevice):
+        pf = dev.facts
+        return PhoneState(**base, model=pf.model or "VVX 450", installed_firmware=pf.firmware or "6.4.3",
+                          mac=pf.mac, extension=pf.extension)
+    return PstnState(**base)

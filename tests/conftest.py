@@ -1,0 +1,57 @@
+"""Fixtures for the harness's own tests: a lab twin of a copy of the shipped inventory.
+
+The copy moves every 127.0.x.y address to ``$HIL_TEST_NET.x.y`` (default ``127.77``) so the tests
+never touch a twin a person started with ``hil lab up`` on the default lab.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.inventory import LoadedLab, load
+from harness.twin import manager
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
+
+
+def make_test_lab(dest: Path, text: str | None = None) -> Path:
+    """Copy the shipped inventory, profile and twin secrets into ``dest`` with shifted addresses."""
+    dest.mkdir(parents=True, exist_ok=True)
+    text = text if text is not None else (REPO / "lab_inventory.yaml").read_text()
+    (dest / "lab_inventory.yaml").write_text(text.replace("127.0.", f"{TEST_NET}."))
+    for d in ("profiles", "twin_secrets"):
+        if not (dest / d).exists():
+            shutil.copytree(REPO / d, dest / d)
+    return dest / "lab_inventory.yaml"
+
+
+@pytest.fixture(scope="session")
+def lab_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_test_lab(tmp_path_factory.mktemp("lab"))
+
+
+@pytest.fixture(scope="session")
+def loaded(lab_path: Path) -> LoadedLab:
+    return load(lab_path)
+
+
+@pytest.fixture(scope="session")
+def twin_process(lab_path: Path) -> Iterator[manager.TwinControl]:
+    manager.up(lab_path)
+    try:
+        yield manager.TwinControl(lab_path)
+    finally:
+        manager.down(lab_path)
+
+
+@pytest.fixture
+def twin(twin_process: manager.TwinControl) -> Iterator[manager.TwinControl]:
+    """The running twin, healed after the test whatever the test broke."""
+    yield twin_process
+    twin_process.heal_all()
