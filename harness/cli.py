@@ -18,7 +18,7 @@ from rich.table import Table
 
 from . import runner
 from .devices.base import platform_problems
-from .duties.catalogue import CATALOGUE
+from .duties.catalogue import CATALOGUE, SOURCES
 from .errors import InventoryError
 from .inventory import load
 from .inventory.models import Lab
@@ -176,14 +176,26 @@ def report_cmd(reports: Annotated[Path, typer.Option(help="reports folder")] = P
 
 
 @app.command("duties")
-def duties_cmd() -> None:
-    """List the duty catalogue."""
+def duties_cmd(markdown: Annotated[bool, typer.Option("--markdown", help="print as Markdown")] = False) -> None:
+    """List the duty catalogue (with thresholds and sources in --markdown)."""
+    if markdown:
+        print(catalogue_markdown())
+        return
     t = Table(title="duty catalogue")
     for col in ("id", "kind", "area", "title"):
         t.add_column(col)
     for d in CATALOGUE.values():
         t.add_row(d.id, d.kind, d.area, d.title)
     out.print(t)
+
+
+def catalogue_markdown() -> str:
+    rows = ["| duty | kind | area / group | title | thresholds (source) |", "|---|---|---|---|---|"]
+    for d in CATALOGUE.values():
+        th = "; ".join(f"{t.name} {t.op} {t.value} {t.unit} ({t.source})".replace("  ", " ") for t in d.thresholds)
+        rows.append(f"| {d.id} | {d.kind} | {d.area} / {d.group} | {d.title} | {th or '—'} |")
+    src = [f"- `{k}`: {v}" for k, v in SOURCES.items()]
+    return "\n".join([*rows, "", "Sources:", "", *src])
 
 
 def main() -> None:

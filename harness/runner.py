@@ -97,7 +97,7 @@ def print_table(summary: dict, console: Console) -> None:
 
 
 def run(opts: RunOptions, console: Console | None = None) -> int:
-    console = console or Console()
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
     try:
         loaded = load(opts.inventory)
     except InventoryError as e:
@@ -151,7 +151,7 @@ def _run_pytest(opts: RunOptions, inventory: Path, console: Console) -> int:
     if opts.report_html:
         html = reports / "allure-report.html"
         if generate_report(results, html, console):
-            console.print(f"Allure report: {html}")
+            console.print(f"Allure report: {html}", soft_wrap=True)
     print_table(summary, console)
-    console.print(f"summary: {reports / 'summary.md'}  junit: {reports / 'junit.xml'}")
+    console.print(f"summary: {reports / 'summary.md'}  junit: {reports / 'junit.xml'}", soft_wrap=True)
     return int(summary["exit_code"])

@@ -120,10 +120,17 @@ class Driver:
     def probe(self, transport: str) -> str:
         """Reach the device over ``transport`` with its credentials; return a one-line identity.
 
+        Dispatches to ``probe_<transport>()`` (``probe_ssh``, ``probe_snmp``, ``probe_console``,
+        ``probe_sip``), which drivers and their mixins provide.
+
         Raises:
             LabError: unreachable, timed out or credentials refused.
+            NotImplementedError: the driver has no probe for that transport.
         """
-        raise NotImplementedError
+        fn = getattr(self, f"probe_{transport}", None)
+        if fn is None:
+            raise NotImplementedError(f"{type(self).__name__} has no probe for {transport}")
+        return str(fn())
 
     def close(self) -> None:
         for key in list(self._sessions):

@@ -8,7 +8,7 @@ mappings (``ssh``, ``snmp``, ``facts`` …) merge key by key.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from .models import ROLES, Device, Lab, _DeviceBase
 Path_ = tuple[str | int, ...]
 _DEVICE_KEYS = set(_DeviceBase.model_fields) | {"role", "facts"}
 _DEVICE: TypeAdapter[Any] = TypeAdapter(Device)
+_UNCLOSED = ("while parsing a flow", "while scanning a quoted", "while scanning a block scalar")
 _SECRET_FIELDS = {"password", "key_file", "enable_secret", "community", "auth_key", "priv_key"}
 
 
@@ -103,12 +104,14 @@ def _merge(dst: dict[str, Any], src: dict[str, Any], src_path: Path_, dst_path: 
             _merge(dst[k], v, sp, dp, src_lines, dst_lines)
         else:
             dst[k] = _plain(v)
+            for p in [p for p in dst_lines if len(p) > len(dp) and p[: len(dp)] == dp]:
+                del dst_lines[p]  # lines of what was inherited before (e.g. ``ssh: null``) are stale
             for p, line in src_lines.items():
                 if len(p) > len(sp) and p[: len(sp)] == sp:
                     dst_lines[(*dp, *p[len(sp) :])] = line
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"])
     t = err["type"]
     if t == "extra_forbidden":
@@ -136,6 +139,30 @@ def _check_sections(data: dict[str, Any], loaded: LoadedLab, problems: list[Inve
         for k in body:
             if k not in _DEVICE_KEYS:
                 problems.append(loaded.problem((*path, str(k)), "unknown key"))
+            elif k == "groups":  # _merge never reads it there: say so rather than ignore it
+                problems.append(loaded.problem((*path, str(k)), "only devices list groups (no nesting)"))
+
+
+def _once(problems: list[InventoryProblem], section_lines: set[int],
+          names: list[str]) -> list[InventoryProblem]:
+    """A bad value written once under ``defaults`` or ``groups`` is reported once (for the first
+    device that inherits it), not once per device; two checks finding the same path are one."""
+    seen: set[tuple[int | None, str, str]] = set()
+    out: list[InventoryProblem] = []
+    for p in problems:
+        if out and (out[-1].line, out[-1].path) == (p.line, p.path) and p.path:
+            continue  # problems are sorted by (line, path): the first message is kept
+        if p.line in section_lines:
+            field = p.path
+            for n in sorted(names, key=len, reverse=True):  # names may contain dots
+                if p.path == f"devices.{n}" or p.path.startswith(f"devices.{n}."):
+                    field = p.path[len(f"devices.{n}") :]
+                    break
+            if (p.line, p.message, field) in seen:
+                continue
+            seen.add((p.line, p.message, field))
+        out.append(p)
+    return out
 
 
 def _walk_secrets(node: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
@@ -188,7 +215,7 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> 
                 if f.switch_port.switch not in invalid and (sw is None or sw.role != "switch"):
                     out.append(loaded.problem((*dp, "facts", "switch_port", "switch"),
                                               f"switch {f.switch_port.switch!r} is not a switch in devices"))
-                unique("switch_port", (f.switch_port.switch, f.switch_port.port),
+                unique("switch_port", f"{f.switch_port.switch} {f.switch_port.port}",
                        (*dp, "facts", "switch_port", "port"), name, "switch port")
             if d.sip and d.sip.registrar:
                 edge = lab.devices.get(d.sip.registrar)
@@ -228,8 +255,11 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
         raw = yaml.load(text)
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else None
         what = (e.problem or e.context or "invalid YAML").strip()
+        if e.context_mark and e.context and e.context.startswith(_UNCLOSED):
+            mark = e.context_mark  # the parser only notices at the end of the file: point at the opener
+            what = f"unclosed {e.context.split(' a ', 1)[-1]} ({what})"
+        line = mark.line + 1 if mark else None
         raise InventoryError([InventoryProblem(fname, line, "", f"invalid YAML: {what}")]) from None
     except Exception as e:  # ruamel raises a few unmarked errors (e.g. duplicate anchors)
         raise InventoryError([InventoryProblem(fname, None, "", f"invalid YAML: {e}")]) from None
@@ -244,7 +274,7 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
 
     merged_lines: dict[Path_, int] = {}
     devices: dict[str, Any] = {}
-    groups = raw.get("groups") if isinstance(raw.get("groups"), dict) else {}
+    groups: dict[str, Any] = raw["groups"] if isinstance(raw.get("groups"), dict) else {}
     raw_devices = raw.get("devices")
     if isinstance(raw_devices, dict):
         for name, body in raw_devices.items():
@@ -255,14 +285,19 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
             merged: dict[str, Any] = {}
             if isinstance(raw.get("defaults"), dict):
                 _merge(merged, raw["defaults"], ("defaults",), dp, lines, merged_lines)
-            for g in body.get("groups") or []:
-                if isinstance(groups.get(g), dict):
-                    _merge(merged, groups[g], ("groups", str(g)), dp, lines, merged_lines)
+            names = body.get("groups") or []
+            if not isinstance(names, list):
+                problems.append(loaded.problem((*dp, "groups"), "must be a list of group names"))
+                names = []
+            for g in names:
+                if isinstance(g, str) and isinstance(groups.get(g), dict):
+                    _merge(merged, groups[g], ("groups", g), dp, lines, merged_lines)
             _merge(merged, body, dp, dp, lines, merged_lines)
-            merged["groups"] = _plain(body.get("groups") or [])
+            merged["groups"] = _plain(names)
             devices[str(name)] = merged
     elif raw_devices is not None:
         problems.append(loaded.problem(("devices",), "must be a mapping of device names to devices"))
+    section_lines = {n for q, n in lines.items() if q[0] in ("defaults", "groups")}
     lines.update(merged_lines)
 
     top = {k: _plain(v) for k, v in raw.items() if k != "devices"}
@@ -277,6 +312,10 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
                 del loc[2]
             if err["type"] == "extra_forbidden" and loc[:1] in (["defaults"], ["groups"]):
                 continue  # already reported by _check_sections
+            if err["type"] == "extra_forbidden" and loaded.line_of(tuple(loc)) in section_lines:
+                continue  # a key inherited from defaults or a group: reported there by _check_sections
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found") and len(loc) == 2:
+                loc.append("role")
             problems.append(loaded.problem(tuple(loc), _message(err)))
 
     good: dict[str, Any] = {}
@@ -295,6 +334,7 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
         loaded.lab = lab
         problems += _cross_checks(loaded, check_secrets, set(devices) - set(good))
     problems.sort(key=lambda q: (q.line or 0, q.path))
+    problems = _once(problems, section_lines, list(devices))
     if problems:
         raise InventoryError(problems)
     assert lab is not None

@@ -20,7 +20,8 @@ from typing import Any, Protocol
 
 from ..inventory import LoadedLab
 from .faults import FAULTS
-from .state import DeviceState, initial_state
+from .ios import populate_switch
+from .state import DeviceState, SwitchState, initial_state
 
 log = logging.getLogger("hil.twin")
 
@@ -58,6 +59,9 @@ class Twin:
         self.lab = loaded.lab
         self.runtime_dir = runtime_dir
         self.states: dict[str, DeviceState] = {n: initial_state(n, d) for n, d in self.lab.devices.items()}
+        for n, st in self.states.items():
+            if isinstance(st, SwitchState):
+                populate_switch(st, n, self.lab)  # ports and VLANs, with the phones cabled to them
         self.services: dict[str, list[Service]] = {}
         self.shared: dict[str, Any] = {}  # per-protocol shared objects (one SNMP engine for all devices)
         self._undo: dict[str, list[Callable[[], Awaitable[None]]]] = {}

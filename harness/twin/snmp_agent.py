@@ -1,1 +1,324 @@
-"""Placeholder: replaced by the snmp_agent service implementation."""
+"""Twin SNMP agent: every emulated device with ``snmp`` settings answers SNMP on its own address.
+
+Built as EMULATION-NOTES.md section 1 says: ONE pysnmp 7 ``SnmpEngine`` for the whole twin, one UDP
+transport per device (``host:snmp.port`` from the inventory) registered under its own transport
+domain ``udp.DOMAIN_NAME + (n,)``, and a duck-typed instrumentation controller (:class:`_Agent`)
+that picks the device by the request's ``transportDomain``. Credentials come from the inventory: one
+v2c community entry per distinct community, one USM user per distinct v3 user (authPriv only), and a
+device answers only the credentials its own inventory entry names (others are dropped unanswered).
+
+Values are computed from the live twin state (:mod:`harness.twin.state`) once per request message,
+so sysUpTime ticks, the ``firmware=`` fault shows at once and switch ports added over the CLI appear
+in the next walk. ``stop()`` (the ``down`` fault) closes the device's socket: it does not answer at
+all until ``start()`` binds it again. The served OIDs are listed in docs/twin-snmp.md. Read-only:
+SET answers ``notWritable``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+import socket
+from typing import Any
+
+from pysnmp.carrier.asyncio.dgram import udp
+from pysnmp.carrier.asyncio.dispatch import AsyncioDispatcher
+from pysnmp.entity import config, engine
+from pysnmp.entity.rfc3413 import cmdrsp, context
+from pysnmp.error import PySnmpError
+from pysnmp.proto import rfc1902, rfc1905
+from pysnmp.smi import error as smi_error
+
+from ..transports.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS
+from .server import Service, Twin, service_factory
+from .state import DeviceState, EdgeState, PhoneState, SwitchState
+
+log = logging.getLogger("hil.twin.snmp")
+
+OID = tuple[int, ...]
+Mib = dict[OID, Any]
+
+SYSTEM = (1, 3, 6, 1, 2, 1, 1)
+IF_NUMBER = (1, 3, 6, 1, 2, 1, 2, 1, 0)
+IF_ENTRY = (1, 3, 6, 1, 2, 1, 2, 2, 1)
+IFX_ENTRY = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
+ENT_PHYSICAL_ENTRY = (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1)
+DOT1Q_VLAN_STATIC_ENTRY = (1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 3, 1)
+TWIN_ENTERPRISE = (1, 3, 6, 1, 4, 1, 99999)  # twin-private tree, project choice (docs/twin-snmp.md)
+TWIN_PRODUCTS = (*TWIN_ENTERPRISE, 1)
+TWIN_PHONE_MIB = (*TWIN_ENTERPRISE, 2)
+CISCO_CAT38XX_STACK = (1, 3, 6, 1, 4, 1, 9, 1, 1745)  # CISCO-PRODUCTS-MIB cat38xxstack (WS-C3850)
+
+_EXEC_POINT = "rfc3412.receiveMessage:request"
+_SHORT_IF = {"GigabitEthernet": "Gi", "TenGigabitEthernet": "Te", "FastEthernet": "Fa",
+             "TwentyFiveGigE": "Twe", "FortyGigabitEthernet": "Fo", "Port-channel": "Po", "Vlan": "Vl"}
+
+
+def _s(text: str | bytes) -> rfc1902.OctetString:
+    return rfc1902.OctetString(text)
+
+
+def _mac_bytes(mac: str) -> rfc1902.OctetString:
+    return rfc1902.OctetString(bytes.fromhex(mac.replace(":", "").replace(".", "")))
+
+
+# --- per-role MIB content (pure functions of the live state) ---------------------------------------
+
+def _system(st: DeviceState, descr: str, object_id: OID, name: str, location: str, services: int) -> Mib:
+    return {
+        (*SYSTEM, 1, 0): _s(descr),
+        (*SYSTEM, 2, 0): rfc1902.ObjectIdentifier(object_id),
+        (*SYSTEM, 3, 0): rfc1902.TimeTicks(int(st.uptime_s() * 100) % 2**32),
+        (*SYSTEM, 4, 0): _s("lab administrator"),
+        (*SYSTEM, 5, 0): _s(name),
+        (*SYSTEM, 6, 0): _s(location),
+        (*SYSTEM, 7, 0): rfc1902.Integer32(services),
+    }
+
+
+def _entity(descr: str, name: str, model: str, software: str, serial: str) -> Mib:
+    """ENTITY-MIB entPhysicalTable row 1, the chassis."""
+    e = ENT_PHYSICAL_ENTRY
+    return {(*e, 2, 1): _s(descr), (*e, 5, 1): rfc1902.Integer32(3),  # chassis(3)
+            (*e, 7, 1): _s(name), (*e, 10, 1): _s(software), (*e, 11, 1): _s(serial),
+            (*e, 13, 1): _s(model)}
+
+
+def _if_row(idx: int, descr: str, name: str, alias: str, mac: str, speed_mbps: int, admin_up: bool,
+            oper_up: bool, in_errors: int) -> Mib:
+    """One IF-MIB ifTable + ifXTable row (ethernetCsmacd)."""
+    i, x = IF_ENTRY, IFX_ENTRY
+    return {
+        (*i, 1, idx): rfc1902.Integer32(idx), (*i, 2, idx): _s(descr),
+        (*i, 3, idx): rfc1902.Integer32(6), (*i, 4, idx): rfc1902.Integer32(1500),
+        (*i, 5, idx): rfc1902.Gauge32(min(speed_mbps * 1_000_000, 2**32 - 1)),
+        (*i, 6, idx): _mac_bytes(mac),
+        (*i, 7, idx): rfc1902.Integer32(1 if admin_up else 2),
+        (*i, 8, idx): rfc1902.Integer32(1 if admin_up and oper_up else 2),
+        (*i, 14, idx): rfc1902.Counter32(in_errors % 2**32),
+        (*x, 1, idx): _s(name), (*x, 15, idx): rfc1902.Gauge32(speed_mbps), (*x, 18, idx): _s(alias),
+    }
+
+
+def _short_if(name: str) -> str:
+    m = re.match(r"([A-Za-z-]+)(.*)", name)
+    return _SHORT_IF.get(m.group(1), m.group(1)[:2]) + m.group(2) if m else name
+
+
+def _switch(st: SwitchState, location: str) -> Mib:
+    image = "CAT9K_IOSXE" if st.model.startswith("C9") else "CAT3K_CAA-UNIVERSALK9-M"
+    descr = (f"Cisco IOS Software [Gibraltar], Catalyst L3 Switch Software ({image}), Version {st.version}, "
+             "RELEASE SOFTWARE (fc5)\r\nTechnical Support: http://www.cisco.com/techsupport\r\n"
+             "Copyright (c) 1986-2020 by Cisco Systems, Inc.\r\nCompiled Thu 09-Apr-20 by mcpre")
+    mib = _system(st, descr, CISCO_CAT38XX_STACK, st.hostname, location, 6)
+    mib |= _entity(f"Cisco Catalyst {st.model} Switch", "Switch 1", st.model, st.version, st.serial)
+    base = int(st.base_mac.replace(":", ""), 16)
+    ports = list(st.ports.values())
+    mib[IF_NUMBER] = rfc1902.Integer32(len(ports))
+    for p in ports:
+        mac = f"{(base + p.if_index) % 2**48:012x}"
+        mib |= _if_row(p.if_index, p.name, _short_if(p.name), p.description, mac, p.speed_mbps, p.admin_up,
+                       p.oper_up, p.in_errors)
+    for vid, vname in st.vlans.items():
+        mib[(*DOT1Q_VLAN_STATIC_ENTRY, 1, vid)] = _s(vname)
+        mib[(*DOT1Q_VLAN_STATIC_ENTRY, 5, vid)] = rfc1902.Integer32(1)  # rowStatus active(1)
+    return mib
+
+
+def _edge(st: EdgeState, location: str) -> Mib:
+    mib = _system(st, f"Genesys Cloud Edge ({st.model}) software {st.firmware}", (*TWIN_PRODUCTS, 1),
+                  st.hostname, location, 72)
+    return mib | _entity(f"Genesys Cloud Edge {st.model}", "Edge", st.model, st.firmware, st.serial)
+
+
+def _phone(st: PhoneState, location: str) -> Mib:
+    mib = _system(st, f"{st.model} SIP phone, firmware {st.firmware}", (*TWIN_PRODUCTS, 3), st.name,
+                  location, 72)
+    mib |= _entity(f"{st.model} IP phone", "Phone", st.model, st.firmware, st.serial)
+    mib[IF_NUMBER] = rfc1902.Integer32(1)
+    mib |= _if_row(1, "eth0", "eth0", "LAN", st.mac, 1000, True, True, 0)
+    p = TWIN_PHONE_MIB
+    mib[(*p, 1, 0)] = rfc1902.Integer32(1 if st.registered else 2)
+    mib[(*p, 2, 0)] = _s(st.extension)
+    mib[(*p, 3, 0)] = _s(st.registrar or "")
+    mib[(*p, 4, 0)] = rfc1902.Integer32(st.last_register_code or 0)
+    return mib
+
+
+def build_mib(st: DeviceState, location: str) -> Mib:
+    """Every OID the device serves right now, from its live state (role decides the content)."""
+    if isinstance(st, SwitchState):
+        return _switch(st, location)
+    if isinstance(st, EdgeState):
+        return _edge(st, location)
+    if isinstance(st, PhoneState):
+        return _phone(st, location)
+    return _system(st, f"twin {st.role} {st.platform}", (*TWIN_PRODUCTS, 9), st.name, location, 72)
+
+
+# --- the engine and its instrumentation controller ------------------------------------------------
+
+class _View:
+    """One device as the agent sees it: allowed credentials and a per-message snapshot."""
+
+    def __init__(self, st: DeviceState, location: str, allowed: tuple[int, str, int]) -> None:
+        self.state = st
+        self.location = location
+        self.allowed = allowed  # (securityModel, securityName, securityLevel)
+        self._snap: tuple[object, list[OID], Mib] | None = None
+
+    def snapshot(self, message: object) -> tuple[list[OID], Mib]:
+        """Keys (sorted) and values, built once per request message (a GETBULK reads many times)."""
+        if self._snap is None or self._snap[0] is not message:
+            mib = build_mib(self.state, self.location)
+            self._snap = (message, sorted(mib), mib)
+        return self._snap[1], self._snap[2]
+
+
+def _text(v: Any) -> str:
+    return bytes(v).decode(errors="replace") if hasattr(v, "asOctets") else str(v)
+
+
+class _Agent:
+    """The twin's single SNMP engine and the MIB instrumentation controller of its context b''."""
+
+    def __init__(self, twin: Twin) -> None:
+        self.twin = twin
+        self.engine = engine.SnmpEngine()
+        # An explicit dispatcher: pysnmp closes an automatic one when its last transport goes
+        # (all devices `down`), and then a heal could not re-add transports.
+        self.engine.register_transport_dispatcher(AsyncioDispatcher())
+        self.views: dict[OID, _View] = {}
+        self._communities: dict[str, str] = {}  # community value -> securityName
+        self._users: dict[str, tuple[str, str, str, str]] = {}  # v3 user -> credentials installed
+        snmp_context = context.SnmpContext(self.engine)
+        snmp_context.unregister_context_name(b"")
+        snmp_context.register_context_name(b"", self)
+        for responder in (cmdrsp.GetCommandResponder, cmdrsp.NextCommandResponder,
+                          cmdrsp.BulkCommandResponder, cmdrsp.SetCommandResponder):
+            responder(self.engine, snmp_context)
+
+    def add_device(self, name: str) -> tuple[OID, str, int]:
+        """Install the device's credentials; returns its transport domain, host and port."""
+        dev = self.twin.lab.devices[name]
+        s = dev.snmp
+        assert s is not None
+        if s.version == "2c":
+            community = self.twin.secret(s.community) or ""
+            sec_name = self._communities.get(community)
+            if sec_name is None:
+                sec_name = self._communities[community] = f"community{len(self._communities) + 1}"
+                config.add_v1_system(self.engine, sec_name, community)
+                config.add_vacm_user(self.engine, 2, sec_name, "noAuthNoPriv", (1, 3, 6), (1, 3, 6))
+            allowed = (2, sec_name, 1)
+        else:
+            user = s.user or ""
+            creds = (s.auth_protocol, self.twin.secret(s.auth_key) or "", s.priv_protocol,
+                     self.twin.secret(s.priv_key) or "")
+            have = self._users.get(user)
+            if have is None:
+                self._users[user] = creds
+                config.add_v3_user(self.engine, user, AUTH_PROTOCOLS[s.auth_protocol], creds[1],
+                                   PRIV_PROTOCOLS[s.priv_protocol], creds[3])
+                config.add_vacm_user(self.engine, 3, user, "authPriv", (1, 3, 6), (1, 3, 6))
+            elif have != creds:  # one engine holds one key set per user name
+                log.warning("%s: SNMPv3 user %s already has other keys on this twin; %s will refuse "
+                            "its own", name, user, name)
+            allowed = (3, user, 3)
+        domain = (*udp.DOMAIN_NAME, len(self.views) + 1)
+        self.views[domain] = _View(self.twin.states[name], self.twin.lab.lab.site, allowed)
+        return domain, dev.host, s.port
+
+    # duck-typed MibInstrumController (what cmdrsp calls) ---------------------------------------
+
+    def _lookup(self, ctx: dict[str, Any]) -> tuple[list[OID], Mib]:
+        ex = ctx["snmpEngine"].observer.get_execution_context(_EXEC_POINT)
+        view = self.views.get(tuple(ex["transportDomain"]))
+        if view is None or (int(ex["securityModel"]), _text(ex["securityName"]),
+                            int(ex["securityLevel"])) != view.allowed:
+            # Not this device's credentials: a plain PySnmpError makes cmdrsp send nothing.
+            raise PySnmpError("request not for this device's credentials; dropped")
+        return view.snapshot(ex)
+
+    def read_variables(self, *var_binds: Any, **ctx: Any) -> list[tuple[Any, Any]]:
+        keys, mib = self._lookup(ctx)
+        out = []
+        for oid, _ in var_binds:
+            t = tuple(oid)
+            value = mib.get(t)
+            if value is None:
+                i = bisect.bisect_left(keys, t[:-1])
+                known_object = i < len(keys) and keys[i][: len(t) - 1] == t[:-1]
+                value = rfc1905.noSuchInstance if known_object else rfc1905.noSuchObject
+            out.append((oid, value))
+        return out
+
+    def read_next_variables(self, *var_binds: Any, **ctx: Any) -> list[tuple[Any, Any]]:
+        keys, mib = self._lookup(ctx)
+        out: list[tuple[Any, Any]] = []
+        for oid, _ in var_binds:
+            i = bisect.bisect_right(keys, tuple(oid))
+            if i < len(keys):
+                out.append((rfc1902.ObjectName(keys[i]), mib[keys[i]]))
+            else:
+                out.append((oid, rfc1905.endOfMibView))
+        return out
+
+    def write_variables(self, *var_binds: Any, **ctx: Any) -> list[tuple[Any, Any]]:
+        self._lookup(ctx)
+        raise smi_error.NotWritableError(name=var_binds[0][0] if var_binds else None, idx=0)
+
+
+class SnmpService:
+    """The SNMP endpoint of one device: ``start`` binds its UDP socket, ``stop`` closes it."""
+
+    name = "snmp"
+
+    def __init__(self, agent: _Agent, device: str) -> None:
+        self.agent = agent
+        self.device = device
+        self.domain, self.host, self.port = agent.add_device(device)
+        self._sock: socket.socket | None = None
+        self._transport: Any = None
+
+    async def start(self) -> None:
+        if self._transport is not None:
+            return
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as e:
+            sock.close()
+            raise RuntimeError(f"{self.device}: cannot bind SNMP on {self.host}:{self.port}: {e}") from None
+        sock.setblocking(False)
+        self._sock = sock
+        self._transport = udp.UdpTransport().open_server_mode(sock=sock)
+        config.add_transport(self.agent.engine, self.domain, self._transport)
+
+    async def stop(self) -> None:
+        if self._transport is None:
+            return
+        config.delete_transport(self.agent.engine, self.domain)
+        self._transport.close_transport()
+        if self._sock is not None:
+            self._sock.close()  # also when the endpoint was still being created
+        self._transport = self._sock = None
+
+
+def agent_of(twin: Twin) -> _Agent:
+    """The twin's one SNMP agent (created on first use, inside the twin's loop)."""
+    agent = twin.shared.get("snmp")
+    if agent is None:
+        agent = twin.shared["snmp"] = _Agent(twin)
+    assert isinstance(agent, _Agent)
+    return agent
+
+
+@service_factory
+def snmp_services(twin: Twin, device: str) -> list[Service]:
+    """An SNMP agent for every device whose inventory entry has ``snmp`` settings."""
+    if twin.lab.devices[device].snmp is None:
+        return []
+    return [SnmpService(agent_of(twin), device)]
+

@@ -1,1 +1,272 @@
-"""Placeholder: replaced by the ssh service implementation."""
+"""SSH servers of the twin (asyncssh): one per device that has ``ssh`` in the inventory.
+
+Each server listens on the device's ``host:ssh.port`` and accepts only ``ssh.username`` with the
+password behind ``ssh.password`` (resolved with ``twin.secret``). What runs behind it depends on the
+role: a switch gets the IOS CLI (:mod:`.ios`), an Edge the Edge CLI (:mod:`.edge_cli`), anything
+else (the PSTN simulator's Linux host) a tiny Linux shell. Both SSH exec requests and interactive
+shells work; shells use asyncssh's line editor, which echoes typed characters as netmiko expects.
+
+Host keys are generated once per device under ``<runtime_dir>/host_keys/<device>`` and kept.
+At start the twin writes every known_hosts file the inventory names (``ssh.known_hosts``, relative
+to the inventory folder) with one ``[host]:port key`` line per device, atomically. A file inside the
+inventory folder is rewritten whole; one outside it (``~/.ssh/known_hosts``) only has the twin's
+own host entries replaced, so a person's other entries survive.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import asyncssh
+
+from .edge_cli import EdgeCli
+from .ios import IosSession, populate_switch
+from .server import Service, service_factory
+from .state import EdgeState, SwitchState
+
+if TYPE_CHECKING:
+    from .server import Twin
+
+log = logging.getLogger("hil.twin.ssh")
+LOGIN_TIMEOUT_S = 10.0  # project choice: a stuck client cannot hold a twin connection for long
+
+
+class Shell(Protocol):
+    """A device CLI behind SSH or the console: line in, text out (``\\n`` line ends)."""
+
+    @property
+    def hide_input(self) -> bool: ...
+
+    def banner(self) -> str: ...
+
+    def prompt(self) -> str: ...
+
+    def handle(self, line: str) -> tuple[str, bool]: ...
+
+    def exec(self, command: str) -> tuple[str, int]: ...
+
+
+class LinuxShell:
+    """The management plane of a Linux host running a SIP simulator (``uname -a``, ``sipp -v``)."""
+
+    hide_input = False
+
+    def __init__(self, hostname: str, username: str) -> None:
+        self.hostname = hostname
+        self.username = username
+
+    def banner(self) -> str:
+        return "Linux twin host. Commands: uname -a, sipp -v, show version, hostname, uptime, exit\n"
+
+    def prompt(self) -> str:
+        return f"{self.username}@{self.hostname}:~$ "
+
+    def exec(self, command: str) -> tuple[str, int]:
+        cmd = " ".join(command.split())
+        if cmd == "uname -a":
+            return (f"Linux {self.hostname} 6.1.0-28-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 "
+                    "(2024-11-22) x86_64 GNU/Linux\n"), 0
+        if cmd in ("sipp -v", "show version"):
+            return ("\n SIPp v3.6.1-SCTP-PCAP-RTPSTREAM.\n\n"
+                    " This program is free software; you can redistribute it and/or\n"
+                    " modify it under the terms of the GNU General Public License as\n"
+                    " published by the Free Software Foundation; either version 2 of\n"
+                    " the License, or (at your option) any later version.\n"), 0
+        if cmd == "hostname":
+            return self.hostname + "\n", 0
+        if cmd == "uptime":
+            return " 12:00:00 up 1 day,  2:03,  1 user,  load average: 0.00, 0.00, 0.00\n", 0
+        if not cmd:
+            return "", 0
+        return f"-bash: {cmd.split()[0]}: command not found\n", 127
+
+    def handle(self, line: str) -> tuple[str, bool]:
+        if line.strip() in ("exit", "logout"):
+            return "", True
+        return self.exec(line)[0], False
+
+
+def shell_for(twin: Twin, device: str) -> Shell:
+    """A new CLI session for ``device`` by role: IOS for switches, the Edge CLI for Edges, else Linux."""
+    st = twin.states[device]
+    if isinstance(st, SwitchState):
+        return IosSession(st)
+    if isinstance(st, EdgeState):
+        return EdgeCli(st)
+    ssh = twin.lab.devices[device].ssh
+    return LinuxShell(device, ssh.username if ssh else "root")
+
+
+# --- host keys and known_hosts ----------------------------------------------------------------
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _host_key(twin: Twin, device: str) -> asyncssh.SSHKey:
+    path = twin.runtime_dir / "host_keys" / device
+    if path.is_file():
+        return asyncssh.read_private_key(str(path))
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key.export_private_key())
+    os.replace(path.with_suffix(".tmp"), path)
+    return key
+
+
+def known_hosts_entry(host: str, port: int, key: asyncssh.SSHKey) -> str:
+    """One OpenSSH known_hosts line: ``[host]:port ssh-ed25519 AAAA…`` (plain ``host`` on port 22)."""
+    name = host if port == 22 else f"[{host}]:{port}"
+    alg, blob = key.export_public_key("openssh").decode().split()[:2]
+    return f"{name} {alg} {blob}"
+
+
+def _host_keys(twin: Twin) -> dict[str, asyncssh.SSHKey]:
+    """Keys of every SSH device, loaded or generated once; known_hosts files written on first use."""
+    keys: dict[str, asyncssh.SSHKey] | None = twin.shared.get("ssh.host_keys")
+    if keys is not None:
+        return keys
+    keys = {}
+    files: dict[Path, list[str]] = {}
+    for name, dev in twin.lab.devices.items():
+        if dev.ssh is None:
+            continue
+        keys[name] = _host_key(twin, name)
+        kh = twin.loaded.relative(dev.ssh.known_hosts).resolve()
+        files.setdefault(kh, []).append(known_hosts_entry(dev.host, dev.ssh.port, keys[name]))
+    base = twin.loaded.base_dir.resolve()
+    for path, lines in files.items():
+        if not path.is_relative_to(base) and path.is_file():  # a person's file: replace our hosts only
+            ours = {line.split()[0] for line in lines}
+            kept = [ln for ln in path.read_text().splitlines()
+                    if ln.split()[:1] and ln.split()[0] not in ours]
+            lines = kept + lines
+        _atomic_write(path, "\n".join(lines) + "\n")
+        log.info("wrote %d host keys to %s", len(lines), path)
+    twin.shared["ssh.host_keys"] = keys
+    return keys
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+class _Server(asyncssh.SSHServer):
+    def __init__(self, svc: SshService) -> None:
+        self.svc = svc
+        self.conn: asyncssh.SSHServerConnection | None = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self.conn = conn
+        self.svc.connections.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.conn is not None:
+            self.svc.connections.discard(self.conn)
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        want = self.svc.password
+        return (username == self.svc.username and want is not None
+                and hmac.compare_digest(password.encode(), want.encode()))
+
+
+class SshService:
+    """The SSH endpoint of one device. ``stop`` also drops open sessions (``down`` = power off)."""
+
+    name = "ssh"
+
+    def __init__(self, twin: Twin, device: str, key: asyncssh.SSHKey) -> None:
+        self.twin = twin
+        self.device = device
+        self.key = key
+        dev = twin.lab.devices[device]
+        assert dev.ssh is not None
+        self.host, self.port, self.username = dev.host, dev.ssh.port, dev.ssh.username
+        self.password: str | None = None
+        self.connections: set[asyncssh.SSHServerConnection] = set()
+        self._acceptor: asyncssh.SSHAcceptor | None = None
+
+    async def start(self) -> None:
+        if self._acceptor is not None:
+            return
+        ssh = self.twin.lab.devices[self.device].ssh
+        assert ssh is not None
+        self.password = self.twin.secret(ssh.password)
+        st = self.twin.states[self.device]
+        if isinstance(st, SwitchState):
+            st.enable_secret = self.twin.secret(ssh.enable_secret) or ""
+        self._acceptor = await asyncssh.create_server(
+            lambda: _Server(self), self.host, self.port, server_host_keys=[self.key],
+            process_factory=self._process, encoding="utf-8", line_editor=True,
+            login_timeout=LOGIN_TIMEOUT_S, reuse_address=True)
+
+    async def stop(self) -> None:
+        acc, self._acceptor = self._acceptor, None
+        if acc is not None:
+            acc.close()
+            await acc.wait_closed()
+        for conn in list(self.connections):
+            conn.abort()
+        self.connections.clear()
+
+    async def _process(self, proc: asyncssh.SSHServerProcess[Any]) -> None:
+        shell = shell_for(self.twin, self.device)
+        try:
+            if proc.command is not None:
+                out, status = shell.exec(proc.command)
+                proc.stdout.write(out)
+                proc.exit(status)
+                return
+            await self._interactive(proc, shell)
+        except (asyncssh.Error, BrokenPipeError, ConnectionError):
+            pass  # the client went away
+        proc.exit(0)
+
+    async def _interactive(self, proc: asyncssh.SSHServerProcess[Any], shell: Shell) -> None:
+        # The line editor turns "\n" into "\r\n" itself, so plain "\n" is written here.
+        set_echo = getattr(proc.channel, "set_echo", None)
+        proc.stdout.write(shell.banner() + shell.prompt())
+        while True:
+            if set_echo is not None:
+                set_echo(not shell.hide_input)
+            try:
+                line = await proc.stdin.readline()
+            except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived, asyncssh.SignalReceived):
+                continue  # netmiko sends a window-change after the PTY request
+            if not line:
+                return
+            out, close = shell.handle(line.rstrip("\r\n"))
+            if out:
+                proc.stdout.write(out)
+            if close:
+                return
+            proc.stdout.write(shell.prompt())
+
+
+@service_factory
+def ssh_services(twin: Twin, device: str) -> list[Service]:
+    """The SSH service of ``device`` (none without ``ssh`` in the inventory)."""
+    st = twin.states[device]
+    if isinstance(st, SwitchState):
+        populate_switch(st, device, twin.lab)
+    if twin.lab.devices[device].ssh is None:
+        return []
+    return [SshService(twin, device, _host_keys(twin)[device])]
+
+
+__all__ = ["LinuxShell", "Shell", "SshService", "known_hosts_entry", "shell_for"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..inventory.models import EdgeDevice, PhoneDevice, PstnDevice, SwitchDevice
 
@@ -35,7 +36,7 @@ class EdgeState(DeviceState):
     model: str = "Genesys Edge (virtual)"
     serial: str = "VE-000000"
     installed_firmware: str = "0.0.0"
-    registrations: dict[str, tuple[str, int, float]] = field(default_factory=dict)  # ext -> (ip, port, expires at, epoch s)
+    registrations: dict[str, tuple[str, int, float]] = field(default_factory=dict)  # ext -> (ip, port, until)
 
     @property
     def firmware(self) -> str:
@@ -111,7 +112,7 @@ class PstnState(DeviceState):
 
 def initial_state(name: str, dev: EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice) -> DeviceState:
     """Build the state a device boots with, from the facts the inventory expects it to have."""
-    base = {"name": name, "role": dev.role, "platform": dev.platform, "host": dev.host}
+    base: dict[str, Any] = {"name": name, "role": dev.role, "platform": dev.platform, "host": dev.host}
     if isinstance(dev, EdgeDevice):
         f = dev.facts
         return EdgeState(**base, hostname=name, installed_firmware=f.firmware or "2026.11.1",

@@ -1,0 +1,120 @@
+"""Benchmark: firmware audit of 200 emulated phones over SNMPv3 authPriv, concurrent vs one at a time.
+
+Generates an inventory of ``--phones`` phones on ``127.60.x.y`` in a temp dir (with a copy of the
+twin's secrets), starts the lab twin for it, then times over ``--runs`` runs:
+
+(a) :func:`harness.devices.phone.firmware_audit` of all phones (concurrent, ``--limit`` in flight);
+(b) ``Phone.info()`` on each phone in turn;
+(c) with ``--down`` phones stopped (the ``down`` fault): once concurrent, once sequential, where each
+    dead phone costs one timeout (in parallel in (c) concurrent, back to back in (c) sequential).
+
+Prints medians and ratios. Target (project brief): (a) ≤ 2 s for 200 phones and ≥ 10× faster than
+(b). Run: ``.venv/bin/python bench/snmp_firmware_audit.py [--phones 200 --runs 5 --down 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from harness.devices.phone import Phone, firmware_audit  # noqa: E402
+from harness.errors import LabError  # noqa: E402
+from harness.inventory import load  # noqa: E402
+from harness.twin import manager  # noqa: E402
+
+NET = "127.60"  # away from the shipped lab (127.0) and the test nets
+
+
+def inventory_text(phones: int) -> str:
+    lines = [
+        "lab: {name: snmp-bench, site: bench, emulated: true}",
+        "defaults:",
+        "  snmp: {version: '3', port: 1161, user: labuser, auth_protocol: SHA,",
+        "         auth_key: 'file:twin_secrets/snmp_auth_key', priv_protocol: AES,",
+        "         priv_key: 'file:twin_secrets/snmp_priv_key', timeout_s: 1, retries: 1}",
+        "devices:",
+    ]
+    for i in range(phones):
+        x, y = divmod(i, 250)
+        lines += [f"  p{i + 1:03d}:",
+                  f"    role: phone\n    platform: generic_sip_phone\n    host: {NET}.{x + 1}.{y + 1}",
+                  f"    facts: {{mac: '00:04:f2:01:{i // 256:02x}:{i % 256:02x}', extension: '{2000 + i}',"
+                  f" model: VVX 450, firmware: 6.4.3}}"]
+    return "\n".join(lines) + "\n"
+
+
+def timed(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def sequential(drivers: list[Phone]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for d in drivers:
+        try:
+            out[d.name] = d.info()
+        except LabError as e:
+            out[d.name] = e
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--phones", type=int, default=200)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--limit", type=int, default=50, help="concurrent GETs in flight")
+    ap.add_argument("--down", type=int, default=5, help="phones stopped for part (c); 0 skips it")
+    a = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="hil-snmp-bench-") as tmp:
+        lab = Path(tmp) / "bench_lab.yaml"
+        lab.write_text(inventory_text(a.phones))
+        shutil.copytree(REPO / "twin_secrets", Path(tmp) / "twin_secrets")
+        loaded = load(lab)
+        t0 = time.perf_counter()
+        manager.up(lab)
+        print(f"twin up with {a.phones} phones in {time.perf_counter() - t0:.2f} s")
+        try:
+            drivers = [Phone(n, d, loaded) for n, d in loaded.lab.devices.items()]
+            warm = firmware_audit(drivers, limit=a.limit)  # engine-ID discovery, then timed runs
+            bad = [n for n, r in warm.items() if isinstance(r, LabError)]
+            assert not bad, f"phones that did not answer: {bad[:5]}"
+            conc = [timed(lambda: firmware_audit(drivers, limit=a.limit)) for _ in range(a.runs)]
+            seq = [timed(lambda: sequential(drivers)) for _ in range(a.runs)]
+            mc, ms = statistics.median(conc), statistics.median(seq)
+            print(f"(a) concurrent audit, {a.phones} phones, limit {a.limit}: median {mc:.3f} s "
+                  f"(runs: {', '.join(f'{t:.3f}' for t in conc)})")
+            print(f"(b) one at a time:                 median {ms:.3f} s "
+                  f"(runs: {', '.join(f'{t:.3f}' for t in seq)})")
+            print(f"    ratio (b)/(a): {ms / mc:.1f}x; per phone: {1000 * mc / a.phones:.2f} ms concurrent, "
+                  f"{1000 * ms / a.phones:.2f} ms sequential")
+            if a.down:
+                ctl = manager.TwinControl(lab)
+                dead = [d.name for d in drivers[:: max(1, a.phones // a.down)][: a.down]]
+                for n in dead:
+                    ctl.fault(n, "down")
+                tc = timed(lambda: firmware_audit(drivers, limit=a.limit))
+                ts = timed(lambda: sequential(drivers))
+                for n in dead:
+                    ctl.heal(n)
+                print(f"(c) with {len(dead)} phones down: concurrent {tc:.3f} s, one at a time {ts:.3f} s, "
+                      f"ratio {ts / tc:.1f}x")
+            ok = mc <= 2.0 and ms / mc >= 10
+            print(f"target (a) <= 2 s and >= 10x: {'met' if ok else 'NOT met'}")
+        finally:
+            manager.down(lab)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""SIP facts of a device: OPTIONS against its own SIP port, a SIP probe, and a management-plane check.
+
+:class:`SipFacts` is a mixin for drivers whose inventory entry has ``sip`` (Edge, phones, PSTN
+simulators): ``class GenesysEdge(SipFacts, Driver)``. The port asked is ``sip.port``: for an Edge,
+that is the carrier trunk (5060); pass ``port=`` for the phone trunk (``sip.phone_port``, 8060).
+The deadline is ``sip.timeout_s`` from the inventory unless the caller gives one.
+
+Silence is measured, not raised, by :meth:`SipFacts.options`; :meth:`SipFacts.probe_sip` turns it
+into a lab error. :meth:`SipFacts.management_alive` tells "SIP silent on a live device" (a duty
+FAIL) from "device down" (lab BROKEN).
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import ClassVar
+
+from ..errors import LabTimeout, LabUnreachable
+from ..transports.sip import OptionsResult, SipProbe
+from .base import Driver
+
+
+class SipFacts(Driver):
+    """SIP methods for a driver; ``sip_local_host`` is the address probes bind (``None``: any)."""
+
+    sip_local_host: ClassVar[str | None] = None
+
+    def sip_address(self, port: int | None = None) -> tuple[str, int]:
+        """``(host, port)`` probed: the device's host and ``port`` or its ``sip.port``.
+
+        Raises:
+            ValueError: the inventory declares no ``sip`` for this device.
+        """
+        sip = self.device.sip
+        if sip is None:
+            raise ValueError(f"{self.name}: the inventory declares no sip settings")
+        return self.device.host, port or sip.port
+
+    def options(self, timeout_s: float | None = None, port: int | None = None) -> OptionsResult:
+        """One OPTIONS to the device's SIP port; ``status`` is ``None`` when nothing answered.
+
+        Args:
+            timeout_s: deadline in seconds (default: the inventory's ``sip.timeout_s``).
+            port: another SIP port of the device (default ``sip.port``).
+
+        Raises:
+            LabUnreachable: no local socket could reach the device.
+            LabProtocolError: the device answered with something that is not SIP.
+        """
+        host, p = self.sip_address(port)
+        address = f"{host}:{p}"
+        probe: SipProbe = self.session(f"sip {address}", lambda: SipProbe(
+            self.name, self.transcript("sip", address), self.sip_local_host))
+        assert self.device.sip is not None
+        return probe.options(host, p, timeout_s if timeout_s is not None else self.device.sip.timeout_s)
+
+    def probe_sip(self, port: int | None = None) -> str:
+        """One-line identity from an OPTIONS answer (any final status counts as alive).
+
+        Raises:
+            LabUnreachable: ICMP port unreachable, or no local socket could reach the device.
+            LabTimeout: no final response within ``sip.timeout_s``.
+            LabProtocolError: the answer is not SIP.
+        """
+        r = self.options(port=port)
+        if r.status is None:
+            cls = LabUnreachable if r.refused else LabTimeout
+            raise cls(self.name, "sip", r.address, f"OPTIONS: {r.reason} ({r.attempts} sent)")
+        ua = f" ({r.user_agent})" if r.user_agent else ""
+        return f"SIP {r.status} {r.reason} from {r.address}{ua} in {r.rtt_ms:.1f} ms"
+
+    def management_alive(self) -> bool:
+        """Whether the management plane answers: TCP connect to ``ssh`` host:port within its timeout.
+
+        ``False`` too when the inventory declares no ``ssh`` for the device (nothing to ask).
+        """
+        ssh = self.device.ssh
+        if ssh is None:
+            return False
+        address = f"{self.device.host}:{ssh.port}"
+        t = self.transcript("tcp", address)
+        try:
+            with socket.create_connection((self.device.host, ssh.port), timeout=ssh.timeout_s):
+                t.event("TCP connect to the management port: accepted")
+                return True
+        except OSError as e:
+            t.event(f"TCP connect to the management port failed: {e}")
+            return False

@@ -1,0 +1,148 @@
+"""The pytest plugin itself, through pytester (no device I/O: scenarios here raise what a driver
+would raise, so the plugin's own behaviour is what is tested)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_test_lab
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def labdir(pytester: pytest.Pytester) -> Path:
+    inv = make_test_lab(pytester.path)
+    (pytester.path / "scenarios").mkdir()
+    return inv
+
+
+def write_scenario(pytester: pytest.Pytester, body: str, name: str = "test_s.py") -> None:
+    (pytester.path / "scenarios" / name).write_text(body)
+
+
+def run(pytester: pytest.Pytester, inv: Path, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(f"--inventory={inv}", "-p", "no:cacheprovider", "scenarios", *args)
+
+
+def test_scenario_without_duty_marker_is_a_collection_error(pytester, labdir):
+    write_scenario(pytester, "def test_nothing():\n    pass\n")
+    r = run(pytester, labdir)
+    assert r.ret == pytest.ExitCode.USAGE_ERROR
+    r.stderr.fnmatch_lines(["*test_s.py::test_nothing: scenario has no @pytest.mark.duty('ID') marker*"])
+
+
+def test_unknown_duty_is_a_collection_error(pytester, labdir):
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('NOPE-1')\ndef test_x():\n    pass\n")
+    r = run(pytester, labdir)
+    assert r.ret == pytest.ExitCode.USAGE_ERROR
+    r.stderr.fnmatch_lines(["*unknown duty 'NOPE-1'*"])
+
+
+def test_role_fixtures_are_parametrized_with_device_names(pytester, labdir):
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('CFG-STATION')\ndef test_p(phone):\n    pass\n"
+                             "@pytest.mark.duty('LAB-READY')\ndef test_d(device):\n    pass\n")
+    r = run(pytester, labdir, "--collect-only", "-q")
+    out = r.stdout.str()
+    for n in ("phone1", "phone2", "phone3", "phone4"):
+        assert f"test_p[{n}]" in out
+    for n in ("edge1", "sw1", "phone1", "pstn1"):
+        assert f"test_d[{n}]" in out
+    assert "test_p[edge1]" not in out
+
+
+def test_verdicts_are_classified_and_dead_devices_quarantined(pytester, labdir, tmp_path):
+    write_scenario(pytester, """
+import pytest, time
+from harness.errors import LabTimeout
+from harness.evidence.check import check, intent
+
+@pytest.mark.duty('CFG-STATION')
+def test_a_fails(phone):
+    if phone.name == 'phone1':
+        check(3, intent('x', 4), duty='CFG-STATION', device=phone.name, what='answer')
+
+@pytest.mark.duty('NET-VOIP-HW')
+def test_b_breaks(phone):
+    if phone.name == 'phone2':
+        raise LabTimeout('phone2', 'snmp', '127.0.0.1:1161', 'no answer within 1.0 s')
+
+@pytest.mark.duty('NET-VOIP-HW')
+def test_c_after(phone):
+    pass
+
+@pytest.mark.duty('PSTN-CONNECT')
+def test_d_harness_bug(pstn):
+    raise KeyError('oops')
+""")
+    summary_dir = tmp_path / "out"
+    r = run(pytester, labdir, f"--hil-summary={summary_dir}", f"--alluredir={tmp_path / 'allure'}")
+    assert r.ret == pytest.ExitCode.TESTS_FAILED
+    s = json.loads((summary_dir / "summary.json").read_text())
+    by_id = {t["nodeid"].split("::")[-1]: t for t in s["tests"]}
+    assert by_id["test_a_fails[phone1]"]["verdict"] == "FAIL"
+    assert "[CFG-STATION] phone1: answer = 3; limit == 4 (inventory)" in by_id["test_a_fails[phone1]"]["message"]
+    assert by_id["test_a_fails[phone2]"]["verdict"] == "PASS"
+    assert by_id["test_b_breaks[phone2]"]["verdict"] == "BROKEN"
+    # quarantine: the next test that asks for phone2 is BROKEN at once, the others still run
+    after = by_id["test_c_after[phone2]"]
+    assert after["verdict"] == "BROKEN" and "quarantined" in after["message"] and after["duration_s"] < 0.5
+    assert by_id["test_c_after[phone1]"]["verdict"] == "PASS"
+    assert by_id["test_d_harness_bug[pstn1]"]["verdict"] == "BROKEN"
+    assert "harness error: KeyError" in by_id["test_d_harness_bug[pstn1]"]["message"]
+    duties = s["duties"]
+    assert duties["CFG-STATION"]["verdict"] == "FAIL"
+    assert duties["NET-VOIP-HW"]["verdict"] == "BROKEN"
+    assert duties["QOS-MEDIA"]["verdict"] == "NOT RUN"
+    assert duties["CLOUD-ORG-CONFIG"]["verdict"] == "ATTEST"
+    assert s["exit_code"] == 1
+    md = (summary_dir / "summary.md").read_text()
+    assert "| CFG-STATION | FAIL |" in md and "| QOS-MEDIA | NOT RUN |" in md
+
+
+def test_allure_labels_environment_and_categories(pytester, labdir, tmp_path):
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('PSTN-CONNECT')\ndef test_x(pstn):\n    pass\n")
+    allure_dir = tmp_path / "allure"
+    r = run(pytester, labdir, f"--alluredir={allure_dir}")
+    assert r.ret == 0
+    results = [json.loads(p.read_text()) for p in allure_dir.glob("*-result.json")]
+    assert len(results) == 1
+    labels = {(lb["name"], lb["value"]) for lb in results[0]["labels"]}
+    assert ("epic", "Integration data") in labels
+    assert ("feature", "PSTN access") in labels
+    assert ("tag", "PSTN-CONNECT") in labels
+    assert any(n == "story" and v.startswith("PSTN access over SIP") for n, v in labels)
+    env = (allure_dir / "environment.properties").read_text()
+    assert "lab=hil-twin" in env and "edge1.platform=genesys_edge" in env and "phone1.firmware=6.4.3" in env
+    cats = json.loads((allure_dir / "categories.json").read_text())
+    assert [c["name"] for c in cats] == ["Duty not met", "Lab infrastructure broken", "Harness error"]
+
+
+def test_duty_and_device_selection(pytester, labdir):
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('CFG-STATION')\ndef test_p(phone):\n    pass\n"
+                             "@pytest.mark.duty('PSTN-CONNECT')\ndef test_q(pstn):\n    pass\n")
+    r = run(pytester, labdir, "--duty=CFG-STATION", "--device=phone3")
+    r.assert_outcomes(passed=1, deselected=4)
+    r = run(pytester, labdir, "--duty=NOPE")
+    assert r.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_destructive_scenarios_skip_without_opt_in(pytester, labdir):
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('NET-VOIP-HW')\n@pytest.mark.destructive\n"
+                             "def test_w(switch):\n    pass\n")
+    r = run(pytester, labdir, "-rs")
+    r.assert_outcomes(skipped=1)
+    r.stdout.fnmatch_lines(["*destructive scenario: run with --allow-destructive*"])
+    r = run(pytester, labdir, "--allow-destructive")
+    r.assert_outcomes(passed=1)
+
+
+def test_invalid_inventory_is_a_usage_error(pytester, labdir):
+    labdir.write_text(labdir.read_text().replace("version: \"2c\"", "version: \"1\""))
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('PSTN-CONNECT')\ndef test_q(pstn):\n    pass\n")
+    r = run(pytester, labdir)
+    assert r.ret == pytest.ExitCode.USAGE_ERROR
+    r.stderr.fnmatch_lines(["*lab_inventory.yaml:*: devices.sw1.snmp.version: must be '2c' or '3'*"])

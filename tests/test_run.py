@@ -1,0 +1,103 @@
+"""`hil run` end to end: reports, exit codes, a device dying mid-run, secrets kept out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness.twin import manager
+from tests.conftest import REPO, make_test_lab
+
+
+def hil(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
+                          timeout=timeout_s, check=False, cwd=REPO)
+
+
+def secrets() -> list[str]:
+    return [p.read_text().strip() for p in (REPO / "twin_secrets").iterdir() if p.name != "README.md"]
+
+
+def assert_no_secret(reports: Path, *texts: str) -> None:
+    values = secrets()
+    for p in reports.rglob("*"):
+        if p.is_file():
+            data = p.read_bytes()
+            for v in values:
+                assert v.encode() not in data, f"secret found in {p}"
+    for t in texts:
+        for v in values:
+            assert v not in t, "secret found in terminal output"
+
+
+def test_run_on_healthy_twin_writes_every_report(twin, lab_path, tmp_path):
+    reports = tmp_path / "reports"
+    r = hil("run", "--inventory", str(lab_path), "--reports", str(reports))
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    for f in ("junit.xml", "summary.json", "summary.md", "allure-report.html"):
+        assert (reports / f).is_file(), f
+    assert list((reports / "allure-results").glob("*-result.json"))
+    assert (reports / "allure-results" / "environment.properties").is_file()
+    s = json.loads((reports / "summary.json").read_text())
+    assert s["exit_code"] == 0 and s["duties"]["PSTN-CONNECT"]["verdict"] == "PASS"
+    assert set(s["duties"]) >= {"NET-VOIP-HW", "QOS-MEDIA", "SEC-TOLL-FRAUD"}
+    assert s["duties"]["QOS-MEDIA"]["verdict"] == "NOT RUN"
+    assert "already running" in r.stdout and "MAINT-VERSION-MATRIX" in r.stdout
+    html = (reports / "allure-report.html").read_text(errors="replace")
+    assert len(html) > 100_000 and "<html" in html.lower()
+    assert_no_secret(reports, r.stdout, r.stderr)
+
+
+def test_device_down_mid_run_is_broken_and_exits_3(twin, lab_path, tmp_path):
+    reports = tmp_path / "reports"
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", "--inventory", str(lab_path),
+                             "--reports", str(reports), "--no-html"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    results = reports / "allure-results"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(results.glob("*-result.json"))) < 2:
+        time.sleep(0.02)
+    twin.fault("phone4", "down")
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 3, out[-4000:]
+    s = json.loads((reports / "summary.json").read_text())
+    phone4 = [t for t in s["tests"] if "phone4" in t["devices"]]
+    broken = [t for t in phone4 if t["verdict"] == "BROKEN"]
+    assert broken, phone4
+    # one timeout, then quarantine: no phone4 test waits longer than one SNMP deadline (1 s x 2 tries)
+    assert all(t["duration_s"] < 4.0 for t in broken), broken
+    assert not [t for t in s["tests"] if t["verdict"] == "FAIL"]
+    others = [t for t in s["tests"] if "phone4" not in t["devices"]]
+    assert others and all(t["verdict"] == "PASS" for t in others), [t for t in others if t["verdict"] != "PASS"]
+    assert_no_secret(reports, out)
+
+
+def test_failing_run_keeps_secrets_out_of_transcripts(twin, lab_path, tmp_path):
+    twin.fault("sw1", "drop-voice-vlan")
+    reports = tmp_path / "reports"
+    r = hil("run", "--inventory", str(lab_path), "--reports", str(reports), "--no-html", "--duty", "NET-VOIP-HW")
+    assert r.returncode == 1
+    attachments = list((reports / "allure-results").glob("*-attachment*"))
+    assert any("show vlan" in a.read_text(errors="replace") for a in attachments), "transcript not attached"
+    assert_no_secret(reports, r.stdout, r.stderr)
+
+
+def test_run_starts_and_stops_its_own_twin(tmp_path):
+    text = (REPO / "lab_inventory.yaml").read_text().replace("127.0.", "127.78.")
+    inv = make_test_lab(tmp_path / "lab", text)
+    reports = tmp_path / "reports"
+    r = hil("run", "--inventory", str(inv), "--reports", str(reports), "--no-html", "--duty", "PSTN-CONNECT")
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert "lab twin started" in r.stdout
+    assert manager.read_state(inv) is None  # stopped again
+
+
+def test_run_with_invalid_inventory_exits_2(tmp_path):
+    text = (REPO / "lab_inventory.yaml").read_text().replace("port: 2222", "port: abc")
+    inv = make_test_lab(tmp_path / "lab", text)
+    r = hil("run", "--inventory", str(inv), "--reports", str(tmp_path / "r"))
+    assert r.returncode == 2
+    assert "lab_inventory.yaml:" in r.stdout and "devices" in r.stdout and "Traceback" not in r.stdout + r.stderr

@@ -1,0 +1,89 @@
+"""Every shipped scenario: PASS on the healthy twin, FAIL under the fault it exists to catch (with
+device, duty, measured value and limit in the message), BROKEN when the device is gone."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scenario_runner import run_scenarios
+
+
+@pytest.fixture
+def out(tmp_path):
+    return tmp_path / "reports"
+
+
+def test_healthy_twin_passes_every_duty(twin, lab_path, out):
+    r = run_scenarios(lab_path, out)
+    assert r.returncode == 0, r.output
+    for duty in ("LAB-READY", "MAINT-VERSION-MATRIX", "NET-VOIP-HW", "PSTN-CONNECT"):
+        assert r.verdict(duty) == "PASS", (duty, r.summary["duties"][duty])
+    assert all(t["verdict"] == "PASS" for t in r.summary["tests"]), r.output
+    # readiness touched every device of the inventory
+    ready = r.tests("LAB-READY")
+    assert {f"test_device_answers_on_every_declared_transport[{n}]" for n in
+            ("edge1", "sw1", "phone1", "phone2", "phone3", "phone4", "pstn1")} <= set(ready)
+
+
+def test_version_matrix_fails_on_unapproved_phone_firmware(twin, lab_path, out):
+    twin.fault("phone2", "firmware", "5.9.0")
+    r = run_scenarios(lab_path, out, "--duty=MAINT-VERSION-MATRIX")
+    assert r.returncode == 1
+    t = r.tests()
+    bad = t["test_phone_runs_an_approved_version[phone2]"]
+    assert bad["verdict"] == "FAIL"
+    msg = bad["message"]
+    assert "[MAINT-VERSION-MATRIX] phone2" in msg and "5.9.0" in msg and "6.4.3" in msg, msg
+    assert t["test_phone_runs_an_approved_version[phone1]"]["verdict"] == "PASS"
+    assert r.verdict("MAINT-VERSION-MATRIX") == "FAIL"
+
+
+def test_version_matrix_fails_on_unapproved_edge_firmware(twin, lab_path, out):
+    twin.fault("edge1", "firmware", "2025.1.0")
+    r = run_scenarios(lab_path, out, "--duty=MAINT-VERSION-MATRIX", "--device=edge1")
+    bad = r.tests()["test_edge_runs_an_approved_version[edge1]"]
+    assert bad["verdict"] == "FAIL"
+    assert "[MAINT-VERSION-MATRIX] edge1: firmware version = 2025.1.0" in bad["message"]
+    assert "2026.11.1" in bad["message"]
+
+
+def test_voip_hw_fails_when_voice_vlan_is_dropped(twin, lab_path, out):
+    twin.fault("sw1", "drop-voice-vlan")
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW")
+    assert r.returncode == 1
+    t = r.tests()
+    vlan = t["test_voice_vlan_exists_on_access_switch[sw1]"]
+    assert vlan["verdict"] == "FAIL" and "[NET-VOIP-HW] sw1" in vlan["message"] and "100" in vlan["message"]
+    port = t["test_phone_port_carries_voice_vlan[phone1]"]
+    assert port["verdict"] == "FAIL"
+    assert "sw1 GigabitEthernet1/0/1" in port["message"] and "limit == 100" in port["message"], port["message"]
+
+
+def test_pstn_connect_fails_when_options_go_unanswered(twin, lab_path, out):
+    twin.fault("pstn1", "options-silent")
+    r = run_scenarios(lab_path, out, "--duty=PSTN-CONNECT")
+    assert r.returncode == 1
+    t = r.tests()["test_trunk_peer_answers_sip_options[pstn1]"]
+    assert t["verdict"] == "FAIL"
+    assert "[PSTN-CONNECT] pstn1: SIP OPTIONS round trip = nothing; limit <= 2000 ms" in t["message"], t["message"]
+
+
+def test_pstn_connect_is_broken_not_failed_when_the_simulator_is_down(twin, lab_path, out):
+    twin.fault("pstn1", "down")
+    r = run_scenarios(lab_path, out, "--duty=PSTN-CONNECT")
+    t = r.tests()["test_trunk_peer_answers_sip_options[pstn1]"]
+    assert t["verdict"] == "BROKEN", t
+    assert "pstn1" in t["message"]
+    assert r.verdict("PSTN-CONNECT") == "BROKEN"
+    assert r.summary["exit_code"] == 3
+
+
+def test_readiness_is_broken_for_a_dead_device_only(twin, lab_path, out):
+    twin.fault("phone3", "down")
+    r = run_scenarios(lab_path, out, "--duty=LAB-READY")
+    t = r.tests()
+    dead = t["test_device_answers_on_every_declared_transport[phone3]"]
+    assert dead["verdict"] == "BROKEN"
+    assert "phone3 snmp" in dead["message"], dead["message"]
+    others = [v for k, v in t.items() if "phone3" not in k]
+    assert others and all(v["verdict"] == "PASS" for v in others)
