@@ -25,7 +25,8 @@ from .inventory.models import Lab
 from .twin import manager
 from .twin.faults import FAULTS
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help="Hardware-in-the-loop harness for telephony labs.")
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Hardware-in-the-loop harness for telephony labs.")
 inventory_app = typer.Typer(no_args_is_help=True, help="Check a lab inventory; print its JSON Schema.")
 lab_app = typer.Typer(no_args_is_help=True, help="Start, stop, break and mend the lab twin.")
 app.add_typer(inventory_app, name="inventory")
@@ -47,8 +48,8 @@ def inventory_check(file: Annotated[Path, typer.Argument(help="inventory file")]
             print(p)
         raise typer.Exit(2) from None
     problems = platform_problems(loaded)
-    for p in problems:
-        print(p)
+    for line in problems:
+        print(line)
     if problems:
         raise typer.Exit(2)
     roles: dict[str, int] = {}

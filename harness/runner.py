@@ -106,8 +106,8 @@ def run(opts: RunOptions, console: Console | None = None) -> int:
         return EXIT_USAGE
     problems = platform_problems(loaded)
     if problems:
-        for p in problems:
-            console.print(p, highlight=False, markup=False)
+        for line in problems:
+            console.print(line, highlight=False, markup=False)
         return EXIT_USAGE
 
     started_twin = False

@@ -7,8 +7,10 @@ packages add platforms through the ``hil.drivers`` entry point (a module that ca
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
+from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -44,7 +46,8 @@ def load_platforms() -> None:
     global _loaded_plugins
     if _loaded_plugins:
         return
-    from . import edge, phone, pstn, switch  # noqa: F401
+    for module in ("edge", "phone", "pstn", "switch"):
+        import_module(f"{__package__}.{module}")
 
     for ep in entry_points(group="hil.drivers"):
         ep.load()
@@ -107,10 +110,8 @@ class Driver:
         with self._lock:
             s = self._sessions.pop(key, None)
         if s is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a dead session must not mask the original error
                 s.close()
-            except Exception:  # closing a dead session must not mask the original error
-                pass
 
     def transports(self) -> list[str]:
         """Transports the inventory declares for this device, in a stable order."""
