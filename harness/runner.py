@@ -63,7 +63,7 @@ def _allure_bin() -> list[str] | None:
     return [found] if found else None
 
 
-def generate_report(results: Path, out_html: Path, console: Console) -> bool:
+def generate_report(results: Path, out_html: Path, console: Console, title: str = "hil duty report") -> bool:
     """Generate the single-file Allure 3 report ``out_html`` from ``results``. False when it could not."""
     allure = _allure_bin()
     if allure is None:
@@ -71,7 +71,8 @@ def generate_report(results: Path, out_html: Path, console: Console) -> bool:
         return False
     out_dir = out_html.with_suffix("")
     env = dict(os.environ, HIL_ALLURE_HISTORY=str(out_html.parent / "history.jsonl"))
-    cmd = [*allure, "generate", str(results), "-o", str(out_dir), "-c", str(REPO / "allurerc.mjs")]
+    cmd = [*allure, "generate", str(results), "-o", str(out_dir), "-c", str(REPO / "allurerc.mjs"),
+           "--report-name", title]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     index = out_dir / "index.html"
     if proc.returncode != 0 or not index.exists():
@@ -150,7 +151,8 @@ def _run_pytest(opts: RunOptions, inventory: Path, console: Console) -> int:
     summary = json.loads(summary_file.read_text())
     if opts.report_html:
         html = reports / "allure-report.html"
-        if generate_report(results, html, console):
+        lab = summary["lab"]
+        if generate_report(results, html, console, f"hil duty report — {lab['name']} ({lab['site']})"):
             console.print(f"Allure report: {html}", soft_wrap=True)
     print_table(summary, console)
     console.print(f"summary: {reports / 'summary.md'}  junit: {reports / 'junit.xml'}", soft_wrap=True)
