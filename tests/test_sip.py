@@ -234,9 +234,7 @@ def test_options_silent_drops_options_only(pstn: PstnSimulator, twin: TwinContro
         assert [x.code for x in d.send("BYE", 2)] == [200]
     finally:
         d.close()
-    if not ssh_served(twin, "pstn1"):
-        pytest.skip("the twin serves no SSH for pstn1 yet (harness/twin/ssh.py is another helper's): "
-                    "management_alive() on a live device not checked")
+    assert ssh_served(twin, "pstn1")
     assert pstn.management_alive() is True  # silent SIP on a live device: a duty FAIL, not BROKEN
     twin.heal("pstn1")
     assert pstn.options().status == 200
@@ -252,9 +250,7 @@ def test_down_answers_nothing(pstn: PstnSimulator, twin: TwinControl) -> None:
     assert pstn.management_alive() is False
     twin.heal("pstn1")
     assert wait_for(lambda: pstn.options(timeout_s=1.0).status == 200, 3.0)
-    if not ssh_served(twin, "pstn1"):
-        pytest.skip("the twin serves no SSH for pstn1 yet (harness/twin/ssh.py is another helper's): "
-                    "management_alive() False proves nothing while the twin has no SSH at all")
+    assert ssh_served(twin, "pstn1")  # else management_alive() False would prove nothing
     assert pstn.management_alive() is True
 
 
