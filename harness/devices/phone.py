@@ -20,6 +20,19 @@ TWIN_PHONE_REGISTERED = "1.3.6.1.4.1.99999.2.1.0"  # INTEGER registered(1) unreg
 TWIN_PHONE_EXTENSION = "1.3.6.1.4.1.99999.2.2.0"  # OCTET STRING, the station's extension
 PHONE_OIDS = (ENT_MODEL_1, ENT_SOFTWARE_REV_1, ENT_SERIAL_1, IF_PHYS_ADDRESS_1, TWIN_PHONE_REGISTERED,
               TWIN_PHONE_EXTENSION)
+FIRMWARE_OIDS = (ENT_MODEL_1, ENT_SOFTWARE_REV_1)
+
+
+@dataclass(frozen=True)
+class FirmwareReading:
+    """Model and firmware version as the phone reports them (ENTITY-MIB chassis row 1)."""
+
+    model: str
+    firmware: str
+
+    @classmethod
+    def from_values(cls, values: dict[str, object]) -> FirmwareReading:
+        return cls(model=str(values.get(ENT_MODEL_1) or ""), firmware=str(values.get(ENT_SOFTWARE_REV_1) or ""))
 
 
 @dataclass(frozen=True)
@@ -59,15 +72,19 @@ class Phone(SnmpFacts, SipFacts, Driver):
         """
         return phone_info(self.snmp.get_sync(*PHONE_OIDS))
 
+    def firmware(self) -> FirmwareReading:
+        """Model and firmware only (one GET of two OIDs). Raises LabError."""
+        return FirmwareReading.from_values(self.snmp.get_sync(*FIRMWARE_OIDS))
 
-def firmware_audit(drivers: list[Phone], limit: int = 50) -> dict[str, PhoneInfo | LabError]:
-    """Poll every phone at once (at most ``limit`` GETs in flight) and collect what each reports.
+
+def firmware_audit(drivers: list[Phone], limit: int = 50) -> dict[str, FirmwareReading | LabError]:
+    """Read model and firmware of every phone at once (at most ``limit`` GETs in flight).
 
     Returns:
-        ``{device name: PhoneInfo}``, or the :class:`LabError` of a phone that did not answer; one
-        dead phone costs one timeout, in parallel with the others.
+        ``{device name: FirmwareReading}``, or the :class:`LabError` of a phone that did not
+        answer; one dead phone costs one timeout, in parallel with the others.
     """
-    out: dict[str, PhoneInfo | LabError] = {}
+    out: dict[str, FirmwareReading | LabError] = {}
     polled: list[Phone] = []
     for d in drivers:
         try:
@@ -76,7 +93,7 @@ def firmware_audit(drivers: list[Phone], limit: int = 50) -> dict[str, PhoneInfo
             out[d.name] = e
         else:
             polled.append(d)
-    results = gather_get([(d.snmp, PHONE_OIDS) for d in polled], limit=limit)
+    results = gather_get([(d.snmp, FIRMWARE_OIDS) for d in polled], limit=limit)
     for d, r in zip(polled, results, strict=True):
-        out[d.name] = r if isinstance(r, LabError) else phone_info(r)
+        out[d.name] = r if isinstance(r, LabError) else FirmwareReading.from_values(r)
     return {d.name: out[d.name] for d in drivers}

@@ -193,10 +193,21 @@ Device = Annotated[EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice, Field(d
 ROLES = ("edge", "switch", "phone", "pstn")
 
 
+class TwinSettings(Strict):
+    """Emulation settings read only by the lab twin (a real lab ignores them).
+
+    ``snmp_response_ms``: time an emulated SNMP agent takes to answer, as an embedded agent on a
+    LAN does (project choice; 0 answers at once).
+    """
+
+    snmp_response_ms: Annotated[float, Field(ge=0, le=2000)] = 0.0
+
+
 class Lab(Strict):
     """A validated lab. ``devices`` are already merged with their defaults and groups."""
 
     lab: LabInfo
+    twin: TwinSettings = TwinSettings()
     profile: str | None = None
     defaults: dict[str, object] = {}
     groups: dict[Name, dict[str, object]] = {}

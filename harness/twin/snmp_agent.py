@@ -16,6 +16,7 @@ SET answers ``notWritable``.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import logging
 import re
@@ -270,6 +271,17 @@ class _Agent:
         raise smi_error.NotWritableError(name=var_binds[0][0] if var_binds else None, idx=0)
 
 
+class _DelayedUdpTransport(udp.UdpTransport):  # type: ignore[misc]
+    """A UDP transport that sends each response ``delay_s`` late: the agent's processing time."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    def send_message(self, outgoingMessage: Any, transportAddress: Any) -> None:
+        asyncio.get_running_loop().call_later(self.delay_s, super().send_message, outgoingMessage, transportAddress)
+
+
 class SnmpService:
     """The SNMP endpoint of one device: ``start`` binds its UDP socket, ``stop`` closes it."""
 
@@ -293,7 +305,9 @@ class SnmpService:
             raise RuntimeError(f"{self.device}: cannot bind SNMP on {self.host}:{self.port}: {e}") from None
         sock.setblocking(False)
         self._sock = sock
-        self._transport = udp.UdpTransport().open_server_mode(sock=sock)
+        delay_s = self.agent.twin.lab.twin.snmp_response_ms / 1000.0
+        transport = _DelayedUdpTransport(delay_s) if delay_s > 0 else udp.UdpTransport()
+        self._transport = transport.open_server_mode(sock=sock)
         config.add_transport(self.agent.engine, self.domain, self._transport)
 
     async def stop(self) -> None:
