@@ -168,6 +168,8 @@ class Twin:
                     result = {"ok": False, "error": str(e)}
                 writer.write(json.dumps(result).encode() + b"\n")
                 await writer.drain()
+        except (asyncio.CancelledError, ConnectionError):
+            pass  # the twin is stopping, or the client went away
         finally:
             writer.close()
 

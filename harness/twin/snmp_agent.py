@@ -271,7 +271,7 @@ class _Agent:
         raise smi_error.NotWritableError(name=var_binds[0][0] if var_binds else None, idx=0)
 
 
-class _DelayedUdpTransport(udp.UdpTransport):  # type: ignore[misc]
+class _DelayedUdpTransport(udp.UdpTransport):
     """A UDP transport that sends each response ``delay_s`` late: the agent's processing time."""
 
     def __init__(self, delay_s: float) -> None:
