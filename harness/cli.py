@@ -24,6 +24,7 @@ from .inventory import load
 from .inventory.models import Lab
 from .twin import manager
 from .twin.faults import FAULTS
+from .twin.server import load_protocol_modules
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Hardware-in-the-loop harness for telephony labs.")
@@ -120,6 +121,7 @@ def lab_fault(device: Annotated[str | None, typer.Argument(help="device name")] 
               inventory: InventoryOpt = DEFAULT_INVENTORY) -> None:
     """Break DEVICE with FAULT[=VALUE] through the twin's control channel (for tests and people)."""
     if list_:
+        load_protocol_modules()  # protocol modules may register faults of their own
         t = Table(title="twin faults")
         for col in ("fault", "roles", "help"):
             t.add_column(col)

@@ -32,10 +32,10 @@ from netmiko.exceptions import (
 )
 from ntc_templates.parse import parse_output
 
-from ..errors import LabAuthError, LabError, LabProtocolError, LabTimeout, LabUnreachable
+from ..errors import LabAuthError, LabProtocolError, LabTimeout, LabUnreachable
 from ..evidence.transcript import Transcript
 from ..inventory.models import SshSettings
-from ..inventory.secrets import MASK
+from .base import TransportSession
 from .ssh import host_key_problem, load_pkey, tcp_connect
 
 Resolve = Callable[[str], str]
@@ -56,7 +56,7 @@ def _rejection(output: str) -> str | None:
     return m.group(0).strip() if m else None
 
 
-class SwitchCli:
+class SwitchCli(TransportSession):
     """A netmiko session to a switch.
 
     Args:
@@ -81,11 +81,6 @@ class SwitchCli:
         self._lock = threading.Lock()
         self._conn: Any = None
         self._connect()
-
-    def _error(self, cls: type[LabError], detail: str) -> LabError:
-        detail = MASK(detail)
-        self.transcript.event(f"{cls.kind}: {detail}")
-        return cls(self.device, self.transport, self.address, detail)
 
     def _connect(self) -> None:
         s, t = self.settings, self.settings.timeout_s

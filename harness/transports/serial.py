@@ -25,7 +25,7 @@ import serial
 from ..errors import LabAuthError, LabError, LabProtocolError, LabTimeout, LabUnreachable
 from ..evidence.transcript import Transcript
 from ..inventory.models import ConsoleSettings
-from ..inventory.secrets import MASK
+from .base import TransportSession
 
 Resolve = Callable[[str], str]
 Pattern = str | re.Pattern[str]
@@ -38,7 +38,7 @@ POLL_S = 0.05  # project choice: read granularity; a socket:// round trip is ~0.
 MAX_LOGIN_STEPS = 6
 
 
-class SerialConsole:
+class SerialConsole(TransportSession):
     """An open console line.
 
     Args:
@@ -60,11 +60,6 @@ class SerialConsole:
         self._lock = threading.RLock()
         self._port: serial.SerialBase | None = None
         self._open()
-
-    def _error(self, cls: type[LabError], detail: str) -> LabError:
-        detail = MASK(detail)
-        self.transcript.event(f"{cls.kind}: {detail}")
-        return cls(self.device, self.transport, self.address, detail)
 
     def _open(self) -> None:
         self.transcript.event(f"open {self.address}")

@@ -51,6 +51,7 @@ from ..errors import LabAuthError, LabError, LabProtocolError, LabTimeout
 from ..evidence.transcript import Transcript
 from ..inventory.models import SnmpSettings
 from ..inventory.secrets import SecretResolutionError
+from .base import TransportSession
 
 T = TypeVar("T")
 
@@ -190,7 +191,7 @@ def _engine(key: tuple[str, ...]) -> SnmpEngine:
 
 # --- the client -------------------------------------------------------------------------------------
 
-class SnmpClient:
+class SnmpClient(TransportSession):
     """SNMP session to one device.
 
     Args:
@@ -230,24 +231,20 @@ class SnmpClient:
 
     # errors ---------------------------------------------------------------------------------------
 
-    def _fail(self, cls: type[LabError], detail: str) -> LabError:
-        self.transcript.event(f"{cls.kind}: {detail}")
-        return cls(self.device, self.transport, self.address, detail)
-
     def _timeout(self, what: str) -> LabError:
         s = self.settings
-        return self._fail(LabTimeout, f"no answer to {what} within {s.timeout_s:g} s x {s.retries + 1} tries")
+        return self._error(LabTimeout, f"no answer to {what} within {s.timeout_s:g} s x {s.retries + 1} tries")
 
     def _check(self, what: str, ei: Any, es: Any, eidx: Any) -> None:
         if ei:
             if isinstance(ei, errind.RequestTimedOut):
                 raise self._timeout(what)
             cls = LabAuthError if isinstance(ei, _AUTH_INDICATIONS) else LabProtocolError
-            raise self._fail(cls, f"{what}: {ei}")
+            raise self._error(cls, f"{what}: {ei}")
         if es and int(es):
             name = es.prettyPrint()
             cls = LabAuthError if name == "authorizationError" else LabProtocolError
-            raise self._fail(cls, f"{what}: errorStatus {name} at varbind {int(eidx)}")
+            raise self._error(cls, f"{what}: errorStatus {name} at varbind {int(eidx)}")
 
     # pysnmp plumbing ------------------------------------------------------------------------------
 
@@ -266,7 +263,7 @@ class SnmpClient:
                                                    authProtocol=AUTH_PROTOCOLS[s.auth_protocol],
                                                    privProtocol=PRIV_PROTOCOLS[s.priv_protocol]))
             except SecretResolutionError as e:
-                raise self._fail(LabAuthError, f"cannot resolve credentials: {e}") from None
+                raise self._error(LabAuthError, f"cannot resolve credentials: {e}") from None
         return self._auth
 
     async def _plumbing(self) -> tuple[SnmpEngine, CommunityData | UsmUserData, UdpTransportTarget]:
@@ -279,7 +276,7 @@ class SnmpClient:
                                                          timeout=self.settings.timeout_s,
                                                          retries=self.settings.retries)
             except Exception as e:  # pysnmp wraps resolver failures in PySnmpError
-                raise self._fail(LabProtocolError, f"cannot resolve {self.host}: {e}") from None
+                raise self._error(LabProtocolError, f"cannot resolve {self.host}: {e}") from None
             self._targets[loop] = target
         return _engine(key), auth, target
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import paramiko
 
-from ..errors import LabAuthError, LabError, LabProtocolError, LabTimeout, LabUnreachable
+from ..errors import LabAuthError, LabProtocolError, LabTimeout, LabUnreachable
 from ..evidence.transcript import Transcript
 from ..inventory.models import SshSettings
-from ..inventory.secrets import MASK
+from .base import TransportSession
 
 Resolve = Callable[[str], str]
 
@@ -64,7 +64,7 @@ def host_key_problem(message: str, known_hosts: Path) -> str | None:
     return None
 
 
-class SSHSession:
+class SSHSession(TransportSession):
     """A connected SSH client for exec commands.
 
     Args:
@@ -87,11 +87,6 @@ class SSHSession:
         self._lock = threading.Lock()
         self._client: paramiko.SSHClient | None = None
         self._connect()
-
-    def _error(self, cls: type[LabError], detail: str) -> LabError:
-        detail = MASK(detail)
-        self.transcript.event(f"{cls.kind}: {detail}")
-        return cls(self.device, self.transport, self.address, detail)
 
     def _connect(self) -> None:
         s, t = self.settings, self.settings.timeout_s

@@ -46,7 +46,7 @@ def service_factory(fn: Factory) -> Factory:
     return fn
 
 
-def _load_protocol_modules() -> None:
+def load_protocol_modules() -> None:
     # Imported for their @service_factory registrations.
     from . import console, sip, snmp_agent, ssh  # noqa: F401
 
@@ -72,7 +72,7 @@ class Twin:
         return self.loaded.resolve(ref) if ref else None
 
     async def start(self) -> None:
-        _load_protocol_modules()
+        load_protocol_modules()
         self.runtime_dir.mkdir(parents=True, exist_ok=True)
         for name in self.lab.devices:
             self.services[name] = [s for f in _FACTORIES for s in f(self, name)]
