@@ -24,9 +24,9 @@ from harness.devices.base import Driver
 from harness.devices.pstn import PstnSimulator
 from harness.devices.sip_facts import SipFacts
 from harness.errors import LabProtocolError, LabTimeout, LabUnreachable
-from harness.evidence.transcript import Transcript
 from harness.inventory import LoadedLab
 from harness.transports.sip import SipProbe
+from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")

@@ -15,9 +15,9 @@ import pytest
 from harness.devices.phone import Phone, firmware_audit
 from harness.devices.snmp_facts import ENT_SOFTWARE_REV_1, SYS_DESCR, SnmpFacts
 from harness.errors import LabAuthError, LabError, LabTimeout
-from harness.evidence.transcript import Transcript
 from harness.inventory import LoadedLab
 from harness.transports.snmp import SnmpClient, gather_get
+from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 
 PHONES = ("phone1", "phone2", "phone3", "phone4")

@@ -14,12 +14,12 @@ from ntc_templates.parse import parse_output
 from harness.devices.edge import Edge
 from harness.devices.switch import Switch, long_interface, uptime_seconds
 from harness.errors import LabAuthError, LabError, LabProtocolError
-from harness.evidence.transcript import Transcript
 from harness.inventory import LoadedLab
 from harness.inventory.models import EdgeDevice, SwitchDevice
 from harness.transports.cli import SwitchCli
 from harness.transports.serial import SerialConsole
 from harness.transports.ssh import SSHSession
+from harness.transports.transcript import Transcript
 from harness.twin.ios import IosSession, populate_switch, show_vlan_brief
 from harness.twin.manager import TwinControl
 from harness.twin.state import SwitchState, initial_state

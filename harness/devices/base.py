@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from ..errors import LabError, LabUnreachable
-from ..evidence.transcript import BOOK, Transcript
 from ..inventory import LoadedLab
 from ..inventory.models import EdgeDevice, PhoneDevice, PstnDevice, SwitchDevice
+from ..transports.transcript import BOOK, Transcript
 
 AnyDevice = EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice
 D = TypeVar("D", bound="Driver")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..errors import LabError
-from ..evidence.transcript import Transcript
 from ..inventory.secrets import MASK
+from .transcript import Transcript
 
 
 class TransportSession:

@@ -33,10 +33,10 @@ from netmiko.exceptions import (
 from ntc_templates.parse import parse_output
 
 from ..errors import LabAuthError, LabProtocolError, LabTimeout, LabUnreachable
-from ..evidence.transcript import Transcript
 from ..inventory.models import SshSettings
 from .base import TransportSession
 from .ssh import host_key_problem, load_pkey, tcp_connect
+from .transcript import Transcript
 
 Resolve = Callable[[str], str]
 

@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 import serial
 
 from ..errors import LabAuthError, LabError, LabProtocolError, LabTimeout, LabUnreachable
-from ..evidence.transcript import Transcript
 from ..inventory.models import ConsoleSettings
 from .base import TransportSession
+from .transcript import Transcript
 
 Resolve = Callable[[str], str]
 Pattern = str | re.Pattern[str]

@@ -16,7 +16,7 @@ Errors (:class:`~harness.errors.LabError` naming device, ``"sip"`` and ``host:po
   (no route, bad local address).
 * :class:`~harness.errors.LabProtocolError`: a datagram came back that is no SIP message.
 
-Every exchange is recorded in the session's :class:`~harness.evidence.transcript.Transcript`.
+Every exchange is recorded in the session's :class:`~harness.transports.transcript.Transcript`.
 The socket is connected to the target, so only datagrams from ``host:port`` are read: a device
 that answers from another address is seen as silent.
 """
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from sipmessage import URI, Message, Request, Response
 
 from ..errors import LabProtocolError, LabUnreachable
-from ..evidence.transcript import Transcript
+from .transcript import Transcript
 
 T1_S = 0.5  # RFC 3261 §17.1.1.1
 T2_S = 4.0  # RFC 3261 §17.1.2.2

@@ -48,10 +48,10 @@ from pysnmp.hlapi.v3arch.asyncio import (
 from pysnmp.proto import errind, rfc1902, rfc1905
 
 from ..errors import LabAuthError, LabError, LabProtocolError, LabTimeout
-from ..evidence.transcript import Transcript
 from ..inventory.models import SnmpSettings
 from ..inventory.secrets import SecretResolutionError
 from .base import TransportSession
+from .transcript import Transcript
 
 T = TypeVar("T")
 

@@ -26,9 +26,9 @@ from pathlib import Path
 import paramiko
 
 from ..errors import LabAuthError, LabProtocolError, LabTimeout, LabUnreachable
-from ..evidence.transcript import Transcript
 from ..inventory.models import SshSettings
 from .base import TransportSession
+from .transcript import Transcript
 
 Resolve = Callable[[str], str]
 
