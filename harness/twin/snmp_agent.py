@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import hashlib
 import logging
 import re
 import socket
@@ -186,7 +187,10 @@ class _Agent:
 
     def __init__(self, twin: Twin) -> None:
         self.twin = twin
-        self.engine = engine.SnmpEngine()
+        # A stable engine ID per lab (as a real agent keeps its own): pysnmp then persists
+        # snmpEngineBoots for it, so a restarted twin looks like a rebooted agent (boots + 1).
+        digest = hashlib.sha1(twin.lab.lab.name.encode()).hexdigest()[:16]
+        self.engine = engine.SnmpEngine(snmpEngineID=rfc1902.OctetString(hexValue="80001f8804" + digest))
         # An explicit dispatcher: pysnmp closes an automatic one when its last transport goes
         # (all devices `down`), and then a heal could not re-add transports.
         self.engine.register_transport_dispatcher(AsyncioDispatcher())
