@@ -91,9 +91,29 @@ def _plain(node: Any) -> Any:
     return node
 
 
+def _children(lines: dict[Path_, int]) -> dict[Path_, list[Path_]]:
+    """Direct children of every path that has any (so merges never scan the whole file)."""
+    tree: dict[Path_, list[Path_]] = {}
+    for p in lines:
+        if p:
+            tree.setdefault(p[:-1], []).append(p)
+    return tree
+
+
+def _descendants(tree: dict[Path_, list[Path_]], path: Path_) -> list[Path_]:
+    out, todo = [], list(tree.get(path, ()))
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(tree.get(p, ()))
+    return out
+
+
 def _merge(dst: dict[str, Any], src: dict[str, Any], src_path: Path_, dst_path: Path_,
-           src_lines: dict[Path_, int], dst_lines: dict[Path_, int]) -> None:
-    """Deep-merge ``src`` into ``dst``; the merged keys take their lines from where they were written."""
+           src_lines: dict[Path_, int], src_tree: dict[Path_, list[Path_]], dst_lines: dict[Path_, int]) -> None:
+    """Deep-merge ``src`` into ``dst``; the merged keys take their lines from where they were written.
+
+    ``dst_lines`` holds the lines of one device only, so clearing stale lines stays cheap."""
     for k, v in src.items():
         if k == "groups":
             continue
@@ -101,14 +121,14 @@ def _merge(dst: dict[str, Any], src: dict[str, Any], src_path: Path_, dst_path: 
         if sp in src_lines:
             dst_lines[dp] = src_lines[sp]
         if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            _merge(dst[k], v, sp, dp, src_lines, dst_lines)
+            _merge(dst[k], v, sp, dp, src_lines, src_tree, dst_lines)
         else:
+            if isinstance(dst.get(k), dict | list):
+                for p in [p for p in dst_lines if len(p) > len(dp) and p[: len(dp)] == dp]:
+                    del dst_lines[p]  # lines of what was inherited before (e.g. ``ssh: null``) are stale
             dst[k] = _plain(v)
-            for p in [p for p in dst_lines if len(p) > len(dp) and p[: len(dp)] == dp]:
-                del dst_lines[p]  # lines of what was inherited before (e.g. ``ssh: null``) are stale
-            for p, line in src_lines.items():
-                if len(p) > len(sp) and p[: len(sp)] == sp:
-                    dst_lines[(*dp, *p[len(sp) :])] = line
+            for p in _descendants(src_tree, sp):
+                dst_lines[(*dp, *p[len(sp) :])] = src_lines[p]
 
 
 def _message(err: Mapping[str, Any]) -> str:
@@ -273,6 +293,7 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
     _check_sections(raw, loaded, problems)
 
     merged_lines: dict[Path_, int] = {}
+    tree = _children(lines)
     devices: dict[str, Any] = {}
     groups: dict[str, Any] = raw["groups"] if isinstance(raw.get("groups"), dict) else {}
     raw_devices = raw.get("devices")
@@ -283,16 +304,18 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
                 problems.append(loaded.problem(dp, "must be a mapping of device keys"))
                 continue
             merged: dict[str, Any] = {}
+            device_lines: dict[Path_, int] = {}
             if isinstance(raw.get("defaults"), dict):
-                _merge(merged, raw["defaults"], ("defaults",), dp, lines, merged_lines)
+                _merge(merged, raw["defaults"], ("defaults",), dp, lines, tree, device_lines)
             names = body.get("groups") or []
             if not isinstance(names, list):
                 problems.append(loaded.problem((*dp, "groups"), "must be a list of group names"))
                 names = []
             for g in names:
                 if isinstance(g, str) and isinstance(groups.get(g), dict):
-                    _merge(merged, groups[g], ("groups", g), dp, lines, merged_lines)
-            _merge(merged, body, dp, dp, lines, merged_lines)
+                    _merge(merged, groups[g], ("groups", g), dp, lines, tree, device_lines)
+            _merge(merged, body, dp, dp, lines, tree, device_lines)
+            merged_lines.update(device_lines)
             merged["groups"] = _plain(names)
             devices[str(name)] = merged
     elif raw_devices is not None:
