@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.table import Table
 
@@ -27,6 +28,9 @@ from .inventory.secrets import MASK
 from .twin import manager
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
+#: pytest exit codes that mean nothing was run, and why (each makes `hil run` exit 2)
+PYTEST_USAGE_CODES = {2: "collection failed or was interrupted", 4: "usage error (options, inventory, markers)",
+                      5: "no scenario matched the selection"}
 REPO = Path(__file__).resolve().parent.parent
 VERDICT_STYLE = {"PASS": "green", "FAIL": "red", "BROKEN": "yellow", "SKIPPED": "cyan", "NOT RUN": "dim",
                  "ATTEST": "magenta"}
@@ -92,6 +96,10 @@ def print_table(summary: dict, console: Console) -> None:
         t.add_row(duty_id, f"[{style}]{d['verdict']}[/]", str(c["total"]), str(c["passed"]), str(c["failed"]),
                   str(c["broken"]), str(c["skipped"]), d["title"])
     console.print(t)
+    counts = summary.get("counts", {})
+    checked = sum(counts.get(v, 0) for v in ("PASS", "FAIL", "BROKEN"))
+    console.print(f"[bold]Overall: {summary['verdict']}[/] for the {checked} duties checked "
+                  f"({', '.join(f'{n} {v}' for v, n in counts.items())})")
     for duty_id, d in summary["duties"].items():
         for f in d["findings"]:
             console.print(f"  [bold]{duty_id}[/]: {MASK(f)}", highlight=False, soft_wrap=True)
@@ -128,10 +136,26 @@ def run(opts: RunOptions, console: Console | None = None) -> int:
 
 def _run_pytest(opts: RunOptions, inventory: Path, console: Console) -> int:
     reports = opts.reports.resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(reports / ".hil-run.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        console.print(f"[red]another hil run is writing {reports}: wait for it, or give --reports another folder[/]",
+                      soft_wrap=True)
+        return EXIT_USAGE
+    try:
+        return _run_locked(opts, inventory, reports, console)
+    finally:
+        lock.release()
+
+
+def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Console) -> int:
     results = reports / "allure-results"
     shutil.rmtree(results, ignore_errors=True)
+    shutil.rmtree(reports / "allure-report", ignore_errors=True)
     results.mkdir(parents=True, exist_ok=True)
-    for stale in ("summary.json", "summary.md", "junit.xml"):
+    for stale in ("summary.json", "summary.md", "junit.xml", "allure-report.html"):
         (reports / stale).unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "pytest", str(_scenarios_dir(opts)), f"--inventory={inventory.resolve()}",
            f"--alluredir={results}", f"--junitxml={reports / 'junit.xml'}", f"--hil-summary={reports}",
@@ -143,11 +167,20 @@ def _run_pytest(opts: RunOptions, inventory: Path, console: Console) -> int:
     if opts.allow_destructive:
         cmd.append("--allow-destructive")
     cmd += opts.pytest_args
-    proc = subprocess.run(cmd, check=False)
+    try:
+        proc = subprocess.run(cmd, check=False)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: no summary was written for this run[/]")
+        raise
+    if proc.returncode in PYTEST_USAGE_CODES:
+        console.print(f"[red]no run: {PYTEST_USAGE_CODES[proc.returncode]} (see the output above)[/]")
+        (reports / "summary.json").unlink(missing_ok=True)
+        (reports / "summary.md").unlink(missing_ok=True)
+        return EXIT_USAGE
     summary_file = reports / "summary.json"
     if not summary_file.exists():
         console.print(f"[red]pytest ended ({proc.returncode}) without a summary: see the output above[/]")
-        return EXIT_USAGE if proc.returncode == 4 else EXIT_BROKEN
+        return EXIT_BROKEN
     summary = json.loads(summary_file.read_text())
     if opts.report_html:
         html = reports / "allure-report.html"

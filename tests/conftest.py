@@ -20,6 +20,13 @@ REPO = Path(__file__).resolve().parent.parent
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 
 
+def other_net(offset: int) -> str:
+    """A second, third … test network next to ``TEST_NET`` (``127.77`` + 1 -> ``127.78``), for tests
+    that start a twin of their own; move ``HIL_TEST_NET`` and they all move with it."""
+    first, second = TEST_NET.split(".")
+    return f"{first}.{int(second) + offset}"
+
+
 def make_test_lab(dest: Path, text: str | None = None) -> Path:
     """Copy the shipped inventory, profile and twin secrets into ``dest`` with shifted addresses."""
     dest.mkdir(parents=True, exist_ok=True)

@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_test_lab
+from tests.conftest import REPO, make_test_lab
 
 pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
 def labdir(pytester: pytest.Pytester) -> Path:
-    inv = make_test_lab(pytester.path)
+    # No device is reached here, so no twin runs: the lab is declared real to keep the plugin from
+    # asking for one (test_emulated_lab_without_twin_is_a_usage_error covers that check).
+    text = (REPO / "lab_inventory.yaml").read_text().replace("emulated: true", "emulated: false")
+    inv = make_test_lab(pytester.path, text)
     (pytester.path / "scenarios").mkdir()
     return inv
 
@@ -146,3 +149,33 @@ def test_invalid_inventory_is_a_usage_error(pytester, labdir):
     r = run(pytester, labdir)
     assert r.ret == pytest.ExitCode.USAGE_ERROR
     r.stderr.fnmatch_lines(["*lab_inventory.yaml:*: devices.sw1.snmp.version: must be '2c' or '3'*"])
+
+
+def test_emulated_lab_without_twin_is_a_usage_error(pytester):
+    inv = make_test_lab(pytester.path, (REPO / "lab_inventory.yaml").read_text().replace("127.0.", "127.99."))
+    (pytester.path / "scenarios").mkdir()
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('PSTN-CONNECT')\ndef test_q(pstn):\n    pass\n")
+    r = run(pytester, inv)
+    assert r.ret == pytest.ExitCode.USAGE_ERROR
+    r.stderr.fnmatch_lines(["*lab hil-twin is emulated and no lab twin is running for it: start one with*"])
+
+
+def test_skip_reasons_reach_the_summary(pytester, labdir, tmp_path):
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('NET-NTP')\ndef test_s(switch):\n"
+                             "    pytest.skip('the inventory names no NTP source')\n")
+    out = tmp_path / "out"
+    r = run(pytester, labdir, f"--hil-summary={out}")
+    assert r.ret == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["duties"]["NET-NTP"]["verdict"] == "SKIPPED"
+    assert s["duties"]["NET-NTP"]["skip_reasons"] == ["the inventory names no NTP source"]
+    assert s["verdict"] == "NOT RUN"  # nothing was checked: never an overall PASS
+    assert "skipped: the inventory names no NTP source" in (out / "summary.md").read_text()
+
+
+def test_readiness_runs_first(pytester, labdir):
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('PSTN-CONNECT')\ndef test_a(pstn):\n    pass\n"
+                             "@pytest.mark.duty('LAB-READY')\ndef test_z(pstn):\n    pass\n")
+    r = run(pytester, labdir, "--collect-only", "-q")
+    lines = [ln for ln in r.stdout.lines if "::" in ln]
+    assert lines[0].endswith("test_z[pstn1]") and lines[1].endswith("test_a[pstn1]")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from filelock import FileLock
+
 from harness.twin import manager
-from tests.conftest import REPO, make_test_lab
+from tests.conftest import REPO, make_test_lab, other_net
 
 
 def hil(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
@@ -86,7 +89,7 @@ def test_failing_run_keeps_secrets_out_of_transcripts(twin, lab_path, tmp_path):
 
 
 def test_run_starts_and_stops_its_own_twin(tmp_path):
-    text = (REPO / "lab_inventory.yaml").read_text().replace("127.0.", "127.78.")
+    text = (REPO / "lab_inventory.yaml").read_text().replace("127.0.", f"{other_net(1)}.")
     inv = make_test_lab(tmp_path / "lab", text)
     reports = tmp_path / "reports"
     r = hil("run", "--inventory", str(inv), "--reports", str(reports), "--no-html", "--duty", "PSTN-CONNECT")
@@ -101,3 +104,30 @@ def test_run_with_invalid_inventory_exits_2(tmp_path):
     r = hil("run", "--inventory", str(inv), "--reports", str(tmp_path / "r"))
     assert r.returncode == 2
     assert "lab_inventory.yaml:" in r.stdout and "devices" in r.stdout and "Traceback" not in r.stdout + r.stderr
+
+
+def test_selection_that_matches_nothing_or_is_wrong_exits_2(twin, lab_path, tmp_path):
+    for args in (["--duty", "NOPE"], ["--device", "nosuch"], ["-k", "no_such_scenario"]):
+        r = hil("run", "--inventory", str(lab_path), "--reports", str(tmp_path / "r"), "--no-html", *args)
+        assert r.returncode == 2, (args, r.stdout[-2000:])
+        assert "no run:" in r.stdout
+        assert not (tmp_path / "r" / "summary.json").exists()  # never a summary that says PASS
+
+
+def test_scenario_without_duty_marker_stops_hil_run_with_exit_2(twin, lab_path, tmp_path):
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(REPO / "scenarios", scenarios)
+    (scenarios / "extra").mkdir()
+    (scenarios / "extra" / "test_unmarked.py").write_text("def test_unmarked():\n    pass\n")
+    r = hil("run", "--inventory", str(lab_path), "--reports", str(tmp_path / "r"), "--no-html",
+            "--scenarios", str(scenarios))
+    assert r.returncode == 2, r.stdout[-2000:]
+    assert "scenario has no @pytest.mark.duty('ID') marker" in r.stdout + r.stderr
+
+
+def test_second_run_on_the_same_reports_folder_is_refused(twin, lab_path, tmp_path):
+    reports = tmp_path / "r"
+    reports.mkdir()
+    with FileLock(str(reports / ".hil-run.lock")):
+        r = hil("run", "--inventory", str(lab_path), "--reports", str(reports), "--no-html")
+    assert r.returncode == 2 and "another hil run is writing" in r.stdout

@@ -66,6 +66,9 @@ def test_pstn_connect_fails_when_options_go_unanswered(twin, lab_path, out):
     t = r.tests()["test_trunk_peer_answers_sip_options[pstn1]"]
     assert t["verdict"] == "FAIL"
     assert "[PSTN-CONNECT] pstn1: SIP OPTIONS round trip = nothing; limit <= 2000 ms" in t["message"], t["message"]
+    # the simulator's management plane answers: readiness does not call the lab broken for it
+    full = run_scenarios(lab_path, out / "full")
+    assert full.verdict("LAB-READY") == "PASS" and full.verdict("PSTN-CONNECT") == "FAIL"
 
 
 def test_pstn_connect_is_broken_not_failed_when_the_simulator_is_down(twin, lab_path, out):
@@ -75,6 +78,28 @@ def test_pstn_connect_is_broken_not_failed_when_the_simulator_is_down(twin, lab_
     assert t["verdict"] == "BROKEN", t
     assert "pstn1" in t["message"]
     assert r.verdict("PSTN-CONNECT") == "BROKEN"
+    assert r.summary["exit_code"] == 3
+
+
+def test_pstn_connect_fails_when_an_edge_trunk_is_silent(twin, lab_path, out):
+    twin.fault("edge1", "options-silent")
+    r = run_scenarios(lab_path, out)
+    t = r.tests()
+    edge = t["test_edge_trunk_answers_sip_options[edge1]"]
+    assert edge["verdict"] == "FAIL", edge
+    assert "[PSTN-CONNECT] edge1: SIP OPTIONS to the Edge trunk round trip = nothing" in edge["message"]
+    assert t["test_trunk_peer_answers_sip_options[pstn1]"]["verdict"] == "PASS"
+    # readiness sees a live Edge (SSH, SNMP, console answer): one symptom, one verdict
+    assert t["test_device_answers_on_every_declared_transport[edge1]"]["verdict"] == "PASS"
+    assert r.summary["exit_code"] == 1 and r.verdict("LAB-READY") == "PASS"
+
+
+def test_pstn_connect_is_broken_when_the_edge_is_down(twin, lab_path, out):
+    twin.fault("edge1", "down")
+    r = run_scenarios(lab_path, out, "--duty=PSTN-CONNECT")
+    t = r.tests()
+    assert t["test_edge_trunk_answers_sip_options[edge1]"]["verdict"] == "BROKEN"
+    assert t["test_trunk_peer_answers_sip_options[pstn1]"]["verdict"] == "PASS"
     assert r.summary["exit_code"] == 3
 
 

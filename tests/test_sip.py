@@ -23,7 +23,7 @@ from sipmessage import Message, Response
 from harness.devices.base import Driver
 from harness.devices.pstn import PstnSimulator
 from harness.devices.sip_facts import SipFacts
-from harness.errors import LabProtocolError, LabTimeout, LabUnreachable
+from harness.errors import LabProtocolError, LabUnreachable
 from harness.inventory import LoadedLab
 from harness.transports.sip import SipProbe
 from harness.transports.transcript import Transcript
@@ -223,9 +223,8 @@ def test_options_silent_drops_options_only(pstn: PstnSimulator, twin: TwinContro
     assert 1.15 <= elapsed < 2.0
     assert r.attempts == 2  # Timer E: sent at 0 s and 0.5 s; the next one (1.5 s) is past the deadline
     assert "no final response" in pstn.transcript("sip", r.address).render()
-    with pytest.raises(LabTimeout) as e:
-        pstn.probe_sip()
-    assert e.value.device == "pstn1" and e.value.transport == "sip" and e.value.address == r.address
+    # silent SIP on a device whose management plane answers: the probe says so, the lab is not broken
+    assert pstn.probe_sip().startswith(f"SIP silent at {r.address}")
     # everything else is still answered
     d = Dialog(pstn.device.host, 5060)
     try:
@@ -244,7 +243,7 @@ def test_down_answers_nothing(pstn: PstnSimulator, twin: TwinControl) -> None:
     twin.fault("pstn1", "down")
     r = pstn.options(timeout_s=1.0)
     assert r.status is None and r.user_agent is None
-    with pytest.raises((LabUnreachable, LabTimeout)):
+    with pytest.raises(LabUnreachable):
         pstn.probe_sip()
     assert exchange(pstn.device.host, 5060, request("INVITE", pstn.device.host, 5060, 9, body=OFFER)) == []
     assert pstn.management_alive() is False

@@ -6,11 +6,11 @@ from __future__ import annotations
 from harness.devices.phone import Phone, firmware_audit
 from harness.inventory import load
 from harness.twin import manager
-from tests.conftest import REPO, make_test_lab
+from tests.conftest import REPO, make_test_lab, other_net
 
 
 def test_v3_client_recovers_after_agent_reboot(tmp_path):
-    text = (REPO / "lab_inventory.yaml").read_text().replace("127.0.", "127.81.")
+    text = (REPO / "lab_inventory.yaml").read_text().replace("127.0.", f"{other_net(3)}.")
     inv = make_test_lab(tmp_path / "lab", text)
     loaded = load(inv)
     phones = [Phone(n, d, loaded) for n, d in loaded.lab.devices.items() if d.role == "phone"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import REPO, make_test_lab
+from tests.conftest import REPO, make_test_lab, other_net
 from tests.test_run import hil
 
 
 def test_lab_lifecycle_and_faults(tmp_path):
-    text = (REPO / "lab_inventory.yaml").read_text().replace("127.0.", "127.79.")
+    text = (REPO / "lab_inventory.yaml").read_text().replace("127.0.", f"{other_net(2)}.")
     inv = str(make_test_lab(tmp_path / "lab", text))
     try:
         r = hil("lab", "up", "--inventory", inv)
@@ -18,7 +18,7 @@ def test_lab_lifecycle_and_faults(tmp_path):
 
         st = json.loads(hil("lab", "status", "--inventory", inv, "--json").stdout)
         assert set(st["devices"]) == {"edge1", "sw1", "phone1", "phone2", "phone3", "phone4", "pstn1"}
-        assert st["devices"]["sw1"]["host"] == "127.79.2.1" and st["devices"]["sw1"]["up"]
+        assert st["devices"]["sw1"]["host"] == f"{other_net(2)}.2.1" and st["devices"]["sw1"]["up"]
 
         assert hil("lab", "fault", "sw1", "drop-voice-vlan", "--inventory", inv).returncode == 0
         assert hil("lab", "fault", "phone1", "firmware=1.2.3", "--inventory", inv).returncode == 0

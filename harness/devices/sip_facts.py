@@ -15,7 +15,7 @@ from __future__ import annotations
 import socket
 from typing import ClassVar
 
-from ..errors import LabTimeout, LabUnreachable
+from ..errors import LabError, LabUnreachable
 from ..transports.sip import OptionsResult, SipProbe
 from .base import Driver
 
@@ -57,32 +57,54 @@ class SipFacts(Driver):
     def probe_sip(self, port: int | None = None) -> str:
         """One-line identity from an OPTIONS answer (any final status counts as alive).
 
+        A device whose SIP stays silent while its management plane answers is up: its silence is
+        a duty finding (PSTN-CONNECT), not a broken lab, so the probe reports it and does not raise.
+
         Raises:
-            LabUnreachable: ICMP port unreachable, or no local socket could reach the device.
-            LabTimeout: no final response within ``sip.timeout_s``.
+            LabUnreachable: ICMP port unreachable, no local socket could reach the device, or the
+                device is silent on SIP and on its management plane.
             LabProtocolError: the answer is not SIP.
         """
         r = self.options(port=port)
         if r.status is None:
-            cls = LabUnreachable if r.refused else LabTimeout
-            raise cls(self.name, "sip", r.address, f"OPTIONS: {r.reason} ({r.attempts} sent)")
+            if not r.refused and self.management_alive():
+                return (f"SIP silent at {r.address}: {r.reason} ({r.attempts} sent); the management plane "
+                        f"answers, so the device is up (a duty matter, not the lab's)")
+            raise LabUnreachable(self.name, "sip", r.address, f"OPTIONS: {r.reason} ({r.attempts} sent)"
+                                 + ("" if r.refused else "; the management plane does not answer either"))
         ua = f" ({r.user_agent})" if r.user_agent else ""
         return f"SIP {r.status} {r.reason} from {r.address}{ua} in {r.rtt_ms:.1f} ms"
 
     def management_alive(self) -> bool:
-        """Whether the management plane answers: TCP connect to ``ssh`` host:port within its timeout.
-
-        ``False`` too when the inventory declares no ``ssh`` for the device (nothing to ask).
-        """
+        """Whether the device's management plane answers: a TCP connect to its ``ssh`` port, or else
+        an SNMP probe (drivers with :meth:`probe_snmp`). ``False`` when it declares neither."""
         ssh = self.device.ssh
-        if ssh is None:
-            return False
-        address = f"{self.device.host}:{ssh.port}"
-        t = self.transcript("tcp", address)
-        try:
-            with socket.create_connection((self.device.host, ssh.port), timeout=ssh.timeout_s):
-                t.event("TCP connect to the management port: accepted")
+        if ssh is not None:
+            address = f"{self.device.host}:{ssh.port}"
+            t = self.transcript("tcp", address)
+            try:
+                with socket.create_connection((self.device.host, ssh.port), timeout=ssh.timeout_s):
+                    t.event("TCP connect to the management port: accepted")
+                    return True
+            except OSError as e:
+                t.event(f"TCP connect to the management port failed: {e}")
+                return False
+        probe_snmp = getattr(self, "probe_snmp", None)
+        if self.device.snmp is not None and probe_snmp is not None:
+            try:
+                probe_snmp()
                 return True
-        except OSError as e:
-            t.event(f"TCP connect to the management port failed: {e}")
-            return False
+            except LabError:
+                return False
+        return False
+
+    def ensure_alive(self) -> None:
+        """Raise :class:`~harness.errors.LabUnreachable` when the management plane is gone too.
+
+        Used after SIP silence: a device whose management plane still answers is alive and its
+        silence is a finding; one that answers nothing at all is a broken lab.
+        """
+        if not self.management_alive():
+            host, port = self.sip_address()
+            raise LabUnreachable(self.name, "sip", f"{host}:{port}",
+                                 "no SIP answer and the management plane does not answer either")

@@ -166,7 +166,7 @@ _DUTIES: tuple[Duty, ...] = (
          sources=("G-UPD", "G-UPD-SCHED", "API-TF-SITE")),
     Duty("MAINT-VERSION-MATRIX", "Edge and phone versions are on the approved list", "Maintenance", "Edges",
          "Handle version and feature mismatches between Edge, phones, clients and Bridge",
-         thresholds=(T("approved_firmware", "requirement profile", "version", "in", PROJECT_CHOICE),),
+         thresholds=(T("approved_firmware", "requirement profile", "", "in", PROJECT_CHOICE),),
          sources=("API-EDGE", "G-CD", PROJECT_CHOICE)),
     Duty("MAINT-EDGE-LOGS", "Edge logs can be collected, also when the Edge cannot reach the cloud", "Maintenance",
          "Edges", "Collect Edge logs when the Edge cannot reach the cloud", kind="hybrid", sources=("G-PCAP",)),

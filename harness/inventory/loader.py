@@ -24,6 +24,7 @@ from .models import ROLES, Device, Lab, _DeviceBase
 
 Path_ = tuple[str | int, ...]
 _DEVICE_KEYS = set(_DeviceBase.model_fields) | {"role", "facts"}
+MAX_INVENTORY_BYTES = 16 * 2**20  # project choice: ~200,000 devices; beyond that, split the lab
 _DEVICE: TypeAdapter[Any] = TypeAdapter(Device)
 _UNCLOSED = ("while parsing a flow", "while scanning a quoted", "while scanning a block scalar")
 _SECRET_FIELDS = {"password", "key_file", "enable_secret", "community", "auth_key", "priv_key"}
@@ -266,10 +267,22 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
     """
     p = Path(path)
     fname = str(path)
+    def fail(line: int | None, message: str) -> InventoryError:
+        return InventoryError([InventoryProblem(fname, line, "", message)])
+
     try:
-        text = p.read_text(encoding="utf-8")
+        size = p.stat().st_size
+        if size > MAX_INVENTORY_BYTES:
+            raise fail(None, f"file is {size / 2**20:.1f} MiB: an inventory is at most "
+                             f"{MAX_INVENTORY_BYTES // 2**20} MiB")
+        data = p.read_bytes()
     except OSError as e:
-        raise InventoryError([InventoryProblem(fname, None, "", f"cannot read: {e.strerror}")]) from None
+        raise fail(None, f"cannot read: {e.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise fail(line, f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})") from None
     yaml = YAML(typ="rt")
     try:
         raw = yaml.load(text)
