@@ -77,12 +77,23 @@ def _lab_or_exit(inventory: Path) -> Path:
 
 @lab_app.command("up")
 def lab_up(inventory: InventoryOpt = DEFAULT_INVENTORY) -> None:
-    """Start the twin of the inventory in the background (no-op when it runs)."""
+    """Start the twin of the inventory in the background (no-op when it runs).
+
+    Exit 2 on inventory problems (one `FILE:LINE: path: problem` line each) or a lab that is not
+    emulated; exit 3 when the twin cannot start (one line: device, service, address, reason).
+    """
     path = _lab_or_exit(inventory)
     try:
         info, started = manager.up(path)
-    except manager.TwinError as e:
-        err.print(f"[red]{e}[/]")
+    except InventoryError as e:  # e.g. a secret the twin serves is unset
+        for p in e.problems:
+            print(p)
+        raise typer.Exit(2) from None
+    except manager.NotEmulated as e:
+        err.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except (manager.TwinError, OSError) as e:
+        err.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
     out.print(f"lab twin {'started' if started else 'already running'}: pid {info['pid']}")
 
@@ -100,7 +111,7 @@ def lab_status(inventory: InventoryOpt = DEFAULT_INVENTORY,
     try:
         st = manager.TwinControl(inventory).status()
     except manager.TwinError as e:
-        err.print(str(e))
+        err.print(str(e), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
     if as_json:
         print(json.dumps(st, indent=2))
@@ -132,13 +143,13 @@ def lab_fault(device: Annotated[str | None, typer.Argument(help="device name")] 
     if not device or not fault:
         err.print("usage: hil lab fault DEVICE FAULT[=VALUE]   or   hil lab fault --list")
         raise typer.Exit(2)
-    name, _, value = fault.partition("=")
-    try:
-        manager.TwinControl(inventory).fault(device, name, value or None)
+    name, sep, value = fault.partition("=")
+    try:  # the twin checks the value ("down=" is refused, "firmware=" needs one)
+        manager.TwinControl(inventory).fault(device, name, value if sep else None)
     except manager.TwinError as e:
-        err.print(f"[red]{e}[/]")
+        err.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    out.print(f"{device}: fault {fault} applied")
+    out.print(f"{device}: fault {fault} applied", markup=False, highlight=False, soft_wrap=True)
 
 
 @lab_app.command("heal")
@@ -148,7 +159,7 @@ def lab_heal(device: Annotated[str, typer.Argument(help="device name")],
     try:
         healed = manager.TwinControl(inventory).heal(device)["healed"]
     except manager.TwinError as e:
-        err.print(f"[red]{e}[/]")
+        err.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     out.print(f"{device}: healed {', '.join(healed) if healed else '(no faults)'}")
 
@@ -174,7 +185,10 @@ def run_cmd(ctx: typer.Context,
 @app.command("report")
 def report_cmd(reports: Annotated[Path, typer.Option(help="reports folder")] = Path("reports")) -> None:
     """(Re)generate reports/allure-report.html from reports/allure-results."""
-    ok = runner.generate_report(reports / "allure-results", reports / "allure-report.html", out)
+    html = reports / "allure-report.html"
+    ok = runner.generate_report(reports / "allure-results", html, out)
+    if ok:
+        out.print(f"Allure report: {html}", soft_wrap=True)
     raise typer.Exit(0 if ok else 2)
 
 

@@ -124,7 +124,7 @@ def run(opts: RunOptions, console: Console | None = None) -> int:
         try:
             info, started_twin = manager.up(loaded.path)
         except manager.TwinError as e:
-            console.print(f"[red]lab twin: {e}[/]")
+            console.print(str(e), style="red", markup=False, highlight=False)
             return EXIT_BROKEN
         console.print(f"lab twin {'started' if started_twin else 'already running'} (pid {info['pid']})")
     try:

@@ -281,8 +281,8 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise fail(line, f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})") from None
+        bad_line = data[: e.start].count(b"\n") + 1
+        raise fail(bad_line, f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})") from None
     yaml = YAML(typ="rt")
     try:
         raw = yaml.load(text)

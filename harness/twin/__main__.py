@@ -1,4 +1,9 @@
-"""``python -m harness.twin INVENTORY``: run the lab twin in the foreground (``hil lab up`` spawns it)."""
+"""``python -m harness.twin INVENTORY``: run the lab twin in the foreground (``hil lab up`` spawns it).
+
+A start that fails prints one ``twin: …`` line per problem on stderr (``hil lab up`` shows exactly
+these) and exits 2 for an inventory problem or a lab that is not emulated, 3 when a service cannot
+start (``twin: sw1 ssh 127.0.2.1:2222: address already in use (errno 98)``).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,35 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
+from ..errors import InventoryError
 from ..inventory import load
-from .manager import runtime_dir, state_file
-from .server import serve
+from .manager import TwinError, check_emulated, runtime_dir, state_file
+from .server import ServiceStartError, serve
+
+
+def _fail(lines: list[str], code: int) -> NoReturn:
+    for line in lines:
+        print(f"twin: {line}", file=sys.stderr, flush=True)
+    sys.exit(code)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    loaded = load(Path(sys.argv[1]).resolve())
-    asyncio.run(serve(loaded, runtime_dir(loaded.path), state_file(loaded.path)))
+    if len(sys.argv) != 2:
+        _fail(["usage: python -m harness.twin INVENTORY"], 2)
+    try:
+        loaded = load(Path(sys.argv[1]).resolve())
+        check_emulated(loaded)
+    except InventoryError as e:
+        _fail([str(p) for p in e.problems], 2)
+    except TwinError as e:
+        _fail([str(e)], 2)
+    try:
+        asyncio.run(serve(loaded, runtime_dir(loaded.path), state_file(loaded.path)))
+    except ServiceStartError as e:
+        _fail([str(e)], 3)
 
 
 if __name__ == "__main__":

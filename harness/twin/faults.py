@@ -13,12 +13,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .server import Twin
 
+MAX_VALUE_CHARS = 128  # project choice: a version string or a name, never a payload
+
 Apply = Callable[["Twin", str, str | None], Awaitable[Callable[[], Awaitable[None]] | None]]
 
 
 @dataclass(frozen=True)
 class Fault:
-    """``apply(twin, device, value)`` changes the device and may return an async undo."""
+    """``apply(twin, device, value)`` changes the device and may return an async undo.
+
+    A fault with ``value`` (its name) needs one: 1..:data:`MAX_VALUE_CHARS` printable characters,
+    no whitespace at either end; a fault without ``value`` refuses one (checked by ``Twin.apply_fault``).
+    """
 
     name: str
     roles: tuple[str, ...]

@@ -1,7 +1,9 @@
 """Start, find, talk to and stop the twin process of an inventory (``hil lab up|down|status``).
 
 Runtime files live in ``<inventory folder>/.hil/``: ``twin-<stem>.json`` (pid and control port),
-``twin-<stem>.log``, the twin's host keys and the ``known_hosts`` file it writes for them.
+``twin-<stem>.log``, ``twin-<stem>.lock`` (held while :func:`up` starts the twin, so two
+``hil lab up`` or ``hil run`` at once start one twin), the twin's host keys and the ``known_hosts``
+file it writes for them.
 """
 
 from __future__ import annotations
@@ -16,11 +18,27 @@ import time
 from pathlib import Path
 from typing import Any
 
+import filelock
+
+from ..errors import InventoryError
+from ..inventory import LoadedLab, load
+
 START_TIMEOUT_S = 60.0  # project choice: 200-phone labs start in a few seconds on 2 cores
 
 
 class TwinError(Exception):
     """The twin could not be started, reached or stopped."""
+
+
+class NotEmulated(TwinError):
+    """The inventory describes a real lab (``lab.emulated: false``): the twin must not impersonate it."""
+
+
+def check_emulated(loaded: LoadedLab) -> None:
+    """Raise :class:`NotEmulated` unless ``loaded`` is an emulated lab."""
+    if not loaded.lab.lab.emulated:
+        raise NotEmulated(f"lab {loaded.lab.lab.name} is not emulated: the twin serves only emulated labs "
+                          f"(lab.emulated is false in {loaded.path})")
 
 
 def runtime_dir(inventory: Path) -> Path:
@@ -33,6 +51,10 @@ def state_file(inventory: Path) -> Path:
 
 def log_file(inventory: Path) -> Path:
     return runtime_dir(inventory) / f"twin-{inventory.stem}.log"
+
+
+def lock_file(inventory: Path) -> Path:
+    return runtime_dir(inventory) / f"twin-{inventory.stem}.lock"
 
 
 def _alive(pid: int) -> bool:
@@ -61,18 +83,38 @@ class TwinControl:
         self.info = info
 
     def call(self, op: str, **args: Any) -> Any:
-        with socket.create_connection(("127.0.0.1", self.info["control_port"]), timeout=self.timeout_s) as s:
-            s.sendall(json.dumps({"op": op, **args}).encode() + b"\n")
-            buf = b""
-            while not buf.endswith(b"\n"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                buf += chunk
-        reply = json.loads(buf or b'{"ok": false, "error": "twin closed the control channel"}')
+        """Send one request and return its ``result`` within ``timeout_s``.
+
+        Raises:
+            TwinError: the twin refused the request (its message), did not answer in time, closed
+                the channel without a reply, or replied with something that is not a JSON reply.
+        """
+        port = self.info["control_port"]
+        where = f"twin control channel 127.0.0.1:{port}"
+        deadline = time.monotonic() + self.timeout_s
+        buf = b""
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=self.timeout_s) as s:
+                s.sendall(json.dumps({"op": op, **args}).encode() + b"\n")
+                while not buf.endswith(b"\n"):
+                    s.settimeout(max(0.001, deadline - time.monotonic()))
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+        except OSError as e:  # refused, reset, timed out
+            raise TwinError(f"{where}: {op}: {e.strerror or e}") from None
+        if not buf.endswith(b"\n"):
+            raise TwinError(f"{where}: {op}: the twin closed the channel without a reply")
+        try:
+            reply = json.loads(buf)
+        except ValueError:
+            raise TwinError(f"{where}: {op}: the reply is not JSON") from None
+        if not isinstance(reply, dict) or reply.get("ok") not in (True, False):
+            raise TwinError(f"{where}: {op}: the reply is not a control reply")
         if not reply["ok"]:
-            raise TwinError(reply["error"])
-        return reply["result"]
+            raise TwinError(str(reply.get("error") or "the twin refused the request"))
+        return reply.get("result")
 
     def fault(self, device: str, fault: str, value: str | None = None) -> Any:
         return self.call("fault", device=device, fault=fault, value=value)
@@ -98,37 +140,78 @@ def read_state(inventory: Path) -> dict[str, Any] | None:
     f = state_file(inventory)
     try:
         info: dict[str, Any] = json.loads(f.read_text())
-    except (OSError, ValueError):
+        pid = int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _alive(int(info["pid"])):
+    if not _alive(pid):
         f.unlink(missing_ok=True)
         return None
     return info
 
 
 def up(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> tuple[dict[str, Any], bool]:
-    """Start the twin in the background unless one runs. Returns ``(state, started_by_us)``."""
+    """Start the twin in the background unless one runs. Returns ``(state, started_by_us)``.
+
+    Callers for the same inventory are serialized by ``twin-<stem>.lock``: the second waits for
+    the first and then finds its twin (``started_by_us`` False). ``state`` is ``{"pid",
+    "control_port", "inventory", "started"}``.
+
+    Raises:
+        InventoryError: the inventory, or a secret the twin must serve, has problems.
+        NotEmulated: the lab is real (``lab.emulated: false``).
+        TwinError: the twin did not start within ``timeout_s``; its message is the twin's own
+            ``twin: …`` line(s) when it gave one (``twin: sw1 ssh 127.0.2.1:2222: address already
+            in use (errno 98)``). No twin process and no state file are left behind.
+    """
     inventory = inventory.resolve()
+    try:
+        loaded = load(inventory)
+    except InventoryError:
+        check_emulated(load(inventory, check_secrets=False))  # a real lab's unset secrets are not ours
+        raise
+    check_emulated(loaded)
+    runtime_dir(inventory).mkdir(parents=True, exist_ok=True)
+    try:
+        with filelock.FileLock(lock_file(inventory), timeout=timeout_s):
+            return _up_locked(inventory, timeout_s)
+    except filelock.Timeout:
+        raise TwinError(f"another process kept starting the twin of {inventory} for {timeout_s:.0f} s "
+                        f"(lock {lock_file(inventory)})") from None
+
+
+def _up_locked(inventory: Path, timeout_s: float) -> tuple[dict[str, Any], bool]:
     info = read_state(inventory)
     if info is not None:
         return info, False
-    rd = runtime_dir(inventory)
-    rd.mkdir(parents=True, exist_ok=True)
-    logf = open(log_file(inventory), "ab")  # noqa: SIM115 - handed to the child
+    log = log_file(inventory)
+    offset = log.stat().st_size if log.exists() else 0
+    logf = open(log, "ab")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen([sys.executable, "-m", "harness.twin", str(inventory)], stdout=logf,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     logf.close()
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            tail = log_file(inventory).read_text(errors="replace").splitlines()[-15:]
-            raise TwinError("the lab twin exited while starting:\n" + "\n".join(tail))
+            raise TwinError(_start_failure(log, offset, proc.returncode))
         info = read_state(inventory)
         if info is not None and info["pid"] == proc.pid:
             return info, True
         time.sleep(0.05)
     proc.kill()
-    raise TwinError(f"the lab twin did not become ready within {timeout_s:.0f} s; see {log_file(inventory)}")
+    proc.wait()
+    state_file(inventory).unlink(missing_ok=True)
+    raise TwinError(f"the lab twin did not become ready within {timeout_s:.0f} s; see {log}")
+
+
+def _start_failure(log: Path, offset: int, code: int) -> str:
+    """Why the twin exited while starting: its ``twin: …`` lines, else the tail of what it logged."""
+    with open(log, "rb") as f:
+        f.seek(offset)
+        lines = f.read().decode(errors="replace").splitlines()
+    own = [line for line in lines if line.startswith("twin: ")]
+    if own:
+        return "\n".join(own)
+    return f"the lab twin exited with code {code} while starting (see {log}):\n" + "\n".join(lines[-15:])
 
 
 def down(inventory: Path, timeout_s: float = 15.0) -> bool:

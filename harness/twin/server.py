@@ -4,6 +4,10 @@ Protocol modules register a *service factory* with :func:`service_factory`; for 
 twin asks every factory for the services it serves (SSH CLI, SNMP agent, console, SIP …) and starts
 them on the device's own address. The control channel (JSON lines on 127.0.0.1) applies faults,
 heals devices, reports status and stops the process.
+
+A service that cannot start (its port is taken, a secret file vanished) raises
+:class:`ServiceStartError` naming device, service, address and the OS reason; :meth:`Twin.start`
+then stops every service it had started, so a failed start leaves nothing bound.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..inventory import LoadedLab
-from .faults import FAULTS
+from .faults import FAULTS, MAX_VALUE_CHARS
 from .ios import populate_switch
 from .state import DeviceState, SwitchState, initial_state
 
 log = logging.getLogger("hil.twin")
+
+CONTROL_LINE_LIMIT = 1 << 20  # bytes per control request; project choice, real requests are < 1 KiB
 
 
 class Service(Protocol):
@@ -51,6 +57,33 @@ def load_protocol_modules() -> None:
     from . import console, sip, snmp_agent, ssh  # noqa: F401
 
 
+class ServiceStartError(Exception):
+    """A service of a device could not start: ``"sw1 ssh 127.0.2.1:2222: address already in use (errno 98)"``.
+
+    Attributes: ``device``, ``service`` (its ``name``), ``address`` (``host:port``), ``reason``.
+    """
+
+    def __init__(self, device: str, service: str, address: str, reason: str) -> None:
+        self.device, self.service, self.address, self.reason = device, service, address, reason
+        super().__init__(f"{device} {service} {address}: {reason}")
+
+
+def _reason(e: BaseException) -> str:
+    """The OS reason behind ``e`` (``"address already in use (errno 98)"``), else its message.
+
+    Follows ``__cause__``/``__context__``: a service may wrap the ``OSError`` of ``bind``.
+    """
+    seen: set[int] = set()
+    x: BaseException | None = e
+    while x is not None and id(x) not in seen:
+        seen.add(id(x))
+        if isinstance(x, OSError) and x.errno:  # a gaierror's errno is negative: use its own text
+            why = os.strerror(x.errno) if x.errno > 0 else str(x.strerror or x)
+            return f"{why.lower()} (errno {x.errno})"
+        x = x.__cause__ or x.__context__
+    return str(e) or type(e).__name__
+
+
 class Twin:
     """All devices of one inventory. ``runtime_dir`` holds host keys, known_hosts and state."""
 
@@ -72,16 +105,43 @@ class Twin:
         return self.loaded.resolve(ref) if ref else None
 
     async def start(self) -> None:
+        """Start every service of every device; on any failure stop what started, then re-raise.
+
+        Raises:
+            ServiceStartError: a service could not start (port taken, …).
+        """
         load_protocol_modules()
         self.runtime_dir.mkdir(parents=True, exist_ok=True)
-        for name in self.lab.devices:
-            self.services[name] = [s for f in _FACTORIES for s in f(self, name)]
-        for name in self.lab.devices:
-            await self.start_services(name)
+        try:
+            for name in self.lab.devices:
+                self.services[name] = [s for f in _FACTORIES for s in f(self, name)]
+            for name in self.lab.devices:
+                await self.start_services(name)
+        except BaseException:
+            await self.shutdown()
+            raise
 
     async def start_services(self, device: str) -> None:
+        """Start the services of ``device``; all or none (those started are stopped on failure).
+
+        Raises:
+            ServiceStartError: naming device, service, ``host:port`` and the OS reason.
+        """
+        started: list[Service] = []
         for s in self.services.get(device, []):
-            await s.start()
+            try:
+                await s.start()
+            except Exception as e:
+                for done in reversed(started):
+                    try:
+                        await done.stop()
+                    except Exception:  # keep the first error; this one only goes to the log
+                        log.exception("%s %s: stop after a failed start", device, done.name)
+                host = getattr(s, "host", self.lab.devices[device].host)
+                port = getattr(s, "port", None)
+                address = f"{host}:{port}" if port is not None else str(host)
+                raise ServiceStartError(device, s.name, address, _reason(e)) from e
+            started.append(s)
         self._running[device] = True
 
     async def stop_services(self, device: str) -> None:
@@ -103,8 +163,14 @@ class Twin:
         st = self.states[device]
         if st.role not in f.roles:
             raise ValueError(f"fault {name} applies to {', '.join(f.roles)}, not to {st.role} {device}")
-        if f.value and not value:
+        if not f.value and value is not None:
+            raise ValueError(f"fault {name} takes no value")
+        if f.value and not (isinstance(value, str) and value.strip()):
             raise ValueError(f"fault {name} needs a value: {name}={f.value}")
+        if value is not None and not (len(value) <= MAX_VALUE_CHARS and value.isprintable()
+                                      and value == value.strip()):
+            raise ValueError(f"fault {name}: {f.value} must be 1..{MAX_VALUE_CHARS} printable characters "
+                             "with no whitespace at either end")
         if name in st.faults:
             raise ValueError(f"{device} already has fault {name}; heal it first")
         undo = await f.apply(self, device, value)
@@ -117,8 +183,11 @@ class Twin:
             raise ValueError(f"no device {device!r} in the inventory")
         st = self.states[device]
         healed = list(st.faults)
-        for undo in reversed(self._undo.pop(device, [])):
-            await undo()
+        undos = self._undo.get(device, [])
+        while undos:  # an undo that raises (a port taken meanwhile) stays, with the faults, for the next heal
+            await undos[-1]()
+            undos.pop()
+        self._undo.pop(device, None)
         st.faults.clear()
         return healed
 
@@ -137,6 +206,8 @@ class Twin:
     # --- control channel ---------------------------------------------------------------
 
     async def handle_control(self, req: dict[str, Any]) -> Any:
+        if not isinstance(req, dict):
+            raise ValueError("a control request is a JSON object")
         op = req.get("op")
         if op == "status":
             return self.status()
@@ -160,12 +231,20 @@ class Twin:
         raise ValueError(f"unknown control op {op!r}")
 
     async def _control_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve one control connection: one JSON request per line, one JSON reply per line.
+
+        A line over :data:`CONTROL_LINE_LIMIT` bytes is skipped and answered with an error.
+        """
         try:
-            while line := await reader.readline():
+            while (line := await _read_line(reader)) != b"":
                 try:
+                    if line is None:
+                        raise ValueError(f"control request longer than {CONTROL_LINE_LIMIT} bytes refused")
                     result: dict[str, Any] = {"ok": True, "result": await self.handle_control(json.loads(line))}
+                except KeyError as e:
+                    result = {"ok": False, "error": f"control request lacks {e}"}
                 except Exception as e:  # report to the client, keep serving
-                    result = {"ok": False, "error": str(e)}
+                    result = {"ok": False, "error": str(e) or type(e).__name__}
                 writer.write(json.dumps(result).encode() + b"\n")
                 await writer.drain()
         except (asyncio.CancelledError, ConnectionError):
@@ -174,23 +253,44 @@ class Twin:
             writer.close()
 
 
+async def _read_line(reader: asyncio.StreamReader) -> bytes | None:
+    """The next line, ``b""`` at EOF, or ``None`` once an over-long line has been skipped."""
+    too_long = False
+    while True:
+        try:
+            line = await reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as e:  # EOF: a last line without newline, or nothing
+            return None if too_long else e.partial
+        except asyncio.LimitOverrunError as e:  # drop what is buffered, keep reading to the newline
+            too_long = True
+            await reader.readexactly(e.consumed)
+            continue
+        return None if too_long else line
+
+
 async def serve(loaded: LoadedLab, runtime_dir: Path, state_file: Path) -> None:
-    """Run the twin until a ``stop`` request or SIGTERM; write ``state_file`` once ready."""
+    """Run the twin until a ``stop`` request or SIGTERM; write ``state_file`` once ready.
+
+    Raises:
+        ServiceStartError: a service could not start; nothing stays bound and no state file is written.
+    """
     twin = Twin(loaded, runtime_dir)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, twin.stopping.set)
-    await twin.start()
-    server = await asyncio.start_server(twin._control_client, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    tmp = state_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "control_port": port, "inventory": str(loaded.path),
-                               "started": time.time()}))
-    tmp.replace(state_file)
-    log.info("twin ready: %d devices, control on 127.0.0.1:%d", len(twin.states), port)
+    await twin.start()  # stops what it started when it fails
     try:
-        await twin.stopping.wait()
+        server = await asyncio.start_server(twin._control_client, "127.0.0.1", 0, limit=CONTROL_LINE_LIMIT)
+        try:
+            port = server.sockets[0].getsockname()[1]
+            tmp = state_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"pid": os.getpid(), "control_port": port, "inventory": str(loaded.path),
+                                       "started": time.time()}))
+            tmp.replace(state_file)
+            log.info("twin ready: %d devices, control on 127.0.0.1:%d", len(twin.states), port)
+            await twin.stopping.wait()
+        finally:
+            server.close()
     finally:
-        server.close()
         await twin.shutdown()
         state_file.unlink(missing_ok=True)
