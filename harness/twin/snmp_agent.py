@@ -189,8 +189,8 @@ class _Agent:
         self.twin = twin
         # A stable engine ID per lab (as a real agent keeps its own): pysnmp then persists
         # snmpEngineBoots for it, so a restarted twin looks like a rebooted agent (boots + 1).
-        digest = hashlib.sha1(twin.lab.lab.name.encode()).hexdigest()[:16]
-        self.engine = engine.SnmpEngine(snmpEngineID=rfc1902.OctetString(hexValue="80001f8804" + digest))
+        digest = hashlib.sha1(twin.lab.lab.name.encode()).hexdigest()[:12]
+        self.engine = engine.SnmpEngine(snmpEngineID=rfc1902.OctetString(hexValue="80004fb805" + digest))
         # An explicit dispatcher: pysnmp closes an automatic one when its last transport goes
         # (all devices `down`), and then a heal could not re-add transports.
         self.engine.register_transport_dispatcher(AsyncioDispatcher())
