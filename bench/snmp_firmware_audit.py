@@ -120,7 +120,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--limit", type=int, default=50, help="concurrent GETs in flight")
     ap.add_argument("--down", type=int, default=5, help="phones stopped for part (c); 0 skips it")
-    ap.add_argument("--response-ms", default="0,20",
+    ap.add_argument("--response-ms", default="0,20,30",
                     help="comma-separated agent response times to bench (twin setting snmp_response_ms)")
     a = ap.parse_args()
     for value in a.response_ms.split(","):

@@ -25,6 +25,7 @@ v3 users by name, so two key sets for one user name need two engines).
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import weakref
 from collections.abc import Callable, Coroutine, Iterable, Sequence
@@ -186,6 +187,11 @@ def _engine(key: tuple[str, ...]) -> SnmpEngine:
     eng = per_loop.get(key)
     if eng is None:
         eng = per_loop[key] = SnmpEngine()
+        # An engine loads pysnmp's MIB objects: a large, long-lived heap that the cyclic garbage
+        # collector would otherwise walk again and again while many requests are in flight
+        # (measured: 0.43 s -> 0.6–0.8 s for 200 concurrent v3 GETs). Move it out of its reach;
+        # reference counting still frees everything as usual.
+        gc.freeze()
     return eng
 
 
