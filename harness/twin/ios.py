@@ -466,21 +466,20 @@ class IosSession:
         self._changed()
         return ""
 
-    def _access_vlan(self, a: list[object]) -> str:
+    def _port_vlan(self, kind: str, a: list[object]) -> str:
+        """``switchport access|voice vlan N``: IOS creates a missing VLAN and says so."""
         vid = int(str(a[0]))
         msg = ""
         if vid not in self.st.vlans:
-            msg = f"% Access VLAN does not exist. Creating vlan {vid}\n"
+            msg = f"% {kind.capitalize()} VLAN does not exist. Creating vlan {vid}\n"
             self.st.vlans[vid] = f"VLAN{vid:04d}"
-        return self._set_port(access_vlan=vid) + msg
+        return self._set_port(**{f"{kind}_vlan": vid}) + msg
+
+    def _access_vlan(self, a: list[object]) -> str:
+        return self._port_vlan("access", a)
 
     def _voice_vlan(self, a: list[object]) -> str:
-        vid = int(str(a[0]))
-        msg = ""
-        if vid not in self.st.vlans:
-            msg = f"% Voice VLAN does not exist. Creating vlan {vid}\n"
-            self.st.vlans[vid] = f"VLAN{vid:04d}"
-        return self._set_port(voice_vlan=vid) + msg
+        return self._port_vlan("voice", a)
 
     def _exit(self, _: list[object]) -> str:
         self.mode = "config" if self.mode in _SUB else "exec"
