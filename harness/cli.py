@@ -7,6 +7,7 @@ Exit codes: 0 every duty that ran passed · 1 a duty failed · 2 usage or invent
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,6 @@ from rich.console import Console
 from rich.table import Table
 
 from . import runner
-from .devices.base import platform_problems
 from .duties.catalogue import CATALOGUE, SOURCES
 from .errors import InventoryError
 from .inventory import load
@@ -35,23 +35,19 @@ app.add_typer(lab_app, name="lab")
 out = Console()
 err = Console(stderr=True)
 
-InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", help="lab inventory file")]
+InventoryOpt = Annotated[Path, typer.Option("--inventory", "-i", envvar="HIL_INVENTORY",
+                                            help="lab inventory file (or $HIL_INVENTORY)")]
 DEFAULT_INVENTORY = Path("lab_inventory.yaml")
 
 
 @inventory_app.command("check")
 def inventory_check(file: Annotated[Path, typer.Argument(help="inventory file")] = DEFAULT_INVENTORY) -> None:
-    """Validate FILE; print one `FILE:LINE: path: problem` per problem and exit 2, or OK."""
-    try:
-        loaded = load(file)
-    except InventoryError as e:
-        for p in e.problems:
-            print(p)
-        raise typer.Exit(2) from None
-    problems = platform_problems(loaded)
+    """Validate FILE (and the requirement profile it names); one `FILE:LINE: path: problem` per
+    problem and exit 2, or OK."""
+    loaded, problems = runner.check_lab(file)
     for line in problems:
         print(line)
-    if problems:
+    if loaded is None or problems:
         raise typer.Exit(2)
     roles: dict[str, int] = {}
     for d in loaded.lab.devices.values():
@@ -215,7 +211,12 @@ def catalogue_markdown() -> str:
     return "\n".join([*rows, "", "Sources:", "", *src])
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: `hil run` stops the twin it started
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except KeyboardInterrupt:

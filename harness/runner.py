@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,8 +23,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .devices.base import platform_problems
+from .duties.profile import ProfileError, load_profile
 from .errors import InventoryError
-from .inventory import load
+from .inventory import LoadedLab, load
 from .inventory.secrets import MASK
 from .twin import manager
 
@@ -32,6 +34,7 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
 PYTEST_USAGE_CODES = {2: "collection failed or was interrupted", 4: "usage error (options, inventory, markers)",
                       5: "no scenario matched the selection"}
 REPO = Path(__file__).resolve().parent.parent
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 VERDICT_STYLE = {"PASS": "green", "FAIL": "red", "BROKEN": "yellow", "SKIPPED": "cyan", "NOT RUN": "dim",
                  "ATTEST": "magenta"}
 
@@ -80,7 +83,8 @@ def generate_report(results: Path, out_html: Path, console: Console, title: str 
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     index = out_dir / "index.html"
     if proc.returncode != 0 or not index.exists():
-        console.print(f"[yellow]allure generate failed ({proc.returncode}): {MASK(proc.stderr[-500:])}[/]")
+        why = ANSI.sub("", MASK(proc.stderr or proc.stdout))[-500:].strip()
+        console.print(f"allure generate failed ({proc.returncode}): {why}", style="yellow", markup=False)
         return False
     shutil.copyfile(index, out_html)
     return True
@@ -98,45 +102,79 @@ def print_table(summary: dict, console: Console) -> None:
     console.print(t)
     counts = summary.get("counts", {})
     checked = sum(counts.get(v, 0) for v in ("PASS", "FAIL", "BROKEN"))
-    console.print(f"[bold]Overall: {summary['verdict']}[/] for the {checked} duties checked "
+    noun = "duty" if checked == 1 else "duties"
+    console.print(f"[bold]Overall: {summary['verdict']}[/] for the {checked} {noun} checked "
                   f"({', '.join(f'{n} {v}' for v, n in counts.items())})")
     for duty_id, d in summary["duties"].items():
         for f in d["findings"]:
             console.print(f"  [bold]{duty_id}[/]: {MASK(f)}", highlight=False, soft_wrap=True)
 
 
+def check_lab(path: Path) -> tuple[LoadedLab | None, list[str]]:
+    """Everything that can be checked before a run: the inventory, its platforms, its profile.
+
+    Returns the loaded lab (``None`` when the inventory itself is invalid) and one line per problem.
+    """
+    try:
+        loaded = load(path)
+    except InventoryError as e:
+        return None, [str(p) for p in e.problems]
+    problems = platform_problems(loaded)
+    if loaded.lab.profile:
+        try:
+            load_profile(loaded.relative(loaded.lab.profile))
+        except ProfileError as e:
+            problems.append(str(e))
+    return loaded, problems
+
+
 def run(opts: RunOptions, console: Console | None = None) -> int:
     console = console or Console(width=None if sys.stdout.isatty() else 160)
-    try:
-        loaded = load(opts.inventory)
-    except InventoryError as e:
-        for p in e.problems:
-            console.print(str(p), highlight=False, markup=False, soft_wrap=True)
-        return EXIT_USAGE
-    problems = platform_problems(loaded)
-    if problems:
-        for line in problems:
-            console.print(line, highlight=False, markup=False)
+    loaded, problems = check_lab(opts.inventory)
+    for line in problems:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    if loaded is None or problems:
         return EXIT_USAGE
 
+    emulated = loaded.lab.lab.emulated
     started_twin = False
-    if loaded.lab.lab.emulated:
+    if emulated:
+        had_twin = manager.read_state(loaded.path) is not None
         try:
-            info, started_twin = manager.up(loaded.path)
+            info, started_twin = manager.up(loaded.path)  # also leases the twin to this run
         except manager.TwinError as e:
             console.print(str(e), style="red", markup=False, highlight=False)
             return EXIT_BROKEN
-        console.print(f"lab twin {'started' if started_twin else 'already running'} (pid {info['pid']})")
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM) while the twin was starting
+            if not had_twin:
+                manager.down(loaded.path)
+            raise
     try:
+        if emulated:
+            console.print(f"lab twin {'started' if started_twin else 'already running'} (pid {info['pid']})")
         return _run_pytest(opts, loaded.path, console)
     finally:
-        if started_twin:
-            manager.down(loaded.path)
+        if emulated:  # the last run to leave stops a twin a run started; `hil lab up` twins stay
+            manager.stop_if_unused(loaded.path, started_twin)
+
+
+#: pytest options `hil run` sets itself; passing them through would mix two runs' settings
+OWNED_OPTIONS = ("--inventory", "--alluredir", "--junitxml", "--junit-xml", "--hil-summary", "--scenario-root",
+                 "--rootdir")
 
 
 def _run_pytest(opts: RunOptions, inventory: Path, console: Console) -> int:
+    owned = [a for a in opts.pytest_args if a.split("=", 1)[0] in OWNED_OPTIONS]
+    if owned:
+        console.print(f"[red]{', '.join(owned)}: hil run sets this itself; use hil run's own options "
+                      "(--inventory, --reports)[/]")
+        return EXIT_USAGE
     reports = opts.reports.resolve()
-    reports.mkdir(parents=True, exist_ok=True)
+    try:
+        reports.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        console.print(f"[red]--reports {opts.reports}: cannot use it as the reports folder: {e.strerror}[/]")
+        return EXIT_USAGE
     lock = FileLock(str(reports / ".hil-run.lock"))
     try:
         lock.acquire(timeout=0)
@@ -160,7 +198,7 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
     cmd = [sys.executable, "-m", "pytest", str(_scenarios_dir(opts)), f"--inventory={inventory.resolve()}",
            f"--alluredir={results}", f"--junitxml={reports / 'junit.xml'}", f"--hil-summary={reports}",
            "-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=count",
-           f"--rootdir={_scenarios_dir(opts).parent}"]
+           f"--rootdir={_scenarios_dir(opts).parent}", f"--scenario-root={_scenarios_dir(opts)}"]
     cmd += [f"--duty={d}" for d in opts.duties] + [f"--device={d}" for d in opts.devices]
     if opts.keyword:
         cmd += ["-k", opts.keyword]

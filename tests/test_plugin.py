@@ -179,3 +179,18 @@ def test_readiness_runs_first(pytester, labdir):
     r = run(pytester, labdir, "--collect-only", "-q")
     lines = [ln for ln in r.stdout.lines if "::" in ln]
     assert lines[0].endswith("test_z[pstn1]") and lines[1].endswith("test_a[pstn1]")
+
+
+def test_a_scenario_checks_exactly_one_duty(pytester, labdir):
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('NET-NTP', 'NET-NAT')\ndef test_two(switch):\n"
+                             "    pass\n")
+    r = run(pytester, labdir)
+    assert r.ret == pytest.ExitCode.USAGE_ERROR
+    r.stderr.fnmatch_lines(["*a scenario checks one duty*"])
+
+
+def test_device_selection_keeps_checks_made_on_that_switch(pytester, labdir):
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('NET-VOIP-HW')\ndef test_port(phone_record):\n"
+                             "    pass\n@pytest.mark.duty('NET-VOIP-HW')\ndef test_sw(switch):\n    pass\n")
+    r = run(pytester, labdir, "--device=sw1")
+    r.assert_outcomes(passed=5)  # 4 phone ports on sw1 + the switch itself

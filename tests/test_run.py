@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -115,7 +116,7 @@ def test_selection_that_matches_nothing_or_is_wrong_exits_2(twin, lab_path, tmp_
 
 
 def test_scenario_without_duty_marker_stops_hil_run_with_exit_2(twin, lab_path, tmp_path):
-    scenarios = tmp_path / "scenarios"
+    scenarios = tmp_path / "xsc"  # any folder given to --scenarios, whatever its name
     shutil.copytree(REPO / "scenarios", scenarios)
     (scenarios / "extra").mkdir()
     (scenarios / "extra" / "test_unmarked.py").write_text("def test_unmarked():\n    pass\n")
@@ -131,3 +132,43 @@ def test_second_run_on_the_same_reports_folder_is_refused(twin, lab_path, tmp_pa
     with FileLock(str(reports / ".hil-run.lock")):
         r = hil("run", "--inventory", str(lab_path), "--reports", str(reports), "--no-html")
     assert r.returncode == 2 and "another hil run is writing" in r.stdout
+
+
+def test_bad_reports_folder_and_owned_pytest_options_exit_2(twin, lab_path, tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    r = hil("run", "--inventory", str(lab_path), "--reports", str(afile), "--no-html")
+    assert r.returncode == 2 and "cannot use it as the reports folder" in r.stdout, r.stdout[-1500:]
+    r = hil("run", "--inventory", str(lab_path), "--reports", str(tmp_path / "r"), "--no-html", "--",
+            "--inventory=other.yaml")
+    assert r.returncode == 2 and "hil run sets this itself" in r.stdout
+
+
+def test_hil_inventory_environment_variable_is_honoured(twin, lab_path, tmp_path):
+    env = dict(os.environ, HIL_INVENTORY=str(lab_path))
+    r = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--reports", str(tmp_path / "r"), "--no-html",
+                        "--duty", "PSTN-CONNECT"], capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
+    assert r.returncode == 0, r.stdout[-2000:]
+    assert str(lab_path) in (tmp_path / "r" / "summary.json").read_text()
+
+
+def test_sigterm_stops_the_twin_the_run_started(tmp_path):
+    text = (REPO / "lab_inventory.yaml").read_text().replace("127.0.", f"{other_net(6)}.")
+    inv = make_test_lab(tmp_path / "lab", text)
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", "--inventory", str(inv), "--reports",
+                             str(tmp_path / "r"), "--no-html"], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while manager.read_state(inv) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert manager.read_state(inv) is not None, "the run never started its twin"
+    proc.terminate()
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    deadline = time.monotonic() + 20
+    while manager.read_state(inv) is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert manager.read_state(inv) is None, "SIGTERM left the twin running"
+    finally:
+        manager.down(inv)

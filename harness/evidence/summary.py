@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 from collections import Counter
 from dataclasses import asdict
@@ -119,19 +120,37 @@ def build(loaded: LoadedLab, tests: list[dict[str, Any]], *, started: float, fin
     }
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
+
+
+def _md(text: object) -> str:
+    """Text for Markdown, every special character escaped: evidence is shown as measured."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+
+
+def _value(v: Any, unit: str) -> str:
+    if v is None:
+        return "nothing"
+    if isinstance(v, float):
+        v = f"{v:.1f}"
+    elif isinstance(v, list):
+        v = "[" + ", ".join(str(x) for x in v) + "]"
+    return f"{v} {unit}".rstrip()
+
+
 def _evidence_line(m: dict[str, Any]) -> str:
-    unit = f" {m['unit']}" if m.get("unit") else ""
     mark = "✓" if m["passed"] else "✗"
-    return (f"  - {mark} {m['device']}: {m['what']} = {m['measured']}{unit}; limit {m['op']} {m['limit']}{unit} "
-            f"({m['source']})").replace("|", "/")
+    return (f"  - {mark} {_md(m['device'])}: {_md(m['what'])} = {_md(_value(m['measured'], m['unit']))}; "
+            f"limit {m['op']} {_md(_value(m['limit'], m['unit']))} ({_md(m['source'])})")
 
 
 def render_markdown(summary: dict[str, Any]) -> str:
     lab, run, counts = summary["lab"], summary["run"], summary["counts"]
     checked = sum(counts.get(v, 0) for v in ("PASS", "FAIL", "BROKEN"))
     tally = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v))
-    out = [f"# Duty summary: {lab['name']} ({lab['site']})", "",
-           f"**Overall: {summary['verdict']}** for the {checked} duties checked ({tally}).", "",
+    out = [f"# Duty summary: {_md(lab['name'])} ({_md(lab['site'])})", "",
+           f"**Overall: {summary['verdict']}** for the {checked} {'duty' if checked == 1 else 'duties'} checked "
+           f"({tally}).", "",
            f"- run: {run['started']} → {run['finished']} · hil {run['harness_version']}"
            + (f" ({run['commit']})" if run.get("commit") else ""),
            f"- inventory: `{lab['inventory']}` (sha256 {str(lab.get('inventory_sha256'))[:16]}…) · "
@@ -149,8 +168,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
         out += ["", "## Evidence per duty"]
         for duty_id, d in ran:
             out += ["", f"### {duty_id}: {d['verdict']}", "", f"Checks: {', '.join(d['checks'])}"]
-            out += [f"- **finding**: {f}".replace("|", "/") for f in d["findings"]]
-            out += [f"- skipped: {r}".replace("|", "/") for r in d["skip_reasons"]]
+            out += [f"- **finding**: {_md(f)}" for f in d["findings"]]
+            out += [f"- skipped: {_md(r)}" for r in d["skip_reasons"]]
             ev = d["evidence"]
             if ev:
                 out += ["- measurements:"] + [_evidence_line(m) for m in ev[:MAX_EVIDENCE]]

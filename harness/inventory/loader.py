@@ -25,6 +25,20 @@ from .models import ROLES, Device, Lab, _DeviceBase
 Path_ = tuple[str | int, ...]
 _DEVICE_KEYS = set(_DeviceBase.model_fields) | {"role", "facts"}
 MAX_INVENTORY_BYTES = 16 * 2**20  # project choice: ~200,000 devices; beyond that, split the lab
+MAX_EXPANDED_NODES = 2_000_000  # project choice: values after alias expansion (a "billion laughs" stops here)
+
+
+def _expanded_size(node: Any, budget: int) -> int:
+    """Values in ``node`` counting every alias use again; stops counting past ``budget``."""
+    count, todo = 0, [node]
+    while todo and count <= budget:
+        n = todo.pop()
+        count += 1
+        if isinstance(n, dict):
+            todo.extend(n.values())
+        elif isinstance(n, list):
+            todo.extend(n)
+    return count
 _DEVICE: TypeAdapter[Any] = TypeAdapter(Device)
 _UNCLOSED = ("while parsing a flow", "while scanning a quoted", "while scanning a block scalar")
 _SECRET_FIELDS = {"password", "key_file", "enable_secret", "community", "auth_key", "priv_key"}
@@ -271,13 +285,14 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
         return InventoryError([InventoryProblem(fname, line, "", message)])
 
     try:
-        size = p.stat().st_size
-        if size > MAX_INVENTORY_BYTES:
-            raise fail(None, f"file is {size / 2**20:.1f} MiB: an inventory is at most "
-                             f"{MAX_INVENTORY_BYTES // 2**20} MiB")
-        data = p.read_bytes()
+        if p.exists() and not p.is_file() and not p.is_dir():
+            raise fail(None, "not a regular file")
+        with p.open("rb") as f:
+            data = f.read(MAX_INVENTORY_BYTES + 1)  # bounded, whatever stat() says
     except OSError as e:
         raise fail(None, f"cannot read: {e.strerror}") from None
+    if len(data) > MAX_INVENTORY_BYTES:
+        raise fail(None, f"file is larger than {MAX_INVENTORY_BYTES // 2**20} MiB: an inventory is at most that")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -296,6 +311,9 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
         raise InventoryError([InventoryProblem(fname, line, "", f"invalid YAML: {what}")]) from None
     except Exception as e:  # ruamel raises a few unmarked errors (e.g. duplicate anchors)
         raise InventoryError([InventoryProblem(fname, None, "", f"invalid YAML: {e}")]) from None
+    if _expanded_size(raw, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+        raise fail(None, f"more than {MAX_EXPANDED_NODES:,} values once YAML aliases are expanded "
+                         "(an alias bomb, or a lab to split)")
     if not isinstance(raw, dict):
         raise InventoryError([InventoryProblem(fname, 1, "", "must be a mapping with lab and devices")])
 

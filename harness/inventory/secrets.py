@@ -13,6 +13,7 @@ from pathlib import Path
 
 REF_RE = re.compile(r"^(env|file):(.+)$")
 MASK_TEXT = "*****"
+MAX_SECRET_CHARS = 64 * 1024  # project choice: a key file, not a disk
 
 
 class SecretMask:
@@ -65,10 +66,16 @@ def resolve(ref: str, base_dir: Path | None = None) -> str:
         path = Path(target)
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path
+        if not path.is_file():
+            raise SecretResolutionError(f"secret file {path} is not a regular file")
         try:
-            value = path.read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as e:
-            raise SecretResolutionError(f"cannot read secret file {path}: {e.strerror}") from None
+            with path.open(encoding="utf-8") as f:
+                value = f.read(MAX_SECRET_CHARS + 1).rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as e:
+            why = getattr(e, "strerror", None) or e
+            raise SecretResolutionError(f"cannot read secret file {path}: {why}") from None
+        if not value:
+            raise SecretResolutionError(f"secret file {path} is empty")
     MASK.add(value)
     return value
 
@@ -84,4 +91,8 @@ def check(ref: str, base_dir: Path | None = None) -> str | None:
     path = Path(target)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
-    return None if path.is_file() else f"secret file {path} does not exist"
+    if not path.exists():
+        return f"secret file {path} does not exist"
+    if not path.is_file():
+        return f"secret file {path} is not a regular file"
+    return None if path.stat().st_size else f"secret file {path} is empty"

@@ -3,13 +3,22 @@
 Runtime files live in ``<inventory folder>/.hil/``: ``twin-<stem>.json`` (pid and control port),
 ``twin-<stem>.log``, ``twin-<stem>.lock`` (held while :func:`up` starts the twin, so two
 ``hil lab up`` or ``hil run`` at once start one twin), the twin's host keys and the ``known_hosts``
-file it writes for them.
+file it writes for them, and ``twin-<stem>.users/`` (the lease, below).
+
+Lease: a process using a twin it may not have started (``hil run`` B while run A runs) registers
+itself with :func:`up` or :func:`use` (one file per pid in ``twin-<stem>.users/``; files of dead
+processes are ignored) and leaves with :func:`stop_if_unused`, which stops the twin only when no
+other live user remains and either the caller started it or the starter left before the others
+(then the LAST user to leave stops it). A twin started by ``hil lab up`` (whose process exits at
+once) is never stopped by a run it did not start. :func:`down` (``hil lab down``) is a forced stop
+and ends every lease. All lease changes are made under ``twin-<stem>.lock``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -57,6 +66,13 @@ def lock_file(inventory: Path) -> Path:
     return runtime_dir(inventory) / f"twin-{inventory.stem}.lock"
 
 
+def users_dir(inventory: Path) -> Path:
+    return runtime_dir(inventory) / f"twin-{inventory.stem}.users"
+
+
+ORPHAN_MARK = "starter-left"  # in users_dir: the starter left while others used the twin; holds its pid
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -69,6 +85,104 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[-1][:1] != "Z"
     except OSError:
         return True
+
+
+def _start_time(pid: int) -> str:
+    """The kernel's start time of ``pid`` (``/proc/<pid>/stat`` field 22), "" when unknown; tells a
+    reused pid from the process that registered."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[-1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _register(inventory: Path) -> None:
+    d = users_dir(inventory)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / str(os.getpid())).write_text(_start_time(os.getpid()))
+
+
+def _other_users(inventory: Path) -> list[int]:
+    """Live pids other than ours registered as users (files of dead or reused pids are removed)."""
+    live = []
+    for f in users_dir(inventory).glob("[0-9]*"):
+        pid = int(f.name) if f.name.isdigit() else -1
+        if pid == os.getpid():
+            continue
+        try:
+            same = _alive(pid) and f.read_text() == _start_time(pid)
+        except OSError:
+            same = False
+        if same:
+            live.append(pid)
+        else:
+            f.unlink(missing_ok=True)
+    return live
+
+
+def _locked(inventory: Path, timeout_s: float) -> filelock.FileLock:
+    runtime_dir(inventory).mkdir(parents=True, exist_ok=True)
+    return filelock.FileLock(lock_file(inventory), timeout=timeout_s)
+
+
+def use(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> bool:
+    """Register this process as a user of the running twin of ``inventory``.
+
+    Returns False (and registers nothing) when no twin runs. :func:`up` does this itself.
+
+    Raises:
+        TwinError: the start lock stayed taken for ``timeout_s`` s (a twin is being started).
+    """
+    inventory = inventory.resolve()
+    try:
+        with _locked(inventory, timeout_s):
+            if read_state(inventory) is None:
+                return False
+            _register(inventory)
+            return True
+    except filelock.Timeout:
+        raise TwinError(f"the twin lock {lock_file(inventory)} stayed taken for {timeout_s:.0f} s") from None
+
+
+def release(inventory: Path) -> None:
+    """Unregister this process as a user of the twin of ``inventory`` (no-op when not registered).
+    Never stops the twin; see :func:`stop_if_unused`."""
+    (users_dir(inventory.resolve()) / str(os.getpid())).unlink(missing_ok=True)
+
+
+def stop_if_unused(inventory: Path, started_by_us: bool, timeout_s: float = START_TIMEOUT_S) -> bool:
+    """Release this process's lease and stop the twin when nobody else uses it.
+
+    ``started_by_us`` is what :func:`up` returned. The twin is stopped when no other live user is
+    registered and either ``started_by_us`` or its starter already left (the starter leaving while
+    others remain marks the twin, and the last user to leave stops it). Returns True when it
+    stopped the twin.
+
+    Raises:
+        TwinError: the start lock stayed taken for ``timeout_s`` s.
+    """
+    inventory = inventory.resolve()
+    try:
+        with _locked(inventory, timeout_s):
+            release(inventory)
+            info = read_state(inventory)
+            if info is None:
+                return False
+            mark = users_dir(inventory) / ORPHAN_MARK
+            try:
+                orphaned = mark.read_text() == str(info["pid"])
+            except OSError:
+                orphaned = False
+            if _other_users(inventory):
+                if started_by_us:
+                    mark.write_text(str(info["pid"]))
+                return False
+            if started_by_us or orphaned:
+                return down(inventory)
+            return False
+    except filelock.Timeout:
+        raise TwinError(f"the twin lock {lock_file(inventory)} stayed taken for {timeout_s:.0f} s") from None
 
 
 class TwinControl:
@@ -150,7 +264,8 @@ def read_state(inventory: Path) -> dict[str, Any] | None:
 
 
 def up(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> tuple[dict[str, Any], bool]:
-    """Start the twin in the background unless one runs. Returns ``(state, started_by_us)``.
+    """Start the twin in the background unless one runs; register this process as a user (see
+    :func:`use`; leave with :func:`stop_if_unused`). Returns ``(state, started_by_us)``.
 
     Callers for the same inventory are serialized by ``twin-<stem>.lock``: the second waits for
     the first and then finds its twin (``started_by_us`` False). ``state`` is ``{"pid",
@@ -170,10 +285,11 @@ def up(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> tuple[dict[str, A
         check_emulated(load(inventory, check_secrets=False))  # a real lab's unset secrets are not ours
         raise
     check_emulated(loaded)
-    runtime_dir(inventory).mkdir(parents=True, exist_ok=True)
     try:
-        with filelock.FileLock(lock_file(inventory), timeout=timeout_s):
-            return _up_locked(inventory, timeout_s)
+        with _locked(inventory, timeout_s):
+            info, started = _up_locked(inventory, timeout_s)
+            _register(inventory)
+            return info, started
     except filelock.Timeout:
         raise TwinError(f"another process kept starting the twin of {inventory} for {timeout_s:.0f} s "
                         f"(lock {lock_file(inventory)})") from None
@@ -183,6 +299,7 @@ def _up_locked(inventory: Path, timeout_s: float) -> tuple[dict[str, Any], bool]
     info = read_state(inventory)
     if info is not None:
         return info, False
+    shutil.rmtree(users_dir(inventory), ignore_errors=True)  # leases of a twin that is gone
     log = log_file(inventory)
     offset = log.stat().st_size if log.exists() else 0
     logf = open(log, "ab")  # noqa: SIM115 - handed to the child
@@ -215,9 +332,11 @@ def _start_failure(log: Path, offset: int, code: int) -> str:
 
 
 def down(inventory: Path, timeout_s: float = 15.0) -> bool:
-    """Stop the twin of ``inventory``. Returns False when none was running."""
+    """Stop the twin of ``inventory`` whoever uses it, ending every lease. Returns False when none
+    was running."""
     inventory = inventory.resolve()
     info = read_state(inventory)
+    shutil.rmtree(users_dir(inventory), ignore_errors=True)
     if info is None:
         return False
     pid = int(info["pid"])

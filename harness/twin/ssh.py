@@ -7,10 +7,13 @@ else (the PSTN simulator's Linux host) a tiny Linux shell. Both SSH exec request
 shells work; shells use asyncssh's line editor, which echoes typed characters as netmiko expects.
 
 Host keys are generated once per device under ``<runtime_dir>/host_keys/<device>`` and kept.
-At start the twin writes every known_hosts file the inventory names (``ssh.known_hosts``, relative
-to the inventory folder) with one ``[host]:port key`` line per device, atomically. A file inside the
-inventory folder is rewritten whole; one outside it (``~/.ssh/known_hosts``) only has the twin's
-own host entries replaced, so a person's other entries survive.
+At start the twin merges its keys into every known_hosts file the inventory names
+(``ssh.known_hosts``, relative to the inventory folder): the lines of its own ``[host]:port``
+entries are replaced and every other line is kept, so two labs sharing one file (two inventories
+in one folder, both naming ``.hil/known_hosts``) and a person's ``~/.ssh/known_hosts`` keep their
+entries. Each merge is a read-modify-write under ``.<file>.lock`` (filelock, waited for at most
+``KNOWN_HOSTS_LOCK_TIMEOUT_S``) finished by an atomic replace, so twins starting at once cannot
+lose each other's lines.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncssh
+import filelock
 
 from .edge_cli import EdgeCli
 from .ios import IosSession, populate_switch
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hil.twin.ssh")
 LOGIN_TIMEOUT_S = 10.0  # project choice: a stuck client cannot hold a twin connection for long
+KNOWN_HOSTS_LOCK_TIMEOUT_S = 10.0  # project choice: a merge takes milliseconds; longer means a hung writer
 
 
 class Shell(Protocol):
@@ -117,10 +122,11 @@ def _host_key(twin: Twin, device: str) -> asyncssh.SSHKey:
         return asyncssh.read_private_key(str(path))
     key = asyncssh.generate_private_key("ssh-ed25519")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # twins sharing a folder may race here
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(key.export_private_key())
-    os.replace(path.with_suffix(".tmp"), path)
+    os.replace(tmp, path)
     return key
 
 
@@ -129,6 +135,25 @@ def known_hosts_entry(host: str, port: int, key: asyncssh.SSHKey) -> str:
     name = host if port == 22 else f"[{host}]:{port}"
     alg, blob = key.export_public_key("openssh").decode().split()[:2]
     return f"{name} {alg} {blob}"
+
+
+def merge_known_hosts(path: Path, lines: list[str]) -> None:
+    """Put ``lines`` (``known_hosts_entry`` lines) into the known_hosts file ``path``.
+
+    Lines whose host field equals the host field of one of ``lines`` are dropped; every other line
+    (other labs' hosts, a person's entries, comments) is kept in order, and ``lines`` are appended.
+    Runs under the lock file ``.<name>.lock`` next to ``path`` and ends with an atomic replace.
+
+    Raises:
+        filelock.Timeout: another writer held the lock for ``KNOWN_HOSTS_LOCK_TIMEOUT_S``.
+        OSError: the file or its folder cannot be read or written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ours = {line.split()[0] for line in lines}
+    with filelock.FileLock(path.with_name(f".{path.name}.lock"), timeout=KNOWN_HOSTS_LOCK_TIMEOUT_S):
+        old = path.read_text().splitlines() if path.is_file() else []
+        kept = [ln for ln in old if not ln.split()[:1] or ln.split()[0] not in ours]
+        _atomic_write(path, "".join(ln + "\n" for ln in kept + lines))
 
 
 def _host_keys(twin: Twin) -> dict[str, asyncssh.SSHKey]:
@@ -144,15 +169,9 @@ def _host_keys(twin: Twin) -> dict[str, asyncssh.SSHKey]:
         keys[name] = _host_key(twin, name)
         kh = twin.loaded.relative(dev.ssh.known_hosts).resolve()
         files.setdefault(kh, []).append(known_hosts_entry(dev.host, dev.ssh.port, keys[name]))
-    base = twin.loaded.base_dir.resolve()
     for path, lines in files.items():
-        if not path.is_relative_to(base) and path.is_file():  # a person's file: replace our hosts only
-            ours = {line.split()[0] for line in lines}
-            kept = [ln for ln in path.read_text().splitlines()
-                    if ln.split()[:1] and ln.split()[0] not in ours]
-            lines = kept + lines
-        _atomic_write(path, "\n".join(lines) + "\n")
-        log.info("wrote %d host keys to %s", len(lines), path)
+        merge_known_hosts(path, lines)
+        log.info("merged %d host keys into %s", len(lines), path)
     twin.shared["ssh.host_keys"] = keys
     return keys
 
@@ -269,4 +288,4 @@ def ssh_services(twin: Twin, device: str) -> list[Service]:
     return [SshService(twin, device, _host_keys(twin)[device])]
 
 
-__all__ = ["LinuxShell", "Shell", "SshService", "known_hosts_entry", "shell_for"]
+__all__ = ["LinuxShell", "Shell", "SshService", "known_hosts_entry", "merge_known_hosts", "shell_for"]
