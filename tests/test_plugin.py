@@ -194,3 +194,23 @@ def test_device_selection_keeps_checks_made_on_that_switch(pytester, labdir):
                              "    pass\n@pytest.mark.duty('NET-VOIP-HW')\ndef test_sw(switch):\n    pass\n")
     r = run(pytester, labdir, "--device=sw1")
     r.assert_outcomes(passed=5)  # 4 phone ports on sw1 + the switch itself
+
+
+def test_refused_credentials_do_not_quarantine_the_device(pytester, labdir, tmp_path):
+    write_scenario(pytester, """
+import pytest
+from harness.errors import LabAuthError
+
+@pytest.mark.duty('LAB-READY')
+def test_a_ssh(pstn):
+    raise LabAuthError('pstn1', 'ssh', '127.0.0.1:2222', 'credentials for admin refused')
+
+@pytest.mark.duty('PSTN-CONNECT')
+def test_b_sip(pstn):
+    pass
+""")
+    out = tmp_path / "out"
+    run(pytester, labdir, f"--hil-summary={out}")
+    tests = {t["nodeid"].split("::")[-1]: t for t in json.loads((out / "summary.json").read_text())["tests"]}
+    assert tests["test_a_ssh[pstn1]"]["verdict"] == "BROKEN"
+    assert tests["test_b_sip[pstn1]"]["verdict"] == "PASS"  # SSH refused says nothing about SIP
