@@ -20,6 +20,12 @@ def labdir(pytester: pytest.Pytester) -> Path:
     text = (REPO / "lab_inventory.yaml").read_text().replace("emulated: true", "emulated: false")
     inv = make_test_lab(pytester.path, text)
     (pytester.path / "scenarios").mkdir()
+    # These scenarios test the plugin, not a duty: each records one observation so that the
+    # "a scenario must check something" rule (test_scenario_that_checks_nothing_is_broken) holds.
+    (pytester.path / "scenarios" / "conftest.py").write_text(
+        "import pytest\nfrom harness.evidence.check import observe\n\n"
+        "@pytest.fixture(autouse=True)\ndef _evidence():\n"
+        "    observe('ran', duty='LAB-READY', device='plugin-test', what='scenario body')\n")
     return inv
 
 
@@ -214,3 +220,16 @@ def test_b_sip(pstn):
     tests = {t["nodeid"].split("::")[-1]: t for t in json.loads((out / "summary.json").read_text())["tests"]}
     assert tests["test_a_ssh[pstn1]"]["verdict"] == "BROKEN"
     assert tests["test_b_sip[pstn1]"]["verdict"] == "PASS"  # SSH refused says nothing about SIP
+
+
+def test_scenario_that_checks_nothing_is_broken(pytester, labdir, tmp_path):
+    (pytester.path / "scenarios" / "conftest.py").unlink()
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('CFG-STATION')\ndef test_empty(phone):\n"
+                             "    pass\n")
+    out = tmp_path / "out"
+    r = run(pytester, labdir, f"--hil-summary={out}", f"--alluredir={tmp_path / 'allure'}", "--device=phone1")
+    assert r.ret == pytest.ExitCode.TESTS_FAILED
+    t = json.loads((out / "summary.json").read_text())["tests"][0]
+    assert t["verdict"] == "BROKEN" and "ended without a check" in t["message"]
+    result = next(json.loads(p.read_text()) for p in (tmp_path / "allure").glob("*-result.json"))
+    assert result["status"] == "broken"

@@ -52,6 +52,8 @@ class Measurement:
 
     def message(self) -> str:
         head = f"[{self.duty}] {self.device}: {self.what} = {self._fmt(self.measured)}"
+        if self.op == OBSERVED:
+            return head
         tail = f"; limit {self.op} {self._fmt(self.limit)} ({self.source})"
         return head + tail + (f"; {self.detail}" if self.detail else "")
 
@@ -75,6 +77,10 @@ class Record:
         self._items: list[Measurement] = []
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
     def add(self, m: Measurement) -> None:
         with self._lock:
             self._items.append(m)
@@ -86,6 +92,7 @@ class Record:
 
 
 RECORD = Record()
+OBSERVED = "observed"  # the op of evidence that has no limit (see :func:`observe`)
 
 _OPS = {
     "<=": lambda a, b: a is not None and a <= b,
@@ -120,3 +127,14 @@ def check(measured: Any, limit: Threshold, *, duty: str, device: str, what: str,
 def intent(name: str, value: Any, unit: str = "", op: str = "==") -> Threshold:
     """A limit that comes from the lab's own intent in the inventory (voice VLAN, MAC …)."""
     return Threshold(name, value, unit, op, "inventory")  # type: ignore[arg-type]
+
+
+def observe(measured: Any, *, duty: str, device: str, what: str, detail: str = "") -> Measurement:
+    """Record evidence that has no limit of its own (what a device answered, which version it runs).
+
+    Used where the check is made by the lab answering at all (LAB-READY: a device that does not
+    answer raises a lab error instead). Never raises.
+    """
+    m = Measurement(duty, device, what, measured, OBSERVED, None, "", "observation", True, detail)
+    RECORD.add(m)
+    return m

@@ -140,6 +140,8 @@ def _value(v: Any, unit: str) -> str:
 
 def _evidence_line(m: dict[str, Any]) -> str:
     mark = "✓" if m["passed"] else "✗"
+    if m["op"] == "observed":
+        return f"  - {mark} {_md(m['device'])}: {_md(m['what'])} = {_md(_value(m['measured'], m['unit']))}"
     return (f"  - {mark} {_md(m['device'])}: {_md(m['what'])} = {_md(_value(m['measured'], m['unit']))}; "
             f"limit {m['op']} {_md(_value(m['limit'], m['unit']))} ({_md(m['source'])})")
 
