@@ -16,6 +16,6 @@ def test_device_answers_on_every_declared_transport(device):
     for transport in transports:
         with allure.step(f"{device.name} over {transport}"):
             identity = device.probe(transport)
-            observe(identity, duty="LAB-READY", device=device.name, what=f"{transport} answers with its credentials")
+            observe(identity, duty="LAB-READY", device=device.name, what=f"answers on {transport}")
             allure.attach(identity, name=f"{device.name} {transport} identity",
                           attachment_type=allure.attachment_type.TEXT)
