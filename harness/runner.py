@@ -25,6 +25,7 @@ from rich.table import Table
 from .devices.base import platform_problems
 from .duties.profile import ProfileError, load_profile
 from .errors import InventoryError
+from .evidence import junit
 from .inventory import LoadedLab, load
 from .inventory.secrets import MASK
 from .twin import manager
@@ -220,6 +221,7 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
         console.print(f"[red]pytest ended ({proc.returncode}) without a summary: see the output above[/]")
         return EXIT_BROKEN
     summary = json.loads(summary_file.read_text())
+    junit.broken_as_errors(reports / "junit.xml", summary)
     if opts.report_html:
         html = reports / "allure-report.html"
         lab = summary["lab"]

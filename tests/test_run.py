@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from filelock import FileLock
@@ -74,6 +75,10 @@ def test_device_down_mid_run_is_broken_and_exits_3(twin, lab_path, tmp_path):
     # one timeout, then quarantine: no phone4 test waits longer than one SNMP deadline (1 s x 2 tries)
     assert all(t["duration_s"] < 4.0 for t in broken), broken
     assert not [t for t in s["tests"] if t["verdict"] == "FAIL"]
+    suite = ET.parse(reports / "junit.xml").getroot().find("testsuite")
+    assert suite is not None  # BROKEN is <error> in JUnit, never a <failure> of a duty
+    assert int(suite.get("errors", "0")) == len([t for t in s["tests"] if t["verdict"] == "BROKEN"])
+    assert suite.get("failures") == "0"
     others = [t for t in s["tests"] if "phone4" not in t["devices"]]
     assert others and all(t["verdict"] == "PASS" for t in others), [t for t in others if t["verdict"] != "PASS"]
     assert_no_secret(reports, out)
