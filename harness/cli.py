@@ -19,6 +19,7 @@ from rich.table import Table
 
 from . import runner
 from .duties.catalogue import CATALOGUE, SOURCES
+from .duties.preflight import check_lab
 from .errors import InventoryError
 from .inventory import load
 from .inventory.models import Lab
@@ -44,7 +45,7 @@ DEFAULT_INVENTORY = Path("lab_inventory.yaml")
 def inventory_check(file: Annotated[Path, typer.Argument(help="inventory file")] = DEFAULT_INVENTORY) -> None:
     """Validate FILE (and the requirement profile it names); one `FILE:LINE: path: problem` per
     problem and exit 2, or OK."""
-    loaded, problems = runner.check_lab(file)
+    loaded, problems = check_lab(file)
     for line in problems:
         print(line)
     if loaded is None or problems:

@@ -22,11 +22,8 @@ from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.table import Table
 
-from .devices.base import platform_problems
-from .duties.profile import ProfileError, load_profile
-from .errors import InventoryError
+from .duties.preflight import check_lab
 from .evidence import junit
-from .inventory import LoadedLab, load
 from .inventory.secrets import MASK
 from .twin import manager
 
@@ -109,24 +106,6 @@ def print_table(summary: dict, console: Console) -> None:
     for duty_id, d in summary["duties"].items():
         for f in d["findings"]:
             console.print(f"  [bold]{duty_id}[/]: {MASK(f)}", highlight=False, soft_wrap=True)
-
-
-def check_lab(path: Path) -> tuple[LoadedLab | None, list[str]]:
-    """Everything that can be checked before a run: the inventory, its platforms, its profile.
-
-    Returns the loaded lab (``None`` when the inventory itself is invalid) and one line per problem.
-    """
-    try:
-        loaded = load(path)
-    except InventoryError as e:
-        return None, [str(p) for p in e.problems]
-    problems = platform_problems(loaded)
-    if loaded.lab.profile:
-        try:
-            load_profile(loaded.relative(loaded.lab.profile))
-        except ProfileError as e:
-            problems.append(str(e))
-    return loaded, problems
 
 
 def run(opts: RunOptions, console: Console | None = None) -> int:
