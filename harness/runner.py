@@ -103,9 +103,9 @@ def print_table(summary: dict, console: Console) -> None:
     noun = "duty" if checked == 1 else "duties"
     console.print(f"[bold]Overall: {summary['verdict']}[/] for the {checked} {noun} checked "
                   f"({', '.join(f'{n} {v}' for v, n in counts.items())})")
-    for duty_id, d in summary["duties"].items():
+    for d in summary["duties"].values():
         for f in d["findings"]:
-            console.print(f"  [bold]{duty_id}[/]: {MASK(f)}", highlight=False, soft_wrap=True)
+            console.print(f"  {MASK(f)}", highlight=False, soft_wrap=True, markup=False)
 
 
 def run(opts: RunOptions, console: Console | None = None) -> int:
