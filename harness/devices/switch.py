@@ -104,6 +104,50 @@ class Switchport:
     trunking_vlans: tuple[str, ...]
 
 
+def version_facts(r: dict[str, Any]) -> SwitchVersion:
+    """A :class:`SwitchVersion` from one ntc-templates ``show version`` record (IOS, NX-OS, EOS keys)."""
+    return SwitchVersion(
+        hostname=_first(r, "hostname"),
+        model=_first(r, "hardware", "platform", "model"),
+        version=_first(r, "version", "os", "image"),
+        serial=_first(r, "serial", "serial_number"),
+        uptime_s=uptime_seconds(_first(r, "uptime")),
+        image=_first(r, "running_image", "software_image", "boot_image", "image"))
+
+
+def vlan_facts(rows: list[dict[str, Any]]) -> dict[int, Vlan]:
+    """VLAN id -> :class:`Vlan` from ntc-templates ``show vlan [brief]`` records."""
+    out: dict[int, Vlan] = {}
+    for r in rows:
+        vid = _vlan_id(r.get("vlan_id"))
+        if vid is None:
+            continue
+        ports = r.get("interfaces") or []
+        out[vid] = Vlan(vid, _first(r, "vlan_name", "name"), _first(r, "status"),
+                        tuple(long_interface(p) for p in ports))
+    return out
+
+
+def switchport_facts(rows: list[dict[str, Any]]) -> dict[str, Switchport]:
+    """Long interface name -> :class:`Switchport` from ``show interface(s) switchport`` records.
+
+    ``mode`` is the administrative mode (``access`` for ``static access``; a port left in
+    ``dynamic auto`` stays that), ``oper_mode`` what the port runs; ``none`` VLANs are ``None``.
+    """
+    out: dict[str, Switchport] = {}
+    for r in rows:
+        name = long_interface(_first(r, "interface"))
+        admin = _first(r, "admin_mode", "mode")
+        mode = "access" if admin == "static access" else admin
+        trunking = r.get("trunking_vlans") or []
+        out[name] = Switchport(
+            interface=name, mode=mode, oper_mode=_first(r, "mode"),
+            access_vlan=_vlan_id(r.get("access_vlan")), voice_vlan=_vlan_id(r.get("voice_vlan")),
+            native_vlan=_vlan_id(r.get("native_vlan")),
+            trunking_vlans=tuple(trunking) if isinstance(trunking, list) else (str(trunking),))
+    return out
+
+
 @register("switch", "cisco_ios")
 class Switch(SnmpFacts, Driver):
     """A Cisco IOS / IOS-XE access switch."""
@@ -141,41 +185,15 @@ class Switch(SnmpFacts, Driver):
         if not rows:
             c = self.cli()
             raise LabProtocolError(self.name, c.transport, c.address, f"{self.SHOW_VERSION!r} gave no record")
-        r = rows[0]
-        return SwitchVersion(
-            hostname=_first(r, "hostname"),
-            model=_first(r, "hardware", "platform", "model"),
-            version=_first(r, "version", "os", "image"),
-            serial=_first(r, "serial", "serial_number"),
-            uptime_s=uptime_seconds(_first(r, "uptime")),
-            image=_first(r, "running_image", "software_image", "boot_image", "image"))
+        return version_facts(rows[0])
 
     def vlans(self) -> dict[int, Vlan]:
         """VLAN id -> :class:`Vlan`, every VLAN the switch lists (reserved 1002–1005 included)."""
-        out: dict[int, Vlan] = {}
-        for r in self.parse(self.SHOW_VLANS):
-            vid = _vlan_id(r.get("vlan_id"))
-            if vid is None:
-                continue
-            ports = r.get("interfaces") or []
-            out[vid] = Vlan(vid, _first(r, "vlan_name", "name"), _first(r, "status"),
-                            tuple(long_interface(p) for p in ports))
-        return out
+        return vlan_facts(self.parse(self.SHOW_VLANS))
 
     def switchports(self) -> dict[str, Switchport]:
         """Long interface name -> :class:`Switchport`."""
-        out: dict[str, Switchport] = {}
-        for r in self.parse(self.SHOW_SWITCHPORT):
-            name = long_interface(_first(r, "interface"))
-            admin = _first(r, "admin_mode", "mode")
-            mode = "access" if admin == "static access" else admin
-            trunking = r.get("trunking_vlans") or []
-            out[name] = Switchport(
-                interface=name, mode=mode, oper_mode=_first(r, "mode"),
-                access_vlan=_vlan_id(r.get("access_vlan")), voice_vlan=_vlan_id(r.get("voice_vlan")),
-                native_vlan=_vlan_id(r.get("native_vlan")),
-                trunking_vlans=tuple(trunking) if isinstance(trunking, list) else (str(trunking),))
-        return out
+        return switchport_facts(self.parse(self.SHOW_SWITCHPORT))
 
     def probe_ssh(self) -> str:
         """Log in, enable, ``show version`` -> ``"sw1 WS-C3850-48P 16.12.4 serial FOC…"``."""
