@@ -175,10 +175,11 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
     results.mkdir(parents=True, exist_ok=True)
     for stale in ("summary.json", "summary.md", "junit.xml", "allure-report.html"):
         (reports / stale).unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "pytest", str(_scenarios_dir(opts)), f"--inventory={inventory.resolve()}",
+    scenarios = _scenarios_dir(opts)
+    cmd = [sys.executable, "-m", "pytest", str(scenarios), f"--inventory={inventory.resolve()}",
            f"--alluredir={results}", f"--junitxml={reports / 'junit.xml'}", f"--hil-summary={reports}",
            "-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=count",
-           f"--rootdir={_scenarios_dir(opts).parent}", f"--scenario-root={_scenarios_dir(opts)}"]
+           f"--rootdir={scenarios.parent}", f"--scenario-root={scenarios}"]
     cmd += [f"--duty={d}" for d in opts.duties] + [f"--device={d}" for d in opts.devices]
     if opts.keyword:
         cmd += ["-k", opts.keyword]

@@ -24,6 +24,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +123,20 @@ def _other_users(inventory: Path) -> list[int]:
     return live
 
 
-def _locked(inventory: Path, timeout_s: float) -> filelock.FileLock:
+@contextmanager
+def _locked(inventory: Path, timeout_s: float) -> Iterator[None]:
+    """Hold ``twin-<stem>.lock``; :class:`TwinError` when it stays taken for ``timeout_s`` s."""
     runtime_dir(inventory).mkdir(parents=True, exist_ok=True)
-    return filelock.FileLock(lock_file(inventory), timeout=timeout_s)
+    lock = filelock.FileLock(lock_file(inventory), timeout=timeout_s)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise TwinError(f"the twin lock {lock_file(inventory)} stayed taken for {timeout_s:.0f} s "
+                        "(another process is starting or stopping the twin)") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def use(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> bool:
@@ -135,14 +148,11 @@ def use(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> bool:
         TwinError: the start lock stayed taken for ``timeout_s`` s (a twin is being started).
     """
     inventory = inventory.resolve()
-    try:
-        with _locked(inventory, timeout_s):
-            if read_state(inventory) is None:
-                return False
-            _register(inventory)
-            return True
-    except filelock.Timeout:
-        raise TwinError(f"the twin lock {lock_file(inventory)} stayed taken for {timeout_s:.0f} s") from None
+    with _locked(inventory, timeout_s):
+        if read_state(inventory) is None:
+            return False
+        _register(inventory)
+        return True
 
 
 def release(inventory: Path) -> None:
@@ -163,26 +173,23 @@ def stop_if_unused(inventory: Path, started_by_us: bool, timeout_s: float = STAR
         TwinError: the start lock stayed taken for ``timeout_s`` s.
     """
     inventory = inventory.resolve()
-    try:
-        with _locked(inventory, timeout_s):
-            release(inventory)
-            info = read_state(inventory)
-            if info is None:
-                return False
-            mark = users_dir(inventory) / ORPHAN_MARK
-            try:
-                orphaned = mark.read_text() == str(info["pid"])
-            except OSError:
-                orphaned = False
-            if _other_users(inventory):
-                if started_by_us:
-                    mark.write_text(str(info["pid"]))
-                return False
-            if started_by_us or orphaned:
-                return down(inventory)
+    with _locked(inventory, timeout_s):
+        release(inventory)
+        info = read_state(inventory)
+        if info is None:
             return False
-    except filelock.Timeout:
-        raise TwinError(f"the twin lock {lock_file(inventory)} stayed taken for {timeout_s:.0f} s") from None
+        mark = users_dir(inventory) / ORPHAN_MARK
+        try:
+            orphaned = mark.read_text() == str(info["pid"])
+        except OSError:
+            orphaned = False
+        if _other_users(inventory):
+            if started_by_us:
+                mark.write_text(str(info["pid"]))
+            return False
+        if started_by_us or orphaned:
+            return down(inventory)
+        return False
 
 
 class TwinControl:
@@ -285,14 +292,10 @@ def up(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> tuple[dict[str, A
         check_emulated(load(inventory, check_secrets=False))  # a real lab's unset secrets are not ours
         raise
     check_emulated(loaded)
-    try:
-        with _locked(inventory, timeout_s):
-            info, started = _up_locked(inventory, timeout_s)
-            _register(inventory)
-            return info, started
-    except filelock.Timeout:
-        raise TwinError(f"another process kept starting the twin of {inventory} for {timeout_s:.0f} s "
-                        f"(lock {lock_file(inventory)})") from None
+    with _locked(inventory, timeout_s):
+        info, started = _up_locked(inventory, timeout_s)
+        _register(inventory)
+        return info, started
 
 
 def _up_locked(inventory: Path, timeout_s: float) -> tuple[dict[str, Any], bool]:
