@@ -150,6 +150,8 @@ class PhoneFacts(Strict):
     model: str | None = None
     switch_port: SwitchPortRef | None = None
     station_class: str = "default"
+    #: IEEE 802.3af/at/bt PoE class the phone requests (0-8); None: not checked
+    poe_class: Annotated[int, Field(ge=0, le=8)] | None = None
 
 
 class PstnFacts(Strict):

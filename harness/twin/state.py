@@ -45,23 +45,74 @@ class EdgeState(DeviceState):
 
 
 @dataclass
+class NetworkPolicy:
+    """LLDP-MED network policy (ANSI/TIA-1057): VLAN, L2 priority (CoS 0-7) and DSCP (0-63)."""
+
+    vlan: int
+    cos: int = 5
+    dscp: int = 46
+    tagged: bool = True
+
+
+@dataclass
+class Neighbor:
+    """The device cabled to a port (an IP phone), as LLDP and the bridge see it.
+
+    ``lldp`` false: the device sends no LLDP (the ``lldp-missing`` fault). ``poe_class`` is the
+    IEEE 802.3af/at class it requests (0-4), ``poe_draw_w`` what it draws in watts.
+    """
+
+    name: str
+    mac: str  # "00:04:f2:aa:00:01"
+    model: str
+    serial: str
+    firmware: str
+    mgmt_ip: str
+    poe_class: int = 2
+    poe_draw_w: float = 5.1
+    lldp: bool = True
+
+
+@dataclass
 class PortState:
-    """One switch interface. Speeds in Mb/s; VLAN ``None`` means not configured."""
+    """One switch interface. Speeds in Mb/s; VLAN ``None`` means not configured.
+
+    Config (what ``show running-config`` prints): description, mode, access_vlan, voice_vlan,
+    network_policy (profile number), poe_admin (``auto`` | ``never``), trust (``dscp`` | ``cos`` |
+    ``device cisco-phone`` | None), portfast, admin_up. Operational state: oper_up, speed_mbps,
+    duplex, in_errors (+ ``in_errors_per_s`` from ``errors_since``), neighbor, poe_fault.
+    """
 
     name: str
     if_index: int
     description: str = ""
-    mode: str = "access"  # access | trunk
+    mode: str = "access"  # access | trunk | dynamic auto
     access_vlan: int = 1
     voice_vlan: int | None = None
+    network_policy: int | None = None
     admin_up: bool = True
     oper_up: bool = True
     speed_mbps: int = 1000
     duplex: str = "full"
-    trust: str | None = None  # e.g. "dscp", "cos", "device cisco-phone"
+    trust: str | None = None  # "dscp", "cos", "device cisco-phone"
     portfast: bool = False
-    poe: bool = True
+    poe_admin: str = "auto"
+    poe_max_w: float = 30.0
+    poe_fault: bool = False  # PSE fault: power not delivered although admin auto
     in_errors: int = 0
+    in_errors_per_s: float = 0.0
+    errors_since: float = 0.0
+    neighbor: Neighbor | None = None
+
+    def errors_now(self, now: float | None = None) -> int:
+        """ifInErrors right now: the base count plus what the ``port-errors`` fault adds over time."""
+        if not self.in_errors_per_s:
+            return self.in_errors
+        return self.in_errors + int(((now or time.time()) - self.errors_since) * self.in_errors_per_s)
+
+    def poe_delivering(self) -> bool:
+        """Power flows: admin auto, no PSE fault, a powered device attached and the link up."""
+        return self.poe_admin == "auto" and not self.poe_fault and self.neighbor is not None and self.oper_up
 
 
 @dataclass
@@ -74,6 +125,7 @@ class SwitchState(DeviceState):
     enable_secret: str = ""
     vlans: dict[int, str] = field(default_factory=lambda: {1: "default"})
     ports: dict[str, PortState] = field(default_factory=dict)
+    network_policies: dict[int, NetworkPolicy] = field(default_factory=dict)  # profile number -> policy
     saved_config: str | None = None  # text of the last `write memory`
     config_changes: int = 0
 
