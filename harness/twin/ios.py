@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..inventory.models import Lab, SwitchDevice
-from .state import PortState, SwitchState
+from ..inventory.models import Lab, PhoneDevice, SwitchDevice
+from .state import Neighbor, NetworkPolicy, PortState, SwitchState
 
 N_PORTS = 48  # project choice: a 48-port access switch (WS-C3850-48P)
 PORT_PREFIX = "GigabitEthernet1/0/"
@@ -39,9 +39,12 @@ def populate_switch(st: SwitchState, name: str, lab: Lab) -> None:
     """Give a freshly booted switch its inventory configuration (only when ``st.ports`` is empty).
 
     48 access ports ``GigabitEthernet1/0/1..48`` in VLAN 1 with the link down; VLANs 1 ``default``,
-    ``facts.data_vlan`` ``DATA`` and ``facts.voice_vlan`` (``facts.voice_vlan_name`` or ``VOICE``);
-    every phone whose ``facts.switch_port`` names this switch sits on its port, link up, as an
-    access port in the data VLAN with the voice VLAN.
+    ``facts.data_vlan`` ``DATA`` and ``facts.voice_vlan`` (``facts.voice_vlan_name`` or ``VOICE``),
+    LLDP-MED network-policy profile 1 (voice VLAN, CoS 5, DSCP 46). Every phone whose
+    ``facts.switch_port`` names this switch sits on its port as the lab's intent asks: link up at
+    1000/full, access port in the data VLAN with the voice VLAN, ``mls qos trust dscp``, portfast,
+    PoE on, network-policy 1, and the phone as LLDP neighbour (its MAC, model, serial, firmware,
+    address and ``facts.poe_class``, default class 2).
     """
     if st.ports:
         return
@@ -53,15 +56,27 @@ def populate_switch(st: SwitchState, name: str, lab: Lab) -> None:
         st.vlans[data_vlan] = "DATA"
     if voice_vlan and facts:
         st.vlans[voice_vlan] = facts.voice_vlan_name or "VOICE"
+        st.network_policies[1] = NetworkPolicy(vlan=voice_vlan, cos=5, dscp=46)
     for n in range(1, N_PORTS + 1):
         st.ports[f"{PORT_PREFIX}{n}"] = PortState(name=f"{PORT_PREFIX}{n}", if_index=n, oper_up=False)
-    for d in lab.devices.values():
-        sp = getattr(d.facts, "switch_port", None)
-        if d.role == "phone" and sp is not None and sp.switch == name and sp.port in st.ports:
-            p = st.ports[sp.port]
-            p.oper_up = True
-            p.access_vlan = data_vlan or 1
-            p.voice_vlan = voice_vlan
+    for phone, d in lab.devices.items():
+        if not isinstance(d, PhoneDevice):
+            continue
+        sp = d.facts.switch_port
+        if sp is None or sp.switch != name or sp.port not in st.ports:
+            continue
+        p = st.ports[sp.port]
+        p.oper_up = True
+        p.access_vlan = data_vlan or 1
+        p.voice_vlan = voice_vlan
+        p.network_policy = 1 if voice_vlan else None
+        p.trust = "dscp"
+        p.portfast = True
+        pf = d.facts
+        p.neighbor = Neighbor(name=phone, mac=pf.mac,
+                              model=pf.model or "VVX 450", serial=pf.mac.replace(":", "").upper(),
+                              firmware=pf.firmware or "6.4.3", mgmt_ip=d.host,
+                              poe_class=pf.poe_class if pf.poe_class is not None else 2)
 
 
 def short_name(port: str) -> str:
