@@ -1,151 +1,73 @@
-"""Access switch drivers (netmiko CLI + ntc-templates): version, VLANs, switchports.
+"""Access switch drivers: two independent views of every port, CLI (netmiko + ntc-templates) and SNMP.
 
 ``cisco_ios`` is the platform the twin emulates; ``cisco_nxos`` and ``arista_eos`` share the code
 with their own netmiko device type and command spellings. Interface names are returned in the long
 form (``Gi1/0/1`` -> ``GigabitEthernet1/0/1``). Sessions are opened on first use and reused.
+
+:meth:`Switch.audit` reads both views at once (the CLI commands over the one SSH session while the
+SNMP walks run on the SNMP loop) and lists where they disagree; :func:`audit_switches` audits many
+switches at the same time. Provisioning (the write side) is :mod:`harness.devices.switch_provision`.
 """
 
 from __future__ import annotations
 
-import re
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import LabProtocolError, LabUnreachable
+from ..errors import LabError, LabProtocolError, LabUnreachable
 from ..transports.cli import SwitchCli
 from .base import Driver, register
 from .snmp_facts import SnmpFacts
-
-#: abbreviation -> long interface name prefix (IOS, NX-OS and EOS spellings)
-IF_PREFIXES = {
-    "gi": "GigabitEthernet", "fa": "FastEthernet", "te": "TenGigabitEthernet", "tw": "TwoGigabitEthernet",
-    "fi": "FiveGigabitEthernet", "twe": "TwentyFiveGigE", "fo": "FortyGigabitEthernet",
-    "hu": "HundredGigE", "eth": "Ethernet", "et": "Ethernet", "po": "Port-channel", "vl": "Vlan",
-    "mgmt": "mgmt", "ma": "Management",
-}
-_UNITS_S = {"year": 365 * 86400, "week": 7 * 86400, "day": 86400, "hour": 3600, "minute": 60, "second": 1}
-
-
-def long_interface(name: str) -> str:
-    """``Gi1/0/1`` -> ``GigabitEthernet1/0/1``; long names and unknown prefixes are kept."""
-    m = re.fullmatch(r"([A-Za-z-]+)\s*(\d.*)", name.strip())
-    if not m:
-        return name.strip()
-    prefix, rest = m.groups()
-    low = prefix.lower()
-    for long in IF_PREFIXES.values():
-        if long.lower() == low:
-            return long + rest
-    for abbr in sorted(IF_PREFIXES, key=len, reverse=True):
-        if low.startswith(abbr) and IF_PREFIXES[abbr].lower().startswith(low):
-            return IF_PREFIXES[abbr] + rest
-    return prefix + rest
-
-
-def uptime_seconds(text: str) -> int:
-    """``1 year, 22 weeks, 6 days, 9 hours, 38 minutes`` -> seconds (unknown words ignored)."""
-    total = 0
-    for n, unit in re.findall(r"(\d+)\s*(year|week|day|hour|minute|second)", text):
-        total += int(n) * _UNITS_S[unit]
-    return total
-
-
-def _vlan_id(v: Any) -> int | None:
-    s = str(v or "").strip()
-    return int(s) if s.isdigit() else None
-
-
-def _first(row: dict[str, Any], *keys: str) -> str:
-    for k in keys:
-        v = row.get(k)
-        if isinstance(v, list):
-            v = v[0] if v else ""
-        if v:
-            return str(v)
-    return ""
+from .switch_cli_facts import (  # noqa: F401  (re-exported for existing callers)
+    IF_PREFIXES,
+    Switchport,
+    SwitchVersion,
+    Vlan,
+    cli_port_views,
+    config_facts,
+    error_counters,
+    lldp_facts,
+    long_interface,
+    mac_table,
+    poe_facts,
+    status_facts,
+    stp_portfast,
+    switchport_facts,
+    uptime_seconds,
+    version_facts,
+    vlan_facts,
+)
+from .switch_model import Disagreement, PortView, disagreements
+from .switch_snmp_facts import read_port_views_sync
 
 
 @dataclass(frozen=True)
-class SwitchVersion:
-    """``show version``: ``version`` is the running OS version, ``uptime_s`` whole seconds."""
+class SwitchAudit:
+    """Both views of one switch, read at ``read_at`` (epoch s) in ``seconds``.
 
-    hostname: str
-    model: str
-    version: str
-    serial: str
-    uptime_s: int
-    image: str
-
-
-@dataclass(frozen=True)
-class Vlan:
-    """One VLAN of ``show vlan brief``; ``ports`` are long interface names (access and voice members)."""
-
-    vlan_id: int
-    name: str
-    status: str
-    ports: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Switchport:
-    """One interface of ``show interfaces switchport``.
-
-    ``mode`` is the administrative mode (``access``, ``trunk``, ``dynamic auto`` …), ``oper_mode``
-    the operational one (``static access``, ``trunk``, ``down``). VLANs are ``None`` when unset.
+    ``cli``/``snmp``: long interface name -> :class:`PortView`; ``snmp`` is None when the inventory
+    declares no SNMP for the switch. ``disagreements``: where the two views differ (empty without SNMP).
     """
 
-    interface: str
-    mode: str
-    oper_mode: str
-    access_vlan: int | None
-    voice_vlan: int | None
-    native_vlan: int | None
-    trunking_vlans: tuple[str, ...]
+    switch: str
+    vlans: dict[int, Vlan]
+    cli: dict[str, PortView]
+    snmp: dict[str, PortView] | None
+    disagreements: list[Disagreement]
+    read_at: float
+    seconds: float
 
-
-def version_facts(r: dict[str, Any]) -> SwitchVersion:
-    """A :class:`SwitchVersion` from one ntc-templates ``show version`` record (IOS, NX-OS, EOS keys)."""
-    return SwitchVersion(
-        hostname=_first(r, "hostname"),
-        model=_first(r, "hardware", "platform", "model"),
-        version=_first(r, "version", "os", "image"),
-        serial=_first(r, "serial", "serial_number"),
-        uptime_s=uptime_seconds(_first(r, "uptime")),
-        image=_first(r, "running_image", "software_image", "boot_image", "image"))
-
-
-def vlan_facts(rows: list[dict[str, Any]]) -> dict[int, Vlan]:
-    """VLAN id -> :class:`Vlan` from ntc-templates ``show vlan [brief]`` records."""
-    out: dict[int, Vlan] = {}
-    for r in rows:
-        vid = _vlan_id(r.get("vlan_id"))
-        if vid is None:
-            continue
-        ports = r.get("interfaces") or []
-        out[vid] = Vlan(vid, _first(r, "vlan_name", "name"), _first(r, "status"),
-                        tuple(long_interface(p) for p in ports))
-    return out
-
-
-def switchport_facts(rows: list[dict[str, Any]]) -> dict[str, Switchport]:
-    """Long interface name -> :class:`Switchport` from ``show interface(s) switchport`` records.
-
-    ``mode`` is the administrative mode (``access`` for ``static access``; a port left in
-    ``dynamic auto`` stays that), ``oper_mode`` what the port runs; ``none`` VLANs are ``None``.
-    """
-    out: dict[str, Switchport] = {}
-    for r in rows:
-        name = long_interface(_first(r, "interface"))
-        admin = _first(r, "admin_mode", "mode")
-        mode = "access" if admin == "static access" else admin
-        trunking = r.get("trunking_vlans") or []
-        out[name] = Switchport(
-            interface=name, mode=mode, oper_mode=_first(r, "mode"),
-            access_vlan=_vlan_id(r.get("access_vlan")), voice_vlan=_vlan_id(r.get("voice_vlan")),
-            native_vlan=_vlan_id(r.get("native_vlan")),
-            trunking_vlans=tuple(trunking) if isinstance(trunking, list) else (str(trunking),))
-    return out
+    def find_mac(self, mac: str) -> list[str]:
+        """Interfaces where ``mac`` is seen, as LLDP chassis or learned address, in either view."""
+        hits = []
+        for views in (self.cli, self.snmp or {}):
+            for name, v in views.items():
+                if (v.lldp is not None and v.lldp.chassis_mac == mac) or mac in v.macs:
+                    hits.append(name)
+        return sorted(set(hits))
 
 
 @register("switch", "cisco_ios")
@@ -155,6 +77,13 @@ class Switch(SnmpFacts, Driver):
     SHOW_VERSION: ClassVar[str] = "show version"
     SHOW_VLANS: ClassVar[str] = "show vlan brief"
     SHOW_SWITCHPORT: ClassVar[str] = "show interfaces switchport"
+    SHOW_STATUS: ClassVar[str] = "show interfaces status"
+    SHOW_INTERFACES: ClassVar[str] = "show interfaces"
+    SHOW_POE: ClassVar[str | None] = "show power inline"
+    SHOW_LLDP: ClassVar[str] = "show lldp neighbors detail"
+    SHOW_STP: ClassVar[str | None] = "show spanning-tree"
+    SHOW_MACS: ClassVar[str] = "show mac address-table"
+    SHOW_RUN: ClassVar[str] = "show running-config"
 
     def cli(self) -> SwitchCli:
         """The open CLI session (privileged when the inventory has an enable secret)."""
@@ -195,17 +124,83 @@ class Switch(SnmpFacts, Driver):
         """Long interface name -> :class:`Switchport`."""
         return switchport_facts(self.parse(self.SHOW_SWITCHPORT))
 
+    def cli_views(self) -> tuple[dict[int, Vlan], dict[str, PortView]]:
+        """The VLAN table and every port as the CLI shows it (nine show commands, one session).
+
+        Raises LabError (LabProtocolError when an output does not parse).
+        """
+        platform = self.device.platform
+        vlans = self.vlans()
+        ports = self.switchports()
+        status = status_facts(self.parse(self.SHOW_STATUS))
+        errors = error_counters(self.parse(self.SHOW_INTERFACES))
+        poe = poe_facts(self.parse(self.SHOW_POE)) if self.SHOW_POE else None
+        lldp = lldp_facts(self.send(self.SHOW_LLDP), platform)
+        fast = stp_portfast(self.parse(self.SHOW_STP)) if self.SHOW_STP else None
+        macs = mac_table(self.parse(self.SHOW_MACS))
+        config = config_facts(self.send(self.SHOW_RUN), platform)
+        return vlans, cli_port_views(ports, status, in_errors=errors, poe=poe, lldp=lldp, portfast=fast,
+                                     macs=macs, config=config)
+
+    def snmp_views(self) -> dict[str, PortView]:
+        """Every port as the SNMP agent shows it (IF-MIB, Q-BRIDGE, LLDP, PoE, VLAN membership)."""
+        return read_port_views_sync(self.snmp).ports
+
+    def audit(self) -> SwitchAudit:
+        """Both views, read concurrently; see :class:`SwitchAudit`. Raises LabError."""
+        t0, at = time.monotonic(), time.time()
+        with ThreadPoolExecutor(1) as pool:
+            snmp_future = pool.submit(self.snmp_views) if self.device.snmp is not None else None
+            try:
+                vlans, cli = self.cli_views()
+            finally:
+                snmp = snmp_future.result() if snmp_future is not None else None
+        gaps = disagreements(cli, snmp, sorted(set(cli) & set(snmp))) if snmp is not None else []
+        return SwitchAudit(self.name, vlans, cli, snmp, gaps, at, time.monotonic() - t0)
+
+    def input_errors(self, interface: str) -> tuple[int | None, int | None]:
+        """The input error counter of one port now: (CLI ``show interfaces IF``, SNMP ifInErrors)."""
+        cli = error_counters(self.parse(f"{self.SHOW_INTERFACES} {interface}")).get(interface)
+        snmp = None
+        if self.device.snmp is not None:
+            for row in self.interfaces():
+                if long_interface(row.descr or row.name) == interface:
+                    snmp = row.in_errors
+        return cli, snmp
+
     def probe_ssh(self) -> str:
         """Log in, enable, ``show version`` -> ``"sw1 WS-C3850-48P 16.12.4 serial FOC…"``."""
         v = self.version()
         return f"{v.hostname} {v.model} {v.version} serial {v.serial}"
 
 
+def audit_switches(switches: Iterable[Switch], max_workers: int = 16) -> dict[str, SwitchAudit | LabError]:
+    """Audit many switches at the same time (one thread each, up to ``max_workers``).
+
+    Returns name -> :class:`SwitchAudit`, or the LabError that switch raised (a dead switch costs
+    one timeout, in parallel with the others).
+    """
+    todo = list(switches)
+
+    def one(sw: Switch) -> SwitchAudit | LabError:
+        try:
+            return sw.audit()
+        except LabError as e:
+            return e
+
+    with ThreadPoolExecutor(max(1, min(max_workers, len(todo)))) as pool:
+        return dict(zip((s.name for s in todo), pool.map(one, todo), strict=True))
+
+
 @register("switch", "cisco_nxos")
 class NxosSwitch(Switch):
-    """Cisco NX-OS: singular ``show interface switchport``."""
+    """Cisco NX-OS: singular ``show interface …``; no ``show power inline`` on the Nexus access line."""
 
     SHOW_SWITCHPORT: ClassVar[str] = "show interface switchport"
+    SHOW_STATUS: ClassVar[str] = "show interface status"
+    SHOW_INTERFACES: ClassVar[str] = "show interface"
+    SHOW_POE: ClassVar[str | None] = None
+    SHOW_STP: ClassVar[str | None] = None
 
 
 @register("switch", "arista_eos")

@@ -141,6 +141,8 @@ class SwitchFacts(Strict):
     data_vlan: VlanId | None = None
     model: str | None = None
     firmware: str | None = None
+    #: provisioning saves the running-config (``write memory``) after a change and after its restore
+    write_memory: bool = False
 
 
 class PhoneFacts(Strict):

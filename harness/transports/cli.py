@@ -19,6 +19,7 @@ import contextlib
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,33 @@ ERROR_PATTERN = r"% ?(Invalid input|Incomplete command|Ambiguous command|Unknown
 def _rejection(output: str) -> str | None:
     m = re.search(ERROR_PATTERN + r".*", output)
     return m.group(0).strip() if m else None
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """One config line of a batch and what the switch answered (``rejected``: its error message)."""
+
+    line: str
+    answer: str
+    rejected: str | None
+
+
+def split_batch_output(output: str, base_prompt: str, lines: list[str]) -> list[LineResult]:
+    """Pair each line of a config batch with its answer, splitting ``output`` at the prompts.
+
+    ``output`` is what came back for ``configure terminal``, ``lines``, ``end`` (echo included); the
+    text between the i-th and the (i+1)-th prompt is the answer to the i-th line. Lines whose answer
+    is missing (the session ended early) get an empty answer.
+    """
+    prompt = re.compile(rf"(?m){re.escape(base_prompt)}(?:\([\w-]+\))?#")
+    chunks = prompt.split(output.replace("\r\n", "\n").replace("\r", "\n"))
+    answers = chunks[1:]  # chunks[0]: echo and answer of `configure terminal`
+    out = []
+    for i, line in enumerate(lines):
+        text = answers[i] if i < len(answers) else ""
+        body = text.split("\n", 1)[1] if "\n" in text else ""  # drop the echoed line
+        out.append(LineResult(line, body.strip("\n"), _rejection(body)))
+    return out
 
 
 class SwitchCli(TransportSession):
@@ -149,7 +177,9 @@ class SwitchCli(TransportSession):
             except ReadTimeout:
                 raise self._error(LabTimeout, f"{what} did not finish within {timeout_s:g} s") from None
             except ConfigInvalidException as e:
-                raise self._error(LabProtocolError, f"{what} rejected: {_rejection(str(e)) or e}") from None
+                with contextlib.suppress(Exception):  # leave config mode, so the session stays usable
+                    self._conn.exit_config_mode()
+                raise self._error(LabProtocolError, f"{what} rejected: {e}") from None
             except (OSError, EOFError, paramiko.SSHException) as e:
                 self._conn = None
                 raise self._error(LabUnreachable, f"connection lost during {what}: {e}") from None
@@ -193,6 +223,29 @@ class SwitchCli(TransportSession):
                                                               error_pattern=ERROR_PATTERN), t)
         self.transcript.received(out)
         return out
+
+    def config_batch(self, lines: list[str], timeout_s: float | None = None) -> list[LineResult]:
+        """Send ``configure terminal``, every line and ``end`` in one write; answer per line.
+
+        The switch reads them as typed-ahead input, so the batch costs one round trip, not one per
+        line. The output is split at the prompts: the i-th answer belongs to the i-th line. A line the
+        switch refused has ``rejected`` set to its own message (``% Invalid input detected at '^'
+        marker.``); the lines after it were still applied, as on a real IOS console. Raises
+        LabTimeout when the final exec prompt does not come back within ``timeout_s`` (default: the
+        inventory's ``ssh.timeout_s`` plus 20 ms per line), LabUnreachable when the session drops.
+        """
+        t = timeout_s or self.settings.timeout_s + 0.02 * len(lines)
+        for line in lines:
+            self.transcript.sent(line)
+
+        def run(c: Any) -> str:
+            base = re.escape(c.base_prompt)
+            c.write_channel("".join(c.normalize_cmd(x) for x in ["configure terminal", *lines, "end"]))
+            return str(c.read_until_pattern(pattern=rf"(?:^|\n){base}#[ \t]*$", read_timeout=t))
+
+        out = self._io(f"config batch of {len(lines)} lines", run, t)
+        self.transcript.received(out)
+        return split_batch_output(out, self._conn.base_prompt if self._conn else "", lines)
 
     def save(self, timeout_s: float | None = None) -> str:
         """``write memory`` (netmiko ``save_config``); returns the device's answer."""

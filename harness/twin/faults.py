@@ -6,9 +6,14 @@ one changed. Faults are for the harness's own tests and for people: scenarios ne
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from .ios import port_name
+from .ios_show import port_order
+from .state import PortState, SwitchState
 
 if TYPE_CHECKING:
     from .server import Twin
@@ -66,8 +71,6 @@ async def _firmware(twin: Twin, device: str, value: str | None) -> None:
 
 @fault("drop-voice-vlan", ("switch",), "the voice VLAN is deleted and removed from every port")
 async def _drop_voice_vlan(twin: Twin, device: str, value: str | None) -> Callable[[], Awaitable[None]]:
-    from .state import SwitchState
-
     st = twin.states[device]
     assert isinstance(st, SwitchState)
     dev = twin.lab.devices[device]
@@ -90,3 +93,172 @@ async def _drop_voice_vlan(twin: Twin, device: str, value: str | None) -> Callab
 @fault("options-silent", ("pstn", "edge"), "SIP OPTIONS are dropped; other SIP requests are answered")
 async def _options_silent(twin: Twin, device: str, value: str | None) -> None:
     return None  # the SIP service checks the fault flag
+
+
+# --- access-switch faults (issue 3): each bends one port and its undo puts back what it changed ----
+
+Undo = Callable[[], Awaitable[None]]
+
+
+def _switch(twin: Twin, device: str) -> SwitchState:
+    st = twin.states[device]
+    assert isinstance(st, SwitchState)
+    return st
+
+
+def _port(st: SwitchState, fault_name: str, text: str) -> PortState:
+    """The port ``text`` names (long ``GigabitEthernet1/0/5`` or short ``Gi1/0/5``); ValueError if none."""
+    name = port_name(st, text)
+    if name is None:
+        first, last = (min(st.ports, key=port_order), max(st.ports, key=port_order)) if st.ports else ("", "")
+        raise ValueError(f"fault {fault_name}: {st.name} has no port {text!r} (ports {first} .. {last}, "
+                         "long or short names such as Gi1/0/5)")
+    return st.ports[name]
+
+
+def _split(fault_name: str, value: str | None, what: str) -> tuple[str, str]:
+    left, sep, right = (value or "").rpartition(":")
+    if not sep or not left or not right:
+        raise ValueError(f"fault {fault_name} needs {what}, got {value!r}")
+    return left, right
+
+
+def _vlan_id(fault_name: str, text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 4094:
+        raise ValueError(f"fault {fault_name}: VLAN must be a number 1-4094, got {text!r}")
+    return int(text)
+
+
+def _set_fields(obj: object, **values: object) -> Undo:
+    """Set attributes of ``obj`` and return an undo that puts exactly those back."""
+    saved = {k: getattr(obj, k) for k in values}
+    for k, v in values.items():
+        setattr(obj, k, v)
+
+    async def undo() -> None:
+        for k, v in saved.items():
+            setattr(obj, k, v)
+
+    return undo
+
+
+@fault("port-vlan", ("switch",), "the port's access VLAN becomes VLAN", value="PORT:VLAN")
+async def _port_vlan(twin: Twin, device: str, value: str | None) -> Undo:
+    st = _switch(twin, device)
+    port, vlan = _split("port-vlan", value, "PORT:VLAN (Gi1/0/5:20)")
+    return _set_fields(_port(st, "port-vlan", port), access_vlan=_vlan_id("port-vlan", vlan))
+
+
+@fault("no-voice-vlan", ("switch",), "the port loses its voice VLAN (switchport voice vlan removed)", value="PORT")
+async def _no_voice_vlan(twin: Twin, device: str, value: str | None) -> Undo:
+    return _set_fields(_port(_switch(twin, device), "no-voice-vlan", value or ""), voice_vlan=None)
+
+
+@fault("no-qos-trust", ("switch",), "the port trusts no QoS marking (mls qos trust removed)", value="PORT")
+async def _no_qos_trust(twin: Twin, device: str, value: str | None) -> Undo:
+    return _set_fields(_port(_switch(twin, device), "no-qos-trust", value or ""), trust=None)
+
+
+@fault("half-duplex", ("switch",), "the port negotiates half duplex at 100 Mb/s", value="PORT")
+async def _half_duplex(twin: Twin, device: str, value: str | None) -> Undo:
+    return _set_fields(_port(_switch(twin, device), "half-duplex", value or ""), duplex="half", speed_mbps=100)
+
+
+PORT_ERRORS_PER_S = 5.0  # project choice: clearly rising within a one-second test
+
+
+@fault("port-errors", ("switch",), f"the port's input errors rise by {PORT_ERRORS_PER_S:g}/s", value="PORT")
+async def _port_errors(twin: Twin, device: str, value: str | None) -> Undo:
+    p = _port(_switch(twin, device), "port-errors", value or "")
+    saved = (p.in_errors_per_s, p.errors_since)
+    p.in_errors, p.in_errors_per_s, p.errors_since = p.errors_now(), PORT_ERRORS_PER_S, time.time()
+
+    async def undo() -> None:  # counters never go back: the errors counted so far stay counted
+        p.in_errors = p.errors_now()
+        p.in_errors_per_s, p.errors_since = saved
+
+    return undo
+
+
+@fault("poe-off", ("switch",), "PSE fault on the port: PoE is not delivered (oper faulty)", value="PORT")
+async def _poe_off(twin: Twin, device: str, value: str | None) -> Undo:
+    return _set_fields(_port(_switch(twin, device), "poe-off", value or ""), poe_fault=True)
+
+
+@fault("lldp-missing", ("switch",), "the device on the port sends no LLDP", value="PORT")
+async def _lldp_missing(twin: Twin, device: str, value: str | None) -> Undo:
+    p = _port(_switch(twin, device), "lldp-missing", value or "")
+    if p.neighbor is None:
+        raise ValueError(f"fault lldp-missing: nothing is cabled to {p.name} on {device}")
+    return _set_fields(p.neighbor, lldp=False)
+
+
+_MOVED_CONFIG = ("description", "mode", "access_vlan", "voice_vlan", "network_policy", "trust", "portfast",
+                 "poe_admin", "admin_up")
+
+
+@fault("phone-moved", ("switch",), "the phone is recabled to PORT (old port down, same config on the new one)",
+       value="PHONE:PORT")
+async def _phone_moved(twin: Twin, device: str, value: str | None) -> Undo:
+    st = _switch(twin, device)
+    phone, port = _split("phone-moved", value, "PHONE:PORT (phone1:Gi1/0/20)")
+    old = next((p for p in st.ports.values() if p.neighbor is not None and p.neighbor.name == phone), None)
+    if old is None:
+        raise ValueError(f"fault phone-moved: phone {phone!r} is not cabled to {device}")
+    new = _port(st, "phone-moved", port)
+    if new is old or new.neighbor is not None:
+        raise ValueError(f"fault phone-moved: {new.name} is not free (it has {phone if new is old else 'a device'})")
+    undo_new = _set_fields(new, neighbor=old.neighbor, oper_up=True, speed_mbps=old.speed_mbps, duplex=old.duplex,
+                           **{f: getattr(old, f) for f in _MOVED_CONFIG})
+    undo_old = _set_fields(old, neighbor=None, oper_up=False)
+
+    async def undo() -> None:
+        await undo_old()
+        await undo_new()
+
+    return undo
+
+
+@fault("reject-config", ("switch",), "the switch refuses this config line (% Invalid input)", value="LINE")
+async def _reject_config(twin: Twin, device: str, value: str | None) -> None:
+    return None  # IosSession compares each config line, stripped, with the fault value
+
+
+@fault("cli-hang", ("switch",), "on this config line the CLI session stops answering until it disconnects",
+       value="LINE")
+async def _cli_hang(twin: Twin, device: str, value: str | None) -> None:
+    return None  # IosSession sets `hung`; the SSH server then stays silent
+
+
+@fault("snmp-vlan", ("switch",), "SNMP reports this access VLAN for the port (the CLI keeps the truth)",
+       value="PORT:VLAN")
+async def _snmp_vlan(twin: Twin, device: str, value: str | None) -> None:
+    port, vlan = _split("snmp-vlan", value, "PORT:VLAN (Gi1/0/5:20)")
+    _port(_switch(twin, device), "snmp-vlan", port)
+    _vlan_id("snmp-vlan", vlan)
+    return None  # the SNMP agent reads st.faults["snmp-vlan"]
+
+
+@fault("swapped-phone", ("phone",), "another unit with this MAC sits in the phone's place (the phone and "
+       "its switch port show MAC)", value="MAC")
+async def _swapped_phone(twin: Twin, device: str, value: str | None) -> Undo:
+    from ..devices.switch_model import normal_mac
+    from .state import PhoneState
+
+    mac = normal_mac(value or "")
+    if mac is None:
+        raise ValueError(f"fault swapped-phone needs a MAC address such as 00:04:f2:aa:bb:cc, got {value!r}")
+    st = twin.states[device]
+    assert isinstance(st, PhoneState)
+    undos = [_set_fields(st, mac=mac)]
+    for sw in twin.states.values():
+        if isinstance(sw, SwitchState):
+            for p in sw.ports.values():
+                if p.neighbor is not None and p.neighbor.name == device:
+                    undos.append(_set_fields(p.neighbor, mac=mac))
+
+    async def undo() -> None:
+        for u in reversed(undos):
+            await u()
+
+    return undo

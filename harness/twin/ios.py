@@ -2,37 +2,53 @@
 
 One :class:`IosSession` per SSH shell. It reads and writes the switch's live
 :class:`~harness.twin.state.SwitchState`, so a VLAN created here is in the next ``show vlan brief``
-of every session and in the SNMP view, and a fault that bends the state shows at once.
+of every session and in the SNMP view, and a fault that bends the state shows at once. The
+``show`` texts are in :mod:`.ios_show`, the running-config and config commands in :mod:`.ios_config`.
 
 Modes and prompts: ``sw1>`` (user), ``sw1#`` (privileged), ``sw1(config)#``,
-``sw1(config-vlan)#``, ``sw1(config-if)#``. Keywords may be abbreviated as on IOS (``sh vlan br``);
-an ambiguous abbreviation answers ``% Ambiguous command``, a short one ``% Incomplete command.``,
-and anything else ``% Invalid input detected at '^' marker.`` with the caret under the bad word.
+``sw1(config-vlan)#``, ``sw1(config-if)#``, ``sw1(config-network-policy)#``. Keywords may be
+abbreviated as on IOS (``sh vlan br``); an ambiguous abbreviation answers ``% Ambiguous command``,
+a short one ``% Incomplete command.``, anything else ``% Invalid input detected at '^' marker.``
+with the caret under the bad word.
 
-The ``show`` texts are laid out like real captures (ntc-templates' ``tests/cisco_ios`` raw files of
-a Catalyst 9500 ``show version``, a ``show vlan`` and a ``show interfaces switchport`` with voice
-VLAN), so the ntc-templates ``cisco_ios`` templates parse them without ``Error``.
+Paging: ``screen_length`` is 24 lines (IOS default) until ``terminal length N`` (0 = no paging);
+the SSH server pages the output with `` --More-- ``. Faults read here: ``reject-config=LINE`` (that
+config line, compared stripped, answers the invalid-input error) and ``cli-hang=LINE`` (the session
+sets ``hung`` and the server stops answering it).
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..inventory.models import Lab, PhoneDevice, SwitchDevice
+from . import ios_config as cfg
+from .ios_config import running_config
+from .ios_show import (
+    N_PORTS,
+    PORT_PREFIX,
+    RESERVED_VLANS,
+    short_name,
+    show_interfaces,
+    show_interfaces_status,
+    show_interfaces_switchport,
+    show_lldp_neighbors_detail,
+    show_mac_address_table,
+    show_mls_qos_interface,
+    show_power_inline,
+    show_spanning_tree,
+    show_version,
+    show_vlan,
+    show_vlan_brief,
+)
 from .state import Neighbor, NetworkPolicy, PortState, SwitchState
-
-N_PORTS = 48  # project choice: a 48-port access switch (WS-C3850-48P)
-PORT_PREFIX = "GigabitEthernet1/0/"
-RESERVED_VLANS = {1002: "fddi-default", 1003: "token-ring-default", 1004: "fddinet-default",
-                  1005: "trnet-default"}
-PORTS_WIDTH = 62  # the capture wraps the Ports column of `show vlan` after about 62 characters
 
 INVALID = "% Invalid input detected at '^' marker."
 PROMPTS = {"user": ">", "exec": "#", "config": "(config)#", "config-vlan": "(config-vlan)#",
-           "config-if": "(config-if)#"}
+           "config-if": "(config-if)#", "config-network-policy": "(config-network-policy)#"}
+SCREEN_LENGTH = 24  # IOS default terminal length
 
 
 def populate_switch(st: SwitchState, name: str, lab: Lab) -> None:
@@ -79,241 +95,54 @@ def populate_switch(st: SwitchState, name: str, lab: Lab) -> None:
                               poe_class=pf.poe_class if pf.poe_class is not None else 2)
 
 
-def short_name(port: str) -> str:
-    """``GigabitEthernet1/0/1`` -> ``Gi1/0/1`` (the form IOS prints in tables)."""
-    return re.sub(r"^GigabitEthernet", "Gi", port)
-
-
-def _port_order(name: str) -> list[int]:
-    return [int(x) for x in re.findall(r"\d+", name)]
-
-
-def _uptime(seconds: float) -> str:
-    """IOS uptime text: ``1 year, 22 weeks, 6 days, 9 hours, 38 minutes`` (zero parts left out)."""
-    s = int(seconds)
-    parts = []
-    for unit, size in (("year", 365 * 86400), ("week", 7 * 86400), ("day", 86400), ("hour", 3600)):
-        n, s = divmod(s, size)
-        if n:
-            parts.append(f"{n} {unit}{'s' if n != 1 else ''}")
-    m = s // 60
-    parts.append(f"{m} minute{'s' if m != 1 else ''}")
-    return ", ".join(parts)
-
-
-def show_version(st: SwitchState) -> str:
-    """IOS-XE ``show version`` of a single Catalyst, after the C9500 capture in ntc-templates."""
-    boot = time.gmtime(st.boot_time)
-    restarted = time.strftime(f"%H:%M:%S UTC %a %b {boot.tm_mday} %Y", boot)
-    padded = ".".join(p.zfill(2) if i else p for i, p in enumerate(st.version.split(".")))
-    up = _uptime(st.uptime_s())
-    return f"""Cisco IOS XE Software, Version {padded}
-Cisco IOS Software [Gibraltar], Catalyst L3 Switch Software (CAT3K_CAA-UNIVERSALK9-M), \
-Version {st.version}, RELEASE SOFTWARE (fc5)
-Technical Support: http://www.cisco.com/techsupport
-Copyright (c) 1986-2020 by Cisco Systems, Inc.
-Compiled Thu 09-Jul-20 21:49 by mcpre
-
-
-Cisco IOS-XE software, Copyright (c) 2005-2020 by cisco Systems, Inc.
-All rights reserved.  Certain components of Cisco IOS-XE software are
-licensed under the GNU General Public License ("GPL") Version 2.0.
-
-
-ROM: IOS-XE ROMMON
-BOOTLDR: CAT3K_CAA Boot Loader (CAT3K_CAA-HBOOT-M) Version 4.68, RELEASE SOFTWARE (P)
-
-{st.hostname} uptime is {up}
-Uptime for this control processor is {up}
-System returned to ROM by Power Failure or Unknown
-System restarted at {restarted}
-System image file is "flash:packages.conf"
-Last reload reason: Power Failure or Unknown
-
-
-cisco {st.model} (MIPS) processor (revision AB0) with 795688K/6147K bytes of memory.
-Processor board ID {st.serial}
-1 Virtual Ethernet interface
-{N_PORTS + 4} Gigabit Ethernet interfaces
-4 Ten Gigabit Ethernet interfaces
-2048K bytes of non-volatile configuration memory.
-4194304K bytes of physical memory.
-1611414K bytes of Crash Files at crashinfo:.
-1611414K bytes of Flash at flash:.
-
-Base Ethernet MAC Address          : {st.base_mac}
-Motherboard Assembly Number        : 73-15800-08
-Motherboard Serial Number          : {st.serial}
-Model Revision Number              : AB0
-Motherboard Revision Number        : A0
-Model Number                       : {st.model}
-System Serial Number               : {st.serial}
-
-
-Switch Ports Model              SW Version        SW Image              Mode
------- ----- -----              ----------        ----------            ----
-*    1 {N_PORTS + 8:<5} {st.model:<18} {st.version:<17} CAT3K_CAA-UNIVERSALK9 INSTALL
-
-
-Configuration register is 0x102
-"""
-
-
-def _vlan_members(st: SwitchState, vid: int) -> list[str]:
-    """Access ports in ``vid`` as access or voice VLAN (trunks are not listed), in port order."""
-    ports = [p for p in st.ports.values() if p.mode == "access" and vid in (p.access_vlan, p.voice_vlan)]
-    return [short_name(p.name) for p in sorted(ports, key=lambda p: _port_order(p.name))]
-
-
-def _vlan_rows(st: SwitchState) -> list[tuple[int, str, str, list[str]]]:
-    rows = [(vid, name, "active", _vlan_members(st, vid)) for vid, name in sorted(st.vlans.items())]
-    return rows + [(vid, name, "act/unsup", []) for vid, name in RESERVED_VLANS.items()]
-
-
-def show_vlan_brief(st: SwitchState) -> str:
-    """``show vlan brief``: ports wrapped onto continuation lines at column 48, as IOS does."""
-    out = ["", "VLAN Name                             Status    Ports",
-           "---- -------------------------------- --------- -------------------------------"]
-    for vid, name, status, ports in _vlan_rows(st):
-        lines: list[str] = []
-        cur = ""
-        for p in ports:
-            if cur and len(cur) + 2 + len(p) > PORTS_WIDTH:
-                lines.append(cur)
-                cur = p
-            else:
-                cur = f"{cur}, {p}" if cur else p
-        lines.append(cur)
-        out.append(f"{vid:<4} {name[:32]:<32} {status:<9} {lines[0]}".rstrip() + (" " if not ports else ""))
-        out += [" " * 48 + cont for cont in lines[1:]]
-    return "\n".join(out) + "\n"
-
-
-def show_vlan(st: SwitchState) -> str:
-    """``show vlan``: the brief table plus the VLAN type table."""
-    out = [show_vlan_brief(st).rstrip("\n"), "",
-           "VLAN Type  SAID       MTU   Parent RingNo BridgeNo Stp  BrdgMode Trans1 Trans2",
-           "---- ----- ---------- ----- ------ ------ -------- ---- -------- ------ ------"]
-    for vid, _, _, _ in _vlan_rows(st):
-        out.append(f"{vid:<4} enet  {100000 + vid:<10} 1500  -      -      -        -    -        0      0")
-    out += ["", "Remote SPAN VLANs", "-" * 78, "", "",
-            "Primary Secondary Type              Ports",
-            "------- --------- ----------------- ------------------------------------------"]
-    return "\n".join(out) + "\n"
-
-
-def _vlan_ref(st: SwitchState, vid: int) -> str:
-    return f"{vid} ({st.vlans.get(vid, 'default' if vid == 1 else 'Inactive')})"
-
-
-def _switchport_block(st: SwitchState, p: PortState) -> str:
-    trunk = p.mode == "trunk"
-    up = p.admin_up and p.oper_up
-    oper = ("trunk" if trunk else "static access") if up else "down"
-    voice = _vlan_ref(st, p.voice_vlan) if p.voice_vlan else "none"
-    return f"""Name: {short_name(p.name)}
-Switchport: Enabled
-Administrative Mode: {"trunk" if trunk else "static access"}
-Operational Mode: {oper}
-Administrative Trunking Encapsulation: dot1q
-Operational Trunking Encapsulation: {"dot1q" if trunk else "native"}
-Negotiation of Trunking: {"On" if trunk else "Off"}
-Access Mode VLAN: {_vlan_ref(st, p.access_vlan)}
-Trunking Native Mode VLAN: 1 (default)
-Administrative Native VLAN tagging: enabled
-Voice VLAN: {voice}
-Administrative private-vlan host-association: none
-Administrative private-vlan mapping: none
-Administrative private-vlan trunk native VLAN: none
-Administrative private-vlan trunk Native VLAN tagging: enabled
-Administrative private-vlan trunk encapsulation: dot1q
-Administrative private-vlan trunk normal VLANs: none
-Administrative private-vlan trunk associations: none
-Administrative private-vlan trunk mappings: none
-Operational private-vlan: none
-Trunking VLANs Enabled: ALL
-Pruning VLANs Enabled: 2-1001
-Capture Mode Disabled
-Capture VLANs Allowed: ALL
-
-Protected: false
-Unknown unicast blocked: disabled
-Unknown multicast blocked: disabled
-Appliance trust: none
-"""
-
-
-def show_interfaces_switchport(st: SwitchState, port: str | None = None) -> str:
-    """``show interfaces [IF] switchport``: one block per port, blank line between blocks."""
-    ports = [st.ports[port]] if port else sorted(st.ports.values(), key=lambda p: _port_order(p.name))
-    return "\n" + "\n".join(_switchport_block(st, p) for p in ports)
-
-
-def _interface_config(st: SwitchState, p: PortState) -> list[str]:
-    lines = [f"interface {p.name}"]
-    if p.description:
-        lines.append(f" description {p.description}")
-    if p.access_vlan != 1:
-        lines.append(f" switchport access vlan {p.access_vlan}")
-    lines.append(f" switchport mode {p.mode}")
-    if p.voice_vlan:
-        lines.append(f" switchport voice vlan {p.voice_vlan}")
-    if not p.admin_up:
-        lines.append(" shutdown")
-    return [*lines, "!"]
-
-
-def running_config(st: SwitchState, port: str | None = None) -> str:
-    """``show running-config [interface IF]`` (VTP transparent: VLANs are in the config)."""
-    body: list[str] = []
-    if port:
-        body += _interface_config(st, st.ports[port])
-    else:
-        body += ["!", f"version {'.'.join(st.version.split('.')[:2])}",
-                 "service timestamps debug datetime msec", "no service pad", "!",
-                 f"hostname {st.hostname}", "!", "vtp mode transparent", "!"]
-        for vid, name in sorted(st.vlans.items()):
-            if vid != 1:
-                body += [f"vlan {vid}", f" name {name}", "!"]
-        for p in sorted(st.ports.values(), key=lambda p: _port_order(p.name)):
-            body += _interface_config(st, p)
-        body += ["line con 0", " stopbits 1", "line vty 0 15", " login local", " transport input ssh", "!"]
-    text = "\n".join(body) + "\nend\n"
-    head = "Building configuration...\n\n" + f"Current configuration : {len(text)} bytes\n"
-    return head + text
+def port_name(st: SwitchState, text: str) -> str | None:
+    """The port ``text`` names (``GigabitEthernet1/0/5``, ``Gi1/0/5``, ``gi 1/0/5``), None if none."""
+    m = re.fullmatch(r"(?i)\s*(g[a-z]*)\s*(\d+/\d+/\d+)\s*", text)
+    if not m or not "gigabitethernet".startswith(m.group(1).lower()):
+        return None
+    name = PORT_PREFIX[:-4] + m.group(2)
+    return name if name in st.ports else None
 
 
 # --- command parser -------------------------------------------------------------------------------
+
+Run = Callable[["IosSession", list[object]], str]
 
 
 @dataclass(frozen=True)
 class _Cmd:
     modes: frozenset[str]
-    spec: tuple[str, ...]  # literal keywords, or <vlan> <num> <word> <if> <line>
-    run: Callable[[IosSession, list[object]], str]
+    spec: tuple[str, ...]  # literal keywords, or <vlan> <num> <cos> <dscp> <word> <if> <line>
+    run: Run
 
 
 _EXEC = frozenset({"user", "exec"})
 _PRIV = frozenset({"exec"})
-_CONF = frozenset({"config", "config-vlan", "config-if"})
-_VLAN = frozenset({"config-vlan"})
-_IF = frozenset({"config-if"})
-_SUB = {"config-vlan": _VLAN, "config-if": _IF}
+_SUB = {m: frozenset({m}) for m in ("config-vlan", "config-if", "config-network-policy")}
+_CONF = frozenset({"config", *_SUB})
+_VLAN, _IF, _NETPOL = _SUB["config-vlan"], _SUB["config-if"], _SUB["config-network-policy"]
+_RANGES = {"<vlan>": (1, 4094), "<num>": (0, 2**31), "<cos>": (0, 7), "<dscp>": (0, 63)}
 
 
 class IosSession:
     """One CLI session on a switch. ``handle(line) -> (output, close)``; output uses ``\\n``.
 
     ``hide_input`` is true while the session waits for the enable secret (the SSH server turns
-    echo off). ``exec(command)`` runs one SSH exec command in user mode.
+    echo off). ``exec(command)`` runs one SSH exec command in user mode. ``screen_length`` is the
+    page length the server pages output with (0: none); ``hung`` is set by the ``cli-hang`` fault.
+    ``user`` is who the ``! Last configuration change`` line names.
     """
 
-    def __init__(self, st: SwitchState) -> None:
+    def __init__(self, st: SwitchState, user: str = "admin") -> None:
         self.st = st
+        self.user = user
         self.mode = "user"
         self.awaiting_secret = False
         self.vlan: int | None = None
         self.port: str | None = None
+        self.profile: int | None = None
+        self.screen_length = SCREEN_LENGTH
+        self.hung = False
 
     @property
     def hide_input(self) -> bool:
@@ -329,6 +158,13 @@ class IosSession:
         out, _ = self.handle(command)
         return out, 1 if out.startswith("% ") or "\n% " in out else 0
 
+    def enter(self, mode: str, port: str | None = None, vlan: int | None = None,
+              profile: int | None = None) -> None:
+        self.mode, self.port, self.vlan, self.profile = mode, port, vlan, profile
+
+    def changed(self) -> None:
+        cfg.mark_changed(self.st, self.user)
+
     def handle(self, line: str) -> tuple[str, bool]:
         line = line.rstrip("\r\n")
         if self.awaiting_secret:
@@ -337,10 +173,19 @@ class IosSession:
                 self.mode = "exec"
                 return "", False
             return "% Access denied\n\n", False
-        if not line.strip():
+        stripped = line.strip()
+        if not stripped:
             return "", False
-        if line.strip() in ("exit", "logout", "quit") and self.mode in _EXEC:
+        if stripped in ("exit", "logout", "quit") and self.mode in _EXEC:
             return "", True
+        if self.mode in _CONF:
+            faults = self.st.faults
+            if "cli-hang" in faults and stripped == faults["cli-hang"]:
+                self.hung = True
+                return "", False
+            if "reject-config" in faults and stripped == faults["reject-config"]:
+                last = [m.start() for m in re.finditer(r"\S+", line)][-1]
+                return " " * (len(self.prompt()) + last) + "^\n" + INVALID + "\n\n", False
         return self._dispatch(line, self.mode), False
 
     # -- matching ------------------------------------------------------------------------------
@@ -348,22 +193,20 @@ class IosSession:
     def _arg(self, kind: str, toks: list[str], i: int) -> tuple[object, int] | None:
         """Parse one argument at ``toks[i]``; returns (value, tokens used) or None."""
         t = toks[i]
-        if kind in ("<vlan>", "<num>"):
-            if not t.isdigit() or (kind == "<vlan>" and not 1 <= int(t) <= 4094):
-                return None
-            return int(t), 1
+        if kind in _RANGES:
+            lo, hi = _RANGES[kind]
+            return (int(t), 1) if t.isdigit() and lo <= int(t) <= hi else None
         if kind == "<word>":
             return t, 1
         if kind == "<if>":
             for used in (1, 2):
-                m = re.fullmatch(r"(?i)(gi[a-z]*)\s*(\d+/\d+/\d+)", " ".join(toks[i : i + used]))
-                if m and "gigabitethernet".startswith(m.group(1).lower()):
-                    name = PORT_PREFIX[:-4] + m.group(2)
-                    if name in self.st.ports:
-                        return name, used
+                name = port_name(self.st, " ".join(toks[i : i + used]))
+                if name:
+                    return name, used
         return None
 
-    def _match(self, spec: tuple[str, ...], toks: list[str]) -> tuple[list[object] | None, int, int]:
+    def _match(self, spec: tuple[str, ...], toks: list[str], line: str,
+               cols: list[int]) -> tuple[list[object] | None, int, int]:
         """Match ``toks`` against ``spec``: (args or None, index of the bad token, exact keywords)."""
         args: list[object] = []
         i = exact = 0
@@ -371,7 +214,7 @@ class IosSession:
             if i >= len(toks):
                 return None, len(toks), exact
             if s == "<line>":
-                args.append(" ".join(toks[i:]))
+                args.append(line[cols[i]:].strip())
                 i = len(toks)
                 continue
             if s.startswith("<"):
@@ -392,15 +235,12 @@ class IosSession:
     def _dispatch(self, line: str, mode: str) -> str:
         toks = line.split()
         cols = [m.start() for m in re.finditer(r"\S+", line)]
-        modes = _SUB.get(mode, frozenset()) | {mode}
-        cands = [c for c in COMMANDS if c.modes & modes]
         full: list[tuple[int, int, _Cmd, list[object]]] = []
         furthest = 0
-        for c in cands:
-            args, bad, exact = self._match(c.spec, toks)
+        for c in _commands_for(mode):
+            args, bad, exact = self._match(c.spec, toks, line, cols)
             if args is not None:
-                sub_first = 0 if c.modes & _SUB.get(mode, frozenset()) else 1
-                full.append((exact, -sub_first, c, args))
+                full.append((exact, 0 if c.modes & _SUB.get(mode, frozenset()) else -1, c, args))
             else:
                 furthest = max(furthest, bad)
         if full:
@@ -427,125 +267,144 @@ class IosSession:
         self.mode = "user"
         return ""
 
+    def _length(self, a: list[object]) -> str:
+        self.screen_length = int(str(a[0]))
+        return ""
+
     def _configure(self, _: list[object]) -> str:
-        self.mode = "config"
+        self.enter("config")
         return "Enter configuration commands, one per line.  End with CNTL/Z.\n"
 
     def _write(self, _: list[object]) -> str:
         self.st.saved_config = running_config(self.st)
         return "Building configuration...\n[OK]\n"
 
-    # -- config commands -------------------------------------------------------------------------
-
-    def _changed(self) -> None:
-        self.st.config_changes += 1
-
-    def _vlan(self, a: list[object]) -> str:
-        vid = int(str(a[0]))
-        if vid in RESERVED_VLANS:
-            return f"%Default VLAN {vid} may not be modified.\n"
-        if vid not in self.st.vlans:
-            self.st.vlans[vid] = f"VLAN{vid:04d}"
-            self._changed()
-        self.mode, self.vlan, self.port = "config-vlan", vid, None
-        return ""
-
-    def _no_vlan(self, a: list[object]) -> str:
-        vid = int(str(a[0]))
-        if vid == 1 or vid in RESERVED_VLANS:
-            return f"%Default VLAN {vid} may not be deleted.\n"
-        if self.st.vlans.pop(vid, None) is not None:
-            self._changed()
-        return ""
-
-    def _name(self, a: list[object]) -> str:
-        assert self.vlan is not None
-        if self.vlan == 1:
-            return "%Default VLAN 1 may not have its name changed.\n"
-        self.st.vlans[self.vlan] = str(a[0])[:32]
-        self._changed()
-        return ""
-
-    def _interface(self, a: list[object]) -> str:
-        self.mode, self.port, self.vlan = "config-if", str(a[0]), None
-        return ""
-
-    def _port_state(self) -> PortState:
-        assert self.port is not None
-        return self.st.ports[self.port]
-
-    def _set_port(self, **kw: object) -> str:
-        p = self._port_state()
-        for k, v in kw.items():
-            setattr(p, k, v)
-        self._changed()
-        return ""
-
-    def _port_vlan(self, kind: str, a: list[object]) -> str:
-        """``switchport access|voice vlan N``: IOS creates a missing VLAN and says so."""
-        vid = int(str(a[0]))
-        msg = ""
-        if vid not in self.st.vlans:
-            msg = f"% {kind.capitalize()} VLAN does not exist. Creating vlan {vid}\n"
-            self.st.vlans[vid] = f"VLAN{vid:04d}"
-        return self._set_port(**{f"{kind}_vlan": vid}) + msg
-
-    def _access_vlan(self, a: list[object]) -> str:
-        return self._port_vlan("access", a)
-
-    def _voice_vlan(self, a: list[object]) -> str:
-        return self._port_vlan("voice", a)
-
     def _exit(self, _: list[object]) -> str:
-        self.mode = "config" if self.mode in _SUB else "exec"
-        self.vlan = self.port = None
+        self.enter("config" if self.mode in _SUB else "exec")
         return ""
 
     def _end(self, _: list[object]) -> str:
-        self.mode, self.vlan, self.port = "exec", None, None
+        self.enter("exec")
         return ""
 
     def _do(self, a: list[object]) -> str:
         return self._dispatch(str(a[0]), "exec")
 
 
-def _c(modes: frozenset[str], spec: str, run: Callable[[IosSession, list[object]], str]) -> _Cmd:
+def _c(modes: frozenset[str], spec: str, run: Run) -> _Cmd:
     return _Cmd(modes, tuple(spec.split()), run)
 
 
-def _const(text: str) -> Callable[[IosSession, list[object]], str]:
+def _const(text: str) -> Run:
     return lambda s, a: text
+
+
+def _port_arg(show: Callable[[SwitchState, str | None], str]) -> Run:
+    return lambda s, a: show(s.st, str(a[0]) if a else None)
+
+
+def _set(**kw: object) -> Run:
+    return lambda s, a: cfg.set_port(s, **kw)
 
 
 COMMANDS: list[_Cmd] = [
     _c(_EXEC, "enable", IosSession._enable),
     _c(_PRIV, "disable", IosSession._disable),
-    _c(_EXEC, "terminal length <num>", _const("")),
+    _c(_EXEC, "terminal length <num>", IosSession._length),
     _c(_EXEC, "terminal width <num>", _const("")),
     _c(_EXEC, "terminal no monitor", _const("")),
     _c(_EXEC, "show version", lambda s, a: show_version(s.st)),
     _c(_EXEC, "show vlan", lambda s, a: show_vlan(s.st)),
     _c(_EXEC, "show vlan brief", lambda s, a: show_vlan_brief(s.st)),
-    _c(_EXEC, "show interfaces switchport", lambda s, a: show_interfaces_switchport(s.st)),
-    _c(_EXEC, "show interfaces <if> switchport", lambda s, a: show_interfaces_switchport(s.st, str(a[0]))),
+    _c(_EXEC, "show interfaces", _port_arg(show_interfaces)),
+    _c(_EXEC, "show interfaces <if>", _port_arg(show_interfaces)),
+    _c(_EXEC, "show interfaces status", _port_arg(show_interfaces_status)),
+    _c(_EXEC, "show interfaces <if> status", _port_arg(show_interfaces_status)),
+    _c(_EXEC, "show interfaces switchport", _port_arg(show_interfaces_switchport)),
+    _c(_EXEC, "show interfaces <if> switchport", _port_arg(show_interfaces_switchport)),
+    _c(_EXEC, "show lldp neighbors detail", lambda s, a: show_lldp_neighbors_detail(s.st)),
+    _c(_EXEC, "show power inline", lambda s, a: show_power_inline(s.st)),
+    _c(_EXEC, "show spanning-tree", lambda s, a: show_spanning_tree(s.st)),
+    _c(_EXEC, "show mac address-table", lambda s, a: show_mac_address_table(s.st)),
+    _c(_EXEC, "show mac address-table interface <if>", lambda s, a: show_mac_address_table(s.st, str(a[0]))),
+    _c(_EXEC, "show mac address-table vlan <vlan>",
+       lambda s, a: show_mac_address_table(s.st, vlan=int(str(a[0])))),
+    _c(_EXEC, "show mls qos interface", _port_arg(show_mls_qos_interface)),
+    _c(_EXEC, "show mls qos interface <if>", _port_arg(show_mls_qos_interface)),
     _c(_PRIV, "show running-config", lambda s, a: running_config(s.st)),
     _c(_PRIV, "show running-config interface <if>", lambda s, a: running_config(s.st, str(a[0]))),
     _c(_PRIV, "configure terminal", IosSession._configure),
     _c(_PRIV, "write memory", IosSession._write),
     _c(_PRIV, "copy running-config startup-config", IosSession._write),
-    _c(_CONF, "vlan <vlan>", IosSession._vlan),
-    _c(_CONF, "no vlan <vlan>", IosSession._no_vlan),
-    _c(_CONF, "interface <if>", IosSession._interface),
+    # global configuration (accepted in every config mode, as IOS does)
+    _c(_CONF, "hostname <word>", cfg.hostname),
+    _c(_CONF, "no hostname", cfg.hostname),
+    _c(_CONF, "no hostname <word>", lambda s, a: cfg.hostname(s, [])),
+    _c(_CONF, "vlan <vlan>", cfg.vlan),
+    _c(_CONF, "no vlan <vlan>", cfg.no_vlan),
+    _c(_CONF, "interface <if>", cfg.interface),
+    _c(_CONF, "network-policy profile <num>", cfg.profile),
+    _c(_CONF, "no network-policy profile <num>", cfg.no_profile),
     _c(_CONF, "exit", IosSession._exit),
     _c(_CONF, "end", IosSession._end),
     _c(_CONF, "do <line>", IosSession._do),
-    _c(_VLAN, "name <word>", IosSession._name),
-    _c(_IF, "switchport mode access", lambda s, a: s._set_port(mode="access")),
-    _c(_IF, "switchport mode trunk", lambda s, a: s._set_port(mode="trunk")),
-    _c(_IF, "switchport access vlan <vlan>", IosSession._access_vlan),
-    _c(_IF, "no switchport access vlan", lambda s, a: s._set_port(access_vlan=1)),
-    _c(_IF, "switchport voice vlan <vlan>", IosSession._voice_vlan),
-    _c(_IF, "no switchport voice vlan", lambda s, a: s._set_port(voice_vlan=None)),
-    _c(_IF, "description <line>", lambda s, a: s._set_port(description=str(a[0]))),
-    _c(_IF, "no description", lambda s, a: s._set_port(description="")),
+    _c(_VLAN, "name <word>", cfg.vlan_name),
+    _c(_VLAN, "no name", cfg.no_vlan_name),
+    _c(_VLAN, "no name <word>", cfg.no_vlan_name),
+    _c(_NETPOL, "voice vlan <vlan>", cfg.voice(None)),
+    _c(_NETPOL, "voice vlan <vlan> cos <cos>", cfg.voice("cos")),
+    _c(_NETPOL, "voice vlan <vlan> dscp <dscp>", cfg.voice("dscp")),
+    _c(_NETPOL, "no voice vlan", cfg.no_voice(None)),
+    _c(_NETPOL, "no voice vlan <vlan>", cfg.no_voice(None)),
+    _c(_NETPOL, "no voice vlan <vlan> cos <cos>", cfg.no_voice("cos")),
+    _c(_NETPOL, "no voice vlan <vlan> dscp <dscp>", cfg.no_voice("dscp")),
+    # interface configuration
+    _c(_IF, "switchport", _const("")),
+    _c(_IF, "switchport mode access", _set(mode="access")),
+    _c(_IF, "switchport mode trunk", _set(mode="trunk")),
+    _c(_IF, "switchport mode dynamic auto", _set(mode="dynamic auto")),
+    _c(_IF, "no switchport mode", cfg.no_mode),
+    _c(_IF, "no switchport mode <line>", cfg.no_mode),
+    _c(_IF, "switchport access vlan <vlan>", cfg.port_vlan("access")),
+    _c(_IF, "no switchport access vlan", cfg.no_access_vlan),
+    _c(_IF, "no switchport access vlan <vlan>", cfg.no_access_vlan),
+    _c(_IF, "switchport voice vlan <vlan>", cfg.port_vlan("voice")),
+    _c(_IF, "no switchport voice vlan", cfg.no_voice_vlan),
+    _c(_IF, "no switchport voice vlan <vlan>", cfg.no_voice_vlan),
+    _c(_IF, "description <line>", lambda s, a: cfg.set_port(s, description=str(a[0])[:200])),
+    _c(_IF, "no description", cfg.no_description),
+    _c(_IF, "no description <line>", cfg.no_description),
+    _c(_IF, "network-policy <num>", lambda s, a: cfg.set_port(s, network_policy=int(str(a[0])))),
+    _c(_IF, "no network-policy", cfg.no_network_policy),
+    _c(_IF, "no network-policy <num>", cfg.no_network_policy),
+    _c(_IF, "power inline auto", _set(poe_admin="auto")),
+    _c(_IF, "power inline never", _set(poe_admin="never")),
+    _c(_IF, "no power inline", _set(poe_admin="auto")),
+    _c(_IF, "no power inline never", _set(poe_admin="auto")),
+    _c(_IF, "no power inline auto", _set(poe_admin="auto")),
+    _c(_IF, "mls qos trust dscp", cfg.trust("dscp")),
+    _c(_IF, "mls qos trust cos", cfg.trust("cos")),
+    _c(_IF, "mls qos trust device cisco-phone", cfg.trust("device cisco-phone")),
+    _c(_IF, "no mls qos trust", cfg.no_trust(None)),
+    _c(_IF, "no mls qos trust dscp", cfg.no_trust("dscp")),
+    _c(_IF, "no mls qos trust cos", cfg.no_trust("cos")),
+    _c(_IF, "no mls qos trust device cisco-phone", cfg.no_trust("device cisco-phone")),
+    _c(_IF, "spanning-tree portfast", cfg.portfast),
+    _c(_IF, "no spanning-tree portfast", _set(portfast=False)),
+    _c(_IF, "shutdown", _set(admin_up=False)),
+    _c(_IF, "no shutdown", _set(admin_up=True)),
 ]
+
+_BY_MODE: dict[str, list[_Cmd]] = {}
+
+
+def _commands_for(mode: str) -> list[_Cmd]:
+    """Commands valid in ``mode`` (sub-mode commands plus the global config ones), cached."""
+    got = _BY_MODE.get(mode)
+    if got is None:
+        got = _BY_MODE[mode] = [c for c in COMMANDS if mode in c.modes]
+    return got
+
+
+__all__ = ["COMMANDS", "INVALID", "N_PORTS", "PORT_PREFIX", "RESERVED_VLANS", "IosSession", "populate_switch",
+           "port_name", "running_config", "short_name", "show_vlan_brief"]

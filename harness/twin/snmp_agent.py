@@ -20,7 +20,6 @@ import asyncio
 import bisect
 import hashlib
 import logging
-import re
 import socket
 from typing import Any
 
@@ -34,112 +33,44 @@ from pysnmp.smi import error as smi_error
 
 from ..transports.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from .server import Service, Twin, service_factory
+from .snmp_switch import (
+    IF_NUMBER,
+    SECTIONS,
+    Mib,
+    Section,
+    entity_chassis,
+    if_row,
+    switch_mib,
+    system_group,
+)
 from .state import DeviceState, EdgeState, PhoneState, SwitchState
 
 log = logging.getLogger("hil.twin.snmp")
 
 OID = tuple[int, ...]
-Mib = dict[OID, Any]
 
-SYSTEM = (1, 3, 6, 1, 2, 1, 1)
-IF_NUMBER = (1, 3, 6, 1, 2, 1, 2, 1, 0)
-IF_ENTRY = (1, 3, 6, 1, 2, 1, 2, 2, 1)
-IFX_ENTRY = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
-ENT_PHYSICAL_ENTRY = (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1)
-DOT1Q_VLAN_STATIC_ENTRY = (1, 3, 6, 1, 2, 1, 17, 7, 1, 4, 3, 1)
 TWIN_ENTERPRISE = (1, 3, 6, 1, 4, 1, 99999)  # twin-private tree, project choice (docs/twin-snmp.md)
 TWIN_PRODUCTS = (*TWIN_ENTERPRISE, 1)
 TWIN_PHONE_MIB = (*TWIN_ENTERPRISE, 2)
-CISCO_CAT38XX_STACK = (1, 3, 6, 1, 4, 1, 9, 1, 1745)  # CISCO-PRODUCTS-MIB cat38xxstack (WS-C3850)
 
 _EXEC_POINT = "rfc3412.receiveMessage:request"
-_SHORT_IF = {"GigabitEthernet": "Gi", "TenGigabitEthernet": "Te", "FastEthernet": "Fa",
-             "TwentyFiveGigE": "Twe", "FortyGigabitEthernet": "Fo", "Port-channel": "Po", "Vlan": "Vl"}
-
-
-def _s(text: str | bytes) -> rfc1902.OctetString:
-    return rfc1902.OctetString(text)
-
-
-def _mac_bytes(mac: str) -> rfc1902.OctetString:
-    return rfc1902.OctetString(bytes.fromhex(mac.replace(":", "").replace(".", "")))
+_s = rfc1902.OctetString
 
 
 # --- per-role MIB content (pure functions of the live state) ---------------------------------------
 
-def _system(st: DeviceState, descr: str, object_id: OID, name: str, location: str, services: int) -> Mib:
-    return {
-        (*SYSTEM, 1, 0): _s(descr),
-        (*SYSTEM, 2, 0): rfc1902.ObjectIdentifier(object_id),
-        (*SYSTEM, 3, 0): rfc1902.TimeTicks(int(st.uptime_s() * 100) % 2**32),
-        (*SYSTEM, 4, 0): _s("lab administrator"),
-        (*SYSTEM, 5, 0): _s(name),
-        (*SYSTEM, 6, 0): _s(location),
-        (*SYSTEM, 7, 0): rfc1902.Integer32(services),
-    }
-
-
-def _entity(descr: str, name: str, model: str, software: str, serial: str) -> Mib:
-    """ENTITY-MIB entPhysicalTable row 1, the chassis."""
-    e = ENT_PHYSICAL_ENTRY
-    return {(*e, 2, 1): _s(descr), (*e, 5, 1): rfc1902.Integer32(3),  # chassis(3)
-            (*e, 7, 1): _s(name), (*e, 10, 1): _s(software), (*e, 11, 1): _s(serial),
-            (*e, 13, 1): _s(model)}
-
-
-def _if_row(idx: int, descr: str, name: str, alias: str, mac: str, speed_mbps: int, admin_up: bool,
-            oper_up: bool, in_errors: int) -> Mib:
-    """One IF-MIB ifTable + ifXTable row (ethernetCsmacd)."""
-    i, x = IF_ENTRY, IFX_ENTRY
-    return {
-        (*i, 1, idx): rfc1902.Integer32(idx), (*i, 2, idx): _s(descr),
-        (*i, 3, idx): rfc1902.Integer32(6), (*i, 4, idx): rfc1902.Integer32(1500),
-        (*i, 5, idx): rfc1902.Gauge32(min(speed_mbps * 1_000_000, 2**32 - 1)),
-        (*i, 6, idx): _mac_bytes(mac),
-        (*i, 7, idx): rfc1902.Integer32(1 if admin_up else 2),
-        (*i, 8, idx): rfc1902.Integer32(1 if admin_up and oper_up else 2),
-        (*i, 14, idx): rfc1902.Counter32(in_errors % 2**32),
-        (*x, 1, idx): _s(name), (*x, 15, idx): rfc1902.Gauge32(speed_mbps), (*x, 18, idx): _s(alias),
-    }
-
-
-def _short_if(name: str) -> str:
-    m = re.match(r"([A-Za-z-]+)(.*)", name)
-    return _SHORT_IF.get(m.group(1), m.group(1)[:2]) + m.group(2) if m else name
-
-
-def _switch(st: SwitchState, location: str) -> Mib:
-    image = "CAT9K_IOSXE" if st.model.startswith("C9") else "CAT3K_CAA-UNIVERSALK9-M"
-    descr = (f"Cisco IOS Software [Gibraltar], Catalyst L3 Switch Software ({image}), Version {st.version}, "
-             "RELEASE SOFTWARE (fc5)\r\nTechnical Support: http://www.cisco.com/techsupport\r\n"
-             "Copyright (c) 1986-2020 by Cisco Systems, Inc.\r\nCompiled Thu 09-Apr-20 by mcpre")
-    mib = _system(st, descr, CISCO_CAT38XX_STACK, st.hostname, location, 6)
-    mib |= _entity(f"Cisco Catalyst {st.model} Switch", "Switch 1", st.model, st.version, st.serial)
-    base = int(st.base_mac.replace(":", ""), 16)
-    ports = list(st.ports.values())
-    mib[IF_NUMBER] = rfc1902.Integer32(len(ports))
-    for p in ports:
-        mac = f"{(base + p.if_index) % 2**48:012x}"
-        mib |= _if_row(p.if_index, p.name, _short_if(p.name), p.description, mac, p.speed_mbps, p.admin_up,
-                       p.oper_up, p.in_errors)
-    for vid, vname in st.vlans.items():
-        mib[(*DOT1Q_VLAN_STATIC_ENTRY, 1, vid)] = _s(vname)
-        mib[(*DOT1Q_VLAN_STATIC_ENTRY, 5, vid)] = rfc1902.Integer32(1)  # rowStatus active(1)
-    return mib
-
-
 def _edge(st: EdgeState, location: str) -> Mib:
-    mib = _system(st, f"Genesys Cloud Edge ({st.model}) software {st.firmware}", (*TWIN_PRODUCTS, 1),
+    mib = system_group(st, f"Genesys Cloud Edge ({st.model}) software {st.firmware}", (*TWIN_PRODUCTS, 1),
                   st.hostname, location, 72)
-    return mib | _entity(f"Genesys Cloud Edge {st.model}", "Edge", st.model, st.firmware, st.serial)
+    return mib | entity_chassis(f"Genesys Cloud Edge {st.model}", "Edge", st.model, st.firmware, st.serial)
 
 
 def _phone(st: PhoneState, location: str) -> Mib:
-    mib = _system(st, f"{st.model} SIP phone, firmware {st.firmware}", (*TWIN_PRODUCTS, 3), st.name,
+    mib = system_group(st, f"{st.model} SIP phone, firmware {st.firmware}", (*TWIN_PRODUCTS, 3), st.name,
                   location, 72)
-    mib |= _entity(f"{st.model} IP phone", "Phone", st.model, st.firmware, st.serial)
+    mib |= entity_chassis(f"{st.model} IP phone", "Phone", st.model, st.firmware, st.serial)
     mib[IF_NUMBER] = rfc1902.Integer32(1)
-    mib |= _if_row(1, "eth0", "eth0", "LAN", st.mac, 1000, True, True, 0)
+    mib |= if_row(1, "eth0", "eth0", "LAN", st.mac, 1000, True, True, 0)
     p = TWIN_PHONE_MIB
     mib[(*p, 1, 0)] = rfc1902.Integer32(1 if st.registered else 2)
     mib[(*p, 2, 0)] = _s(st.extension)
@@ -151,15 +82,66 @@ def _phone(st: PhoneState, location: str) -> Mib:
 def build_mib(st: DeviceState, location: str) -> Mib:
     """Every OID the device serves right now, from its live state (role decides the content)."""
     if isinstance(st, SwitchState):
-        return _switch(st, location)
+        return switch_mib(st, location)
     if isinstance(st, EdgeState):
         return _edge(st, location)
     if isinstance(st, PhoneState):
         return _phone(st, location)
-    return _system(st, f"twin {st.role} {st.platform}", (*TWIN_PRODUCTS, 9), st.name, location, 72)
+    return system_group(st, f"twin {st.role} {st.platform}", (*TWIN_PRODUCTS, 9), st.name, location, 72)
 
 
 # --- the engine and its instrumentation controller ------------------------------------------------
+
+def sections_of(st: DeviceState) -> list[Section]:
+    """The device's MIB as (subtree prefix, builder) sections: the switch's per-MIB sections of
+    :mod:`harness.twin.snmp_switch`, one whole-tree section for every other role."""
+    if isinstance(st, SwitchState):
+        return SECTIONS
+    return [((), lambda s, location: build_mib(s, location))]
+
+
+class _Snapshot:
+    """A device's MIB as one request message sees it: each section is built on first touch, once,
+    so a GETBULK page reads one consistent snapshot and only the tables it reaches are computed."""
+
+    def __init__(self, st: DeviceState, location: str) -> None:
+        self.state = st
+        self.location = location
+        self.sections = sections_of(st)
+        self._built: dict[int, tuple[list[OID], Mib]] = {}
+
+    def _section(self, i: int) -> tuple[list[OID], Mib]:
+        got = self._built.get(i)
+        if got is None:
+            prefix, build = self.sections[i]
+            n = len(prefix)
+            mib = {k: v for k, v in build(self.state, self.location).items() if k[:n] == prefix}
+            got = self._built[i] = (sorted(mib), mib)
+        return got
+
+    def get(self, oid: OID) -> Any:
+        """The value at ``oid``, or noSuchInstance (its object exists) / noSuchObject."""
+        for i, (prefix, _) in enumerate(self.sections):
+            if oid[: len(prefix)] == prefix:
+                keys, mib = self._section(i)
+                value = mib.get(oid)
+                if value is None:
+                    j = bisect.bisect_left(keys, oid[:-1])
+                    known_object = j < len(keys) and keys[j][: len(oid) - 1] == oid[:-1]
+                    value = rfc1905.noSuchInstance if known_object else rfc1905.noSuchObject
+                return value
+        return rfc1905.noSuchObject
+
+    def next(self, oid: OID) -> tuple[OID, Any] | None:
+        """The first (OID, value) after ``oid``, or None at the end of the MIB view."""
+        for i, (prefix, _) in enumerate(self.sections):
+            if oid[: len(prefix)] == prefix or oid < prefix:
+                keys, mib = self._section(i)
+                j = bisect.bisect_right(keys, oid)
+                if j < len(keys):
+                    return keys[j], mib[keys[j]]
+        return None
+
 
 class _View:
     """One device as the agent sees it: allowed credentials and a per-message snapshot."""
@@ -168,14 +150,13 @@ class _View:
         self.state = st
         self.location = location
         self.allowed = allowed  # (securityModel, securityName, securityLevel)
-        self._snap: tuple[object, list[OID], Mib] | None = None
+        self._snap: tuple[object, _Snapshot] | None = None
 
-    def snapshot(self, message: object) -> tuple[list[OID], Mib]:
-        """Keys (sorted) and values, built once per request message (a GETBULK reads many times)."""
+    def snapshot(self, message: object) -> _Snapshot:
+        """The snapshot of this request message (a GETBULK reads it many times)."""
         if self._snap is None or self._snap[0] is not message:
-            mib = build_mib(self.state, self.location)
-            self._snap = (message, sorted(mib), mib)
-        return self._snap[1], self._snap[2]
+            self._snap = (message, _Snapshot(self.state, self.location))
+        return self._snap[1]
 
 
 def _text(v: Any) -> str:
@@ -237,7 +218,7 @@ class _Agent:
 
     # duck-typed MibInstrumController (what cmdrsp calls) ---------------------------------------
 
-    def _lookup(self, ctx: dict[str, Any]) -> tuple[list[OID], Mib]:
+    def _lookup(self, ctx: dict[str, Any]) -> _Snapshot:
         ex = ctx["snmpEngine"].observer.get_execution_context(_EXEC_POINT)
         view = self.views.get(tuple(ex["transportDomain"]))
         if view is None or (int(ex["securityModel"]), _text(ex["securityName"]),
@@ -247,27 +228,15 @@ class _Agent:
         return view.snapshot(ex)
 
     def read_variables(self, *var_binds: Any, **ctx: Any) -> list[tuple[Any, Any]]:
-        keys, mib = self._lookup(ctx)
-        out = []
-        for oid, _ in var_binds:
-            t = tuple(oid)
-            value = mib.get(t)
-            if value is None:
-                i = bisect.bisect_left(keys, t[:-1])
-                known_object = i < len(keys) and keys[i][: len(t) - 1] == t[:-1]
-                value = rfc1905.noSuchInstance if known_object else rfc1905.noSuchObject
-            out.append((oid, value))
-        return out
+        snap = self._lookup(ctx)
+        return [(oid, snap.get(tuple(oid))) for oid, _ in var_binds]
 
     def read_next_variables(self, *var_binds: Any, **ctx: Any) -> list[tuple[Any, Any]]:
-        keys, mib = self._lookup(ctx)
+        snap = self._lookup(ctx)
         out: list[tuple[Any, Any]] = []
         for oid, _ in var_binds:
-            i = bisect.bisect_right(keys, tuple(oid))
-            if i < len(keys):
-                out.append((rfc1902.ObjectName(keys[i]), mib[keys[i]]))
-            else:
-                out.append((oid, rfc1905.endOfMibView))
+            found = snap.next(tuple(oid))
+            out.append((rfc1902.ObjectName(found[0]), found[1]) if found else (oid, rfc1905.endOfMibView))
         return out
 
     def write_variables(self, *var_binds: Any, **ctx: Any) -> list[tuple[Any, Any]]:

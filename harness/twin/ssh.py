@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -98,11 +99,11 @@ class LinuxShell:
 def shell_for(twin: Twin, device: str) -> Shell:
     """A new CLI session for ``device`` by role: IOS for switches, the Edge CLI for Edges, else Linux."""
     st = twin.states[device]
+    ssh = twin.lab.devices[device].ssh
     if isinstance(st, SwitchState):
-        return IosSession(st)
+        return IosSession(st, user=ssh.username if ssh else "console")
     if isinstance(st, EdgeState):
         return EdgeCli(st)
-    ssh = twin.lab.devices[device].ssh
     return LinuxShell(device, ssh.username if ssh else "root")
 
 
@@ -258,6 +259,9 @@ class SshService:
 
     async def _interactive(self, proc: asyncssh.SSHServerProcess[Any], shell: Shell) -> None:
         # The line editor turns "\n" into "\r\n" itself, so plain "\n" is written here.
+        if isinstance(shell, IosSession):
+            await _ios_interactive(proc, shell)
+            return
         set_echo = getattr(proc.channel, "set_echo", None)
         proc.stdout.write(shell.banner() + shell.prompt())
         while True:
@@ -275,6 +279,135 @@ class SshService:
             if close:
                 return
             proc.stdout.write(shell.prompt())
+
+
+# --- IOS shells: raw keyboard input, IOS-style typeahead echo, --More-- paging --------------------
+
+MORE = " --More-- "
+ERASE_MORE = "\b" * len(MORE) + " " * len(MORE) + "\b" * len(MORE)  # what IOS sends to wipe the prompt
+_EOL = re.compile(r"\r\n?|\n")
+_ERASE_CHARS = "\x7f\b"
+
+
+class _Keys:
+    """Raw input of one IOS shell (asyncssh's line editor switched to character mode).
+
+    Characters typed while the shell waits at its prompt are echoed at once; lines that arrive
+    together (a burst of config lines sent without waiting) stay buffered and are echoed one at a
+    time when the shell reads each, so every echoed line is followed by its output and the next
+    prompt, as on IOS. ``\r``, ``\n`` and ``\r\n`` end a line; DEL/BS erase a character.
+    """
+
+    def __init__(self, proc: asyncssh.SSHServerProcess[Any], echo: bool) -> None:
+        self.proc, self.echo = proc, echo
+        self.buf = ""
+        self.echoed = 0  # characters of the pending line already echoed
+        self.after_cr = False
+        self.eof = False
+
+    async def _more(self) -> None:
+        while True:
+            try:
+                data = await self.proc.stdin.read(4096)
+            except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived, asyncssh.SignalReceived):
+                continue  # netmiko sends a window-change after the PTY request
+            break
+        self.eof = not data
+        self.buf += data
+
+    def _skip_lf(self) -> None:
+        if self.after_cr and self.buf:
+            self.buf = self.buf[1:] if self.buf[0] == "\n" else self.buf
+            self.after_cr = False
+
+    async def line(self, echo: bool = True) -> str | None:
+        """The next line (edited), echoing it when ``echo``; None at end of input."""
+        echo = echo and self.echo
+        while True:
+            self._skip_lf()
+            m = _EOL.search(self.buf)
+            end = m.start() if m else len(self.buf)
+            if echo and end > self.echoed:
+                seen = self.buf[self.echoed:end]
+                self.proc.stdout.write("".join("\b \b" if c in _ERASE_CHARS else c for c in seen
+                                               if c.isprintable() or c in _ERASE_CHARS))
+                self.echoed = end
+            if m:
+                raw, self.buf, self.echoed = self.buf[:end], self.buf[m.end():], 0
+                self.after_cr = m.group() == "\r"
+                if echo:
+                    self.proc.stdout.write("\n")
+                out: list[str] = []
+                for c in raw:
+                    if c in _ERASE_CHARS:
+                        out = out[:-1]
+                    elif c.isprintable():
+                        out.append(c)
+                return "".join(out)
+            if self.eof:
+                return None
+            await self._more()
+
+    async def key(self) -> str | None:
+        """The next character, not echoed; None at end of input."""
+        while True:
+            self._skip_lf()
+            if self.buf:
+                ch, self.buf = self.buf[0], self.buf[1:]
+                self.after_cr = ch == "\r"
+                return ch
+            if self.eof:
+                return None
+            await self._more()
+
+
+async def _paged(proc: asyncssh.SSHServerProcess[Any], keys: _Keys, text: str, length: int) -> None:
+    """Write ``text`` ``length`` lines at a time with `` --More-- `` between pages (0: no paging).
+
+    At the prompt: space = next page, Enter = one more line, anything else (``q``) = stop.
+    """
+    lines = text.splitlines(keepends=True)
+    if length <= 0 or len(lines) <= length:
+        proc.stdout.write(text)
+        return
+    i, n = 0, length
+    while True:
+        proc.stdout.write("".join(lines[i:i + n]))
+        i += n
+        if i >= len(lines):
+            return
+        proc.stdout.write(MORE)
+        k = await keys.key()
+        proc.stdout.write(ERASE_MORE)
+        if k == " ":
+            n = length
+        elif k in ("\r", "\n"):
+            n = 1
+        else:
+            return
+
+
+async def _ios_interactive(proc: asyncssh.SSHServerProcess[Any], shell: IosSession) -> None:
+    """The IOS shell loop: raw input, typeahead echo, paging, and the ``cli-hang`` fault's silence."""
+    pty = proc.get_terminal_type() is not None  # asyncssh has a line editor only with a PTY
+    if pty:
+        getattr(proc.channel, "set_line_mode")(False)  # noqa: B009 - SSHLineEditorChannel only
+    keys = _Keys(proc, echo=pty)
+    proc.stdout.write(shell.banner() + shell.prompt())
+    while True:
+        line = await keys.line(echo=not shell.hide_input)
+        if line is None:
+            return
+        out, close = shell.handle(line)
+        if shell.hung:  # the cli-hang fault: swallow everything until the client goes away
+            while await keys.line(echo=False) is not None:
+                pass
+            return
+        if out:
+            await _paged(proc, keys, out, shell.screen_length)
+        if close:
+            return
+        proc.stdout.write(shell.prompt())
 
 
 @service_factory

@@ -54,6 +54,10 @@ class NetworkPolicy:
     tagged: bool = True
 
 
+#: IOS's LLDP-MED voice policy for a voice VLAN without a network-policy profile (CoS 5, DSCP EF)
+DEFAULT_POLICY_COS, DEFAULT_POLICY_DSCP = 5, 46
+
+
 @dataclass
 class Neighbor:
     """The device cabled to a port (an IP phone), as LLDP and the bridge see it.
@@ -126,7 +130,17 @@ class SwitchState(DeviceState):
     vlans: dict[int, str] = field(default_factory=lambda: {1: "default"})
     ports: dict[str, PortState] = field(default_factory=dict)
     network_policies: dict[int, NetworkPolicy] = field(default_factory=dict)  # profile number -> policy
+
+    def voice_policy(self, p: PortState) -> NetworkPolicy | None:
+        """The LLDP-MED voice policy port ``p`` sends (and its phone echoes, in the CLI and SNMP
+        views alike): its ``network-policy`` profile, else IOS's default for a voice VLAN, else none."""
+        if p.network_policy is not None and p.network_policy in self.network_policies:
+            return self.network_policies[p.network_policy]
+        if p.voice_vlan:
+            return NetworkPolicy(vlan=p.voice_vlan, cos=DEFAULT_POLICY_COS, dscp=DEFAULT_POLICY_DSCP)
+        return None
     saved_config: str | None = None  # text of the last `write memory`
+    last_change: tuple[float, str] | None = None  # (epoch s, user) of the last config change
     config_changes: int = 0
 
 

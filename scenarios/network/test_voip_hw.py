@@ -1,13 +1,25 @@
-"""NET-VOIP-HW (read only): the voice VLAN exists on the access switch and every phone's port
-carries it. Limits come from the lab's intent in the inventory (switch facts.voice_vlan and the
-phone's facts.switch_port). The port check reads only the switch: a phone that is down does not
-stop it."""
+"""NET-VOIP-HW audit (read only): the access switch carries voice the way the lab intends.
+
+Per switch: the voice VLAN exists with its name; the CLI and the SNMP view of every phone port
+agree. Per phone port, in every view that shows the value (CLI and SNMP): an access port in the
+data VLAN with the voice VLAN; QoS trust of DSCP (or of the phone); link up at full duplex and at
+least 100 Mb/s; input errors that do not rise during the test; PoE delivered in the phone's class
+with an 802.3af budget; an LLDP-MED voice network policy with the voice VLAN, DSCP 46 and CoS 5.
+Limits: the inventory's intent and the NET-VOIP-HW thresholds of the duty catalogue.
+"""
+
+import time
 
 import pytest
 
+from harness.devices.switch_model import POE_CLASS_PSE_W
+from harness.duties.catalogue import duty
 from harness.evidence.check import check, intent
 
 DUTY = "NET-VOIP-HW"
+LIMITS = duty(DUTY)
+#: project choice: input errors are sampled at least this far apart (the audit read is the first sample)
+ERROR_WINDOW_S = 1.0
 
 
 def _voice_vlan(switch_device):
@@ -17,10 +29,14 @@ def _voice_vlan(switch_device):
     return vid
 
 
+def _facts(lab, phone_port):
+    return lab.lab.devices[phone_port.switch].facts
+
+
 @pytest.mark.duty(DUTY)
-def test_voice_vlan_exists_on_access_switch(switch):
+def test_voice_vlan_exists_on_access_switch(switch, switch_audits):
     vid = _voice_vlan(switch.device)
-    vlans = switch.vlans()
+    vlans = switch_audits(switch.name).vlans
     check("present" if vid in vlans else "absent", intent("voice VLAN", "present"), duty=DUTY,
           device=switch.name, what=f"voice VLAN {vid} in the VLAN table",
           detail=f"VLANs found: {', '.join(str(v) for v in sorted(vlans))}")
@@ -31,13 +47,111 @@ def test_voice_vlan_exists_on_access_switch(switch):
 
 
 @pytest.mark.duty(DUTY)
-def test_phone_port_carries_voice_vlan(phone_record, lab):
-    where = phone_record.device.facts.switch_port
-    if where is None:
-        pytest.skip(f"{phone_record.name}: the inventory names no switch port")
-    switch = lab.driver(where.switch)
-    vid = _voice_vlan(switch.device)
-    port = switch.switchports().get(where.port)
-    check(port.voice_vlan if port else None, intent("voice VLAN on phone port", vid), duty=DUTY,
-          device=f"{where.switch} {where.port}", what=f"voice VLAN on the port of {phone_record.name}",
-          detail="port not found on the switch" if port is None else "")
+def test_cli_and_snmp_views_agree(switch, switch_audits):
+    audit = switch_audits(switch.name)
+    if audit.snmp is None:
+        pytest.skip(f"{switch.name}: the inventory declares no SNMP, so there is no second view")
+    gaps = [str(g) for g in audit.disagreements]
+    check(len(gaps), intent("ports where CLI and SNMP disagree", 0, "fields"), duty=DUTY, device=switch.name,
+          what="fields on which the CLI and the SNMP view disagree", detail="; ".join(gaps))
+
+
+def _each_view(phone_port, field):
+    views = [v for v in phone_port.views() if getattr(v, field) is not None]
+    if not views:
+        pytest.skip(f"{phone_port.where}: no view reports {field}")
+    return views
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_port_carries_voice_vlan(phone_port, lab):
+    vid = _voice_vlan(lab.lab.devices[phone_port.switch])
+    views = phone_port.views()
+    if not views:
+        check(None, intent("voice VLAN on phone port", vid), duty=DUTY, device=phone_port.where,
+              what=f"voice VLAN on the port of {phone_port.phone}", detail="port not found on the switch")
+    for v in views:
+        check(v.voice_vlan, intent("voice VLAN on phone port", vid), duty=DUTY, device=phone_port.where,
+              what=f"voice VLAN on the port of {phone_port.phone} ({v.source})")
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_port_is_access_port_in_data_vlan(phone_port, lab):
+    facts = _facts(lab, phone_port)
+    for v in _each_view(phone_port, "access_vlan") if facts.data_vlan else []:
+        check(v.access_vlan, intent("access (data) VLAN", facts.data_vlan), duty=DUTY, device=phone_port.where,
+              what=f"access VLAN ({v.source})")
+    for v in _each_view(phone_port, "mode"):
+        check(v.mode, intent("switchport mode", "access"), duty=DUTY, device=phone_port.where,
+              what=f"switchport mode ({v.source})")
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_port_trusts_dscp(phone_port):
+    t = LIMITS.threshold("port_trust")
+    for v in _each_view(phone_port, "trust"):
+        check(v.trust, t, expected=("dscp", "device cisco-phone"), duty=DUTY, device=phone_port.where,
+              what=f"QoS trust ({v.source})")
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_port_runs_full_duplex_at_100mbps_or_more(phone_port):
+    for v in phone_port.views():
+        check(v.oper_up, intent("link up", True), duty=DUTY, device=phone_port.where, what=f"link up ({v.source})")
+    for v in _each_view(phone_port, "duplex"):
+        check(v.duplex, LIMITS.threshold("port_duplex"), duty=DUTY, device=phone_port.where,
+              what=f"duplex ({v.source})")
+    for v in _each_view(phone_port, "speed_mbps"):
+        check(v.speed_mbps, LIMITS.threshold("port_speed_mbps"), duty=DUTY, device=phone_port.where,
+              what=f"speed ({v.source})")
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_port_input_errors_do_not_rise(phone_port, lab):
+    first = {v.source: v.in_errors for v in _each_view(phone_port, "in_errors")}
+    wait = ERROR_WINDOW_S - (time.time() - phone_port.audit.read_at)
+    if wait > 0:
+        time.sleep(wait)
+    cli, snmp = lab.driver(phone_port.switch).input_errors(phone_port.interface)
+    window = time.time() - phone_port.audit.read_at
+    for source, now in (("cli", cli), ("snmp", snmp)):
+        if first.get(source) is None or now is None:
+            continue
+        check(now - first[source], LIMITS.threshold("input_errors_rise"), duty=DUTY, device=phone_port.where,
+              what=f"input errors added in {window:.1f} s ({source})", detail=f"{first[source]} -> {now}")
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_port_delivers_poe_in_the_phone_class(phone_port, lab):
+    want_class = lab.lab.devices[phone_port.phone].facts.poe_class
+    budget = LIMITS.threshold("poe_per_port_w")
+    for v in _each_view(phone_port, "poe"):
+        poe = v.poe
+        check(poe.oper, intent("PoE state", "on"), duty=DUTY, device=phone_port.where,
+              what=f"PoE delivered ({v.source})", detail=f"admin {poe.admin}")
+        if want_class is not None:
+            check(poe.power_class, intent("PoE class", want_class), duty=DUTY, device=phone_port.where,
+                  what=f"PoE class granted ({v.source})")
+        if poe.max_w is not None:
+            need = max(float(budget.value), POE_CLASS_PSE_W.get(want_class or 0, 0.0))
+            check(poe.max_w, budget, expected=need, duty=DUTY, device=phone_port.where,
+                  what=f"PoE budget of the port ({v.source})")
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_port_advertises_lldp_med_voice_policy(phone_port, lab):
+    vid = _voice_vlan(lab.lab.devices[phone_port.switch])
+    views = phone_port.views()
+    if not views:
+        pytest.skip(f"{phone_port.where}: the port is in no view (see test_phone_port_carries_voice_vlan)")
+    for v in views:
+        policy = v.lldp.policies.get("voice") if v.lldp is not None else None
+        found = "no LLDP neighbour" if v.lldp is None else "no voice policy" if policy is None else "present"
+        check(found, intent("LLDP-MED voice network policy", "present"), duty=DUTY, device=phone_port.where,
+              what=f"LLDP-MED voice policy ({v.source})")
+        check(policy.vlan, intent("LLDP-MED voice VLAN", vid), duty=DUTY, device=phone_port.where,
+              what=f"LLDP-MED voice VLAN ({v.source})")
+        check(policy.dscp, LIMITS.threshold("lldp_med_dscp"), duty=DUTY, device=phone_port.where,
+              what=f"LLDP-MED voice DSCP ({v.source})")
+        check(policy.cos, LIMITS.threshold("lldp_med_cos"), duty=DUTY, device=phone_port.where,
+              what=f"LLDP-MED voice CoS ({v.source})")

@@ -5,6 +5,8 @@ scenarios spend no more time on it."""
 import allure
 import pytest
 
+from harness.devices.switch_provision import Provisioner, journal_dir
+from harness.errors import LabProtocolError
 from harness.evidence.check import observe
 
 
@@ -19,3 +21,17 @@ def test_device_answers_on_every_declared_transport(device):
             observe(identity, duty="LAB-READY", device=device.name, what=f"answers on {transport}")
             allure.attach(identity, name=f"{device.name} {transport} identity",
                           attachment_type=allure.attachment_type.TEXT)
+
+
+@pytest.mark.duty("LAB-READY")
+def test_no_switch_change_left_by_an_earlier_run(switch, lab, pytestconfig):
+    """A provisioning run that died mid-change left a journal: report what is still applied, and
+    undo it when writing is allowed. Still applied and not undone: BROKEN, naming every line."""
+    journal = Provisioner(switch, journal_dir(lab.loaded))
+    found = journal.recover(write=pytestconfig.getoption("allow_destructive"))
+    if found is None:
+        observe("no journal", duty="LAB-READY", device=switch.name, what="unfinished provisioning")
+        return
+    if found.remaining and (found.restore is None or not found.restore.exact):
+        raise LabProtocolError(switch.name, "cli", switch.device.host, found.describe())
+    observe(found.describe(), duty="LAB-READY", device=switch.name, what="unfinished provisioning")

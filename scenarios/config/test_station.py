@@ -1,0 +1,45 @@
+"""CFG-STATION: every station's hardware ID is the phone really on its port.
+
+The MAC the switch sees on the phone's port (LLDP chassis ID or the bridge forwarding table, in the
+CLI and the SNMP view) equals the phone's MAC in the inventory, and the phone's own SNMP-reported
+MAC (IF-MIB ifPhysAddress) agrees. A phone found on another port is named with both ports. Limit:
+exact match for 100 % of stations (API-TF-PHONEBASE), i.e. every phone passes.
+"""
+
+import pytest
+
+from harness.devices.switch_model import normal_mac
+from harness.evidence.check import check, intent
+
+DUTY = "CFG-STATION"
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_mac_is_seen_on_its_switch_port(phone_port, lab, switch_audits):
+    mac = lab.lab.devices[phone_port.phone].facts.mac
+    expected = f"{phone_port.switch} {phone_port.interface}"
+    seen_here = [v.source for v in phone_port.views()
+                 if (v.lldp is not None and v.lldp.chassis_mac == mac) or mac in v.macs]
+    if seen_here:
+        check(expected, intent("port of the phone's MAC", expected), duty=DUTY, device=phone_port.where,
+              what=f"port where {phone_port.phone}'s MAC {mac} is seen",
+              detail=f"seen by {', '.join(seen_here)}")
+        return
+    elsewhere = []
+    for name, d in lab.lab.devices.items():
+        if d.role == "switch":
+            elsewhere += [f"{name} {port}" for port in switch_audits(name).find_mac(mac)]
+    on_port = sorted({m for v in phone_port.views() for m in
+                      (*v.macs, *([v.lldp.chassis_mac] if v.lldp and v.lldp.chassis_mac else []))})
+    found = ", ".join(elsewhere) if elsewhere else "not seen on any switch port"
+    check(found, intent("port of the phone's MAC", expected), duty=DUTY, device=phone_port.where,
+          what=f"port where {phone_port.phone}'s MAC {mac} is seen",
+          detail=f"inventory says {expected}; MACs on {phone_port.interface}: {', '.join(on_port) or 'none'}")
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_reports_its_inventory_mac(phone):
+    reported = phone.info().mac
+    mac = normal_mac(reported or "") or reported
+    check(mac, intent("phone MAC", phone.device.facts.mac), duty=DUTY, device=phone.name,
+          what="MAC the phone reports over SNMP (ifPhysAddress)")

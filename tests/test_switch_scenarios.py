@@ -1,0 +1,149 @@
+"""NET-VOIP-HW (audit and provisioning) and CFG-STATION: PASS on the healthy twin, FAIL under the fault
+each check exists to catch, naming switch, port, phone, expected and found values; BROKEN when the
+switch stops answering mid-batch, and the next run says what was left and puts it back."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.devices.base import LabSession
+from harness.devices.switch_provision import config_lines
+from tests.scenario_runner import run_scenarios
+
+P = "GigabitEthernet1/0/"
+
+
+@pytest.fixture
+def out(tmp_path):
+    return tmp_path / "reports"
+
+
+def _running_config(loaded) -> list[str]:
+    s = LabSession(loaded)
+    try:
+        return config_lines(s.driver("sw1").send("show running-config"))
+    finally:
+        s.close()
+
+
+def _fails(t, test, *parts):
+    rec = t[test]
+    assert rec["verdict"] == "FAIL", (test, rec)
+    for part in parts:
+        assert part in rec["message"], (test, part, rec["message"])
+
+
+def test_port_audit_names_switch_port_phone_expected_and_found(twin, lab_path, out):
+    twin.fault("sw1", "port-vlan", f"{P}1:20")
+    twin.fault("sw1", "no-qos-trust", f"{P}2")
+    twin.fault("sw1", "half-duplex", f"{P}3")
+    twin.fault("sw1", "poe-off", f"{P}4")
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW")
+    assert r.returncode == 1, r.output
+    t = r.tests()
+    _fails(t, "test_phone_port_is_access_port_in_data_vlan[phone1]", "[NET-VOIP-HW] sw1 GigabitEthernet1/0/1 (phone1)",
+           "access VLAN (cli) = 20", "limit == 10")
+    _fails(t, "test_phone_port_trusts_dscp[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)", "QoS trust (cli) = none",
+           "dscp")
+    _fails(t, "test_phone_port_runs_full_duplex_at_100mbps_or_more[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
+           "= half", "limit == full")
+    _fails(t, "test_phone_port_delivers_poe_in_the_phone_class[phone4]", "sw1 GigabitEthernet1/0/4 (phone4)",
+           "PoE delivered", "limit == on")
+    for ok in ("test_phone_port_trusts_dscp[phone1]", "test_phone_port_is_access_port_in_data_vlan[phone2]",
+               "test_phone_port_delivers_poe_in_the_phone_class[phone3]",
+               "test_phone_port_runs_full_duplex_at_100mbps_or_more[phone4]", "test_cli_and_snmp_views_agree[sw1]"):
+        assert t[ok]["verdict"] == "PASS", (ok, t[ok])
+
+
+def test_voice_vlan_errors_lldp_and_view_disagreement_fail(twin, lab_path, out):
+    twin.fault("sw1", "no-voice-vlan", f"{P}1")
+    twin.fault("sw1", "port-errors", f"{P}2")
+    twin.fault("sw1", "lldp-missing", f"{P}3")
+    twin.fault("sw1", "snmp-vlan", f"{P}4:30")
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW")
+    t = r.tests()
+    _fails(t, "test_phone_port_carries_voice_vlan[phone1]", "sw1 GigabitEthernet1/0/1 (phone1)", "= nothing",
+           "limit == 100")
+    _fails(t, "test_phone_port_input_errors_do_not_rise[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
+           "input errors added", "limit <= 0 errors")
+    _fails(t, "test_phone_port_advertises_lldp_med_voice_policy[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
+           "no LLDP neighbour", "limit == present")
+    _fails(t, "test_cli_and_snmp_views_agree[sw1]", "[NET-VOIP-HW] sw1", "GigabitEthernet1/0/4 access_vlan",
+           "CLI says 10, SNMP says 30")
+    assert t["test_phone_port_input_errors_do_not_rise[phone1]"]["verdict"] == "PASS"
+    assert t["test_phone_port_advertises_lldp_med_voice_policy[phone4]"]["verdict"] == "PASS"
+
+
+def test_station_mac_found_on_another_port_names_both_ports(twin, lab_path, out):
+    twin.fault("sw1", "phone-moved", f"phone2:{P}10")
+    r = run_scenarios(lab_path, out, "--duty=CFG-STATION")
+    t = r.tests()
+    _fails(t, "test_phone_mac_is_seen_on_its_switch_port[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
+           "00:04:f2:00:00:02", "= sw1 GigabitEthernet1/0/10", "limit == sw1 GigabitEthernet1/0/2")
+    assert t["test_phone_mac_is_seen_on_its_switch_port[phone1]"]["verdict"] == "PASS"
+    assert t["test_phone_reports_its_inventory_mac[phone2]"]["verdict"] == "PASS"
+
+
+def test_station_with_another_unit_in_its_place_fails_both_checks(twin, lab_path, out):
+    twin.fault("phone3", "swapped-phone", "80:5e:c0:99:99:99")
+    r = run_scenarios(lab_path, out, "--duty=CFG-STATION")
+    t = r.tests()
+    _fails(t, "test_phone_mac_is_seen_on_its_switch_port[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
+           "not seen on any switch port", "MACs on GigabitEthernet1/0/3: 80:5e:c0:99:99:99")
+    _fails(t, "test_phone_reports_its_inventory_mac[phone3]", "[CFG-STATION] phone3", "= 80:5e:c0:99:99:99",
+           "limit == 80:5e:c0:00:00:03")
+    assert r.verdict("CFG-STATION") == "FAIL"
+
+
+def test_provisioning_is_skipped_without_opt_in(twin, lab_path, out, loaded):
+    before = _running_config(loaded)
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision")
+    rec = r.tests()["test_phone_ports_provision_verify_and_restore[sw1]"]
+    assert rec["verdict"] == "SKIPPED" and "--allow-destructive" in rec["message"], rec
+    assert _running_config(loaded) == before
+
+
+def test_provisioning_passes_and_restores_line_for_line(twin, lab_path, out, loaded):
+    before = _running_config(loaded)
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision", "--allow-destructive")
+    rec = r.tests()["test_phone_ports_provision_verify_and_restore[sw1]"]
+    assert rec["verdict"] == "PASS", (rec, r.output[-3000:])
+    assert _running_config(loaded) == before
+
+
+def test_provisioning_fails_on_a_rejected_line_and_rolls_back(twin, lab_path, out, loaded):
+    before = _running_config(loaded)
+    twin.fault("sw1", "reject-config", "power inline auto")
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision", "--allow-destructive")
+    _fails(r.tests(), "test_phone_ports_provision_verify_and_restore[sw1]", "'power inline auto' rejected",
+           "% Invalid input detected at '^' marker.", "rolled back")
+    assert _running_config(loaded) == before
+
+
+def test_provisioning_fails_when_the_port_gives_no_power(twin, lab_path, out, loaded):
+    before = _running_config(loaded)
+    twin.fault("sw1", "poe-off", f"{P}3")
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision", "--allow-destructive")
+    _fails(r.tests(), "test_phone_ports_provision_verify_and_restore[sw1]", "sw1 GigabitEthernet1/0/3 (phone3)",
+           "PoE delivered after provisioning")
+    assert _running_config(loaded) == before
+
+
+def test_switch_that_hangs_mid_batch_is_broken_and_the_next_run_restores(twin, lab_path, out, loaded):
+    before = _running_config(loaded)
+    twin.fault("sw1", "cli-hang", "spanning-tree portfast")
+    r = run_scenarios(lab_path, out / "1", "--duty=NET-VOIP-HW", "-k", "provision", "--allow-destructive")
+    rec = r.tests()["test_phone_ports_provision_verify_and_restore[sw1]"]
+    assert rec["verdict"] == "BROKEN", rec
+    twin.heal("sw1")
+    assert _running_config(loaded) != before  # lines before the hang stayed applied
+    # a read-only run says exactly which lines remain, and leaves them
+    r = run_scenarios(lab_path, out / "2", "--duty=LAB-READY", "--device=sw1")
+    rec = r.tests()["test_no_switch_change_left_by_an_earlier_run[sw1]"]
+    assert rec["verdict"] == "BROKEN" and "left" in rec["message"] and "line(s) applied" in rec["message"], rec
+    assert "not restored: writing needs --allow-destructive" in rec["message"]
+    # a run allowed to write puts the switch back and says so
+    r = run_scenarios(lab_path, out / "3", "--duty=LAB-READY", "--device=sw1", "--allow-destructive")
+    rec = r.tests()["test_no_switch_change_left_by_an_earlier_run[sw1]"]
+    assert rec["verdict"] == "PASS", rec
+    assert _running_config(loaded) == before
