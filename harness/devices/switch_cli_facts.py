@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hier_config import Platform, get_hconfig
-from ntc_templates.parse import parse_output
 
+from ..transports.cli import parse_output
 from .edge import parse_template
 from .switch_model import LldpNeighbor, NetworkPolicy, PoePort, PortView, normal_mac
 

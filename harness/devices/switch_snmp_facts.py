@@ -77,12 +77,15 @@ LLDP_REM_SYS_NAME = f"{LLDP_REM}.9"
 LLDP_MED_POLICY = "1.0.8802.1.1.2.1.5.4795.1.3.2.1"
 LLDP_MED_MODEL = "1.0.8802.1.1.2.1.5.4795.1.3.3.1.6"  # lldpXMedRemModelName
 
-#: every subtree :func:`read_port_views` walks (one GETBULK walk each, all concurrently)
+#: every subtree :func:`read_port_views` walks (one GETBULK walk each, :data:`WALKS_IN_FLIGHT` at a time)
+#: (only the columns read: the walk of whole LLDP tables cost a fifth more PDUs' worth of varbinds;
+#: ifSpeed is walked only when ifHighSpeed is absent)
 WALKS: tuple[str, ...] = (
-    IF_DESCR, IF_TYPE, IF_SPEED, IF_OPER_STATUS, IF_IN_ERRORS, IF_NAME, IF_HIGH_SPEED, DOT3_DUPLEX,
+    IF_DESCR, IF_TYPE, IF_OPER_STATUS, IF_IN_ERRORS, IF_NAME, IF_HIGH_SPEED, DOT3_DUPLEX,
     BASE_PORT_IFINDEX, DOT1Q_TP_FDB_PORT, DOT1Q_VLAN_STATIC_NAME, DOT1Q_PVID, VM_VLAN, VM_VOICE_VLAN,
-    PETH_ADMIN, PETH_DETECTION, PETH_CLASS, CPE_PWR_MAX, CPE_PWR_CONSUMPTION, LLDP_LOC_PORT_ID, LLDP_REM,
-    LLDP_MED_POLICY, LLDP_MED_MODEL,
+    PETH_ADMIN, PETH_DETECTION, PETH_CLASS, CPE_PWR_MAX, CPE_PWR_CONSUMPTION, LLDP_LOC_PORT_ID,
+    LLDP_REM_CHASSIS_SUBTYPE, LLDP_REM_CHASSIS_ID, LLDP_REM_PORT_SUBTYPE, LLDP_REM_PORT_ID, LLDP_REM_SYS_NAME,
+    *(f"{LLDP_MED_POLICY}.{c}" for c in (2, 3, 4, 6)), LLDP_MED_MODEL,
 )
 ETHERNET_IF_TYPES = (6, 62, 117)  # IANAifType ethernetCsmacd, fastEther, gigabitEthernet
 VOICE_VLAN_NONE = 4096  # vmVoiceVlanId "no voice VLAN" (CISCO-VLAN-MEMBERSHIP-MIB)
@@ -90,6 +93,9 @@ POLICY_APPS = {1: "voice", 2: "voice-signaling"}  # LLDP-EXT-MED-MIB PolicyAppTy
 _POE_OPER = {1: "off", 2: "off", 3: "on", 4: "faulty", 5: "off", 6: "faulty"}  # pethPsePortDetectionStatus
 WALK_GUARD_S = 120.0  # project choice: a whole read that outlives this means the SNMP loop is wedged
 MAX_REPETITIONS = 50  # project choice: one GETBULK page holds a 48-port column
+#: project choice: GETBULK walks one switch has outstanding at once (an agent answers one request at
+#: a time; 30 at once from each of 10 switches' readers made a queue longer than the timeout)
+WALKS_IN_FLIGHT = 4
 
 
 @dataclass(frozen=True)
@@ -330,11 +336,19 @@ async def read_port_views(client: SnmpClient, walks: tuple[str, ...] = WALKS) ->
         LabTimeout, LabAuthError, LabProtocolError: from :class:`SnmpClient` (a missing table is
             not an error: it walks empty and its fields stay None).
     """
-    results = await asyncio.gather(*(client.bulk_walk(oid, MAX_REPETITIONS) for oid in walks))
+    gate = asyncio.Semaphore(WALKS_IN_FLIGHT)
+
+    async def walk(oid: str) -> list[tuple[str, object]]:
+        async with gate:
+            return await client.bulk_walk(oid, MAX_REPETITIONS)
+
+    results = await asyncio.gather(*(walk(oid) for oid in walks))
     rows = merge(results)
     absent = tuple(oid for oid, r in zip(walks, results, strict=True) if not r)
     if DOT1Q_VLAN_STATIC_NAME in absent:
         rows |= merge([await client.bulk_walk(VTP_VLAN_NAME, MAX_REPETITIONS)])
+    if IF_HIGH_SPEED in absent:
+        rows |= merge([await client.bulk_walk(IF_SPEED, MAX_REPETITIONS)])
     return snmp_view(rows, absent)
 
 

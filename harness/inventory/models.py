@@ -201,10 +201,13 @@ class TwinSettings(Strict):
     """Emulation settings read only by the lab twin (a real lab ignores them).
 
     ``snmp_response_ms``: time an emulated SNMP agent takes to answer, as an embedded agent on a
-    LAN does (project choice; 0 answers at once).
+    LAN does (project choice; 0 answers at once). ``cli_show_ms``: time an emulated switch takes
+    before it prints the output of a ``show`` command, as a switch CPU building a 48-port table
+    does (project choice; 0 answers at once).
     """
 
     snmp_response_ms: Annotated[float, Field(ge=0, le=2000)] = 0.0
+    cli_show_ms: Annotated[float, Field(ge=0, le=10000)] = 0.0
 
 
 class Lab(Strict):

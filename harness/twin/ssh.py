@@ -18,6 +18,7 @@ lose each other's lines.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
@@ -260,7 +261,7 @@ class SshService:
     async def _interactive(self, proc: asyncssh.SSHServerProcess[Any], shell: Shell) -> None:
         # The line editor turns "\n" into "\r\n" itself, so plain "\n" is written here.
         if isinstance(shell, IosSession):
-            await _ios_interactive(proc, shell)
+            await _ios_interactive(proc, shell, self.twin.lab.twin.cli_show_ms / 1000.0)
             return
         set_echo = getattr(proc.channel, "set_echo", None)
         proc.stdout.write(shell.banner() + shell.prompt())
@@ -387,8 +388,12 @@ async def _paged(proc: asyncssh.SSHServerProcess[Any], keys: _Keys, text: str, l
             return
 
 
-async def _ios_interactive(proc: asyncssh.SSHServerProcess[Any], shell: IosSession) -> None:
-    """The IOS shell loop: raw input, typeahead echo, paging, and the ``cli-hang`` fault's silence."""
+async def _ios_interactive(proc: asyncssh.SSHServerProcess[Any], shell: IosSession, show_delay_s: float) -> None:
+    """The IOS shell loop: raw input, typeahead echo, paging, and the ``cli-hang`` fault's silence.
+
+    A ``show`` command's output comes ``show_delay_s`` late (the inventory's ``twin.cli_show_ms``):
+    the time a switch CPU takes to build a 48-port table.
+    """
     pty = proc.get_terminal_type() is not None  # asyncssh has a line editor only with a PTY
     if pty:
         getattr(proc.channel, "set_line_mode")(False)  # noqa: B009 - SSHLineEditorChannel only
@@ -404,6 +409,8 @@ async def _ios_interactive(proc: asyncssh.SSHServerProcess[Any], shell: IosSessi
                 pass
             return
         if out:
+            if show_delay_s and line.split()[:1] and "show".startswith(line.split()[0].lower()):
+                await asyncio.sleep(show_delay_s)
             await _paged(proc, keys, out, shell.screen_length)
         if close:
             return
