@@ -44,6 +44,8 @@ lint: setup
 
 bench: setup
 	$(PY) bench/snmp_firmware_audit.py
+	$(PY) bench/switch_bench.py provision
+	$(PY) bench/switch_bench.py audit
 
 clean:
 	rm -rf reports .hil .pytest_cache .mypy_cache .ruff_cache

@@ -22,12 +22,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import one_by_one, timed  # noqa: E402
 from harness.devices.phone import Phone, firmware_audit  # noqa: E402
 from harness.errors import LabError  # noqa: E402
 from harness.inventory import load  # noqa: E402
@@ -55,20 +55,8 @@ def inventory_text(phones: int, response_ms: float = 0.0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def timed(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
 def sequential(drivers: list[Phone]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for d in drivers:
-        try:
-            out[d.name] = d.firmware()
-        except LabError as e:
-            out[d.name] = e
-    return out
+    return one_by_one(drivers, lambda d: d.firmware())
 
 
 def bench(a: argparse.Namespace, response_ms: float) -> tuple[float, float]:
@@ -87,8 +75,8 @@ def bench(a: argparse.Namespace, response_ms: float) -> tuple[float, float]:
             warm = firmware_audit(drivers, limit=a.limit)  # engine-ID discovery, then timed runs
             bad = [n for n, r in warm.items() if isinstance(r, LabError)]
             assert not bad, f"phones that did not answer: {bad[:5]}"
-            conc = [timed(lambda: firmware_audit(drivers, limit=a.limit)) for _ in range(a.runs)]
-            seq = [timed(lambda: sequential(drivers)) for _ in range(a.runs)]
+            conc = [timed(lambda: firmware_audit(drivers, limit=a.limit))[0] for _ in range(a.runs)]
+            seq = [timed(lambda: sequential(drivers))[0] for _ in range(a.runs)]
             mc, ms = statistics.median(conc), statistics.median(seq)
             print(f"(a) concurrent audit, {a.phones} phones, limit {a.limit}: median {mc:.3f} s "
                   f"(runs: {', '.join(f'{t:.3f}' for t in conc)})")
@@ -101,8 +89,8 @@ def bench(a: argparse.Namespace, response_ms: float) -> tuple[float, float]:
                 dead = [d.name for d in drivers[:: max(1, a.phones // a.down)][: a.down]]
                 for n in dead:
                     ctl.fault(n, "down")
-                tc = timed(lambda: firmware_audit(drivers, limit=a.limit))
-                ts = timed(lambda: sequential(drivers))
+                tc = timed(lambda: firmware_audit(drivers, limit=a.limit))[0]
+                ts = timed(lambda: sequential(drivers))[0]
                 for n in dead:
                     ctl.heal(n)
                 print(f"(c) with {len(dead)} phones down: concurrent {tc:.3f} s, one at a time {ts:.3f} s, "

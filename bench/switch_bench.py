@@ -30,6 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import one_by_one, timed  # noqa: E402
 from harness.devices.base import LabSession  # noqa: E402
 from harness.devices.switch import Switch, audit_switches  # noqa: E402
 from harness.devices.switch_provision import Provisioner, switch_intent  # noqa: E402
@@ -83,12 +84,6 @@ def bench_lab(switches: int, show_ms: float = 0.0, snmp_ms: float = 0.0) -> Iter
             manager.down(lab)
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
 def _switches(session: LabSession) -> list[Switch]:
     return [session.driver(n) for n, d in session.lab.devices.items() if d.role == "switch"]
 
@@ -102,13 +97,7 @@ def _fresh(loaded: LoadedLab, fn: Callable[[list[Switch]], object]) -> tuple[flo
 
 
 def sequential(switches: list[Switch]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for sw in switches:
-        try:
-            out[sw.name] = sw.audit()
-        except LabError as e:
-            out[sw.name] = e
-    return out
+    return one_by_one(switches, lambda sw: sw.audit())
 
 
 def audit_once(a: argparse.Namespace, show_ms: float, snmp_ms: float) -> bool:
