@@ -74,6 +74,39 @@ def test_voice_vlan_errors_lldp_and_view_disagreement_fail(twin, lab_path, out):
     assert t["test_phone_port_advertises_lldp_med_voice_policy[phone4]"]["verdict"] == "PASS"
 
 
+def test_speed_vlan_name_mode_and_lldp_policy_fail(twin, lab_path, out, loaded):
+    twin.fault("sw1", "slow-link", f"{P}1")
+    session = LabSession(loaded)
+    try:  # the lab's own config drifted: a renamed voice VLAN, a trunk, a policy marking DSCP 40
+        session.driver("sw1").configure(["vlan 100", "name PHONES", "interface GigabitEthernet1/0/2",
+                                         "switchport mode trunk", "network-policy profile 1",
+                                         "voice vlan 100 dscp 40"])
+    finally:
+        session.close()
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW")
+    t = r.tests()
+    _fails(t, "test_phone_port_runs_full_duplex_at_100mbps_or_more[phone1]", "sw1 GigabitEthernet1/0/1 (phone1)",
+           "speed (cli) = 10 Mb/s", "limit >= 100 Mb/s (project choice)")
+    _fails(t, "test_voice_vlan_exists_on_access_switch[sw1]", "name of VLAN 100 = PHONES", "limit == VOICE")
+    _fails(t, "test_phone_port_is_access_port_in_data_vlan[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
+           "switchport mode (cli) = trunk", "limit == access")
+    _fails(t, "test_phone_port_advertises_lldp_med_voice_policy[phone3]", "LLDP-MED voice DSCP (cli) = 40 DSCP",
+           "limit == 46 DSCP (IND-MITEL-CISCODEF)")
+    session = LabSession(loaded)
+    try:
+        session.driver("sw1").configure(["vlan 100", "name VOICE", "interface GigabitEthernet1/0/2",
+                                         "switchport mode access", "network-policy profile 1",
+                                         "voice vlan 100 dscp 46"])
+    finally:
+        session.close()
+
+
+def test_provisioning_writes_memory_only_when_the_inventory_asks(twin, lab_path, out):
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision", "--allow-destructive")
+    assert r.tests()["test_phone_ports_provision_verify_and_restore[sw1]"]["verdict"] == "PASS"
+    assert twin.state("sw1")["saved_config"] is None  # facts.write_memory is false in the shipped lab
+
+
 def test_station_mac_found_on_another_port_names_both_ports(twin, lab_path, out):
     twin.fault("sw1", "phone-moved", f"phone2:{P}10")
     r = run_scenarios(lab_path, out, "--duty=CFG-STATION")

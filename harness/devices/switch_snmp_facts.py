@@ -307,10 +307,10 @@ def port_views(rows: Rows) -> dict[str, PortView]:
         mbps = _int(high.get(i))
         if not mbps and _int(speed.get(i)) is not None:
             mbps = (_int(speed.get(i)) or 0) // 1_000_000
-        access = _int(vm_vlan.get(i))
-        if access is None and i in bridge_port:
-            access = _int(pvid.get(bridge_port[i]))
         mode = "access" if i in vm_vlan else ("trunk" if vm_vlan and i in bridge_port else None)
+        access = _int(vm_vlan.get(i))
+        if access is None and i in bridge_port and mode != "trunk":  # a trunk's PVID is its native VLAN
+            access = _int(pvid.get(bridge_port[i]))
         voice = _int(vm_voice.get(i))
         state = _int(oper.get(i))
         out[name] = PortView(

@@ -164,6 +164,11 @@ async def _half_duplex(twin: Twin, device: str, value: str | None) -> Undo:
     return _set_fields(_port(_switch(twin, device), "half-duplex", value or ""), duplex="half", speed_mbps=100)
 
 
+@fault("slow-link", ("switch",), "the port negotiates 10 Mb/s full duplex (a bad cable pair)", value="PORT")
+async def _slow_link(twin: Twin, device: str, value: str | None) -> Undo:
+    return _set_fields(_port(_switch(twin, device), "slow-link", value or ""), duplex="full", speed_mbps=10)
+
+
 PORT_ERRORS_PER_S = 5.0  # project choice: clearly rising within a one-second test
 
 

@@ -78,12 +78,12 @@ def test_phone_port_carries_voice_vlan(phone_port, lab):
 @pytest.mark.duty(DUTY)
 def test_phone_port_is_access_port_in_data_vlan(phone_port, lab):
     facts = _facts(lab, phone_port)
-    for v in _each_view(phone_port, "access_vlan") if facts.data_vlan else []:
-        check(v.access_vlan, intent("access (data) VLAN", facts.data_vlan), duty=DUTY, device=phone_port.where,
-              what=f"access VLAN ({v.source})")
     for v in _each_view(phone_port, "mode"):
         check(v.mode, intent("switchport mode", "access"), duty=DUTY, device=phone_port.where,
               what=f"switchport mode ({v.source})")
+    for v in _each_view(phone_port, "access_vlan") if facts.data_vlan else []:
+        check(v.access_vlan, intent("access (data) VLAN", facts.data_vlan), duty=DUTY, device=phone_port.where,
+              what=f"access VLAN ({v.source})")
 
 
 @pytest.mark.duty(DUTY)
