@@ -161,7 +161,9 @@ def provision(a: argparse.Namespace) -> int:
         for _ in range(a.runs):
             setup = LabSession(loaded)  # not timed: every phone port put in the wrong state
             try:
-                Provisioner(setup.driver("sw01"), setup_journals).send_lines(_wrong_state(ports))
+                disturb = Provisioner(setup.driver("sw01"), setup_journals)
+                disturb.send_lines(_wrong_state(ports))
+                disturb.release()
             finally:
                 setup.close()
             session = LabSession(loaded)

@@ -15,6 +15,7 @@ from harness.devices.switch_provision import (
     remediation,
     switch_intent,
 )
+from harness.errors import LabError
 
 BEFORE = """Building configuration...
 
@@ -155,10 +156,13 @@ def test_rejected_line_mid_batch_rolls_back_exactly(twin, sw1, loaded, tmp_path)
 def test_recover_reports_lines_left_by_a_dead_run(sw1, loaded, tmp_path):
     dead = Provisioner(sw1, tmp_path)
     before = config_lines(dead.running_config())
-    _disturb(dead, "GigabitEthernet1/0/4")  # and then the run "dies": no restore
+    _disturb(dead, "GigabitEthernet1/0/4")  # and then the run "dies": no restore …
+    with pytest.raises(LabError, match="is provisioning this switch"):  # … while it lives, it holds the switch
+        Provisioner(sw1, tmp_path).recover(write=True)
+    dead.release()  # … and its lock dies with its process
     found = Provisioner(sw1, tmp_path).recover(write=False)
     assert found is not None and "switchport voice vlan 100" in found.remaining
-    assert "not restored" in found.describe()
+    assert "not restored" in found.describe() and "- switchport voice vlan 100" in found.changed
     fixed = Provisioner(sw1, tmp_path).recover(write=True)
     assert fixed is not None and fixed.restore is not None and fixed.restore.exact
     assert config_lines(sw1.send("show running-config")) == before

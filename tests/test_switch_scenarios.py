@@ -4,6 +4,8 @@ switch stops answering mid-batch, and the next run says what was left and puts i
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from harness.devices.base import LabSession
@@ -107,6 +109,18 @@ def test_provisioning_writes_memory_only_when_the_inventory_asks(twin, lab_path,
     assert twin.state("sw1")["saved_config"] is None  # facts.write_memory is false in the shipped lab
 
 
+def test_switch_with_phones_but_no_voice_vlan_in_the_intent_fails(twin, lab_path, out, tmp_path):
+    real = tmp_path / "real"  # the same twin, read as a real lab whose inventory forgot the voice VLAN
+    shutil.copytree(lab_path.parent, real, ignore=shutil.ignore_patterns("twin-*", "journal"))
+    text = (real / "lab_inventory.yaml").read_text().replace("emulated: true", "emulated: false")
+    (real / "lab_inventory.yaml").write_text(text.replace("      voice_vlan: 100\n", "")
+                                             .replace("      voice_vlan_name: VOICE\n", ""))
+    r = run_scenarios(real / "lab_inventory.yaml", out, "--duty=NET-VOIP-HW")
+    _fails(r.tests(), "test_voice_vlan_exists_on_access_switch[sw1]", "voice_vlan of a switch with phones = not set",
+           "phones cabled to it: phone1, phone2, phone3, phone4")
+    assert r.verdict("NET-VOIP-HW") == "FAIL"
+
+
 def test_station_mac_found_on_another_port_names_both_ports(twin, lab_path, out):
     twin.fault("sw1", "phone-moved", f"phone2:{P}10")
     r = run_scenarios(lab_path, out, "--duty=CFG-STATION")
@@ -148,7 +162,8 @@ def test_provisioning_fails_on_a_rejected_line_and_rolls_back(twin, lab_path, ou
     before = _running_config(loaded)
     twin.fault("sw1", "reject-config", "power inline auto")
     r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision", "--allow-destructive")
-    _fails(r.tests(), "test_phone_ports_provision_verify_and_restore[sw1]", "'power inline auto' rejected",
+    _fails(r.tests(), "test_phone_ports_provision_verify_and_restore[sw1]",
+           "'power inline auto' under 'interface GigabitEthernet1/0/48' rejected",
            "% Invalid input detected at '^' marker.", "rolled back")
     assert _running_config(loaded) == before
 
@@ -173,8 +188,14 @@ def test_switch_that_hangs_mid_batch_is_broken_and_the_next_run_restores(twin, l
     # a read-only run says exactly which lines remain, and leaves them
     r = run_scenarios(lab_path, out / "2", "--duty=LAB-READY", "--device=sw1")
     rec = r.tests()["test_no_switch_change_left_by_an_earlier_run[sw1]"]
-    assert rec["verdict"] == "BROKEN" and "left" in rec["message"] and "line(s) applied" in rec["message"], rec
+    assert rec["verdict"] == "BROKEN" and "left the running-config changed" in rec["message"], rec
+    assert "undo:" in rec["message"] and "spanning-tree portfast" not in rec["message"].split("undo:")[0], rec
     assert "not restored: writing needs --allow-destructive" in rec["message"]
+    # the audit does not judge the harness's own leftover as the lab's config: BROKEN, not FAIL
+    r = run_scenarios(lab_path, out / "2b", "--duty=NET-VOIP-HW")
+    audit = [t for n, t in r.tests().items() if "provision" not in n]
+    assert audit and all(t["verdict"] == "BROKEN" for t in audit), audit
+    assert "left the running-config changed" in audit[0]["message"]
     # a run allowed to write puts the switch back and says so
     r = run_scenarios(lab_path, out / "3", "--duty=LAB-READY", "--device=sw1", "--allow-destructive")
     rec = r.tests()["test_no_switch_change_left_by_an_earlier_run[sw1]"]

@@ -27,13 +27,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from filelock import FileLock, Timeout
 from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig
 
+from ..errors import LabProtocolError
 from ..inventory import LoadedLab
 from ..inventory.models import Lab, PhoneDevice, SwitchDevice
 
@@ -47,6 +50,9 @@ VOICE_DSCP = 46
 #: lines of `show running-config` that change without a config change (never compared)
 VOLATILE_PREFIXES = ("Building configuration", "Current configuration", "! Last configuration change",
                      "! NVRAM config last updated", "ntp clock-period")
+
+
+_SECTION = re.compile(r"(interface \S+|vlan \d+|network-policy profile \d+)$")  # lines that open a section
 
 
 @dataclass(frozen=True)
@@ -183,12 +189,14 @@ def config_diff(before: str, after: str) -> list[str]:
 class ConfigRejected(Exception):
     """The switch refused a line of the batch. ``restored`` tells whether the rollback was exact."""
 
-    def __init__(self, switch: str, line: str, message: str, restored: bool, remaining: list[str]) -> None:
-        self.switch, self.line, self.message = switch, line, message
+    def __init__(self, switch: str, line: str, message: str, restored: bool, remaining: list[str],
+                 section: str = "") -> None:
+        self.switch, self.line, self.message, self.section = switch, line, message, section
         self.restored, self.remaining = restored, remaining
         state = ("rolled back: the running-config equals the one before" if restored
-                 else f"rollback left {len(remaining)} line(s) applied: {'; '.join(remaining)}")
-        super().__init__(f"{switch}: rejected config line {line!r}: {message}; {state}")
+                 else f"the rollback could not restore it, the running-config still differs: {'; '.join(remaining)}")
+        where = f" (under {section!r})" if section else ""
+        super().__init__(f"{switch}: rejected config line {line!r}{where}: {message}; {state}")
 
 
 @dataclass
@@ -214,18 +222,21 @@ class Restore:
 
 @dataclass(frozen=True)
 class Recovery:
-    """A journal left by an earlier run: ``remaining`` lines were still applied when found."""
+    """A journal left by an earlier run, as found: ``changed`` is the diff from the running-config
+    the run started from (``- line`` missing now, ``+ line`` added by the run), ``remaining`` the
+    lines that undo it; ``restore`` what undoing them did (None: not allowed to write)."""
 
     switch: str
     started_utc: str
+    changed: list[str]
     remaining: list[str]
     restore: Restore | None
 
     def describe(self) -> str:
         if not self.remaining:
             return f"{self.switch}: the change of the run started {self.started_utc} had been undone; journal cleared"
-        what = f"{self.switch}: the run started {self.started_utc} left {len(self.remaining)} line(s) applied: " \
-               + "; ".join(self.remaining)
+        what = (f"{self.switch}: the run started {self.started_utc} left the running-config changed "
+                f"({'; '.join(self.changed)}); undo: {'; '.join(self.remaining)}")
         if self.restore is None:
             return what + " (not restored: writing needs --allow-destructive)"
         return what + (" — restored now, line for line" if self.restore.exact
@@ -248,6 +259,31 @@ class Provisioner:
         self.switch = switch
         self.journal = journal_dir / f"{switch.name}.json"
         self.before: str | None = None
+        self._lock = FileLock(str(journal_dir / f"{switch.name}.lock"))
+
+    def _take(self) -> None:
+        """Hold the switch's provisioning lock (one run provisions a switch at a time).
+
+        Raises LabProtocolError naming the other run when it holds the lock.
+        """
+        if self._lock.is_locked:
+            return
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            other = "another run"
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                data = json.loads(self.journal.read_text())
+                other = f"the run of pid {data['pid']} (started {data['started_utc']})"
+            ssh = self.switch.device.ssh
+            raise LabProtocolError(self.switch.name, "cli", f"{self.switch.device.host}:{ssh.port if ssh else 22}",
+                                   f"{other} is provisioning this switch; not touching it") from None
+
+    def release(self) -> None:
+        """Let go of the provisioning lock (the journal, if any, stays for the next run)."""
+        if self._lock.is_locked:
+            self._lock.release(force=True)
 
     def running_config(self) -> str:
         return self.switch.send(self.SHOW_RUN)
@@ -265,6 +301,7 @@ class Provisioner:
     def _clear_journal(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.journal.unlink()
+        self.release()
 
     def send_lines(self, lines: list[str]) -> list[LineResult]:
         """Journal, then send ``lines`` as one batch (any change: ``apply`` uses it, scenarios too).
@@ -272,14 +309,17 @@ class Provisioner:
         The first call keeps the running-config from before as the restore point. Raises
         :class:`ConfigRejected` (after rolling back) when the switch refuses a line.
         """
+        self._take()
         if self.before is None:
             self.before = self.running_config()
         self._write_journal(self.before, lines)
         answers = self.switch.cli().config_batch(lines)
-        bad = next((a for a in answers if a.rejected), None)
+        bad = next((i for i, a in enumerate(answers) if a.rejected), None)
         if bad is not None:
             r = self.restore()
-            raise ConfigRejected(self.switch.name, bad.line, bad.rejected or "", r.exact, r.remaining)
+            section = next((x for x in reversed(lines[:bad]) if _SECTION.match(x)), "")
+            raise ConfigRejected(self.switch.name, lines[bad], answers[bad].rejected or "", r.exact, r.remaining,
+                                 section)
         return answers
 
     def apply(self, intent: SwitchIntent) -> ProvisionResult:
@@ -318,19 +358,34 @@ class Provisioner:
     def recover(self, write: bool) -> Recovery | None:
         """Look for a journal an earlier run left; None when there is none.
 
-        Reports the lines still applied (remediation from the current running-config back to the
-        journal's); with ``write`` those are undone now. The journal is removed once nothing remains.
+        Reports how the running-config differs from the one the journal saved and the lines that
+        undo it; with ``write`` those are sent now. The journal is removed once nothing differs.
+        Raises LabProtocolError when another live run holds the switch, or the journal is unreadable.
         """
+        if not self.journal.exists():
+            return None
+        self._take()
         try:
             data = json.loads(self.journal.read_text())
+            before = str(data["before"])
         except FileNotFoundError:
+            self.release()
             return None
-        before = str(data["before"])
-        remaining = remediation(self.running_config(), before)
+        except (ValueError, KeyError, TypeError) as e:
+            self.release()
+            ssh = self.switch.device.ssh
+            raise LabProtocolError(self.switch.name, "cli", f"{self.switch.device.host}:{ssh.port if ssh else 22}",
+                                   f"provisioning journal {self.journal} is unreadable ({e}); compare the switch "
+                                   "with its intended config by hand, then delete the file") from None
+        current = self.running_config()
+        remaining = remediation(current, before)
         restore = None
         if remaining and write:
             self.before = before
             restore = self.restore()
         elif not remaining:
             self._clear_journal()
-        return Recovery(self.switch.name, str(data.get("started_utc", "?")), remaining, restore)
+        else:
+            self.release()
+        return Recovery(self.switch.name, str(data.get("started_utc", "?")), config_diff(before, current),
+                        remaining, restore)

@@ -23,7 +23,6 @@ PORT_PREFIX = "GigabitEthernet1/0/"
 RESERVED_VLANS = {1002: "fddi-default", 1003: "token-ring-default", 1004: "fddinet-default",
                   1005: "trnet-default"}
 PORTS_WIDTH = 62  # the capture wraps the Ports column of `show vlan` after about 62 characters
-POE_BUDGET_W = 800.0  # PoE budget of a WS-C3850-48P with one 1100 W supply (Cisco data sheet)
 MEDIA = "10/100/1000BaseTX"
 #: vendor by MAC OUI, for the LLDP-MED Manufacturer field
 OUI_VENDORS = {"00:04:f2": "Polycom", "64:16:7f": "Polycom", "80:5e:c0": "Yealink", "00:15:65": "Yealink",
@@ -394,7 +393,7 @@ def show_power_inline(st: SwitchState) -> str:
     head = ["Module   Available     Used     Remaining",
             "          (Watts)     (Watts)    (Watts) ",
             "------   ---------   --------   ---------",
-            f"1        {POE_BUDGET_W:>8.1f}   {used:>8.1f}   {POE_BUDGET_W - used:>9.1f}",
+            f"1        {st.poe_budget_w:>8.1f}   {used:>8.1f}   {st.poe_budget_w - used:>9.1f}",
             "Interface Admin  Oper       Power   Device              Class Max",
             "                            (Watts)                            ",
             "--------- ------ ---------- ------- ------------------- ----- ----"]

@@ -278,7 +278,7 @@ def _peth(st: SwitchState, location: str) -> Mib:
         mib[(*e, 7, 1, n)] = _i(3)  # pethPsePortPowerPriority low(3)
         mib[(*e, 10, 1, n)] = _i(min(cls, 4) + 1)  # class0(1) .. class4(5)
     m = PETH_MAIN_PSE_ENTRY
-    mib[(*m, 2, 1)] = rfc1902.Gauge32(740)  # pethMainPsePower, W (WS-C3850-48P: 715 W PoE budget + slack)
+    mib[(*m, 2, 1)] = rfc1902.Gauge32(int(st.poe_budget_w))  # pethMainPsePower, W (the CLI's Available)
     mib[(*m, 3, 1)] = _i(1)  # pethMainPseOperStatus on(1)
     mib[(*m, 4, 1)] = rfc1902.Gauge32(int(used_w))  # pethMainPseConsumptionPower, W
     return mib

@@ -130,6 +130,7 @@ class SwitchState(DeviceState):
     vlans: dict[int, str] = field(default_factory=lambda: {1: "default"})
     ports: dict[str, PortState] = field(default_factory=dict)
     network_policies: dict[int, NetworkPolicy] = field(default_factory=dict)  # profile number -> policy
+    poe_budget_w: float = 800.0  # PoE budget of a WS-C3850-48P with one 1100 W supply (Cisco data sheet)
 
     def voice_policy(self, p: PortState) -> NetworkPolicy | None:
         """The LLDP-MED voice policy port ``p`` sends (and its phone echoes, in the CLI and SNMP

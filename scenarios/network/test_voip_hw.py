@@ -34,7 +34,13 @@ def _facts(lab, phone_port):
 
 
 @pytest.mark.duty(DUTY)
-def test_voice_vlan_exists_on_access_switch(switch, switch_audits):
+def test_voice_vlan_exists_on_access_switch(switch, switch_audits, lab):
+    phones = sorted(n for n, d in lab.lab.devices.items() if d.role == "phone" and d.facts.switch_port
+                    and d.facts.switch_port.switch == switch.name)
+    if switch.device.facts.voice_vlan is None and phones:
+        check("not set", intent("voice VLAN in the lab's intent", "set"), duty=DUTY, device=switch.name,
+              what="voice_vlan of a switch with phones",
+              detail=f"phones cabled to it: {', '.join(phones)}; set facts.voice_vlan in the inventory")
     vid = _voice_vlan(switch.device)
     vlans = switch_audits(switch.name).vlans
     check("present" if vid in vlans else "absent", intent("voice VLAN", "present"), duty=DUTY,
@@ -57,6 +63,9 @@ def test_cli_and_snmp_views_agree(switch, switch_audits):
 
 
 def _each_view(phone_port, field):
+    if not phone_port.views():
+        pytest.skip(f"{phone_port.switch} has no port {phone_port.interface} (the inventory's switch_port of "
+                    f"{phone_port.phone}): see test_phone_port_carries_voice_vlan")
     views = [v for v in phone_port.views() if getattr(v, field) is not None]
     if not views:
         pytest.skip(f"{phone_port.where}: no view reports {field}")
@@ -69,7 +78,9 @@ def test_phone_port_carries_voice_vlan(phone_port, lab):
     views = phone_port.views()
     if not views:
         check(None, intent("voice VLAN on phone port", vid), duty=DUTY, device=phone_port.where,
-              what=f"voice VLAN on the port of {phone_port.phone}", detail="port not found on the switch")
+              what=f"voice VLAN on the port of {phone_port.phone}",
+              detail=f"{phone_port.switch} has no port {phone_port.interface}: the inventory's switch_port is wrong "
+                     "or the switch is another model")
     for v in views:
         check(v.voice_vlan, intent("voice VLAN on phone port", vid), duty=DUTY, device=phone_port.where,
               what=f"voice VLAN on the port of {phone_port.phone} ({v.source})")
