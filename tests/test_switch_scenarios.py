@@ -110,13 +110,29 @@ def test_provisioning_writes_memory_only_when_the_inventory_asks(twin, lab_path,
     assert twin.state("sw1")["saved_config"] == saved  # facts.write_memory is false in the shipped lab
 
 
-def test_switch_with_phones_but_no_voice_vlan_in_the_intent_fails(twin, lab_path, out, tmp_path):
-    real = tmp_path / "real"  # the same twin, read as a real lab whose inventory forgot the voice VLAN
+def test_provisioning_saves_when_the_inventory_asks(twin, lab_path, out, tmp_path):
+    name = "      voice_vlan_name: VOICE\n"
+    real = _as_real_lab(lab_path, tmp_path, lambda t: t.replace(name, name + "      write_memory: true\n"))
+    before = twin.state("sw1")["saved_config"]
+    r = run_scenarios(real, out, "--duty=NET-VOIP-HW", "-k", "provision", "--allow-destructive")
+    assert r.tests()["test_phone_ports_provision_verify_and_restore[sw1]"]["verdict"] == "PASS", r.output[-2000:]
+    after = twin.state("sw1")["saved_config"]
+    assert after is not None and after != before  # saved after the change and again after the restore
+
+
+def _as_real_lab(lab_path, tmp_path, edit):
+    """A copy of the test lab that reads the running twin as a real lab (``emulated: false``), edited."""
+    real = tmp_path / "real"
     shutil.copytree(lab_path.parent, real, ignore=shutil.ignore_patterns("twin-*", "journal"))
     text = (real / "lab_inventory.yaml").read_text().replace("emulated: true", "emulated: false")
-    (real / "lab_inventory.yaml").write_text(text.replace("      voice_vlan: 100\n", "")
-                                             .replace("      voice_vlan_name: VOICE\n", ""))
-    r = run_scenarios(real / "lab_inventory.yaml", out, "--duty=NET-VOIP-HW")
+    (real / "lab_inventory.yaml").write_text(edit(text))
+    return real / "lab_inventory.yaml"
+
+
+def test_switch_with_phones_but_no_voice_vlan_in_the_intent_fails(twin, lab_path, out, tmp_path):
+    real = _as_real_lab(lab_path, tmp_path, lambda t: t.replace("      voice_vlan: 100\n", "")
+                        .replace("      voice_vlan_name: VOICE\n", ""))  # the inventory forgot the voice VLAN
+    r = run_scenarios(real, out, "--duty=NET-VOIP-HW")
     _fails(r.tests(), "test_voice_vlan_exists_on_access_switch[sw1]", "voice_vlan of a switch with phones = not set",
            "phones cabled to it: phone1, phone2, phone3, phone4")
     assert r.verdict("NET-VOIP-HW") == "FAIL"
