@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -198,31 +197,13 @@ class SshHost:
         return buf.getvalue()
 
     def exec(self, command: str) -> tuple[int, str]:
-        """Run a short command on its own channel within ``ssh.timeout_s``: (exit status, output)."""
-        self.session.transcript.sent(command)
-        deadline = time.monotonic() + self.timeout_s
-        chunks = []
-        try:
-            chan = self._transport().open_session(timeout=self.timeout_s)
-            chan.set_combine_stderr(True)
-            chan.exec_command(command)
-            while (left := deadline - time.monotonic()) > 0:
-                chan.settimeout(left)
-                data = chan.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-            if not chan.status_event.wait(max(0.0, deadline - time.monotonic())):
-                raise TimeoutError
-            status = chan.recv_exit_status()
-            chan.close()
-        except TimeoutError:
-            raise self._error(LabTimeout, f"command {command!r} did not finish within {self.timeout_s:g} s") from None
-        except (paramiko.SSHException, EOFError, OSError) as e:
-            raise self._error(LabUnreachable, f"connection lost during {command!r}: {e}") from None
-        out = b"".join(chunks).decode(errors="replace")
-        self.session.transcript.received(out)
-        return status, out
+        """Run a short command on its own channel within ``ssh.timeout_s``: (exit status, output).
+
+        Raises LabTimeout / LabUnreachable as :meth:`~harness.transports.ssh.SSHSession.run` does.
+        """
+        out = self.session.run(command, self.timeout_s)
+        status = self.session.last_exit_status
+        return (status if status is not None else -1), out
 
     def spawn(self, device: str, address: str, argv: list[str], workdir: str) -> SippJob:
         cmd = (f"cd {shlex.quote(workdir)} && echo $$ > {PID_FILE} && exec {shlex.join(argv)} "
