@@ -148,12 +148,22 @@ def test_station_mac_found_on_another_port_names_both_ports(twin, lab_path, out)
     assert t["test_phone_reports_its_inventory_mac[phone2]"]["verdict"] == "PASS"
 
 
+def test_station_with_a_cloned_mac_names_both_ports_and_the_owner(twin, lab_path, out):
+    twin.fault("phone3", "swapped-phone", "00:04:f2:00:00:01")  # phone3's port now shows phone1's MAC
+    r = run_scenarios(lab_path, out, "--duty=CFG-STATION")
+    t = r.tests()
+    _fails(t, "test_phone_mac_is_seen_on_its_switch_port[phone1]",
+           "= sw1 GigabitEthernet1/0/1, sw1 GigabitEthernet1/0/3", "cloned or duplicated hardware ID")
+    _fails(t, "test_phone_mac_is_seen_on_its_switch_port[phone3]", "00:04:f2:00:00:01 (phone1's)")
+    assert t["test_phone_mac_is_seen_on_its_switch_port[phone2]"]["verdict"] == "PASS"
+
+
 def test_station_with_another_unit_in_its_place_fails_both_checks(twin, lab_path, out):
     twin.fault("phone3", "swapped-phone", "80:5e:c0:99:99:99")
     r = run_scenarios(lab_path, out, "--duty=CFG-STATION")
     t = r.tests()
     _fails(t, "test_phone_mac_is_seen_on_its_switch_port[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
-           "not seen on any switch port", "MACs on GigabitEthernet1/0/3: 80:5e:c0:99:99:99")
+           "not seen on any switch port", "MACs on GigabitEthernet1/0/3: 80:5e:c0:99:99:99 (in no inventory entry)")
     _fails(t, "test_phone_reports_its_inventory_mac[phone3]", "[CFG-STATION] phone3", "= 80:5e:c0:99:99:99",
            "limit == 80:5e:c0:00:00:03")
     assert r.verdict("CFG-STATION") == "FAIL"

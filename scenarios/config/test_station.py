@@ -14,27 +14,29 @@ from harness.evidence.check import check, intent
 DUTY = "CFG-STATION"
 
 
+def _owners(lab):
+    """MAC -> phone name, from the inventory."""
+    return {d.facts.mac: n for n, d in lab.lab.devices.items() if d.role == "phone"}
+
+
 @pytest.mark.duty(DUTY)
 def test_phone_mac_is_seen_on_its_switch_port(phone_port, lab, switch_audits):
     mac = lab.lab.devices[phone_port.phone].facts.mac
     expected = f"{phone_port.switch} {phone_port.interface}"
-    seen_here = [v.source for v in phone_port.views()
-                 if (v.lldp is not None and v.lldp.chassis_mac == mac) or mac in v.macs]
-    if seen_here:
-        check(expected, intent("port of the phone's MAC", expected), duty=DUTY, device=phone_port.where,
-              what=f"port where {phone_port.phone}'s MAC {mac} is seen",
-              detail=f"seen by {', '.join(seen_here)}")
-        return
-    elsewhere = []
+    seen = []
     for name, d in lab.lab.devices.items():
         if d.role == "switch":
-            elsewhere += [f"{name} {port}" for port in switch_audits(name).find_mac(mac)]
+            seen += [f"{name} {port}" for port in switch_audits(name).find_mac(mac)]
+    owners = _owners(lab)
     on_port = sorted({m for v in phone_port.views() for m in
                       (*v.macs, *([v.lldp.chassis_mac] if v.lldp and v.lldp.chassis_mac else []))})
-    found = ", ".join(elsewhere) if elsewhere else "not seen on any switch port"
+    named = [f"{m} ({owners[m]}'s)" if m in owners else f"{m} (in no inventory entry)" for m in on_port]
+    found = ", ".join(seen) if seen else "not seen on any switch port"
+    detail = f"inventory says {expected}; MACs on {phone_port.interface}: {', '.join(named) or 'none'}"
+    if len(seen) > 1:
+        detail += "; the same MAC on several ports is a cloned or duplicated hardware ID"
     check(found, intent("port of the phone's MAC", expected), duty=DUTY, device=phone_port.where,
-          what=f"port where {phone_port.phone}'s MAC {mac} is seen",
-          detail=f"inventory says {expected}; MACs on {phone_port.interface}: {', '.join(on_port) or 'none'}")
+          what=f"port where {phone_port.phone}'s MAC {mac} is seen", detail=detail)
 
 
 @pytest.mark.duty(DUTY)
