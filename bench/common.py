@@ -1,12 +1,21 @@
-"""Helpers the benchmarks share: timing a call, and the one-after-the-other baseline."""
+"""Helpers the benchmarks share: a twin of a generated inventory, timing a call, and the
+one-after-the-other baseline."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from harness.errors import LabError
+from harness.inventory import LoadedLab, load
+from harness.twin import manager
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -25,3 +34,22 @@ def one_by_one(drivers: Iterable[Any], call: Callable[[Any], Any]) -> dict[str, 
         except LabError as e:
             out[d.name] = e
     return out
+
+
+@contextmanager
+def twin_lab(prefix: str, inventory_text: str) -> Iterator[tuple[Path, LoadedLab, float]]:
+    """A twin of ``inventory_text`` in a temp folder (with a copy of the twin's secrets), running.
+
+    Yields (inventory path, loaded lab, seconds the twin took to start); stops the twin after.
+    """
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        lab = Path(tmp) / "bench_lab.yaml"
+        lab.write_text(inventory_text)
+        shutil.copytree(REPO / "twin_secrets", Path(tmp) / "twin_secrets")
+        loaded = load(lab)
+        t0 = time.perf_counter()
+        manager.up(lab)
+        try:
+            yield lab, loaded, time.perf_counter() - t0
+        finally:
+            manager.down(lab)

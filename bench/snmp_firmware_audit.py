@@ -17,20 +17,16 @@ Run: ``.venv/bin/python bench/snmp_firmware_audit.py [--phones 200 --runs 5 --do
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import one_by_one, timed  # noqa: E402
+from bench.common import one_by_one, timed, twin_lab  # noqa: E402
 from harness.devices.phone import Phone, firmware_audit  # noqa: E402
 from harness.errors import LabError  # noqa: E402
-from harness.inventory import load  # noqa: E402
 from harness.twin import manager  # noqa: E402
 
 NET = "127.60"  # away from the shipped lab (127.0) and the test nets
@@ -61,45 +57,35 @@ def sequential(drivers: list[Phone]) -> dict[str, object]:
 
 def bench(a: argparse.Namespace, response_ms: float) -> tuple[float, float]:
     """One configuration: its own twin, its own inventory; returns the two medians."""
-    with tempfile.TemporaryDirectory(prefix="hil-snmp-bench-") as tmp:
-        lab = Path(tmp) / "bench_lab.yaml"
-        lab.write_text(inventory_text(a.phones, response_ms))
-        shutil.copytree(REPO / "twin_secrets", Path(tmp) / "twin_secrets")
-        loaded = load(lab)
-        t0 = time.perf_counter()
-        manager.up(lab)
-        print(f"\n== agent response time {response_ms:g} ms: twin up with {a.phones} phones in "
-              f"{time.perf_counter() - t0:.2f} s")
-        try:
-            drivers = [Phone(n, d, loaded) for n, d in loaded.lab.devices.items()]
-            warm = firmware_audit(drivers, limit=a.limit)  # engine-ID discovery, then timed runs
-            bad = [n for n, r in warm.items() if isinstance(r, LabError)]
-            assert not bad, f"phones that did not answer: {bad[:5]}"
-            conc = [timed(lambda: firmware_audit(drivers, limit=a.limit))[0] for _ in range(a.runs)]
-            seq = [timed(lambda: sequential(drivers))[0] for _ in range(a.runs)]
-            mc, ms = statistics.median(conc), statistics.median(seq)
-            print(f"(a) concurrent audit, {a.phones} phones, limit {a.limit}: median {mc:.3f} s "
-                  f"(runs: {', '.join(f'{t:.3f}' for t in conc)})")
-            print(f"(b) one at a time:                 median {ms:.3f} s "
-                  f"(runs: {', '.join(f'{t:.3f}' for t in seq)})")
-            print(f"    ratio (b)/(a): {ms / mc:.1f}x; per phone: {1000 * mc / a.phones:.2f} ms concurrent, "
-                  f"{1000 * ms / a.phones:.2f} ms sequential")
-            if a.down:
-                ctl = manager.TwinControl(lab)
-                dead = [d.name for d in drivers[:: max(1, a.phones // a.down)][: a.down]]
-                for n in dead:
-                    ctl.fault(n, "down")
-                tc = timed(lambda: firmware_audit(drivers, limit=a.limit))[0]
-                ts = timed(lambda: sequential(drivers))[0]
-                for n in dead:
-                    ctl.heal(n)
-                print(f"(c) with {len(dead)} phones down: concurrent {tc:.3f} s, one at a time {ts:.3f} s, "
-                      f"ratio {ts / tc:.1f}x")
-            ok = mc <= 2.0 and ms / mc >= 10
-            print(f"target (a) <= 2 s and >= 10x: {'met' if ok else 'NOT met'}")
-            return mc, ms
-        finally:
-            manager.down(lab)
+    with twin_lab("hil-snmp-bench-", inventory_text(a.phones, response_ms)) as (lab, loaded, up_s):
+        print(f"\n== agent response time {response_ms:g} ms: twin up with {a.phones} phones in {up_s:.2f} s")
+        drivers = [Phone(n, d, loaded) for n, d in loaded.lab.devices.items()]
+        warm = firmware_audit(drivers, limit=a.limit)  # engine-ID discovery, then timed runs
+        bad = [n for n, r in warm.items() if isinstance(r, LabError)]
+        assert not bad, f"phones that did not answer: {bad[:5]}"
+        conc = [timed(lambda: firmware_audit(drivers, limit=a.limit))[0] for _ in range(a.runs)]
+        seq = [timed(lambda: sequential(drivers))[0] for _ in range(a.runs)]
+        mc, ms = statistics.median(conc), statistics.median(seq)
+        print(f"(a) concurrent audit, {a.phones} phones, limit {a.limit}: median {mc:.3f} s "
+              f"(runs: {', '.join(f'{t:.3f}' for t in conc)})")
+        print(f"(b) one at a time:                 median {ms:.3f} s "
+              f"(runs: {', '.join(f'{t:.3f}' for t in seq)})")
+        print(f"    ratio (b)/(a): {ms / mc:.1f}x; per phone: {1000 * mc / a.phones:.2f} ms concurrent, "
+              f"{1000 * ms / a.phones:.2f} ms sequential")
+        if a.down:
+            ctl = manager.TwinControl(lab)
+            dead = [d.name for d in drivers[:: max(1, a.phones // a.down)][: a.down]]
+            for n in dead:
+                ctl.fault(n, "down")
+            tc = timed(lambda: firmware_audit(drivers, limit=a.limit))[0]
+            ts = timed(lambda: sequential(drivers))[0]
+            for n in dead:
+                ctl.heal(n)
+            print(f"(c) with {len(dead)} phones down: concurrent {tc:.3f} s, one at a time {ts:.3f} s, "
+                  f"ratio {ts / tc:.1f}x")
+        ok = mc <= 2.0 and ms / mc >= 10
+        print(f"target (a) <= 2 s and >= 10x: {'met' if ok else 'NOT met'}")
+        return mc, ms
 
 
 def main() -> int:

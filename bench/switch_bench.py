@@ -18,10 +18,8 @@ Run: ``.venv/bin/python bench/switch_bench.py audit [--switches 10 --runs 5]`` a
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,14 +28,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import one_by_one, timed  # noqa: E402
+from bench.common import one_by_one, timed, twin_lab  # noqa: E402
 from harness.devices.base import LabSession  # noqa: E402
 from harness.devices.switch import Switch, audit_switches  # noqa: E402
 from harness.devices.switch_provision import Provisioner, switch_intent  # noqa: E402
 from harness.errors import LabError  # noqa: E402
-from harness.inventory import LoadedLab, load  # noqa: E402
+from harness.inventory import LoadedLab  # noqa: E402
 from harness.transports.cli import SwitchCli  # noqa: E402
-from harness.twin import manager  # noqa: E402
 
 NET = "127.61"
 PORTS = 48
@@ -69,19 +66,10 @@ def inventory_text(switches: int, show_ms: float = 0.0, snmp_ms: float = 0.0) ->
 
 @contextmanager
 def bench_lab(switches: int, show_ms: float = 0.0, snmp_ms: float = 0.0) -> Iterator[tuple[Path, LoadedLab]]:
-    with tempfile.TemporaryDirectory(prefix="hil-switch-bench-") as tmp:
-        lab = Path(tmp) / "bench_lab.yaml"
-        lab.write_text(inventory_text(switches, show_ms, snmp_ms))
-        shutil.copytree(REPO / "twin_secrets", Path(tmp) / "twin_secrets")
-        loaded = load(lab)
-        t0 = time.perf_counter()
-        manager.up(lab)
-        print(f"\n== twin up with {switches} switches x {PORTS} ports in {time.perf_counter() - t0:.2f} s "
+    with twin_lab("hil-switch-bench-", inventory_text(switches, show_ms, snmp_ms)) as (lab, loaded, up_s):
+        print(f"\n== twin up with {switches} switches x {PORTS} ports in {up_s:.2f} s "
               f"(switch CLI answers a show after {show_ms:g} ms, SNMP after {snmp_ms:g} ms)")
-        try:
-            yield lab, loaded
-        finally:
-            manager.down(lab)
+        yield lab, loaded
 
 
 def _switches(session: LabSession) -> list[Switch]:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from harness.devices.pstn import PstnSimulator
 from harness.inventory import LoadedLab, load
 from harness.twin import manager
 
@@ -62,3 +65,21 @@ def twin(twin_process: manager.TwinControl) -> Iterator[manager.TwinControl]:
     """The running twin, healed after the test whatever the test broke."""
     yield twin_process
     twin_process.heal_all()
+
+
+@pytest.fixture
+def pstn(loaded: LoadedLab) -> Iterator[PstnSimulator]:
+    """The PSTN simulator driver for ``pstn1`` of the test lab, closed after the test."""
+    d = PstnSimulator("pstn1", loaded.lab.devices["pstn1"], loaded)
+    yield d
+    d.close()
+
+
+def wait_for(pred: Callable[[], Any], timeout_s: float = 5.0, step_s: float = 0.05) -> Any:
+    """Poll ``pred`` every ``step_s`` until it is truthy or ``timeout_s`` passed; its last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        v = pred()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step_s)

@@ -28,6 +28,7 @@ from harness.inventory import LoadedLab
 from harness.transports.sip import SipProbe
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
+from tests.conftest import wait_for
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 LOCAL = f"{TEST_NET}.250.1"  # the harness side of the test net (loopback routes all of 127/8)
@@ -39,24 +40,8 @@ class SipDriver(SipFacts, Driver):
     """SipFacts on any device, for devices whose own driver belongs to another module."""
 
 
-@pytest.fixture
-def pstn(loaded: LoadedLab) -> Iterator[PstnSimulator]:
-    d = PstnSimulator("pstn1", loaded.lab.devices["pstn1"], loaded)
-    yield d
-    d.close()
-
-
 def sip_driver(loaded: LoadedLab, name: str) -> SipDriver:
     return SipDriver(name, loaded.lab.devices[name], loaded)
-
-
-def wait_for(pred: Callable[[], Any], timeout_s: float = 5.0, step_s: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        v = pred()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step_s)
 
 
 # -- raw SIP helpers (what a carrier or a broken peer would send) --------------------------------

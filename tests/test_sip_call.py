@@ -25,7 +25,6 @@ from sipmessage import Message, Request, Response
 
 from harness.devices.pstn import PstnSimulator
 from harness.errors import LabProtocolError, LabUnreachable
-from harness.inventory import LoadedLab
 from harness.transports.rtp import RtpReceiver
 from harness.transports.sdp import SdpSession, parse_sdp
 from harness.transports.sip_call import CANCELLED, CONFIRMED, ENDED, FAILED, UasPolicy, media_both_ways
@@ -41,6 +40,7 @@ from harness.transports.sip_message import (
 from harness.transports.sip_ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
+from tests.conftest import wait_for
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 NET = f"{TEST_NET}.251"  # this module's side of the test net (loopback routes all of 127/8)
@@ -70,15 +70,6 @@ def agents() -> Iterator[Callable[..., SipUserAgent]]:
         ua.close()
 
 
-def wait_for(pred: Callable[[], Any], timeout_s: float = 5.0, step_s: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        v = pred()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step_s)
-
-
 def grows(get: Callable[[], int], during_s: float = 0.6) -> int:
     """How much ``get()`` grows in ``during_s`` seconds."""
     before = get()
@@ -87,13 +78,6 @@ def grows(get: Callable[[], int], during_s: float = 0.6) -> int:
 
 
 # -- (1) the twin's PSTN simulator ---------------------------------------------------------------
-
-@pytest.fixture
-def pstn(loaded: LoadedLab) -> Iterator[PstnSimulator]:
-    d = PstnSimulator("pstn1", loaded.lab.devices["pstn1"], loaded)
-    yield d
-    d.close()
-
 
 def test_call_to_the_twin_pstn(twin: TwinControl, pstn: PstnSimulator) -> None:
     host = twin.state("pstn1")["host"]

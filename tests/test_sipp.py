@@ -42,13 +42,6 @@ pytestmark = [pytest.mark.timeout(180),
               pytest.mark.skipif(shutil.which("sipp") is None, reason="SIPp (Debian sip-tester) is not installed")]
 
 
-@pytest.fixture
-def pstn(loaded: LoadedLab) -> Iterator[PstnSimulator]:
-    d = PstnSimulator("pstn1", loaded.lab.devices["pstn1"], loaded)
-    yield d
-    d.close()
-
-
 def pstn_target(loaded: LoadedLab) -> str:
     dev = loaded.lab.devices["pstn1"]
     assert dev.sip is not None

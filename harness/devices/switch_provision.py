@@ -38,7 +38,7 @@ from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig
 
 from ..errors import LabProtocolError
 from ..inventory import LoadedLab
-from ..inventory.models import Lab, PhoneDevice, SwitchDevice
+from ..inventory.models import Lab, PhoneDevice, SwitchDevice, SwitchFacts
 
 if TYPE_CHECKING:
     from ..transports.cli import LineResult
@@ -80,7 +80,6 @@ class SwitchIntent:
     policy_profile: int = 1
     cos: int = VOICE_COS
     dscp: int = VOICE_DSCP
-    write_memory: bool = False
 
 
 def switch_intent(lab: Lab, switch: str, ports: list[str] | None = None) -> SwitchIntent:
@@ -99,7 +98,7 @@ def switch_intent(lab: Lab, switch: str, ports: list[str] | None = None) -> Swit
         if sp is not None and sp.switch == switch and (ports is None or sp.port in ports):
             wanted.append(PortIntent(sp.port, name, f.data_vlan, f.voice_vlan))
     return SwitchIntent(switch, f.voice_vlan, f.voice_vlan_name or "VOICE", f.data_vlan,
-                        tuple(sorted(wanted, key=lambda p: p.interface)), write_memory=f.write_memory)
+                        tuple(sorted(wanted, key=lambda p: p.interface)))
 
 
 def journal_dir(loaded: LoadedLab) -> Path:
@@ -232,6 +231,11 @@ class Recovery:
     remaining: list[str]
     restore: Restore | None
 
+    @property
+    def unresolved(self) -> bool:
+        """Changes remain on the switch: not undone now (no writing allowed, or the undo fell short)."""
+        return bool(self.remaining) and (self.restore is None or not self.restore.exact)
+
     def describe(self) -> str:
         if not self.remaining:
             return f"{self.switch}: the change of the run started {self.started_utc} had been undone; journal cleared"
@@ -261,6 +265,10 @@ class Provisioner:
         self.before: str | None = None
         self._lock = FileLock(str(journal_dir / f"{switch.name}.lock"))
 
+    def _address(self) -> str:
+        ssh = self.switch.device.ssh
+        return f"{self.switch.device.host}:{ssh.port if ssh else 22}"
+
     def _take(self) -> None:
         """Hold the switch's provisioning lock (one run provisions a switch at a time).
 
@@ -276,8 +284,7 @@ class Provisioner:
             with contextlib.suppress(OSError, ValueError, KeyError):
                 data = json.loads(self.journal.read_text())
                 other = f"the run of pid {data['pid']} (started {data['started_utc']})"
-            ssh = self.switch.device.ssh
-            raise LabProtocolError(self.switch.name, "cli", f"{self.switch.device.host}:{ssh.port if ssh else 22}",
+            raise LabProtocolError(self.switch.name, "cli", self._address(),
                                    f"{other} is provisioning this switch; not touching it") from None
 
     def release(self) -> None:
@@ -332,7 +339,7 @@ class Provisioner:
         if not lines:
             return ProvisionResult([], seconds=time.monotonic() - t0)
         answers = self.send_lines(lines)
-        if intent.write_memory:
+        if self._write_memory():
             self.switch.save()
         return ProvisionResult(lines, answers, time.monotonic() - t0)
 
@@ -352,8 +359,17 @@ class Provisioner:
         return Restore(lines, remaining)
 
     def _write_memory(self) -> bool:
+        """The inventory asks for ``write memory`` after a change (``facts.write_memory``)."""
         facts = self.switch.device.facts
-        return bool(getattr(facts, "write_memory", False))
+        return isinstance(facts, SwitchFacts) and facts.write_memory
+
+    def settle_leftover(self, write: bool) -> Recovery | None:
+        """:meth:`recover`, and raise LabProtocolError (naming every change still on the switch)
+        when a leftover remains unresolved: the switch's state is then the harness's, not the lab's."""
+        found = self.recover(write)
+        if found is not None and found.unresolved:
+            raise LabProtocolError(self.switch.name, "cli", self._address(), found.describe())
+        return found
 
     def recover(self, write: bool) -> Recovery | None:
         """Look for a journal an earlier run left; None when there is none.
@@ -373,8 +389,7 @@ class Provisioner:
             return None
         except (ValueError, KeyError, TypeError) as e:
             self.release()
-            ssh = self.switch.device.ssh
-            raise LabProtocolError(self.switch.name, "cli", f"{self.switch.device.host}:{ssh.port if ssh else 22}",
+            raise LabProtocolError(self.switch.name, "cli", self._address(),
                                    f"provisioning journal {self.journal} is unreadable ({e}); compare the switch "
                                    "with its intended config by hand, then delete the file") from None
         current = self.running_config()

@@ -48,7 +48,7 @@ from .sip_call_base import (
     media_both_ways,
 )
 from .sip_dialog import Dialog
-from .sip_message import build_request, new_branch, tag_of
+from .sip_message import build_request, in_invite_transaction, new_branch, tag_of
 from .sip_stack import ClientTransaction, ServerTransaction
 
 __all__ = ["CALLING", "CANCELLED", "CONFIRMED", "EARLY", "ENDED", "FAILED", "FINAL_STATES", "PROCEEDING", "Call",
@@ -148,15 +148,7 @@ class Call(CallBase):
         if self.state in FINAL_STATES or self.state == CONFIRMED:
             return None
         inv = self.invite
-        cancel = Request("CANCEL", inv.uri)
-        h = cancel.headers
-        h.add("Via", inv.headers.getlist("Via")[0])
-        h.add("Max-Forwards", "70")
-        for r in inv.headers.getlist("Route"):
-            h.add("Route", r)
-        for name in ("From", "To", "Call-ID"):
-            h.add(name, inv.headers[name])
-        h.add("CSeq", f"{inv.cseq.sequence} CANCEL")
+        cancel = in_invite_transaction(inv, "CANCEL", inv.headers["To"])
         txn = await self.core.stack.request(cancel, self.peer, timeout_s)
         resp = await txn.wait_final()
         await self.wait(FINAL_STATES, timeout_s)

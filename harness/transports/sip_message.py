@@ -261,6 +261,25 @@ def via_value(transport: str, host: str, port: int, branch: str, rport: bool = T
     return f"SIP/2.0/{transport.upper()} {host}:{port};branch={branch}" + (";rport" if rport else "")
 
 
+def in_invite_transaction(invite: Request, method: str, to: str) -> Request:
+    """A request that belongs to ``invite``'s own transaction: CANCEL (RFC 3261 §9.1, ``to`` =
+    the INVITE's To) or the ACK of a non-2xx final answer (§17.1.1.3, ``to`` = the answer's To).
+
+    Same Request-URI, top Via (so the same branch), Route set, From, Call-ID and CSeq number.
+    """
+    req = Request(method, invite.uri)
+    h = req.headers
+    h.add("Via", invite.headers.getlist("Via")[0])
+    h.add("Max-Forwards", "70")
+    for r in invite.headers.getlist("Route"):
+        h.add("Route", r)
+    h.add("From", invite.headers["From"])
+    h.add("To", to)
+    h.add("Call-ID", invite.call_id)
+    h.add("CSeq", f"{invite.cseq.sequence} {method}")
+    return req
+
+
 def build_request(method: str, uri: str, *, via: str, from_: str, to: str, call_id: str, cseq: int,
                   contact: str | None = None, route: Iterable[str] = (), max_forwards: int = 70,
                   extra: Iterable[tuple[str, str]] = (), body: bytes = b"", content_type: str | None = None,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sipmessage import Request, Response
 
 from ..errors import LabError
-from .sip_message import T1_S, T2_S, T4_S, branch_of, build_response, encode
+from .sip_message import T1_S, T2_S, T4_S, branch_of, build_response, encode, in_invite_transaction
 from .sip_transport import Peer
 
 if TYPE_CHECKING:
@@ -129,17 +129,7 @@ class ClientTransaction:
 
     def _send_ack(self, resp: Response) -> None:
         """ACK of a non-2xx final answer (RFC 3261 §17.1.1.3): same branch, To of the response."""
-        inv = self.req
-        ack = Request("ACK", inv.uri)
-        h = ack.headers
-        h.add("Via", inv.headers.getlist("Via")[0])
-        h.add("Max-Forwards", "70")
-        for r in inv.headers.getlist("Route"):
-            h.add("Route", r)
-        h.add("From", inv.headers["From"])
-        h.add("To", resp.headers["To"])
-        h.add("Call-ID", inv.call_id)
-        h.add("CSeq", f"{inv.cseq.sequence} ACK")
+        ack = in_invite_transaction(self.req, "ACK", resp.headers["To"])
         self._ack = encode(ack)
         self.stack._send_now(self._ack, self.peer, ack, retransmission=False)
 

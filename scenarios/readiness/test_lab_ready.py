@@ -6,7 +6,6 @@ import allure
 import pytest
 
 from harness.devices.switch_provision import Provisioner, journal_dir
-from harness.errors import LabProtocolError
 from harness.evidence.check import observe
 
 
@@ -27,11 +26,6 @@ def test_device_answers_on_every_declared_transport(device):
 def test_no_switch_change_left_by_an_earlier_run(switch, lab, pytestconfig):
     """A provisioning run that died mid-change left a journal: report what is still applied, and
     undo it when writing is allowed. Still applied and not undone: BROKEN, naming every line."""
-    journal = Provisioner(switch, journal_dir(lab.loaded))
-    found = journal.recover(write=pytestconfig.getoption("allow_destructive"))
-    if found is None:
-        observe("no journal", duty="LAB-READY", device=switch.name, what="unfinished provisioning")
-        return
-    if found.remaining and (found.restore is None or not found.restore.exact):
-        raise LabProtocolError(switch.name, "cli", switch.device.host, found.describe())
-    observe(found.describe(), duty="LAB-READY", device=switch.name, what="unfinished provisioning")
+    found = Provisioner(switch, journal_dir(lab.loaded)).settle_leftover(pytestconfig.getoption("allow_destructive"))
+    observe(found.describe() if found else "no journal", duty="LAB-READY", device=switch.name,
+            what="unfinished provisioning")
