@@ -169,6 +169,38 @@ def test_station_with_another_unit_in_its_place_fails_both_checks(twin, lab_path
     assert r.verdict("CFG-STATION") == "FAIL"
 
 
+def test_link_down_poe_budget_class_and_lldp_cos_fail(twin, lab_path, out, loaded, tmp_path):
+    twin.fault("sw1", "phone-moved", f"phone2:{P}10")  # phone2's own port goes dark
+    twin.fault("sw1", "poe-budget", f"{P}3:7.0")
+    session = LabSession(loaded)
+    try:  # phone4's port on a second policy profile that marks CoS 3
+        session.driver("sw1").configure(["network-policy profile 2", "voice vlan 100 cos 3",
+                                         "voice vlan 100 dscp 46", "interface GigabitEthernet1/0/4",
+                                         "network-policy 2"])
+    finally:
+        session.close()
+    # and the inventory says phone1 asks for class 4 (the twin's phone draws class 2)
+    real = _as_real_lab(lab_path, tmp_path, lambda t: t.replace(
+        '      switch_port: {switch: sw1, port: GigabitEthernet1/0/1}\n',
+        '      switch_port: {switch: sw1, port: GigabitEthernet1/0/1}\n      poe_class: 4\n'))
+    r = run_scenarios(real, out, "--duty=NET-VOIP-HW")
+    t = r.tests()
+    _fails(t, "test_phone_port_runs_full_duplex_at_100mbps_or_more[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
+           "link up (cli) = False", "limit == True")
+    _fails(t, "test_phone_port_delivers_poe_in_the_phone_class[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
+           "PoE budget of the port (cli) = 7.0 W", "limit >= 15.4 W (IND-POE)")
+    _fails(t, "test_phone_port_delivers_poe_in_the_phone_class[phone1]", "PoE class granted (cli) = 2",
+           "limit == 4")
+    _fails(t, "test_phone_port_advertises_lldp_med_voice_policy[phone4]", "LLDP-MED voice CoS (cli) = 3 CoS",
+           "limit == 5 CoS (IND-MITEL-CISCODEF)")
+    session = LabSession(loaded)
+    try:
+        session.driver("sw1").configure(["interface GigabitEthernet1/0/4", "network-policy 1",
+                                         "no network-policy profile 2"])
+    finally:
+        session.close()
+
+
 def test_provisioning_is_skipped_without_opt_in(twin, lab_path, out, loaded):
     before = _running_config(loaded)
     r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision")

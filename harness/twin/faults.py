@@ -169,6 +169,19 @@ async def _slow_link(twin: Twin, device: str, value: str | None) -> Undo:
     return _set_fields(_port(_switch(twin, device), "slow-link", value or ""), duplex="full", speed_mbps=10)
 
 
+@fault("poe-budget", ("switch",), "the port's PoE limit becomes WATTS (a PSE that grants less than 802.3af)",
+       value="PORT:WATTS")
+async def _poe_budget(twin: Twin, device: str, value: str | None) -> Undo:
+    port, watts = _split("poe-budget", value, "PORT:WATTS (Gi1/0/5:7.0)")
+    try:
+        w = float(watts)
+    except ValueError:
+        w = -1.0
+    if not 0 <= w <= 90:
+        raise ValueError(f"fault poe-budget: WATTS must be a number 0-90, got {watts!r}")
+    return _set_fields(_port(_switch(twin, device), "poe-budget", port), poe_max_w=w)
+
+
 PORT_ERRORS_PER_S = 5.0  # project choice: clearly rising within a one-second test
 
 
