@@ -1,13 +1,18 @@
-"""Benchmark: SIPp load against the twin's PSTN simulator UAS — failed calls and the twin's CPU use.
+"""Benchmark: SIPp load through the twin's Edge (or straight at its PSTN simulator) — failed calls
+and the twin's CPU use.
 
 Starts a twin of a copy of the shipped lab (addresses moved to ``$HIL_TEST_NET``, default 127.62
-here), then runs ``PstnSimulator.sipp().originate`` (the ``uac_did`` template) ``--runs`` times and
-prints counts, rate, retransmissions, setup-time percentiles and the twin process's CPU use read
-from ``/proc/<pid>/stat`` (average, and the busiest 0.5 s window). Target (issue 4): 1,000 calls at
-100 calls/s, zero failed, the twin under one core. Through the Edge once it routes calls; today
-straight to the PSTN simulator's UAS.
+here; the trunk's ``max_calls`` set to 0, unlimited, since this measures throughput, not the
+limit), then runs ``PstnSimulator.sipp().originate`` (the ``uac_did`` template, from the carrier's
+address) ``--runs`` times and prints counts, rate, retransmissions, setup-time percentiles and the
+twin process's CPU use read from ``/proc/<pid>/stat`` (average, and the busiest 0.5 s window).
 
-Run: ``HIL_TEST_NET=127.62 .venv/bin/python bench/sipp_bench.py [--calls 1000 --cps 100 --runs 3]``.
+``--target edge`` (default): calls to a DID on the Edge's trunk port; the Edge routes each one by
+its dial plan to the phone, which rings 0.1 s and answers; media is anchored on the Edge. ``--target
+pstn``: calls straight to the PSTN simulator's UAS. Target (issue 4): through the Edge, 1,000 calls
+at 100 calls/s, zero failed, the twin under one core.
+
+Run: ``HIL_TEST_NET=127.62 .venv/bin/python bench/sipp_bench.py [--calls 1000 --cps 100 --runs 3 --target edge]``.
 """
 
 from __future__ import annotations
@@ -52,22 +57,28 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=1000)
     ap.add_argument("--cps", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--target", choices=("edge", "pstn"), default="edge")
     a = ap.parse_args()
-    lab = make_test_lab(Path(tempfile.mkdtemp(prefix="sipp-bench-")))
+    text = (REPO / "lab_inventory.yaml").read_text().replace("max_calls: 10 ", "max_calls: 0 ")
+    lab = make_test_lab(Path(tempfile.mkdtemp(prefix="sipp-bench-")), text)
     manager.up(lab)
     ok = True
     try:
         state = manager.read_state(lab)
         assert state is not None, "the twin wrote no state file"
         pid = int(state["pid"])
-        pstn = LabSession(load(lab)).driver("pstn1")
-        dev = pstn.device
+        session = LabSession(load(lab))
+        pstn = session.driver("pstn1")
+        dev = session.lab.devices["edge1" if a.target == "edge" else "pstn1"]
+        if a.target == "edge":
+            time.sleep(2.0)  # the phones register at start
         for i in range(a.runs):
             peak, stop = [0.0], threading.Event()
             th = threading.Thread(target=sample_peak, args=(pid, stop, peak))
             c0, t0 = cpu_s(pid), time.monotonic()
             th.start()
-            r = pstn.sipp().originate(f"{dev.host}:{dev.sip.port}", "+13175550100", calls=a.calls, rate_cps=a.cps)
+            r = pstn.sipp().originate(f"{dev.host}:{dev.sip.port}", "+13175550100", calls=a.calls, rate_cps=a.cps,
+                                      caller="+13175557777")
             stop.set()
             th.join()
             c1, t1 = cpu_s(pid), time.monotonic()

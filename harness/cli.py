@@ -149,6 +149,15 @@ def lab_fault(device: Annotated[str | None, typer.Argument(help="device name")] 
     out.print(f"{device}: fault {fault} applied", markup=False, highlight=False, soft_wrap=True)
 
 
+@lab_app.command("image-sha")
+def lab_image_sha(platform: Annotated[str, typer.Argument(help="platform, e.g. generic_sip_phone")],
+                  version: Annotated[str, typer.Argument(help="firmware version, e.g. 6.4.4")]) -> None:
+    """Print the SHA-256 of the image the twin's provisioning server serves for PLATFORM VERSION."""
+    from .twin.provisioning import image_sha256
+
+    out.print(image_sha256(platform, version), markup=False, highlight=False)
+
+
 @lab_app.command("heal")
 def lab_heal(device: Annotated[str, typer.Argument(help="device name")],
              inventory: InventoryOpt = DEFAULT_INVENTORY) -> None:

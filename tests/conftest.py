@@ -38,6 +38,8 @@ def make_test_lab(dest: Path, text: str | None = None) -> Path:
     for d in ("profiles", "twin_secrets"):
         if not (dest / d).exists():
             shutil.copytree(REPO / d, dest / d)
+    for profile in (dest / "profiles").glob("*.yaml"):  # image URLs name lab addresses too
+        profile.write_text(profile.read_text().replace("127.0.", f"{TEST_NET}."))
     return dest / "lab_inventory.yaml"
 
 

@@ -65,7 +65,7 @@ def problem_lines(proc: subprocess.CompletedProcess[str], file: Path) -> list[tu
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
     assert_clean(proc)
     out = []
-    rx = re.compile(rf"^{re.escape(str(file))}:(\d+): (?:([A-Za-z0-9_.-]+): )?(.+)$")
+    rx = re.compile(rf"^{re.escape(str(file))}:(\d+): (?:([A-Za-z0-9_.+\[\]-]+): )?(.+)$")
     for text in proc.stdout.splitlines():
         m = rx.match(text)
         assert m, f"not FILE:LINE: path: message: {text!r}"
@@ -158,6 +158,19 @@ CASES = [
          "switch port sw1 GigabitEthernet1/0/3 is already used by phone3", "phone4:", "switch_port:"),
     Case("duplicate-did", '"+13175550102"]', '"+13175550100"]', "devices.pstn1.facts.dids.2",
          "DID +13175550100 is already used", "dids: ["),
+    # trunk and dial plan
+    Case("route-not-a-pstn", "routes: [pstn1]", "routes: [sw1]", "devices.edge1.facts.trunk.routes.0",
+         "route 'sw1' is not a pstn in devices", "routes: [sw1]"),
+    Case("did-rings-no-phone", '"+13175550102": "1003"', '"+13175550102": "1999"',
+         "devices.edge1.facts.dial_plan.dids.+13175550102", "rings extension 1999, which no phone",
+         '"+13175550102": "1999"'),
+    Case("undefined-prefix-class", "executive: {blocked: [premium]}", "executive: {blocked: [premum]}",
+         "devices.edge1.facts.dial_plan.station_classes.executive.blocked.0",
+         "prefix class 'premum' is not defined", "executive: {blocked"),
+    Case("did-not-e164", '"+13175550101": "1002"', '"3175550101": "1002"',
+         "devices.edge1.facts.dial_plan.dids.3175550101.[key]", "must match pattern", '"3175550101": "1002"'),
+    Case("max-calls-code-out-of-range", "max_calls_code: 503", "max_calls_code: 200",
+         "devices.edge1.facts.trunk.max_calls_code", "greater than or equal to 400", "max_calls_code: 200"),
     # secrets
     Case("literal-password", "password: file:twin_secrets/console_password", "password: Hunter2-literal",
          "devices.edge1.console.password", "must be a secret reference", "Hunter2-literal",

@@ -16,7 +16,8 @@ def out(tmp_path):
 def test_healthy_twin_passes_every_duty(twin, lab_path, out):
     r = run_scenarios(lab_path, out)
     assert r.returncode == 0, r.output
-    for duty in ("LAB-READY", "MAINT-VERSION-MATRIX", "NET-VOIP-HW", "CFG-STATION", "PSTN-CONNECT"):
+    for duty in ("LAB-READY", "MAINT-VERSION-MATRIX", "NET-VOIP-HW", "CFG-STATION", "PSTN-CONNECT", "PSTN-INTEROP",
+                 "PSTN-CAPACITY", "SEC-TOLL-FRAUD"):
         assert r.verdict(duty) == "PASS", (duty, r.summary["duties"][duty])
     not_passed = {t["nodeid"]: t for t in r.summary["tests"] if t["verdict"] != "PASS"}
     # only the destructive scenarios stay out of a run without --allow-destructive
@@ -116,3 +117,24 @@ def test_readiness_is_broken_for_a_dead_device_only(twin, lab_path, out):
     assert "phone3 snmp" in dead["message"], dead["message"]
     others = [v for k, v in t.items() if "phone3" not in k]
     assert others and all(v["verdict"] == "PASS" for v in others)
+
+
+def test_version_matrix_names_each_incompatible_edge_phone_pair(twin, lab_path, out):
+    twin.fault("phone2", "firmware", "6.3.9")
+    twin.fault("phone4", "firmware", "7.0.1")
+    r = run_scenarios(lab_path, out, "--duty=MAINT-VERSION-MATRIX", "-k", "compatible")
+    t = r.tests("MAINT-VERSION-MATRIX")
+    rec = t["test_edge_and_its_phones_are_compatible[edge1]"]
+    assert rec["verdict"] == "FAIL", rec
+    msg = rec["message"]
+    assert "= 2 Edge/phone pairs" in msg and "limit <= 0" in msg, msg
+    assert "edge1 2026.11.1 with phone2 generic_sip_phone 6.3.9 (allowed >=6.4,<7)" in msg, msg
+    assert "phone4 generic_sip_phone 7.0.1" in msg and "phone1" not in msg, msg
+
+
+def test_version_matrix_fails_an_edge_version_no_row_covers(twin, lab_path, out):
+    twin.fault("edge1", "firmware", "2027.1.0")
+    r = run_scenarios(lab_path, out, "--duty=MAINT-VERSION-MATRIX", "-k", "compatible")
+    rec = r.tests("MAINT-VERSION-MATRIX")["test_edge_and_its_phones_are_compatible[edge1]"]
+    assert rec["verdict"] == "FAIL" and "edge1 2027.1.0 with phone1" in rec["message"], rec
+    assert "edge-not-listed" in rec["message"], rec

@@ -66,13 +66,13 @@ def _drain(s: socket.socket, quiet_s: float) -> list[bytes]:
 
 def request(method: str, host: str, port: int, lport: int, *, user: str = "+13175550100",
             call_id: str | None = None, cseq: str | None = None, body: bytes = b"",
-            extra: str = "", to_tag: str = "", branch: str | None = None) -> bytes:
+            extra: str = "", to_tag: str = "", branch: str | None = None, from_tag: str | None = None) -> bytes:
     call_id = call_id or f"{secrets.token_hex(8)}@{LOCAL}"
     branch = branch or f"z9hG4bK{secrets.token_hex(6)}"
     head = (f"{method} sip:{user}@{host}:{port} SIP/2.0\r\n"
             f"Via: SIP/2.0/UDP {LOCAL}:{lport};branch={branch};rport\r\n"
             f"Max-Forwards: 70\r\n"
-            f"From: <sip:test@{LOCAL}>;tag=t{secrets.token_hex(3)}\r\n"
+            f"From: <sip:test@{LOCAL}>;tag={from_tag or 't' + secrets.token_hex(3)}\r\n"
             f"To: <sip:{user}@{host}>{to_tag}\r\n"
             f"Call-ID: {call_id}\r\n"
             f"CSeq: {cseq or '1 ' + method}\r\n"
@@ -106,12 +106,14 @@ class Dialog:
         self.sock.bind((LOCAL, 0))
         self.lport = self.sock.getsockname()[1]
         self.call_id = f"{secrets.token_hex(8)}@{LOCAL}"
+        self.from_tag = f"t{secrets.token_hex(3)}"
         self.to_tag = ""
 
     def send(self, method: str, cseq: int, body: bytes = b"", branch: str | None = None,
              quiet_s: float = 0.4) -> list[Response]:
         self.sock.sendto(request(method, self.host, self.port, self.lport, call_id=self.call_id,
-                                 cseq=f"{cseq} {method}", body=body, to_tag=self.to_tag, branch=branch),
+                                 cseq=f"{cseq} {method}", body=body, to_tag=self.to_tag, branch=branch,
+                                 from_tag=self.from_tag),
                          (self.host, self.port))
         got = parse_all(_drain(self.sock, quiet_s)) if method != "ACK" else []
         for r in got:
@@ -151,7 +153,8 @@ def test_pstn_call_flow_and_counters(twin: TwinControl) -> None:
     d = Dialog(host, 5060)
     try:
         got = d.send("INVITE", 1, OFFER)
-        assert [r.code for r in got] == [100, 180, 200]
+        assert [r.code for r in got] == [100, 183, 200]  # early media, then the answer with the same SDP
+        assert got[1].body == got[2].body and got[1].headers.get("Content-Type") == "application/sdp"
         ok = got[-1]
         assert ok.headers.get("Content-Type") == "application/sdp"
         sdp = ok.body.decode()
@@ -179,7 +182,7 @@ def test_retransmitted_invite_is_answered_again_but_handled_once(twin: TwinContr
         branch = f"z9hG4bK{secrets.token_hex(6)}"
         first = d.send("INVITE", 1, OFFER, branch=branch)
         again = d.send("INVITE", 1, OFFER, branch=branch)
-        assert first[-1].code == 200 and [r.code for r in again] == [200]
+        assert first[-1].code == 200 and again and {r.code for r in again} == {200}  # (and the 2xx retransmission)
         assert again[-1].to_address.parameters.get("tag") == first[-1].to_address.parameters.get("tag")
         d.send("ACK", 1)
         d.send("BYE", 2)
@@ -213,7 +216,7 @@ def test_options_silent_drops_options_only(pstn: PstnSimulator, twin: TwinContro
     # everything else is still answered
     d = Dialog(pstn.device.host, 5060)
     try:
-        assert [x.code for x in d.send("INVITE", 1, OFFER)] == [100, 180, 200]
+        assert [x.code for x in d.send("INVITE", 1, OFFER)] == [100, 183, 200]
         d.send("ACK", 1)
         assert [x.code for x in d.send("BYE", 2)] == [200]
     finally:
@@ -241,6 +244,7 @@ def test_down_answers_nothing(pstn: PstnSimulator, twin: TwinControl) -> None:
 # -- Edge and phones --------------------------------------------------------------------------------
 
 PHONES = ("phone1", "phone2", "phone3", "phone4")
+UNKNOWN_DID = "+13175550999"  # in no dial plan: the Edge answers 404
 
 
 def test_phones_register_at_their_edge(twin: TwinControl, loaded: LoadedLab) -> None:
@@ -280,7 +284,8 @@ def test_edge_ports_answer(twin: TwinControl, loaded: LoadedLab) -> None:
     assert "REGISTER" in phones.allow and "REGISTER" not in trunk.allow
     assert trunk.user_agent and "2026.11.1" in trunk.user_agent
     assert edge.probe_sip().startswith(f"SIP 200 OK from {host}:5060")
-    assert parse_all(exchange(host, 5060, request("INVITE", host, 5060, 9, body=OFFER)))[-1].code == 404
+    assert parse_all(exchange(host, 5060, request("INVITE", host, 5060, 9, user=UNKNOWN_DID,
+                                                  body=OFFER)))[-1].code == 404
     assert parse_all(exchange(host, 5060, request("REGISTER", host, 5060, 9, user="1001")))[0].code == 405
     unknown = request("REGISTER", host, 8060, 9, user="9999", extra="Expires: 120\r\n")
     assert parse_all(exchange(host, 8060, unknown))[0].code == 404
@@ -293,16 +298,23 @@ def test_edge_options_silent(twin: TwinControl, loaded: LoadedLab) -> None:
     assert edge.options(timeout_s=0.6).status is None
     assert edge.options(timeout_s=0.6, port=8060).status is None
     host = edge.device.host
-    assert parse_all(exchange(host, 5060, request("INVITE", host, 5060, 9, body=OFFER)))[-1].code == 404
+    assert parse_all(exchange(host, 5060, request("INVITE", host, 5060, 9, user=UNKNOWN_DID,
+                                                  body=OFFER)))[-1].code == 404
 
 
-def test_phone_answers_options_and_is_busy(twin: TwinControl, loaded: LoadedLab) -> None:
+def test_phone_answers_options_and_auto_answers(twin: TwinControl, loaded: LoadedLab) -> None:
     phone = sip_driver(loaded, "phone1")
     r = phone.options()
     assert r.status == 200 and r.user_agent == "VVX 450 6.4.3"
-    host = phone.device.host
-    got = parse_all(exchange(host, 5060, request("INVITE", host, 5060, 9, user="1001", body=OFFER)))
-    assert [x.code for x in got] == [486]
+    d = Dialog(phone.device.host, 5060)
+    try:
+        got = d.send("INVITE", 1, OFFER)
+        assert [x.code for x in got] == [100, 180, 200]  # rings, answers 0.1 s later
+        assert b"RTP/AVP 8 0 101" in got[-1].body
+        d.send("ACK", 1)
+        assert [x.code for x in d.send("BYE", 2)] == [200]
+    finally:
+        d.close()
 
 
 # -- malformed input ---------------------------------------------------------------------------------

@@ -91,16 +91,19 @@ def test_call_to_the_twin_pstn(twin: TwinControl, pstn: PstnSimulator) -> None:
         assert call.call_id in twin.state("pstn1")["active_calls"]
         assert wait_for(lambda: twin.state("pstn1")["acks_received"] == before["acks_received"] + 1, 3.0)
         assert wait_for(lambda: call.rtp_sent_packets() >= 10, 3.0)  # ~50 packets/s towards the twin
+        assert wait_for(lambda: call.rtp_stats().audio_packets >= 25, 3.0)  # 0.3 s of tone, then the echo
         assert call.bye() == 200
         r = call.result()
     assert r.state == ENDED and r.final_code == 200 and r.ended_by == "local"
     assert r.codec == "PCMU" and r.telephone_event_pt == 101  # our order, the twin keeps it
     assert r.post_dial_delay_ms is not None and r.setup_ms is not None
     assert 0 < r.post_dial_delay_ms <= r.setup_ms < 2000
-    assert not r.media_received  # the twin sends no RTP yet
-    assert r.remote_target == f"sip:{DID}@{host}:5060" and r.route_set == ()
+    assert r.media_received and r.early_sdp  # 183 with SDP and its tone, then the echo of our tone
+    assert r.first_media_ms is not None and r.first_media_ms < r.setup_ms
+    assert r.remote_target == f"sip:pstn@{host}:5060" and r.route_set == ()
     lines = [line.split(" sip:")[0] for _, line in r.messages]
-    assert lines[:5] == ["INVITE", "SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK", "ACK"], r.ladder
+    assert lines[:5] == ["INVITE", "SIP/2.0 100 Trying", "SIP/2.0 183 Session Progress", "SIP/2.0 200 OK",
+                         "ACK"], r.ladder
     assert lines[-2:] == ["BYE", "SIP/2.0 200 OK"]
     assert [d for d, _ in r.messages[:5]] == [">", "<", "<", "<", ">"]
     after = twin.state("pstn1")

@@ -17,10 +17,9 @@ from typing import Any, ClassVar, TypeVar
 
 from ..errors import LabError, LabUnreachable
 from ..inventory import LoadedLab
-from ..inventory.models import EdgeDevice, PhoneDevice, PstnDevice, SwitchDevice
+from ..inventory.models import AnyDevice
 from ..transports.transcript import BOOK, Transcript
 
-AnyDevice = EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice
 D = TypeVar("D", bound="Driver")
 
 REGISTRY: dict[tuple[str, str], type[Driver]] = {}
@@ -46,7 +45,7 @@ def load_platforms() -> None:
     global _loaded_plugins
     if _loaded_plugins:
         return
-    for module in ("edge", "phone", "pstn", "switch"):
+    for module in ("edge", "phone", "pstn", "provisioning", "switch"):
         import_module(f"{__package__}.{module}")
 
     for ep in entry_points(group="hil.drivers"):
@@ -116,7 +115,7 @@ class Driver:
     def transports(self) -> list[str]:
         """Transports the inventory declares for this device, in a stable order."""
         d = self.device
-        return [t for t in ("ssh", "snmp", "console", "sip") if getattr(d, t) is not None]
+        return [t for t in ("ssh", "snmp", "console", "sip", "http") if getattr(d, t) is not None]
 
     def probe(self, transport: str) -> str:
         """Reach the device over ``transport`` with its credentials; return a one-line identity.

@@ -1,7 +1,9 @@
-"""Genesys Cloud Edge driver: identity and firmware over SSH and over the serial console.
+"""Genesys Cloud Edge driver: identity and firmware over SSH and over the serial console, and the
+external SIP trunk's status over SSH.
 
 The Edge CLI's ``show version`` (format in ``docs/twin-cli.md``) is parsed with the TextFSM
-template ``templates/genesys_edge_show_version.textfsm``. Sessions are opened on first use and
+template ``templates/genesys_edge_show_version.textfsm``, ``show trunk`` (format in
+``docs/twin-edge-sip.md``) with ``templates/genesys_edge_show_trunk.textfsm``. Sessions are opened on first use and
 reused; transports reconnect by themselves after the device came back.
 """
 
@@ -16,6 +18,7 @@ import textfsm
 from ..errors import LabProtocolError, LabUnreachable
 from ..transports.serial import SerialConsole
 from .base import Driver, register
+from .edge_logs import EdgeLogs
 from .sip_facts import SipFacts
 from .snmp_facts import SnmpFacts
 from .ssh_facts import SshFacts
@@ -34,6 +37,41 @@ class EdgeVersion:
     uptime_s: int
 
 
+@dataclass(frozen=True)
+class RouteStatus:
+    """One outbound route of the trunk: the PSTN device's ``name``, its ``address`` (``host:port``),
+    the ``transport`` the Edge uses (``udp``/``tcp``/``tls``) and the status code of the last OPTIONS
+    the Edge sent it (``None``: unanswered, or not sent yet)."""
+
+    name: str
+    address: str
+    transport: str
+    options_status: int | None
+
+
+@dataclass(frozen=True)
+class TrunkStatus:
+    """What ``show trunk`` reports.
+
+    Attributes:
+        max_calls: the trunk's Max Calls (0: unlimited). max_calls_code: the SIP code beyond it.
+        inbound_calls / outbound_calls: active trunk calls now (carrier → Edge / Edge → carrier).
+        calls_total: trunk call attempts since boot. calls_refused: those the Edge refused itself
+            (Max Calls, blocked prefix, unknown DID, unregistered extension, no codec, no route).
+        routes: the outbound routes, in the order they are tried.
+        state: ``in-service`` or ``out-of-service`` (no route answered its last OPTIONS).
+    """
+
+    max_calls: int
+    max_calls_code: int
+    inbound_calls: int
+    outbound_calls: int
+    calls_total: int
+    calls_refused: int
+    routes: tuple[RouteStatus, ...]
+    state: str = "in-service"
+
+
 def parse_template(template: str, text: str) -> list[dict[str, Any]]:
     """Parse ``text`` with ``templates/<template>.textfsm``; rows keyed by lower-case value names.
 
@@ -47,7 +85,7 @@ def parse_template(template: str, text: str) -> list[dict[str, Any]]:
 
 
 @register("edge", "genesys_edge")
-class Edge(SnmpFacts, SipFacts, SshFacts, Driver):
+class Edge(EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver):
     """A Genesys Cloud Edge (``role: edge``, ``platform: genesys_edge``)."""
 
     def _console(self) -> SerialConsole:
@@ -74,6 +112,29 @@ class Edge(SnmpFacts, SipFacts, SshFacts, Driver):
         """``show version`` over SSH. Raises LabError (transport ``ssh``)."""
         s = self.ssh_session()
         return self._version(s.run("show version"), "ssh", s.address)
+
+    def trunk_status(self) -> TrunkStatus:
+        """``show trunk`` over SSH.
+
+        Raises:
+            LabProtocolError: the output does not parse (transport ``ssh``).
+            LabError: the SSH session failed.
+        """
+        s = self.ssh_session()
+        text = s.run("show trunk")
+        try:
+            rows = parse_template("genesys_edge_show_trunk", text)
+        except textfsm.TextFSMError as e:
+            raise LabProtocolError(self.name, "ssh", s.address, f"'show trunk' does not parse: {e}") from None
+        head = rows[0] if rows else {}
+        if not head.get("max_calls") or not head.get("calls_refused"):
+            raise LabProtocolError(self.name, "ssh", s.address, "'show trunk' has no trunk header")
+        routes = tuple(RouteStatus(r["route"], r["address"], r["transport"],
+                                   int(r["options"]) if r["options"].isdigit() else None)
+                       for r in rows if r["route"])
+        return TrunkStatus(int(head["max_calls"]), int(head["max_calls_code"]), int(head["inbound_calls"]),
+                           int(head["outbound_calls"]), int(head["calls_total"]), int(head["calls_refused"]),
+                           routes, head["state"])
 
     def console_version(self) -> EdgeVersion:
         """``show version`` on the serial console (logs in as needed). Raises LabError (``serial``)."""

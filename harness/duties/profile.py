@@ -4,6 +4,11 @@ A profile is a YAML file named by the inventory's ``profile`` key::
 
     name: default
     approved_firmware: {<platform>: [<version>, ...]}
+    compatibility:                        # the Edge x phone firmware matrix (MAINT-VERSION-MATRIX)
+      - edge: ">=2026.10,<2026.12"        # PEP 440 specifier set of Edge versions
+        phones: {<platform>: ">=6.4,<7"}  # firmware each phone platform must run beside them
+    firmware:                             # target images (MAINT-PHONE-FIRMWARE, MAINT-EDGE-UPDATE)
+      <platform>: {version: "6.4.4", url: "http://…/x.bin", sha256: "<64 hex digits>"}
     thresholds: {"<DUTY-ID>.<threshold name>": <value>}
 
 Thresholds not overridden come from the catalogue. A value that only loosens a source-backed
@@ -14,11 +19,84 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ruamel.yaml import YAML  # as for inventories: duplicate keys are errors
 from ruamel.yaml.error import MarkedYAMLError
 
 from .catalogue import CATALOGUE, Threshold
+
+
+def _specifier(v: str) -> str:
+    try:
+        SpecifierSet(v)
+    except InvalidSpecifier:
+        raise ValueError(f"{v!r} is not a version range like '>=6.4,<7' (PEP 440 specifiers)") from None
+    return v
+
+
+class CompatibilityRule(BaseModel):
+    """One row of the compatibility matrix: Edges whose version is in ``edge`` need phones of each
+    listed platform on firmware in its range (ranges are PEP 440 specifier sets)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    edge: str
+    phones: dict[str, str]
+
+    @field_validator("edge")
+    @classmethod
+    def _check_edge(cls, v: str) -> str:
+        return _specifier(v)
+
+    @field_validator("phones")
+    @classmethod
+    def _check_phones(cls, v: dict[str, str]) -> dict[str, str]:
+        for spec in v.values():
+            _specifier(spec)
+        return v
+
+
+class FirmwareTarget(BaseModel):
+    """The firmware a platform must run: ``version``, the image ``url`` and its ``sha256`` (64 hex
+    digits). The harness checks the image against ``sha256`` before any device is touched."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str
+    url: str
+    sha256: str
+
+    @field_validator("sha256")
+    @classmethod
+    def _check_sha(cls, v: str) -> str:
+        v = v.strip().lower()
+        if len(v) != 64 or any(c not in "0123456789abcdef" for c in v):
+            raise ValueError("must be a SHA-256: 64 hex digits")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return v
+
+
+class Compatibility(BaseModel):
+    """What the matrix says about one Edge version and one phone firmware.
+
+    ``verdict``: ``compatible``, ``incompatible`` (the phone's firmware is outside the range the
+    Edge's row gives its platform), ``edge-not-listed`` (no row covers the Edge's version),
+    ``platform-not-listed`` (the Edge's rows say nothing of the phone's platform) or ``unparsable``
+    (a version that is no PEP 440 version). ``allowed``: the range the row gives, ``""`` when none.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: str
+    allowed: str = ""
 
 
 class Profile(BaseModel):
@@ -27,7 +105,27 @@ class Profile(BaseModel):
     name: str
     description: str = ""
     approved_firmware: dict[str, list[str]] = {}
+    compatibility: list[CompatibilityRule] = []
+    firmware: dict[str, FirmwareTarget] = {}
     thresholds: dict[str, float | str] = {}
+
+    def compatibility_of(self, edge_version: str, platform: str, firmware: str) -> Compatibility:
+        """Look ``firmware`` of a ``platform`` phone up in the row(s) covering ``edge_version``.
+
+        Every row whose ``edge`` range holds the version counts; the phone must be inside the
+        range of each that lists its platform. Never raises (bad versions give ``unparsable``)."""
+        try:
+            ev, fv = Version(edge_version), Version(firmware)
+        except InvalidVersion:
+            return Compatibility(verdict="unparsable")
+        rows = [r for r in self.compatibility if ev in SpecifierSet(r.edge)]
+        if not rows:
+            return Compatibility(verdict="edge-not-listed")
+        ranges = [r.phones[platform] for r in rows if platform in r.phones]
+        if not ranges:
+            return Compatibility(verdict="platform-not-listed")
+        bad = [s for s in ranges if fv not in SpecifierSet(s)]
+        return Compatibility(verdict="incompatible" if bad else "compatible", allowed=" and ".join(bad or ranges))
 
     def threshold(self, duty_id: str, name: str) -> Threshold:
         """The catalogue threshold, with this profile's value when it overrides it."""

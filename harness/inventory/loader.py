@@ -260,6 +260,8 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> 
         if d.role == "pstn":
             for i, did in enumerate(d.facts.dids):
                 unique("did", did, (*dp, "facts", "dids", i), name, "DID")
+        if d.role == "edge":
+            out.extend(_edge_telephony_problems(loaded, lab, name, invalid))
     if lab.profile and not loaded.relative(lab.profile).is_file():
         out.append(loaded.problem(("profile",), f"requirement profile {lab.profile} does not exist"))
     if check_secrets:
@@ -271,6 +273,33 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> 
                     reported.add((loaded.line_of(path), ref))
                     out.append(loaded.problem(path, why))
     return sorted(out, key=lambda p: (p.line or 0, p.path))
+
+
+def _edge_telephony_problems(loaded: LoadedLab, lab: Lab, name: str, invalid: set[str]) -> list[InventoryProblem]:
+    """Cross-references of an Edge's trunk and dial plan: routes are PSTN devices, DIDs ring phones
+    that exist, station classes block prefix classes that exist."""
+    d = lab.devices[name]
+    assert d.role == "edge"
+    out: list[InventoryProblem] = []
+    dp: Path_ = ("devices", name, "facts")
+    trunk, plan = d.facts.trunk, d.facts.dial_plan
+    if trunk:
+        for i, route in enumerate(trunk.routes):
+            target = lab.devices.get(route)
+            if route not in invalid and (target is None or target.role != "pstn"):
+                out.append(loaded.problem((*dp, "trunk", "routes", i), f"route {route!r} is not a pstn in devices"))
+    if plan:
+        extensions = {p.facts.extension for p in lab.devices.values() if p.role == "phone"}
+        for did, ext in plan.dids.items():
+            if ext not in extensions and not invalid:  # an invalid device may be the phone with ext
+                out.append(loaded.problem((*dp, "dial_plan", "dids", did),
+                                          f"DID {did} rings extension {ext}, which no phone in devices has"))
+        for cls, policy in plan.station_classes.items():
+            for i, blocked in enumerate(policy.blocked):
+                if blocked not in plan.prefix_classes:
+                    out.append(loaded.problem((*dp, "dial_plan", "station_classes", cls, "blocked", i),
+                                              f"prefix class {blocked!r} is not defined under prefix_classes"))
+    return out
 
 
 def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:

@@ -14,8 +14,10 @@ never literals.
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import re
+import zoneinfo
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -63,13 +65,54 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _rrule(v: str) -> str:
+    from dateutil.rrule import rrulestr
+
+    try:
+        rrulestr(v, dtstart=datetime.datetime(2026, 1, 1))
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"not an RFC 5545 RRULE ({e})") from None
+    return v
+
+
+def _time_zone(v: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(v)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not an IANA time zone like America/Indiana/Indianapolis") from None
+    return v
+
+
+def _clock(v: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
+        raise ValueError("must be a 24-hour time HH:MM like 02:00")
+    return v
+
+
+ClockTime = Annotated[str, AfterValidator(_clock)]
+
+
+class UpdateWindow(Strict):
+    """The site's Edge software update window (Genesys ``Site.edge_auto_update_config``): an RFC 5545
+    ``rrule`` (``FREQ=DAILY``, ``FREQ=WEEKLY;BYDAY=SA``), ``start`` and ``end`` as ``HH:MM`` local
+    time in ``time_zone`` (an end before the start runs past midnight). Whether it meets the Genesys
+    rules (DAILY or WEEKLY, at least 2 h) is a duty check (MAINT-EDGE-UPDATE), not an input error."""
+
+    rrule: Annotated[str, AfterValidator(_rrule)] = "FREQ=DAILY"
+    start: ClockTime = "02:00"
+    end: ClockTime = "05:00"
+    time_zone: Annotated[str, AfterValidator(_time_zone)] = "UTC"
+
+
 class LabInfo(Strict):
-    """The lab as a whole: a name for reports, the Genesys site it stands for, emulated or real."""
+    """The lab as a whole: a name for reports, the Genesys site it stands for, emulated or real,
+    and the site's Edge update window."""
 
     name: Name
     site: str
     emulated: bool = False
     description: str = ""
+    update_window: UpdateWindow | None = None
 
 
 class SshSettings(Strict):
@@ -122,6 +165,16 @@ class SipSettings(Strict):
     timeout_s: Seconds = 2.0
 
 
+class HttpSettings(Strict):
+    """An HTTP(S) service of the device (a provisioning server; a phone's web UI later)."""
+
+    port: Port = 80
+    scheme: Literal["http", "https"] = "http"
+    username: str | None = None
+    password: SecretRef | None = None
+    timeout_s: Seconds = 5.0
+
+
 class SwitchPortRef(Strict):
     """Where a phone is cabled: switch device name and its interface name."""
 
@@ -129,10 +182,56 @@ class SwitchPortRef(Strict):
     port: Annotated[str, StringConstraints(min_length=2, max_length=64)]
 
 
+E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{1,14}$")]
+E164Prefix = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{0,14}$")]
+Extension = Annotated[str, StringConstraints(pattern=r"^\d{2,10}$")]
+SipCode = Annotated[int, Field(ge=400, le=699)]
+
+
+class StationClass(Strict):
+    """Outbound policy of one station class: the prefix classes its stations may not dial."""
+
+    blocked: list[Name] = []
+
+
+class DialPlan(Strict):
+    """How the Edge routes numbers (Genesys number plans and outbound routes, CFG-DIALPLAN).
+
+    ``country``: ISO 3166 region used to read national numbers (``3175551234``, ``011 44 …``) into
+    E.164 with phonenumbers. ``dids``: inbound DID (E.164) -> extension of the station it rings.
+    ``caller_id``: site caller ID sent as ANI when the calling station has no DID.
+    ``prefix_classes``: named lists of E.164 prefixes (``premium: ["+1900", "+1976"]``).
+    ``station_classes``: per phone ``facts.station_class``, the prefix classes it may not dial
+    (answered 403 by the Edge and never sent to the carrier, SEC-TOLL-FRAUD). A station class the
+    plan does not list gets the ``default`` entry.
+    """
+
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = "US"
+    dids: dict[E164, Extension] = {}
+    caller_id: E164 | None = None
+    prefix_classes: dict[Name, list[E164Prefix]] = {}
+    station_classes: dict[Name, StationClass] = {}
+
+
+class Trunk(Strict):
+    """The Edge's external SIP trunk (Genesys trunk settings).
+
+    ``routes``: PSTN devices tried in order for outbound calls (sequential failover; a 503 moves on
+    to the next). ``max_calls``: the trunk's *Max Calls* (0 = unlimited, Genesys Premises);
+    ``max_calls_code``: the code the Edge answers beyond it (Genesys default 503, any 4xx–6xx).
+    """
+
+    routes: list[Name] = []
+    max_calls: Annotated[int, Field(ge=0)] = 0
+    max_calls_code: SipCode = 503
+
+
 class EdgeFacts(Strict):
     firmware: str | None = None
     serial: str | None = None
     model: str | None = None
+    trunk: Trunk | None = None
+    dial_plan: DialPlan | None = None
 
 
 class SwitchFacts(Strict):
@@ -147,7 +246,7 @@ class SwitchFacts(Strict):
 
 class PhoneFacts(Strict):
     mac: MacAddress
-    extension: Annotated[str, StringConstraints(pattern=r"^\d{2,10}$")]
+    extension: Extension
     firmware: str | None = None
     model: str | None = None
     switch_port: SwitchPortRef | None = None
@@ -157,9 +256,27 @@ class PhoneFacts(Strict):
 
 
 class PstnFacts(Strict):
-    dids: list[Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{1,14}$")]] = []
+    """The carrier side. ``dids``: numbers the carrier delivers to the Edge. ``max_calls``: channels
+    bought from the carrier. ``test_numbers``: carrier numbers that answer (an echo line: audio and
+    RFC 4733 events come back). ``unavailable_numbers``: numbers the carrier answers 503 (checklist
+    item 9). ``call_log``: path on the simulator's host of its call log (CSV, one row per request
+    received; format in docs/twin-sip.md), read over SSH.
+    """
+
+    dids: list[E164] = []
     max_calls: Annotated[int, Field(ge=0)] | None = None
     carrier: str | None = None
+    test_numbers: list[E164] = []
+    unavailable_numbers: list[E164] = []
+    call_log: str = "/var/log/hil-pstn/calls.csv"
+
+
+class ProvisioningFacts(Strict):
+    """Where a provisioning server keeps things (URL paths): ``firmware_path`` for images,
+    ``config_path`` for per-phone configuration files named ``<mac, 12 hex digits>.cfg``."""
+
+    firmware_path: str = "/firmware/"
+    config_path: str = "/phones/"
 
 
 class _DeviceBase(Strict):
@@ -171,6 +288,7 @@ class _DeviceBase(Strict):
     snmp: SnmpSettings | None = None
     console: ConsoleSettings | None = None
     sip: SipSettings | None = None
+    http: HttpSettings | None = None
 
 
 class EdgeDevice(_DeviceBase):
@@ -193,8 +311,17 @@ class PstnDevice(_DeviceBase):
     facts: PstnFacts = PstnFacts()
 
 
-Device = Annotated[EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice, Field(discriminator="role")]
-ROLES = ("edge", "switch", "phone", "pstn")
+class ProvisioningDevice(_DeviceBase):
+    """A provisioning server (HTTP): serves firmware images and phone configuration, as a
+    customer's provisioning server does; phones fetch from it when told to check-sync."""
+
+    role: Literal["provisioning"]
+    facts: ProvisioningFacts = ProvisioningFacts()
+
+
+AnyDevice = EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice | ProvisioningDevice
+Device = Annotated[AnyDevice, Field(discriminator="role")]
+ROLES = ("edge", "switch", "phone", "pstn", "provisioning")
 
 
 class TwinSettings(Strict):
@@ -220,6 +347,6 @@ class Lab(Strict):
     groups: dict[Name, dict[str, object]] = {}
     devices: dict[Name, Device]
 
-    def by_role(self, role: str) -> dict[str, EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice]:
+    def by_role(self, role: str) -> dict[str, AnyDevice]:
         """Devices of one role, in file order."""
         return {n: d for n, d in self.devices.items() if d.role == role}

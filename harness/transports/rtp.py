@@ -8,6 +8,14 @@
   has the marker bit, packets every 20 ms carry a growing duration, and the end packet (E bit,
   final duration) is sent three times (§2.5.1.4). Audio pauses during the event; the RTP clock
   runs on. Defaults: 100 ms per digit, 60 ms of tone between digits, volume 10 (−10 dBm0).
+* **Echo mode** (``RtpSession(..., echo=True)`` or :meth:`RtpSession.set_echo`): no tone; every
+  audio packet received on a negotiated audio type is sent back (same payload, transcoded when the
+  peer sends the other G.711 law) and every RFC 4733 packet received on the negotiated
+  telephone-event type is re-sent on the type this side sends DTMF with, so the far end gets its
+  own audio and digits back. Echoed packets carry this session's own SSRC and sequence numbers;
+  timestamps are the sender's shifted into this session's own timestamp space (so an event's
+  packets keep one timestamp and the far end's jitter figure stays meaningful). Echo follows the
+  negotiated direction: nothing goes out while ``sending`` is off (hold, 0.0.0.0).
 * **Receiving** (:class:`RtpReceiver`): packets and octets per payload type, packets on a payload
   type that was not negotiated, sequence gaps and loss (expected − received, RFC 3550 A.3),
   interarrival jitter (A.8, audio packets only: DTMF packets repeat their timestamp), SSRCs, and
@@ -21,6 +29,7 @@ EMULATION-NOTES §9); jitter figures are what the receiver measured, not what wa
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import secrets
 import struct
@@ -31,7 +40,7 @@ from dataclasses import dataclass, replace
 
 import dpkt
 
-from .rtp_receiver import CLOCK_RATE, DTMF_DIGITS, DtmfEvent, RtpReceiver, RtpStats, parse_event
+from .rtp_receiver import CLOCK_RATE, DTMF_DIGITS, DtmfEvent, RtpReceiver, RtpStats, parse_event, rtp_payload
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -54,11 +63,17 @@ MAX_PACKET = 2048
 
 
 def tone_frames(codec: str, hz: float = TONE_HZ) -> list[bytes]:
-    """One second of the tone as 50 encoded 20 ms frames (``codec``: ``PCMU`` or ``PCMA``).
+    """One second of the tone as 50 encoded 20 ms frames (``codec``: ``PCMU`` or ``PCMA``; computed
+    once per codec and tone, then shared: every call of a load run would otherwise pay for it).
 
     Raises:
         ValueError: another codec.
     """
+    return list(_tone_frames(codec.upper(), hz))
+
+
+@functools.lru_cache(maxsize=16)
+def _tone_frames(codec: str, hz: float) -> tuple[bytes, ...]:
     samples = array("h", (int(TONE_AMPLITUDE * math.sin(2 * math.pi * hz * n / CLOCK_RATE))
                           for n in range(CLOCK_RATE)))
     pcm = samples.tobytes()
@@ -68,7 +83,7 @@ def tone_frames(codec: str, hz: float = TONE_HZ) -> list[bytes]:
         enc = audioop.lin2alaw(pcm, 2)
     else:
         raise ValueError(f"codec {codec!r} is not G.711 (PCMU/PCMA)")
-    return [enc[i:i + SAMPLES_PER_FRAME] for i in range(0, len(enc), SAMPLES_PER_FRAME)]
+    return tuple(enc[i:i + SAMPLES_PER_FRAME] for i in range(0, len(enc), SAMPLES_PER_FRAME))
 
 
 def decode_g711(codec: str, payload: bytes) -> bytes:
@@ -108,9 +123,10 @@ class RtpSession(asyncio.DatagramProtocol):
 
     Use :meth:`open`, then :meth:`configure` after each offer/answer, :meth:`send_dtmf`, and
     :meth:`close`. Sending runs only while ``send`` is set and the remote address is real.
+    ``echo=True`` (or :meth:`set_echo`) replaces the tone by an echo of what arrives (module docstring).
     """
 
-    def __init__(self, local_host: str, port: int = 0) -> None:
+    def __init__(self, local_host: str, port: int = 0, echo: bool = False) -> None:
         self.local_host = local_host
         self.want_port = port
         self.port = 0
@@ -133,6 +149,10 @@ class RtpSession(asyncio.DatagramProtocol):
         self._dtmf: list[tuple[str, int, int, asyncio.Future[None] | None]] = []  # digit, ticks, gap, done
         self._event: _Event | None = None
         self.on_packet: Callable[[bytes], None] | None = None
+        self.echo = echo
+        self._echo_ssrc: int | None = None  # sender whose timestamps are mapped by _echo_offset
+        self._echo_offset = 0
+        self._echo_event_ts: int | None = None  # timestamp of the last event whose end was counted
 
     async def open(self) -> None:
         """Bind the socket. Raises OSError when ``local_host`` cannot be bound."""
@@ -144,6 +164,48 @@ class RtpSession(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if len(data) <= MAX_PACKET:
             self.receiver.feed(data, asyncio.get_running_loop().time())
+            if self.echo and self.sending:
+                self._echo(data)
+
+    def set_echo(self, on: bool) -> None:
+        """Switch between the tone (``False``) and echo (``True``) at any time (early media → answer)."""
+        if on == self.echo:
+            return
+        self.echo = on
+        if on:
+            self._stop_task()
+        elif self.sending and self._task is None:
+            self._marker = True
+            self._task = asyncio.create_task(self._run(), name=f"rtp {self.local_host}:{self.port}")
+
+    def _echo(self, data: bytes) -> None:
+        """Send one received packet back (see the module docstring); anything unreadable is dropped."""
+        try:
+            pkt = dpkt.rtp.RTP(data)
+            if pkt.version != 2:
+                return
+            payload = rtp_payload(pkt)
+        except (dpkt.UnpackError, ValueError, struct.error):
+            return
+        if pkt.ssrc != self._echo_ssrc:  # a new sender: continue our own clock from where it was
+            self._echo_ssrc = pkt.ssrc
+            self._echo_offset = (self._ts + SAMPLES_PER_FRAME - pkt.ts) & 0xFFFFFFFF
+        ts = (pkt.ts + self._echo_offset) & 0xFFFFFFFF
+        recv_te = self.receiver.telephone_event_pt
+        if recv_te is not None and pkt.pt == recv_te:
+            if self.telephone_event_pt is None or len(payload) < 4:
+                return
+            self._send(self.telephone_event_pt, ts, payload, marker=bool(pkt.m))
+            self.sent.dtmf_packets += 1
+            if payload[1] & 0x80 and self._echo_event_ts != ts and payload[0] < len(DTMF_DIGITS):
+                self._echo_event_ts = ts
+                self.sent.digits += DTMF_DIGITS[payload[0]]
+        elif pkt.pt in self.receiver.audio_pts:
+            if pkt.pt != self.pt and {pkt.pt, self.pt} == {0, 8}:  # the other G.711 law: transcode
+                lin = decode_g711("PCMU" if pkt.pt == 0 else "PCMA", payload)
+                payload = audioop.lin2ulaw(lin, 2) if self.pt == 0 else audioop.lin2alaw(lin, 2)
+            self._ts = ts
+            self._send(self.pt, ts, payload, marker=bool(pkt.m))
 
     def configure(self, remote: tuple[str, int] | None, codec: str, pt: int, telephone_event_pt: int | None,
                   send: bool, recv_pts: tuple[int, ...], recv_telephone_event_pt: int | None) -> None:
@@ -154,7 +216,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self.remote = remote if remote and remote[0] not in ("", "0.0.0.0") and remote[1] else None
         self.receiver.configure(recv_pts, recv_telephone_event_pt)
         want = send and self.remote is not None
-        if want and self._task is None:
+        if want and self._task is None and not self.echo:
             self._marker = True
             self._task = asyncio.create_task(self._run(), name=f"rtp {self.local_host}:{self.port}")
         elif not want and self._task is not None:

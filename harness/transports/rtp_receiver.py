@@ -7,6 +7,7 @@ a test or a pcap reader can feed it too. RTP headers are parsed by dpkt.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dpkt
@@ -84,8 +85,11 @@ class RtpReceiver:
     """Counts and decodes RTP packets fed to it (no I/O; :class:`RtpSession` feeds it).
 
     ``audio_pts`` are the negotiated audio payload types, ``telephone_event_pt`` the negotiated
-    RFC 4733 type (``None``: none negotiated, so no packet is read as DTMF).
+    RFC 4733 type (``None``: none negotiated, so no packet is read as DTMF). ``on_digit``, when
+    set, is called with each new digit as its first packet arrives.
     """
+
+    on_digit: Callable[[str], None] | None = None
 
     def __init__(self, audio_pts: tuple[int, ...] = (0, 8), telephone_event_pt: int | None = None) -> None:
         self.audio_pts = audio_pts
@@ -108,7 +112,7 @@ class RtpReceiver:
             pkt = dpkt.rtp.RTP(data)
             if pkt.version != 2:
                 raise ValueError("RTP version is not 2")
-            payload = _strip(pkt)
+            payload = rtp_payload(pkt)
         except (dpkt.UnpackError, ValueError, struct.error):
             st.malformed += 1
             return
@@ -179,9 +183,11 @@ class RtpReceiver:
             last.ended = last.ended or end
             return
         dtmf.append(DtmfEvent(DTMF_DIGITS[event], ts, duration, end, pt))
+        if self.on_digit is not None:
+            self.on_digit(DTMF_DIGITS[event])
 
 
-def _strip(pkt: dpkt.rtp.RTP) -> bytes:
+def rtp_payload(pkt: dpkt.rtp.RTP) -> bytes:
     """Payload without header extension (RFC 3550 §5.3.1) and padding (§5.1)."""
     data = bytes(pkt.data)
     if pkt.x:

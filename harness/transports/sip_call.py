@@ -95,6 +95,7 @@ class Call(CallBase):
                 with contextlib.suppress(ValueError):
                     self.dialog = Dialog.as_uac(self.invite, resp, self.transport)
             if code > 100 and resp.body and self.state in (CALLING, PROCEEDING, EARLY):
+                self.early_sdp = True
                 self._accept_answer(resp.body)  # early media
             self._set(EARLY if self.dialog is not None else PROCEEDING)
             return

@@ -64,6 +64,9 @@ class CallResult:
         call_id, role (``"uac"``/``"uas"``), state, transport (``"udp"``/``"tcp"``).
         final_code / final_reason: the INVITE's final status (``None``: none came) and phrase or why.
         post_dial_delay_ms: INVITE → first 18x (``None`` without one); setup_ms: INVITE → 2xx.
+        early_sdp: a provisional answer (183) carried SDP (early media, RFC 3261 §13.2.1).
+        first_media_ms: INVITE → first RTP packet received (``None``: none); smaller than
+            ``setup_ms`` when media flowed before the answer.
         codec: negotiated codec name sent; telephone_event_pt: payload type DTMF is sent on.
         rtp_sent_packets: RTP packets this side sent; rtp: what this side's receiver measured.
         media_received: at least one audio packet arrived here.
@@ -83,6 +86,8 @@ class CallResult:
     final_reason: str
     post_dial_delay_ms: float | None
     setup_ms: float | None
+    early_sdp: bool
+    first_media_ms: float | None
     codec: str | None
     telephone_event_pt: int | None
     rtp_sent_packets: int
@@ -127,6 +132,7 @@ class CallBase:
         self.t_invite: float | None = None
         self.t_18x: float | None = None
         self.t_answer: float | None = None
+        self.early_sdp = False
         self.dtmf_sent = ""
         self.local_tag = new_tag()
         self._changed = asyncio.Event()
@@ -362,7 +368,8 @@ class CallBase:
         d = self.dialog
         return CallResult(
             self.call_id, self.role, self.state, self.transport, self.final_code, self.final_reason,
-            ms(self.t_18x), ms(self.t_answer), neg.codec.name if neg and neg.codec else None,
+            ms(self.t_18x), ms(self.t_answer), self.early_sdp, ms(st.first_s),
+            neg.codec.name if neg and neg.codec else None,
             neg.send_telephone_event_pt if neg else None, self.rtp.sent.packets, st, st.media_flowed,
             self.dtmf_sent, st.digits, self.ended_by, str(self.error) if self.error else None, self.media_error,
             d.remote_target if d else None, tuple(d.route_set) if d else (),

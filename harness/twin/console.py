@@ -23,6 +23,7 @@ import re
 import socket
 from typing import TYPE_CHECKING
 
+from .edge_logs import XmodemSend, console_noise
 from .server import Service, service_factory
 from .ssh import Shell, shell_for
 
@@ -62,6 +63,7 @@ class ConsoleService:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._backlog = bytearray()
+        self._raw: XmodemSend | None = None  # a file transfer (`logs send`) that owns the line
         self._reset()
 
     def _reset(self) -> None:
@@ -74,13 +76,28 @@ class ConsoleService:
     # -- output ------------------------------------------------------------------------------
 
     def _write(self, text: str) -> None:
-        data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
+        data = console_noise(self.twin, self.device, text.replace("\r\n", "\n").replace("\n", "\r\n").encode())
         if not self._writers:
             self._backlog += data
             del self._backlog[:-BACKLOG_BYTES]
             return
         for w in list(self._writers):
             w.write(data)
+
+    def _write_raw(self, data: bytes) -> None:
+        """A file transfer's bytes: no line-end translation, no backlog (noise still applies)."""
+        data = console_noise(self.twin, self.device, data, raw=True)
+        for w in list(self._writers):
+            w.write(data)
+
+    def _raw_done(self, message: str) -> None:
+        self._raw = None
+        self._write(f"\n{message}\n" + self._current_prompt())
+
+    def _cancel_raw(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            raw.cancel()
 
     def _login_prompt(self) -> str:
         return f"{self.device} login: "
@@ -89,6 +106,9 @@ class ConsoleService:
 
     def feed(self, data: bytes) -> None:
         """Process bytes typed on the line: echo, edit, and act on complete lines."""
+        if self._raw is not None:  # the receiver's ACK/NAK/C of a file transfer
+            self._raw.feed(data)
+            return
         for ch in data.decode(errors="replace"):
             if ch == "\n" and self._after_cr:
                 self._after_cr = False
@@ -136,7 +156,11 @@ class ConsoleService:
             assert self.shell is not None
             out, close = self.shell.handle(line)
             self._write(out)
-            if close:
+            raw = getattr(self.shell, "raw", None)  # `logs send` (edge_logs.py): the transfer owns the line
+            if raw is not None and not close:
+                self._raw = raw
+                raw.start(self._write_raw, self._raw_done)
+            elif close:
                 self._reset()
                 self._write("\n" + self._login_prompt())
             else:
@@ -147,7 +171,7 @@ class ConsoleService:
         pw_ok = self.password is None or hmac.compare_digest(password.encode(), self.password.encode())
         if user_ok and pw_ok:
             self.state = "shell"
-            self.shell = shell_for(self.twin, self.device)
+            self.shell = shell_for(self.twin, self.device, console=True)
             self._write(f"Last login: on ttyS0\n{self.shell.prompt()}")
         else:
             self._reset()
@@ -166,6 +190,7 @@ class ConsoleService:
 
     async def stop(self) -> None:
         srv, self._server = self._server, None
+        self._cancel_raw()
         if srv is not None:
             srv.close()
         for w in list(self._writers):
@@ -191,6 +216,8 @@ class ConsoleService:
             pass
         finally:
             self._writers.discard(writer)
+            if not self._writers:
+                self._cancel_raw()
             writer.close()
 
 

@@ -1,12 +1,16 @@
 """The twin Edge's management CLI (SSH exec, SSH shell and serial console share it).
 
-Commands: ``show version``, ``show status``, ``help``, ``exit``. Keywords may be abbreviated
+Commands: ``show version``, ``show status``, ``show trunk``, ``help``, ``exit``. Keywords may be abbreviated
 (``sh ver``). Output formats are documented in ``docs/twin-cli.md``; the Edge driver parses
-``show version`` with ``harness/devices/templates/genesys_edge_show_version.textfsm``.
+``show version`` with ``harness/devices/templates/genesys_edge_show_version.textfsm`` and ``show trunk``
+with ``genesys_edge_show_trunk.textfsm`` (format in ``docs/twin-edge-sip.md``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from .edge_logs import XmodemSend, logs_command
 from .state import EdgeState
 
 SERVICES = ("sip-trunk", "phone-trunk", "media", "cloud-link")
@@ -29,7 +33,8 @@ def show_version(st: EdgeState) -> str:
 
 def show_status(st: EdgeState) -> str:
     """Service table and the number of phones registered with the Edge."""
-    rows = [f"{s:<16} running" for s in SERVICES]
+    rows = [f"{s:<16} {'down' if s == 'cloud-link' and 'wan-down' in st.faults else 'running'}"
+            for s in SERVICES]  # wan-down: the cloud link is down (harness/twin/edge_logs.py)
     return (
         f"Edge {st.hostname} status: in-service\n"
         "Service          State\n"
@@ -38,8 +43,43 @@ def show_status(st: EdgeState) -> str:
     )
 
 
-HELP = "Commands:\n  show version\n  show status\n  help\n  exit\n"
+def show_trunk(st: EdgeState) -> str:
+    """The external SIP trunk: limits, active calls, totals and each route's last OPTIONS answer.
+
+    ``in-service`` unless every route has been pinged and none answered 2xx (or there is no route).
+    Route lines: ``<host:port>/<transport> options <code|none|->`` (``none``: the last ping went
+    unanswered; ``-``: not pinged yet). Values are live: faults (``max-calls``, ``transport-mismatch``)
+    show here as the Edge enforces them.
+    """
+    flip = "transport-mismatch" in st.faults
+    routes = []
+    answered = False
+    pinged_all = bool(st.trunk_routes)
+    for r in st.trunk_routes:
+        transport = {"udp": "tcp", "tcp": "udp"}.get(r.transport, r.transport) if flip else r.transport
+        if r.name not in st.trunk_options:
+            status, pinged_all = "-", False
+        else:
+            code = st.trunk_options[r.name]
+            status = "none" if code is None else str(code)
+            answered = answered or (code is not None and 200 <= code < 300)
+        routes.append(f"{'Route ' + r.name:<17}: {r.address}/{transport} options {status}\n")
+    state = "out-of-service" if not st.trunk_routes or (pinged_all and not answered) else "in-service"
+    return (
+        f"Trunk external status: {state}\n"
+        f"Max calls        : {st.effective_max_calls}\n"
+        f"Max calls code   : {st.trunk_max_calls_code}\n"
+        f"Inbound calls    : {st.trunk_inbound_calls}\n"
+        f"Outbound calls   : {st.trunk_outbound_calls}\n"
+        f"Calls total      : {st.trunk_calls_total}\n"
+        f"Calls refused    : {st.calls_refused}\n" + "".join(routes)
+    )
+
+
+HELP = ("Commands:\n  show version\n  show status\n  show trunk\n"
+        "  logs bundle | logs manifest [NAME] | logs list | logs send [NAME]\n  help\n  exit\n")
 _COMMANDS: dict[tuple[str, ...], str] = {("show", "version"): "version", ("show", "status"): "status",
+                                         ("show", "trunk"): "trunk",
                                          ("help",): "help", ("exit",): "exit", ("quit",): "exit",
                                          ("logout",): "exit"}
 
@@ -56,8 +96,10 @@ class EdgeCli:
 
     hide_input = False
 
-    def __init__(self, st: EdgeState) -> None:
+    def __init__(self, st: EdgeState, disk: Path | None = None, console: bool = False) -> None:
         self.st = st
+        self.disk, self.console = disk, console  # the Edge's disk (log bundles); on the serial console?
+        self.raw: XmodemSend | None = None  # set by `logs send`: the console starts it (edge_logs.py)
 
     def banner(self) -> str:
         return f"Genesys Cloud Edge {self.st.hostname} management shell. Type 'help' for commands.\n"
@@ -66,8 +108,12 @@ class EdgeCli:
         return f"{self.st.hostname}> "
 
     def handle(self, line: str) -> tuple[str, bool]:
+        self.raw = None
         if not line.strip():
             return "", False
+        if line.split()[0].lower() == "logs":  # log bundles: harness/twin/edge_logs.py, docs/edge-logs.md
+            out, self.raw = logs_command(self.st, self.disk, line.split()[1:], self.console)
+            return out, False
         what = _lookup(line)
         if what == "exit":
             return "", True
@@ -75,6 +121,8 @@ class EdgeCli:
             return show_version(self.st), False
         if what == "status":
             return show_status(self.st), False
+        if what == "trunk":
+            return show_trunk(self.st), False
         if what == "help":
             return HELP, False
         return f"% Unknown command: '{line.strip()}'. Type 'help' for a list of commands.\n", False

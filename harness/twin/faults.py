@@ -51,7 +51,19 @@ def fault(name: str, roles: tuple[str, ...], help: str, value: str | None = None
     return deco
 
 
-ALL_ROLES = ("edge", "switch", "phone", "pstn")
+ALL_ROLES = ("edge", "switch", "phone", "pstn", "provisioning")
+
+
+# --- provisioning server (issue 5): read by harness/twin/provisioning.py on every request ---------
+
+@fault("image-404", ("provisioning",), "every firmware image GET answers 404 Not Found")
+async def _image_404(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+@fault("bad-checksum", ("provisioning",), "firmware images are served with one byte changed (a corrupt upload)")
+async def _bad_checksum(twin: Twin, device: str, value: str | None) -> None:
+    return None
 
 
 @fault("down", ALL_ROLES, "the device stops answering on every transport (as if powered off)")
@@ -280,3 +292,137 @@ async def _swapped_phone(twin: Twin, device: str, value: str | None) -> Undo:
             await u()
 
     return undo
+
+
+# --- PSTN simulator and phones (SIP; harness.twin.pstn_sip and phone_sip read st.faults) -----------
+
+@fault("trunk-503", ("pstn",), "the carrier answers every INVITE 503 Service Unavailable (trunk out of service)")
+async def _trunk_503(twin: Twin, device: str, value: str | None) -> None:
+    return None  # PstnUserAgent._refusal checks the fault flag
+
+
+# --- Edge SIP trunk (harness.twin.edge_sip and media_relay read st.faults; docs/twin-edge-sip.md) ------
+
+def _int_value(name: str, value: str | None, low: int, high: int) -> int:
+    if value is None or not value.isdigit() or not low <= int(value) <= high:
+        raise ValueError(f"fault {name} needs a whole number {low}-{high}, got {value!r}")
+    return int(value)
+
+
+@fault("codec-reject", ("edge",), "the Edge answers 488 to G.711 offers on the trunk port and offers the "
+       "carrier only G.729 (PT 18)")
+async def _codec_reject(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+@fault("no-telephone-event", ("edge",), "telephone-event is stripped from every SDP the Edge sends and the "
+       "media relay drops RFC 4733 packets")
+async def _no_telephone_event(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+@fault("dtmf-pt", ("edge",), "the media relay forwards RFC 4733 packets (both ways) with payload type N; "
+       "SDP unchanged", value="N")
+async def _dtmf_pt(twin: Twin, device: str, value: str | None) -> None:
+    _int_value("dtmf-pt", value, 0, 127)
+    return None
+
+
+@fault("drop-record-route", ("edge",), "the Edge ignores the carrier's Record-Route: 2xx without it, in-dialog "
+       "requests straight to the carrier's Contact")
+async def _drop_record_route(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+@fault("one-way-audio", ("edge",), "the media relay drops every packet from the phone leg toward the trunk leg")
+async def _one_way_audio(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+@fault("max-calls", ("edge",), "the trunk enforces N concurrent calls instead of the inventory's max_calls "
+       "(0: unlimited)", value="N")
+async def _max_calls(twin: Twin, device: str, value: str | None) -> None:
+    _int_value("max-calls", value, 0, 100000)
+    return None
+
+
+@fault("allow-prefix", ("edge",), "numbers starting with PREFIX (E.164, +1900) are not blocked: toll fraud "
+       "leaks to the carrier", value="PREFIX")
+async def _allow_prefix(twin: Twin, device: str, value: str | None) -> None:
+    if not value or not value.startswith("+") or not value[1:].isdigit():
+        raise ValueError(f"fault allow-prefix needs an E.164 prefix such as +1900, got {value!r}")
+    return None
+
+
+@fault("no-early-media", ("edge",), "18x relayed as 180 without SDP and no media relayed before the 200, "
+       "both directions")
+async def _no_early_media(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+@fault("reinvite-reject", ("edge",), "every re-INVITE is answered 488 (no hold, no resume)")
+async def _reinvite_reject(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+@fault("strip-caller-id", ("edge",), 'outbound INVITEs carry From "Anonymous" <sip:anonymous@anonymous.invalid> '
+       "and no P-Asserted-Identity")
+async def _strip_caller_id(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+@fault("swallow-503", ("edge",), "after a carrier 503 the Edge sends the phone nothing (no retry, no final answer)")
+async def _swallow_503(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+@fault("transport-mismatch", ("edge",), "toward the carrier the Edge uses TCP where the trunk says UDP and UDP "
+       "where it says TCP")
+async def _transport_mismatch(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+# --- issue 5: logs and console (harness.twin.edge_logs, console and edge_cli read st.faults; docs/edge-logs.md) ---
+
+@fault("wan-down", ("edge",), "the Edge's WAN is down: cloud-link down in `show status`, its management address "
+       "unreachable (SSH closed); the serial console still works")
+async def _wan_down(twin: Twin, device: str, value: str | None) -> Undo:
+    ssh = [s for s in twin.services.get(device, []) if s.name == "ssh"]
+    for s in ssh:
+        await s.stop()
+
+    async def undo() -> None:
+        if "down" not in twin.states[device].faults:  # a powered-off Edge comes back when `down` heals
+            for s in ssh:
+                await s.start()
+
+    return undo
+
+
+@fault("console-noise", ("edge", "switch", "phone", "pstn"), "stray glitch bytes and bracketed-paste escapes "
+       "(ESC[200~ … ESC[201~) at random points of the console's output, some CRLF line ends as bare LF")
+async def _console_noise(twin: Twin, device: str, value: str | None) -> Undo:
+    import random
+
+    rngs = twin.shared.setdefault("console-noise", {})
+    rngs[device] = random.Random(device)  # seeded: a test sees the same noise for the same output
+
+    async def undo() -> None:
+        rngs.pop(device, None)
+
+    return undo
+
+
+@fault("log-corrupt", ("edge",), "each new log bundle is damaged on the Edge's disk after it was hashed: the "
+       "bytes either path delivers do not match the SHA-256 the Edge announces")
+async def _log_corrupt(twin: Twin, device: str, value: str | None) -> None:
+    return None  # harness.twin.edge_logs.make_bundle checks the fault flag
+
+
+@fault("log-volume", ("edge",), "the Edge has KB KiB of logs: its next bundles are about that size", value="KB")
+async def _log_volume(twin: Twin, device: str, value: str | None) -> None:
+    from .edge_logs import MAX_VOLUME_KB
+
+    if value is None or not value.isdigit() or not 1 <= int(value) <= MAX_VOLUME_KB:
+        raise ValueError(f"fault log-volume needs a whole number of KiB 1-{MAX_VOLUME_KB}, got {value!r}")
+    return None

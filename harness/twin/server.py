@@ -54,7 +54,7 @@ def service_factory(fn: Factory) -> Factory:
 
 def load_protocol_modules() -> None:
     # Imported for their @service_factory registrations.
-    from . import console, sip, snmp_agent, ssh  # noqa: F401
+    from . import console, edge_sip, phone_sip, provisioning, pstn_sip, snmp_agent, ssh  # noqa: F401
 
 
 class ServiceStartError(Exception):
@@ -145,9 +145,13 @@ class Twin:
         self._running[device] = True
 
     async def stop_services(self, device: str) -> None:
+        """Stop every service of ``device``; when this returns its ports are free (a closed UDP
+        transport lets go of its socket one loop turn after ``close``)."""
         for s in self.services.get(device, []):
             await s.stop()
         self._running[device] = False
+        for _ in range(2):
+            await asyncio.sleep(0)
 
     async def shutdown(self) -> None:
         for name in self.lab.devices:

@@ -23,6 +23,7 @@ import hmac
 import logging
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,9 +31,10 @@ import asyncssh
 import filelock
 
 from .edge_cli import EdgeCli
+from .edge_logs import edge_disk, edge_sftp_factory
 from .ios import IosSession, populate_switch
 from .server import Service, service_factory
-from .state import EdgeState, SwitchState
+from .state import EdgeState, PstnState, SwitchState
 
 if TYPE_CHECKING:
     from .server import Twin
@@ -58,16 +60,18 @@ class Shell(Protocol):
 
 
 class LinuxShell:
-    """The management plane of a Linux host running a SIP simulator (``uname -a``, ``sipp -v``)."""
+    """The management plane of a Linux host running a SIP simulator (``uname -a``, ``sipp -v``,
+    ``cat <file>`` for the files in ``files``: path -> a callable giving the text, read when asked)."""
 
     hide_input = False
 
-    def __init__(self, hostname: str, username: str) -> None:
+    def __init__(self, hostname: str, username: str, files: dict[str, Callable[[], str]] | None = None) -> None:
         self.hostname = hostname
         self.username = username
+        self.files = files or {}
 
     def banner(self) -> str:
-        return "Linux twin host. Commands: uname -a, sipp -v, show version, hostname, uptime, exit\n"
+        return "Linux twin host. Commands: uname -a, sipp -v, show version, hostname, uptime, cat FILE, exit\n"
 
     def prompt(self) -> str:
         return f"{self.username}@{self.hostname}:~$ "
@@ -87,9 +91,25 @@ class LinuxShell:
             return self.hostname + "\n", 0
         if cmd == "uptime":
             return " 12:00:00 up 1 day,  2:03,  1 user,  load average: 0.00, 0.00, 0.00\n", 0
+        if cmd.split()[0] == "cat":
+            return self._cat(cmd.split()[1:])
         if not cmd:
             return "", 0
         return f"-bash: {cmd.split()[0]}: command not found\n", 127
+
+    def _cat(self, paths: list[str]) -> tuple[str, int]:
+        """``cat`` of the files this host has (GNU coreutils' messages and exit status 1 otherwise)."""
+        if not paths:
+            return "cat: reading standard input is not supported here\n", 1
+        out, status = [], 0
+        for p in paths:
+            f = self.files.get(p)
+            if f is None:
+                out.append(f"cat: {p}: No such file or directory\n")
+                status = 1
+            else:
+                out.append(f())
+        return "".join(out), status
 
     def handle(self, line: str) -> tuple[str, bool]:
         if line.strip() in ("exit", "logout"):
@@ -97,15 +117,22 @@ class LinuxShell:
         return self.exec(line)[0], False
 
 
-def shell_for(twin: Twin, device: str) -> Shell:
-    """A new CLI session for ``device`` by role: IOS for switches, the Edge CLI for Edges, else Linux."""
+def shell_for(twin: Twin, device: str, console: bool = False) -> Shell:
+    """A new CLI session for ``device`` by role: IOS for switches, the Edge CLI for Edges, else Linux.
+    ``console``: the session is on the serial console (an Edge's ``logs send`` works only there)."""
     st = twin.states[device]
     ssh = twin.lab.devices[device].ssh
     if isinstance(st, SwitchState):
         return IosSession(st, user=ssh.username if ssh else "console")
     if isinstance(st, EdgeState):
-        return EdgeCli(st)
-    return LinuxShell(device, ssh.username if ssh else "root")
+        return EdgeCli(st, edge_disk(twin, device), console)
+    files: dict[str, Callable[[], str]] = {}
+    if isinstance(st, PstnState):
+        from .pstn_sip import call_log_for
+
+        facts = twin.lab.devices[device].facts
+        files[getattr(facts, "call_log", "/var/log/hil-pstn/calls.csv")] = call_log_for(twin, device).render
+    return LinuxShell(device, ssh.username if ssh else "root", files)
 
 
 # --- host keys and known_hosts ----------------------------------------------------------------
@@ -234,6 +261,7 @@ class SshService:
         self._acceptor = await asyncssh.create_server(
             lambda: _Server(self), self.host, self.port, server_host_keys=[self.key],
             process_factory=self._process, encoding="utf-8", line_editor=True,
+            sftp_factory=edge_sftp_factory(self.twin, self.device),  # Edges: log bundles (edge_logs.py)
             login_timeout=LOGIN_TIMEOUT_S, reuse_address=True)
 
     async def stop(self) -> None:

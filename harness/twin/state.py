@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..inventory.models import EdgeDevice, PhoneDevice, PstnDevice, SwitchDevice
+from ..inventory.models import AnyDevice, EdgeDevice, PhoneDevice, ProvisioningDevice, SwitchDevice
 
 
 @dataclass
@@ -31,17 +31,51 @@ class DeviceState:
 
 
 @dataclass
+class TrunkRouteConfig:
+    """One outbound route of an Edge's trunk as ``show trunk`` prints it: the PSTN device's name,
+    ``host:port`` and the transport the Edge uses toward it (``udp``/``tcp``)."""
+
+    name: str
+    address: str
+    transport: str
+
+
+@dataclass
 class EdgeState(DeviceState):
     hostname: str = "edge"
     model: str = "Genesys Edge (virtual)"
     serial: str = "VE-000000"
     installed_firmware: str = "0.0.0"
     registrations: dict[str, tuple[str, int, float]] = field(default_factory=dict)  # ext -> (ip, port, until)
+    # SIP trunk (harness/twin/edge_sip.py, docs/twin-edge-sip.md); config copied from the inventory at start
+    trunk_max_calls: int = 0  # inventory trunk.max_calls (0: unlimited); see effective_max_calls
+    trunk_max_calls_code: int = 503
+    trunk_routes: list[TrunkRouteConfig] = field(default_factory=list)
+    trunk_options: dict[str, int | None] = field(default_factory=dict)  # route -> last OPTIONS code, None: silent
+    trunk_inbound_calls: int = 0  # active carrier -> Edge calls (INVITE accepted .. call ended)
+    trunk_outbound_calls: int = 0  # active Edge -> carrier calls
+    trunk_calls_total: int = 0  # trunk call attempts (INVITEs on the trunk port + outbound to numbers)
+    trunk_calls_answered: int = 0
+    trunk_calls_refused: dict[int, int] = field(default_factory=dict)  # code -> trunk calls the Edge refused
+    station_calls: int = 0  # active station-to-station calls (not trunk calls)
+    media_relays: int = 0  # relays open (two UDP sockets each)
+    media_packets_relayed: int = 0
+    media_packets_dropped: int = 0
 
     @property
     def firmware(self) -> str:
         """The version the Edge reports (the ``firmware=`` fault overrides the installed one)."""
         return self.faults.get("firmware") or self.installed_firmware
+
+    @property
+    def effective_max_calls(self) -> int:
+        """Max Calls enforced: the ``max-calls=N`` fault's N, else the inventory's (0: unlimited)."""
+        v = self.faults.get("max-calls")
+        return int(v) if v is not None and v.isdigit() else self.trunk_max_calls
+
+    @property
+    def calls_refused(self) -> int:
+        return sum(self.trunk_calls_refused.values())
 
 
 @dataclass
@@ -173,17 +207,30 @@ class PstnState(DeviceState):
     acks_received: int = 0
     calls_completed: int = 0  # BYE answered 200 on an answered call
     cancels_received: int = 0
-    malformed_received: int = 0  # datagrams answered 400 or dropped as unparseable
-    active_calls: dict[str, str] = field(default_factory=dict)  # Call-ID -> called number (R-URI user)
+    malformed_received: int = 0  # messages answered 400 or dropped as unparseable
+    active_calls: dict[str, str] = field(default_factory=dict)  # Call-ID -> called number (R-URI user), answered
+    calls_refused: dict[int, int] = field(default_factory=dict)  # SIP code -> INVITEs refused with it (503 …)
+    options_sent: int = 0  # OPTIONS pings sent to the Edges of the trunk
+    edge_options: dict[str, int | None] = field(default_factory=dict)  # Edge -> last ping's status, None: silent
 
 
-def initial_state(name: str, dev: EdgeDevice | SwitchDevice | PhoneDevice | PstnDevice) -> DeviceState:
+@dataclass
+class ProvisioningState(DeviceState):
+    """A provisioning server: phone configs uploaded to it (file name -> bytes) and what it served."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    requests: list[tuple[str, str, int]] = field(default_factory=list)  # method, path, status (last 1000)
+
+
+def initial_state(name: str, dev: AnyDevice) -> DeviceState:
     """Build the state a device boots with, from the facts the inventory expects it to have."""
     base: dict[str, Any] = {"name": name, "role": dev.role, "platform": dev.platform, "host": dev.host}
     if isinstance(dev, EdgeDevice):
         f = dev.facts
         return EdgeState(**base, hostname=name, installed_firmware=f.firmware or "2026.11.1",
-                         model=f.model or "Genesys Edge (virtual)", serial=f.serial or "VE-000000")
+                         model=f.model or "Genesys Edge (virtual)", serial=f.serial or "VE-000000",
+                         trunk_max_calls=f.trunk.max_calls if f.trunk else 0,
+                         trunk_max_calls_code=f.trunk.max_calls_code if f.trunk else 503)
     if isinstance(dev, SwitchDevice):
         sf = dev.facts
         st = SwitchState(**base, hostname=name, model=sf.model or "WS-C3850-48P", version=sf.firmware or "16.12.4")
@@ -192,4 +239,6 @@ def initial_state(name: str, dev: EdgeDevice | SwitchDevice | PhoneDevice | Pstn
         pf = dev.facts
         return PhoneState(**base, model=pf.model or "VVX 450", installed_firmware=pf.firmware or "6.4.3",
                           mac=pf.mac, extension=pf.extension)
+    if isinstance(dev, ProvisioningDevice):
+        return ProvisioningState(**base)
     return PstnState(**base)

@@ -1,14 +1,22 @@
-"""PSTN-CONNECT: SIP OPTIONS are answered with 200 within 2 s on both ends of the trunk — by the
-carrier's peer (the PSTN simulator) and by every Edge's trunk interface (the carrier sends
-OPTIONS to each Edge for failover, Genesys carrier checklist item 2).
+"""PSTN-CONNECT: the trunk is in service and carries calls with audio both ways.
 
-Limits: status 200 (G-CARRIER); round trip <= 2000 ms (project choice, overridable in the
-requirement profile). Silence from a device whose management plane answers is a duty failure;
-silence from a device that is gone altogether is a broken lab. Test calls with audio come with the
-PSTN trunk issue."""
+* SIP OPTIONS are answered 200 within 2 s on both ends of the trunk: by the carrier's peer (the
+  PSTN simulator) and by every Edge's trunk interface (the carrier sends OPTIONS to each Edge for
+  failover, Genesys carrier checklist item 2); and the Edge's own OPTIONS pings reach each route and
+  are answered 200 (``show trunk``).
+* An inbound call to every DID of the dial plan, placed by the harness as the carrier, and an
+  outbound call from a station to the carrier's test number are answered, with audio both ways:
+  the lab's far ends (phones, the carrier's test line) echo what they receive, and the carrier's
+  call log shows what reached it.
+
+Limits: status 200 (G-CARRIER); round trip <= 2000 ms and >= 5 audio packets back (project
+choices, overridable in the requirement profile). Silence from a device whose management plane
+answers is a duty failure; silence from a device that is gone altogether is a broken lab."""
 
 import pytest
 
+from fixtures.trunk import judge_answered, judge_audio_back, new_carrier_rows, rows_for
+from harness.devices import dialplan
 from harness.evidence.check import check
 
 DUTY = "PSTN-CONNECT"
@@ -34,3 +42,41 @@ def test_trunk_peer_answers_sip_options(pstn, profile):
 @pytest.mark.duty(DUTY)
 def test_edge_trunk_answers_sip_options(edge, profile):
     _options_answered(edge, profile, "SIP OPTIONS to the Edge trunk")
+
+
+@pytest.mark.duty(DUTY)
+def test_edge_options_pings_answered_by_every_route(edge, trunk_plan, profile):
+    status = edge.trunk_status()
+    seen = {r.name: r for r in status.routes}
+    for route in trunk_plan.routes:
+        r = seen.get(route)
+        check(r.options_status if r else None, profile.threshold(DUTY, "options_status"), duty=DUTY,
+              device=edge.name, what=f"OPTIONS ping from the Edge to route {route}",
+              detail=f"show trunk: {r.address}/{r.transport}" if r else "show trunk does not list the route")
+
+
+@pytest.mark.duty(DUTY)
+def test_inbound_call_to_every_did_has_audio_both_ways(edge, trunk_plan, trunk_probe, profile):
+    if not trunk_plan.dids:
+        pytest.skip(f"the dial plan of {edge.name} lists no DIDs")
+    for did, ext in trunk_plan.dids.items():
+        label = f"inbound {did} -> {ext} ({trunk_plan.station(ext)})"
+        tc = trunk_probe.exercise(trunk_probe.inbound(did), label)
+        judge_answered(tc, profile, duty=DUTY, device=edge, item="inbound test call")
+        judge_audio_back(tc, profile, duty=DUTY, device=edge.name, item="inbound test call")
+
+
+@pytest.mark.duty(DUTY)
+def test_outbound_call_to_the_carrier_has_audio_both_ways(edge, trunk_plan, trunk_probe, carrier, profile):
+    station, phone = trunk_plan.any_station()
+    number = trunk_plan.test_number()
+    before = len(carrier.call_log())
+    label = f"outbound {phone.facts.extension} ({station}) -> {number}"
+    tc = trunk_probe.exercise(trunk_probe.outbound(phone.facts.extension, number), label)
+    judge_answered(tc, profile, duty=DUTY, device=edge, item="outbound test call")
+    judge_audio_back(tc, profile, duty=DUTY, device=edge.name, item="outbound test call")
+    e164 = dialplan.normalize(number, trunk_plan.plan.country) or number
+    rows = rows_for(new_carrier_rows(carrier, before), e164)
+    check(max((r.rtp_received for r in rows), default=None), profile.threshold(DUTY, "audio_packets"), duty=DUTY,
+          device=carrier.name, what=f"outbound test call: audio received by the carrier from {station}",
+          detail=f"{len(rows)} INVITE(s) for {e164} in the carrier's call log")

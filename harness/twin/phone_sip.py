@@ -1,0 +1,275 @@
+"""The twin's SIP phones, on the harness's own SIP stack (:mod:`harness.transports.sip_ua`).
+
+Every phone with ``sip`` in the inventory gets one service, ``sip-ua``: a
+:class:`~harness.transports.sip_ua.UserAgentCore` bound to ``host:sip.port`` over UDP and TCP.
+
+* **Registration** (RFC 3261 §10.2): REGISTER to the registrar Edge's phone trunk
+  (``sip.phone_port`` of the Edge named by ``sip.registrar``) over UDP (TCP when ``sip.transport``
+  says ``tcp``) with ``Expires: 120`` at start, again every ``min(60 s, granted/2)`` and every
+  5 s while it fails; ``PhoneState.registered`` / ``registrar`` / ``last_register_code`` follow the
+  last answer. Stopping the service (the ``down`` fault) sends ``Expires: 0`` and unbinds.
+* **Calls**: every INVITE gets 100 Trying (the stack), 180 Ringing, then after
+  :data:`ANSWER_AFTER_S` 200 OK with the SDP answer (PCMU/PCMA as offered, telephone-event when
+  offered; 488 when no G.711 is common), and the media is an echo (:class:`RtpSession` in echo mode:
+  the caller's audio and RFC 4733 digits come back on the negotiated payload types). Several calls
+  at once are fine. A re-INVITE is answered as RFC 3264 says (an offered ``sendonly`` hold gets
+  ``recvonly``, ``inactive`` gets ``inactive``, ``c=0.0.0.0`` stops the echo); BYE 200; CANCEL
+  before the answer 200 and 487 to the INVITE; OPTIONS 200 with Allow. On an answered call, the
+  RFC 4733 digit ``D`` makes the phone hang up (BYE) 0.2 s later: a test's way to have the callee
+  clear the call (the PSTN simulator's echo line does the same).
+* Everything else (unknown methods 501, known-not-allowed 405, malformed 400, retransmissions) is
+  the stack's and the UA core's.
+
+:class:`TwinUserAgent` is the part the PSTN simulator (:mod:`harness.twin.pstn_sip`) shares: a UA
+core whose incoming calls are handed to :meth:`TwinUserAgent.run_call` and forgotten
+:data:`LINGER_S` after they end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sipmessage import Request, Response
+
+from ..devices.trunk_calls import HANGUP_DIGIT
+from ..errors import LabError, LabUnreachable
+from ..inventory.models import PhoneDevice
+from ..transports.rtp import RtpSession
+from ..transports.sdp import SdpSession
+from ..transports.sip_call import CONFIRMED, EARLY, FINAL_STATES, PROCEEDING, Call, UasPolicy
+from ..transports.sip_message import SipParseError, build_request, new_branch, new_call_id, new_tag, tag_of
+from ..transports.sip_stack import Peer, ServerTransaction, SipStack
+from ..transports.sip_ua import UserAgentCore
+from ..transports.transcript import Transcript
+from .server import service_factory
+from .state import PhoneState
+
+if TYPE_CHECKING:
+    from .server import Service, Twin
+
+log = logging.getLogger("hil.twin.sip")
+
+ANSWER_AFTER_S = 0.1  # project choice: 180 Ringing, then the 200 this much later
+REGISTER_EXPIRES_S = 120  # what phones ask for
+REFRESH_MAX_S = 60.0  # phones re-register at least this often (brief of the walking skeleton)
+RETRY_S = 5.0  # project choice: a phone whose REGISTER failed tries again this soon
+LINGER_S = 5.0  # project choice: an ended call is forgotten this long after its end
+CLEAR_AFTER_S = 0.2  # project choice: the far end hangs up this long after the clearing digit
+
+
+class _TwinStack(SipStack):
+    """A stack that also tells its UA about malformed messages (the PSTN counts and logs them)."""
+
+    def __init__(self, owner: TwinUserAgent, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.owner = owner
+
+    def malformed(self, err: SipParseError, peer: Peer, conn: Any, data: bytes = b"") -> None:
+        super().malformed(err, peer, conn, data)
+        if self.owner.on_malformed is not None:
+            self.owner.on_malformed(err, peer, data)
+
+
+class TwinUserAgent(UserAgentCore):
+    """A UA core serving one twin device: new INVITEs go to :meth:`run_call`, ended calls are dropped.
+
+    Args:
+        device: inventory name. host / port: bound for UDP and TCP. user: Contact user.
+        server: callable giving the Server/User-Agent header (the ``firmware`` fault changes it).
+        echo: RTP sessions start in echo mode (phones); the PSTN switches to echo at answer.
+        on_ended: called with each call once it has ended (before it is forgotten).
+    """
+
+    def __init__(self, device: str, host: str, port: int, user: str, server: Callable[[], str], *,
+                 echo: bool, on_ended: Callable[[Call], None] | None = None) -> None:
+        super().__init__(device, Transcript(f"{device} sip {host}:{port}"), host, udp_port=port, tcp_port=port,
+                         user=user, policy=UasPolicy(), user_agent=server())
+        self.on_malformed: Callable[[SipParseError, Peer, bytes], None] | None = None
+        self.stack = _TwinStack(self, device, self.transcript, host, self, udp_port=port, tcp_port=port,
+                                user_agent=server())
+        self.stack.observers.append(self._observe)
+        self.server = server
+        self.echo = echo
+        self.on_ended = on_ended
+
+    def on_request(self, txn: ServerTransaction) -> None:
+        self.stack.user_agent = self.server()
+        call = self.calls.get(txn.req.call_id)
+        if call is not None and call.state in FINAL_STATES and tag_of(txn.req.headers.get("To")):
+            txn.reply(481)  # the dialog ended (the call lingers only to absorb late messages)
+            return
+        super().on_request(txn)
+
+    async def _rtp(self, peer: Peer) -> RtpSession:
+        rtp = RtpSession(self.local_host, echo=self.echo)
+        try:
+            await rtp.open()
+        except OSError as e:
+            raise LabUnreachable(self.device, "rtp", peer.address,
+                                 f"cannot bind RTP on {self.local_host}: {e}") from None
+        return rtp
+
+    async def _new_call(self, txn: ServerTransaction) -> None:
+        try:
+            rtp = await self._rtp(txn.peer)
+        except LabError:
+            txn.reply(500)
+            return
+        call = Call(self, "uas", txn.req.call_id, txn.peer, self._sdp(rtp), rtp)
+        rtp.receiver.on_digit = lambda digit: self._clear_on(call, digit)
+        self.calls[call.call_id] = call
+        for direction, msg, peer, again, at in self._unclaimed.pop(call.call_id, []):
+            call.ladder.add(direction, msg, peer, again, at)
+        self._spawn(self._forget_when_ended(call))
+        if call.start_uas(txn):
+            await self.run_call(call)
+
+    def _clear_on(self, call: Call, digit: str) -> None:
+        """The far end clears the call (BYE) :data:`CLEAR_AFTER_S` after it receives the RFC 4733
+        digit :data:`~harness.devices.trunk_calls.HANGUP_DIGIT` on an answered call (the lab's
+        echo lines do, so a test can make the callee hang up)."""
+        if digit == HANGUP_DIGIT and call.state == CONFIRMED:
+            async def clear() -> None:
+                await asyncio.sleep(CLEAR_AFTER_S)
+                if call.state == CONFIRMED:
+                    await call.bye(self.timeout_s)
+
+            self._spawn(clear())
+
+    def _sdp(self, rtp: RtpSession) -> SdpSession:
+        return SdpSession(self.local_host, rtp.port, self.policy.codecs, self.policy.telephone_event_pt)
+
+    async def run_call(self, call: Call) -> None:
+        """Answer a new call (its offer is accepted): 180, :data:`ANSWER_AFTER_S`, 200."""
+        call.ring()
+        await call.wait({CONFIRMED}, ANSWER_AFTER_S)
+        if call.state in (PROCEEDING, EARLY):
+            call.answer()
+
+    async def _forget_when_ended(self, call: Call) -> None:
+        while call.state not in FINAL_STATES:
+            await call.wait(FINAL_STATES, 3600.0)
+        if self.on_ended is not None:
+            try:
+                self.on_ended(call)
+            except Exception:  # a bookkeeping bug must not keep the call alive
+                log.exception("%s: on_ended failed for %s", self.device, call.call_id)
+        await asyncio.sleep(LINGER_S)
+        if self.calls.get(call.call_id) is call:
+            del self.calls[call.call_id]
+
+    async def stop(self) -> None:
+        await super().stop()
+        self.calls.clear()
+        self._unclaimed.clear()
+
+
+class PhoneService:
+    """``sip-ua`` of one phone: a :class:`TwinUserAgent` (echo media) plus the registration client."""
+
+    name = "sip-ua"
+
+    def __init__(self, twin: Twin, device: str) -> None:
+        dev = twin.lab.devices[device]
+        assert isinstance(dev, PhoneDevice) and dev.sip is not None
+        self.twin, self.device, self.dev, self.sip = twin, device, dev, dev.sip
+        self.host, self.port = dev.host, dev.sip.port
+        self.user = dev.sip.username or dev.facts.extension
+        st = twin.states[device]
+        assert isinstance(st, PhoneState)
+        self.state = st
+        self.registrar = registrar_peer(twin, dev.sip.registrar, "tcp" if dev.sip.transport == "tcp" else "udp")
+        self.ua: TwinUserAgent | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._call_id, self._cseq, self._from_tag = "", 0, ""
+
+    def server(self) -> str:
+        """Server/User-Agent: model and firmware (``VVX 450 6.4.3``; the ``firmware`` fault shows here)."""
+        return f"{self.state.model} {self.state.firmware}".strip()
+
+    async def start(self) -> None:
+        if self.ua is not None:
+            return
+        ua = TwinUserAgent(self.device, self.host, self.port, self.user, self.server, echo=True)
+        await ua.start()  # raises LabUnreachable (its context: the OSError) when the port is taken
+        self.ua = ua
+        if self.registrar is not None:
+            self._call_id, self._cseq, self._from_tag = new_call_id(self.host), 0, new_tag()
+            self._task = asyncio.create_task(self._keep_registered(), name=f"register {self.user}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        ua, self.ua = self.ua, None
+        if ua is not None:
+            if self.registrar is not None and self.state.registered:
+                with contextlib.suppress(LabError):  # un-register, the answer is not awaited
+                    await ua.stack.send(self._register(ua, 0), self.registrar)
+            await ua.stop()
+        self.state.registered = False
+
+    def _register(self, ua: TwinUserAgent, expires: int) -> Request:
+        assert self.registrar is not None
+        r = self.registrar
+        self._cseq += 1
+        return build_request(
+            "REGISTER", f"sip:{r.host}:{r.port}", via=ua.stack.via(r.transport, new_branch()),
+            from_=f"<sip:{self.user}@{r.host}>;tag={self._from_tag}", to=f"<sip:{self.user}@{r.host}>",
+            call_id=self._call_id, cseq=self._cseq, contact=f"<sip:{self.user}@{self.host}:{self.port}"
+            + (";transport=tcp" if r.transport == "tcp" else "") + ">",
+            extra=(("Expires", str(expires)),), user_agent=self.server())
+
+    async def _keep_registered(self) -> None:
+        st, r = self.state, self.registrar
+        assert r is not None
+        st.registrar = r.address
+        while (ua := self.ua) is not None:
+            resp: Response | None = None
+            try:
+                txn = await ua.stack.request(self._register(ua, REGISTER_EXPIRES_S), r, self.sip.timeout_s)
+                resp = await txn.wait_final()
+            except LabError as e:
+                log.info("%s: REGISTER to %s failed: %s", self.user, r.address, e)
+            st.last_register_code = resp.code if resp is not None else None
+            st.registered = resp is not None and 200 <= resp.code < 300
+            wait = RETRY_S
+            if resp is not None and st.registered:
+                wait = max(1.0, min(REFRESH_MAX_S, granted_s(resp) / 2))
+            elif resp is None:
+                log.info("%s: REGISTER to %s unanswered", self.user, r.address)
+            await asyncio.sleep(wait)
+
+
+def granted_s(resp: Response) -> float:
+    """Expiry the registrar granted, seconds (Contact ``expires`` param, else Expires header)."""
+    try:
+        for c in resp.contact:
+            if (v := c.parameters.get("expires")) is not None:
+                return float(v)
+        return float(resp.expires if resp.expires is not None else REGISTER_EXPIRES_S)
+    except ValueError:
+        return float(REGISTER_EXPIRES_S)
+
+
+def registrar_peer(twin: Twin, registrar: str | None, transport: str) -> Peer | None:
+    """Where a phone registers: the Edge's ``host:phone_port`` (``None`` when no registrar is named)."""
+    edge = twin.lab.devices.get(registrar) if registrar else None
+    if edge is None or edge.sip is None:
+        return None
+    return Peer(transport, edge.host, edge.sip.phone_port or edge.sip.port)
+
+
+@service_factory
+def phone_sip_services(twin: Twin, device: str) -> list[Service]:
+    """``sip-ua`` for a phone with ``sip`` in the inventory; nothing for other devices."""
+    dev = twin.lab.devices[device]
+    if isinstance(dev, PhoneDevice) and dev.sip is not None:
+        return [PhoneService(twin, device)]
+    return []

@@ -1,0 +1,367 @@
+"""The twin's PSTN simulator (the carrier), on the harness's own SIP stack, with its call log.
+
+One service per PSTN device with ``sip``: ``sip``, a :class:`~harness.twin.phone_sip.TwinUserAgent`
+on ``host:sip.port`` over UDP and TCP. What it answers:
+
+* **INVITE** (a new call): 100 Trying (the stack), then ``183 Session Progress`` with the SDP answer
+  and early media (the probe's 1004 Hz tone) for :data:`EARLY_MEDIA_S`, then 200 OK with the same
+  SDP; after the answer the media is an echo (audio and RFC 4733 digits come back on the negotiated
+  payload types). An INVITE without SDP gets 180 and an offer in the 200 (the answer comes in the ACK).
+  Refused with ``503 Service Unavailable`` (and ``Warning: 399 <device> "…"``): every INVITE under
+  the ``trunk-503`` fault; numbers in ``facts.unavailable_numbers``; calls beyond
+  ``facts.max_calls`` (when set: calls ringing or answered). No common G.711 → 488.
+* re-INVITE (hold ``sendonly`` → ``recvonly``, ``inactive``, ``c=0.0.0.0``), BYE 200, CANCEL before
+  the answer 200 + 487, ACK; OPTIONS 200 with Allow (the ``options-silent`` fault drops them — they
+  are still counted and logged); unknown methods 501, known-not-allowed 405, malformed 400.
+* **OPTIONS pings**: every Edge whose ``trunk.routes`` names this simulator gets an OPTIONS on its
+  ``host:sip.port`` at start and every :data:`PING_INTERVAL_S`; the last answer per Edge is in
+  ``PstnState.edge_options`` (status code, ``None`` when unanswered).
+* **Counters** in :class:`~harness.twin.state.PstnState` (``invites_received``, ``calls_answered``,
+  ``calls_completed`` = answered calls ended by the caller's BYE, ``calls_refused`` by code …).
+
+**Call log** (:class:`CallLog`): every request received outside a dialog (INVITE, OPTIONS, CANCEL,
+anything else, and requests answered 400 as malformed) is one row, updated in place while its call
+lives; rendered as CSV for ``cat <facts.call_log>`` on the simulator's SSH shell. Columns
+(:data:`CALL_LOG_COLUMNS`): ``time`` ISO 8601 UTC with milliseconds (``2026-12-01T17:00:00.123Z``),
+``method``, ``call_id``, ``transport`` (``udp``/``tcp``), ``source`` (``ip:port``), ``request_uri``,
+``from_uri``, ``pai`` (P-Asserted-Identity URI or empty), ``status`` (final code sent, empty while
+none), ``rtp_received`` (audio RTP packets, telephone-event not counted), ``dtmf_received`` (RFC
+4733 digits), ``ended`` (``bye``, ``cancel`` or empty). At most :data:`CALL_LOG_MAX_ROWS` rows, the
+oldest dropped first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import logging
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sipmessage import Address, Request, Response
+
+from ..devices.dialplan import normalize
+from ..errors import LabError
+from ..inventory.models import EdgeDevice, PstnDevice
+from ..transports.sip_call import CANCELLED, CONFIRMED, EARLY, ENDED, FINAL_STATES, PROCEEDING, Call
+from ..transports.sip_message import SipParseError, lenient_headers, new_tag, tag_of
+from ..transports.sip_stack import TIMER_64T1_S, Peer, ServerTransaction
+from .phone_sip import TwinUserAgent
+from .server import service_factory
+from .state import PstnState
+
+if TYPE_CHECKING:
+    from .server import Service, Twin
+
+log = logging.getLogger("hil.twin.sip")
+
+EARLY_MEDIA_S = 0.3  # project choice: 183 with early media this long before the 200
+PING_INTERVAL_S = 30.0  # project choice: OPTIONS to each Edge of the trunk this often
+CALL_LOG_MAX_ROWS = 100_000  # the oldest rows go first beyond this
+CALL_LOG_COLUMNS = ("time", "method", "call_id", "transport", "source", "request_uri", "from_uri", "pai",
+                    "status", "rtp_received", "dtmf_received", "ended")
+_TRACKED = 10_000  # project choice: rows waiting for a final status / an INVITE's end, at most
+
+
+def iso_ms(t: float) -> str:
+    """Epoch seconds as ISO 8601 UTC with milliseconds: ``2026-12-01T17:00:00.123Z``."""
+    d = datetime.fromtimestamp(t, UTC)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class CallLogRow:
+    """One request received outside a dialog (columns as :data:`CALL_LOG_COLUMNS`)."""
+
+    time: float
+    method: str
+    call_id: str
+    transport: str
+    source: str
+    request_uri: str
+    from_uri: str
+    pai: str
+    status: int | None = None
+    rtp_received: int = 0
+    dtmf_received: str = ""
+    ended: str = ""
+    call: Call | None = None  # while the call lives: media counts are read from it
+    cancelled: bool = False
+
+    def values(self) -> list[str]:
+        rtp, dtmf = self.rtp_received, self.dtmf_received
+        if self.call is not None:
+            st = self.call.rtp.receiver.stats
+            rtp, dtmf = st.audio_packets, st.digits
+        return [iso_ms(self.time), self.method, self.call_id, self.transport, self.source, self.request_uri,
+                self.from_uri, self.pai, "" if self.status is None else str(self.status), str(rtp), dtmf,
+                self.ended]
+
+
+class CallLog:
+    """The simulator's call log: rows in arrival order (bounded), statuses and call ends filled in."""
+
+    def __init__(self, max_rows: int = CALL_LOG_MAX_ROWS) -> None:
+        self.rows: deque[CallLogRow] = deque(maxlen=max_rows)
+        self._pending: OrderedDict[tuple[str, int, str], CallLogRow] = OrderedDict()
+        self._invites: OrderedDict[str, CallLogRow] = OrderedDict()
+
+    def request(self, req: Request, peer: Peer) -> CallLogRow:
+        """A new request outside a dialog: append its row."""
+        row = CallLogRow(time.time(), req.method, req.call_id, peer.transport, peer.address, str(req.uri),
+                         _uri_of(req.headers.get("From")), _uri_of(req.headers.get("P-Asserted-Identity")))
+        self.rows.append(row)
+        _put(self._pending, (req.call_id, req.cseq.sequence, req.method), row)
+        if req.method == "INVITE":
+            _put(self._invites, req.call_id, row)
+        elif req.method == "CANCEL" and (inv := self._invites.get(req.call_id)) is not None:
+            inv.cancelled = True
+        return row
+
+    def malformed(self, err: SipParseError, peer: Peer, data: bytes) -> None:
+        """A request answered 400 by the stack: a row with what could be read of it."""
+        if err.reply is None:
+            return
+        first, hdrs = lenient_headers(data)
+        parts = first.split(" ")
+        self.rows.append(CallLogRow(time.time(), parts[0][:32], (hdrs.get("Call-ID") or "")[:200], peer.transport,
+                                    peer.address, parts[1][:500] if len(parts) > 1 else "",
+                                    _uri_of(hdrs.get("From")), _uri_of(hdrs.get("P-Asserted-Identity")), 400))
+
+    def response(self, resp: Response) -> None:
+        """A final response sent: the status of the request's row (the first final one counts)."""
+        try:
+            key = (resp.call_id, resp.cseq.sequence, resp.cseq.method)
+        except (KeyError, ValueError):
+            return
+        row = self._pending.pop(key, None)
+        if row is None or row.status is not None:
+            return
+        row.status = resp.code
+        if row.method == "INVITE" and resp.code == 487 and row.cancelled:
+            row.ended = "cancel"
+
+    def invite(self, call_id: str) -> CallLogRow | None:
+        return self._invites.get(call_id)
+
+    def ended(self, call: Call) -> None:
+        """``call`` ended: its media counts are frozen and ``ended`` set (``bye``/``cancel``)."""
+        row = self._invites.pop(call.call_id, None)
+        if row is None:
+            return
+        st = call.rtp.receiver.stats
+        row.rtp_received, row.dtmf_received, row.call = st.audio_packets, st.digits, None
+        if call.state == CANCELLED:
+            row.ended = "cancel"
+        elif call.state == ENDED:
+            row.ended = "bye"
+
+    def render(self) -> str:
+        """The log as CSV: the header line, then one line per row (``\\n`` line ends)."""
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(CALL_LOG_COLUMNS)
+        for row in list(self.rows):
+            w.writerow(row.values())
+        return out.getvalue()
+
+
+def _put(d: OrderedDict[tuple[str, int, str], CallLogRow] | OrderedDict[str, CallLogRow], key: object,
+         row: CallLogRow) -> None:
+    d[key] = row  # type: ignore[index]
+    d.move_to_end(key)  # type: ignore[arg-type]
+    while len(d) > _TRACKED:
+        d.popitem(last=False)
+
+
+def _uri_of(value: str | None) -> str:
+    """The URI of a name-addr header value (``"Bob" <sip:b@h>;tag=x`` → ``sip:b@h``), ``""`` without one."""
+    if not value:
+        return ""
+    first = value.split(",")[0].strip()
+    try:
+        return str(Address.parse(first).uri)
+    except ValueError:
+        if "<" in first and ">" in first:
+            return first[first.index("<") + 1:first.index(">")]
+        return first.split(";")[0].strip()
+
+
+def call_log_for(twin: Twin, device: str) -> CallLog:
+    """The call log of PSTN ``device`` (one per device for the twin's life, shared with its SSH shell)."""
+    logs: dict[str, CallLog] = twin.shared.setdefault("pstn_call_logs", {})
+    if device not in logs:
+        logs[device] = CallLog()
+    return logs[device]
+
+
+class PstnUserAgent(TwinUserAgent):
+    """The simulator's UA: refusals, early media then echo, counters and the call log."""
+
+    def __init__(self, twin: Twin, device: str) -> None:
+        dev = twin.lab.devices[device]
+        assert isinstance(dev, PstnDevice) and dev.sip is not None
+        st = twin.states[device]
+        assert isinstance(st, PstnState)
+        self.twin, self.dev, self.pstn = twin, dev, st
+        self.call_log = call_log_for(twin, device)
+        carrier = dev.facts.carrier or "hil"
+        super().__init__(device, dev.host, dev.sip.port, "pstn", lambda: f"{carrier} PSTN simulator (hil twin)",
+                         echo=False, on_ended=self._ended)
+        self.stack.observers.append(self._log)
+        self.on_malformed = self._malformed
+        countries = {e.facts.dial_plan.country for e in twin.lab.devices.values()
+                     if isinstance(e, EdgeDevice) and e.facts.dial_plan is not None}
+        self.country = countries.pop() if len(countries) == 1 else "US"
+        self.unavailable = set(dev.facts.unavailable_numbers)
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+
+    def _log(self, direction: str, msg: Request | Response, peer: Peer, again: bool) -> None:
+        if again:
+            return
+        if isinstance(msg, Response):
+            if direction == ">" and msg.code >= 200:
+                self.call_log.response(msg)
+            return
+        if direction != "<" or msg.method == "ACK":
+            return
+        if msg.method == "CANCEL":
+            self.pstn.cancels_received += 1
+        if tag_of(msg.headers.get("To")):
+            call = self.calls.get(msg.call_id)
+            if call is not None and call.dialog is not None and call.dialog.matches(msg):
+                return  # inside a dialog
+        self.call_log.request(msg, peer)
+
+    def _malformed(self, err: SipParseError, peer: Peer, data: bytes) -> None:
+        self.pstn.malformed_received += 1
+        self.call_log.malformed(err, peer, data)
+
+    def _ended(self, call: Call) -> None:
+        self.call_log.ended(call)
+        answered = self.pstn.active_calls.pop(call.call_id, None) is not None
+        if answered and call.state == ENDED and call.ended_by == "remote":
+            self.pstn.calls_completed += 1
+
+    def on_ack(self, req: Request, peer: Peer) -> None:
+        self.pstn.acks_received += 1
+        super().on_ack(req, peer)
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def on_request(self, txn: ServerTransaction) -> None:
+        req = txn.req
+        if req.method == "OPTIONS":
+            self.pstn.options_received += 1
+            if "options-silent" in self.pstn.faults:
+                # no answer; the transaction stays to absorb retransmissions, then goes
+                asyncio.get_running_loop().call_later(TIMER_64T1_S, self.stack._servers.pop, txn.key, None)
+                return
+        if req.method == "INVITE" and not tag_of(req.headers.get("To")) and req.call_id not in self.calls:
+            self.pstn.invites_received += 1
+            why = self._refusal(req)
+            if why is not None:
+                code, text = why
+                self.pstn.calls_refused[code] = self.pstn.calls_refused.get(code, 0) + 1
+                txn.reply(code, to_tag=new_tag(), extra=[("Warning", f'399 {self.device} "{text}"')])
+                return
+        super().on_request(txn)
+
+    def _refusal(self, req: Request) -> tuple[int, str] | None:
+        """``(code, reason)`` when the INVITE is refused before any call exists, else ``None``."""
+        if "trunk-503" in self.pstn.faults:
+            return 503, "trunk out of service"
+        user = req.uri.user or ""
+        e164 = user if user.startswith("+") else normalize(user, self.country)
+        if user in self.unavailable or (e164 is not None and e164 in self.unavailable):
+            return 503, f"number {user} unavailable"
+        limit = self.dev.facts.max_calls
+        if limit:
+            live = sum(1 for c in self.calls.values() if c.role == "uas" and c.state not in FINAL_STATES)
+            if live >= limit:
+                return 503, f"max calls {limit} reached"
+        return None
+
+    async def run_call(self, call: Call) -> None:
+        """183 with SDP and the tone, :data:`EARLY_MEDIA_S`, 200 with the same SDP, then echo."""
+        row = self.call_log.invite(call.call_id)
+        if row is not None:
+            row.call = call
+        call.ring(early_media=True)
+        await call.wait({CONFIRMED}, EARLY_MEDIA_S)
+        if call.state in (PROCEEDING, EARLY):
+            call.answer()
+            call.rtp.set_echo(True)
+            self.pstn.calls_answered += 1
+            assert call.invite is not None
+            self.pstn.active_calls[call.call_id] = call.invite.uri.user or ""
+
+
+class PstnService:
+    """``sip`` of one PSTN simulator: the :class:`PstnUserAgent` and the OPTIONS pings to its Edges."""
+
+    name = "sip"
+
+    def __init__(self, twin: Twin, device: str) -> None:
+        dev = twin.lab.devices[device]
+        assert isinstance(dev, PstnDevice) and dev.sip is not None
+        self.twin, self.device, self.dev = twin, device, dev
+        self.host, self.port = dev.host, dev.sip.port
+        self.transport = "tcp" if dev.sip.transport == "tcp" else "udp"
+        st = twin.states[device]
+        assert isinstance(st, PstnState)
+        self.state = st
+        self.edges = [(n, e) for n, e in twin.lab.devices.items()
+                      if isinstance(e, EdgeDevice) and e.sip is not None and e.facts.trunk is not None
+                      and device in e.facts.trunk.routes]
+        self.ua: PstnUserAgent | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self.ua is not None:
+            return
+        ua = PstnUserAgent(self.twin, self.device)
+        await ua.start()  # raises LabUnreachable (its context: the OSError) when the port is taken
+        self.ua = ua
+        if self.edges:
+            self._task = asyncio.create_task(self._ping(), name=f"{self.device} OPTIONS pings")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        ua, self.ua = self.ua, None
+        if ua is not None:
+            await ua.stop()
+
+    async def _ping(self) -> None:
+        timeout_s = self.dev.sip.timeout_s if self.dev.sip else 2.0
+        while (ua := self.ua) is not None:
+            for name, edge in self.edges:
+                assert edge.sip is not None
+                self.state.options_sent += 1
+                try:
+                    resp = await ua.options(f"sip:{edge.host}:{edge.sip.port}",
+                                            peer=Peer(self.transport, edge.host, edge.sip.port), timeout_s=timeout_s)
+                except LabError as e:
+                    log.info("%s: OPTIONS to %s failed: %s", self.device, name, e)
+                    resp = None
+                self.state.edge_options[name] = resp.code if resp is not None else None
+            await asyncio.sleep(PING_INTERVAL_S)
+
+
+@service_factory
+def pstn_sip_services(twin: Twin, device: str) -> list[Service]:
+    """``sip`` for a PSTN simulator with ``sip`` in the inventory; nothing for other devices."""
+    dev = twin.lab.devices[device]
+    if isinstance(dev, PstnDevice) and dev.sip is not None:
+        return [PstnService(twin, device)]
+    return []

@@ -1,0 +1,82 @@
+"""MAINT-EDGE-LOGS: every Edge's logs can be collected, also when the Edge cannot reach the cloud.
+
+One test per Edge and path. The console path (XMODEM-1K on the serial console) runs first: it is
+the one that must work with the WAN down, and reads the Edge's cloud-link state there. The SSH path
+(SFTP) must work while the Edge's management address answers; when it does not and the Edge reports
+its cloud link down on the console, the WAN is down and the SSH test is SKIPPED with that reason:
+the console test covers the duty. A bundle that does not arrive intact (checksum other than the
+one the Edge announced, or a transfer the line could not complete) is FAIL naming device, path
+and both checksums; an unreachable console is BROKEN.
+
+Thresholds (catalogue, project choice): the received bundle's SHA-256 equals the announced one;
+the bundle holds at least ``bundle_files`` files. Bundles are kept under ``<--hil-summary>/edge-logs``
+(else in the test's temporary folder); file list and checksum are attached to the report.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.devices.edge_logs import TransferFailed
+from harness.errors import LabTimeout, LabUnreachable
+from harness.evidence.attach import attach
+from harness.evidence.check import check, observe
+
+DUTY = "MAINT-EDGE-LOGS"
+
+
+def _folder(pytestconfig, tmp_path, edge):
+    summary = pytestconfig.getoption("hil_summary")
+    return Path(summary) / "edge-logs" / edge.name if summary else tmp_path
+
+
+def _collect(edge, path, folder, profile):
+    """The verified bundle; a bundle the Edge could not deliver intact fails the duty."""
+    try:
+        return edge.collect_logs(path, dest=folder)
+    except TransferFailed as e:
+        check(e.got_sha256, profile.threshold(DUTY, "bundle_sha256"), expected=e.expected_sha256 or "(no manifest)",
+              duty=DUTY, device=edge.name, what=f"log bundle SHA-256 over {path}", detail=e.detail)
+        raise  # the checksums agree but the transfer failed anyway: a lab error (BROKEN)
+
+
+def _evidence(edge, bundle, profile):
+    attach(f"{edge.name} log bundle files ({bundle.transport})", "\n".join(bundle.files) + "\n")
+    attach(f"{edge.name} log bundle checksum ({bundle.transport})", json.dumps({
+        "device": edge.name, "transport": bundle.transport, "device_path": bundle.device_path,
+        "local_path": str(bundle.path), "size_bytes": bundle.size_bytes, "sha256": bundle.sha256,
+        "announced_sha256": bundle.announced_sha256, "seconds": round(bundle.seconds, 3),
+        "throughput_kBps": round(bundle.throughput_kBps, 1), "retransmitted_blocks": bundle.retransmitted_blocks,
+    }, indent=2), "json")
+    check(bundle.sha256, profile.threshold(DUTY, "bundle_sha256"), expected=bundle.announced_sha256, duty=DUTY,
+          device=edge.name, what=f"log bundle SHA-256 over {bundle.transport}")
+    check(len(bundle.files), profile.threshold(DUTY, "bundle_files"), duty=DUTY, device=edge.name,
+          what=f"files in the log bundle over {bundle.transport}")
+    observe(f"{bundle.size_bytes} bytes in {bundle.seconds:.2f} s ({bundle.throughput_kBps:.0f} kB/s), "
+            f"{bundle.retransmitted_blocks} blocks retransmitted", duty=DUTY, device=edge.name,
+            what=f"log bundle transfer over {bundle.transport}")
+
+
+@pytest.mark.duty(DUTY)
+def test_edge_logs_over_console(edge, profile, pytestconfig, tmp_path):
+    if edge.device.console is None:
+        pytest.skip(f"{edge.name}: the inventory declares no serial console")
+    status = edge.console_status()
+    observe(f"cloud-link {status.services.get('cloud-link', 'absent')}", duty=DUTY, device=edge.name,
+            what="cloud link (show status on the console)")
+    _evidence(edge, _collect(edge, "console", _folder(pytestconfig, tmp_path, edge), profile), profile)
+
+
+@pytest.mark.duty(DUTY)
+def test_edge_logs_over_ssh(edge, profile, pytestconfig, tmp_path):
+    if edge.device.ssh is None:
+        pytest.skip(f"{edge.name}: the inventory declares no SSH access")
+    try:
+        bundle = _collect(edge, "ssh", _folder(pytestconfig, tmp_path, edge), profile)
+    except (LabUnreachable, LabTimeout) as e:
+        if edge.device.console is not None and not edge.console_status().cloud_link_up:
+            pytest.skip(f"{edge.name}: WAN down (cloud-link down on the console) and SSH unreachable "
+                        f"({e.detail}); the console path collects the logs")
+        raise
+    _evidence(edge, bundle, profile)

@@ -1,0 +1,73 @@
+"""PSTN-CAPACITY: the trunk holds its Max Calls and refuses the next call with the configured code;
+a sustained call rate holds with zero failed calls.
+
+(a) With the trunk's ``max_calls`` N from the inventory, N concurrent inbound calls (the harness as
+the carrier, to the dial plan's DIDs) are all answered and the Edge's live count (``show trunk``,
+the TrunkMetricsCalls analogue) says N; call N+1 is refused with ``max_calls_code`` (Genesys
+default 503 [G-MAXCALLS]). Max Calls 0 means unlimited (Genesys Premises): the check is SKIPPED with
+that reason, since no limit exists to hit.
+(b) SIPp, run for the carrier (the PSTN simulator driver), originates calls to a DID at
+``sustained_cps`` for ``sustained_s`` seconds; every call must succeed (project choice: 10 calls/s
+for 5 s, overridable in the requirement profile). Judged by SIPp's counts, not its exit code.
+"""
+
+import pytest
+
+from fixtures.trunk import attach_ladder
+from harness.evidence.attach import attach
+from harness.evidence.check import check, intent
+
+DUTY = "PSTN-CAPACITY"
+
+
+@pytest.mark.duty(DUTY)
+def test_max_calls_held_and_next_call_refused(edge, trunk_plan, trunk_probe, profile):
+    n = trunk_plan.trunk.max_calls
+    if n == 0:
+        pytest.skip(f"{edge.name}'s trunk has max_calls 0 (unlimited): no limit to reach")
+    if not trunk_plan.dids:
+        pytest.skip(f"the dial plan of {edge.name} lists no DIDs")
+    dids = list(trunk_plan.dids)
+    held = []
+    try:
+        for i in range(n):
+            did = dids[i % len(dids)]
+            call = trunk_probe.inbound(did)
+            held.append(call)
+            check(call.result().final_code, profile.threshold(DUTY, "call_status"), duty=DUTY,
+                  device=edge.name, what=f"call {i + 1} of {n} (max_calls) to {did}",
+                  detail=call.result().final_reason)
+        status = edge.trunk_status()
+        check(status.inbound_calls + status.outbound_calls, intent("live trunk calls", n, "calls"), duty=DUTY,
+              device=edge.name, what=f"live call count with {n} calls up (show trunk)",
+              detail=f"inbound {status.inbound_calls}, outbound {status.outbound_calls}")
+        extra = trunk_probe.inbound(dids[n % len(dids)])
+        held.append(extra)
+        attach_ladder(f"call {n + 1} (over Max Calls)", extra.ladder())
+        limit = profile.threshold(DUTY, "over_capacity_status")
+        expected = trunk_plan.trunk.max_calls_code
+        check(extra.result().final_code, limit, expected=expected if expected != limit.value else None, duty=DUTY,
+              device=edge.name, what=f"answer to call {n + 1} with {n} calls up (max_calls {n})",
+              detail=extra.result().final_reason)
+    finally:
+        for call in held:
+            if call.state == "confirmed":
+                call.bye()
+
+
+@pytest.mark.duty(DUTY)
+def test_sustained_call_rate_has_no_failed_call(edge, trunk_plan, carrier, profile):
+    if not trunk_plan.dids:
+        pytest.skip(f"the dial plan of {edge.name} lists no DIDs")
+    cps = float(profile.threshold(DUTY, "sustained_cps").value)
+    seconds = float(profile.threshold(DUTY, "sustained_s").value)
+    calls = max(1, int(cps * seconds))
+    did = next(iter(trunk_plan.dids))
+    sip = edge.device.sip
+    concurrency = trunk_plan.trunk.max_calls or None
+    result = carrier.sipp().originate(f"{edge.device.host}:{sip.port}", did, calls=calls, rate_cps=cps,
+                                      concurrency=concurrency, caller="+13175557777", timeout_s=seconds + 30.0)
+    attach(f"SIPp {result.scenario} statistics", result.summary() + "\n\n" + result.screen)
+    check(result.calls_requested - result.calls_successful, profile.threshold(DUTY, "sustained_failed_calls"),
+          duty=DUTY, device=edge.name, what=f"calls to {did} at {cps:g} calls/s for {seconds:g} s that did not succeed",
+          detail=result.summary())

@@ -1,0 +1,47 @@
+"""Requirement profiles: threshold overrides, the compatibility matrix and the errors a bad profile gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.duties.profile import ProfileError, load_profile
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_shipped_profile_loads_with_its_matrix():
+    p = load_profile(REPO / "profiles" / "default.yaml")
+    assert p.compatibility_of("2026.11.1", "generic_sip_phone", "6.4.3").verdict == "compatible"
+    c = p.compatibility_of("2026.11.1", "generic_sip_phone", "7.1")
+    assert (c.verdict, c.allowed) == ("incompatible", ">=6.4,<7")
+    assert p.compatibility_of("2025.1.0", "generic_sip_phone", "6.4.3").verdict == "edge-not-listed"
+    assert p.compatibility_of("2026.11.1", "other_phone", "1.0").verdict == "platform-not-listed"
+    assert p.compatibility_of("2026.11.1", "generic_sip_phone", "UC 7.x build").verdict == "unparsable"
+
+
+def test_every_row_covering_the_edge_must_allow_the_phone(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("name: t\ncompatibility:\n"
+                 "  - {edge: '>=2026.1', phones: {vvx: '>=6.0'}}\n"
+                 "  - {edge: '>=2026.11', phones: {vvx: '>=6.4'}}\n")
+    p = load_profile(f)
+    assert p.compatibility_of("2026.5", "vvx", "6.1").verdict == "compatible"
+    c = p.compatibility_of("2026.11.1", "vvx", "6.1")
+    assert (c.verdict, c.allowed) == ("incompatible", ">=6.4")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("name: t\ncompatibility:\n  - {edge: 'newest', phones: {}}\n", "compatibility.0.edge"),
+    ("name: t\ncompatibility:\n  - {edge: '>=1', phones: {vvx: 'about 6'}}\n", "compatibility.0.phones"),
+    ("name: t\ncompatibility:\n  - {edge: '>=1', phones: {}, extra: 1}\n", "compatibility.0.extra"),
+    ("name: t\nthresholds: {PSTN-CONNECT.options_rtt_ms: 0}\n", "must be > 0"),
+    ("name: t\nthresholds: {PSTN-CONNECT.nothing: 1}\n", "has no threshold 'nothing'"),
+])
+def test_bad_profile_names_file_and_field(tmp_path, text, expected):
+    f = tmp_path / "p.yaml"
+    f.write_text(text)
+    with pytest.raises(ProfileError) as e:
+        load_profile(f)
+    assert str(f) in str(e.value) and expected in str(e.value), str(e.value)
