@@ -17,6 +17,8 @@ import pytest
 
 from harness.devices.pstn import PstnSimulator
 from harness.inventory import LoadedLab, load
+from harness.transports.sip_ua import SipUserAgent
+from harness.transports.transcript import Transcript
 from harness.twin import manager
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,6 +77,30 @@ def pstn(loaded: LoadedLab) -> Iterator[PstnSimulator]:
     d = PstnSimulator("pstn1", loaded.lab.devices["pstn1"], loaded)
     yield d
     d.close()
+
+
+@pytest.fixture
+def agents(request: pytest.FixtureRequest) -> Iterator[Callable[..., SipUserAgent]]:
+    """``make(host, name="peer", **kw)``: a probe SipUserAgent on ``host`` (an address, or ``n`` for
+    ``<the test module's NET>.n``), closed after the test."""
+    made: list[SipUserAgent] = []
+
+    def make(host: str | int, name: str = "peer", **kw: Any) -> SipUserAgent:
+        h = f"{request.module.NET}.{host}" if isinstance(host, int) else host
+        ua = SipUserAgent(name, Transcript(f"{name} sip {h}"), h, **kw)
+        made.append(ua)
+        return ua
+
+    yield make
+    for ua in made:
+        ua.close()
+
+
+def grows(get: Callable[[], int], during_s: float = 0.5) -> int:
+    """How much ``get()`` grows in ``during_s`` seconds."""
+    before = get()
+    time.sleep(during_s)
+    return get() - before
 
 
 def wait_for(pred: Callable[[], Any], timeout_s: float = 5.0, step_s: float = 0.05) -> Any:

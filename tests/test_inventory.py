@@ -141,7 +141,8 @@ CASES = [
     Case("dangling-group", "    groups: [phones]\n    host: 127.0.3.2",
          "    groups: [phones, desk]\n    host: 127.0.3.2", "devices.phone2.groups",
          "group 'desk' is not defined", "[phones, desk]"),
-    Case("nested-group", "    ssh: null\n", "    ssh: null\n    groups: [desk]\n", "groups.phones.groups",
+    Case("nested-group", "generic_sip_phone\n    ssh: null\n", "generic_sip_phone\n    ssh: null\n    groups: [desk]\n",
+         "groups.phones.groups",
          "only devices list groups", "groups: [desk]"),
     Case("ssh-without-credentials", "      enable_secret: file:twin_secrets/enable_secret\n",
          "      enable_secret: file:twin_secrets/enable_secret\n      password: null\n",
@@ -250,7 +251,8 @@ def test_shipped_inventory_loads() -> None:
     loaded = load(REPO / "lab_inventory.yaml")
     lab = loaded.lab
     assert lab.lab.name == "hil-twin" and lab.lab.emulated
-    assert {r: len(lab.by_role(r)) for r in ROLES} == {"edge": 1, "switch": 1, "phone": 4, "pstn": 1}
+    assert {r: len(lab.by_role(r)) for r in ROLES} == {"edge": 1, "switch": 1, "phone": 4, "pstn": 1,
+                                                       "provisioning": 1}
     assert list(lab.by_role("phone")) == ["phone1", "phone2", "phone3", "phone4"]  # file order
     assert loaded.relative(lab.profile or "").is_file()
     # every secret is a reference that resolves beside the inventory
@@ -317,14 +319,15 @@ def test_device_reenabling_ssh_after_group_null_points_at_its_own_lines(tmp_path
                                            "devices.phone1.ssh.username", "required key is missing")
 
 
-def test_schema_is_json_with_the_four_roles(tmp_path: Path) -> None:
+def test_schema_is_json_with_the_five_roles(tmp_path: Path) -> None:
     proc = hil("inventory", "schema", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert_clean(proc)
     schema = json.loads(proc.stdout)
     assert set(schema["required"]) == {"lab", "devices"}
     devices = next(iter(schema["properties"]["devices"]["patternProperties"].values()))
-    assert set(devices["discriminator"]["mapping"]) == set(ROLES) == {"edge", "switch", "phone", "pstn"}
+    assert set(devices["discriminator"]["mapping"]) == set(ROLES) == {"edge", "switch", "phone", "pstn",
+                                                                     "provisioning"}
     for role in ROLES:
         body = schema["$defs"][f"{role.capitalize()}Device"]
         assert body["additionalProperties"] is False

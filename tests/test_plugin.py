@@ -81,7 +81,7 @@ def test_b_breaks(phone):
 
 @pytest.mark.duty('NET-VOIP-HW')
 def test_c_after(phone):
-    pass
+    phone.session('snmp', object)  # opening SNMP: phone2's is quarantined (no I/O here: no twin runs)
 
 @pytest.mark.duty('PSTN-CONNECT')
 def test_d_harness_bug(pstn):
@@ -96,7 +96,7 @@ def test_d_harness_bug(pstn):
     assert "[CFG-STATION] phone1: answer = 3; limit == 4 (inventory)" in by_id["test_a_fails[phone1]"]["message"]
     assert by_id["test_a_fails[phone2]"]["verdict"] == "PASS"
     assert by_id["test_b_breaks[phone2]"]["verdict"] == "BROKEN"
-    # quarantine: the next test that asks for phone2 is BROKEN at once, the others still run
+    # quarantine: the next test that uses phone2's SNMP is BROKEN at once, the others still run
     after = by_id["test_c_after[phone2]"]
     assert after["verdict"] == "BROKEN" and "quarantined" in after["message"] and after["duration_s"] < 0.5
     assert by_id["test_c_after[phone1]"]["verdict"] == "PASS"
@@ -233,3 +233,41 @@ def test_scenario_that_checks_nothing_is_broken(pytester, labdir, tmp_path):
     assert t["verdict"] == "BROKEN" and "ended without a check" in t["message"]
     result = next(json.loads(p.read_text()) for p in (tmp_path / "allure").glob("*-result.json"))
     assert result["status"] == "broken"
+
+
+def test_quarantine_blocks_the_failed_transport_only(pytester, labdir, tmp_path):
+    write_scenario(pytester, """
+import pytest
+from harness.errors import LabUnreachable
+
+@pytest.mark.duty('LAB-READY')
+def test_a_ssh_dies(edge):
+    raise LabUnreachable('edge1', 'ssh', '127.0.1.1:2222', 'connection refused')
+
+@pytest.mark.duty('MAINT-EDGE-LOGS')
+def test_b_ssh_again(edge):
+    edge.session('ssh', object)
+
+@pytest.mark.duty('MAINT-EDGE-LOGS')
+def test_c_console_still_used(edge):
+    edge.session('console', object)
+""")
+    out = tmp_path / "out"
+    run(pytester, labdir, f"--hil-summary={out}")
+    tests = {t["nodeid"].split("::")[-1]: t for t in json.loads((out / "summary.json").read_text())["tests"]}
+    assert tests["test_b_ssh_again[edge1]"]["verdict"] == "BROKEN"
+    assert "quarantined after earlier failure: connection refused" in tests["test_b_ssh_again[edge1]"]["message"]
+    assert tests["test_c_console_still_used[edge1]"]["verdict"] == "PASS"
+
+
+def test_device_with_every_transport_quarantined_is_gone(loaded):
+    from harness.devices.base import LabSession
+    from harness.errors import LabTimeout, LabUnreachable
+
+    s = LabSession(loaded)
+    s.quarantine("phone1", LabTimeout("phone1", "snmp", "x:161", "no answer"))
+    assert s.driver("phone1").name == "phone1"  # SIP is still in use
+    s.quarantine("phone1", LabTimeout("phone1", "rtp", "x:5060", "no answer"))  # rtp counts as sip
+    with pytest.raises(LabUnreachable, match="quarantined after earlier failure"):
+        s.driver("phone1")
+    s.close()

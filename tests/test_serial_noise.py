@@ -162,7 +162,7 @@ def test_a_paste_that_never_closes_stops_being_dropped() -> None:
 
 def test_bracketed_paste_escapes_around_output_and_prompt(device) -> None:
     out = (b"\x1b[?2004l" + VERSION[:30] + b"\x1b[200~show status\r\x1b[201~" + VERSION[30:] + b"\x1b[?2004h")
-    settings, line = device(lambda ln: _shell(ln, {"show version": out}, prompt=b"edge9> \x1b[?2004h"))
+    settings, _ = device(lambda ln: _shell(ln, {"show version": out}, prompt=b"edge9> \x1b[?2004h"))
     c = _open(settings)
     try:
         c.logged_in = True
@@ -200,7 +200,7 @@ def test_lost_first_character_of_prompts_and_echo(device) -> None:
         ln.send(b"\r\ndge9> ")
         _shell(ln, {"show version": VERSION}, prompt=b"\r\ndge9> ")
 
-    settings, line = device(script)
+    settings, _ = device(script)
     c = _open(settings)
     try:
         c.login()

@@ -15,9 +15,8 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import dpkt
 import pytest
@@ -37,10 +36,11 @@ from harness.transports.sip_message import (
     parse_message,
     tag_of,
 )
+from harness.transports.sip_proxy import LooseProxy
 from harness.transports.sip_ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
-from tests.conftest import wait_for
+from tests.conftest import grows, wait_for
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 NET = f"{TEST_NET}.251"  # this module's side of the test net (loopback routes all of 127/8)
@@ -55,26 +55,8 @@ def addr(n: int) -> str:
     return f"{NET}.{n}"
 
 
-@pytest.fixture
-def agents() -> Iterator[Callable[..., SipUserAgent]]:
-    """``make(host_n, **kw)``: a SipUserAgent on ``NET.host_n``, closed after the test."""
-    made: list[SipUserAgent] = []
-
-    def make(n: int, name: str = "peer", **kw: Any) -> SipUserAgent:
-        ua = SipUserAgent(name, Transcript(f"{name} sip {addr(n)}"), addr(n), **kw)
-        made.append(ua)
-        return ua
-
-    yield make
-    for ua in made:
-        ua.close()
 
 
-def grows(get: Callable[[], int], during_s: float = 0.6) -> int:
-    """How much ``get()`` grows in ``during_s`` seconds."""
-    before = get()
-    time.sleep(during_s)
-    return get() - before
 
 
 # -- (1) the twin's PSTN simulator ---------------------------------------------------------------
@@ -231,57 +213,6 @@ def test_call_over_tcp(agents: Callable[..., SipUserAgent]) -> None:
     assert uac.stats.retransmissions == 0 and uas.stats.retransmissions == 0  # never on a stream
 
 
-class LooseProxy:
-    """A stateless loose-routing proxy (RFC 3261 §16.11, §16.12) built on the probe's parser: adds
-    Record-Route to INVITEs, pops its own Route, forwards by Route or Request-URI, responses by Via."""
-
-    def __init__(self, host: str) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
-        self.sock.settimeout(0.1)
-        self.host, self.port = self.sock.getsockname()[:2]
-        self.uri = f"sip:{self.host}:{self.port};lr"
-        self.seen: list[tuple[str, str, list[str], bool]] = []  # method, R-URI, Route values, in dialog
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while self.sock.fileno() != -1:
-            try:
-                data, _ = self.sock.recvfrom(65535)
-                msg = parse_message(data)
-            except (TimeoutError, OSError, SipParseError):
-                continue
-            if isinstance(msg, Request):
-                self._request(msg)
-            else:
-                vias = msg.headers.getlist("Via")
-                msg.headers.setlist("Via", vias[1:])
-                nxt = msg.via[0]
-                self.sock.sendto(encode(msg), (nxt.host, nxt.port or 5060))
-
-    def _request(self, req: Request) -> None:
-        routes = list(req.headers.getlist("Route"))
-        self.seen.append((req.method, str(req.uri), routes, bool(tag_of(req.headers.get("To")))))
-        if routes and f"{self.host}:{self.port}" in routes[0]:
-            routes = routes[1:]
-            req.headers.remove("Route")
-            if routes:
-                req.headers.setlist("Route", routes)
-        if req.method == "INVITE" and not tag_of(req.headers.get("To")):
-            req.headers.add("Record-Route", f"<{self.uri}>")
-        branch = "z9hG4bKproxy" + (req.via[0].parameters.get("branch") or "")[7:]
-        req.headers.setlist("Via", [f"SIP/2.0/UDP {self.host}:{self.port};branch={branch}",
-                                    *req.headers.getlist("Via")])
-        req.headers.set("Max-Forwards", str((req.max_forwards or 70) - 1))
-        hop = Message.parse(b"X sip:x SIP/2.0\r\nRoute: " + routes[0].encode() + b"\r\n\r\n").route[0].uri \
-            if routes else req.uri
-        self.sock.sendto(encode(req), (hop.host, hop.port or 5060))
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def test_record_route_is_honoured_both_ways(agents: Callable[..., SipUserAgent]) -> None:
     proxy = LooseProxy(addr(30))
     try:
@@ -298,11 +229,11 @@ def test_record_route_is_honoured_both_ways(agents: Callable[..., SipUserAgent])
         proxy.close()
     rr = f"<{proxy.uri}>"
     assert a.route_set == (rr,) and b.route_set == (rr,)  # UAC: reversed; UAS: as received
-    in_dialog = [r for r in proxy.seen if r[3]]
-    assert [r[0] for r in in_dialog] == ["ACK", "INVITE", "ACK", "INVITE", "ACK", "BYE"]
-    for method, uri, routes, _ in in_dialog:
-        assert routes == [rr], (method, routes)
-        assert uri == (a.remote_target if method != "BYE" else b.remote_target)  # loose: R-URI = target
+    in_dialog = [r for r in proxy.requests() if r.in_dialog]
+    assert [r.method for r in in_dialog] == ["ACK", "INVITE", "ACK", "INVITE", "ACK", "BYE"]
+    for r in in_dialog:
+        assert r.routes == (rr,), (r.method, r.routes)
+        assert r.uri == (a.remote_target if r.method != "BYE" else b.remote_target)  # loose: R-URI = target
 
 
 def test_strict_and_loose_route_sets() -> None:

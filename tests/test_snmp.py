@@ -67,7 +67,7 @@ def test_v3_authpriv_phone_info(loaded: LoadedLab, twin: TwinControl) -> None:
         assert info.registered == twin.state(name)["registered"]
     c = client(loaded, "phone1")  # v3 walks up to the end of the MIB view (the twin phone MIB is last)
     rows = c.walk_sync("1.3.6.1.4.1.99999.2")
-    assert [o for o, _ in rows] == [f"1.3.6.1.4.1.99999.2.{i}.0" for i in (1, 2, 3, 4)]
+    assert [o for o, _ in rows] == [f"1.3.6.1.4.1.99999.2.{i}.0" for i in (1, 2, 3, 4, 5, 6, 7)]
     assert c.bulk_walk_sync("1.3.6.1.4.1.99999.2", max_repetitions=3) == rows
 
 

@@ -17,7 +17,7 @@ def test_lab_lifecycle_and_faults(tmp_path):
         assert "already running" in hil("lab", "up", "--inventory", inv).stdout
 
         st = json.loads(hil("lab", "status", "--inventory", inv, "--json").stdout)
-        assert set(st["devices"]) == {"edge1", "sw1", "phone1", "phone2", "phone3", "phone4", "pstn1"}
+        assert set(st["devices"]) == {"edge1", "sw1", "phone1", "phone2", "phone3", "phone4", "pstn1", "prov1"}
         assert st["devices"]["sw1"]["host"] == f"{other_net(2)}.2.1" and st["devices"]["sw1"]["up"]
 
         assert hil("lab", "fault", "sw1", "drop-voice-vlan", "--inventory", inv).returncode == 0

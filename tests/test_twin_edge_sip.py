@@ -17,7 +17,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from harness.transports.sip_stack import Peer
 from harness.transports.sip_ua import CallHandle, SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
-from tests.conftest import wait_for
+from tests.conftest import grows, wait_for
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 NET = f"{TEST_NET}.252"  # this module's side of the test net (loopback routes all of 127/8)
@@ -54,20 +54,6 @@ def edge_host(loaded: LoadedLab) -> str:
     return loaded.lab.devices["edge1"].host
 
 
-@pytest.fixture
-def agents() -> Iterator[Callable[..., SipUserAgent]]:
-    """``make(host, name, **kw)``: a SipUserAgent on ``host`` (an address or ``NET.n``), closed after."""
-    made: list[SipUserAgent] = []
-
-    def make(host: str | int, name: str = "peer", **kw: Any) -> SipUserAgent:
-        h = addr(host) if isinstance(host, int) else host
-        ua = SipUserAgent(name, Transcript(f"{name} sip {h}"), h, **kw)
-        made.append(ua)
-        return ua
-
-    yield make
-    for ua in made:
-        ua.close()
 
 
 def register(ua: SipUserAgent, ext: str, edge: str, expires: int = 120) -> Response | None:
@@ -150,10 +136,6 @@ def settle(twin: TwinControl, timeout_s: float = 5.0) -> None:
     assert wait_for(idle, timeout_s), edge_state(twin)
 
 
-def grows(get: Callable[[], int], during_s: float = 0.5) -> int:
-    before = get()
-    time.sleep(during_s)
-    return get() - before
 
 
 # -- OPTIONS, methods, registrar -------------------------------------------------------------------

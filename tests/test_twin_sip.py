@@ -12,7 +12,7 @@ import secrets
 import socket
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from harness.transports.sip_message import parse_message, tag_of
 from harness.transports.sip_ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
-from tests.conftest import wait_for
+from tests.conftest import grows, wait_for
 from tests.test_sip_call import REALWORLD, SIPP_VALUES, render_sipp
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
@@ -45,29 +45,12 @@ def addr(n: int) -> str:
     return f"{NET}.{n}"
 
 
-@pytest.fixture
-def agents() -> Iterator[Callable[..., SipUserAgent]]:
-    """``make(host_n, **kw)``: a probe SipUserAgent on ``NET.host_n``, closed after the test."""
-    made: list[SipUserAgent] = []
-
-    def make(n: int, name: str = "probe", **kw: Any) -> SipUserAgent:
-        ua = SipUserAgent(name, Transcript(f"{name} sip {addr(n)}"), addr(n), **kw)
-        made.append(ua)
-        return ua
-
-    yield make
-    for ua in made:
-        ua.close()
 
 
 def host_of(loaded: LoadedLab, name: str) -> str:
     return loaded.lab.devices[name].host
 
 
-def grows(get: Callable[[], int], during_s: float = 0.5) -> int:
-    before = get()
-    time.sleep(during_s)
-    return get() - before
 
 
 # -- RTP echo mode (no twin) ------------------------------------------------------------------------

@@ -66,12 +66,29 @@ def platform_problems(loaded: LoadedLab) -> list[str]:
     return out
 
 
+#: the inventory transport a lab error's transport belongs to (a switch CLI runs over ssh …)
+ERROR_TRANSPORT = {"cli": "ssh", "serial": "console", "rtp": "sip"}
+DECLARED_TRANSPORTS = ("ssh", "snmp", "console", "sip", "http")
+
+
+def transport_of(name: str) -> str:
+    """``"cli"`` -> ``"ssh"``, ``"serial"`` -> ``"console"``, a session key ``"snmp-poll"`` ->
+    ``"snmp"``, ``"sipp ssh"`` -> ``"ssh"``; other names stay as they are."""
+    tokens = name.replace("-", " ").split() or [name]
+    for t in reversed(tokens):
+        t = ERROR_TRANSPORT.get(t, t)
+        if t in DECLARED_TRANSPORTS:
+            return t
+    return tokens[0]
+
+
 class Driver:
     """Base of every device driver.
 
     Attributes:
         name: inventory name; ``device``: the validated inventory entry; ``loaded``: the lab
-        (for secret resolution and paths).
+        (for secret resolution and paths); ``blocked``: transports quarantined in this run
+        (transport -> the error), shared with the :class:`LabSession`.
     """
 
     role: ClassVar[str]
@@ -83,6 +100,7 @@ class Driver:
         self.loaded = loaded
         self._sessions: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self.blocked: dict[str, LabError] = {}
 
     # -- helpers for subclasses -----------------------------------------------------------
 
@@ -98,7 +116,14 @@ class Driver:
         return self.loaded.relative(ssh.known_hosts if ssh else "~/.ssh/known_hosts")
 
     def session(self, key: str, opener: Callable[[], Any]) -> Any:
-        """The open session ``key`` (``"ssh"``, ``"snmp"`` …), opened by ``opener`` on first use."""
+        """The open session ``key`` (``"ssh"``, ``"snmp"`` …), opened by ``opener`` on first use.
+
+        Raises:
+            LabUnreachable: the session's transport was quarantined earlier in the run.
+        """
+        e = self.blocked.get(transport_of(key))
+        if e is not None:
+            raise LabUnreachable(e.device, e.transport, e.address, f"quarantined after earlier failure: {e.detail}")
         with self._lock:
             s = self._sessions.get(key)
             if s is None:
@@ -138,10 +163,13 @@ class Driver:
 
 
 class LabSession:
-    """The drivers of one run, created on first use; a device that failed is quarantined.
+    """The drivers of one run, created on first use; a transport that failed is quarantined.
 
-    ``quarantine(name, error)`` makes every later ``driver(name)`` raise :class:`LabUnreachable`
-    at once, so a dead device costs one timeout, not one per test.
+    ``quarantine(name, error)`` blocks the error's transport of that device: every later session on
+    it raises :class:`LabUnreachable` at once, so a dead transport costs one timeout, not one per
+    test, while the device's other transports go on (an Edge whose WAN is down still has its
+    console). Once every transport the device declares is blocked, ``driver(name)`` itself raises:
+    the device is gone.
     """
 
     def __init__(self, loaded: LoadedLab) -> None:
@@ -149,30 +177,40 @@ class LabSession:
         self.loaded = loaded
         self.lab = loaded.lab
         self._drivers: dict[str, Driver] = {}
-        self._quarantined: dict[str, LabError] = {}
+        self._quarantined: dict[str, dict[str, LabError]] = {}
         self._lock = threading.Lock()
 
     def driver(self, name: str) -> Any:
-        if name in self._quarantined:
-            e = self._quarantined[name]
+        blocked = self._quarantined.get(name, {})
+        dev = self.lab.devices[name]
+        declared = {t for t in DECLARED_TRANSPORTS if getattr(dev, t) is not None}
+        if blocked and declared <= set(blocked):
+            e = next(iter(blocked.values()))
             raise LabUnreachable(e.device, e.transport, e.address, f"quarantined after earlier failure: {e.detail}")
         with self._lock:
             drv = self._drivers.get(name)
             if drv is None:
-                dev = self.lab.devices[name]
                 cls = REGISTRY[(dev.role, dev.platform)]
                 drv = self._drivers[name] = cls(name, dev, self.loaded)
+                drv.blocked = self._quarantined.setdefault(name, {})
             return drv
 
     def quarantine(self, name: str, error: LabError) -> None:
-        if name in self.lab.devices:
-            self._quarantined.setdefault(name, error)
-            d = self._drivers.get(name)
-            if d:
-                d.close()
+        """Block ``error``'s transport of device ``name`` for the rest of the run."""
+        if name not in self.lab.devices:
+            return
+        transport = transport_of(error.transport)
+        blocked = self._quarantined.setdefault(name, {})
+        blocked.setdefault(transport, error)
+        d = self._drivers.get(name)
+        if d:
+            for key in list(d._sessions):
+                if transport_of(key) == transport:
+                    d.drop_session(key)
 
     def quarantined(self) -> dict[str, LabError]:
-        return dict(self._quarantined)
+        """Devices with a blocked transport -> the first error that blocked one."""
+        return {n: next(iter(b.values())) for n, b in self._quarantined.items() if b}
 
     def close(self) -> None:
         for d in self._drivers.values():

@@ -3,7 +3,9 @@ external SIP trunk's status over SSH.
 
 The Edge CLI's ``show version`` (format in ``docs/twin-cli.md``) is parsed with the TextFSM
 template ``templates/genesys_edge_show_version.textfsm``, ``show trunk`` (format in
-``docs/twin-edge-sip.md``) with ``templates/genesys_edge_show_trunk.textfsm``. Sessions are opened on first use and
+``docs/twin-edge-sip.md``) with ``templates/genesys_edge_show_trunk.textfsm``, ``show registrations``
+(docs/firmware.md) with ``templates/genesys_edge_show_registrations.textfsm``, ``show software`` and the
+``software …`` update commands (docs/edge-update.md) in :mod:`.edge_software`. Sessions are opened on first use and
 reused; transports reconnect by themselves after the device came back.
 """
 
@@ -19,6 +21,7 @@ from ..errors import LabProtocolError, LabUnreachable
 from ..transports.serial import SerialConsole
 from .base import Driver, register
 from .edge_logs import EdgeLogs
+from .edge_software import EdgeSoftware
 from .sip_facts import SipFacts
 from .snmp_facts import SnmpFacts
 from .ssh_facts import SshFacts
@@ -72,6 +75,17 @@ class TrunkStatus:
     state: str = "in-service"
 
 
+@dataclass(frozen=True)
+class Registration:
+    """One phone registered with the Edge: ``extension``, its contact ``host``:``port`` and the
+    seconds left of the binding (``expires_s``)."""
+
+    extension: str
+    host: str
+    port: int
+    expires_s: int
+
+
 def parse_template(template: str, text: str) -> list[dict[str, Any]]:
     """Parse ``text`` with ``templates/<template>.textfsm``; rows keyed by lower-case value names.
 
@@ -85,7 +99,7 @@ def parse_template(template: str, text: str) -> list[dict[str, Any]]:
 
 
 @register("edge", "genesys_edge")
-class Edge(EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver):
+class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver):
     """A Genesys Cloud Edge (``role: edge``, ``platform: genesys_edge``)."""
 
     def _console(self) -> SerialConsole:
@@ -135,6 +149,24 @@ class Edge(EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver):
         return TrunkStatus(int(head["max_calls"]), int(head["max_calls_code"]), int(head["inbound_calls"]),
                            int(head["outbound_calls"]), int(head["calls_total"]), int(head["calls_refused"]),
                            routes, head["state"])
+
+    def registrations(self) -> dict[str, Registration]:
+        """``show registrations`` over SSH (format in docs/firmware.md): extension -> binding.
+
+        Raises:
+            LabProtocolError: the output does not parse (transport ``ssh``).
+            LabError: the SSH session failed.
+        """
+        s = self.ssh_session()
+        text = s.run("show registrations")
+        try:
+            rows = parse_template("genesys_edge_show_registrations", text)
+        except textfsm.TextFSMError as e:
+            raise LabProtocolError(self.name, "ssh", s.address, f"'show registrations' does not parse: {e}") from None
+        if not text.startswith("Registrations:"):
+            raise LabProtocolError(self.name, "ssh", s.address, "'show registrations' has no header")
+        return {r["extension"]: Registration(r["extension"], r["contact_ip"], int(r["contact_port"]),
+                                             int(r["expires"])) for r in rows if r["extension"]}
 
     def console_version(self) -> EdgeVersion:
         """``show version`` on the serial console (logs in as needed). Raises LabError (``serial``)."""

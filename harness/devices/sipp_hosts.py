@@ -144,10 +144,6 @@ class SshHost:
     def timeout_s(self) -> float:
         return self.session.settings.timeout_s
 
-    def _transport(self) -> paramiko.Transport:
-        # SSHSession has no public accessor for its paramiko transport yet (it reconnects in _transport()).
-        return self.session._transport()
-
     def _error(self, cls: type[LabError], detail: str) -> LabError:
         return self.session._error(cls, detail)  # names device, ssh, address; masks; records
 
@@ -160,17 +156,7 @@ class SshHost:
         """
         if self._sftp is not None and not getattr(self._sftp.sock, "closed", True):
             return self._sftp
-        self.session.transcript.event("open SFTP")
-        no_sftp = "the SIPp scenario cannot be uploaded: the SSH server offers no SFTP subsystem"
-        try:
-            chan = self._transport().open_session(timeout=self.timeout_s)
-            chan.settimeout(self.timeout_s)
-            chan.invoke_subsystem("sftp")
-            sftp = paramiko.SFTPClient(chan)
-        except TimeoutError:
-            raise self._error(LabTimeout, f"{no_sftp} (no SFTP answer within {self.timeout_s:g} s)") from None
-        except (paramiko.SSHException, paramiko.SFTPError, EOFError, OSError) as e:
-            raise self._error(LabProtocolError, f"{no_sftp} ({type(e).__name__}: {e})") from None
+        sftp = self.session.open_sftp("the SIPp scenario cannot be uploaded")
         self._sftp = sftp
         return sftp
 
@@ -209,8 +195,9 @@ class SshHost:
         cmd = (f"cd {shlex.quote(workdir)} && echo $$ > {PID_FILE} && exec {shlex.join(argv)} "
                f"> {OUT_FILE} 2>&1")
         self.session.transcript.sent(cmd)
+        chan = self.session.open_channel()
         try:
-            chan = self._transport().open_session(timeout=self.timeout_s)
+            chan.settimeout(None)  # SIPp runs longer than one SSH deadline; the run's own deadline applies
             chan.exec_command(cmd)
         except (paramiko.SSHException, EOFError, OSError) as e:
             raise self._error(LabUnreachable, f"could not start SIPp: {e}") from None

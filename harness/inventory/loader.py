@@ -252,6 +252,11 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> 
                                               f"switch {f.switch_port.switch!r} is not a switch in devices"))
                 unique("switch_port", f"{f.switch_port.switch} {f.switch_port.port}",
                        (*dp, "facts", "switch_port", "port"), name, "switch port")
+            if f.provisioning:
+                prov = lab.devices.get(f.provisioning)
+                if f.provisioning not in invalid and (prov is None or prov.role != "provisioning"):
+                    out.append(loaded.problem((*dp, "facts", "provisioning"),
+                                              f"{f.provisioning!r} is not a provisioning server in devices"))
             if d.sip and d.sip.registrar:
                 edge = lab.devices.get(d.sip.registrar)
                 if d.sip.registrar not in invalid and (edge is None or edge.role != "edge"):

@@ -253,6 +253,10 @@ class PhoneFacts(Strict):
     station_class: str = "default"
     #: IEEE 802.3af/at/bt PoE class the phone requests (0-8); None: not checked
     poe_class: Annotated[int, Field(ge=0, le=8)] | None = None
+    #: the provisioning server the phone fetches ``<mac>.cfg`` from (default: the inventory's only one)
+    provisioning: Name | None = None
+    #: a firmware rollout puts this phone back on its original firmware afterwards (docs/firmware.md)
+    restore_firmware: bool = False
 
 
 class PstnFacts(Strict):

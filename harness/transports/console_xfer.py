@@ -11,9 +11,9 @@ real length from the device's manifest and cuts there.
 :func:`receive_xmodem` adds what the package leaves to its caller:
 
 * every read has a deadline, and the whole transfer one (:func:`transfer_deadline_s`);
-* an EOT that arrives before the announced length is treated as noise the first time (the
-  receiver NAKs it, as YMODEM receivers do with every first EOT); only a repeated EOT ends the
-  transfer early, which then fails the length check;
+* an EOT before the announced length with more bytes right behind it is noise in front of a
+  block and is dropped (a sender that is really done waits in silence for the ACK,
+  :data:`EOT_SETTLE_S`); a real early end fails the length check;
 * it counts the NAKs it sent (the retransmitted blocks) and reports bytes, blocks and time;
 * on failure it sends CAN CAN (abort), drains the line and raises :class:`TransferFailed`.
 
@@ -39,7 +39,7 @@ logging.getLogger("xmodem").addHandler(logging.NullHandler())  # its per-block w
 
 BLOCK = 1024
 XFER_RETRY = 16  # the xmodem package's default: errors in a row before either side gives up
-READ_TIMEOUT_S = 10  # project choice: a block or an answer that takes longer means the line is dead
+EOT_SETTLE_S = 0.2  # project choice: at 9600 baud the byte after a stray EOT follows within 1 ms
 BASE_DEADLINE_S = 30.0  # project choice: start-up and a few purges on top of the line time
 DRAIN_QUIET_S = 1.0  # after an abort: the line counts as drained after this much silence
 DRAIN_MAX_S = 5.0  # project choice: and drains for no longer than this
@@ -69,6 +69,14 @@ class TransferStats:
     blocks: int
     retransmitted_blocks: int
     seconds: float
+
+
+def read_timeout_s(baudrate: int) -> float:
+    """Deadline for one block or header: four times a block's time on the line (8N1), at least 2 s.
+
+    The package waits this long when a noise byte at a block boundary makes it read a block that
+    is not coming, so it is kept short (project choice)."""
+    return max(2.0, 4 * (BLOCK + 5) * 10 / baudrate)
 
 
 def transfer_deadline_s(size_bytes: int, baudrate: int) -> float:
@@ -102,7 +110,7 @@ def receive_xmodem(console: SerialConsole, out: BinaryIO, size_bytes: int, *, de
     """
     total_s = deadline_s if deadline_s is not None else transfer_deadline_s(size_bytes, console.settings.baudrate)
     counting = _Counting(out)
-    state = {"naks": 0, "eots": 0, "blocks": 0}
+    state = {"naks": 0, "blocks": 0}
     t0 = time.monotonic()
     end = t0 + total_s
     with console.raw() as line:
@@ -112,12 +120,11 @@ def receive_xmodem(console: SerialConsole, out: BinaryIO, size_bytes: int, *, de
             if left <= 0:
                 return None
             data = line.read(size, min(float(timeout), left))
-            if size == 1 and data == EOT:  # at a block boundary: the end, or a noise byte?
-                state["eots"] += 1
-                if counting.n < size_bytes and state["eots"] == 1:
-                    return b"?"  # the package NAKs it; a real sender sends EOT again
-            elif size == 1 and data:
-                state["eots"] = 0
+            while size == 1 and data == EOT and counting.n < size_bytes:  # the end, or a noise byte?
+                more = line.read(1, EOT_SETTLE_S)  # a sender that is done waits for our ACK in silence
+                if not more:
+                    break
+                data = more  # bytes right behind it: the EOT was noise in front of a block
             return data or None
 
         def putc(data: bytes, timeout: float = 1) -> int | None:
@@ -129,7 +136,8 @@ def receive_xmodem(console: SerialConsole, out: BinaryIO, size_bytes: int, *, de
             state["blocks"] = ok
 
         console.transcript.event(f"xmodem-1k: receiving {size_bytes} bytes")
-        got = XMODEM1k(getc, putc).recv(counting, crc_mode=1, retry=XFER_RETRY, timeout=READ_TIMEOUT_S,
+        got = XMODEM1k(getc, putc).recv(counting, crc_mode=1, retry=XFER_RETRY,
+                                        timeout=read_timeout_s(console.settings.baudrate),
                                         quiet=True, callback=callback)
         seconds = time.monotonic() - t0
         if got is None:

@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import math
 import secrets
+import socket
 import struct
 import warnings
 from array import array
@@ -60,6 +62,31 @@ DTMF_GAP_MS = 60
 END_REPEATS = 3  # RFC 4733 §2.5.1.4: the final packet is sent three times
 RESYNC_S = 0.2  # project choice: a sender more than this late restarts its schedule instead of bursting
 MAX_PACKET = 2048
+
+
+async def open_udp(factory: Callable[[], asyncio.DatagramProtocol], host: str, port: int = 0
+                   ) -> asyncio.DatagramTransport:
+    """A datagram endpoint bound on ``host:port`` (``port`` 0: any free one).
+
+    An IP literal is bound directly: asyncio's ``local_addr=`` resolves it with getaddrinfo on the
+    default thread pool first, which costs more than the RTP session itself when calls come at
+    100 per second. A host name takes that path. Raises OSError when the address cannot be bound.
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
+    except ValueError:
+        transport, _ = await loop.create_datagram_endpoint(factory, local_addr=(host, port))
+        return transport
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    transport, _ = await loop.create_datagram_endpoint(factory, sock=sock)
+    return transport
 
 
 def tone_frames(codec: str, hz: float = TONE_HZ) -> list[bytes]:
@@ -156,9 +183,7 @@ class RtpSession(asyncio.DatagramProtocol):
 
     async def open(self) -> None:
         """Bind the socket. Raises OSError when ``local_host`` cannot be bound."""
-        loop = asyncio.get_running_loop()
-        self._transport, _ = await loop.create_datagram_endpoint(lambda: self,
-                                                                 local_addr=(self.local_host, self.want_port))
+        self._transport = await open_udp(lambda: self, self.local_host, self.want_port)
         self.port = self._transport.get_extra_info("sockname")[1]
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:

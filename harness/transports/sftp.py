@@ -27,18 +27,7 @@ def sftp_get(session: SSHSession, remote_path: str, out: BinaryIO, max_bytes: in
     """
     t = session.settings.timeout_s
     session.transcript.event(f"sftp get {remote_path}")
-    try:
-        # SSHSession has no public accessor for its paramiko transport (it reconnects in _transport()).
-        chan = session._transport().open_session(timeout=t)
-        chan.settimeout(t)
-        chan.invoke_subsystem("sftp")
-        sftp = paramiko.SFTPClient(chan)
-    except TimeoutError:
-        raise session._error(LabTimeout, f"no SFTP answer within {t:g} s") from None
-    except paramiko.SSHException as e:
-        raise session._error(LabProtocolError, f"the SSH server offers no SFTP subsystem ({e})") from None
-    except (EOFError, OSError) as e:
-        raise session._error(LabUnreachable, f"connection lost opening SFTP: {e}") from None
+    sftp = session.open_sftp(f"SFTP get {remote_path}")
     try:
         size = sftp.stat(remote_path).st_size or 0
         if size > max_bytes:

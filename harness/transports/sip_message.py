@@ -21,6 +21,7 @@ header is mandatory).
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Iterable
@@ -368,6 +369,12 @@ def tag_of(value: str | None) -> str | None:
     """The ``tag`` parameter of a From/To header value, ``None`` when absent or unreadable."""
     if not value:
         return None
+    return _tag(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag(value: str) -> str | None:
+    # cached: a dialog's every message carries the same From and To, each looked at several times
     try:
         return Address.parse(value).parameters.get("tag")
     except ValueError:

@@ -141,6 +141,43 @@ class SSHSession(TransportSession):
             assert t is not None
         return t
 
+    def open_channel(self) -> paramiko.Channel:
+        """A new session channel on the connection (reconnecting first when it was lost), with
+        ``ssh.timeout_s`` as its deadline. For callers that need their own channel (a long SIPp run).
+
+        Raises: LabTimeout, LabUnreachable (and what connecting raises).
+        """
+        t = self.settings.timeout_s
+        try:
+            chan = self._transport().open_session(timeout=t)
+        except TimeoutError:
+            raise self._error(LabTimeout, f"no channel within {t:g} s") from None
+        except (paramiko.SSHException, EOFError, OSError) as e:
+            raise self._error(LabUnreachable, f"connection lost opening a channel: {e}") from None
+        chan.settimeout(t)
+        return chan
+
+    def open_sftp(self, purpose: str = "SFTP") -> paramiko.SFTPClient:
+        """An SFTP client on a new channel bounded by ``ssh.timeout_s``; the caller closes it.
+
+        Raises:
+            LabProtocolError: the server offers no ``sftp`` subsystem, or does not speak SFTP on it
+                (the message starts with ``purpose``).
+            LabTimeout: the SFTP handshake did not finish in time.
+        """
+        chan = self.open_channel()
+        self.transcript.event("open SFTP")
+        try:
+            chan.invoke_subsystem("sftp")
+            return paramiko.SFTPClient(chan)
+        except TimeoutError:
+            chan.close()
+            raise self._error(LabTimeout, f"{purpose}: no SFTP answer within {self.settings.timeout_s:g} s") from None
+        except (paramiko.SSHException, paramiko.SFTPError, EOFError, OSError) as e:
+            chan.close()
+            raise self._error(LabProtocolError, f"{purpose}: the SSH server offers no SFTP subsystem "
+                                                f"({type(e).__name__}: {e})") from None
+
     def run(self, command: str, timeout_s: float | None = None) -> str:
         """Run ``command`` on an exec channel; return its output (stdout and stderr, ``\\n`` line ends).
 

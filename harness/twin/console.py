@@ -67,7 +67,7 @@ class ConsoleService:
         self._reset()
 
     def _reset(self) -> None:
-        self.state = "login"  # login | password | shell
+        self.state = "login"  # login | password | shell | booting
         self.user = ""
         self.shell: Shell | None = None
         self._line = ""
@@ -102,12 +102,27 @@ class ConsoleService:
     def _login_prompt(self) -> str:
         return f"{self.device} login: "
 
+    def boot(self, text: str, done: bool = False) -> None:
+        """The device reboots under the line, which stays connected (an Edge's software install,
+        :mod:`.edge_software`): a logged-in session ends, ``text`` (the boot banner …) is printed and
+        typed input is ignored until a call with ``done`` prints the login prompt (the getty starts)."""
+        self._cancel_raw()
+        if self.state != "booting":
+            self._reset()
+            self.state = "booting"
+        self._write(text)
+        if done:
+            self._reset()
+            self._write(self._login_prompt())
+
     # -- input -------------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
         """Process bytes typed on the line: echo, edit, and act on complete lines."""
         if self._raw is not None:  # the receiver's ACK/NAK/C of a file transfer
             self._raw.feed(data)
+            return
+        if self.state == "booting":  # nothing reads the line until the login prompt (see boot)
             return
         for ch in data.decode(errors="replace"):
             if ch == "\n" and self._after_cr:

@@ -1,13 +1,15 @@
 """The twin Edge's management CLI (SSH exec, SSH shell and serial console share it).
 
-Commands: ``show version``, ``show status``, ``show trunk``, ``help``, ``exit``. Keywords may be abbreviated
-(``sh ver``). Output formats are documented in ``docs/twin-cli.md``; the Edge driver parses
+Commands: ``show version``, ``show status``, ``show trunk``, ``show registrations``, ``show software``,
+``software …`` (updates, docs/edge-update.md), ``logs …``, ``help``, ``exit``.
+Keywords may be abbreviated (``sh ver``). Output formats are documented in ``docs/twin-cli.md``; the Edge driver parses
 ``show version`` with ``harness/devices/templates/genesys_edge_show_version.textfsm`` and ``show trunk``
 with ``genesys_edge_show_trunk.textfsm`` (format in ``docs/twin-edge-sip.md``).
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from .edge_logs import XmodemSend, logs_command
@@ -76,10 +78,47 @@ def show_trunk(st: EdgeState) -> str:
     )
 
 
-HELP = ("Commands:\n  show version\n  show status\n  show trunk\n"
+def show_registrations(st: EdgeState) -> str:
+    """The phones registered with the Edge now: extension, contact ``ip:port`` and the seconds left
+    of the binding (expired bindings are left out), sorted by extension (docs/firmware.md)."""
+    now = time.time()
+    live = sorted((ext, ip, port, int(until - now)) for ext, (ip, port, until) in st.registrations.items()
+                  if until > now)
+    return (f"Registrations: {len(live)}\n"
+            "Extension        Contact                Expires\n"
+            "---------------- ---------------------- -------\n"
+            + "".join(f"{ext:<16} {f'{ip}:{port}':<22} {left}\n" for ext, ip, port, left in live))
+
+
+def show_software(st: EdgeState) -> str:
+    """The software update state (harness/twin/edge_software.py; format in docs/edge-update.md):
+    status, running (fault-aware) and staged version, drain, calls in progress, last error."""
+    calls = st.trunk_inbound_calls + st.trunk_outbound_calls + st.station_calls
+    error = " ".join((st.software_error or "-").split())
+    return (f"Software status  : {st.software_status}\n"
+            f"Current version  : {st.firmware}\n"
+            f"Staged version   : {st.staged_version or '-'}\n"
+            f"Draining         : {'yes' if st.draining else 'no'}\n"
+            f"Calls in progress: {calls}\n"
+            f"Last error       : {error}\n")
+
+
+def software_command(st: EdgeState, args: list[str]) -> str:
+    """``software stage|drain|install|cancel …``, run by the Edge's update state machine."""
+    from .edge_software import machine_for  # edge_software imports the twin server, which this must not
+
+    m = machine_for(st)
+    if m is None:
+        return "% Software updates are not available on this Edge\n"
+    return m.command(args)
+
+
+HELP = ("Commands:\n  show version\n  show status\n  show trunk\n  show registrations\n  show software\n"
+        "  software stage <url> <sha256> | software drain <timeout_s> | software install | software cancel\n"
         "  logs bundle | logs manifest [NAME] | logs list | logs send [NAME]\n  help\n  exit\n")
 _COMMANDS: dict[tuple[str, ...], str] = {("show", "version"): "version", ("show", "status"): "status",
-                                         ("show", "trunk"): "trunk",
+                                         ("show", "trunk"): "trunk", ("show", "registrations"): "registrations",
+                                         ("show", "software"): "software",
                                          ("help",): "help", ("exit",): "exit", ("quit",): "exit",
                                          ("logout",): "exit"}
 
@@ -114,6 +153,8 @@ class EdgeCli:
         if line.split()[0].lower() == "logs":  # log bundles: harness/twin/edge_logs.py, docs/edge-logs.md
             out, self.raw = logs_command(self.st, self.disk, line.split()[1:], self.console)
             return out, False
+        if line.split()[0].lower() == "software":  # updates: harness/twin/edge_software.py, docs/edge-update.md
+            return software_command(self.st, line.split()[1:]), False
         what = _lookup(line)
         if what == "exit":
             return "", True
@@ -123,6 +164,10 @@ class EdgeCli:
             return show_status(self.st), False
         if what == "trunk":
             return show_trunk(self.st), False
+        if what == "registrations":
+            return show_registrations(self.st), False
+        if what == "software":
+            return show_software(self.st), False
         if what == "help":
             return HELP, False
         return f"% Unknown command: '{line.strip()}'. Type 'help' for a list of commands.\n", False

@@ -202,7 +202,7 @@ def make_bundle(st: EdgeState, disk: Path) -> Bundle:
             tar.addfile(info, io.BytesIO(members[name]))
     data = buf.getvalue()
     logs = disk / LOG_DIR
-    n = 1 + sum(1 for _ in logs.glob("*.tar.gz"))
+    n = 1 + max((_serial(p) for p in logs.glob("*.tar.gz")), default=0)
     name = f"{st.hostname}-logs-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))}-{n}.tar.gz"
     sha = hashlib.sha256(data).hexdigest()
     if "log-corrupt" in st.faults:
@@ -215,6 +215,12 @@ def make_bundle(st: EdgeState, disk: Path) -> Bundle:
         old.unlink(missing_ok=True)
         old.with_name(old.name + ".manifest").unlink(missing_ok=True)
     return bundle
+
+
+def _serial(p: Path) -> int:
+    """The ``n`` of ``<host>-logs-<time>-<n>.tar.gz`` (0 for other names)."""
+    tail = p.name.removesuffix(".tar.gz").rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def manifest_text(b: Bundle) -> str:

@@ -627,6 +627,21 @@ class EdgeSip:
     def active_trunk_calls(self) -> int:
         return self.st.trunk_inbound_calls + self.st.trunk_outbound_calls
 
+    def end_calls(self) -> int:
+        """End every call in progress (a software drain's timeout, :mod:`.edge_software`): BYE to both
+        parties of an answered call; 503 to the caller of one not answered yet, whose callee leg is
+        cancelled. Returns how many calls were ended."""
+        calls = [c for c in self.calls if c.state != ENDED]
+        for call in calls:
+            if call.state == CONFIRMED:
+                call._bye(call.a)
+                call._bye(call.b)
+                call._end()
+            else:
+                call._reply_a(503, extra=(("Warning", f'399 {self.device} "draining for a software update"'),))
+                call._on_a_cancel()
+        return len(calls)
+
     # -- life cycle ------------------------------------------------------------------------------------
 
     async def start_side(self, side: str) -> None:
@@ -692,6 +707,9 @@ class EdgeSip:
         if method == "INVITE":
             if (side, req.call_id) in self.legs:
                 txn.reply(482, to_tag=new_tag())  # a second INVITE of a known Call-ID: merged (§8.2.2.2)
+            elif self.st.draining:  # a software update drains the Edge (edge_software.py, docs/edge-update.md)
+                self.st.trunk_calls_total += side == TRUNK
+                self._refuse(txn, 503, "draining for a software update", side == TRUNK)
             elif side == TRUNK:
                 self._inbound(txn)
             else:

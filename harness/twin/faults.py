@@ -426,3 +426,45 @@ async def _log_volume(twin: Twin, device: str, value: str | None) -> None:
     if value is None or not value.isdigit() or not 1 <= int(value) <= MAX_VOLUME_KB:
         raise ValueError(f"fault log-volume needs a whole number of KiB 1-{MAX_VOLUME_KB}, got {value!r}")
     return None
+
+
+# --- issue 5: firmware (harness.twin.phone_firmware reads st.faults at reboot; docs/firmware.md) -------------
+
+MAX_BOOT_S = 600.0  # project choice: a boot longer than 10 min is a device that never returns
+
+
+def boot_seconds(value: str | None) -> float:
+    """The ``slow-boot=SECONDS`` value as seconds (0 < s <= :data:`MAX_BOOT_S`); ValueError otherwise."""
+    try:
+        s = float(value or "")
+    except ValueError:
+        s = -1.0
+    if not 0 < s <= MAX_BOOT_S:
+        raise ValueError(f"fault slow-boot needs SECONDS, a number > 0 and <= {MAX_BOOT_S:g}, got {value!r}")
+    return s
+
+
+@fault("no-apply", ("phone",), "a flash reboots the phone but it comes back on its old firmware")
+async def _no_apply(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
+@fault("never-returns", ("phone", "edge"), "a reboot (firmware flash) takes the device away until healed")
+async def _never_returns(twin: Twin, device: str, value: str | None) -> None:
+    return None  # heal restarts the services (harness.twin.phone_firmware's heal hook)
+
+
+@fault("slow-boot", ("phone", "edge"), "a reboot (firmware flash) takes SECONDS before the services come back",
+       value="SECONDS")
+async def _slow_boot(twin: Twin, device: str, value: str | None) -> None:
+    boot_seconds(value)
+    return None
+
+
+# --- issue 5: Edge update (harness.twin.edge_software reads st.faults; never-returns and slow-boot above
+# also bend an Edge's software reboot; docs/edge-update.md) ------------------------------------------------
+
+@fault("install-fails", ("edge",), "a software install fails after its reboot: the console shows the error and "
+       "'rolling back', the Edge comes back on its previous version with the error in `show software`")
+async def _install_fails(twin: Twin, device: str, value: str | None) -> None:
+    return None

@@ -25,6 +25,7 @@ import contextlib
 import itertools
 from dataclasses import dataclass, field
 
+from ..transports.rtp import open_udp
 from ..transports.sdp import HOLD_ADDRESS, SdpError, parse_sdp
 from .state import EdgeState
 
@@ -93,12 +94,11 @@ class MediaRelay:
         self.st.media_relays += 1
 
     async def _bind(self, leg: RelayLeg) -> None:
-        loop = asyncio.get_running_loop()
         error: OSError | None = None
         for _ in range(BIND_ATTEMPTS):
             port = next(_next_port)
             try:
-                transport, _ = await loop.create_datagram_endpoint(lambda: leg, local_addr=(self.host, port))
+                transport = await open_udp(lambda: leg, self.host, port)
             except OSError as e:
                 error = e
                 continue

@@ -17,6 +17,9 @@ Every phone with ``sip`` in the inventory gets one service, ``sip-ua``: a
   before the answer 200 and 487 to the INVITE; OPTIONS 200 with Allow. On an answered call, the
   RFC 4733 digit ``D`` makes the phone hang up (BYE) 0.2 s later: a test's way to have the callee
   clear the call (the PSTN simulator's echo line does the same).
+* **Firmware**: an out-of-dialog NOTIFY with ``Event: check-sync`` gets 200 and starts the
+  phone's firmware state machine (:mod:`harness.twin.phone_firmware`: fetch config, download,
+  verify, flash, reboot); another event package gets 489 Bad Event.
 * Everything else (unknown methods 501, known-not-allowed 405, malformed 400, retransmissions) is
   the stack's and the UA core's.
 
@@ -45,6 +48,7 @@ from ..transports.sip_message import SipParseError, build_request, new_branch, n
 from ..transports.sip_stack import Peer, ServerTransaction, SipStack
 from ..transports.sip_ua import UserAgentCore
 from ..transports.transcript import Transcript
+from . import phone_firmware
 from .server import service_factory
 from .state import PhoneState
 
@@ -95,9 +99,13 @@ class TwinUserAgent(UserAgentCore):
         self.server = server
         self.echo = echo
         self.on_ended = on_ended
+        self.on_notify: Callable[[ServerTransaction], None] | None = None  # phones: check-sync (phone_firmware)
 
     def on_request(self, txn: ServerTransaction) -> None:
         self.stack.user_agent = self.server()
+        if txn.req.method == "NOTIFY" and self.on_notify is not None and not tag_of(txn.req.headers.get("To")):
+            self.on_notify(txn)
+            return
         call = self.calls.get(txn.req.call_id)
         if call is not None and call.state in FINAL_STATES and tag_of(txn.req.headers.get("To")):
             txn.reply(481)  # the dialog ended (the call lingers only to absorb late messages)
@@ -182,6 +190,7 @@ class PhoneService:
         st = twin.states[device]
         assert isinstance(st, PhoneState)
         self.state = st
+        self.firmware = phone_firmware.machine(twin, device)
         self.registrar = registrar_peer(twin, dev.sip.registrar, "tcp" if dev.sip.transport == "tcp" else "udp")
         self.ua: TwinUserAgent | None = None
         self._task: asyncio.Task[None] | None = None
@@ -195,6 +204,7 @@ class PhoneService:
         if self.ua is not None:
             return
         ua = TwinUserAgent(self.device, self.host, self.port, self.user, self.server, echo=True)
+        ua.on_notify = self.firmware.on_notify
         await ua.start()  # raises LabUnreachable (its context: the OSError) when the port is taken
         self.ua = ua
         if self.registrar is not None:

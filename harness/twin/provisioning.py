@@ -113,6 +113,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(201 if created else 204)
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops the SYNs of a wave of phones fetching at once (each
+    # then waits the 1 s SYN retransmission); a provisioning server takes hundreds of phones.
+    request_queue_size = 256
+
+
 class ProvisioningService:
     """HTTP server of one provisioning device."""
 
@@ -140,7 +146,7 @@ class ProvisioningService:
         if self._httpd is not None:
             return
         handler = type("Handler", (_Handler,), {"service": self})
-        self._httpd = await asyncio.to_thread(ThreadingHTTPServer, (self.dev.host, self.settings.port), handler)
+        self._httpd = await asyncio.to_thread(_Server, (self.dev.host, self.settings.port), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name=f"http {self.device}", daemon=True)

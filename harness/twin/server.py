@@ -44,6 +44,15 @@ class Service(Protocol):
 
 Factory = Callable[["Twin", str], list[Service]]
 _FACTORIES: list[Factory] = []
+HealHook = Callable[["Twin", str], Awaitable[None]]
+_HEAL_HOOKS: list[HealHook] = []
+
+
+def heal_hook(fn: HealHook) -> HealHook:
+    """Register ``async fn(twin, device)``, run by :meth:`Twin.heal` after the fault undos: puts back
+    state no fault owns (a phone's flashed firmware goes back to the inventory's, docs/firmware.md)."""
+    _HEAL_HOOKS.append(fn)
+    return fn
 
 
 def service_factory(fn: Factory) -> Factory:
@@ -54,7 +63,7 @@ def service_factory(fn: Factory) -> Factory:
 
 def load_protocol_modules() -> None:
     # Imported for their @service_factory registrations.
-    from . import console, edge_sip, phone_sip, provisioning, pstn_sip, snmp_agent, ssh  # noqa: F401
+    from . import console, edge_sip, edge_software, phone_sip, provisioning, pstn_sip, snmp_agent, ssh  # noqa: F401
 
 
 class ServiceStartError(Exception):
@@ -144,11 +153,13 @@ class Twin:
             started.append(s)
         self._running[device] = True
 
-    async def stop_services(self, device: str) -> None:
-        """Stop every service of ``device``; when this returns its ports are free (a closed UDP
-        transport lets go of its socket one loop turn after ``close``)."""
+    async def stop_services(self, device: str, keep: tuple[str, ...] = ()) -> None:
+        """Stop every service of ``device`` but those named in ``keep`` (an Edge's ``console`` line
+        stays up through a software reboot, harness/twin/edge_software.py); when this returns their
+        ports are free (a closed UDP transport lets go of its socket one loop turn after ``close``)."""
         for s in self.services.get(device, []):
-            await s.stop()
+            if s.name not in keep:
+                await s.stop()
         self._running[device] = False
         for _ in range(2):
             await asyncio.sleep(0)
@@ -193,7 +204,13 @@ class Twin:
             undos.pop()
         self._undo.pop(device, None)
         st.faults.clear()
+        for hook in _HEAL_HOOKS:
+            await hook(self, device)
         return healed
+
+    def running(self, device: str) -> bool:
+        """The device's services are started (not ``down``, not rebooting)."""
+        return self._running.get(device, False)
 
     def status(self) -> dict[str, Any]:
         return {

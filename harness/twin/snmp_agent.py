@@ -77,6 +77,9 @@ def _phone(st: PhoneState, location: str) -> Mib:
     mib[(*p, 2, 0)] = _s(st.extension)
     mib[(*p, 3, 0)] = _s(st.registrar or "")
     mib[(*p, 4, 0)] = rfc1902.Integer32(st.last_register_code or 0)
+    mib[(*p, 5, 0)] = _s(st.firmware_state)  # firmware state machine (harness/twin/phone_firmware.py)
+    mib[(*p, 6, 0)] = _s(st.last_upgrade_error or "")
+    mib[(*p, 7, 0)] = rfc1902.Counter32(st.boots)
     return mib
 
 

@@ -61,6 +61,11 @@ class EdgeState(DeviceState):
     media_relays: int = 0  # relays open (two UDP sockets each)
     media_packets_relayed: int = 0
     media_packets_dropped: int = 0
+    # software update (harness/twin/edge_software.py, docs/edge-update.md)
+    software_status: str = "idle"  # see show software in docs/edge-update.md (idle, staged, draining …)
+    staged_version: str | None = None  # the version of the image staged (downloaded and verified)
+    software_error: str | None = None  # why the last stage or install failed (None: it did not)
+    draining: bool = False  # new calls are refused 503 (`software drain`) until the reboot or `software cancel`
 
     @property
     def firmware(self) -> str:
@@ -189,6 +194,10 @@ class PhoneState(DeviceState):
     registrar: str | None = None  # "ip:port" of the Edge's phone trunk
     last_register_code: int | None = None  # final SIP code of the last REGISTER; None: unanswered
     serial: str = ""  # empty: the MAC without colons, upper case (what Poly and Yealink phones report)
+    # firmware state machine (harness/twin/phone_firmware.py, docs/firmware.md)
+    firmware_state: str = "idle"  # idle | downloading | verifying | flashing | rebooting | up
+    last_upgrade_error: str | None = None  # why the last check-sync did not flash (download, checksum …)
+    boots: int = 0  # reboots since the twin started (a flash reboots the phone)
 
     def __post_init__(self) -> None:
         if not self.serial:

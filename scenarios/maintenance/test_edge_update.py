@@ -1,14 +1,39 @@
-"""MAINT-EDGE-UPDATE, read-only part: the site's Edge update window meets the Genesys rules.
+"""MAINT-EDGE-UPDATE: the site's Edge update window meets the Genesys rules, and (destructive) an Edge
+software update inside it is staged, drained, installed, watched through its reboot and verified.
 
-The window is the site's ``edge_auto_update_config`` as the inventory records it (``lab.update_window``):
-recurrence DAILY or WEEKLY only, a weekly window on at least one day, at least 2 h long
-([API-TF-SITE], [G-UPD-SCHED]; default 02:00-05:00 daily). A lab without a recorded window is
-SKIPPED with that reason. The update itself (drain, install, reboot, verify) is destructive."""
+Read-only part. The window is the site's ``edge_auto_update_config`` as the inventory records it
+(``lab.update_window``): recurrence DAILY or WEEKLY only, a weekly window on at least one day, at least
+2 h long ([API-TF-SITE], [G-UPD-SCHED]; default 02:00-05:00 daily). A lab without a recorded window
+is SKIPPED with that reason.
+
+Update (``--allow-destructive``, :mod:`harness.devices.edge_updater`, docs/edge-update.md): per Edge,
+to the requirement profile's ``firmware.genesys_edge`` target. Outside the window nothing is
+touched and the test is SKIPPED naming the next opening. A test call to one of the Edge's DIDs is
+up when the drain begins; during the drain a second call must be refused (``draining_call_status``
+503, project choice) while the first one is kept (its audio still echoed back,
+``kept_call_audio_packets``); the first call is then hung up. Checks: the image is served with the
+profile's SHA-256 (a 404 or a wrong checksum stops the update before staging); the version after
+the update equals the target (the message names Edge, versions, step reached and time taken; a
+rolled-back install FAILs here with the Edge's error); the drain took at most ``drain_min``
+([G-UPD-VOICE]); the reboot (boot banner to login prompt on the serial console) at most
+``boot_max_s`` (project choice). The drain is given ``drain_min`` as its timeout; the boot is given
+twice ``boot_max_s`` before the Edge counts as not coming back.
+
+Teardown: none. On the twin the harness's tests heal the Edge (back on the inventory's version); on
+a real lab an update is not undone: the Edge stays on the target (rolling an Edge back is a
+Genesys Cloud operation, not the harness's)."""
+
+import datetime as dt
+import json
 
 import pytest
 
 from harness.devices.edge_update import window_facts
-from harness.evidence.check import check, observe
+from harness.devices.edge_updater import update_edge
+from harness.devices.trunk_calls import TrunkProbe
+from harness.duties.catalogue import Threshold
+from harness.evidence.attach import attach
+from harness.evidence.check import check, intent, observe
 
 DUTY = "MAINT-EDGE-UPDATE"
 
@@ -39,3 +64,98 @@ def test_update_window_is_long_enough(lab, profile):
     w = _window(lab)
     check(window_facts(w).length_h, profile.threshold(DUTY, "window_length_h"), duty=DUTY, device=lab.lab.lab.site,
           what=f"update window length ({w.start}-{w.end} {w.time_zone})")
+
+
+class _DrainProbe:
+    """Test calls around the drain: ``kept`` is up before it; ``during()`` places ``refused`` and
+    exercises (then hangs up) ``kept`` while the Edge drains."""
+
+    def __init__(self, edge):
+        self.edge = edge
+        plan = edge.device.facts.dial_plan
+        self.dids = list(plan.dids) if plan is not None and edge.device.sip is not None else []
+        self.probe = self.kept = self.refused = self.refused_result = self.kept_call = None
+
+    def before(self):
+        if not self.dids:
+            return
+        self.probe = TrunkProbe(self.edge.name, self.edge.device,
+                                self.edge.transcript("sip", f"{self.edge.device.host} drain test calls"))
+        self.kept = self.probe.inbound(self.dids[0])
+
+    def during(self):
+        if self.probe is None or self.kept is None:
+            return
+        self.refused = self.probe.inbound(self.dids[1 % len(self.dids)])
+        self.refused_result = self.refused.result()  # read now: the probe is closed before the checks
+        self.kept_call = self.probe.exercise(self.kept, f"inbound {self.dids[0]} (up when the drain began)")
+
+    def close(self):
+        for call in (self.kept, self.refused):
+            if call is not None and call.state == "confirmed":
+                call.bye()
+        if self.probe is not None:
+            self.probe.close()
+
+
+@pytest.mark.duty(DUTY)
+@pytest.mark.destructive
+def test_edge_software_update(edge, lab, profile):
+    target = profile.firmware.get(edge.platform)
+    if target is None:
+        pytest.skip(f"requirement profile {profile.name} names no target software for {edge.platform}")
+    boot = profile.threshold(DUTY, "boot_max_s")
+    drain = profile.threshold(DUTY, "drain_min")
+    calls = _DrainProbe(edge)
+    facts = window_facts(lab.lab.lab.update_window) if lab.lab.lab.update_window else None
+    if facts is not None and facts.contains(dt.datetime.now(dt.UTC), lab.lab.lab.update_window):
+        calls.before()
+    try:
+        report = update_edge(lab, edge.name, target, drain_timeout_s=float(drain.value) * 60,
+                             boot_timeout_s=2 * float(boot.value), during_drain=calls.during)
+    finally:
+        calls.close()
+    if report.window_closed:
+        pytest.skip(f"{edge.name}: update not started: {report.error}")
+    attach(f"{edge.name} software update", json.dumps(
+        {"summary": report.describe(), "seconds": report.seconds, "rolled_back": report.rolled_back,
+         "calls_at_drain": report.calls_at_drain, "console": report.console}, indent=2), "json")
+    where = report.describe()
+    img = report.image
+    if img is not None and not img.ok:
+        server = img.server or img.url
+        check(img.status, intent("HTTP status of the image", 200), duty=DUTY, device=server,
+              what=f"{edge.platform} {target.version} image {img.url}", detail=where)
+        check(img.sha256_got, intent("SHA-256 of the image (requirement profile)", target.sha256), duty=DUTY,
+              device=server, what=f"{edge.platform} {target.version} image {img.url} SHA-256",
+              detail=f"{img.size_bytes} bytes received; expected {target.sha256}, got {img.sha256_got}; {where}")
+    want = Threshold("software version after the update", target.version, "", "==",
+                     f"requirement profile {profile.name}")
+    check(report.version_after, want, duty=DUTY, device=edge.name,
+          what=f"software version after the update from {report.version_before} (step reached "
+               f"{report.step_reached}, {report.total_s:.1f} s)", detail=where)
+    if report.error:
+        check(report.step_reached, intent("update step reached", "verify"), duty=DUTY, device=edge.name,
+              what="software update", detail=where)
+    if "drain" in report.seconds:
+        check(round(report.seconds["drain"] / 60, 3), drain, duty=DUTY, device=edge.name,
+              what=f"drain before the install ({report.calls_at_drain} trunk calls when it began)", detail=where)
+    if "reboot" in report.seconds:
+        check(report.seconds["reboot"], boot, duty=DUTY, device=edge.name,
+              what="reboot on the serial console (boot banner to login prompt)", detail=where)
+    _judge_drain_calls(edge, calls, profile)
+
+
+def _judge_drain_calls(edge, calls, profile):
+    if calls.refused_result is None or calls.kept_call is None:
+        observe("no test call", duty=DUTY, device=edge.name, what="calls during the drain",
+                detail="the Edge has no DID in the inventory, or the drain was not reached")
+        return
+    r = calls.refused_result
+    check(r.final_code, profile.threshold(DUTY, "draining_call_status"), duty=DUTY, device=edge.name,
+          what=f"answer to a new call to {calls.dids[1 % len(calls.dids)]} while the Edge drains",
+          detail=r.final_reason or (r.error or "no final answer"))
+    kept = calls.kept_call
+    check(kept.audio_back, profile.threshold(DUTY, "kept_call_audio_packets"), duty=DUTY, device=edge.name,
+          what=f"audio echoed back during the drain on {kept.label}",
+          detail=f"answered {kept.result.final_code}; {kept.result.rtp_sent_packets} RTP packets sent by the probe")

@@ -1,15 +1,28 @@
-"""MAINT-PHONE-FIRMWARE, read-only part: the image each phone platform must run is on the
-provisioning server and matches the SHA-256 the requirement profile gives for it.
+"""MAINT-PHONE-FIRMWARE: phone firmware images checked, then rolled out (destructive).
 
-This is the check that runs before any phone is touched: a missing image (404) or a wrong checksum
-stops a rollout for that platform, with the URL and both checksums in the message. Threshold: the
-profile's ``firmware.<platform>.sha256`` (project choice: the customer's approved image; no Genesys
-firmware policy found)."""
+Read-only part: the image each phone platform must run is on the provisioning server and matches
+the SHA-256 the requirement profile gives for it. This is the check that runs before any phone is
+touched: a missing image (404) or a wrong checksum stops a rollout for that platform, with the URL
+and both checksums in the message. Threshold: the profile's ``firmware.<platform>.sha256`` (project
+choice: the customer's approved image; no Genesys firmware policy found).
+
+Rollout (``--allow-destructive``, :mod:`harness.devices.phone_rollout`, docs/firmware.md): per
+platform with a target, a canary phone, then waves of ``wave_size`` phones, ``concurrency`` at
+once; every phone must come back on the target version (the old one again is a FAIL) and be
+registered at its Edge within ``reregister_min`` of its check-sync. Thresholds (catalogue, project
+choice; a profile may override them): ``wave_size``, ``concurrency``, ``away_max_s`` (check-sync to
+reboot), ``return_max_s`` (gone to back), ``reregister_min``. The per-phone table is attached.
+Teardown puts phones whose inventory entry says ``restore_firmware: true`` back on their version."""
+
+import json
 
 import pytest
 
 from harness.devices.firmware import check_image
-from harness.evidence.check import check, intent
+from harness.devices.phone_rollout import Timeouts, restore, rollout
+from harness.duties.catalogue import Threshold
+from harness.evidence.attach import attach
+from harness.evidence.check import check, intent, observe
 
 DUTY = "MAINT-PHONE-FIRMWARE"
 
@@ -29,3 +42,68 @@ def test_target_images_are_served_with_their_checksum(lab, profile):
         check(img.sha256_got, intent("SHA-256 of the image (requirement profile)", target.sha256), duty=DUTY,
               device=img.server, what=f"{platform} {target.version} image {img.url} SHA-256",
               detail=f"{img.size_bytes} bytes received; expected {target.sha256}, got {img.sha256_got}")
+
+
+def _phones_by_platform(lab, profile):
+    out = {}
+    for name, d in lab.lab.devices.items():
+        if d.role == "phone" and d.platform in profile.firmware and d.snmp is not None and d.sip is not None:
+            out.setdefault(d.platform, []).append(name)
+    return out
+
+
+@pytest.mark.duty(DUTY)
+@pytest.mark.destructive
+def test_phone_firmware_rollout(lab, profile):
+    groups = _phones_by_platform(lab, profile)
+    if not groups:
+        pytest.skip(f"requirement profile {profile.name} names no target firmware for a phone with SNMP and SIP "
+                    "in the inventory")
+    limit = profile.threshold(DUTY, "reregister_min")
+    timeouts = Timeouts(away_s=float(profile.threshold(DUTY, "away_max_s").value),
+                        back_s=float(profile.threshold(DUTY, "return_max_s").value),
+                        register_s=float(limit.value) * 60)
+    for platform, phones in sorted(groups.items()):
+        target = profile.firmware[platform]
+        report = rollout(lab, phones, target, wave_size=int(profile.threshold(DUTY, "wave_size").value),
+                         concurrency=int(profile.threshold(DUTY, "concurrency").value), timeouts=timeouts)
+        try:
+            _judge(report, target, profile, limit)
+        finally:
+            restored = restore(lab, report, timeouts=timeouts)
+            if restored:
+                attach(f"{platform} firmware restored", "\n".join(f"{u.name}: {u.describe()}" for u in restored))
+                for u in restored:
+                    observe(u.version_after, duty=DUTY, device=u.name, what="firmware after the restore",
+                            detail=u.describe())
+
+
+def _judge(report, target, profile, limit):
+    attach(f"{report.platform} firmware rollout", report.table())
+    attach(f"{report.platform} firmware rollout (JSON)", json.dumps(
+        {"summary": report.summary(), "stopped": report.stopped, "waves": report.waves,
+         "phones": [{k: v for k, v in vars(u).items() if k != "lab_error"} for u in report.phones]}, indent=2),
+        "json")
+    img = report.image
+    if img is not None and not img.ok:
+        where = img.server or img.url
+        check(img.status, intent("HTTP status of the image", 200), duty=DUTY, device=where,
+              what=f"{report.platform} {target.version} image {img.url}", detail=report.stopped)
+        check(img.sha256_got, intent("SHA-256 of the image (requirement profile)", target.sha256), duty=DUTY,
+              device=where, what=f"{report.platform} {target.version} image {img.url} SHA-256",
+              detail=f"{img.size_bytes} bytes received; expected {target.sha256}, got {img.sha256_got}; "
+                     f"{report.stopped}")
+    if report.lab_errors:
+        raise report.lab_errors[0]
+    want = Threshold("firmware after the rollout", target.version, "", "==", f"requirement profile {profile.name}")
+    for u in report.phones:
+        context = u.describe() + (f"; rollout stopped: {report.stopped}" if report.stopped else "") + \
+            f"; phones now: {report.where()}"
+        check(u.version_after, want, duty=DUTY, device=u.name,
+              what=f"{report.platform} firmware after the rollout (wave {u.wave})", detail=context)
+        if u.step_reached != "done" or u.error:
+            check(u.step_reached, intent("rollout step reached", "done"), duty=DUTY, device=u.name,
+                  what=f"{report.platform} rollout of the phone", detail=context)
+        if u.registered_s is not None:  # None: already on the target, or no registrar to register with
+            check(round(u.registered_s / 60, 3), limit, duty=DUTY, device=u.name,
+                  what="re-registration after the firmware update (check-sync to registered)", detail=context)

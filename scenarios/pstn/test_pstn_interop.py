@@ -107,8 +107,8 @@ def test_item3_dtmf_rfc4733_both_ways(edge, trunk_plan, trunk_probe, carrier, pr
     if direction == "outbound":
         number = dialplan.normalize(trunk_plan.test_number(), trunk_plan.plan.country) or ""
         rows = rows_for(new_carrier_rows(carrier, before), number)
-        check((rows[-1].dtmf_received or "(none)") if rows else None, intent("digits at the carrier", DIGITS), duty=DUTY,
-              device=carrier.name, what=f"{item}: digits the carrier received from the station")
+        check((rows[-1].dtmf_received or "(none)") if rows else None, intent("digits at the carrier", DIGITS),
+              duty=DUTY, device=carrier.name, what=f"{item}: digits the carrier received from the station")
 
 
 @pytest.mark.duty(DUTY)

@@ -1,25 +1,48 @@
 """Lab readiness: every device answers on every transport the inventory declares, with its
-credentials. A device that does not is BROKEN (lab infrastructure), and is quarantined so later
-scenarios spend no more time on it."""
+credentials. A transport that does not is BROKEN (lab infrastructure), and is quarantined so later
+scenarios spend no more time on it; the device's other transports stay in use (an Edge whose WAN
+is down still answers on its console). The transports of a device are probed at the same time, so
+a dead device costs one timeout."""
+
+from concurrent.futures import ThreadPoolExecutor
 
 import allure
 import pytest
 
 from harness.devices.switch_provision import Provisioner, journal_dir
+from harness.errors import LabError, LabTimeout, LabUnreachable
 from harness.evidence.check import observe
 
 
 @pytest.mark.duty("LAB-READY")
-def test_device_answers_on_every_declared_transport(device):
+def test_device_answers_on_every_declared_transport(device, lab):
     transports = device.transports()
     if not transports:
         pytest.skip(f"{device.name}: the inventory declares no transport")
-    for transport in transports:
+
+    def probe(transport):
+        try:
+            return device.probe(transport)
+        except LabError as e:
+            return e
+
+    with ThreadPoolExecutor(max_workers=len(transports)) as pool:
+        answers = dict(zip(transports, pool.map(probe, transports), strict=True))
+    errors = []
+    for transport, answer in answers.items():
         with allure.step(f"{device.name} over {transport}"):
-            identity = device.probe(transport)
-            observe(identity, duty="LAB-READY", device=device.name, what=f"answers on {transport}")
-            allure.attach(identity, name=f"{device.name} {transport} identity",
+            if isinstance(answer, LabError):
+                errors.append(answer)
+                if isinstance(answer, LabTimeout | LabUnreachable):
+                    lab.quarantine(device.name, answer)
+                continue
+            observe(answer, duty="LAB-READY", device=device.name, what=f"answers on {transport}")
+            allure.attach(answer, name=f"{device.name} {transport} identity",
                           attachment_type=allure.attachment_type.TEXT)
+    if errors:
+        first = errors[0]
+        also = "".join(f"; also {e.kind} on {e.transport} {e.address}: {e.detail}" for e in errors[1:])
+        raise type(first)(first.device, first.transport, first.address, first.detail + also)
 
 
 @pytest.mark.duty("LAB-READY")

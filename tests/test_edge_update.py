@@ -1,0 +1,294 @@
+"""MAINT-EDGE-UPDATE, the update: the twin Edge's software state machine (``show software``, stage,
+drain, install, reboot on the console, faults, heal), the harness's update flow and the destructive
+scenario (PASS healthy; FAIL under install-fails, never-returns, slow-boot, image-404, bad-checksum;
+SKIPPED outside the window).
+
+Scenario runs get an inventory whose update window is open now (:func:`open_window`) and a profile
+with a short boot limit (:data:`BOOT_MAX_S`), so an Edge that never returns costs seconds."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from harness.devices.base import LabSession
+from harness.devices.edge_updater import lock_dir, update_edge
+from harness.devices.trunk_calls import TrunkProbe
+from harness.duties.profile import FirmwareTarget, load_profile
+from harness.errors import LabProtocolError
+from harness.inventory import LoadedLab
+from harness.twin.manager import TwinControl
+from harness.twin.provisioning import image_sha256
+from tests.conftest import wait_for
+from tests.scenario_runner import ScenarioRun, run_scenarios
+
+DUTY = "MAINT-EDGE-UPDATE"
+TEST = "test_edge_software_update[edge1]"
+OLD, NEW = "2026.11.1", "2026.12.0"
+BOOT_MAX_S = 4  # profile override: the twin boots in 2 s; slow-boot=6 is over it, the give-up is 8 s
+
+
+@pytest.fixture
+def session(loaded: LoadedLab) -> Iterator[LabSession]:
+    s = LabSession(loaded)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def target(loaded: LoadedLab) -> FirmwareTarget:
+    return load_profile(loaded.relative(loaded.lab.profile)).firmware["genesys_edge"]
+
+
+def _window_text(text: str, start: dt.datetime, end: dt.datetime) -> str:
+    for old, new in (('start: "02:00"', f'start: "{start:%H:%M}"'), ('end: "05:00"', f'end: "{end:%H:%M}"'),
+                     ("time_zone: America/Indiana/Indianapolis", "time_zone: UTC")):
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture
+def open_window(lab_path: Path) -> Iterator[None]:
+    """The test lab's inventory with a daily update window (UTC) that opened an hour ago, and its
+    profile with ``boot_max_s`` :data:`BOOT_MAX_S`; both put back afterwards."""
+    now = dt.datetime.now(dt.UTC)
+    with _edited(lab_path, lambda t: _window_text(t, now - dt.timedelta(hours=1), now + dt.timedelta(hours=2))), \
+            _edited(lab_path.parent / "profiles" / "default.yaml",
+                    lambda t: t.replace("thresholds:\n", f"thresholds:\n  {DUTY}.boot_max_s: {BOOT_MAX_S}\n", 1)):
+        yield
+
+
+@pytest.fixture
+def closed_window(lab_path: Path) -> Iterator[dt.datetime]:
+    """A window that opens in three hours (UTC); yields that opening."""
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    opens = now + dt.timedelta(hours=3)
+    with _edited(lab_path, lambda t: _window_text(t, opens, opens + dt.timedelta(hours=3))):
+        yield opens
+
+
+@contextlib.contextmanager
+def _edited(path: Path, change: Callable[[str], str]) -> Iterator[None]:
+    """``path`` rewritten by ``change`` while the block runs, then put back."""
+    original = path.read_text()
+    path.write_text(change(original))
+    try:
+        yield
+    finally:
+        path.write_text(original)
+
+
+def _run(lab_path: Path, tmp_path: Path, tag: str) -> tuple[ScenarioRun, dict]:  # type: ignore[type-arg]
+    r = run_scenarios(lab_path, tmp_path / tag, f"--duty={DUTY}", "--allow-destructive", "-k",
+                      "test_edge_software_update")
+    return r, r.tests()[TEST]
+
+
+def _wait_status(session: LabSession, *statuses: str, timeout_s: float = 10.0):  # type: ignore[no-untyped-def]
+    edge = session.driver("edge1")
+    return wait_for(lambda: (s := edge.software_status()).status in statuses and s, timeout_s)
+
+
+# --- the twin Edge ------------------------------------------------------------------------------
+
+
+def test_stage_verifies_the_checksum_and_refuses_what_it_cannot_do(twin: TwinControl, session: LabSession,
+                                                                   target: FirmwareTarget) -> None:
+    edge = session.driver("edge1")
+    st = edge.software_status()
+    assert (st.status, st.current_version, st.staged_version, st.draining, st.last_error) == \
+        ("idle", OLD, None, False, None)
+    with pytest.raises(LabProtocolError, match="No software staged"):
+        edge.software_install()
+    with pytest.raises(LabProtocolError, match="Usage: software stage"):
+        edge.software_stage("ftp://x/y.bin", target.sha256)
+    edge.software_stage(target.url, "0" * 64)
+    st = _wait_status(session, "failed")
+    assert st and st.staged_version is None and f"checksum of {target.url}" in st.last_error, st
+    assert target.sha256 in st.last_error and "0" * 64 in st.last_error
+    phone_image = target.url.replace("genesys_edge-2026.12.0", "generic_sip_phone-6.4.4")
+    edge.software_stage(phone_image, image_sha256("generic_sip_phone", "6.4.4"))
+    st = _wait_status(session, "failed")
+    assert st and "an image for generic_sip_phone, not Genesys Edge software" in st.last_error, st
+    edge.software_stage(target.url, target.sha256)
+    st = _wait_status(session, "staged")
+    assert st and (st.staged_version, st.last_error, st.current_version) == (NEW, None, OLD), st
+    assert "show software" in edge.run("help")
+    assert edge.software_cancel().startswith("Update cancelled")
+    assert edge.software_status().status == "idle"
+
+
+def test_drain_keeps_a_live_call_refuses_new_ones_and_ends_calls_at_its_timeout(
+        twin: TwinControl, session: LabSession, loaded: LoadedLab) -> None:
+    edge = session.driver("edge1")
+    dev = loaded.lab.devices["edge1"]
+    dids = list(dev.facts.dial_plan.dids)  # type: ignore[union-attr]
+    probe = TrunkProbe("edge1", dev, edge.transcript("sip", "drain test"))  # type: ignore[arg-type]
+    try:
+        kept = probe.inbound(dids[0])
+        assert kept.state == "confirmed", kept.result()
+        assert "1 calls in progress, ended after 2 s" in edge.software_drain(2)
+        refused = probe.inbound(dids[1])
+        r = refused.result()
+        assert (r.final_code, refused.state) != (None, "confirmed")
+        assert r.final_code == 503 and "draining for a software update" in r.ladder, r.ladder
+        st = edge.software_status()
+        assert (st.status, st.draining, st.calls_in_progress) == ("draining", True, 1), st
+        tc = probe.exercise(kept, "kept", hang_up=False)
+        assert tc.audio_back > 0 and kept.state == "confirmed"  # the call in progress goes on
+        assert wait_for(lambda: kept.state != "confirmed", 5.0), "the Edge did not end the call at the timeout"
+        assert "BYE" in kept.ladder()
+        st = _wait_status(session, "drained")
+        assert st and st.calls_in_progress == 0 and edge.trunk_status().inbound_calls == 0
+        assert edge.software_cancel()
+        again = probe.inbound(dids[0])  # cancelled: calls are taken again
+        assert again.state == "confirmed", again.result()
+        again.bye()
+    finally:
+        probe.close()
+
+
+def test_install_reboots_with_the_console_connected_and_heal_restores_the_version(
+        twin: TwinControl, session: LabSession, target: FirmwareTarget) -> None:
+    edge = session.driver("edge1")
+    console = edge._console()
+    assert console.command("show software").startswith("Software status  : idle")
+    edge.software_stage(target.url, target.sha256)
+    assert _wait_status(session, "staged")
+    t0 = time.monotonic()
+    assert edge.software_install() == f"Installing {NEW}: the Edge reboots now\n"
+    _, _, text = console.expect([r"login: ?\Z"], timeout_s=10)
+    took = time.monotonic() - t0
+    assert "going down for reboot" in text and f"firmware {NEW}" in text and 1.5 < took < 6, (took, text)
+    assert twin.state("edge1")["software_status"] == "installed"
+    v = wait_for(lambda: _version_or_none(edge), 5.0)
+    assert v == NEW
+    assert twin.heal("edge1") is not None
+    edge.drop_session("ssh")
+    assert edge.version().firmware == OLD and edge.software_status().status == "idle"
+
+
+def _version_or_none(edge) -> str | None:  # type: ignore[no-untyped-def]
+    try:
+        return str(edge.version().firmware)
+    except Exception:
+        edge.drop_session("ssh")
+        return None
+
+
+def test_never_returns_keeps_the_edge_away_until_healed(twin: TwinControl, session: LabSession,
+                                                        target: FirmwareTarget) -> None:
+    edge = session.driver("edge1")
+    twin.fault("edge1", "never-returns")
+    edge.software_stage(target.url, target.sha256)
+    assert _wait_status(session, "staged")
+    edge.software_install()
+    assert wait_for(lambda: not twin.status()["devices"]["edge1"]["up"], 5.0)
+    time.sleep(2.5)  # longer than a healthy boot
+    assert not twin.status()["devices"]["edge1"]["up"]
+    twin.heal("edge1")
+    edge.drop_session("ssh")
+    assert edge.version().firmware == OLD
+
+
+def test_one_edge_per_site_lock_stops_a_second_update(twin: TwinControl, session: LabSession,
+                                                       target: FirmwareTarget, loaded: LoadedLab) -> None:
+    folder = lock_dir(session)
+    folder.mkdir(parents=True, exist_ok=True)
+    site = loaded.lab.lab.site
+    window = loaded.lab.lab.update_window
+    assert window is not None
+    inside = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)  # 03:00 in Indianapolis: inside 02:00-05:00
+    with FileLock(str(folder / "edge-update-lab-site-a-emulated.lock")):
+        r = update_edge(session, "edge1", target, drain_timeout_s=5, boot_timeout_s=5, now=inside)
+    assert r.step_reached == "window" and not r.window_closed, r
+    assert f"is updating an Edge of site {site!r}: one Edge per site at a time" in r.error, r.error
+    assert twin.state("edge1")["software_status"] == "idle"
+
+
+# --- the scenario ---------------------------------------------------------------------------------
+
+
+def test_update_passes_on_the_healthy_twin(twin: TwinControl, open_window: None, lab_path: Path,
+                                           tmp_path: Path) -> None:
+    r, t = _run(lab_path, tmp_path, "healthy")
+    assert t["verdict"] == "PASS", (t["message"], r.output[-3000:])
+    what = {m["what"].split(" (")[0]: m for m in t["measurements"]}
+    version = next(m for w, m in what.items() if w.startswith("software version after the update"))
+    assert version["measured"] == NEW and version["limit"] == NEW
+    reboot = what["reboot on the serial console"]
+    assert 1.5 < reboot["measured"] <= BOOT_MAX_S and reboot["limit"] == BOOT_MAX_S, reboot
+    drain = what["drain before the install"]
+    assert drain["measured"] <= 90 and drain["unit"] == "min", drain
+    refused = next(m for w, m in what.items() if w.startswith("answer to a new call"))
+    assert refused["measured"] == 503
+    kept = next(m for w, m in what.items() if w.startswith("audio echoed back during the drain"))
+    assert kept["measured"] > 0
+    assert twin.state("edge1")["installed_firmware"] == NEW
+
+
+def test_update_fails_and_rolls_back_under_install_fails(twin: TwinControl, open_window: None, lab_path: Path,
+                                                         tmp_path: Path) -> None:
+    twin.fault("edge1", "install-fails")
+    r, t = _run(lab_path, tmp_path, "install-fails")
+    msg = t["message"]
+    assert t["verdict"] == "FAIL", (t["message"], r.output[-3000:])
+    assert f"[{DUTY}] edge1: software version after the update from {OLD} (step reached install" in msg, msg
+    assert f"= {OLD}; limit == {NEW}" in msg and f"rolled back to {OLD}" in msg, msg
+    assert "post-install self-test failed" in msg, msg
+    st = twin.state("edge1")
+    assert (st["installed_firmware"], st["software_status"]) == (OLD, "rolled-back")
+    assert "post-install self-test failed" in st["software_error"]
+
+
+def test_update_fails_at_reboot_when_the_edge_never_returns(twin: TwinControl, open_window: None, lab_path: Path,
+                                                             tmp_path: Path) -> None:
+    twin.fault("edge1", "never-returns")
+    r, t = _run(lab_path, tmp_path, "never-returns")
+    msg = t["message"]
+    assert t["verdict"] == "FAIL", (t["message"], r.output[-3000:])
+    assert "= nothing; limit == 2026.12.0" in msg and "step reached reboot" in msg, msg
+    assert "did not come back" in msg and f"reboot {2 * BOOT_MAX_S}." in msg, msg
+
+
+def test_slow_boot_beyond_the_limit_fails_the_boot_check(twin: TwinControl, open_window: None, lab_path: Path,
+                                                         tmp_path: Path) -> None:
+    twin.fault("edge1", "slow-boot", "6")
+    r, t = _run(lab_path, tmp_path, "slow-boot")
+    msg = t["message"]
+    assert t["verdict"] == "FAIL", (t["message"], r.output[-3000:])
+    assert "edge1: reboot on the serial console (boot banner to login prompt) = 6." in msg, msg
+    assert f"limit <= {BOOT_MAX_S:.1f} s (requirement profile default)" in msg, msg
+    assert twin.state("edge1")["installed_firmware"] == NEW  # it came back, too late
+
+
+@pytest.mark.parametrize(("fault", "part"), [("image-404", "answered HTTP 404"), ("bad-checksum", "SHA-256")])
+def test_bad_image_stops_the_update_before_staging(twin: TwinControl, open_window: None, lab_path: Path,
+                                                   tmp_path: Path, target: FirmwareTarget, fault: str,
+                                                   part: str) -> None:
+    twin.fault("prov1", fault)
+    r, t = _run(lab_path, tmp_path, fault)
+    msg = t["message"]
+    assert t["verdict"] == "FAIL", (t["message"], r.output[-3000:])
+    assert f"[{DUTY}] prov1: genesys_edge {NEW} image" in msg and target.url.split("/")[-1] in msg, msg
+    assert part in msg and "step reached image" in msg and target.sha256 in msg, msg
+    if fault == "bad-checksum":
+        assert f"expected {target.sha256}, got " in msg, msg
+    st = twin.state("edge1")
+    assert (st["software_status"], st["staged_version"], st["installed_firmware"]) == ("idle", None, OLD)
+
+
+def test_outside_the_window_the_update_is_skipped_with_the_next_opening(
+        twin: TwinControl, closed_window: dt.datetime, lab_path: Path, tmp_path: Path) -> None:
+    r, t = _run(lab_path, tmp_path, "closed")
+    assert t["verdict"] == "SKIPPED", (t["message"], r.output[-3000:])
+    assert "outside the update window (FREQ=DAILY" in t["message"], t
+    assert f"next opening {closed_window.isoformat()}" in t["message"], t
+    assert twin.state("edge1")["software_status"] == "idle"
