@@ -46,6 +46,10 @@ bench: setup
 	$(PY) bench/snmp_firmware_audit.py
 	$(PY) bench/switch_bench.py provision
 	$(PY) bench/switch_bench.py audit
+	$(PY) bench/sipp_bench.py
+	$(PY) bench/interop_bench.py --runs 3
+	$(PY) bench/firmware_bench.py --runs 3
+	$(PY) bench/console_logs_bench.py --runs 3 --kb 5120
 
 clean:
 	rm -rf reports .hil .pytest_cache .mypy_cache .ruff_cache

@@ -127,6 +127,16 @@ class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver):
         s = self.ssh_session()
         return self._version(s.run("show version"), "ssh", s.address)
 
+    def _show(self, command: str, template: str) -> tuple[str, list[dict[str, Any]]]:
+        """Run ``command`` over SSH; its text and its records by ``templates/<template>.textfsm``.
+        Raises LabProtocolError (transport ``ssh``) when the output does not parse."""
+        s = self.ssh_session()
+        text = s.run(command)
+        try:
+            return text, parse_template(template, text)
+        except textfsm.TextFSMError as e:
+            raise LabProtocolError(self.name, "ssh", s.address, f"'{command}' does not parse: {e}") from None
+
     def trunk_status(self) -> TrunkStatus:
         """``show trunk`` over SSH.
 
@@ -134,15 +144,10 @@ class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver):
             LabProtocolError: the output does not parse (transport ``ssh``).
             LabError: the SSH session failed.
         """
-        s = self.ssh_session()
-        text = s.run("show trunk")
-        try:
-            rows = parse_template("genesys_edge_show_trunk", text)
-        except textfsm.TextFSMError as e:
-            raise LabProtocolError(self.name, "ssh", s.address, f"'show trunk' does not parse: {e}") from None
+        _, rows = self._show("show trunk", "genesys_edge_show_trunk")
         head = rows[0] if rows else {}
         if not head.get("max_calls") or not head.get("calls_refused"):
-            raise LabProtocolError(self.name, "ssh", s.address, "'show trunk' has no trunk header")
+            raise LabProtocolError(self.name, "ssh", self.ssh_session().address, "'show trunk' has no trunk header")
         routes = tuple(RouteStatus(r["route"], r["address"], r["transport"],
                                    int(r["options"]) if r["options"].isdigit() else None)
                        for r in rows if r["route"])
@@ -157,14 +162,9 @@ class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver):
             LabProtocolError: the output does not parse (transport ``ssh``).
             LabError: the SSH session failed.
         """
-        s = self.ssh_session()
-        text = s.run("show registrations")
-        try:
-            rows = parse_template("genesys_edge_show_registrations", text)
-        except textfsm.TextFSMError as e:
-            raise LabProtocolError(self.name, "ssh", s.address, f"'show registrations' does not parse: {e}") from None
+        text, rows = self._show("show registrations", "genesys_edge_show_registrations")
         if not text.startswith("Registrations:"):
-            raise LabProtocolError(self.name, "ssh", s.address, "'show registrations' has no header")
+            raise LabProtocolError(self.name, "ssh", self.ssh_session().address, "'show registrations' has no header")
         return {r["extension"]: Registration(r["extension"], r["contact_ip"], int(r["contact_port"]),
                                              int(r["expires"])) for r in rows if r["extension"]}
 

@@ -225,6 +225,10 @@ class EdgeSoftware:
         st.staged_version = None
         st.boot_time = time.time()
         await twin.start_services(self.device)
+        if "wan-down" in st.faults:  # the WAN is still down after the reboot (faults.py: wan-down)
+            for s in twin.services.get(self.device, []):
+                if s.name == "ssh":
+                    await s.stop()
         say("", done=True)
 
 

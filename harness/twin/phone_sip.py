@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from sipmessage import Request, Response
@@ -176,7 +176,48 @@ class TwinUserAgent(UserAgentCore):
         self._unclaimed.clear()
 
 
-class PhoneService:
+class UaService:
+    """A twin service running one :class:`TwinUserAgent` and, while it runs, one background task
+    (a phone's registration, the PSTN simulator's OPTIONS pings). Subclasses give ``_new_ua`` and
+    may give ``_background`` and ``_before_stop``; ``start``/``stop`` may be called many times."""
+
+    name = "sip"
+    device = ""
+    ua: TwinUserAgent | None = None
+    _task: asyncio.Task[None] | None = None
+
+    def _new_ua(self) -> TwinUserAgent:
+        raise NotImplementedError
+
+    def _background(self) -> Coroutine[Any, Any, None] | None:
+        return None
+
+    async def _before_stop(self, ua: TwinUserAgent) -> None:
+        pass
+
+    async def start(self) -> None:
+        if self.ua is not None:
+            return
+        ua = self._new_ua()
+        await ua.start()  # raises LabUnreachable (its context: the OSError) when the port is taken
+        self.ua = ua
+        coro = self._background()
+        if coro is not None:
+            self._task = asyncio.create_task(coro, name=f"{self.device} {self.name}")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        ua, self.ua = self.ua, None
+        if ua is not None:
+            await self._before_stop(ua)
+            await ua.stop()
+
+
+class PhoneService(UaService):
     """``sip-ua`` of one phone: a :class:`TwinUserAgent` (echo media) plus the registration client."""
 
     name = "sip-ua"
@@ -192,37 +233,30 @@ class PhoneService:
         self.state = st
         self.firmware = phone_firmware.machine(twin, device)
         self.registrar = registrar_peer(twin, dev.sip.registrar, "tcp" if dev.sip.transport == "tcp" else "udp")
-        self.ua: TwinUserAgent | None = None
-        self._task: asyncio.Task[None] | None = None
         self._call_id, self._cseq, self._from_tag = "", 0, ""
 
     def server(self) -> str:
         """Server/User-Agent: model and firmware (``VVX 450 6.4.3``; the ``firmware`` fault shows here)."""
         return f"{self.state.model} {self.state.firmware}".strip()
 
-    async def start(self) -> None:
-        if self.ua is not None:
-            return
+    def _new_ua(self) -> TwinUserAgent:
         ua = TwinUserAgent(self.device, self.host, self.port, self.user, self.server, echo=True)
         ua.on_notify = self.firmware.on_notify
-        await ua.start()  # raises LabUnreachable (its context: the OSError) when the port is taken
-        self.ua = ua
-        if self.registrar is not None:
-            self._call_id, self._cseq, self._from_tag = new_call_id(self.host), 0, new_tag()
-            self._task = asyncio.create_task(self._keep_registered(), name=f"register {self.user}")
+        return ua
+
+    def _background(self) -> Coroutine[Any, Any, None] | None:
+        if self.registrar is None:
+            return None
+        self._call_id, self._cseq, self._from_tag = new_call_id(self.host), 0, new_tag()
+        return self._keep_registered()
+
+    async def _before_stop(self, ua: TwinUserAgent) -> None:
+        if self.registrar is not None and self.state.registered:
+            with contextlib.suppress(LabError):  # un-register, the answer is not awaited
+                await ua.stack.send(self._register(ua, 0), self.registrar)
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        ua, self.ua = self.ua, None
-        if ua is not None:
-            if self.registrar is not None and self.state.registered:
-                with contextlib.suppress(LabError):  # un-register, the answer is not awaited
-                    await ua.stack.send(self._register(ua, 0), self.registrar)
-            await ua.stop()
+        await super().stop()
         self.state.registered = False
 
     def _register(self, ua: TwinUserAgent, expires: int) -> Request:

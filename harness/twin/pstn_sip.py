@@ -33,15 +33,15 @@ oldest dropped first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import csv
 import io
 import logging
 import time
 from collections import OrderedDict, deque
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sipmessage import Address, Request, Response
 
@@ -51,7 +51,7 @@ from ..inventory.models import EdgeDevice, PstnDevice
 from ..transports.sip_call import CANCELLED, CONFIRMED, EARLY, ENDED, FINAL_STATES, PROCEEDING, Call
 from ..transports.sip_message import SipParseError, lenient_headers, new_tag, tag_of
 from ..transports.sip_stack import TIMER_64T1_S, Peer, ServerTransaction
-from .phone_sip import TwinUserAgent
+from .phone_sip import TwinUserAgent, UaService
 from .server import service_factory
 from .state import PstnState
 
@@ -303,7 +303,7 @@ class PstnUserAgent(TwinUserAgent):
             self.pstn.active_calls[call.call_id] = call.invite.uri.user or ""
 
 
-class PstnService:
+class PstnService(UaService):
     """``sip`` of one PSTN simulator: the :class:`PstnUserAgent` and the OPTIONS pings to its Edges."""
 
     name = "sip"
@@ -320,27 +320,12 @@ class PstnService:
         self.edges = [(n, e) for n, e in twin.lab.devices.items()
                       if isinstance(e, EdgeDevice) and e.sip is not None and e.facts.trunk is not None
                       and device in e.facts.trunk.routes]
-        self.ua: PstnUserAgent | None = None
-        self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        if self.ua is not None:
-            return
-        ua = PstnUserAgent(self.twin, self.device)
-        await ua.start()  # raises LabUnreachable (its context: the OSError) when the port is taken
-        self.ua = ua
-        if self.edges:
-            self._task = asyncio.create_task(self._ping(), name=f"{self.device} OPTIONS pings")
+    def _new_ua(self) -> PstnUserAgent:
+        return PstnUserAgent(self.twin, self.device)
 
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        ua, self.ua = self.ua, None
-        if ua is not None:
-            await ua.stop()
+    def _background(self) -> Coroutine[Any, Any, None] | None:
+        return self._ping() if self.edges else None
 
     async def _ping(self) -> None:
         timeout_s = self.dev.sip.timeout_s if self.dev.sip else 2.0
