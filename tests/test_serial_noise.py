@@ -358,7 +358,11 @@ def test_wrong_baud_rate_is_reported_as_such(device, tx: int, rx: int) -> None:
 def test_garbage_ending_like_a_prompt_is_not_matched_as_text(device) -> None:
     rng = random.Random(5)
     garbage = bytes(rng.choice(b"\x00\x80\xc0\xe0\xf0\xf8\xfc\xfe\xff\x1f\x9c") for _ in range(300))
-    settings, _ = device(lambda ln: ln.send(garbage + b"\r\nx> "))
+    def script(ln: Line) -> None:
+        ln.send(garbage + b"\r\nx> ")
+        time.sleep(2.0)  # hold the line: a close racing the read would be "connection lost" instead
+
+    settings, _ = device(script)
     c = _open(settings)
     try:
         with pytest.raises(LabProtocolError, match=r"baud-rate mismatch: \d+ % of \d+ bytes"):

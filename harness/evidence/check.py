@@ -124,9 +124,10 @@ def check(measured: Any, limit: Threshold, *, duty: str, device: str, what: str,
     return m
 
 
-def intent(name: str, value: Any, unit: str = "", op: str = "==") -> Threshold:
-    """A limit that comes from the lab's own intent in the inventory (voice VLAN, MAC …)."""
-    return Threshold(name, value, unit, op, "inventory")  # type: ignore[arg-type]
+def intent(name: str, value: Any, unit: str = "", op: str = "==", source: str = "inventory") -> Threshold:
+    """A limit that comes from the lab's own intent (voice VLAN, MAC …): ``source`` says where,
+    ``inventory`` by default, ``requirement profile`` or ``sent by the probe`` otherwise."""
+    return Threshold(name, value, unit, op, source)  # type: ignore[arg-type]
 
 
 def observe(measured: Any, *, duty: str, device: str, what: str, detail: str = "") -> Measurement:

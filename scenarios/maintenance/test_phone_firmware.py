@@ -39,7 +39,7 @@ def test_target_images_are_served_with_their_checksum(lab, profile):
             pytest.skip(img.problem)
         check(img.status, intent("HTTP status of the image", 200), duty=DUTY, device=img.server,
               what=f"{platform} {target.version} image {img.url}", detail=img.problem)
-        check(img.sha256_got, intent("SHA-256 of the image (requirement profile)", target.sha256), duty=DUTY,
+        check(img.sha256_got, intent("SHA-256 of the image", target.sha256, source="requirement profile"), duty=DUTY,
               device=img.server, what=f"{platform} {target.version} image {img.url} SHA-256",
               detail=f"{img.size_bytes} bytes received; expected {target.sha256}, got {img.sha256_got}")
 
@@ -89,7 +89,7 @@ def _judge(report, target, profile, limit):
         where = img.server or img.url
         check(img.status, intent("HTTP status of the image", 200), duty=DUTY, device=where,
               what=f"{report.platform} {target.version} image {img.url}", detail=report.stopped)
-        check(img.sha256_got, intent("SHA-256 of the image (requirement profile)", target.sha256), duty=DUTY,
+        check(img.sha256_got, intent("SHA-256 of the image", target.sha256, source="requirement profile"), duty=DUTY,
               device=where, what=f"{report.platform} {target.version} image {img.url} SHA-256",
               detail=f"{img.size_bytes} bytes received; expected {target.sha256}, got {img.sha256_got}; "
                      f"{report.stopped}")

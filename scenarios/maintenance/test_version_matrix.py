@@ -46,6 +46,7 @@ def test_phone_is_compatible_with_its_edge(phone, lab, profile):
     edge_version, firmware = edge.version().firmware, phone.firmware().firmware
     c = profile.compatibility_of(edge_version, phone.platform, firmware)
     pair = f"{edge.name} {edge_version} with {phone.name} {phone.platform} {firmware}"
-    check(c.verdict, intent("compatibility matrix verdict", "compatible"), duty=DUTY, device=phone.name,
+    check(c.verdict, intent("compatibility matrix verdict", "compatible", source=f"requirement profile {profile.name}"),
+          duty=DUTY, device=phone.name,
           what=f"{pair} in the matrix of profile {profile.name}",
           detail=f"allowed beside {edge.name} {edge_version}: {c.allowed}" if c.allowed else "")

@@ -15,7 +15,7 @@ import pytest
 
 from fixtures.trunk import attach_ladder
 from harness.evidence.attach import attach
-from harness.evidence.check import check, intent
+from harness.evidence.check import check, intent, observe
 
 DUTY = "PSTN-CAPACITY"
 
@@ -28,9 +28,13 @@ def test_max_calls_held_and_next_call_refused(edge, trunk_plan, trunk_probe, pro
     if not trunk_plan.dids:
         pytest.skip(f"the dial plan of {edge.name} lists no DIDs")
     dids = list(trunk_plan.dids)
+    up = edge.trunk_status()
+    baseline = up.inbound_calls + up.outbound_calls
+    observe(baseline, duty=DUTY, device=edge.name, what="trunk calls up before the test (show trunk)",
+            detail=f"the test places {max(0, n - baseline)} calls to reach max_calls {n}")
     held = []
     try:
-        for i in range(n):
+        for i in range(baseline, n):
             did = dids[i % len(dids)]
             call = trunk_probe.inbound(did)
             held.append(call)

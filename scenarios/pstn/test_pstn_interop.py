@@ -100,14 +100,16 @@ def test_item3_dtmf_rfc4733_both_ways(edge, trunk_plan, trunk_probe, carrier, pr
     check("RFC 4733 telephone-event" if r.telephone_event_pt is not None else "no telephone-event in the SDP",
           profile.threshold(DUTY, "dtmf"), duty=DUTY, device=edge.name, what=f"{item}: DTMF negotiated",
           detail=f"codec {r.codec}; {r.media_error}".rstrip("; "))
-    check(tc.digits_back or "(none)", intent("digits echoed back", DIGITS), duty=DUTY, device=edge.name,
+    check(tc.digits_back or "(none)", intent("digits echoed back", DIGITS, source="sent by the probe"), duty=DUTY,
+          device=edge.name,
           what=f"{item}: digits received back on payload type {r.telephone_event_pt}",
           detail=f"packets on payload types not negotiated: {tc.unexpected_pts}" if tc.unexpected_pts else
           "the far end echoes the RFC 4733 events it receives")
     if direction == "outbound":
         number = dialplan.normalize(trunk_plan.test_number(), trunk_plan.plan.country) or ""
         rows = rows_for(new_carrier_rows(carrier, before), number)
-        check((rows[-1].dtmf_received or "(none)") if rows else None, intent("digits at the carrier", DIGITS),
+        check((rows[-1].dtmf_received or "(none)") if rows else None,
+              intent("digits at the carrier", DIGITS, source="sent by the probe"),
               duty=DUTY, device=carrier.name, what=f"{item}: digits the carrier received from the station")
 
 
@@ -188,22 +190,24 @@ def test_item14_record_route_honoured(edge, trunk_plan, trunk_probe, profile):
         tc = trunk_probe.exercise(call, label, digits=HANGUP_DIGIT, hang_up=False)
         judge_answered(tc, profile, duty=DUTY, device=edge, item="item 14, Record-Route")
         ended = call.wait_ended(4.0)
+        if ended != ENDED and call.state == "confirmed":
+            call.bye()  # through the proxy, which is still up: the Edge must not keep the call
         attach_ladder(label, call.ladder())
         seen = proxy.requests()
-    if ended != ENDED:
-        call.bye()
     rr = f"<{proxy.uri}>"
+    check("honoured" if rr in tc.result.route_set else f"the 2xx route set is {list(tc.result.route_set)}",
+          profile.threshold(DUTY, "record_route"), duty=DUTY, device=edge.name,
+          what=f"item 14: Record-Route {rr} copied into the Edge's 2xx (RFC 3261 §12.1.1)")
     from_edge = [s for s in seen if s.in_dialog and s.source.startswith(edge.device.host + ":")]
-    problems = []
-    if rr not in tc.result.route_set:
-        problems.append(f"the Edge's 2xx route set is {list(tc.result.route_set)}, not [{rr}]")
     byes = [s for s in from_edge if s.method == "BYE"]
-    if not byes:
-        problems.append("the Edge's BYE did not come through the recorded route (the proxy saw none)")
-    elif not any(proxy.uri in " ".join(s.routes) for s in byes):
-        problems.append(f"the Edge's BYE reached the proxy without a Route to it: {byes[0].routes}")
-    check("; ".join(problems) or "honoured", profile.threshold(DUTY, "record_route"), duty=DUTY, device=edge.name,
-          what="item 14: the Edge's dialog with the carrier follows Record-Route (RFC 3261 §12)",
+    if ended != ENDED and not byes:
+        pytest.skip(f"the far end never cleared the call on RFC 4733 {HANGUP_DIGIT!r} (DTMF toward it failed, "
+                    "see item 3): the Edge's in-dialog BYE could not be observed")
+    bye_route = "honoured" if any(proxy.uri in " ".join(s.routes) for s in byes) else (
+        f"the Edge's BYE reached the proxy without a Route to it: {byes[0].routes}" if byes else
+        "the Edge's BYE did not come through the recorded route (the proxy saw none)")
+    check(bye_route, profile.threshold(DUTY, "record_route"), duty=DUTY, device=edge.name,
+          what="item 14: the Edge's BYE toward the carrier follows the route set (RFC 3261 §12.2)",
           detail=f"call ended: {ended}")
 
 
