@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,7 +62,8 @@ def open_window(lab_path: Path) -> Iterator[None]:
     now = dt.datetime.now(dt.UTC)
     with _edited(lab_path, lambda t: _window_text(t, now - dt.timedelta(hours=1), now + dt.timedelta(hours=2))), \
             _edited(lab_path.parent / "profiles" / "default.yaml",
-                    lambda t: t.replace("thresholds:\n", f"thresholds:\n  {DUTY}.boot_max_s: {BOOT_MAX_S}\n", 1)):
+                    lambda t: re.sub(rf"\n  {DUTY}\.boot_max_s: .*", "", t).replace(
+                        "thresholds:\n", f"thresholds:\n  {DUTY}.boot_max_s: {BOOT_MAX_S}\n", 1)):
         yield
 
 

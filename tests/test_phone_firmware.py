@@ -49,7 +49,9 @@ def small_waves(lab_path):
     original = prof.read_text()
     extra = "".join(f"  {DUTY}.{k}: {v}\n" for k, v in OVERRIDES.items())
     assert "thresholds:\n" in original
-    prof.write_text(original.replace("thresholds:\n", "thresholds:\n" + extra, 1))
+    kept = "".join(line for line in original.splitlines(keepends=True)
+                   if not any(line.strip().startswith(f"{DUTY}.{k}:") for k in OVERRIDES))  # no duplicate keys
+    prof.write_text(kept.replace("thresholds:\n", "thresholds:\n" + extra, 1))
     yield
     prof.write_text(original)
 
