@@ -542,6 +542,12 @@ def test_outbound_through_the_edge_reaches_the_pstn_and_its_log(twin: TwinContro
     assert call.result().early_sdp  # the carrier's 183 with SDP, relayed
     assert wait_for(lambda: call.rtp_stats().audio_packets >= 30, 3.0)
     assert call.bye() == 200
-    rows = [r for r in pstn.call_log()[before:] if r.method == "INVITE"]
+
+    def invites() -> list[Any]:
+        return [r for r in pstn.call_log()[before:] if r.method == "INVITE"]
+
+    # the Edge answers our BYE and then sends its own to the carrier: the log shows it a moment later
+    assert wait_for(lambda: [r for r in invites() if r.ended == "bye"], 3.0), invites()
+    rows = invites()
     assert len(rows) == 1 and rows[0].source.startswith(f"{edge}:") and rows[0].status == 200
     assert rows[0].ended == "bye" and rows[0].rtp_received > 0 and rows[0].pai
