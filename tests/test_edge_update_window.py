@@ -46,6 +46,15 @@ def test_bad_window_is_an_inventory_error_at_its_line(tmp_path, field, value, me
     assert f"lab.update_window.{field}" in str(e.value) and message in str(e.value), str(e.value)
 
 
+def test_window_with_no_length_is_an_inventory_error_at_its_line(tmp_path):
+    text = (make_test_lab(tmp_path / "src")).read_text()
+    lab = make_test_lab(tmp_path / "lab", text.replace('end: "05:00"', 'end: "02:00"'))
+    line = next(i for i, t in enumerate(lab.read_text().splitlines(), 1) if t.strip().startswith("update_window:"))
+    with pytest.raises(InventoryError) as e:
+        load(lab)
+    assert f"{lab}:{line}: lab.update_window: start and end are both 02:00" in str(e.value), str(e.value)
+
+
 @pytest.mark.parametrize(("window", "failing", "parts"), [
     ('rrule: FREQ=MONTHLY;BYMONTHDAY=1', "test_update_window_recurs_daily_or_weekly",
      ("update window recurrence (FREQ=MONTHLY;BYMONTHDAY=1) = MONTHLY", "limit in [DAILY, WEEKLY] (API-TF-SITE)")),

@@ -139,6 +139,16 @@ def test_duty_and_device_selection(pytester, labdir):
     assert r.ret == pytest.ExitCode.USAGE_ERROR
 
 
+def test_a_duty_without_scenarios_says_so(pytester, labdir):
+    write_scenario(pytester, "import pytest\n@pytest.mark.duty('CFG-STATION')\ndef test_p(phone):\n    pass\n")
+    r = run(pytester, labdir, "--duty=NET-NTP")
+    assert r.ret == pytest.ExitCode.USAGE_ERROR
+    r.stderr.fnmatch_lines(["*no scenario checks NET-NTP yet: a full run reports it NOT RUN*"])
+    r = run(pytester, labdir, "--duty=NET-NTP", "--duty=CFG-STATION", "-k", "nothing-matches-this")
+    r.stdout.fnmatch_lines(["*hil: no scenario checks NET-NTP yet (NOT RUN)*"])
+    r.assert_outcomes(deselected=4)
+
+
 def test_destructive_scenarios_skip_without_opt_in(pytester, labdir):
     write_scenario(pytester, "import pytest\n@pytest.mark.duty('NET-VOIP-HW')\n@pytest.mark.destructive\n"
                              "def test_w(switch):\n    pass\n")

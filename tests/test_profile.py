@@ -32,16 +32,29 @@ def test_every_row_covering_the_edge_must_allow_the_phone(tmp_path):
     assert (c.verdict, c.allowed) == ("incompatible", ">=6.4")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("name: t\ncompatibility:\n  - {edge: 'newest', phones: {}}\n", "compatibility.0.edge"),
-    ("name: t\ncompatibility:\n  - {edge: '>=1', phones: {vvx: 'about 6'}}\n", "compatibility.0.phones"),
-    ("name: t\ncompatibility:\n  - {edge: '>=1', phones: {}, extra: 1}\n", "compatibility.0.extra"),
-    ("name: t\nthresholds: {PSTN-CONNECT.options_rtt_ms: 0}\n", "must be > 0"),
-    ("name: t\nthresholds: {PSTN-CONNECT.nothing: 1}\n", "has no threshold 'nothing'"),
+@pytest.mark.parametrize(("text", "line", "expected"), [
+    ("name: t\ncompatibility:\n  - {edge: 'newest', phones: {}}\n", 3, "compatibility.0.edge"),
+    ("name: t\ncompatibility:\n  - {edge: '>=1', phones: {vvx: 'about 6'}}\n", 3, "compatibility.0.phones"),
+    ("name: t\ncompatibility:\n  - {edge: '>=1', phones: {}, extra: 1}\n", 3, "compatibility.0.extra"),
+    ("name: t\ncompatibility:\n  - edge: '>=2026.12,<2026.10'\n    phones: {}\n", 3,
+     "'>=2026.12,<2026.10' admits no version: >=2026.12 and <2026.10 cannot both hold"),
+    ("name: t\ncompatibility:\n  - edge: '>=1'\n    phones:\n      vvx: '>=7,<=6.9'\n", 5,
+     "compatibility.0.phones.vvx: '>=7,<=6.9' admits no version"),
+    ("name: t\ncompatibility:\n  - {edge: '>6.4,<=6.4', phones: {}}\n", 3, "admits no version"),
+    ("name: t\nthresholds:\n  PSTN-CONNECT.options_rtt_ms: 0\n", 3, "must be > 0"),
+    ("name: t\n\nthresholds: {PSTN-CONNECT.nothing: 1}\n", 3, "has no threshold 'nothing'"),
+    ("name: t\nthresholds:\n  NO-SUCH-DUTY.x: 1\n", 3, "unknown duty NO-SUCH-DUTY"),
 ])
-def test_bad_profile_names_file_and_field(tmp_path, text, expected):
+def test_bad_profile_names_file_line_and_field(tmp_path, text, line, expected):
     f = tmp_path / "p.yaml"
     f.write_text(text)
     with pytest.raises(ProfileError) as e:
         load_profile(f)
-    assert str(f) in str(e.value) and expected in str(e.value), str(e.value)
+    assert f"{f}:{line}: " in str(e.value) and expected in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("spec", [">=6.4,<7", "==6.4.3", ">=6.4,<=6.4", "~=6.4", "!=6.5", "==6.*,<7", ">=7,!=7.1"])
+def test_ranges_that_admit_a_version_are_accepted(tmp_path, spec):
+    f = tmp_path / "p.yaml"
+    f.write_text(f"name: t\ncompatibility:\n  - {{edge: '>=1', phones: {{vvx: '{spec}'}}}}\n")
+    assert load_profile(f).compatibility[0].phones["vvx"] == spec

@@ -50,6 +50,8 @@ def test_run_on_healthy_twin_writes_every_report(twin, lab_path, tmp_path):
     assert s["exit_code"] == 0 and s["duties"]["PSTN-CONNECT"]["verdict"] == "PASS"
     assert set(s["duties"]) >= {"NET-VOIP-HW", "QOS-MEDIA", "SEC-TOLL-FRAUD"}
     assert s["duties"]["QOS-MEDIA"]["verdict"] == "NOT RUN"
+    order = ["PASS", "FAIL", "BROKEN", "SKIPPED", "NOT RUN", "ATTEST"]
+    assert list(s["counts"]) == [v for v in order if v in s["counts"]], s["counts"]  # the same order every run
     assert "already running" in r.stdout and "MAINT-VERSION-MATRIX" in r.stdout
     html = (reports / "allure-report.html").read_text(errors="replace")
     assert len(html) > 100_000 and "<html" in html.lower()
@@ -113,7 +115,7 @@ def test_run_with_invalid_inventory_exits_2(tmp_path):
 
 
 def test_selection_that_matches_nothing_or_is_wrong_exits_2(twin, lab_path, tmp_path):
-    for args in (["--duty", "NOPE"], ["--device", "nosuch"], ["-k", "no_such_scenario"]):
+    for args in (["--duty", "NOPE"], ["--device", "nosuch"], ["-k", "no_such_scenario"], ["--duty", "NET-NTP"]):
         r = hil("run", "--inventory", str(lab_path), "--reports", str(tmp_path / "r"), "--no-html", *args)
         assert r.returncode == 2, (args, r.stdout[-2000:])
         assert "no run:" in r.stdout

@@ -63,15 +63,30 @@ def busy_ssh() -> Iterator[socket.socket]:
 
 def test_busy_port_is_one_line_and_leaves_nothing(tmp_path: Path, busy_ssh: socket.socket) -> None:
     inv = lab(tmp_path / "lab")
-    want = f"twin: sw1 ssh {NET_A}.2.1:2222: address already in use (errno 98)"
+    want = f"twin: sw1 ssh {NET_A}.2.1:2222: address already in use (errno 98), held by pid {os.getpid()} ("
     r = hil("lab", "up", "--inventory", str(inv))
     assert r.returncode == 3, r.stdout + r.stderr
-    assert r.stderr.strip() == want and r.stdout == ""
+    assert r.stderr.strip().startswith(want) and "\n" not in r.stderr.strip() and r.stdout == "", r.stderr
     assert_no_twin(inv)
     with pytest.raises(manager.TwinError) as e:
         manager.up(inv)
-    assert str(e.value) == want
+    assert str(e.value).startswith(want), str(e.value)
     assert_no_twin(inv)
+
+
+def test_second_twin_on_taken_addresses_names_the_first(tmp_path: Path) -> None:
+    """Two checkouts of one lab: the second ``hil lab up`` says which twin to stop, and where."""
+    first = lab(tmp_path / "first")
+    copy = make_test_lab(tmp_path / "second", first.read_text())
+    info, _ = manager.up(first)
+    try:
+        r = hil("lab", "up", "--inventory", str(copy))
+    finally:
+        manager.down(first)
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert (f"address already in use (errno 98), held by the lab twin of {first} (pid {info['pid']}); "
+            f"stop it with: hil lab down --inventory {first}") in r.stderr, r.stderr
+    assert_no_twin(copy)
 
 
 def test_busy_udp_port_names_the_service(tmp_path: Path) -> None:
@@ -80,7 +95,8 @@ def test_busy_udp_port_names_the_service(tmp_path: Path) -> None:
         s.bind((f"{NET_A}.2.1", 1161))
         r = hil("lab", "up", "--inventory", str(inv))
     assert r.returncode == 3
-    assert r.stderr.strip() == f"twin: sw1 snmp {NET_A}.2.1:1161: address already in use (errno 98)"
+    assert r.stderr.strip().startswith(f"twin: sw1 snmp {NET_A}.2.1:1161: address already in use (errno 98), "
+                                       f"held by pid {os.getpid()} ("), r.stderr
     assert_no_twin(inv)
 
 
@@ -250,7 +266,8 @@ def test_heal_on_a_busy_port_can_be_retried(running: Path) -> None:
             s.listen()
             r = hil("lab", "heal", "sw1", "--inventory", str(running))
             assert r.returncode == 2
-            assert r.stderr.strip() == f"sw1 ssh {NET_B}.2.1:2222: address already in use (errno 98)"
+            assert r.stderr.strip().startswith(f"sw1 ssh {NET_B}.2.1:2222: address already in use (errno 98), "
+                                               f"held by pid {os.getpid()} ("), r.stderr
             sw1 = ctl.status()["devices"]["sw1"]
             assert sw1["faults"] == {"down": None} and not sw1["up"]
         assert ctl.heal("sw1") == {"healed": ["down"]}

@@ -11,29 +11,62 @@ A profile is a YAML file named by the inventory's ``profile`` key::
       <platform>: {version: "6.4.4", url: "http://…/x.bin", sha256: "<64 hex digits>"}
     thresholds: {"<DUTY-ID>.<threshold name>": <value>}
 
-Thresholds not overridden come from the catalogue. A value that only loosens a source-backed
+Errors name the file, the line of the key at fault and its path (``profiles/x.yaml:7:
+compatibility.0.phones.vvx: '>=7,<6' admits no version: …``); a range no version can satisfy is
+such an error. Thresholds not overridden come from the catalogue. A value that only loosens a source-backed
 threshold is allowed but reported with the profile as its source.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
 from ruamel.yaml import YAML  # as for inventories: duplicate keys are errors
 from ruamel.yaml.error import MarkedYAMLError
 
+from ..inventory.loader import key_lines, plain
 from .catalogue import CATALOGUE, Threshold
 
 
 def _specifier(v: str) -> str:
     try:
-        SpecifierSet(v)
+        spec = SpecifierSet(v)
     except InvalidSpecifier:
         raise ValueError(f"{v!r} is not a version range like '>=6.4,<7' (PEP 440 specifiers)") from None
+    if (why := _empty_because(spec)) is not None:
+        raise ValueError(f"{v!r} admits no version: {why}")
     return v
+
+
+def _empty_because(spec: SpecifierSet) -> str | None:
+    """Why no version can be in ``spec`` (a lower bound above an upper one), or None.
+
+    Only plain bounds count (``>= > == ~= <= <``); ``!=`` and wildcards never make a range empty here."""
+    lows: list[tuple[Version, bool, str]] = []  # (version, inclusive, as written)
+    highs: list[tuple[Version, bool, str]] = []
+    for s in spec:
+        try:
+            v = Version(s.version)
+        except InvalidVersion:
+            continue  # "==6.*" and the like
+        if s.operator in (">=", ">", "==", "~="):
+            lows.append((v, s.operator != ">", str(s)))
+        if s.operator in ("<=", "<", "=="):
+            highs.append((v, s.operator != "<", str(s)))
+    if not lows or not highs:
+        return None
+    low = max(lows, key=lambda b: (b[0], not b[1]))
+    high = min(highs, key=lambda b: (b[0], b[1]))
+    if low[0] > high[0] or (low[0] == high[0] and not (low[1] and high[1])):
+        return f"{low[2]} and {high[2]} cannot both hold (an inverted range?)"
+    return None
+
+
+VersionRange = Annotated[str, AfterValidator(_specifier)]
 
 
 class CompatibilityRule(BaseModel):
@@ -42,20 +75,8 @@ class CompatibilityRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    edge: str
-    phones: dict[str, str]
-
-    @field_validator("edge")
-    @classmethod
-    def _check_edge(cls, v: str) -> str:
-        return _specifier(v)
-
-    @field_validator("phones")
-    @classmethod
-    def _check_phones(cls, v: dict[str, str]) -> dict[str, str]:
-        for spec in v.values():
-            _specifier(spec)
-        return v
+    edge: VersionRange
+    phones: dict[str, VersionRange]
 
 
 class FirmwareTarget(BaseModel):
@@ -140,10 +161,11 @@ class Profile(BaseModel):
 
 
 class ProfileError(Exception):
-    """The profile cannot be used; the message is ``FILE[:LINE]: path: problem``."""
+    """The profile cannot be used; the message is ``FILE[:LINE]: path: problem`` (the line of the key at fault)."""
 
 
-def _read(path: Path) -> object:
+def _read(path: Path) -> tuple[object, dict[tuple[str | int, ...], int]]:
+    """The profile's data and the line of each key (see :func:`~harness.inventory.loader.key_lines`)."""
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as e:
@@ -151,7 +173,8 @@ def _read(path: Path) -> object:
     except UnicodeDecodeError as e:
         raise ProfileError(f"{path}: not UTF-8 text (byte at offset {e.start})") from None
     try:
-        return YAML(typ="safe", pure=True).load(text) or {}
+        raw = YAML(typ="rt").load(text) or {}
+        return plain(raw), key_lines(raw)
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -170,25 +193,31 @@ def load_profile(path: Path | None) -> Profile:
     """
     if path is None:
         return Profile(name="catalogue defaults")
-    data = _read(path)
+    data, lines = _read(path)
+
+    def error(loc: tuple[str | int, ...], message: str) -> ProfileError:
+        line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+        where = f"{path}:{line}" if line else str(path)
+        return ProfileError(f"{where}: {'.'.join(str(x) for x in loc)}: {message}")
+
     try:
         prof = Profile.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"])
-        raise ProfileError(f"{path}: {loc}: {err['msg']}") from None
+        raise error(tuple(err["loc"]), err["msg"].removeprefix("Value error, ")) from None
     for key, value in prof.thresholds.items():
         duty_id, _, name = key.partition(".")
+        loc = ("thresholds", key)
         if duty_id not in CATALOGUE:
-            raise ProfileError(f"{path}: thresholds.{key}: unknown duty {duty_id}")
+            raise error(loc, f"unknown duty {duty_id}")
         try:
             base = CATALOGUE[duty_id].threshold(name)
         except KeyError as e:
-            raise ProfileError(f"{path}: thresholds.{key}: {e.args[0]}") from None
+            raise error(loc, e.args[0]) from None
         if isinstance(base.value, int | float) and not isinstance(base.value, bool):
             if not isinstance(value, int | float) or isinstance(value, bool):
-                raise ProfileError(f"{path}: thresholds.{key}: must be a number ({base.unit}), not {value!r}")
+                raise error(loc, f"must be a number ({base.unit}), not {value!r}")
             timed = name.endswith(("_ms", "_s", "_min", "_h"))
             if value < 0 or (timed and value == 0):
-                raise ProfileError(f"{path}: thresholds.{key}: must be {'> 0' if timed else '>= 0'} {base.unit}")
+                raise error(loc, f"must be {'> 0' if timed else '>= 0'} {base.unit}")
     return prof

@@ -40,6 +40,11 @@ VERDICTS = ("PASS", "FAIL", "BROKEN", "SKIPPED", "NOT RUN", "ATTEST")
 MAX_EVIDENCE = 50  # measurements kept per duty in summary.md (all stay in summary.json's tests)
 
 
+def _in_verdict_order(counts: Counter[str]) -> dict[str, int]:
+    """``counts`` as a dict in :data:`VERDICTS` order (stable between runs), zero counts left out."""
+    return {v: counts[v] for v in (*VERDICTS, *sorted(set(counts) - set(VERDICTS))) if counts[v]}
+
+
 def duty_verdict(counts: Counter[str], kind: str) -> str:
     for v in ("FAIL", "BROKEN", "PASS", "SKIPPED"):
         if counts[v]:
@@ -115,7 +120,7 @@ def build(loaded: LoadedLab, tests: list[dict[str, Any]], *, started: float, fin
         "run": {"started": _iso(started), "finished": _iso(finished), "harness_version": __version__,
                 "commit": _commit(), "profile": profile},
         "verdict": _overall(duties), "exit_code": exit_code(duties),
-        "counts": dict(Counter(d["verdict"] for d in duties.values())),
+        "counts": _in_verdict_order(Counter(d["verdict"] for d in duties.values())),
         "duties": duties, "tests": tests,
     }
 

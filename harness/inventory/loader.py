@@ -98,11 +98,20 @@ def _lines(node: Any, prefix: Path_, out: dict[Path_, int]) -> None:
             _lines(item, (*prefix, i), out)
 
 
-def _plain(node: Any) -> Any:
+def key_lines(node: Any) -> dict[Path_, int]:
+    """The 1-based line of every key and sequence item of a round-trip-loaded YAML ``node``, by path
+    (``("devices", "edge1", "ssh")``)."""
+    out: dict[Path_, int] = {}
+    _lines(node, (), out)
+    return out
+
+
+def plain(node: Any) -> Any:
+    """``node`` as plain dicts and lists (string keys), as pydantic expects."""
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): plain(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain(v) for v in node]
     return node
 
 
@@ -141,7 +150,7 @@ def _merge(dst: dict[str, Any], src: dict[str, Any], src_path: Path_, dst_path: 
             if isinstance(dst.get(k), dict | list):
                 for p in [p for p in dst_lines if len(p) > len(dp) and p[: len(dp)] == dp]:
                     del dst_lines[p]  # lines of what was inherited before (e.g. ``ssh: null``) are stale
-            dst[k] = _plain(v)
+            dst[k] = plain(v)
             for p in _descendants(src_tree, sp):
                 dst_lines[(*dp, *p[len(sp) :])] = src_lines[p]
 
@@ -381,14 +390,14 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
                     _merge(merged, groups[g], ("groups", g), dp, lines, tree, device_lines)
             _merge(merged, body, dp, dp, lines, tree, device_lines)
             merged_lines.update(device_lines)
-            merged["groups"] = _plain(names)
+            merged["groups"] = plain(names)
             devices[str(name)] = merged
     elif raw_devices is not None:
         problems.append(loaded.problem(("devices",), "must be a mapping of device names to devices"))
     section_lines = {n for q, n in lines.items() if q[0] in ("defaults", "groups")}
     lines.update(merged_lines)
 
-    top = {k: _plain(v) for k, v in raw.items() if k != "devices"}
+    top = {k: plain(v) for k, v in raw.items() if k != "devices"}
     top["devices"] = {}
     if raw_devices is None:
         problems.append(InventoryProblem(fname, None, "devices", "required key is missing"))

@@ -20,7 +20,7 @@ import re
 import zoneinfo
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from .secrets import REF_RE
 
@@ -102,6 +102,13 @@ class UpdateWindow(Strict):
     start: ClockTime = "02:00"
     end: ClockTime = "05:00"
     time_zone: Annotated[str, AfterValidator(_time_zone)] = "UTC"
+
+    @model_validator(mode="after")
+    def _has_length(self) -> UpdateWindow:
+        if self.start == self.end:
+            raise ValueError(f"start and end are both {self.start}: a window with no length (an end before "
+                             "the start runs past midnight)")
+        return self
 
 
 class LabInfo(Strict):

@@ -13,6 +13,7 @@ then stops every service it had started, so a failed start leaves nothing bound.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ from typing import Any, Protocol
 from ..inventory import LoadedLab
 from .faults import FAULTS, MAX_VALUE_CHARS
 from .ios import populate_switch
+from .port_holder import holder_of
 from .state import DeviceState, SwitchState, initial_state
 
 log = logging.getLogger("hil.twin")
@@ -149,7 +151,10 @@ class Twin:
                 host = getattr(s, "host", self.lab.devices[device].host)
                 port = getattr(s, "port", None)
                 address = f"{host}:{port}" if port is not None else str(host)
-                raise ServiceStartError(device, s.name, address, _reason(e)) from e
+                reason = _reason(e)
+                if f"(errno {errno.EADDRINUSE})" in reason and port is not None and (who := holder_of(host, port)):
+                    reason = f"{reason}, {who}"
+                raise ServiceStartError(device, s.name, address, reason) from e
             started.append(s)
         self._running[device] = True
 

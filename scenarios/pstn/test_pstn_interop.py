@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from fixtures.trunk import attach_ladder, judge_answered, judge_audio_back, new_carrier_rows, rows_for
+from fixtures.trunk import attach_ladder, judge_answered, judge_audio_back, new_carrier_rows, rows_for, uri_user
 from harness.devices import dialplan
 from harness.devices.trunk_calls import HANGUP_DIGIT
 from harness.evidence.check import check, intent
@@ -69,15 +69,10 @@ def test_item5_outbound_call_sends_e164_caller_id(edge, trunk_plan, trunk_probe,
     judge_answered(tc, profile, duty=DUTY, device=edge, item="item 5, outbound with ANI")
     number = dialplan.normalize(trunk_plan.test_number(), trunk_plan.plan.country)
     rows = rows_for(new_carrier_rows(carrier, before), number or "")
-    sent = sorted({_user(r.pai or r.from_uri) for r in rows})
+    sent = sorted({uri_user(r.pai or r.from_uri) for r in rows})
     check(sent[0] if len(sent) == 1 else (sent or None), intent("caller ID at the carrier", expected), duty=DUTY,
           device=edge.name, what=f"item 5: ANI of the outbound call from {station} as the carrier saw it",
           detail=f"From/P-Asserted-Identity of {len(rows)} INVITE(s) in {carrier.name}'s call log")
-
-
-def _user(uri: str) -> str:
-    body = uri.split(":", 1)[-1]
-    return body.split("@", 1)[0].split(";", 1)[0]
 
 
 @pytest.mark.duty(DUTY)
