@@ -45,12 +45,8 @@ def addr(n: int) -> str:
     return f"{NET}.{n}"
 
 
-
-
 def host_of(loaded: LoadedLab, name: str) -> str:
     return loaded.lab.devices[name].host
-
-
 
 
 # -- RTP echo mode (no twin) ------------------------------------------------------------------------
@@ -137,6 +133,17 @@ def test_phones_registered(twin: TwinControl, loaded: LoadedLab) -> None:
     for p in phones:
         dev = loaded.lab.devices[p]
         assert regs[dev.facts.extension][:2] == [dev.host, 5060]  # type: ignore[union-attr]
+
+
+def test_phone_allows_notify_and_pstn_does_not(twin: TwinControl, loaded: LoadedLab,
+                                               agents: Callable[..., SipUserAgent]) -> None:
+    """A phone takes check-sync NOTIFY (firmware), so its Allow says so; the carrier's does not."""
+    ua = agents(23)
+    phone = ua.options(f"sip:{host_of(loaded, 'phone1')}:5060")
+    pstn = ua.options(f"sip:{host_of(loaded, 'pstn1')}:5060")
+    assert phone is not None and pstn is not None
+    assert "NOTIFY" in phone.headers.get("Allow", "").split(", "), phone.headers
+    assert "NOTIFY" not in pstn.headers.get("Allow", "") and "INVITE" in pstn.headers.get("Allow", "")
 
 
 def test_phone_auto_answers_and_echoes_audio_and_dtmf(twin: TwinControl, loaded: LoadedLab,

@@ -61,6 +61,14 @@ class ClientTransaction:
         self.attempts = 1
         self._task = asyncio.create_task(self._timers(), name=f"sip client {self.method} {self.branch}")
 
+    def abandon(self) -> None:
+        """Give the transaction up (a route found silent): no more retransmissions, :meth:`wait_final`
+        gives None, and responses that come later are no longer matched to it."""
+        if not self.final.done():
+            self.final.set_result(None)
+        if self._task is not None:
+            self._task.cancel()
+
     async def _timers(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = self.started + self.timeout_s

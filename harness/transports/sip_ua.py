@@ -57,7 +57,7 @@ class UserAgentCore:
         timeout_s: default deadline of non-INVITE transactions (BYE, CANCEL, re-INVITE), seconds.
     """
 
-    allow = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO")
+    allow: tuple[str, ...] = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO")
 
     def __init__(self, device: str, transcript: Transcript, local_host: str, *, udp_port: int | None = 0,
                  tcp_port: int | None = 0, user: str = "hil", policy: UasPolicy | None = None,

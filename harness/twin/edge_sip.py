@@ -253,8 +253,7 @@ class B2bCall:
             except TimeoutError:
                 if not txn.responses:  # the route is silent: give it up and try the next
                     leg.abandoned = True
-                    if txn._task is not None:  # stop its retransmissions (the stack has no public abandon)
-                        txn._task.cancel()
+                    txn.abandon()
                     self._b_failed(leg, None, f"no answer within {first_answer_s:g} s")
                     return
                 final = await txn.wait_final()

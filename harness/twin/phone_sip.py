@@ -242,6 +242,7 @@ class PhoneService(UaService):
     def _new_ua(self) -> TwinUserAgent:
         ua = TwinUserAgent(self.device, self.host, self.port, self.user, self.server, echo=True)
         ua.on_notify = self.firmware.on_notify
+        ua.allow = (*ua.allow, "NOTIFY")  # OPTIONS and 405 list it: the phone takes check-sync
         return ua
 
     def _background(self) -> Coroutine[Any, Any, None] | None:
