@@ -40,7 +40,7 @@ def test_pstn_duties_pass_on_the_healthy_twin_with_ladders_attached(twin, lab_pa
     for duty in PSTN_DUTIES:
         assert r.verdict(duty) == "PASS", (duty, r.summary["duties"][duty])
     names = set(r.tests())
-    for item in ("item5", "item11", "item3", "item6", "item7", "item9", "item14", "item10"):
+    for item in ("item5", "item11", "item3", "item6", "item7", "item9", "item14", "item10", "item4"):
         assert any(n.startswith(f"test_{item}_") for n in names), item
     ladders = []
     for f in allure_dir.glob("*-result.json"):
@@ -79,6 +79,18 @@ def test_codec_reject_fails_g711_both_ways(twin, lab_path, out):
     for direction in ("inbound", "outbound"):
         _fails(t, f"test_item11_g711_offered_and_agreed[edge1-{direction}]", "item 11", f"G.711 {direction}",
                "= 488", "limit == 200")
+
+
+def test_transcoding_edge_fails_fax_pass_through_but_not_speech(twin, lab_path, out):
+    twin.fault("edge1", "media-transcode")
+    r = run_scenarios(lab_path, out, "--duty=PSTN-INTEROP", "-k", "item4 or item11")
+    t = r.tests("PSTN-INTEROP")
+    for direction in ("inbound", "outbound"):
+        msg = _fails(t, f"test_item4_fax_g711_pass_through[edge1-{direction}]", "[PSTN-INTEROP] edge1",
+                     f"item 4, fax G.711 pass-through {direction}", "2100 Hz frames echoed back unchanged",
+                     "limit >= 99 %")
+        assert float(msg.split("unchanged on ")[1].split(" = ")[1].split(" %")[0]) < 50, msg
+        _passes(t, f"test_item11_g711_offered_and_agreed[edge1-{direction}]")
 
 
 def test_no_telephone_event_transport_mismatch_and_swallowed_503_fail(twin, lab_path, out):

@@ -24,7 +24,7 @@ from sipmessage import Message, Request, Response
 
 from harness.devices.pstn import PstnSimulator
 from harness.errors import LabProtocolError, LabUnreachable
-from harness.transports.rtp import RtpReceiver
+from harness.transports.rtp import RtpReceiver, tone_frames
 from harness.transports.sdp import SdpSession, parse_sdp
 from harness.transports.sip_call import CANCELLED, CONFIRMED, ENDED, FAILED, UasPolicy, media_both_ways
 from harness.transports.sip_dialog import route_request
@@ -40,6 +40,7 @@ from harness.transports.sip_proxy import LooseProxy
 from harness.transports.sip_ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
+from harness.twin.media_relay import _through_other_law
 from tests.conftest import grows, wait_for
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
@@ -758,3 +759,24 @@ def test_malformed_answers_to_the_uac_are_protocol_errors(agents: Callable[..., 
         assert "malformed response" in e.value.detail
     finally:
         sock.close()
+
+
+def test_receiver_counts_bit_exact_echo_and_the_transcoding_relay_breaks_it() -> None:
+    """``audio_exact`` counts payloads equal to a reference frame; the twin relay's ``media-transcode``
+    changes every 2100 Hz frame but keeps the RTP header, CSRCs, extension and padding."""
+    frames = tone_frames("PCMU", 2100.0)
+    rx = RtpReceiver((0,), None)
+    rx.reference = frozenset(frames)
+    for i, f in enumerate(frames[:10]):
+        rx.feed(bytes(dpkt.rtp.RTP(pt=0, seq=i, ts=160 * i, ssrc=7, data=f)), i * 0.02)
+    header = bytes([0x80 | 0x20 | 0x10 | 1, 0]) + bytes(10) + b"CSRC" + b"\xbe\xde\x00\x01" + b"EXT1"
+    changed = 0
+    for i, f in enumerate(frames[10:20]):
+        pkt = header[:2] + (10 + i).to_bytes(2, "big") + header[4:] + f + b"\x00\x02"
+        out = _through_other_law(pkt, 0)
+        assert out[:len(header)] == header[:2] + (10 + i).to_bytes(2, "big") + header[4:] and out[-2:] == b"\x00\x02"
+        changed += out[len(header):-2] != f
+        rx.feed(_through_other_law(bytes(dpkt.rtp.RTP(pt=0, seq=10 + i, ts=160 * (10 + i), ssrc=7, data=f)), 0),
+                (10 + i) * 0.02)
+    assert changed == 10
+    assert (rx.stats.audio_packets, rx.stats.audio_exact) == (20, 10)

@@ -59,6 +59,8 @@ class TestCall:
         label: ``"inbound +13175550100"`` / ``"outbound 1001 -> +13175559000"`` (for messages).
         result: the probe's view after hang-up (codec, telephone-event PT, 18x/2xx times …).
         audio_back: audio packets received after the answer (the far end's echo of ours).
+        audio_exact: of those, the ones byte for byte equal to a frame the probe sends (the path
+            carried G.711 untouched, as fax pass-through needs; counted from the ``tone_hz`` switch).
         digits_sent / digits_back: RFC 4733 digits sent by the probe and received back, in order.
         unexpected_pts: packets per payload type received that the SDP did not negotiate (a
             telephone-event on the wrong payload type shows here).
@@ -72,6 +74,7 @@ class TestCall:
     digits_back: str
     unexpected_pts: dict[int, int]
     ladder: str
+    audio_exact: int = 0
 
     @property
     def answered(self) -> bool:
@@ -127,14 +130,20 @@ class TrunkProbe:
                             from_uri=f"sip:{extension}@{host}", timeout_s=timeout_s, codecs=codecs)
 
     def exercise(self, call: CallHandle, label: str, *, digits: str = "", audio_s: float = AUDIO_S,
-                 hang_up: bool = True) -> TestCall:
+                 hang_up: bool = True, tone_hz: float | None = None) -> TestCall:
         """On an answered ``call``: let audio flow ``audio_s`` seconds, send ``digits`` as RFC 4733
-        events, wait for the echo, then hang up (BYE) unless ``hang_up`` is false. A call that was
-        not answered is only summarised; digits are not sent when the SDP negotiated no
-        telephone-event (``digits_sent`` is then ``""``)."""
-        before = 0
+        events, wait for the echo, then hang up (BYE) unless ``hang_up`` is false. ``tone_hz``
+        switches the probe's tone first (2100 Hz: a fax answer tone), and counting starts once the
+        echo of the old tone has drained (:data:`ECHO_WAIT_S`). A call that was not answered is
+        only summarised; digits are not sent when the SDP negotiated no telephone-event
+        (``digits_sent`` is then ``""``)."""
+        before = exact_before = 0
         if call.state == CONFIRMED:
-            before = call.rtp_stats().audio_packets
+            if tone_hz is not None:
+                call.set_tone(tone_hz)
+                time.sleep(ECHO_WAIT_S)
+            first = call.rtp_stats()
+            before, exact_before = first.audio_packets, first.audio_exact
             time.sleep(audio_s)
             if digits and call.result().telephone_event_pt is None:
                 digits = ""
@@ -146,7 +155,7 @@ class TrunkProbe:
             call.bye()
         result = call.result()
         return TestCall(label, result, stats.audio_packets - before, digits, stats.digits,
-                        dict(stats.unexpected_pt), result.ladder)
+                        dict(stats.unexpected_pt), result.ladder, stats.audio_exact - exact_before)
 
     def close(self) -> None:
         self.ua.close()

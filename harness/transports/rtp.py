@@ -118,6 +118,11 @@ def decode_g711(codec: str, payload: bytes) -> bytes:
     return audioop.ulaw2lin(payload, 2) if codec.upper() == "PCMU" else audioop.alaw2lin(payload, 2)
 
 
+def encode_g711(codec: str, pcm: bytes) -> bytes:
+    """A G.711 payload (``PCMU`` or else ``PCMA``) of 16-bit linear PCM."""
+    return audioop.lin2ulaw(pcm, 2) if codec.upper() == "PCMU" else audioop.lin2alaw(pcm, 2)
+
+
 def event_payload(digit: str, end: bool, duration: int, volume: int = DTMF_VOLUME) -> bytes:
     """RFC 4733 §2.3 payload: event, E bit, volume, duration (in timestamp units)."""
     return struct.pack("!BBH", DTMF_DIGITS.index(digit.upper()), (0x80 if end else 0) | (volume & 0x3F),
@@ -166,7 +171,9 @@ class RtpSession(asyncio.DatagramProtocol):
         self.sending = False
         self._transport: asyncio.DatagramTransport | None = None
         self._task: asyncio.Task[None] | None = None
-        self._frames: list[bytes] = tone_frames("PCMU")
+        self.tone_hz = TONE_HZ
+        self._frames: list[bytes] = []
+        self._use_frames(tone_frames("PCMU"))
         self._seq = secrets.randbelow(0x10000)
         self._ts = secrets.randbelow(0x100000000)
         self._ssrc = secrets.randbelow(0x100000000)
@@ -228,15 +235,24 @@ class RtpSession(asyncio.DatagramProtocol):
         elif pkt.pt in self.receiver.audio_pts:
             if pkt.pt != self.pt and {pkt.pt, self.pt} == {0, 8}:  # the other G.711 law: transcode
                 lin = decode_g711("PCMU" if pkt.pt == 0 else "PCMA", payload)
-                payload = audioop.lin2ulaw(lin, 2) if self.pt == 0 else audioop.lin2alaw(lin, 2)
+                payload = encode_g711("PCMU" if self.pt == 0 else "PCMA", lin)
             self._ts = ts
             self._send(self.pt, ts, payload, marker=bool(pkt.m))
+
+    def _use_frames(self, frames: list[bytes]) -> None:
+        self._frames = frames
+        self.receiver.reference = frozenset(frames)  # an echo of these counts as bit-exact
+
+    def set_tone(self, hz: float) -> None:
+        """Send a tone of ``hz`` from now on (2100 Hz: the fax answer tone CED, ITU-T T.30/V.25)."""
+        self.tone_hz = hz
+        self._use_frames(tone_frames(self.codec, hz))
 
     def configure(self, remote: tuple[str, int] | None, codec: str, pt: int, telephone_event_pt: int | None,
                   send: bool, recv_pts: tuple[int, ...], recv_telephone_event_pt: int | None) -> None:
         """Apply an offer/answer result: where and how to send, what to expect."""
         if codec.upper() != self.codec:
-            self._frames = tone_frames(codec)
+            self._use_frames(tone_frames(codec, self.tone_hz))
         self.codec, self.pt, self.telephone_event_pt = codec.upper(), pt, telephone_event_pt
         self.remote = remote if remote and remote[0] not in ("", "0.0.0.0") and remote[1] else None
         self.receiver.configure(recv_pts, recv_telephone_event_pt)

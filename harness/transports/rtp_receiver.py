@@ -50,6 +50,9 @@ class RtpStats:
         jitter_ms: RFC 3550 A.8 interarrival jitter of the audio, milliseconds.
         ssrcs: synchronisation sources seen, in order.
         dtmf: the RFC 4733 events decoded on the negotiated payload type.
+        audio_exact: audio packets whose payload is byte for byte one of the receiver's
+            ``reference`` frames (what its own session sends): an echo that came back through a
+            transparent G.711 path, as fax pass-through needs.
         malformed: datagrams that are no RTP version 2.
         first_s / last_s: loop-clock arrival time of the first and last packet (seconds).
     """
@@ -66,6 +69,7 @@ class RtpStats:
     jitter_ms: float = 0.0
     ssrcs: list[int] = field(default_factory=list)
     dtmf: list[DtmfEvent] = field(default_factory=list)
+    audio_exact: int = 0
     malformed: int = 0
     first_s: float | None = None
     last_s: float | None = None
@@ -86,10 +90,12 @@ class RtpReceiver:
 
     ``audio_pts`` are the negotiated audio payload types, ``telephone_event_pt`` the negotiated
     RFC 4733 type (``None``: none negotiated, so no packet is read as DTMF). ``on_digit``, when
-    set, is called with each new digit as its first packet arrives.
+    set, is called with each new digit as its first packet arrives. ``reference``: payloads an
+    audio packet is compared with (``RtpStats.audio_exact``).
     """
 
     on_digit: Callable[[str], None] | None = None
+    reference: frozenset[bytes] = frozenset()
 
     def __init__(self, audio_pts: tuple[int, ...] = (0, 8), telephone_event_pt: int | None = None) -> None:
         self.audio_pts = audio_pts
@@ -127,6 +133,8 @@ class RtpReceiver:
             self._event(pkt.ts, pkt.pt, payload)
         elif pkt.pt in self.audio_pts:
             st.audio_packets += 1
+            if payload in self.reference:
+                st.audio_exact += 1
             self._jitter_step(pkt.ts, arrival_s)
         else:
             st.unexpected_pt[pkt.pt] = st.unexpected_pt.get(pkt.pt, 0) + 1

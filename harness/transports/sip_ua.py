@@ -415,6 +415,9 @@ class CallHandle:
     def rtp_stats(self) -> RtpStats:
         return self.ua.call_in_loop(self._call.rtp.stats)
 
+    def set_tone(self, hz: float) -> None:
+        self.ua.call_in_loop(lambda: self._call.rtp.set_tone(hz))
+
     def rtp_sent_packets(self) -> int:
         return self.ua.call_in_loop(lambda: self._call.rtp.sent.packets)
 

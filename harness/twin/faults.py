@@ -339,6 +339,12 @@ async def _one_way_audio(twin: Twin, device: str, value: str | None) -> None:
     return None
 
 
+@fault("media-transcode", ("edge",), "the media relay takes G.711 audio through the other law and back (speech "
+       "passes, fax pass-through breaks)")
+async def _media_transcode(twin: Twin, device: str, value: str | None) -> None:
+    return None
+
+
 @fault("max-calls", ("edge",), "the trunk enforces N concurrent calls instead of the inventory's max_calls "
        "(0: unlimited)", value="N")
 async def _max_calls(twin: Twin, device: str, value: str | None) -> None:

@@ -13,6 +13,9 @@ Faults read per packet from the Edge's ``faults``:
 * ``no-telephone-event``: RFC 4733 packets (the sender's negotiated telephone-event payload type)
   are dropped.
 * ``dtmf-pt=N``: RFC 4733 packets are forwarded with payload type N (marker bit kept).
+* ``media-transcode``: G.711 audio (payload types 0 and 8) goes through the other law and back,
+  as on an Edge that transcodes between a µ-law and an A-law leg: speech still sounds right, but
+  the bytes change, and fax (G.711 pass-through) fails.
 
 Counters go to :class:`~harness.twin.state.EdgeState` (``media_relays``, ``media_packets_relayed``,
 ``media_packets_dropped``).
@@ -25,13 +28,24 @@ import contextlib
 import itertools
 from dataclasses import dataclass, field
 
-from ..transports.rtp import open_udp
+from ..transports.rtp import decode_g711, encode_g711, open_udp
 from ..transports.sdp import HOLD_ADDRESS, SdpError, parse_sdp
 from .state import EdgeState
 
 MEDIA_PORT_MIN, MEDIA_PORT_MAX = 16384, 32767  # Genesys Edge media port range
 BIND_ATTEMPTS = 64  # project choice: ports tried before a relay gives up
 _next_port = itertools.cycle(range(MEDIA_PORT_MIN, MEDIA_PORT_MAX, 2))
+
+
+def _through_other_law(data: bytes, pt: int) -> bytes:
+    """The RTP packet ``data`` (G.711, ``pt`` 0 or 8) with its payload taken through the other law and back."""
+    start = 12 + 4 * (data[0] & 0x0F)  # fixed header and CSRCs
+    if data[0] & 0x10 and len(data) >= start + 4:  # header extension (RFC 3550 5.3.1)
+        start += 4 + 4 * int.from_bytes(data[start + 2:start + 4], "big")
+    end = len(data) - (data[-1] if data[0] & 0x20 and data[-1] else 0)  # padding
+    law, other = ("PCMU", "PCMA") if pt == 0 else ("PCMA", "PCMU")
+    there = encode_g711(other, decode_g711(law, data[start:end]))
+    return data[:start] + encode_g711(law, decode_g711(other, there)) + data[end:]
 
 
 @dataclass
@@ -137,6 +151,8 @@ class MediaRelay:
                     drop = True
                 elif (v := faults.get("dtmf-pt")) is not None and v.isdigit():
                     data = data[:1] + bytes([(data[1] & 0x80) | (int(v) & 0x7F)]) + data[2:]
+            elif pt in (0, 8) and "media-transcode" in faults:
+                data = _through_other_law(data, pt)
         if not drop and dst.send(data):
             src.stats.forwarded += 1
             self.st.media_packets_relayed += 1

@@ -9,7 +9,8 @@ comes back proves both directions.
 Items: 5 (inbound with and without ANI, outbound with E.164 ANI), 11 (G.711 offered and agreed),
 3 (RFC 4733 DTMF both ways, on the negotiated payload type), 6 (early media: 183 with SDP), 7 (hold
 and resume by re-INVITE, sendonly and c=0.0.0.0), 9 (a carrier 503 ends in a retry or a clean
-failure), 14 (Record-Route honoured, RFC 3261 §12), 10 (the same transport both ways).
+failure), 14 (Record-Route honoured, RFC 3261 §12), 10 (the same transport both ways), 4 (fax as
+G.711 pass-through: a 2100 Hz answer tone comes back byte for byte).
 Limits: see each test; sources G-CARRIER, G-BYOC-CARRIER, RFC 3261, RFC 4733, project choices
 (named in the catalogue)."""
 
@@ -26,6 +27,7 @@ from harness.transports.sip_proxy import LooseProxy
 
 DUTY = "PSTN-INTEROP"
 DIGITS = "1234567890*#"  # every DTMF key but A-D (D clears the call at the lab's far ends)
+CED_HZ = 2100.0  # the fax answer tone (ITU-T T.30 CED; V.25 answer tone)
 DIRECTIONS = ("inbound", "outbound")
 
 
@@ -35,7 +37,7 @@ def _first_did(trunk_plan):
     return next(iter(trunk_plan.dids))
 
 
-def _call(direction, trunk_plan, trunk_probe, *, digits="", **kw):
+def _call(direction, trunk_plan, trunk_probe, *, digits="", tone_hz=None, **kw):
     """Place and exercise one test call in ``direction``; returns the TestCall."""
     if direction == "inbound":
         did = _first_did(trunk_plan)
@@ -46,7 +48,7 @@ def _call(direction, trunk_plan, trunk_probe, *, digits="", **kw):
         number = trunk_plan.test_number()
         handle = trunk_probe.outbound(phone.facts.extension, number, **kw)
         label = f"outbound {phone.facts.extension} ({station}) -> {number}"
-    return trunk_probe.exercise(handle, label, digits=digits)
+    return trunk_probe.exercise(handle, label, digits=digits, tone_hz=tone_hz)
 
 
 @pytest.mark.duty(DUTY)
@@ -106,6 +108,22 @@ def test_item3_dtmf_rfc4733_both_ways(edge, trunk_plan, trunk_probe, carrier, pr
         check((rows[-1].dtmf_received or "(none)") if rows else None,
               intent("digits at the carrier", DIGITS, source="sent by the probe"),
               duty=DUTY, device=carrier.name, what=f"{item}: digits the carrier received from the station")
+
+
+@pytest.mark.duty(DUTY)
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_item4_fax_g711_pass_through(edge, trunk_plan, trunk_probe, profile, direction):
+    """Fax over G.711 needs the media path to carry every byte as it is: no transcoding, no gain, no
+    comfort noise. The probe sends the fax answer tone (CED, 2100 Hz, ITU-T T.30) and the far end
+    echoes it; the share of frames that come back byte for byte equal to a frame sent is judged."""
+    tc = _call(direction, trunk_plan, trunk_probe, tone_hz=CED_HZ)
+    item = f"item 4, fax G.711 pass-through {direction}"
+    judge_answered(tc, profile, duty=DUTY, device=edge, item=item)
+    judge_audio_back(tc, profile, duty=DUTY, device=edge.name, item=item)
+    check(round(100.0 * tc.audio_exact / tc.audio_back, 1), profile.threshold(DUTY, "fax_bit_exact_pct"),
+          duty=DUTY, device=edge.name, what=f"{item}: 2100 Hz frames echoed back unchanged on {tc.label}",
+          detail=f"{tc.audio_exact} of {tc.audio_back} audio packets byte for byte equal to one sent "
+                 f"(codec {tc.result.codec}); a changed byte is a transcoding or voice-processing step")
 
 
 @pytest.mark.duty(DUTY)
