@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from ..errors import LabUnreachable
 from ..inventory.models import EdgeDevice
+from ..transports.rtp import TONE_HZ
 from ..transports.sip_call import CONFIRMED
 from ..transports.sip_call_base import CallResult
 from ..transports.sip_ua import CallHandle, SipUserAgent
@@ -60,7 +61,7 @@ class TestCall:
         result: the probe's view after hang-up (codec, telephone-event PT, 18x/2xx times …).
         audio_back: audio packets received after the answer (the far end's echo of ours).
         audio_exact: of those, the ones byte for byte equal to a frame the probe sends (the path
-            carried G.711 untouched, as fax pass-through needs; counted from the ``tone_hz`` switch).
+            carried G.711 untouched, as fax pass-through needs).
         digits_sent / digits_back: RFC 4733 digits sent by the probe and received back, in order.
         unexpected_pts: packets per payload type received that the SDP did not negotiate (a
             telephone-event on the wrong payload type shows here).
@@ -106,10 +107,11 @@ class TrunkProbe:
 
     def inbound(self, did: str, *, caller: str | None = DEFAULT_ANI, transport: str = "udp",
                 via: tuple[str, int] | None = None, timeout_s: float = 8.0,
-                codecs: tuple[str, ...] = ("PCMU", "PCMA")) -> CallHandle:
+                codecs: tuple[str, ...] = ("PCMU", "PCMA"), tone_hz: float = TONE_HZ) -> CallHandle:
         """Call ``did`` (E.164) on the Edge's trunk as the carrier; returns once it is answered or
         has failed. ``caller``: the ANI (E.164) in From and P-Asserted-Identity; ``None`` sends an
-        anonymous From with ``Privacy: id`` (RFC 3323/3325). ``via``: send through this proxy."""
+        anonymous From with ``Privacy: id`` (RFC 3323/3325). ``via``: send through this proxy.
+        ``tone_hz``: the tone the probe sends (2100 Hz: a fax answer tone)."""
         host, port = self.trunk
         uri = f"sip:{did}@{host}:{port};user=phone"
         if caller:
@@ -119,29 +121,26 @@ class TrunkProbe:
         else:
             from_uri, extra, display = ANONYMOUS, (("Privacy", "id"),), "Anonymous"
         return self.ua.dial(uri, peer=via or (host, port), transport=transport, from_uri=from_uri,
-                            display_name=display, extra=extra, timeout_s=timeout_s, codecs=codecs)
+                            display_name=display, extra=extra, timeout_s=timeout_s, codecs=codecs,
+                            tone_hz=tone_hz)
 
     def outbound(self, extension: str, number: str, *, transport: str = "udp", timeout_s: float = 8.0,
-                 codecs: tuple[str, ...] = ("PCMU", "PCMA")) -> CallHandle:
+                 codecs: tuple[str, ...] = ("PCMU", "PCMA"), tone_hz: float = TONE_HZ) -> CallHandle:
         """Dial ``number`` (as a station would dial it) from ``extension`` on the Edge's phone trunk;
-        returns once it is answered or has failed."""
+        returns once it is answered or has failed (``tone_hz`` as for :meth:`inbound`)."""
         host, port = self.phone_trunk
         return self.ua.dial(f"sip:{number}@{host}:{port}", peer=(host, port), transport=transport,
-                            from_uri=f"sip:{extension}@{host}", timeout_s=timeout_s, codecs=codecs)
+                            from_uri=f"sip:{extension}@{host}", timeout_s=timeout_s, codecs=codecs,
+                            tone_hz=tone_hz)
 
     def exercise(self, call: CallHandle, label: str, *, digits: str = "", audio_s: float = AUDIO_S,
-                 hang_up: bool = True, tone_hz: float | None = None) -> TestCall:
+                 hang_up: bool = True) -> TestCall:
         """On an answered ``call``: let audio flow ``audio_s`` seconds, send ``digits`` as RFC 4733
-        events, wait for the echo, then hang up (BYE) unless ``hang_up`` is false. ``tone_hz``
-        switches the probe's tone first (2100 Hz: a fax answer tone), and counting starts once the
-        echo of the old tone has drained (:data:`ECHO_WAIT_S`). A call that was not answered is
-        only summarised; digits are not sent when the SDP negotiated no telephone-event
-        (``digits_sent`` is then ``""``)."""
+        events, wait for the echo, then hang up (BYE) unless ``hang_up`` is false. A call that was
+        not answered is only summarised; digits are not sent when the SDP negotiated no
+        telephone-event (``digits_sent`` is then ``""``)."""
         before = exact_before = 0
         if call.state == CONFIRMED:
-            if tone_hz is not None:
-                call.set_tone(tone_hz)
-                time.sleep(ECHO_WAIT_S)
             first = call.rtp_stats()
             before, exact_before = first.audio_packets, first.audio_exact
             time.sleep(audio_s)

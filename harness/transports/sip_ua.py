@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from sipmessage import Request, Response
 
 from ..errors import LabError, LabTimeout, LabUnreachable
-from .rtp import RtpSession, RtpStats
+from .rtp import TONE_HZ, RtpSession, RtpStats
 from .sdp import DEFAULT_TELEPHONE_EVENT_PT, SdpSession
 from .sip_call import CONFIRMED, FINAL_STATES, Call, CallResult, UasPolicy
 from .sip_message import build_request, new_branch, new_call_id, tag_of, uri_target
@@ -110,11 +110,12 @@ class UserAgentCore:
                      display_name: str | None = None, timeout_s: float = 32.0,
                      codecs: tuple[str, ...] = ("PCMU", "PCMA"),
                      telephone_event_pt: int | None = DEFAULT_TELEPHONE_EVENT_PT,
-                     extra: tuple[tuple[str, str], ...] = ()) -> Call:
+                     extra: tuple[tuple[str, str], ...] = (), tone_hz: float = TONE_HZ) -> Call:
         """Start a call to ``uri``; returns once the INVITE is sent (see :class:`Call`).
 
         ``peer`` is where to send it (default: the URI's host and port); ``timeout_s`` is the
-        deadline for its final answer (ring time included).
+        deadline for its final answer (ring time included); ``tone_hz`` the tone the call's RTP
+        sends (default the 1004 Hz test tone; 2100 Hz is a fax answer tone).
 
         Raises:
             ValueError: ``uri`` is not a SIP URI. LabUnreachable: the INVITE could not be sent.
@@ -123,6 +124,8 @@ class UserAgentCore:
             t = uri_target(uri, transport)
             peer = Peer(t.transport, t.host, t.port)
         rtp = await self._rtp(peer)
+        if tone_hz != rtp.tone_hz:
+            rtp.set_tone(tone_hz)
         sdp = SdpSession(self.local_host, rtp.port, codecs, telephone_event_pt)
         call = Call(self, "uac", new_call_id(self.local_host), peer, sdp, rtp)
         self.calls[call.call_id] = call
@@ -414,9 +417,6 @@ class CallHandle:
 
     def rtp_stats(self) -> RtpStats:
         return self.ua.call_in_loop(self._call.rtp.stats)
-
-    def set_tone(self, hz: float) -> None:
-        self.ua.call_in_loop(lambda: self._call.rtp.set_tone(hz))
 
     def rtp_sent_packets(self) -> int:
         return self.ua.call_in_loop(lambda: self._call.rtp.sent.packets)

@@ -37,7 +37,7 @@ def _first_did(trunk_plan):
     return next(iter(trunk_plan.dids))
 
 
-def _call(direction, trunk_plan, trunk_probe, *, digits="", tone_hz=None, **kw):
+def _call(direction, trunk_plan, trunk_probe, *, digits="", **kw):
     """Place and exercise one test call in ``direction``; returns the TestCall."""
     if direction == "inbound":
         did = _first_did(trunk_plan)
@@ -48,7 +48,7 @@ def _call(direction, trunk_plan, trunk_probe, *, digits="", tone_hz=None, **kw):
         number = trunk_plan.test_number()
         handle = trunk_probe.outbound(phone.facts.extension, number, **kw)
         label = f"outbound {phone.facts.extension} ({station}) -> {number}"
-    return trunk_probe.exercise(handle, label, digits=digits, tone_hz=tone_hz)
+    return trunk_probe.exercise(handle, label, digits=digits)
 
 
 @pytest.mark.duty(DUTY)
