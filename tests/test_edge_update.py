@@ -234,6 +234,10 @@ def test_update_passes_on_the_healthy_twin(twin: TwinControl, open_window: None,
     kept = next(m for w, m in what.items() if w.startswith("audio echoed back during the drain"))
     assert kept["measured"] > 0
     assert twin.state("edge1")["installed_firmware"] == NEW
+    boot = twin.state("edge1")["boot_time"]
+    r, t = _run(lab_path, tmp_path, "again")  # on the target already: nothing is touched
+    assert t["verdict"] == "SKIPPED" and f"edge1 already runs {NEW}" in t["message"], t
+    assert twin.state("edge1")["boot_time"] == boot
 
 
 def test_update_fails_and_rolls_back_under_install_fails(twin: TwinControl, open_window: None, lab_path: Path,
@@ -281,6 +285,7 @@ def test_bad_image_stops_the_update_before_staging(twin: TwinControl, open_windo
     assert t["verdict"] == "FAIL", (t["message"], r.output[-3000:])
     assert f"[{DUTY}] prov1: genesys_edge {NEW} image" in msg and target.url.split("/")[-1] in msg, msg
     assert part in msg and "step reached image" in msg and target.sha256 in msg, msg
+    assert "(requirement profile " in msg and "(inventory)" not in msg and "None" not in msg, msg
     if fault == "bad-checksum":
         assert f"expected {target.sha256}, got " in msg, msg
     st = twin.state("edge1")

@@ -98,6 +98,9 @@ CASES = [
          "cannot start any token", "\thost: 127.0.2.1"),
     Case("duplicate-key", "    host: 127.0.2.1\n", "    host: 127.0.2.1\n    host: 127.0.2.9\n", "",
          'duplicate key "host"', "host: 127.0.2.9"),
+    Case("duplicate-device", "  pstn1:\n", "  phone1: {role: pstn, host: 127.0.9.9}\n  pstn1:\n", "",
+         'invalid YAML: duplicate key "phone1" (each key once per mapping)', "phone1: {role: pstn",
+         absent="original value"),
     # unknown keys
     Case("unknown-top-key", "profile: profiles/default.yaml\n",
          "profile: profiles/default.yaml\nprofiel: x\n", "profiel", "unknown key", "profiel: x"),
@@ -192,6 +195,14 @@ CASES = [
          "requirement profile profiles/nope.yaml does not exist", "profile: profiles/nope.yaml"),
     Case("unknown-platform", "platform: twin_pstn", "platform: acme_pstn", "devices.pstn1.platform",
          "no pstn driver for platform 'acme_pstn'", "platform: acme_pstn"),
+    # an emulated lab lives on loopback; a typo'd station class would silently get the default policy
+    Case("emulated-host-off-loopback", "    host: 127.0.3.2\n", "    host: 192.0.2.10\n", "devices.phone2.host",
+         "host must be an IPv4 address in 127.0.0.0/8", "host: 192.0.2.10"),
+    Case("emulated-host-not-an-address", "    host: 127.0.3.2\n", "    host: 327.130.3.2\n", "devices.phone2.host",
+         "'327.130.3.2': the twin of an emulated lab serves every device on loopback", "host: 327.130.3.2"),
+    Case("unknown-station-class", "station_class: lobby", "station_class: lobbyy",
+         "devices.phone4.facts.station_class", "station class 'lobbyy' is not in the dial plan of edge1",
+         "station_class: lobbyy"),
 ]
 
 

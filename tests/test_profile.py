@@ -44,6 +44,11 @@ def test_every_row_covering_the_edge_must_allow_the_phone(tmp_path):
     ("name: t\nthresholds:\n  PSTN-CONNECT.options_rtt_ms: 0\n", 3, "must be > 0"),
     ("name: t\n\nthresholds: {PSTN-CONNECT.nothing: 1}\n", 3, "has no threshold 'nothing'"),
     ("name: t\nthresholds:\n  NO-SUCH-DUTY.x: 1\n", 3, "unknown duty NO-SUCH-DUTY"),
+    ("name: t\nthreshold: {}\n", 2, "threshold: unknown key"),
+    ("name: t\nthresholds: {}\nthresholds: {}\n", 3, 'invalid YAML: duplicate key "thresholds" (each key once'),
+    ("name: t\napproved_firmware: {vvx: ['6.4.4']}\nfirmware:\n  vvx:\n    version: '6.4.9'\n"
+     "    url: http://x/y.bin\n    sha256: " + "a" * 64 + "\n", 5,
+     "firmware.vvx.version: target 6.4.9 is not in approved_firmware.vvx (6.4.4)"),
 ])
 def test_bad_profile_names_file_line_and_field(tmp_path, text, line, expected):
     f = tmp_path / "p.yaml"

@@ -115,11 +115,23 @@ def test_run_with_invalid_inventory_exits_2(tmp_path):
 
 
 def test_selection_that_matches_nothing_or_is_wrong_exits_2(twin, lab_path, tmp_path):
-    for args in (["--duty", "NOPE"], ["--device", "nosuch"], ["-k", "no_such_scenario"], ["--duty", "NET-NTP"]):
+    for args in (["-k", "no_such_scenario"], ["--duty", "NET-NTP"]):
         r = hil("run", "--inventory", str(lab_path), "--reports", str(tmp_path / "r"), "--no-html", *args)
         assert r.returncode == 2, (args, r.stdout[-2000:])
         assert "no run:" in r.stdout
         assert not (tmp_path / "r" / "summary.json").exists()  # never a summary that says PASS
+
+
+def test_mistyped_duty_or_device_exits_2_and_keeps_the_last_reports(twin, lab_path, tmp_path):
+    reports = tmp_path / "r"
+    reports.mkdir()
+    (reports / "summary.json").write_text("{}")  # the last good run's
+    for args, want in ((["--duty", "pstn-connect"], "--duty pstn-connect: no such duty; did you mean PSTN-CONNECT?"),
+                       (["--duty", "NOPE"], "--duty NOPE: no such duty (see `hil duties`)"),
+                       (["--device", "nosuch"], "--device nosuch: no such device in the inventory (edge1, ")):
+        r = hil("run", "--inventory", str(lab_path), "--reports", str(reports), "--no-html", *args)
+        assert r.returncode == 2 and want in r.stdout, (args, r.stdout[-2000:])
+        assert (reports / "summary.json").read_text() == "{}"
 
 
 def test_scenario_without_duty_marker_stops_hil_run_with_exit_2(twin, lab_path, tmp_path):

@@ -76,6 +76,7 @@ class EdgeUpdateReport:
             drain command to no call left).
         error: why the update failed (``""``: it did not). rolled_back: the Edge said it rolled back.
         window_closed: the window is not open now (nothing touched); next_open: its next opening.
+        already_on_target: the Edge already ran ``target`` (nothing touched: no drain, no reboot).
         image: the image check (``None``: not reached). calls_at_drain: trunk calls when the drain
             began. console: what the console showed from the boot banner on.
     """
@@ -89,6 +90,7 @@ class EdgeUpdateReport:
     error: str = ""
     rolled_back: bool = False
     window_closed: bool = False
+    already_on_target: bool = False
     next_open: dt.datetime | None = None
     image: ImageCheck | None = None
     calls_at_drain: int = 0
@@ -105,7 +107,8 @@ class EdgeUpdateReport:
     def describe(self) -> str:
         """One line: versions, step reached, time taken per step, rollback and error."""
         steps = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
-        text = (f"{self.edge}: {self.version_before} -> target {self.target}, now {self.version_after}; step reached "
+        now = f"now {self.version_after}" if self.version_after else "version after not read"
+        text = (f"{self.edge}: {self.version_before} -> target {self.target}, {now}; step reached "
                 f"{self.step_reached} after {self.total_s:.1f} s ({steps or 'no step timed'})")
         if self.rolled_back:
             text += f"; rolled back to {self.version_after}"
@@ -189,7 +192,10 @@ def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_tim
         info.write_text(json.dumps({"pid": os.getpid(), "edge": edge,
                                     "started_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}))
         report.version_before = drv.version().firmware
-        _update(lab, drv, target, report, clock, drain_timeout_s, boot_timeout_s, during_drain)
+        if report.version_before == target.version:
+            report.already_on_target, report.version_after = True, report.version_before
+        else:
+            _update(lab, drv, target, report, clock, drain_timeout_s, boot_timeout_s, during_drain)
     finally:
         clock.stop()
         with contextlib.suppress(OSError):
@@ -204,7 +210,7 @@ def _update(lab: LabSession, drv: Any, target: FirmwareTarget, report: EdgeUpdat
     img = report.image = check_image(lab, drv.platform, target)
     if not img.ok:
         report.error = (f"image check stopped the update before staging: {img.problem} (expected SHA-256 "
-                        f"{img.sha256_expected}, got {img.sha256_got})")
+                        f"{img.sha256_expected}, got {img.sha256_got or 'no image'})")
         return
     clock.start("stage")
     drv.software_stage(target.url, target.sha256)

@@ -28,7 +28,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, fie
 from ruamel.yaml import YAML  # as for inventories: duplicate keys are errors
 from ruamel.yaml.error import MarkedYAMLError
 
-from ..inventory.loader import key_lines, plain
+from ..inventory.loader import key_lines, plain, pydantic_message, yaml_problem
 from .catalogue import CATALOGUE, Threshold
 
 
@@ -178,7 +178,7 @@ def _read(path: Path) -> tuple[object, dict[tuple[str | int, ...], int]]:
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ProfileError(f"{where}: invalid YAML: {(e.problem or e.context or '').strip()}") from None
+        raise ProfileError(f"{where}: invalid YAML: {yaml_problem(e)}") from None
     except Exception as e:  # ruamel raises a few unmarked errors
         raise ProfileError(f"{path}: invalid YAML: {e}") from None
 
@@ -187,7 +187,8 @@ def load_profile(path: Path | None) -> Profile:
     """Load a profile, or the empty default when ``path`` is None.
 
     Raises:
-        ProfileError: unreadable, not YAML, duplicate keys, unknown keys, an override of a threshold
+        ProfileError: unreadable, not YAML, duplicate keys, unknown keys, a firmware target not in the
+            platform's ``approved_firmware`` list (when it has one), an override of a threshold
             the catalogue does not have, or a value of the wrong kind (a number where the catalogue
             has a number: non-negative, and positive for ``*_ms``/``*_s`` limits).
     """
@@ -204,7 +205,12 @@ def load_profile(path: Path | None) -> Profile:
         prof = Profile.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        raise error(tuple(err["loc"]), err["msg"].removeprefix("Value error, ")) from None
+        raise error(tuple(err["loc"]), pydantic_message(err)) from None
+    for platform, target in prof.firmware.items():
+        approved = prof.approved_firmware.get(platform)
+        if approved is not None and target.version not in approved:
+            raise error(("firmware", platform, "version"),
+                        f"target {target.version} is not in approved_firmware.{platform} ({', '.join(approved)})")
     for key, value in prof.thresholds.items():
         duty_id, _, name = key.partition(".")
         loc = ("thresholds", key)

@@ -8,6 +8,8 @@ mappings (``ssh``, ``snmp``, ``facts`` …) merge key by key.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +100,16 @@ def _lines(node: Any, prefix: Path_, out: dict[Path_, int]) -> None:
             _lines(item, (*prefix, i), out)
 
 
+_DUPLICATE = re.compile(r'found duplicate key "(.*?)" with value .*', re.S)
+
+
+def yaml_problem(e: MarkedYAMLError) -> str:
+    """The parser's words for ``e``, short: a duplicate key is named without both values (which may
+    be whole devices)."""
+    what = (e.problem or e.context or "invalid YAML").strip()
+    return _DUPLICATE.sub(r'duplicate key "\1" (each key once per mapping)', what)
+
+
 def key_lines(node: Any) -> dict[Path_, int]:
     """The 1-based line of every key and sequence item of a round-trip-loaded YAML ``node``, by path
     (``("devices", "edge1", "ssh")``)."""
@@ -155,7 +167,8 @@ def _merge(dst: dict[str, Any], src: dict[str, Any], src_path: Path_, dst_path: 
                 dst_lines[(*dp, *p[len(sp) :])] = src_lines[p]
 
 
-def _message(err: Mapping[str, Any]) -> str:
+def pydantic_message(err: Mapping[str, Any]) -> str:
+    """A pydantic error in the inventory's words (``unknown key``, ``required key is missing``, ``must be …``)."""
     msg = str(err["msg"])
     t = err["type"]
     if t == "extra_forbidden":
@@ -238,6 +251,9 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> 
             if g not in lab.groups:
                 out.append(loaded.problem((*dp, "groups"), f"group {g!r} is not defined under groups"))
         unique("host", d.host, (*dp, "host"), name, "address")
+        if lab.lab.emulated and not _loopback(d.host):
+            out.append(loaded.problem((*dp, "host"), f"{d.host!r}: the twin of an emulated lab serves every device "
+                                                     "on loopback, so host must be an IPv4 address in 127.0.0.0/8"))
         if d.console:
             unique("console", d.console.url, (*dp, "console", "url"), name, "console")
         if d.ssh and not (d.ssh.password or d.ssh.key_file):
@@ -271,6 +287,12 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> 
                 if d.sip.registrar not in invalid and (edge is None or edge.role != "edge"):
                     out.append(loaded.problem((*dp, "sip", "registrar"),
                                               f"registrar {d.sip.registrar!r} is not an edge in devices"))
+                plan = edge.facts.dial_plan if edge is not None and edge.role == "edge" else None
+                if plan and plan.station_classes and f.station_class not in ("default", *plan.station_classes):
+                    out.append(loaded.problem(
+                        (*dp, "facts", "station_class"),
+                        f"station class {f.station_class!r} is not in the dial plan of {d.sip.registrar} "
+                        f"(station_classes: {', '.join(plan.station_classes)}); write default for its default policy"))
         if d.role == "pstn":
             for i, did in enumerate(d.facts.dids):
                 unique("did", did, (*dp, "facts", "dids", i), name, "DID")
@@ -287,6 +309,13 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> 
                     reported.add((loaded.line_of(path), ref))
                     out.append(loaded.problem(path, why))
     return sorted(out, key=lambda p: (p.line or 0, p.path))
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _edge_telephony_problems(loaded: LoadedLab, lab: Lab, name: str, invalid: set[str]) -> list[InventoryProblem]:
@@ -346,7 +375,7 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
         raw = yaml.load(text)
     except MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        what = (e.problem or e.context or "invalid YAML").strip()
+        what = yaml_problem(e)
         if e.context_mark and e.context and e.context.startswith(_UNCLOSED):
             mark = e.context_mark  # the parser only notices at the end of the file: point at the opener
             what = f"unclosed {e.context.split(' a ', 1)[-1]} ({what})"
@@ -413,7 +442,7 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
                 continue  # a key inherited from defaults or a group: reported there by _check_sections
             if err["type"] in ("union_tag_invalid", "union_tag_not_found") and len(loc) == 2:
                 loc.append("role")
-            problems.append(loaded.problem(tuple(loc), _message(err)))
+            problems.append(loaded.problem(tuple(loc), pydantic_message(err)))
 
     good: dict[str, Any] = {}
     for name, body in devices.items():

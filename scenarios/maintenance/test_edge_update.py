@@ -28,6 +28,7 @@ import json
 
 import pytest
 
+from fixtures.images import judge_image
 from harness.devices.edge_update import window_facts
 from harness.devices.edge_updater import update_edge
 from harness.devices.trunk_calls import TrunkProbe
@@ -117,18 +118,16 @@ def test_edge_software_update(edge, lab, profile):
         calls.close()
     if report.window_closed:
         pytest.skip(f"{edge.name}: update not started: {report.error}")
+    if report.already_on_target:
+        pytest.skip(f"{edge.name} already runs {target.version}, the target of requirement profile {profile.name}: "
+                    "nothing to update (no drain, no reboot)")
     attach(f"{edge.name} software update", json.dumps(
         {"summary": report.describe(), "seconds": report.seconds, "rolled_back": report.rolled_back,
          "calls_at_drain": report.calls_at_drain, "console": report.console}, indent=2), "json")
     where = report.describe()
     img = report.image
     if img is not None and not img.ok:
-        server = img.server or img.url
-        check(img.status, intent("HTTP status of the image", 200), duty=DUTY, device=server,
-              what=f"{edge.platform} {target.version} image {img.url}", detail=where)
-        check(img.sha256_got, intent("SHA-256 of the image (requirement profile)", target.sha256), duty=DUTY,
-              device=server, what=f"{edge.platform} {target.version} image {img.url} SHA-256",
-              detail=f"{img.size_bytes} bytes received; expected {target.sha256}, got {img.sha256_got}; {where}")
+        judge_image(img, target, profile, duty=DUTY, what=f"{edge.platform} {target.version} image", context=where)
     want = Threshold("software version after the update", target.version, "", "==",
                      f"requirement profile {profile.name}")
     check(report.version_after, want, duty=DUTY, device=edge.name,

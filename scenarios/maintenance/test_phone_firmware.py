@@ -18,6 +18,7 @@ import json
 
 import pytest
 
+from fixtures.images import judge_image
 from harness.devices.firmware import check_image
 from harness.devices.phone_rollout import Timeouts, restore, rollout
 from harness.duties.catalogue import Threshold
@@ -37,11 +38,7 @@ def test_target_images_are_served_with_their_checksum(lab, profile):
         img = check_image(lab, platform, target)
         if img.server is None:
             pytest.skip(img.problem)
-        check(img.status, intent("HTTP status of the image", 200), duty=DUTY, device=img.server,
-              what=f"{platform} {target.version} image {img.url}", detail=img.problem)
-        check(img.sha256_got, intent("SHA-256 of the image", target.sha256, source="requirement profile"), duty=DUTY,
-              device=img.server, what=f"{platform} {target.version} image {img.url} SHA-256",
-              detail=f"{img.size_bytes} bytes received; expected {target.sha256}, got {img.sha256_got}")
+        judge_image(img, target, profile, duty=DUTY, what=f"{platform} {target.version} image")
 
 
 def _phones_by_platform(lab, profile):
@@ -86,13 +83,8 @@ def _judge(report, target, profile, limit):
         "json")
     img = report.image
     if img is not None and not img.ok:
-        where = img.server or img.url
-        check(img.status, intent("HTTP status of the image", 200), duty=DUTY, device=where,
-              what=f"{report.platform} {target.version} image {img.url}", detail=report.stopped)
-        check(img.sha256_got, intent("SHA-256 of the image", target.sha256, source="requirement profile"), duty=DUTY,
-              device=where, what=f"{report.platform} {target.version} image {img.url} SHA-256",
-              detail=f"{img.size_bytes} bytes received; expected {target.sha256}, got {img.sha256_got}; "
-                     f"{report.stopped}")
+        judge_image(img, target, profile, duty=DUTY, what=f"{report.platform} {target.version} image",
+                    context=report.stopped)
     if report.lab_errors:
         raise report.lab_errors[0]
     want = Threshold("firmware after the rollout", target.version, "", "==", f"requirement profile {profile.name}")
