@@ -201,6 +201,22 @@ def test_link_down_poe_budget_class_and_lldp_cos_fail(twin, lab_path, out, loade
         session.close()
 
 
+def test_a_powered_off_phone_makes_its_port_checks_broken_not_failed(twin, lab_path, out):
+    """``down`` on a phone takes its port dark (no link, no LLDP): that is a dead phone (BROKEN),
+    while a dark port with the phone still answering (phone-moved, above) is a FAIL."""
+    twin.fault("phone3", "down")
+    port = twin.state("sw1")["ports"][f"{P}3"]
+    assert not port["oper_up"] and port["neighbor"] is None, port
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "--duty=CFG-STATION", "--device=phone3", "-k", "port")
+    t = r.tests()
+    assert t and all(rec["verdict"] == "BROKEN" for rec in t.values()), t
+    msg = t["test_phone_port_runs_full_duplex_at_100mbps_or_more[phone3]"]["message"]
+    assert "sw1 GigabitEthernet1/0/3 (phone3) has no link and the phone answers nothing" in msg, msg
+    twin.heal("phone3")
+    port = twin.state("sw1")["ports"][f"{P}3"]
+    assert port["oper_up"] and port["neighbor"]["name"] == "phone3", port
+
+
 def test_provisioning_is_skipped_without_opt_in(twin, lab_path, out, loaded):
     before = _running_config(loaded)
     r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision")

@@ -66,14 +66,29 @@ async def _bad_checksum(twin: Twin, device: str, value: str | None) -> None:
     return None
 
 
-@fault("down", ALL_ROLES, "the device stops answering on every transport (as if powered off)")
+@fault("down", ALL_ROLES, "the device stops answering on every transport (as if powered off; a phone's switch "
+       "port loses link, PoE load and LLDP neighbour)")
 async def _down(twin: Twin, device: str, value: str | None) -> Callable[[], Awaitable[None]]:
     await twin.stop_services(device)
+    port = _cabled_port(twin, device)
+    undo_port = _set_fields(port, neighbor=None, oper_up=False) if port is not None else None
 
     async def undo() -> None:
+        if undo_port is not None:
+            await undo_port()
         await twin.start_services(device)
 
     return undo
+
+
+def _cabled_port(twin: Twin, device: str) -> PortState | None:
+    """The twin switch port whose LLDP neighbour is ``device`` (a phone), None when it has none."""
+    for st in twin.states.values():
+        if isinstance(st, SwitchState):
+            for p in st.ports.values():
+                if p.neighbor is not None and p.neighbor.name == device:
+                    return p
+    return None
 
 
 @fault("firmware", ("edge", "phone"), "the device reports this firmware version", value="VERSION")
