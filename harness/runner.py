@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +22,7 @@ from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.table import Table
 
-from .duties.catalogue import CATALOGUE
-from .duties.preflight import check_lab
+from .duties.preflight import check_lab, selection_problems
 from .evidence import junit
 from .inventory.secrets import MASK
 from .twin import manager
@@ -110,21 +108,6 @@ def print_table(summary: dict, console: Console) -> None:
             console.print(f"  {MASK(f)}", highlight=False, soft_wrap=True, markup=False)
 
 
-def selection_problems(opts: RunOptions, devices: Mapping[str, object]) -> list[str]:
-    """What is wrong with ``--duty`` and ``--device``: IDs the catalogue does not have (with the
-    right spelling when only the case differs) and names the inventory does not have."""
-    out = []
-    by_upper = {d.upper(): d for d in CATALOGUE}
-    for d in opts.duties:
-        if d not in CATALOGUE:
-            hint = f"; did you mean {by_upper[d.upper()]}?" if d.upper() in by_upper else " (see `hil duties`)"
-            out.append(f"--duty {d}: no such duty{hint}")
-    for name in opts.devices:
-        if name not in devices:
-            out.append(f"--device {name}: no such device in the inventory ({', '.join(sorted(devices))})")
-    return out
-
-
 def run(opts: RunOptions, console: Console | None = None) -> int:
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     loaded, problems = check_lab(opts.inventory)
@@ -132,7 +115,7 @@ def run(opts: RunOptions, console: Console | None = None) -> int:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
     if loaded is None or problems:
         return EXIT_USAGE
-    wrong = selection_problems(opts, loaded.lab.devices)
+    wrong = selection_problems(opts.duties, opts.devices, loaded.lab.devices)
     for line in wrong:
         console.print(f"[red]{line}[/]", highlight=False, soft_wrap=True)
     if wrong:

@@ -71,6 +71,11 @@ ERROR_TRANSPORT = {"cli": "ssh", "serial": "console", "rtp": "sip"}
 DECLARED_TRANSPORTS = ("ssh", "snmp", "console", "sip", "http")
 
 
+def quarantined_error(e: LabError) -> LabUnreachable:
+    """What a use of a transport blocked by ``e`` (earlier in the run) raises: BROKEN at once."""
+    return LabUnreachable(e.device, e.transport, e.address, f"quarantined after earlier failure: {e.detail}")
+
+
 def transport_of(name: str) -> str:
     """``"cli"`` -> ``"ssh"``, ``"serial"`` -> ``"console"``, a session key ``"snmp-poll"`` ->
     ``"snmp"``, ``"sipp ssh"`` -> ``"ssh"``; other names stay as they are."""
@@ -123,7 +128,7 @@ class Driver:
         """
         e = self.blocked.get(transport_of(key))
         if e is not None:
-            raise LabUnreachable(e.device, e.transport, e.address, f"quarantined after earlier failure: {e.detail}")
+            raise quarantined_error(e)
         with self._lock:
             s = self._sessions.get(key)
             if s is None:
@@ -185,8 +190,7 @@ class LabSession:
         dev = self.lab.devices[name]
         declared = {t for t in DECLARED_TRANSPORTS if getattr(dev, t) is not None}
         if blocked and declared <= set(blocked):
-            e = next(iter(blocked.values()))
-            raise LabUnreachable(e.device, e.transport, e.address, f"quarantined after earlier failure: {e.detail}")
+            raise quarantined_error(next(iter(blocked.values())))
         with self._lock:
             drv = self._drivers.get(name)
             if drv is None:

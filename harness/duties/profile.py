@@ -28,7 +28,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, fie
 from ruamel.yaml import YAML  # as for inventories: duplicate keys are errors
 from ruamel.yaml.error import MarkedYAMLError
 
-from ..inventory.loader import key_lines, plain, pydantic_message, yaml_problem
+from ..inventory.loader import key_lines, nearest_line, plain, pydantic_message, yaml_problem
 from .catalogue import CATALOGUE, Threshold
 
 
@@ -197,7 +197,7 @@ def load_profile(path: Path | None) -> Profile:
     data, lines = _read(path)
 
     def error(loc: tuple[str | int, ...], message: str) -> ProfileError:
-        line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), None)
+        line = nearest_line(lines, loc)
         where = f"{path}:{line}" if line else str(path)
         return ProfileError(f"{where}: {'.'.join(str(x) for x in loc)}: {message}")
 

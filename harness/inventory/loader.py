@@ -59,11 +59,8 @@ class LoadedLab:
         return self.path.parent
 
     def line_of(self, path: Path_) -> int | None:
-        """Best line for a dotted path: the path itself, else its nearest ancestor."""
-        for n in range(len(path), 0, -1):
-            if path[:n] in self.lines:
-                return self.lines[path[:n]]
-        return None
+        """Best line for a dotted path (see :func:`nearest_line`)."""
+        return nearest_line(self.lines, path)
 
     def problem(self, path: Path_, message: str) -> InventoryProblem:
         return InventoryProblem(str(self.path), self.line_of(path), _dotted(path), message)
@@ -108,6 +105,14 @@ def yaml_problem(e: MarkedYAMLError) -> str:
     be whole devices)."""
     what = (e.problem or e.context or "invalid YAML").strip()
     return _DUPLICATE.sub(r'duplicate key "\1" (each key once per mapping)', what)
+
+
+def nearest_line(lines: Mapping[Path_, int], path: Path_) -> int | None:
+    """The line of ``path`` in ``lines`` (from :func:`key_lines`), else of its nearest ancestor."""
+    for n in range(len(path), 0, -1):
+        if path[:n] in lines:
+            return lines[path[:n]]
+    return None
 
 
 def key_lines(node: Any) -> dict[Path_, int]:

@@ -82,13 +82,14 @@ async def _down(twin: Twin, device: str, value: str | None) -> Callable[[], Awai
 
 
 def _cabled_port(twin: Twin, device: str) -> PortState | None:
-    """The twin switch port whose LLDP neighbour is ``device`` (a phone), None when it has none."""
-    for st in twin.states.values():
-        if isinstance(st, SwitchState):
-            for p in st.ports.values():
-                if p.neighbor is not None and p.neighbor.name == device:
-                    return p
-    return None
+    """The port of any twin switch whose LLDP neighbour is ``device`` (a phone), None when none is."""
+    return next((p for st in twin.states.values() if isinstance(st, SwitchState)
+                 if (p := _neighbor_port(st, device)) is not None), None)
+
+
+def _neighbor_port(st: SwitchState, device: str) -> PortState | None:
+    """The port of switch ``st`` whose LLDP neighbour is ``device``, None when none is."""
+    return next((p for p in st.ports.values() if p.neighbor is not None and p.neighbor.name == device), None)
 
 
 @fault("firmware", ("edge", "phone"), "the device reports this firmware version", value="VERSION")
@@ -247,7 +248,7 @@ _MOVED_CONFIG = ("description", "mode", "access_vlan", "voice_vlan", "network_po
 async def _phone_moved(twin: Twin, device: str, value: str | None) -> Undo:
     st = _switch(twin, device)
     phone, port = _split("phone-moved", value, "PHONE:PORT (phone1:Gi1/0/20)")
-    old = next((p for p in st.ports.values() if p.neighbor is not None and p.neighbor.name == phone), None)
+    old = _neighbor_port(st, phone)
     if old is None:
         raise ValueError(f"fault phone-moved: phone {phone!r} is not cabled to {device}")
     new = _port(st, "phone-moved", port)
