@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HIL_TEST_NET", "127.65")
 
-from harness.devices.edge import Edge  # noqa: E402
-from harness.devices.edge_logs import LogBundle  # noqa: E402
+from harness.devices.drivers.edge import Edge  # noqa: E402
+from harness.devices.drivers.edge_logs_cli import LogBundle  # noqa: E402
 from harness.errors import LabError  # noqa: E402
 from harness.inventory import load  # noqa: E402
 from harness.twin import manager  # noqa: E402

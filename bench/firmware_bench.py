@@ -2,7 +2,7 @@
 
 ``--phones`` twin phones (SNMP v2c, SIP registered at one Edge) on ``127.62.3.x``, one Edge and one
 provisioning server; each run upgrades every phone from 6.4.3 to 6.4.4 with
-:func:`harness.devices.phone_rollout.rollout`: a canary, then waves of ``--wave-size`` phones with
+:func:`harness.devices.procedures.firmware_rollout.rollout`: a canary, then waves of ``--wave-size`` phones with
 ``--wave-size`` at once (image check, config write, check-sync, away, back, re-registered at the
 Edge). Between runs the twin is healed (every phone back on 6.4.3). The twin's boot time is
 ``harness.twin.phone_firmware.BOOT_S``.
@@ -25,8 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import timed, twin_lab  # noqa: E402
-from harness.devices.base import LabSession  # noqa: E402
-from harness.devices.phone_rollout import Timeouts, rollout  # noqa: E402
+from harness.devices.procedures.firmware_rollout import Timeouts, rollout  # noqa: E402
+from harness.devices.session import LabSession  # noqa: E402
 from harness.duties.profile import FirmwareTarget  # noqa: E402
 from harness.twin import manager  # noqa: E402
 from harness.twin.phone_firmware import BOOT_S  # noqa: E402

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HIL_TEST_NET", "127.62")
 
-from harness.devices.base import LabSession  # noqa: E402
+from harness.devices.session import LabSession  # noqa: E402
 from harness.inventory import load  # noqa: E402
 from harness.twin import manager  # noqa: E402
 from tests.conftest import make_test_lab  # noqa: E402

@@ -3,7 +3,7 @@
 Generates an inventory of ``--phones`` phones on ``127.60.x.y`` in a temp dir (with a copy of the
 twin's secrets), starts the lab twin for it, then times over ``--runs`` runs:
 
-(a) :func:`harness.devices.phone.firmware_audit` of all phones (concurrent, ``--limit`` in flight);
+(a) :func:`harness.devices.drivers.phone.firmware_audit` of all phones (concurrent, ``--limit`` in flight);
 (b) ``Phone.info()`` on each phone in turn;
 (c) with ``--down`` phones stopped (the ``down`` fault): once concurrent, once sequential, where each
     dead phone costs one timeout (in parallel in (c) concurrent, back to back in (c) sequential).
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import one_by_one, timed, twin_lab  # noqa: E402
-from harness.devices.phone import Phone, firmware_audit  # noqa: E402
+from harness.devices.drivers.phone import Phone, firmware_audit  # noqa: E402
 from harness.errors import LabError  # noqa: E402
 from harness.twin import manager  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Benchmarks of the access-switch driver against the twin: port audit and provisioning.
 
 ``audit``: ``--switches`` twin switches (48 ports each, every port cabled to a phone) on
-``127.61.2.x``; times :func:`harness.devices.switch.audit_switches` (all switches at once, CLI and
+``127.61.2.x``; times :func:`harness.devices.drivers.switch.audit_switches` (all switches at once, CLI and
 SNMP views, fresh sessions every run, login included) against the same audits one switch after
 the other. Target (issue 3): 10 switches x 48 ports in <= 10 s and >= 5x faster than sequential.
 
@@ -29,9 +29,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import one_by_one, timed, twin_lab  # noqa: E402
-from harness.devices.base import LabSession  # noqa: E402
-from harness.devices.switch import Switch, audit_switches  # noqa: E402
-from harness.devices.switch_provision import Provisioner, switch_intent  # noqa: E402
+from harness.devices.drivers.switch import Switch, audit_switches  # noqa: E402
+from harness.devices.procedures.switch_provisioning import Provisioner, switch_intent  # noqa: E402
+from harness.devices.session import LabSession  # noqa: E402
 from harness.errors import LabError  # noqa: E402
 from harness.inventory import LoadedLab  # noqa: E402
 from harness.transports.cli import SwitchCli  # noqa: E402

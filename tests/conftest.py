@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from harness.devices.pstn import PstnSimulator
+from harness.devices.drivers.pstn import PstnSimulator
 from harness.inventory import LoadedLab, load
-from harness.transports.sip_ua import SipUserAgent
+from harness.transports.sip.ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin import manager
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.devices import dialplan
+from harness.devices.facts import dialplan
 from harness.inventory.models import DialPlan, StationClass
 
 PLAN = DialPlan(country="US", dids={"+13175550100": "1001"}, caller_id="+13175550199",

@@ -19,8 +19,8 @@ import paramiko
 import pytest
 from xmodem import XMODEM1k
 
-from harness.devices.edge import Edge
-from harness.devices.edge_logs import LogBundle, parse_manifest
+from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.edge_logs_cli import LogBundle, parse_manifest
 from harness.errors import LabProtocolError, LabUnreachable
 from harness.inventory import LoadedLab
 from harness.inventory.models import ConsoleSettings

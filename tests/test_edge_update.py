@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from harness.devices.base import LabSession
-from harness.devices.edge_updater import lock_dir, update_edge
-from harness.devices.trunk_calls import TrunkProbe
+from harness.devices.procedures.edge_update import lock_dir, update_edge
+from harness.devices.procedures.trunk_calls import TrunkProbe
+from harness.devices.session import LabSession
 from harness.duties.profile import FirmwareTarget, load_profile
 from harness.errors import LabProtocolError
 from harness.inventory import LoadedLab

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from harness.devices.edge_update import rrule_parts, window_facts
+from harness.devices.facts.update_window import rrule_parts, window_facts
 from harness.errors import InventoryError
 from harness.inventory import load
 from harness.inventory.models import UpdateWindow

@@ -347,7 +347,7 @@ def test_schema_is_json_with_the_five_roles(tmp_path: Path) -> None:
 
 def test_real_lab_example_in_the_docs_is_valid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real-lab example of docs/inventory.md loads, and every reference in it is an env: one."""
-    from harness.devices.base import platform_problems
+    from harness.devices.registry import platform_problems
 
     doc = (REPO / "docs" / "inventory.md").read_text()
     section = doc[doc.index("## Describing a real lab"):]

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from harness.devices.base import LabSession
-from harness.devices.phone_rollout import Timeouts, plan_waves, restore, rollout
-from harness.devices.provisioning import FirmwareConfig
+from harness.devices.drivers.provisioning import FirmwareConfig
+from harness.devices.procedures.firmware_rollout import Timeouts, plan_waves, restore, rollout
+from harness.devices.session import LabSession
 from harness.duties.profile import load_profile
 from harness.inventory import LoadedLab
 from harness.twin.provisioning import image_sha256
@@ -80,8 +80,8 @@ def test_check_sync_notify_is_200_other_events_489(twin, session):
     assert st["installed_firmware"] == OLD and st["firmware_state"] == "idle"
     assert phone.upgrade_status().error == st["last_upgrade_error"]  # SNMP shows it too
 
-    from harness.transports.sip_message import build_request, new_branch, new_call_id, new_tag
-    from harness.transports.sip_stack import Peer
+    from harness.transports.sip.message import build_request, new_branch, new_call_id, new_tag
+    from harness.transports.sip.stack import Peer
 
     ua = phone.session("sip-ua", lambda: None)
     host, port = phone.sip_address()

@@ -271,7 +271,7 @@ def test_c_console_still_used(edge):
 
 
 def test_device_with_every_transport_quarantined_is_gone(loaded):
-    from harness.devices.base import LabSession
+    from harness.devices.session import LabSession
     from harness.errors import LabTimeout, LabUnreachable
 
     s = LabSession(loaded)

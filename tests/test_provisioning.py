@@ -9,8 +9,8 @@ import hashlib
 import httpx
 import pytest
 
-from harness.devices.base import LabSession
-from harness.devices.provisioning import FirmwareConfig, ProvisioningServer, config_name
+from harness.devices.drivers.provisioning import FirmwareConfig, ProvisioningServer, config_name
+from harness.devices.session import LabSession
 from harness.errors import LabAuthError
 from harness.twin.provisioning import firmware_image, image_sha256
 from tests.scenario_runner import run_scenarios

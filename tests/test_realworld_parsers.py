@@ -10,7 +10,7 @@ import pytest
 import yaml
 from ntc_templates.parse import parse_output
 
-from harness.devices.switch_cli_facts import (
+from harness.devices.facts.switch_cli import (
     cli_port_views,
     config_facts,
     lldp_facts,
@@ -21,7 +21,7 @@ from harness.devices.switch_cli_facts import (
     version_facts,
     vlan_facts,
 )
-from harness.devices.switch_model import NetworkPolicy
+from harness.devices.facts.switch_ports import NetworkPolicy
 from harness.transports.cli import DEVICE_TYPES
 
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "cli" / "ntc-templates"

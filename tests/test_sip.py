@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from sipmessage import Message, Response
 
-from harness.devices.base import Driver
-from harness.devices.pstn import PstnSimulator
-from harness.devices.sip_facts import SipFacts
+from harness.devices.driver import Driver
+from harness.devices.drivers.pstn import PstnSimulator
+from harness.devices.drivers.sip_access import SipFacts
 from harness.errors import LabProtocolError, LabUnreachable
 from harness.inventory import LoadedLab
-from harness.transports.sip import SipProbe
+from harness.transports.sip.options import SipProbe
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 from tests.conftest import wait_for

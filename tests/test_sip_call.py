@@ -22,13 +22,13 @@ import dpkt
 import pytest
 from sipmessage import Message, Request, Response
 
-from harness.devices.pstn import PstnSimulator
+from harness.devices.drivers.pstn import PstnSimulator
 from harness.errors import LabProtocolError, LabUnreachable
 from harness.transports.rtp import RtpReceiver, tone_frames
 from harness.transports.sdp import SdpSession, parse_sdp
-from harness.transports.sip_call import CANCELLED, CONFIRMED, ENDED, FAILED, UasPolicy, media_both_ways
-from harness.transports.sip_dialog import route_request
-from harness.transports.sip_message import (
+from harness.transports.sip.call import CANCELLED, CONFIRMED, ENDED, FAILED, UasPolicy, media_both_ways
+from harness.transports.sip.dialog import route_request
+from harness.transports.sip.message import (
     SipParseError,
     StreamFramer,
     build_response,
@@ -36,8 +36,8 @@ from harness.transports.sip_message import (
     parse_message,
     tag_of,
 )
-from harness.transports.sip_proxy import LooseProxy
-from harness.transports.sip_ua import SipUserAgent
+from harness.transports.sip.proxy import LooseProxy
+from harness.transports.sip.ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 from harness.twin.media_relay import _through_other_law

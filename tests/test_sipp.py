@@ -1,4 +1,4 @@
-"""SIPp load runner (harness.devices.sipp): real SIPp against the twin's PSTN UAS and against itself,
+"""SIPp load runner (harness.transports.sipp.runner): real SIPp against the twin's PSTN UAS and against itself,
 failures counted by reason, the exit code mapped, lab errors, and the SSH path.
 
 Run with your own test net: ``HIL_TEST_NET=127.111 .venv/bin/pytest tests/test_sipp.py``.
@@ -20,14 +20,15 @@ from typing import Any
 import asyncssh
 import pytest
 
-from harness.devices import sipp, sipp_result
-from harness.devices.pstn import PstnSimulator
-from harness.devices.sipp import Scenario, SippOptions, SippRunner, reject_scenario
-from harness.devices.sipp_hosts import LocalHost, SshHost
-from harness.devices.sipp_result import SippResult, parse_errors, parse_stat_csv
+from harness.devices.drivers.pstn import PstnSimulator
 from harness.errors import LabProtocolError, LabTimeout, LabUnreachable
 from harness.inventory import LoadedLab
 from harness.inventory.models import SshSettings
+from harness.transports.sipp import result as sipp_result
+from harness.transports.sipp import runner as sipp
+from harness.transports.sipp.hosts import LocalHost, SshHost
+from harness.transports.sipp.result import SippResult, parse_errors, parse_stat_csv
+from harness.transports.sipp.runner import Scenario, SippOptions, SippRunner, reject_scenario
 from harness.transports.ssh import SSHSession
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from harness.devices.phone import Phone, firmware_audit
-from harness.devices.snmp_facts import ENT_SOFTWARE_REV_1, SYS_DESCR, SnmpFacts
+from harness.devices.drivers.phone import Phone, firmware_audit
+from harness.devices.drivers.snmp_access import ENT_SOFTWARE_REV_1, SYS_DESCR, SnmpFacts
 from harness.errors import LabAuthError, LabError, LabTimeout
 from harness.inventory import LoadedLab
 from harness.transports.snmp import SnmpClient, gather_get

@@ -3,7 +3,7 @@ knew it before, as with a real device: same engine ID, snmpEngineBoots one highe
 
 from __future__ import annotations
 
-from harness.devices.phone import Phone, firmware_audit
+from harness.devices.drivers.phone import Phone, firmware_audit
 from harness.inventory import load
 from harness.twin import manager
 from tests.conftest import REPO, make_test_lab, other_net

@@ -11,8 +11,8 @@ import pytest
 from netmiko import BaseConnection, ConnectHandler
 from ntc_templates.parse import parse_output
 
-from harness.devices.edge import Edge
-from harness.devices.switch import Switch, long_interface, uptime_seconds
+from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.switch import Switch, long_interface, uptime_seconds
 from harness.errors import LabAuthError, LabError, LabProtocolError
 from harness.inventory import LoadedLab
 from harness.inventory.models import EdgeDevice, SwitchDevice

@@ -1,4 +1,4 @@
-"""The switch's CLI fact functions (harness.devices.switch_cli_facts) on small samples written from
+"""The switch's CLI fact functions (harness.devices.facts.switch_cli) on small samples written from
 the ntc-templates templates' own formats (NX-OS and EOS LLDP, MAC tables, ``show interfaces``, a
 running-config with LLDP-MED profiles), and on the twin's IOS output for a populated switch: what the
 twin prints, the functions read back as the twin's state. Real captures: tests/test_realworld_parsers.py."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from ntc_templates.parse import parse_output
 
-from harness.devices.switch_cli_facts import (
+from harness.devices.facts.switch_cli import (
     SwitchConfig,
     cli_port_views,
     config_facts,
@@ -21,7 +21,7 @@ from harness.devices.switch_cli_facts import (
     stp_portfast,
     switchport_facts,
 )
-from harness.devices.switch_model import NetworkPolicy, disagreements
+from harness.devices.facts.switch_ports import NetworkPolicy, disagreements
 from harness.inventory import LoadedLab
 from harness.twin.ios import IosSession, populate_switch
 from harness.twin.state import SwitchState, initial_state

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.devices.base import LabSession
-from harness.devices.switch_provision import (
+from harness.devices.procedures.switch_provisioning import (
     ConfigRejected,
     Provisioner,
     config_diff,
@@ -15,6 +14,7 @@ from harness.devices.switch_provision import (
     remediation,
     switch_intent,
 )
+from harness.devices.session import LabSession
 from harness.errors import LabError
 
 BEFORE = """Building configuration...

@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from harness.devices.base import LabSession
-from harness.devices.switch_provision import config_lines
+from harness.devices.procedures.switch_provisioning import config_lines
+from harness.devices.session import LabSession
 from tests.scenario_runner import run_scenarios
 
 P = "GigabitEthernet1/0/"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pysnmp.proto import rfc1902
 
-from harness.devices.switch import Switch
-from harness.devices.switch_snmp_facts import (
+from harness.devices.drivers.switch import Switch
+from harness.devices.facts.switch_snmp import (
     WALKS,
     SwitchSnmpView,
     lldp_local_ports,
@@ -125,7 +125,7 @@ def test_snmp_view_equals_twin_state(loaded: LoadedLab, twin: TwinControl) -> No
 
 
 def test_cli_and_snmp_agree_on_healthy_twin(loaded: LoadedLab, twin: TwinControl) -> None:
-    from harness.devices.switch_model import disagreements
+    from harness.devices.facts.switch_ports import disagreements
 
     sw = Switch("sw1", loaded.lab.devices["sw1"], loaded)
     try:

@@ -24,14 +24,14 @@ from typing import Any
 import pytest
 from sipmessage import Message, Request, Response
 
-from harness.devices.edge import Edge, RouteStatus, TrunkStatus
+from harness.devices.drivers.edge import Edge, RouteStatus, TrunkStatus
 from harness.errors import LabProtocolError, LabUnreachable
 from harness.inventory import LoadedLab
 from harness.transports.sdp import parse_sdp
-from harness.transports.sip_call import CANCELLED, CONFIRMED, EARLY, ENDED, FAILED, UasPolicy
-from harness.transports.sip_message import build_request, new_branch, new_call_id, new_tag
-from harness.transports.sip_stack import Peer
-from harness.transports.sip_ua import CallHandle, SipUserAgent
+from harness.transports.sip.call import CANCELLED, CONFIRMED, EARLY, ENDED, FAILED, UasPolicy
+from harness.transports.sip.message import build_request, new_branch, new_call_id, new_tag
+from harness.transports.sip.stack import Peer
+from harness.transports.sip.ua import CallHandle, SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 from tests.conftest import grows, wait_for
@@ -774,7 +774,7 @@ def test_show_trunk_over_ssh(phone_probe: Callable[..., SipUserAgent], agents: C
 
 def test_trunk_status_that_does_not_parse_is_a_protocol_error(loaded: LoadedLab,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.devices.edge import parse_template
+    from harness.devices.facts.templates import parse_template
 
     good = ("Trunk external status: in-service\nMax calls        : 10\nMax calls code   : 503\n"
             "Inbound calls    : 2\nOutbound calls   : 1\nCalls total      : 57\nCalls refused    : 3\n"

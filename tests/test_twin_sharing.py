@@ -17,7 +17,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from harness.devices.base import LabSession
+from harness.devices.session import LabSession
 from harness.inventory import load
 from harness.transports.ssh import SSHSession
 from harness.transports.transcript import Transcript

@@ -20,13 +20,13 @@ import dpkt
 import pytest
 from sipmessage import Message, Request, Response
 
-from harness.devices.pstn import CALL_LOG_COLUMNS, PstnSimulator, parse_call_log
+from harness.devices.drivers.pstn import CALL_LOG_COLUMNS, PstnSimulator, parse_call_log
 from harness.errors import LabProtocolError
 from harness.inventory import LoadedLab
 from harness.transports.rtp import RtpSession
-from harness.transports.sip_call import CANCELLED, CONFIRMED, ENDED, FAILED
-from harness.transports.sip_message import parse_message, tag_of
-from harness.transports.sip_ua import SipUserAgent
+from harness.transports.sip.call import CANCELLED, CONFIRMED, ENDED, FAILED
+from harness.transports.sip.message import parse_message, tag_of
+from harness.transports.sip.ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 from tests.conftest import grows, wait_for

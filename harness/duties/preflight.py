@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from ..devices.base import platform_problems
+from ..devices.registry import platform_problems
 from ..errors import InventoryError
 from ..inventory import LoadedLab, load
 from .catalogue import CATALOGUE

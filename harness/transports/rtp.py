@@ -59,6 +59,7 @@ TONE_AMPLITUDE = 8000  # of 32767: about -12 dBFS
 DTMF_VOLUME = 10  # −dBm0, RFC 4733 §2.5.2.2
 DTMF_DURATION_MS = 100
 DTMF_GAP_MS = 60
+HANGUP_DIGIT = "D"  # RFC 4733 event 15: the lab's far ends (phones, carrier echo lines) clear the call on it
 END_REPEATS = 3  # RFC 4733 §2.5.1.4: the final packet is sent three times
 RESYNC_S = 0.2  # project choice: a sender more than this late restarts its schedule instead of bursting
 MAX_PACKET = 2048

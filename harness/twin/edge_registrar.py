@@ -1,5 +1,5 @@
 """The twin Edge's registrar for its phones (RFC 3261 §10.3, no digest authentication), on the
-Edge's phone-trunk :class:`~harness.transports.sip_stack.SipStack` (see :mod:`.edge_sip`).
+Edge's phone-trunk :class:`~harness.transports.sip.stack.SipStack` (see :mod:`.edge_sip`).
 
 Behaviour (unchanged from the walking skeleton, docs/twin-sip.md):
 
@@ -20,8 +20,8 @@ import time
 from typing import TYPE_CHECKING
 
 from ..inventory.models import PhoneDevice
-from ..transports.sip_message import new_tag
-from ..transports.sip_stack import ServerTransaction
+from ..transports.sip.message import new_tag
+from ..transports.sip.stack import ServerTransaction
 from .state import EdgeState
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """The twin Edge's routing decisions and SDP rewriting, without I/O (used by :mod:`.edge_sip`).
 
-Routing reads the inventory through :mod:`harness.devices.dialplan`, the same functions the
+Routing reads the inventory through :mod:`harness.devices.facts.dialplan`, the same functions the
 scenarios use, so both agree on what the dial plan means:
 
 * **Inbound** (a carrier INVITE): the Request-URI user normalised to E.164 with the plan's country
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import sdp_transform
 
-from ..devices import dialplan
+from ..devices.facts import dialplan
 from ..inventory.models import DialPlan, EdgeDevice, PhoneDevice, PstnDevice, Trunk
 from ..transports.sdp import HOLD_ADDRESS, TELEPHONE_EVENT
 

@@ -1,6 +1,6 @@
 """The twin Edge's SIP side: a back-to-back user agent that anchors media, on the harness's SIP stack.
 
-Each Edge with ``sip`` gets two :class:`~harness.transports.sip_stack.SipStack` (UDP and TCP each):
+Each Edge with ``sip`` gets two :class:`~harness.transports.sip.stack.SipStack` (UDP and TCP each):
 ``sip-trunk`` on ``host:sip.port`` (5060, toward the carrier) and ``sip-phones`` on
 ``host:sip.phone_port`` (8060, the phones' registrar, :mod:`.edge_registrar`). The whole
 behaviour, formats and faults are in ``docs/twin-edge-sip.md``; in short:
@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 from sipmessage import Request, Response
 
-from ..devices import dialplan
+from ..devices.facts import dialplan
 from ..errors import LabError
 from ..inventory.models import EdgeDevice
-from ..transports.sip_dialog import Dialog, route_request
-from ..transports.sip_message import (
+from ..transports.sip.dialog import Dialog, route_request
+from ..transports.sip.message import (
     T1_S,
     build_request,
     build_response,
@@ -46,8 +46,8 @@ from ..transports.sip_message import (
     new_tag,
     tag_of,
 )
-from ..transports.sip_stack import ClientTransaction, Peer, ServerTransaction, SipStack
-from ..transports.sip_ua import KNOWN_METHODS
+from ..transports.sip.stack import ClientTransaction, Peer, ServerTransaction, SipStack
+from ..transports.sip.ua import KNOWN_METHODS
 from ..transports.transcript import Transcript
 from .edge_registrar import Registrar
 from .edge_routing import EdgeRouting, RouteTarget, has_g711, rewrite_sdp

@@ -288,7 +288,7 @@ async def _snmp_vlan(twin: Twin, device: str, value: str | None) -> None:
 @fault("swapped-phone", ("phone",), "another unit with this MAC sits in the phone's place (the phone and "
        "its switch port show MAC)", value="MAC")
 async def _swapped_phone(twin: Twin, device: str, value: str | None) -> Undo:
-    from ..devices.switch_model import normal_mac
+    from ..devices.facts.switch_ports import normal_mac
     from .state import PhoneState
 
     mac = normal_mac(value or "")

@@ -37,9 +37,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ..devices.provisioning import FirmwareConfig, config_name
+from ..devices.drivers.provisioning import FirmwareConfig, config_name
 from ..inventory.models import PhoneDevice, ProvisioningDevice
-from ..transports.sip_stack import ServerTransaction
+from ..transports.sip.stack import ServerTransaction
 from .faults import boot_seconds
 from .server import heal_hook
 from .state import PhoneState, ProvisioningState

@@ -1,7 +1,7 @@
-"""The twin's SIP phones, on the harness's own SIP stack (:mod:`harness.transports.sip_ua`).
+"""The twin's SIP phones, on the harness's own SIP stack (:mod:`harness.transports.sip.ua`).
 
 Every phone with ``sip`` in the inventory gets one service, ``sip-ua``: a
-:class:`~harness.transports.sip_ua.UserAgentCore` bound to ``host:sip.port`` over UDP and TCP.
+:class:`~harness.transports.sip.ua.UserAgentCore` bound to ``host:sip.port`` over UDP and TCP.
 
 * **Registration** (RFC 3261 §10.2): REGISTER to the registrar Edge's phone trunk
   (``sip.phone_port`` of the Edge named by ``sip.registrar``) over UDP (TCP when ``sip.transport``
@@ -38,15 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 from sipmessage import Request, Response
 
-from ..devices.trunk_calls import HANGUP_DIGIT
 from ..errors import LabError, LabUnreachable
 from ..inventory.models import PhoneDevice
-from ..transports.rtp import RtpSession
+from ..transports.rtp import HANGUP_DIGIT, RtpSession
 from ..transports.sdp import SdpSession
-from ..transports.sip_call import CONFIRMED, EARLY, FINAL_STATES, PROCEEDING, Call, UasPolicy
-from ..transports.sip_message import SipParseError, build_request, new_branch, new_call_id, new_tag, tag_of
-from ..transports.sip_stack import Peer, ServerTransaction, SipStack
-from ..transports.sip_ua import UserAgentCore
+from ..transports.sip.call import CONFIRMED, EARLY, FINAL_STATES, PROCEEDING, Call, UasPolicy
+from ..transports.sip.message import SipParseError, build_request, new_branch, new_call_id, new_tag, tag_of
+from ..transports.sip.stack import Peer, ServerTransaction, SipStack
+from ..transports.sip.ua import UserAgentCore
 from ..transports.transcript import Transcript
 from . import phone_firmware
 from .server import service_factory
@@ -138,7 +137,7 @@ class TwinUserAgent(UserAgentCore):
 
     def _clear_on(self, call: Call, digit: str) -> None:
         """The far end clears the call (BYE) :data:`CLEAR_AFTER_S` after it receives the RFC 4733
-        digit :data:`~harness.devices.trunk_calls.HANGUP_DIGIT` on an answered call (the lab's
+        digit :data:`~harness.transports.rtp.HANGUP_DIGIT` on an answered call (the lab's
         echo lines do, so a test can make the callee hang up)."""
         if digit == HANGUP_DIGIT and call.state == CONFIRMED:
             async def clear() -> None:

@@ -45,12 +45,12 @@ from typing import TYPE_CHECKING, Any
 
 from sipmessage import Address, Request, Response
 
-from ..devices.dialplan import normalize
+from ..devices.facts.dialplan import normalize
 from ..errors import LabError
 from ..inventory.models import EdgeDevice, PstnDevice
-from ..transports.sip_call import CANCELLED, CONFIRMED, EARLY, ENDED, FINAL_STATES, PROCEEDING, Call
-from ..transports.sip_message import SipParseError, lenient_headers, new_tag, tag_of
-from ..transports.sip_stack import TIMER_64T1_S, Peer, ServerTransaction
+from ..transports.sip.call import CANCELLED, CONFIRMED, EARLY, ENDED, FINAL_STATES, PROCEEDING, Call
+from ..transports.sip.message import SipParseError, lenient_headers, new_tag, tag_of
+from ..transports.sip.stack import TIMER_64T1_S, Peer, ServerTransaction
 from .phone_sip import TwinUserAgent, UaService
 from .server import service_factory
 from .state import PstnState

@@ -22,7 +22,7 @@ from typing import Any
 
 from pysnmp.proto import rfc1902
 
-from ..devices.switch_model import POE_CLASS_PSE_W
+from ..devices.facts.switch_ports import POE_CLASS_PSE_W
 from .state import PortState, SwitchState
 
 OID = tuple[int, ...]

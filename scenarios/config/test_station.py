@@ -8,7 +8,7 @@ exact match for 100 % of stations (API-TF-PHONEBASE), i.e. every phone passes.
 
 import pytest
 
-from harness.devices.switch_model import normal_mac
+from harness.devices.facts.switch_ports import normal_mac
 from harness.evidence.check import check, intent
 
 DUTY = "CFG-STATION"

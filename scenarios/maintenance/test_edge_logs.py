@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.devices.edge_logs import TransferFailed
+from harness.devices.drivers.edge_logs_cli import TransferFailed
 from harness.errors import LabTimeout, LabUnreachable
 from harness.evidence.attach import attach
 from harness.evidence.check import check, observe

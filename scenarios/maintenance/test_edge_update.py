@@ -6,7 +6,7 @@ Read-only part. The window is the site's ``edge_auto_update_config`` as the inve
 2 h long ([API-TF-SITE], [G-UPD-SCHED]; default 02:00-05:00 daily). A lab without a recorded window
 is SKIPPED with that reason.
 
-Update (``--allow-destructive``, :mod:`harness.devices.edge_updater`, docs/edge-update.md): per Edge,
+Update (``--allow-destructive``, :mod:`harness.devices.procedures.edge_update`, docs/edge-update.md): per Edge,
 to the requirement profile's ``firmware.genesys_edge`` target. Outside the window nothing is
 touched and the test is SKIPPED naming the next opening. A test call to one of the Edge's DIDs is
 up when the drain begins; during the drain a second call must be refused (``draining_call_status``
@@ -29,9 +29,9 @@ import json
 import pytest
 
 from fixtures.images import judge_image
-from harness.devices.edge_update import window_facts
-from harness.devices.edge_updater import update_edge
-from harness.devices.trunk_calls import TrunkProbe
+from harness.devices.facts.update_window import window_facts
+from harness.devices.procedures.edge_update import update_edge
+from harness.devices.procedures.trunk_calls import TrunkProbe
 from harness.duties.catalogue import Threshold
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe

@@ -6,7 +6,7 @@ touched: a missing image (404) or a wrong checksum stops a rollout for that plat
 and both checksums in the message. Threshold: the profile's ``firmware.<platform>.sha256`` (project
 choice: the customer's approved image; no Genesys firmware policy found).
 
-Rollout (``--allow-destructive``, :mod:`harness.devices.phone_rollout`, docs/firmware.md): per
+Rollout (``--allow-destructive``, :mod:`harness.devices.procedures.firmware_rollout`, docs/firmware.md): per
 platform with a target, a canary phone, then waves of ``wave_size`` phones, ``concurrency`` at
 once; every phone must come back on the target version (the old one again is a FAIL) and be
 registered at its Edge within ``reregister_min`` of its check-sync. Thresholds (catalogue, project
@@ -19,8 +19,8 @@ import json
 import pytest
 
 from fixtures.images import judge_image
-from harness.devices.firmware import check_image
-from harness.devices.phone_rollout import Timeouts, restore, rollout
+from harness.devices.procedures.firmware_rollout import Timeouts, restore, rollout
+from harness.devices.procedures.image_check import check_image
 from harness.duties.catalogue import Threshold
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from harness.devices.switch_model import POE_CLASS_PSE_W
+from harness.devices.facts.switch_ports import POE_CLASS_PSE_W
 from harness.duties.catalogue import duty
 from harness.evidence.check import check, intent
 

@@ -19,7 +19,13 @@ import re
 
 import pytest
 
-from harness.devices.switch_provision import ConfigRejected, PortIntent, Provisioner, journal_dir, switch_intent
+from harness.devices.procedures.switch_provisioning import (
+    ConfigRejected,
+    PortIntent,
+    Provisioner,
+    journal_dir,
+    switch_intent,
+)
 from harness.duties.catalogue import duty
 from harness.errors import LabError, LabProtocolError
 from harness.evidence.check import check, intent, observe

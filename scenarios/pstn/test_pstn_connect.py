@@ -16,7 +16,7 @@ answers is a duty failure; silence from a device that is gone altogether is a br
 import pytest
 
 from fixtures.trunk import judge_answered, judge_audio_back, new_carrier_rows, rows_for
-from harness.devices import dialplan
+from harness.devices.facts import dialplan
 from harness.evidence.check import check
 
 DUTY = "PSTN-CONNECT"

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import allure
 import pytest
 
-from harness.devices.switch_provision import Provisioner, journal_dir
+from harness.devices.procedures.switch_provisioning import Provisioner, journal_dir
 from harness.errors import LabError, LabTimeout, LabUnreachable
 from harness.evidence.check import observe
 

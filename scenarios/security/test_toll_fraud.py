@@ -16,7 +16,7 @@ log that shows nothing cannot prove that nothing leaked, so a missing control ro
 import pytest
 
 from fixtures.trunk import attach_ladder, new_carrier_rows, rows_for
-from harness.devices import dialplan
+from harness.devices.facts import dialplan
 from harness.errors import LabProtocolError
 from harness.evidence.attach import attach
 from harness.evidence.check import check, observe
