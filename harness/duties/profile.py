@@ -25,10 +25,9 @@ from typing import Annotated
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
-from ruamel.yaml import YAML  # as for inventories: duplicate keys are errors
-from ruamel.yaml.error import MarkedYAMLError
 
-from ..inventory.loader import key_lines, nearest_line, plain, pydantic_message, yaml_problem
+from ..inventory.keys import fields_at, pydantic_message, unknown_key_message
+from ..inventory.yamlfile import YamlFileError, nearest_line, plain, read_yaml
 from .catalogue import CATALOGUE, Threshold
 
 
@@ -164,23 +163,21 @@ class ProfileError(Exception):
     """The profile cannot be used; the message is ``FILE[:LINE]: path: problem`` (the line of the key at fault)."""
 
 
+#: project choice: as for an inventory (a profile is far smaller)
+MAX_PROFILE_BYTES = 16 * 2**20
+
+
 def _read(path: Path) -> tuple[object, dict[tuple[str | int, ...], int]]:
-    """The profile's data and the line of each key (see :func:`~harness.inventory.loader.key_lines`)."""
+    """The profile's data and the line of each key, read as an inventory is (duplicate keys, NUL
+    bytes, deep nesting and unclosed quotes are errors at their line; see
+    :mod:`harness.inventory.yamlfile`)."""
+    if path.is_dir():
+        raise ProfileError(f"{path}: is a directory, not a requirement profile file")
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as e:
-        raise ProfileError(f"{path}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError as e:
-        raise ProfileError(f"{path}: not UTF-8 text (byte at offset {e.start})") from None
-    try:
-        raw = YAML(typ="rt").load(text) or {}
-        return plain(raw), key_lines(raw)
-    except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ProfileError(f"{where}: invalid YAML: {yaml_problem(e)}") from None
-    except Exception as e:  # ruamel raises a few unmarked errors
-        raise ProfileError(f"{path}: invalid YAML: {e}") from None
+        raw, lines = read_yaml(path, MAX_PROFILE_BYTES)
+    except YamlFileError as e:
+        raise ProfileError(f"{path}:{e.line}: {e.message}" if e.line else f"{path}: {e.message}") from None
+    return plain(raw or {}), lines
 
 
 def load_profile(path: Path | None) -> Profile:
@@ -205,7 +202,11 @@ def load_profile(path: Path | None) -> Profile:
         prof = Profile.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        raise error(tuple(err["loc"]), pydantic_message(err)) from None
+        loc = tuple(err["loc"])
+        if err["type"] == "extra_forbidden":
+            where = ".".join(str(x) for x in loc[:-1]) or "a profile"
+            raise error(loc, unknown_key_message(str(loc[-1]), fields_at([Profile], loc[:-1]), where)) from None
+        raise error(loc, pydantic_message(err)) from None
     for platform, target in prof.firmware.items():
         approved = prof.approved_firmware.get(platform)
         if approved is not None and target.version not in approved:

@@ -4,46 +4,39 @@
 holding one :class:`~harness.errors.InventoryProblem` per problem (``file:line: path: message``).
 Inheritance follows Nornir: ``defaults`` < each listed group, in order < the device itself; nested
 mappings (``ssh``, ``snmp``, ``facts`` …) merge key by key.
+
+No device is ever left out: a key the schema does not have, at any depth of ``defaults``, a group
+or a device, is an error at the line where it is written and under its own path
+(``defaults.snmp.comunity: unknown key; did you mean community?``), reported once however many
+devices inherit it; a device that cannot be built makes the whole load fail; and the loaded lab
+holds every device the file names.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..errors import InventoryError, InventoryProblem
 from . import secrets
-from .models import ROLES, Device, Lab, _DeviceBase
+from .keys import closest, fields_at, pydantic_message, unknown_key_message
+from .models import ROLES, Device, EdgeDevice, Lab, PhoneDevice, ProvisioningDevice, PstnDevice, SwitchDevice
+from .names import name_problem
+from .yamlfile import Path_, YamlFileError, key_lines, nearest_line, plain, read_yaml, yaml_problem
 
-Path_ = tuple[str | int, ...]
-_DEVICE_KEYS = set(_DeviceBase.model_fields) | {"role", "facts"}
+__all__ = ["LoadedLab", "Path_", "key_lines", "load", "nearest_line", "plain", "pydantic_message", "yaml_problem"]
+
 MAX_INVENTORY_BYTES = 16 * 2**20  # project choice: ~200,000 devices; beyond that, split the lab
-MAX_EXPANDED_NODES = 2_000_000  # project choice: values after alias expansion (a "billion laughs" stops here)
-
-
-def _expanded_size(node: Any, budget: int) -> int:
-    """Values in ``node`` counting every alias use again; stops counting past ``budget``."""
-    count, todo = 0, [node]
-    while todo and count <= budget:
-        n = todo.pop()
-        count += 1
-        if isinstance(n, dict):
-            todo.extend(n.values())
-        elif isinstance(n, list):
-            todo.extend(n)
-    return count
 _DEVICE: TypeAdapter[Any] = TypeAdapter(Device)
-_UNCLOSED = ("while parsing a flow", "while scanning a quoted", "while scanning a block scalar")
+_ROLE_MODELS: dict[str, type[BaseModel]] = {"edge": EdgeDevice, "switch": SwitchDevice, "phone": PhoneDevice,
+                                            "pstn": PstnDevice, "provisioning": ProvisioningDevice}
 _SECRET_FIELDS = {"password", "key_file", "enable_secret", "community", "auth_key", "priv_key"}
+_SECTIONS = ("defaults", "groups")
 
 
 @dataclass
@@ -76,60 +69,10 @@ class LoadedLab:
 
 
 def _dotted(path: Path_) -> str:
-    return ".".join(str(p) for p in path)
-
-
-def _lines(node: Any, prefix: Path_, out: dict[Path_, int]) -> None:
-    """Record the 1-based line of every key and sequence item under ``node``."""
-    if isinstance(node, CommentedMap):
-        for k in node:
-            try:
-                out[(*prefix, str(k))] = node.lc.key(k)[0] + 1
-            except (KeyError, TypeError):
-                continue
-            _lines(node[k], (*prefix, str(k)), out)
-    elif isinstance(node, CommentedSeq):
-        for i, item in enumerate(node):
-            try:
-                out[(*prefix, i)] = node.lc.item(i)[0] + 1
-            except (KeyError, TypeError):
-                continue
-            _lines(item, (*prefix, i), out)
-
-
-_DUPLICATE = re.compile(r'found duplicate key "(.*?)" with value .*', re.S)
-
-
-def yaml_problem(e: MarkedYAMLError) -> str:
-    """The parser's words for ``e``, short: a duplicate key is named without both values (which may
-    be whole devices)."""
-    what = (e.problem or e.context or "invalid YAML").strip()
-    return _DUPLICATE.sub(r'duplicate key "\1" (each key once per mapping)', what)
-
-
-def nearest_line(lines: Mapping[Path_, int], path: Path_) -> int | None:
-    """The line of ``path`` in ``lines`` (from :func:`key_lines`), else of its nearest ancestor."""
-    for n in range(len(path), 0, -1):
-        if path[:n] in lines:
-            return lines[path[:n]]
-    return None
-
-
-def key_lines(node: Any) -> dict[Path_, int]:
-    """The 1-based line of every key and sequence item of a round-trip-loaded YAML ``node``, by path
-    (``("devices", "edge1", "ssh")``)."""
-    out: dict[Path_, int] = {}
-    _lines(node, (), out)
-    return out
-
-
-def plain(node: Any) -> Any:
-    """``node`` as plain dicts and lists (string keys), as pydantic expects."""
-    if isinstance(node, dict):
-        return {str(k): plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [plain(v) for v in node]
-    return node
+    """``devices.sw1.ssh``; a part that could break the one-line ``FILE:LINE: path: problem`` form
+    (blank, white space, ``:``, a control character) is written quoted, as Python would."""
+    return ".".join(p if isinstance(p, str) and p and p.isprintable() and not any(c.isspace() or c == ":" for c in p)
+                    else repr(p) if isinstance(p, str) else str(p) for p in path)
 
 
 def _children(lines: dict[Path_, int]) -> dict[Path_, list[Path_]]:
@@ -150,59 +93,80 @@ def _descendants(tree: dict[Path_, list[Path_]], path: Path_) -> list[Path_]:
     return out
 
 
-def _merge(dst: dict[str, Any], src: dict[str, Any], src_path: Path_, dst_path: Path_,
-           src_lines: dict[Path_, int], src_tree: dict[Path_, list[Path_]], dst_lines: dict[Path_, int]) -> None:
-    """Deep-merge ``src`` into ``dst``; the merged keys take their lines from where they were written.
+def _merge(dst: dict[str, Any], src: dict[Any, Any], src_path: Path_, dst_path: Path_,
+           tree: dict[Path_, list[Path_]], written: dict[Path_, Path_]) -> None:
+    """Deep-merge ``src`` into ``dst``; ``written`` maps each merged path to the path where its value
+    was written (``devices.phone1.sip.port`` -> ``groups.phones.sip.port``).
 
-    ``dst_lines`` holds the lines of one device only, so clearing stale lines stays cheap."""
-    for k, v in src.items():
-        if k == "groups":
+    ``written`` holds one device only, so clearing what an override replaced stays cheap. A
+    ``groups`` key is skipped at the top of a section or device (it lists groups, it is not merged);
+    anywhere deeper it is merged like any key, and validation calls it unknown."""
+    for key, v in src.items():
+        k = str(key)
+        if k == "groups" and len(dst_path) == 2:
             continue
         sp, dp = (*src_path, k), (*dst_path, k)
-        if sp in src_lines:
-            dst_lines[dp] = src_lines[sp]
+        written[dp] = sp
         if isinstance(v, dict) and isinstance(dst.get(k), dict):
-            _merge(dst[k], v, sp, dp, src_lines, src_tree, dst_lines)
+            _merge(dst[k], v, sp, dp, tree, written)
         else:
             if isinstance(dst.get(k), dict | list):
-                for p in [p for p in dst_lines if len(p) > len(dp) and p[: len(dp)] == dp]:
-                    del dst_lines[p]  # lines of what was inherited before (e.g. ``ssh: null``) are stale
+                for p in [p for p in written if len(p) > len(dp) and p[: len(dp)] == dp]:
+                    del written[p]  # what was inherited before (e.g. under ``ssh: null``) is gone
             dst[k] = plain(v)
-            for p in _descendants(src_tree, sp):
-                dst_lines[(*dp, *p[len(sp) :])] = src_lines[p]
+            for p in _descendants(tree, sp):
+                written[(*dp, *p[len(sp) :])] = p
 
 
-def pydantic_message(err: Mapping[str, Any]) -> str:
-    """A pydantic error in the inventory's words (``unknown key``, ``required key is missing``, ``must be …``)."""
-    msg = str(err["msg"])
-    t = err["type"]
-    if t == "extra_forbidden":
-        return "unknown key"
-    if t == "missing":
-        return "required key is missing"
-    if t == "union_tag_invalid" or t == "union_tag_not_found":
-        return f"role must be one of {', '.join(repr(r) for r in ROLES)}"
-    for a, b in (("Input should be", "must be"), ("Value error, ", ""), ("String should", "must"),
-                 ("Input should", "must")):
-        msg = msg.replace(a, b)
-    return msg
+def _strip_role(loc: tuple[Any, ...], at: int) -> tuple[Path_, str | None]:
+    """pydantic's location for a device (``(…, "phone", "sip", "vlan")``) without the union's tag at
+    index ``at``, and that tag (the device's role) when there is one."""
+    if len(loc) > at and loc[at] in ROLES:
+        return (*loc[:at], *loc[at + 1 :]), str(loc[at])
+    return tuple(loc), None
 
 
-def _check_sections(data: dict[str, Any], loaded: LoadedLab, problems: list[InventoryProblem]) -> None:
-    """Keys of ``defaults`` and of each group must be device keys (caught even if no device uses them)."""
-    sections: list[tuple[Path_, Any]] = [(("defaults",), data.get("defaults") or {})]
-    groups = data.get("groups") or {}
+def _section_problems(raw: dict[str, Any], loaded: LoadedLab) -> tuple[list[InventoryProblem], dict[Path_, str]]:
+    """Problems of ``defaults`` and each group on their own, whether or not a device uses them: not
+    a mapping, a group name that is not a name, a nested ``groups``, and an unknown key at any depth
+    (pydantic's ``extra="forbid"``; for a section that sets no ``role``, a key is unknown when no
+    role takes it). Returns the problems and, by path, the message of every unknown key found."""
+    problems: list[InventoryProblem] = []
+    unknown: dict[Path_, str] = {}
+    sections: list[tuple[Path_, Any]] = []
+    if raw.get("defaults") is not None:
+        sections.append((("defaults",), raw["defaults"]))
+    groups = raw.get("groups")
     if isinstance(groups, dict):
-        sections += [(("groups", str(g)), body) for g, body in groups.items()]
+        for g, body in groups.items():
+            if (why := name_problem(g)) is not None:
+                problems.append(InventoryProblem(str(loaded.path), loaded.line_of(("groups", str(g))), "groups",
+                                                 f"{str(g)!r}: not a valid group name: {why}"))
+            sections.append((("groups", str(g)), body))
     for path, body in sections:
         if not isinstance(body, dict):
-            problems.append(loaded.problem(path, "must be a mapping of device keys"))
+            null = " (it is null)" if body is None else ""
+            problems.append(loaded.problem(path, f"must be a mapping of device keys{null}"))
             continue
-        for k in body:
-            if k not in _DEVICE_KEYS:
-                problems.append(loaded.problem((*path, str(k)), "unknown key"))
-            elif k == "groups":  # _merge never reads it there: say so rather than ignore it
-                problems.append(loaded.problem((*path, str(k)), "only devices list groups (no nesting)"))
+        if "groups" in body:  # _merge never reads it there: say so rather than ignore it
+            problems.append(loaded.problem((*path, "groups"), "only devices list groups (no nesting)"))
+        fields = {str(k): plain(v) for k, v in body.items() if str(k) != "groups"}
+        roles = [fields["role"]] if fields.get("role") in ROLES else list(ROLES)
+        per_role: list[set[Path_]] = []
+        for role in roles:
+            try:
+                _DEVICE.validate_python({**fields, "role": role})
+                per_role.append(set())
+            except ValidationError as e:
+                per_role.append({_strip_role(tuple(err["loc"]), 0)[0] for err in e.errors()
+                                 if err["type"] == "extra_forbidden"})
+        for loc in sorted(set.intersection(*per_role), key=str):
+            known = fields_at([_ROLE_MODELS[r] for r in roles], loc[:-1])
+            where = _dotted((*path, *loc[:-1]))
+            msg = unknown_key_message(str(loc[-1]), known, where)
+            unknown[(*path, *loc)] = msg
+            problems.append(loaded.problem((*path, *loc), msg))
+    return problems, unknown
 
 
 def _once(problems: list[InventoryProblem], section_lines: set[int],
@@ -236,9 +200,11 @@ def _walk_secrets(node: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
                 yield from _walk_secrets(v, (*path, k))
 
 
-def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> list[InventoryProblem]:
+def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str],
+                  written: dict[Path_, Path_]) -> list[InventoryProblem]:
     """Checks across devices. Devices in ``invalid`` failed validation: references to them are not
-    reported again."""
+    reported again. A secret reference is checked once where it is written (``written``: merged
+    path -> path in the file), and reported under that path."""
     lab, out = loaded.lab, []
     seen: dict[str, dict[object, str]] = {"host": {}, "console": {}, "mac": {}, "extension": {},
                                           "switch_port": {}, "did": {}}
@@ -252,9 +218,6 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> 
 
     for name, d in lab.devices.items():
         dp: Path_ = ("devices", name)
-        for g in d.groups:
-            if g not in lab.groups:
-                out.append(loaded.problem((*dp, "groups"), f"group {g!r} is not defined under groups"))
         unique("host", d.host, (*dp, "host"), name, "address")
         if lab.lab.emulated and not _loopback(d.host):
             out.append(loaded.problem((*dp, "host"), f"{d.host!r}: the twin of an emulated lab serves every device "
@@ -303,16 +266,26 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str]) -> 
                 unique("did", did, (*dp, "facts", "dids", i), name, "DID")
         if d.role == "edge":
             out.extend(_edge_telephony_problems(loaded, lab, name, invalid))
-    if lab.profile and not loaded.relative(lab.profile).is_file():
-        out.append(loaded.problem(("profile",), f"requirement profile {lab.profile} does not exist"))
+    if lab.profile:
+        profile = loaded.relative(lab.profile)
+        if profile.is_dir():
+            out.append(loaded.problem(("profile",), f"requirement profile {lab.profile} is a directory; name the "
+                                                    "profile's YAML file in it (e.g. profiles/default.yaml)"))
+        elif not profile.exists():
+            out.append(loaded.problem(("profile",), f"requirement profile {lab.profile} does not exist"))
+        elif not profile.is_file():
+            out.append(loaded.problem(("profile",), f"requirement profile {lab.profile} is not a regular file"))
     if check_secrets:
-        reported: set[tuple[int | None, str]] = set()  # an inherited reference is reported once
+        checked: set[Path_] = set()  # an inherited reference is checked and reported once, where it is written
         for name, d in lab.devices.items():
             for path, ref in _walk_secrets(d.model_dump(exclude_none=True), ("devices", name)):
+                at = written.get(path, path)
+                if at in checked:
+                    continue
+                checked.add(at)
                 why = secrets.check(ref, loaded.base_dir)
-                if why and (loaded.line_of(path), ref) not in reported:
-                    reported.add((loaded.line_of(path), ref))
-                    out.append(loaded.problem(path, why))
+                if why:
+                    out.append(loaded.problem(at, why))
     return sorted(out, key=lambda p: (p.line or 0, p.path))
 
 
@@ -350,122 +323,159 @@ def _edge_telephony_problems(loaded: LoadedLab, lab: Lab, name: str, invalid: se
     return out
 
 
+def _merge_devices(raw: dict[str, Any], loaded: LoadedLab, tree: dict[Path_, list[Path_]],
+                   written: dict[Path_, Path_]) -> tuple[dict[str, Any], set[str], list[InventoryProblem]]:
+    """Each device merged from ``defaults``, its groups in order, and itself; ``written`` gets the
+    path where each merged value was written. Returns the merged devices, the names of those that
+    list a group the file does not define (their missing keys are that group's fault), and the
+    problems found on the way (a device name that is not a name or comes twice, a body that is
+    not a mapping, ``groups`` that is not a list, an undefined group)."""
+    fname = str(loaded.path)
+    problems: list[InventoryProblem] = []
+    devices: dict[str, Any] = {}
+    lacking_group: set[str] = set()
+    groups = {str(g): b for g, b in raw["groups"].items()} if isinstance(raw.get("groups"), dict) else {}
+    defined = [g for g, b in groups.items() if isinstance(b, dict)]
+    raw_devices = raw["devices"]
+    for key, body in raw_devices.items():
+        name = str(key)
+        dp: Path_ = ("devices", name)
+        if (why := name_problem(key)) is not None:
+            problems.append(InventoryProblem(fname, loaded.line_of(dp), "devices",
+                                             f"{name!r}: not a valid device name: {why}"))
+        if name in devices:  # two YAML keys with one spelling (1 and "1")
+            problems.append(InventoryProblem(fname, loaded.line_of(dp), "devices",
+                                             f"{name!r}: a second device with this name"))
+        if not isinstance(body, dict):
+            null = " (it is null)" if body is None else ""
+            problems.append(loaded.problem(dp, f"must be a mapping of device keys{null}"))
+            devices.setdefault(name, None)
+            continue
+        merged: dict[str, Any] = {}
+        device_written: dict[Path_, Path_] = {}
+        if isinstance(raw.get("defaults"), dict):
+            _merge(merged, raw["defaults"], ("defaults",), dp, tree, device_written)
+        names = body.get("groups") or []
+        if not isinstance(names, list):
+            problems.append(loaded.problem((*dp, "groups"), "must be a list of group names"))
+            names = []
+        for i, g in enumerate(names):
+            if isinstance(g, str) and isinstance(groups.get(g), dict):
+                _merge(merged, groups[g], ("groups", g), dp, tree, device_written)
+                continue
+            lacking_group.add(name)
+            message = (f"group {g!r} is not defined under groups" if str(g) not in groups
+                       else f"group {g!r} is not a mapping of device keys")
+            hint = f"; did you mean {close}?" if (close := closest(str(g), defined)) else ""
+            problems.append(InventoryProblem(fname, loaded.line_of((*dp, "groups", i)), _dotted((*dp, "groups")),
+                                             f"{message}{hint} (groups: {', '.join(defined) or 'none'})"))
+        _merge(merged, body, dp, dp, tree, device_written)
+        written.update(device_written)
+        merged["groups"] = plain(names)
+        devices[name] = merged
+    return devices, lacking_group, problems
+
+
 def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
     """Read, merge, validate and cross-check an inventory file.
 
+    Returns a lab holding every device the file names, or raises.
+
     Raises:
-        InventoryError: one problem per bad field, each with file and line.
+        InventoryError: one problem per bad field, each with file and line (see the module's docstring).
     """
     p = Path(path)
     fname = str(path)
-    def fail(line: int | None, message: str) -> InventoryError:
-        return InventoryError([InventoryProblem(fname, line, "", message)])
-
     try:
-        if p.exists() and not p.is_file() and not p.is_dir():
-            raise fail(None, "not a regular file")
-        with p.open("rb") as f:
-            data = f.read(MAX_INVENTORY_BYTES + 1)  # bounded, whatever stat() says
-    except OSError as e:
-        raise fail(None, f"cannot read: {e.strerror}") from None
-    if len(data) > MAX_INVENTORY_BYTES:
-        raise fail(None, f"file is larger than {MAX_INVENTORY_BYTES // 2**20} MiB: an inventory is at most that")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        bad_line = data[: e.start].count(b"\n") + 1
-        raise fail(bad_line, f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start})") from None
-    yaml = YAML(typ="rt")
-    try:
-        raw = yaml.load(text)
-    except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        what = yaml_problem(e)
-        if e.context_mark and e.context and e.context.startswith(_UNCLOSED):
-            mark = e.context_mark  # the parser only notices at the end of the file: point at the opener
-            what = f"unclosed {e.context.split(' a ', 1)[-1]} ({what})"
-        line = mark.line + 1 if mark else None
-        raise InventoryError([InventoryProblem(fname, line, "", f"invalid YAML: {what}")]) from None
-    except Exception as e:  # ruamel raises a few unmarked errors (e.g. duplicate anchors)
-        raise InventoryError([InventoryProblem(fname, None, "", f"invalid YAML: {e}")]) from None
-    if _expanded_size(raw, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
-        raise fail(None, f"more than {MAX_EXPANDED_NODES:,} values once YAML aliases are expanded "
-                         "(an alias bomb, or a lab to split)")
+        raw, lines = read_yaml(p, MAX_INVENTORY_BYTES)
+    except YamlFileError as e:
+        raise InventoryError([InventoryProblem(fname, e.line, "", e.message)]) from None
     if not isinstance(raw, dict):
         raise InventoryError([InventoryProblem(fname, 1, "", "must be a mapping with lab and devices")])
 
-    lines: dict[Path_, int] = {}
-    _lines(raw, (), lines)
     loaded = LoadedLab(lab=None, path=p, lines=lines)  # type: ignore[arg-type]
-    problems: list[InventoryProblem] = []
-    _check_sections(raw, loaded, problems)
-
-    merged_lines: dict[Path_, int] = {}
-    tree = _children(lines)
+    problems, unknown = _section_problems(raw, loaded)
+    written: dict[Path_, Path_] = {}
     devices: dict[str, Any] = {}
-    groups: dict[str, Any] = raw["groups"] if isinstance(raw.get("groups"), dict) else {}
+    lacking_group: set[str] = set()
     raw_devices = raw.get("devices")
-    if isinstance(raw_devices, dict):
-        for name, body in raw_devices.items():
-            dp: Path_ = ("devices", str(name))
-            if not isinstance(body, dict):
-                problems.append(loaded.problem(dp, "must be a mapping of device keys"))
-                continue
-            merged: dict[str, Any] = {}
-            device_lines: dict[Path_, int] = {}
-            if isinstance(raw.get("defaults"), dict):
-                _merge(merged, raw["defaults"], ("defaults",), dp, lines, tree, device_lines)
-            names = body.get("groups") or []
-            if not isinstance(names, list):
-                problems.append(loaded.problem((*dp, "groups"), "must be a list of group names"))
-                names = []
-            for g in names:
-                if isinstance(g, str) and isinstance(groups.get(g), dict):
-                    _merge(merged, groups[g], ("groups", g), dp, lines, tree, device_lines)
-            _merge(merged, body, dp, dp, lines, tree, device_lines)
-            merged_lines.update(device_lines)
-            merged["groups"] = plain(names)
-            devices[str(name)] = merged
-    elif raw_devices is not None:
-        problems.append(loaded.problem(("devices",), "must be a mapping of device names to devices"))
-    section_lines = {n for q, n in lines.items() if q[0] in ("defaults", "groups")}
-    lines.update(merged_lines)
-
-    top = {k: plain(v) for k, v in raw.items() if k != "devices"}
-    top["devices"] = {}
-    if raw_devices is None:
+    if isinstance(raw_devices, dict) and raw_devices:
+        devices, lacking_group, found = _merge_devices(raw, loaded, _children(lines), written)
+        problems += found
+    elif isinstance(raw_devices, dict):
+        problems.append(loaded.problem(("devices",), "no devices: the lab has nothing to check (list at least one)"))
+    elif "devices" not in raw:
         problems.append(InventoryProblem(fname, None, "devices", "required key is missing"))
-
-    def collect(e: ValidationError, prefix: Path_) -> None:
-        for err in e.errors():
-            loc: list[str | int] = [*prefix, *err["loc"]]
-            if len(loc) > 2 and loc[0] == "devices" and loc[2] in ROLES:
-                del loc[2]
-            if err["type"] == "extra_forbidden" and loc[:1] in (["defaults"], ["groups"]):
-                continue  # already reported by _check_sections
-            if err["type"] == "extra_forbidden" and loaded.line_of(tuple(loc)) in section_lines:
-                continue  # a key inherited from defaults or a group: reported there by _check_sections
-            if err["type"] in ("union_tag_invalid", "union_tag_not_found") and len(loc) == 2:
-                loc.append("role")
-            problems.append(loaded.problem(tuple(loc), pydantic_message(err)))
+    elif raw_devices is None:
+        problems.append(loaded.problem(("devices",), "is null (nothing after the colon): list the lab's devices "
+                                                     "under it, each a mapping of device keys"))
+    else:
+        problems.append(loaded.problem(("devices",), "must be a mapping of device names to devices"))
+    section_lines = {n for q, n in lines.items() if q[0] in _SECTIONS}
+    lines.update({dp: lines[sp] for dp, sp in written.items() if sp in lines})
 
     good: dict[str, Any] = {}
+    inherited_unknown: dict[Path_, tuple[list[str], list[str]]] = {}  # written path -> (roles, devices)
     for name, body in devices.items():
+        if body is None:
+            continue
         try:
             good[name] = _DEVICE.validate_python(body)
+            continue
         except ValidationError as e:
-            collect(e, ("devices", name))
+            errors = e.errors()
+        before = len(problems)
+        for err in errors:
+            loc, role = _strip_role(("devices", name, *err["loc"]), 2)
+            if err["type"] == "extra_forbidden":
+                at = written.get(loc, loc)
+                if at[0] in _SECTIONS and at not in unknown:  # a key another role takes: say which role not
+                    roles, names = inherited_unknown.setdefault(at, ([], []))
+                    roles.extend([role] if role and role not in roles else [])
+                    names.append(name)
+                    continue
+                models = [_ROLE_MODELS[role]] if role else list(_ROLE_MODELS.values())
+                problems.append(loaded.problem(at, unknown.get(at) or unknown_key_message(
+                    str(loc[-1]), fields_at(models, loc[2:-1]), _dotted(loc[:-1]))))
+                continue
+            if name in lacking_group and err["type"] in ("missing", "union_tag_not_found"):
+                continue  # what the undefined group would have given: reported as that group
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found") and len(loc) == 2:
+                loc = (*loc, "role")
+            problems.append(loaded.problem(loc, pydantic_message(err)))
+        if len(problems) == before and name not in lacking_group and not any(
+                n == name for _, names in inherited_unknown.values() for n in names):
+            # never a silent drop: should every error above have been someone else's, still say so
+            problems.append(loaded.problem(("devices", name), f"cannot be built: {pydantic_message(errors[0])}"))
+    for at, (roles, names) in inherited_unknown.items():
+        problems.append(loaded.problem(at, f"unknown key for role {', '.join(roles) or '?'} "
+                                           f"({', '.join(names)} {'inherits' if len(names) == 1 else 'inherit'} it)"))
+
+    top = {k: plain(v) for k, v in raw.items() if k != "devices"}
+    if isinstance(top.get("groups"), dict):  # names already checked by _section_problems
+        top["groups"] = {g: b for g, b in top["groups"].items() if name_problem(g) is None}
+    top["devices"] = {}
+    lab: Lab | None
     try:
         lab = Lab.model_validate(top)
     except ValidationError as e:
-        collect(e, ())
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            if err["type"] == "extra_forbidden":
+                problems.append(loaded.problem(loc, unknown_key_message(str(loc[-1]), fields_at([Lab], loc[:-1]),
+                                                                        _dotted(loc[:-1]) or "the top level")))
+            else:
+                problems.append(loaded.problem(loc, pydantic_message(err)))
         lab = None
     if lab is not None:
         lab = lab.model_copy(update={"devices": good})
         loaded.lab = lab
-        problems += _cross_checks(loaded, check_secrets, set(devices) - set(good))
+        problems += _cross_checks(loaded, check_secrets, set(devices) - set(good), written)
     problems.sort(key=lambda q: (q.line or 0, q.path))
     problems = _once(problems, section_lines, list(devices))
+    if not problems and (lab is None or list(lab.devices) != list(devices)):  # the contract, whatever changes above
+        problems = [loaded.problem(("devices", n), "cannot be built")
+                    for n in devices if lab is None or n not in lab.devices]
     if problems:
         raise InventoryError(problems)
     assert lab is not None
