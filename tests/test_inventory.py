@@ -21,18 +21,20 @@ from pathlib import Path
 import pytest
 
 from harness.errors import InventoryError
-from harness.inventory import LoadedLab, load
+from harness.inventory import LoadedLab, load, secrets
 from harness.inventory.models import ROLES
+from harness.inventory.names import path_in
 from tests.conftest import REPO, make_test_lab
 
 SHIPPED = (REPO / "lab_inventory.yaml").read_text()
 SECRETS = [p.read_text().strip() for p in (REPO / "twin_secrets").iterdir() if p.name != "README.md"]
 UNSET_VAR = "HIL_TEST_SURELY_UNSET_VARIABLE"
+EMPTY_VAR = "HIL_TEST_EMPTY_VARIABLE"  # set, to the empty string, for every ``hil`` the tests run
 
 
 def hil(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the ``hil`` command line in a child process (a fresh interpreter, as a user would)."""
-    env = {k: v for k, v in os.environ.items() if k != UNSET_VAR}
+    env = {k: v for k, v in os.environ.items() if k != UNSET_VAR} | {EMPTY_VAR: ""}
     return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60)
 
@@ -88,6 +90,7 @@ class Case:
     anchor: str  # unique text in the edited file that locates the bad line ...
     marker: str | None = None  # ... or the first line holding this text at or after the anchor
     absent: str | None = None  # text that must not appear in the output
+    files: tuple[tuple[str, bytes], ...] = ()  # (path beside the inventory, content) written first
 
 
 CASES = [
@@ -205,11 +208,85 @@ CASES = [
          "station_class: lobbyy"),
 ]
 
+#: the reliability trial's typos that each dropped devices from a run that then PASSED (issue 11):
+#: reported once, where written, under their own path, however many devices inherit them
+TRIAL_TYPOS = [
+    # six devices inherit defaults.snmp (edge1, sw1 and the four phones)
+    Case("defaults-snmp-comunity", "    user: labuser\n",
+         "    user: labuser\n    comunity: file:twin_secrets/snmp_community\n", "defaults.snmp.comunity",
+         "unknown key; did you mean community?", "comunity:"),
+    # edge1, sw1 and pstn1 inherit defaults.ssh (36 KeyError tracebacks in the trial)
+    Case("defaults-ssh-pasword", "    password: file:twin_secrets/ssh_password\n",
+         "    pasword: file:twin_secrets/ssh_password\n", "defaults.ssh.pasword",
+         "unknown key; did you mean password?", "pasword:"),
+    # every phone inherits groups.phones
+    Case("group-sip-vlan", "      registrar: edge1\n", "      registrar: edge1\n      vlan: 100\n",
+         "groups.phones.sip.vlan", "unknown key; groups.phones.sip takes password, phone_port, port",
+         "      vlan: 100\n"),
+]
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+NEW_CASES = [
+    # unknown keys at any depth, with a suggestion when one is close
+    Case("unknown-device-facts-key", "      voice_vlan: 100\n", "      voice_vlna: 100\n",
+         "devices.sw1.facts.voice_vlna", "unknown key; did you mean voice_vlan?", "voice_vlna: 100"),
+    Case("unknown-key-deep-in-device", "executive: {blocked: [premium]}", "executive: {blokced: [premium]}",
+         "devices.edge1.facts.dial_plan.station_classes.executive.blokced", "unknown key; did you mean blocked?",
+         "executive: {blokced"),
+    Case("unknown-lab-key", "  emulated: true\n", "  emulated: true\n  emulate: true\n", "lab.emulate",
+         "unknown key; did you mean emulated?", "emulate: true"),
+    Case("groups-key-nested-in-a-group", "      registrar: edge1\n", "      registrar: edge1\n      groups: [x]\n",
+         "groups.phones.sip.groups", "unknown key", "groups: [x]"),
+    Case("defaults-key-one-role-only", "defaults:\n", "defaults:\n  facts: {station_class: lobby}\n",
+         "defaults.facts.station_class",
+         "unknown key for role edge, switch, pstn, provisioning (edge1, sw1, pstn1, prov1 inherit it)",
+         "facts: {station_class"),
+    Case("undefined-group", "    groups: [phones]\n    host: 127.0.3.1", "    groups: [phonez]\n    host: 127.0.3.1",
+         "devices.phone1.groups", "group 'phonez' is not defined under groups; did you mean phones? (groups: phones)",
+         "[phonez]"),
+    # names that become parts of file paths
+    Case("device-name-leaves-the-folder", "  prov1:\n", "  ../../../../x:\n", "devices",
+         "'../../../../x': not a valid device name: must be a name of letters, digits", "../../../../x:"),
+    Case("device-name-hidden-file", "  prov1:\n", "  .prov1:\n", "devices", "'.prov1': not a valid device name",
+         ".prov1:"),
+    Case("group-name-with-slash", "groups:\n", "groups:\n  desk/left: {description: x}\n", "groups",
+         "'desk/left': not a valid group name", "desk/left:"),
+    Case("lab-name-with-slash", "name: hil-twin", "name: labs/hil-twin", "lab.name",
+         "must be a name of letters, digits", "name: labs/hil-twin"),
+    # secret references
+    Case("empty-env-reference", "password: file:twin_secrets/console_password", f"password: env:{EMPTY_VAR}",
+         "devices.edge1.console.password", f"environment variable {EMPTY_VAR} is set but empty", f"env:{EMPTY_VAR}"),
+    Case("non-utf8-file-reference", "password: file:twin_secrets/console_password",
+         "password: file:twin_secrets/latin1", "devices.edge1.console.password", "latin1 is not UTF-8 text",
+         "file:twin_secrets/latin1", absent="caf", files=(("twin_secrets/latin1", b"caf\xe9-secret\n"),)),
+    Case("inherited-unset-env-reported-where-written", "    password: file:twin_secrets/ssh_password\n",
+         f"    password: env:{UNSET_VAR}\n", "defaults.ssh.password", f"environment variable {UNSET_VAR} is not set",
+         f"env:{UNSET_VAR}"),
+    # YAML that cannot be read, at the line of the cause
+    Case("unclosed-flow-mapping-mid-file", "{switch: sw1, port: GigabitEthernet1/0/1}",
+         "{switch: sw1, port: GigabitEthernet1/0/1", "", "invalid YAML: unclosed flow mapping",
+         "{switch: sw1, port: GigabitEthernet1/0/1"),
+    Case("unclosed-quote-to-the-end", "password: file:twin_secrets/http_password",
+         "password: 'file:twin_secrets/http_password", "", "invalid YAML: unclosed quoted scalar",
+         "'file:twin_secrets/http_password"),
+    Case("runaway-quote-closed-by-a-later-one", "  description: One Edge", '  description: "One Edge', "",
+         'invalid YAML: unclosed quoted scalar: the " opened on this line is closed only by the " on line',
+         'description: "One Edge'),
+    Case("nul-byte", "model: WS-C3850-48P", "model: WS-C3850\x00-48P", "", "invalid YAML: NUL (U+0000) at column",
+         "WS-C3850\x00"),
+    Case("excessive-nesting", "  description: One Edge", "  description: " + "[" * 40 + "]" * 40 + "\n  x: One Edge",
+         "", "invalid YAML: nested more than 32 levels deep", "[" * 40),
+    # a profile path that is a folder
+    Case("profile-is-a-directory", "profile: profiles/default.yaml", "profile: profiles", "profile",
+         "requirement profile profiles is a directory", "profile: profiles\n"),
+]
+
+
+@pytest.mark.parametrize("case", CASES + TRIAL_TYPOS + NEW_CASES, ids=[c.id for c in CASES + TRIAL_TYPOS + NEW_CASES])
 def test_malformed_inventory_is_one_line_at_the_bad_value(case: Case, tmp_path: Path) -> None:
     text = edit(case.old, case.new)
     file = make_test_lab(tmp_path, text)
+    for name, data in case.files:
+        (tmp_path / name).write_bytes(data)
     proc = hil("inventory", "check", str(file), cwd=tmp_path)
     problems = problem_lines(proc, file)
     assert len(problems) == 1, proc.stdout
@@ -218,6 +295,86 @@ def test_malformed_inventory_is_one_line_at_the_bad_value(case: Case, tmp_path: 
     assert case.message in message, proc.stdout
     if case.absent:
         assert case.absent not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("case", TRIAL_TYPOS, ids=[c.id for c in TRIAL_TYPOS])
+def test_trial_typo_stops_hil_run_before_anything_starts(case: Case, tmp_path: Path) -> None:
+    """``hil run`` on each trial typo exits 2 with the one problem line, before it starts a twin,
+    clears or creates a reports folder, or runs a single scenario (the trial's run PASSED)."""
+    text = edit(case.old, case.new)
+    file = make_test_lab(tmp_path / "lab", text)
+    reports = tmp_path / "reports"
+    proc = hil("run", "--inventory", str(file), "--reports", str(reports), cwd=tmp_path)
+    [(line, path, message)] = problem_lines(proc, file)
+    assert (line, path) == (line_at(text, case.anchor, case.marker), case.path)
+    assert case.message in message
+    assert "Overall" not in proc.stdout + proc.stderr
+    assert not reports.exists(), "a reports folder was made"
+    assert not (file.parent / ".hil").exists(), "a twin was started (its runtime folder exists)"
+
+
+def test_trial_typos_together_are_one_line_each_in_line_order(tmp_path: Path) -> None:
+    text = SHIPPED
+    for c in TRIAL_TYPOS:
+        text = edit(c.old, c.new, text)
+    file = make_test_lab(tmp_path, text)
+    problems = problem_lines(hil("inventory", "check", str(file), cwd=tmp_path), file)
+    assert [(line, path) for line, path, _ in problems] == sorted(
+        (line_at(text, c.anchor, c.marker), c.path) for c in TRIAL_TYPOS)
+
+
+@pytest.mark.parametrize(("devices", "message"), [
+    ("devices: {}\n", "no devices: the lab has nothing to check"),
+    ("devices:\n", "is null (nothing after the colon): list the lab's devices"),
+    ("devices: null\n", "is null (nothing after the colon): list the lab's devices"),
+], ids=["empty", "nothing", "null"])
+def test_a_lab_without_devices_is_an_error(devices: str, message: str, tmp_path: Path) -> None:
+    text = SHIPPED[: SHIPPED.index("\ndevices:\n") + 1] + devices
+    file = make_test_lab(tmp_path, text)
+    [(line, path, got)] = problem_lines(hil("inventory", "check", str(file), cwd=tmp_path), file)
+    assert (line, path) == (line_at(text, devices.splitlines()[0]), "devices")
+    assert message in got
+
+
+def test_every_device_the_file_names_is_loaded(tmp_path: Path) -> None:
+    """The loaded lab holds exactly the devices the file names, in file order: inheritance never
+    leaves one out (here every key of defaults and groups is inherited by some device)."""
+    named = re.findall(r"^  ([A-Za-z0-9_.-]+):\n", SHIPPED[SHIPPED.index("\ndevices:\n") :], re.M)
+    assert len(named) == 8
+    assert list(load(make_test_lab(tmp_path, SHIPPED)).lab.devices) == named
+
+
+def test_a_key_name_that_would_break_the_line_is_quoted(tmp_path: Path) -> None:
+    """One problem stays one line, whatever characters the unknown key holds."""
+    text = edit("    host: 127.0.2.1\n", '    host: 127.0.2.1\n    "a\\nb: c": 1\n')
+    file = make_test_lab(tmp_path, text)
+    proc = hil("inventory", "check", str(file), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stdout.count("\n") == 1, proc.stdout
+    line = line_at(text, r'"a\nb: c"')
+    assert proc.stdout.startswith(f"{file}:{line}: devices.sw1." + r"'a\nb: c': unknown key;"), proc.stdout
+
+
+def test_secret_references_that_resolve_to_nothing_fail_at_connect_time_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks `hil inventory check` makes are the ones `resolve` makes when a transport connects
+    (a lab edited after its check still cannot connect with an empty password)."""
+    monkeypatch.setenv("HIL_TEST_EMPTY", "")
+    (tmp_path / "latin1").write_bytes(b"caf\xe9\n")
+    (tmp_path / "blank").write_text("\n")
+    for ref, why in [("env:HIL_TEST_EMPTY", "environment variable HIL_TEST_EMPTY is set but empty"),
+                     ("file:latin1", "latin1 is not UTF-8 text (bad byte at offset 3)"),
+                     ("file:blank", "blank is empty")]:
+        assert why in (secrets.check(ref, tmp_path) or "")
+        with pytest.raises(secrets.SecretResolutionError, match=re.escape(why)):
+            secrets.resolve(ref, tmp_path)
+
+
+def test_path_in_refuses_a_name_that_leaves_its_folder(tmp_path: Path) -> None:
+    assert path_in(tmp_path, "sw1", ".json") == tmp_path / "sw1.json"
+    for bad in ("../../../../x", "..", ".hidden", "a/b", "", "x" * 65, "sw1\n"):
+        with pytest.raises(ValueError, match="must be a name of letters, digits"):
+            path_in(tmp_path, bad)
 
 
 def test_several_problems_each_on_its_own_line_in_line_order(tmp_path: Path) -> None:

@@ -364,6 +364,8 @@ def _merge_devices(raw: dict[str, Any], loaded: LoadedLab, tree: dict[Path_, lis
                 _merge(merged, groups[g], ("groups", g), dp, tree, device_written)
                 continue
             lacking_group.add(name)
+            if not isinstance(g, str):
+                continue  # validation says it is not a name
             message = (f"group {g!r} is not defined under groups" if str(g) not in groups
                        else f"group {g!r} is not a mapping of device keys")
             hint = f"; did you mean {close}?" if (close := closest(str(g), defined)) else ""
