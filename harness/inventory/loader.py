@@ -378,6 +378,53 @@ def _merge_devices(raw: dict[str, Any], loaded: LoadedLab, tree: dict[Path_, lis
     return devices, lacking_group, problems
 
 
+def _validate_devices(devices: dict[str, Any], loaded: LoadedLab, written: dict[Path_, Path_],
+                      unknown: dict[Path_, str], lacking_group: set[str],
+                      ) -> tuple[dict[str, Any], list[InventoryProblem]]:
+    """Validate each merged device. Returns those that validate and one problem per error of the
+    others: an unknown key where it is written (once, with the message ``_section_problems`` gave
+    it, or naming the roles that do not take it); the keys a device lacks because a group it lists
+    is undefined are that group's problem. A device that fails with nothing to say for it still
+    gets a problem: no device is ever left out silently."""
+    problems: list[InventoryProblem] = []
+    good: dict[str, Any] = {}
+    inherited_unknown: dict[Path_, tuple[list[str], list[str]]] = {}  # written path -> (roles, devices)
+    for name, body in devices.items():
+        if body is None:  # not a mapping: already reported
+            continue
+        try:
+            good[name] = _DEVICE.validate_python(body)
+            continue
+        except ValidationError as e:
+            errors = e.errors()
+        before = len(problems)
+        for err in errors:
+            loc, role = _strip_role(("devices", name, *err["loc"]), 2)
+            if err["type"] == "extra_forbidden":
+                at = written.get(loc, loc)
+                if at[0] in _SECTIONS and at not in unknown:  # a key other roles take: name the roles that do not
+                    roles, names = inherited_unknown.setdefault(at, ([], []))
+                    roles.extend([role] if role and role not in roles else [])
+                    names.append(name)
+                    continue
+                models = [_ROLE_MODELS[role]] if role else list(_ROLE_MODELS.values())
+                problems.append(loaded.problem(at, unknown.get(at) or unknown_key_message(
+                    str(loc[-1]), fields_at(models, loc[2:-1]), _dotted(loc[:-1]))))
+                continue
+            if name in lacking_group and err["type"] in ("missing", "union_tag_not_found"):
+                continue  # what the undefined group would have given: reported as that group
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found") and len(loc) == 2:
+                loc = (*loc, "role")
+            problems.append(loaded.problem(loc, pydantic_message(err)))
+        inherits_unknown = any(name in names for _, names in inherited_unknown.values())
+        if len(problems) == before and name not in lacking_group and not inherits_unknown:
+            problems.append(loaded.problem(("devices", name), f"cannot be built: {pydantic_message(errors[0])}"))
+    for at, (roles, names) in inherited_unknown.items():
+        verb = "inherits" if len(names) == 1 else "inherit"
+        problems.append(loaded.problem(at, f"unknown key for role {', '.join(roles)} ({', '.join(names)} {verb} it)"))
+    return good, problems
+
+
 def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
     """Read, merge, validate and cross-check an inventory file.
 
@@ -416,42 +463,8 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
     section_lines = {n for q, n in lines.items() if q[0] in _SECTIONS}
     lines.update({dp: lines[sp] for dp, sp in written.items() if sp in lines})
 
-    good: dict[str, Any] = {}
-    inherited_unknown: dict[Path_, tuple[list[str], list[str]]] = {}  # written path -> (roles, devices)
-    for name, body in devices.items():
-        if body is None:
-            continue
-        try:
-            good[name] = _DEVICE.validate_python(body)
-            continue
-        except ValidationError as e:
-            errors = e.errors()
-        before = len(problems)
-        for err in errors:
-            loc, role = _strip_role(("devices", name, *err["loc"]), 2)
-            if err["type"] == "extra_forbidden":
-                at = written.get(loc, loc)
-                if at[0] in _SECTIONS and at not in unknown:  # a key another role takes: say which role not
-                    roles, names = inherited_unknown.setdefault(at, ([], []))
-                    roles.extend([role] if role and role not in roles else [])
-                    names.append(name)
-                    continue
-                models = [_ROLE_MODELS[role]] if role else list(_ROLE_MODELS.values())
-                problems.append(loaded.problem(at, unknown.get(at) or unknown_key_message(
-                    str(loc[-1]), fields_at(models, loc[2:-1]), _dotted(loc[:-1]))))
-                continue
-            if name in lacking_group and err["type"] in ("missing", "union_tag_not_found"):
-                continue  # what the undefined group would have given: reported as that group
-            if err["type"] in ("union_tag_invalid", "union_tag_not_found") and len(loc) == 2:
-                loc = (*loc, "role")
-            problems.append(loaded.problem(loc, pydantic_message(err)))
-        if len(problems) == before and name not in lacking_group and not any(
-                n == name for _, names in inherited_unknown.values() for n in names):
-            # never a silent drop: should every error above have been someone else's, still say so
-            problems.append(loaded.problem(("devices", name), f"cannot be built: {pydantic_message(errors[0])}"))
-    for at, (roles, names) in inherited_unknown.items():
-        problems.append(loaded.problem(at, f"unknown key for role {', '.join(roles) or '?'} "
-                                           f"({', '.join(names)} {'inherits' if len(names) == 1 else 'inherit'} it)"))
+    good, found = _validate_devices(devices, loaded, written, unknown, lacking_group)
+    problems += found
 
     top = {k: plain(v) for k, v in raw.items() if k != "devices"}
     if isinstance(top.get("groups"), dict):  # names already checked by _section_problems
