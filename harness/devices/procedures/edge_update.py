@@ -47,7 +47,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -57,9 +56,10 @@ from ..drivers.edge import Edge
 from ..drivers.edge_software_cli import SoftwareStatus
 from ..facts.update_window import window_facts
 from ..session import LabSession
+from .driver_lookup import driver_of
 from .edge_update_access import EdgeUpdateAccess, SshConsoleAccess
 from .image_check import ImageCheck, check_image
-from .state_machine import driver_of, run_steps
+from .state_machine import run_steps
 
 
 class EdgeStep(StrEnum):
@@ -162,7 +162,7 @@ def _slug(text: str) -> str:
 
 def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_timeout_s: float,
                 boot_timeout_s: float, now: dt.datetime | None = None,
-                during_drain: Callable[[], Any] | None = None,
+                during_drain: Callable[[], object] | None = None,
                 access: EdgeUpdateAccess | None = None) -> EdgeUpdateReport:
     """Update Edge ``edge`` to ``target`` (steps in the module docstring); the report of what happened.
 
@@ -254,7 +254,7 @@ class _EdgeRun:
 
     def __init__(self, lab: LabSession, access: EdgeUpdateAccess, target: FirmwareTarget, report: EdgeUpdateReport,
                  drain_timeout_s: float, boot_timeout_s: float, moment: dt.datetime,
-                 during_drain: Callable[[], Any] | None) -> None:
+                 during_drain: Callable[[], object] | None) -> None:
         self.lab, self.access, self.target, self.report = lab, access, target, report
         self.drain_timeout_s, self.boot_timeout_s, self.moment = drain_timeout_s, boot_timeout_s, moment
         self.during_drain = during_drain

@@ -45,8 +45,9 @@ from ..drivers.edge import Edge, Registration
 from ..drivers.phone import Phone, PolledFirmware
 from ..drivers.provisioning import FirmwareConfig, ProvisioningServer
 from ..session import LabSession
+from .driver_lookup import driver_of
 from .image_check import ImageCheck, check_image
-from .state_machine import driver_of, run_steps
+from .state_machine import run_steps
 
 
 class PhoneStep(StrEnum):

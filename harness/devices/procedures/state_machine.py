@@ -6,10 +6,9 @@ as plain text) and has ONE transition function, ``step(state) -> next state | No
 work of ``state`` and returns the step that follows, or ``None`` to stop in ``state`` (the
 procedure's report says why). :func:`run_steps` runs that function from the first step and tells
 the report each step as it starts and how long it took; the report keeps the steps taken, the
-step it stopped in and why.
-
-``driver_of`` gives a device's driver as the class a procedure needs (a ValueError otherwise), so a
-procedure's driver parameters are typed.
+step it stopped in and why. Users: the phone upgrade (:mod:`.firmware_rollout`) and the Edge update
+(:mod:`.edge_update`). Switch provisioning's machine (:mod:`.switch_provisioning`) is not run to an
+end by one call: the scenario's calls move it, through its transition function ``change_after``.
 """
 
 from __future__ import annotations
@@ -19,11 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from ..driver import Driver
-from ..session import LabSession
-
 StepT = TypeVar("StepT", bound=enum.Enum)
-DriverT = TypeVar("DriverT", bound=Driver)
 
 
 def run_steps(first: StepT, step: Callable[[StepT], StepT | None], *, entered: Callable[[StepT], None],
@@ -51,16 +46,3 @@ def run_steps(first: StepT, step: Callable[[StepT], StepT | None], *, entered: C
             return state
         state = following
 
-
-def driver_of(lab: LabSession, name: str, cls: type[DriverT]) -> DriverT:
-    """The driver of device ``name`` as a ``cls``.
-
-    Raises:
-        ValueError: the inventory's device ``name`` is driven by another class (another role).
-        LabError: every transport of the device is quarantined.
-    """
-    drv = lab.driver(name)
-    if not isinstance(drv, cls):
-        dev = lab.lab.devices[name]
-        raise ValueError(f"{name} is a {dev.role} ({dev.platform}), not a {cls.__name__}")
-    return drv
