@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from ...duties.profile import FirmwareTarget
 from ...errors import LabError
@@ -59,6 +59,7 @@ from ..session import LabSession
 from .driver_lookup import driver_of
 from .edge_update_access import EdgeUpdateAccess, SshConsoleAccess
 from .image_check import ImageCheck, check_image
+from .run_lock import take_or_name_holder
 from .state_machine import run_steps
 
 
@@ -226,13 +227,9 @@ class _SiteLock:
     def take(self, edge: str) -> str:
         """Hold the lock while ``edge`` updates: ``""`` once held, else who holds it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        try:
-            self.lock.acquire(timeout=0)
-        except Timeout:
-            other = "another run"
-            with contextlib.suppress(OSError, ValueError, KeyError):
-                d = json.loads(self.note.read_text())
-                other = f"the run of pid {d['pid']} (updating {d['edge']} since {d['started_utc']})"
+        other = take_or_name_holder(self.lock, self.note, lambda d: f"the run of pid {d['pid']} (updating "
+                                                                    f"{d['edge']} since {d['started_utc']})")
+        if other:
             return other
         self.held = True
         self.note.write_text(json.dumps({"pid": os.getpid(), "edge": edge,

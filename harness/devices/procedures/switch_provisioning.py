@@ -40,12 +40,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig
 
 from ...errors import LabProtocolError
 from ...inventory import LoadedLab
 from ...inventory.models import Lab, PhoneDevice, SwitchDevice, SwitchFacts
+from .run_lock import take_or_name_holder
 
 if TYPE_CHECKING:
     from ...transports.cli import LineResult
@@ -344,15 +345,11 @@ class Provisioner:
         if self._lock.is_locked:
             return
         self.journal.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
-            other = "another run"
-            with contextlib.suppress(OSError, ValueError, KeyError):
-                data = json.loads(self.journal.read_text())
-                other = f"the run of pid {data['pid']} (started {data['started_utc']})"
+        other = take_or_name_holder(self._lock, self.journal,
+                                    lambda d: f"the run of pid {d['pid']} (started {d['started_utc']})")
+        if other:
             raise LabProtocolError(self.switch.name, "cli", self._address(),
-                                   f"{other} is provisioning this switch; not touching it") from None
+                                   f"{other} is provisioning this switch; not touching it")
 
     def release(self) -> None:
         """Let go of the provisioning lock (the journal, if any, stays for the next run)."""
