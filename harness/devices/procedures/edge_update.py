@@ -179,7 +179,7 @@ def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_tim
     """
     access = access or SshConsoleAccess(driver_of(lab, edge, Edge))
     report = EdgeUpdateReport(edge, target.version)
-    run = _EdgeRun(lab, access, target, report, drain_timeout_s, boot_timeout_s, now or dt.datetime.now(dt.UTC),
+    run = EdgeUpdateRun(lab, access, target, report, drain_timeout_s, boot_timeout_s, now or dt.datetime.now(dt.UTC),
                    during_drain)
     try:
         run_steps(EdgeStep.WINDOW, lambda state: edge_step(state, run), entered=report.record_step,
@@ -189,7 +189,7 @@ def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_tim
     return report
 
 
-def edge_step(state: EdgeStep, run: _EdgeRun) -> EdgeStep | None:
+def edge_step(state: EdgeStep, run: EdgeUpdateRun) -> EdgeStep | None:
     """The transition function of an Edge update: do the work of ``state`` and return the step that
     follows, ``None`` to stop in ``state`` (``run.report`` says why).
 
@@ -245,7 +245,7 @@ class _SiteLock:
         self.held = False
 
 
-class _EdgeRun:
+class EdgeUpdateRun:
     """What the steps of one Edge update share while it runs: the Edge (through its access), the
     target, the time limits, the site's lock and the moment the boot banner showed."""
 

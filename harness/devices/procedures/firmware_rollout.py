@@ -221,7 +221,7 @@ def upgrade_phone(lab: LabSession, name: str, target: FirmwareTarget, timeouts: 
     u = PhoneUpgrade(name, wave)
     start = time.monotonic()
     try:
-        run = _PhoneRun(lab, u, target, timeouts, poll_s)
+        run = PhoneUpgradeRun(lab, u, target, timeouts, poll_s)
         run_steps(PhoneStep.READ_VERSION, lambda state: phone_step(state, run), entered=u.record_step)
     except LabError as e:
         u.lab_error = e
@@ -232,7 +232,7 @@ def upgrade_phone(lab: LabSession, name: str, target: FirmwareTarget, timeouts: 
     return u
 
 
-def phone_step(state: PhoneStep, run: _PhoneRun) -> PhoneStep | None:
+def phone_step(state: PhoneStep, run: PhoneUpgradeRun) -> PhoneStep | None:
     """The transition function of one phone's upgrade: do the work of ``state`` and return the step
     that follows, ``None`` to stop in ``state`` (``run.upgrade.error`` says why; ``""`` when done).
 
@@ -263,7 +263,7 @@ def phone_step(state: PhoneStep, run: _PhoneRun) -> PhoneStep | None:
             return None
 
 
-class _PhoneRun:
+class PhoneUpgradeRun:
     """What the steps of one phone's upgrade share while it runs: the phone, its inventory entry,
     the target, the deadlines and the moment the check-sync was answered.
 
