@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from harness.devices.procedures.edge_update import lock_dir, update_edge
+from harness.devices.drivers.edge_software_cli import SoftwareStatus
+from harness.devices.procedures.edge_update import EdgeStep, lock_dir, update_edge
+from harness.devices.procedures.edge_update_access import BootEnd
 from harness.devices.procedures.trunk_calls import TrunkProbe
 from harness.devices.session import LabSession
 from harness.duties.profile import FirmwareTarget, load_profile
@@ -213,6 +215,74 @@ def test_one_edge_per_site_lock_stops_a_second_update(twin: TwinControl, session
     assert r.step_reached == "window" and not r.window_closed, r
     assert f"is updating an Edge of site {site!r}: one Edge per site at a time" in r.error, r.error
     assert twin.state("edge1")["software_status"] == "idle"
+
+
+class _EdgeInMemory:
+    """An :class:`~harness.devices.procedures.edge_update_access.EdgeUpdateAccess` that is no Edge of
+    the twin: the update's steps reach the Edge only through this interface (as a Genesys Cloud API
+    access would). ``stage_error``: staging fails with it; ``rollback``: the install rolls back."""
+
+    name, platform, management = "edge1", "genesys_edge", "the in-memory Edge"
+
+    def __init__(self, stage_error: str | None = None, rollback: str | None = None) -> None:
+        self.stage_error, self.rollback = stage_error, rollback
+        self.version, self.status = OLD, "idle"
+        self.staged: str | None = None
+        self.done: list[str] = []
+
+    def running_version(self) -> str:
+        return self.version
+
+    def reconnect(self) -> None:
+        self.done.append("reconnect")
+
+    def software_status(self) -> SoftwareStatus:
+        return SoftwareStatus(self.status, self.version, self.staged, False, 0,
+                              self.stage_error if self.status == "failed" else self.rollback)
+
+    def trunk_calls(self) -> int:
+        return 0
+
+    def stage(self, url: str, sha256: str) -> None:
+        self.done.append("stage")
+        self.status, self.staged = ("failed", None) if self.stage_error else ("staged", NEW)
+
+    def drain(self, timeout_s: int) -> None:
+        self.done.append(f"drain {timeout_s}")
+
+    def cancel(self) -> None:
+        self.done.append("cancel")
+
+    def install(self, timeout_s: float) -> str:
+        self.done.append("install")
+        return ""
+
+    def boot(self, timeout_s: float) -> BootEnd:
+        if self.rollback:
+            self.status = "rolled-back"
+            return BootEnd(f"install: ERROR: {NEW}: {self.rollback}\ninstall: rolling back to {OLD}\nedge1 login: ")
+        self.version, self.status = NEW, "installed"
+        return BootEnd("Booting edge1 (Genesys Edge) firmware ...\nedge1 login: ")
+
+
+@pytest.mark.parametrize("case", ["healthy", "rollback", "stage fails"])
+def test_the_update_reaches_the_edge_only_through_its_access(twin: TwinControl, session: LabSession,
+                                                             target: FirmwareTarget, case: str) -> None:
+    edge = _EdgeInMemory(stage_error="checksum differs" if case == "stage fails" else None,
+                         rollback="self-test failed" if case == "rollback" else None)
+    inside = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)  # 03:00 in Indianapolis: inside 02:00-05:00
+    r = update_edge(session, "edge1", target, drain_timeout_s=5, boot_timeout_s=5, now=inside, access=edge)
+    if case == "healthy":
+        assert r.ok and r.steps == list(EdgeStep) and set(r.seconds) == set(EdgeStep), r.describe()
+        assert edge.done == ["stage", "drain 5", "install"] and r.version_after == NEW
+    elif case == "rollback":
+        assert (r.step_reached, r.rolled_back, r.version_after) == ("install", True, OLD), r.describe()
+        assert r.steps[-1] == EdgeStep.VERIFY and f"rolled back to {OLD}: self-test failed" in r.error
+    else:
+        assert r.steps == [EdgeStep.WINDOW, EdgeStep.IMAGE, EdgeStep.STAGE] and r.step_reached == "stage"
+        assert r.error == "staging failed: checksum differs" and edge.done == ["stage", "cancel"], r.describe()
+    st = twin.state("edge1")  # the twin's Edge was never touched
+    assert (st["software_status"], st["installed_firmware"]) == ("idle", OLD)
 
 
 # --- the scenario ---------------------------------------------------------------------------------

@@ -173,6 +173,8 @@ def test_slow_boot_is_timed_and_concurrency_respected(twin, session, target):
     slow, quick = r.phone("phone3"), r.phone("phone2")
     assert slow.back_s - slow.went_away_s >= 3.0 - 0.4 > quick.back_s - quick.went_away_s, r.table()  # polls: 0.4 s
     assert slow.registered_s >= slow.back_s and "phone3" in r.table()
+    assert all(u.steps[:4] == ["read version", "write config", "check-sync", "go away"] for u in r.phones)
+    assert all(u.steps[-2:] == ["register", "done"] for u in r.phones), [u.steps for u in r.phones]
     assert _versions(twin) == dict.fromkeys(PHONES, NEW)
     # wave 1 (phones 2-4) ran at once: it took about one slow phone, not the sum
     assert max(u.total_s for u in r.phones[1:]) < slow.total_s + 1.0
@@ -184,6 +186,7 @@ def test_canary_failure_stops_everything(twin, session, target):
     r = rollout(session, PHONES, target, wave_size=2, concurrency=2, timeouts=QUICK)
     canary = r.phone("phone1")
     assert canary.step_reached == "come back" and "same version after reboot" in canary.error, r.table()
+    assert canary.steps[:3] == ["read version", "write config", "check-sync"] and canary.steps[-1] == "come back"
     assert r.waves_run == 1 and r.stopped.startswith("canary phone1 failed"), r.stopped
     assert [u.step_reached for u in r.phones[1:]] == ["not started"] * 3
     assert [u.version_after for u in r.phones] == [OLD] * 4

@@ -136,6 +136,7 @@ def test_apply_is_idempotent_and_restore_is_exact(sw1, loaded, tmp_path):
     assert r.exact and "no switchport voice vlan 100" in r.lines, r
     assert config_lines(prov.running_config()) == wrong  # back to the wrong state it started from
     assert not (tmp_path / "sw1.json").exists()
+    assert prov.state == "restored" and [e for e, _ in prov.history] == ["journal", "batch accepted", "undone"]
     assert setup.restore().exact and config_lines(sw1.send("show running-config")) == original
 
 
@@ -151,6 +152,8 @@ def test_rejected_line_mid_batch_rolls_back_exactly(twin, sw1, loaded, tmp_path)
     assert "rejected config line 'power inline auto'" in str(e.value)
     assert config_lines(prov.running_config()) == before  # the disturbance is undone too: back to the start
     assert not (tmp_path / "sw1.json").exists()
+    assert [e for e, _ in prov.history] == ["journal", "batch accepted", "journal", "line refused", "undone"]
+    assert prov.state == "restored"
 
 
 def test_recover_reports_lines_left_by_a_dead_run(sw1, loaded, tmp_path):

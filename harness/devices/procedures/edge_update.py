@@ -1,13 +1,17 @@
 """The Edge software update (MAINT-EDGE-UPDATE, destructive): window, image, stage, drain, install,
 reboot watched on the serial console, verify over SSH, rollback reported.
 
-:func:`update_edge` takes one Edge to a :class:`~harness.duties.profile.FirmwareTarget` through
-:data:`STEPS` (formats and the twin's side in ``docs/edge-update.md``):
+:func:`update_edge` takes one Edge to a :class:`~harness.duties.profile.FirmwareTarget`. Its steps are
+the explicit state machine of :class:`EdgeStep`, run by the one transition function
+:func:`edge_step`; the steps reach the Edge through :class:`~.edge_update_access.EdgeUpdateAccess`
+(today :class:`~.edge_update_access.SshConsoleAccess`: SSH and the serial console). Formats and the
+twin's side in ``docs/edge-update.md``:
 
 1. ``window``: the site's update window (``lab.update_window``) must be open now, else nothing is
    touched (``EdgeUpdateReport.window_closed``, ``next_open``); then the site's update lock
    (``<inventory folder>/.hil/locks/edge-update-<site>.lock``, filelock, not waited for): one Edge
-   per site at a time ([G-UPD]); another run holding it stops the update here.
+   per site at a time ([G-UPD]); another run holding it stops the update here. Then the version the
+   Edge runs: on the target already, nothing is touched (``already_on_target``).
 2. ``image``: :func:`~harness.devices.procedures.image_check.check_image`: a 404 or a wrong SHA-256 stops the
    update before anything is staged (URL and both checksums in ``error``).
 3. ``stage``: ``software stage <url> <sha256>``, then ``show software`` until ``staged`` (its version
@@ -16,18 +20,19 @@ reboot watched on the serial console, verify over SSH, rollback reported.
    trunk call is left, within ``drain_timeout_s`` + :data:`DRAIN_GRACE_S` (the Edge ends what is
    left at its timeout). ``during_drain`` (if given) is called once the drain began.
 5. ``install``: the serial console is opened and read empty, ``software install`` is sent over SSH
-   and the console must show the boot banner (:data:`BANNER`) within ``boot_timeout_s``.
-6. ``reboot``: the console from the banner to the login prompt (:data:`LOGIN`), within
-   ``boot_timeout_s``; ``seconds["reboot"]`` is that time. The console's TCP connection stays open
-   through the reboot. ``rolling back`` in that output marks a failed install.
+   and the console must show the boot banner within ``boot_timeout_s``.
+6. ``reboot``: the console from the banner to the login prompt, within ``boot_timeout_s``;
+   ``seconds["reboot"]`` is that time. The console's TCP connection stays open through the
+   reboot. ``rolling back`` in that output marks a failed install.
 7. ``verify``: ``show version`` over SSH (retried until it answers, within ``boot_timeout_s`` of
    the banner) must give the target; ``show software`` gives the Edge's error after a rollback.
 
 A failed stage or drain cancels the update on the Edge (``software cancel``: calls accepted again).
-Nothing here raises for an Edge that fails its update: the report says what happened. A transport
-failure before the install (the Edge unreachable, the console not openable) raises LabError; after
-the install, SSH or the console not coming back is the finding (``step_reached`` ``reboot`` or
-``verify``). Times in seconds per step. Limits are project choices, named where defined.
+Nothing here raises for an Edge that fails its update: the report says what happened, with the
+steps taken, the step it stopped in and why. A transport failure before the install (the Edge
+unreachable, the console not openable) raises LabError; after the install, SSH or the console not
+coming back is the finding (``step_reached`` ``reboot`` or ``verify``). Times in seconds per step.
+Limits are project choices, named where defined.
 """
 
 from __future__ import annotations
@@ -40,25 +45,46 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 
 from ...duties.profile import FirmwareTarget
-from ...errors import LabError, LabTimeout
-from ...transports.serial import SerialConsole
+from ...errors import LabError
+from ..drivers.edge import Edge
+from ..drivers.edge_software_cli import SoftwareStatus
 from ..facts.update_window import window_facts
 from ..session import LabSession
+from .driver_lookup import driver_of
+from .edge_update_access import EdgeUpdateAccess, SshConsoleAccess
 from .image_check import ImageCheck, check_image
+from .run_lock import take_or_name_holder
+from .state_machine import run_steps
 
-STEPS = ("window", "image", "stage", "drain", "install", "reboot", "verify")
+
+class EdgeStep(StrEnum):
+    """The steps of an Edge update (``EdgeUpdateReport.step_reached``: the one it stopped in)::
+
+        window ─> image ─> stage ─> drain ─> install ─> reboot ─> verify
+
+    Any step may stop the update, ``EdgeUpdateReport.error`` saying why (at ``window`` without an
+    error: the Edge runs the target already). A rollback seen at ``verify`` is reported at
+    ``install``, the step that failed.
+    """
+
+    WINDOW = "window"
+    IMAGE = "image"
+    STAGE = "stage"
+    DRAIN = "drain"
+    INSTALL = "install"
+    REBOOT = "reboot"
+    VERIFY = "verify"
+
+
 STAGE_TIMEOUT_S = 600.0  # project choice: an Edge image (hundreds of MB) downloads within 10 min on a site link
 DRAIN_GRACE_S = 10.0  # project choice: the Edge ends the calls left at its drain timeout within this
 POLL_S = 0.2  # project choice: pause between two `show software` / `show trunk` polls
-FLUSH_QUIET_S = 0.2  # project choice: the console counts as read empty after this much silence
-BANNER = re.compile(r"(?i)bootloader|booting \S+ \(")  # a Genesys Edge's boot banner (console.py's twin banner)
-LOGIN = re.compile(r"(?i)login: ?\Z")  # the getty's prompt: the boot is over
 ROLLBACK = re.compile(r"(?i)rolling back")
 ERROR_LINE = re.compile(r"(?im)^.*\b(?:error|failed)\b.*$")
 
@@ -71,7 +97,8 @@ class EdgeUpdateReport:
         edge: inventory name. target: the version asked for.
         version_before / version_after: ``show version`` over SSH before and after (``None``: not
             read, or the Edge did not come back). On a rollback ``version_after`` is the previous one.
-        step_reached: the last of :data:`STEPS` started (``verify`` with no ``error``: done).
+        step_reached: the :class:`EdgeStep` it stopped in (``verify`` with no ``error``: done);
+            steps: every step taken, in order.
         seconds: step -> seconds it took (``reboot``: boot banner to login prompt; ``drain``: the
             drain command to no call left).
         error: why the update failed (``""``: it did not). rolled_back: the Edge said it rolled back.
@@ -85,7 +112,8 @@ class EdgeUpdateReport:
     target: str
     version_before: str | None = None
     version_after: str | None = None
-    step_reached: str = "window"
+    step_reached: EdgeStep = EdgeStep.WINDOW
+    steps: list[EdgeStep] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     error: str = ""
     rolled_back: bool = False
@@ -98,11 +126,20 @@ class EdgeUpdateReport:
 
     @property
     def ok(self) -> bool:
-        return not self.error and self.step_reached == "verify" and self.version_after == self.target
+        return not self.error and self.step_reached == EdgeStep.VERIFY and self.version_after == self.target
 
     @property
     def total_s(self) -> float:
         return round(sum(self.seconds.values()), 3)
+
+    def record_step(self, step: EdgeStep) -> None:
+        """The update entered ``step`` (the state machine calls this as each step starts)."""
+        self.steps.append(step)
+        self.step_reached = step
+
+    def record_seconds(self, step: EdgeStep, seconds: float) -> None:
+        """``step`` took ``seconds`` (the state machine calls this as each step ends)."""
+        self.seconds[str(step)] = round(seconds, 3)
 
     def describe(self) -> str:
         """One line: versions, step reached, time taken per step, rollback and error."""
@@ -124,191 +161,239 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "site"
 
 
-class _Clock:
-    """Times the steps of one report."""
-
-    def __init__(self, report: EdgeUpdateReport) -> None:
-        self.report, self.step, self.t0 = report, "", time.monotonic()
-
-    def start(self, step: str) -> None:
-        self.stop()
-        self.report.step_reached, self.step, self.t0 = step, step, time.monotonic()
-
-    def stop(self) -> None:
-        if self.step:
-            self.report.seconds[self.step] = round(time.monotonic() - self.t0, 3)
-            self.step = ""
-
-
 def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_timeout_s: float,
                 boot_timeout_s: float, now: dt.datetime | None = None,
-                during_drain: Callable[[], Any] | None = None) -> EdgeUpdateReport:
+                during_drain: Callable[[], object] | None = None,
+                access: EdgeUpdateAccess | None = None) -> EdgeUpdateReport:
     """Update Edge ``edge`` to ``target`` (steps in the module docstring); the report of what happened.
 
     ``drain_timeout_s``: what the Edge is given to let its calls end (the drain's timeout).
     ``boot_timeout_s``: how long the install may take to show the boot banner, and the boot to reach
     the login prompt and SSH. ``now``: the moment the window is judged at (aware; default: now).
     ``during_drain``: called once the drain began (a test call placed while the Edge drains); what it
-    raises cancels the update and propagates.
+    raises cancels the update and propagates. ``access``: how the steps reach the Edge (default:
+    :class:`~.edge_update_access.SshConsoleAccess` over the Edge's driver).
 
     Raises:
         LabError: the Edge, its console or the provisioning server failed before the install.
     """
-    drv = lab.driver(edge)
+    access = access or SshConsoleAccess(driver_of(lab, edge, Edge))
     report = EdgeUpdateReport(edge, target.version)
-    clock = _Clock(report)
-    clock.start("window")
-    window = lab.lab.lab.update_window
-    moment = now or dt.datetime.now(dt.UTC)
-    if window is None:
-        report.window_closed = True
-        report.error = "the inventory records no lab.update_window: no update window to update in"
-        clock.stop()
-        return report
-    facts = window_facts(window, moment)
-    if not facts.contains(moment, window):
+    run = EdgeUpdateRun(lab, access, target, report, drain_timeout_s, boot_timeout_s, now or dt.datetime.now(dt.UTC),
+                   during_drain)
+    try:
+        run_steps(EdgeStep.WINDOW, lambda state: edge_step(state, run), entered=report.record_step,
+                  left=report.record_seconds)
+    finally:
+        run.site_lock.release()
+    return report
+
+
+def edge_step(state: EdgeStep, run: EdgeUpdateRun) -> EdgeStep | None:
+    """The transition function of an Edge update: do the work of ``state`` and return the step that
+    follows, ``None`` to stop in ``state`` (``run.report`` says why).
+
+    Raises:
+        LabError: the Edge, its console or the provisioning server failed before the install.
+    """
+    match state:
+        case EdgeStep.WINDOW:
+            return EdgeStep.IMAGE if run.window_open() and run.site_locked() and run.needs_update() else None
+        case EdgeStep.IMAGE:
+            return EdgeStep.STAGE if run.image_ok() else None
+        case EdgeStep.STAGE:
+            return EdgeStep.DRAIN if run.staged() else None
+        case EdgeStep.DRAIN:
+            return EdgeStep.INSTALL if run.drained() else None
+        case EdgeStep.INSTALL:
+            return EdgeStep.REBOOT if run.install_began() else None
+        case EdgeStep.REBOOT:
+            return EdgeStep.VERIFY if run.came_back() else None
+        case EdgeStep.VERIFY:
+            run.verify()
+            return None
+
+
+class _SiteLock:
+    """The site's update lock (one Edge per site at a time, [G-UPD]): a file lock that is not waited
+    for, and beside it a note of the run holding it (pid, Edge, since when)."""
+
+    def __init__(self, folder: Path, site: str) -> None:
+        self.folder, self.site = folder, site
+        self.lock = FileLock(str(folder / f"edge-update-{_slug(site)}.lock"))
+        self.note = folder / f"edge-update-{_slug(site)}.json"
+        self.held = False
+
+    def take(self, edge: str) -> str:
+        """Hold the lock while ``edge`` updates: ``""`` once held, else who holds it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        other = take_or_name_holder(self.lock, self.note, lambda d: f"the run of pid {d['pid']} (updating "
+                                                                    f"{d['edge']} since {d['started_utc']})")
+        if other:
+            return other
+        self.held = True
+        self.note.write_text(json.dumps({"pid": os.getpid(), "edge": edge,
+                                         "started_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}))
+        return ""
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        with contextlib.suppress(OSError):
+            self.note.unlink()
+        self.lock.release(force=True)
+        self.held = False
+
+
+class EdgeUpdateRun:
+    """What the steps of one Edge update share while it runs: the Edge (through its access), the
+    target, the time limits, the site's lock and the moment the boot banner showed."""
+
+    def __init__(self, lab: LabSession, access: EdgeUpdateAccess, target: FirmwareTarget, report: EdgeUpdateReport,
+                 drain_timeout_s: float, boot_timeout_s: float, moment: dt.datetime,
+                 during_drain: Callable[[], object] | None) -> None:
+        self.lab, self.access, self.target, self.report = lab, access, target, report
+        self.drain_timeout_s, self.boot_timeout_s, self.moment = drain_timeout_s, boot_timeout_s, moment
+        self.during_drain = during_drain
+        self.site_lock = _SiteLock(lock_dir(lab), lab.lab.lab.site)
+        self.banner_at = 0.0  # monotonic seconds when the boot banner showed
+
+    def window_open(self) -> bool:
+        """The site's update window holds the moment; else ``window_closed``, ``next_open``, ``error``."""
+        report, window, moment = self.report, self.lab.lab.lab.update_window, self.moment
+        if window is None:
+            report.window_closed = True
+            report.error = "the inventory records no lab.update_window: no update window to update in"
+            return False
+        facts = window_facts(window, moment)
+        if facts.contains(moment, window):
+            return True
         report.window_closed, report.next_open = True, facts.next_open
         opens = facts.next_open.isoformat() if facts.next_open else "never again"
         report.error = (f"outside the update window ({window.rrule} {window.start}-{window.end} {window.time_zone}) "
                         f"at {moment.isoformat(timespec='seconds')}; next opening {opens}")
-        clock.stop()
-        return report
-    site = lab.lab.lab.site
-    folder = lock_dir(lab)
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(folder / f"edge-update-{_slug(site)}.lock"))
-    info = folder / f"edge-update-{_slug(site)}.json"
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        other = "another run"
-        with contextlib.suppress(OSError, ValueError, KeyError):
-            d = json.loads(info.read_text())
-            other = f"the run of pid {d['pid']} (updating {d['edge']} since {d['started_utc']})"
-        report.error = f"{other} is updating an Edge of site {site!r}: one Edge per site at a time"
-        clock.stop()
-        return report
-    try:
-        info.write_text(json.dumps({"pid": os.getpid(), "edge": edge,
-                                    "started_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}))
-        report.version_before = drv.version().firmware
-        if report.version_before == target.version:
-            report.already_on_target, report.version_after = True, report.version_before
-        else:
-            _update(lab, drv, target, report, clock, drain_timeout_s, boot_timeout_s, during_drain)
-    finally:
-        clock.stop()
-        with contextlib.suppress(OSError):
-            info.unlink()
-        lock.release(force=True)
-    return report
+        return False
+
+    def site_locked(self) -> bool:
+        """This run holds the site's update lock; else ``error`` names the run that does."""
+        other = self.site_lock.take(self.report.edge)
+        if other:
+            self.report.error = (f"{other} is updating an Edge of site {self.site_lock.site!r}: one Edge per site "
+                                 "at a time")
+        return not other
+
+    def needs_update(self) -> bool:
+        """``version_before`` is not the target; else ``already_on_target`` (nothing is touched)."""
+        report = self.report
+        report.version_before = self.access.running_version()
+        if report.version_before != self.target.version:
+            return True
+        report.already_on_target, report.version_after = True, report.version_before
+        return False
+
+    def image_ok(self) -> bool:
+        """The provisioning server serves the target's image with its SHA-256; else ``error``."""
+        img = self.report.image = check_image(self.lab, self.access.platform, self.target)
+        if not img.ok:
+            self.report.error = (f"image check stopped the update before staging: {img.problem} (expected SHA-256 "
+                                 f"{img.sha256_expected}, got {img.sha256_got or 'no image'})")
+        return img.ok
+
+    def staged(self) -> bool:
+        """Stage the target and poll until the Edge staged it; else ``error``, and the update is cancelled."""
+        self.access.stage(self.target.url, self.target.sha256)
+        deadline = time.monotonic() + STAGE_TIMEOUT_S
+        while (sw := self.access.software_status()).status == "staging" and time.monotonic() <= deadline:
+            time.sleep(POLL_S)
+        if sw.status == "staged" and sw.staged_version == self.target.version:
+            return True
+        self.report.error = _staging_problem(sw, self.target.version)
+        _cancel(self.access)
+        return False
+
+    def drained(self) -> bool:
+        """Drain, call ``during_drain``, then poll until no trunk call is left; else ``error``, and
+        the update is cancelled (also when ``during_drain`` raised, which propagates)."""
+        self.report.calls_at_drain = self.access.trunk_calls()
+        self.access.drain(int(self.drain_timeout_s))
+        try:
+            if self.during_drain is not None:
+                self.during_drain()
+        except BaseException:
+            _cancel(self.access)
+            raise
+        give_up_s = self.drain_timeout_s + DRAIN_GRACE_S
+        deadline = time.monotonic() + give_up_s
+        while (left := self.access.trunk_calls()) and time.monotonic() <= deadline:
+            time.sleep(POLL_S)
+        if not left:
+            return True
+        self.report.error = (f"{left} trunk calls still in progress {give_up_s:g} s after the drain began "
+                             f"(drain timeout {self.drain_timeout_s:g} s)")
+        _cancel(self.access)
+        return False
+
+    def install_began(self) -> bool:
+        """Install; the reboot began within ``boot_timeout_s``, else ``error``."""
+        self.report.error = self.access.install(self.boot_timeout_s)
+        return not self.report.error
+
+    def came_back(self) -> bool:
+        """The boot ended within ``boot_timeout_s`` (``console``, ``rolled_back`` from its output);
+        else ``error``: the Edge did not come back."""
+        self.banner_at = time.monotonic()
+        end = self.access.boot(self.boot_timeout_s)
+        if end.problem:
+            self.report.error = end.problem
+            return False
+        self.report.console = end.output
+        self.report.rolled_back = bool(ROLLBACK.search(end.output))
+        return True
+
+    def verify(self) -> None:
+        """``version_after`` once the Edge answers again; ``error`` unless it is the target. A
+        rollback is reported at ``install``, the step that failed, with the Edge's reason."""
+        report = self.report
+        version = _version_when_back(self.access, self.banner_at + self.boot_timeout_s)
+        if isinstance(version, LabError):
+            report.error = (f"{self.access.management} did not come back within {self.boot_timeout_s:g} s of the "
+                            f"boot banner: {version}")
+            return
+        report.version_after = version
+        sw = self.access.software_status()
+        if report.rolled_back or sw.status == "rolled-back":
+            report.rolled_back = True
+            errors = ERROR_LINE.findall(report.console)
+            report.step_reached = EdgeStep.INSTALL
+            report.error = f"install failed and the Edge rolled back to {version}: " + \
+                (sw.last_error or (errors[0].strip() if errors else "no reason given"))
+        elif version != self.target.version:
+            report.error = f"the Edge came back on {version}, not {self.target.version} (show software: {sw.status})"
 
 
-def _update(lab: LabSession, drv: Any, target: FirmwareTarget, report: EdgeUpdateReport, clock: _Clock,
-            drain_timeout_s: float, boot_timeout_s: float, during_drain: Callable[[], Any] | None) -> None:
-    clock.start("image")
-    img = report.image = check_image(lab, drv.platform, target)
-    if not img.ok:
-        report.error = (f"image check stopped the update before staging: {img.problem} (expected SHA-256 "
-                        f"{img.sha256_expected}, got {img.sha256_got or 'no image'})")
-        return
-    clock.start("stage")
-    drv.software_stage(target.url, target.sha256)
-    deadline = time.monotonic() + STAGE_TIMEOUT_S
-    while True:
-        sw = drv.software_status()
-        if sw.status != "staging" or time.monotonic() > deadline:
-            break
-        time.sleep(POLL_S)
-    if sw.status != "staged" or sw.staged_version != target.version:
-        report.error = (f"staging failed: {sw.last_error}" if sw.status == "failed" else
-                        f"staging did not finish within {STAGE_TIMEOUT_S:g} s (status {sw.status})"
-                        if sw.status == "staging" else
-                        f"the Edge staged version {sw.staged_version}, not {target.version} (status {sw.status})")
-        _cancel(drv)
-        return
-    clock.start("drain")
-    trunk = drv.trunk_status()
-    report.calls_at_drain = trunk.inbound_calls + trunk.outbound_calls
-    drv.software_drain(int(drain_timeout_s))
-    try:
-        if during_drain is not None:
-            during_drain()
-    except BaseException:
-        _cancel(drv)
-        raise
-    deadline = time.monotonic() + drain_timeout_s + DRAIN_GRACE_S
-    while True:
-        trunk = drv.trunk_status()
-        left = trunk.inbound_calls + trunk.outbound_calls
-        if not left or time.monotonic() > deadline:
-            break
-        time.sleep(POLL_S)
-    if left:
-        report.error = (f"{left} trunk calls still in progress {drain_timeout_s + DRAIN_GRACE_S:g} s after the drain "
-                        f"began (drain timeout {drain_timeout_s:g} s)")
-        _cancel(drv)
-        return
-    clock.stop()
-    console: SerialConsole = drv._console()
-    _read_empty(console)
-    clock.start("install")
-    drv.software_install()
-    try:
-        console.expect([BANNER], timeout_s=boot_timeout_s, check_baud=False)
-    except LabTimeout as e:
-        report.error = f"no boot banner on the console within {boot_timeout_s:g} s of 'software install': {e.detail}"
-        return
-    clock.start("reboot")
-    banner_at = time.monotonic()
-    try:
-        _, _, text = console.expect([LOGIN], timeout_s=boot_timeout_s, check_baud=False)
-    except LabTimeout as e:
-        report.error = (f"no login prompt on the console within {boot_timeout_s:g} s of the boot banner: the Edge "
-                        f"did not come back ({e.detail})")
-        return
-    console.logged_in = False  # the reboot ended any console session
-    report.console = text
-    report.rolled_back = bool(ROLLBACK.search(text))
-    clock.start("verify")
-    version = _version_when_back(drv, banner_at + boot_timeout_s)
-    if isinstance(version, LabError):
-        report.error = f"SSH did not come back within {boot_timeout_s:g} s of the boot banner: {version}"
-        return
-    report.version_after = version
-    sw = drv.software_status()
-    if report.rolled_back or sw.status == "rolled-back":
-        report.rolled_back = True
-        errors = ERROR_LINE.findall(text)
-        report.step_reached = "install"
-        report.error = f"install failed and the Edge rolled back to {version}: " + \
-            (sw.last_error or (errors[0].strip() if errors else "no reason given"))
-    elif version != target.version:
-        report.error = f"the Edge came back on {version}, not {target.version} (show software: {sw.status})"
+def _staging_problem(sw: SoftwareStatus, target_version: str) -> str:
+    """Why staging did not give the target: the Edge's error, a timeout, or another version staged."""
+    if sw.status == "failed":
+        return f"staging failed: {sw.last_error}"
+    if sw.status == "staging":
+        return f"staging did not finish within {STAGE_TIMEOUT_S:g} s (status {sw.status})"
+    return f"the Edge staged version {sw.staged_version}, not {target_version} (status {sw.status})"
 
 
-def _version_when_back(drv: Any, deadline: float) -> str | LabError:
-    """``show version`` over SSH once SSH answers again (the session reconnects); the last error when
+def _version_when_back(access: EdgeUpdateAccess, deadline: float) -> str | LabError:
+    """The running version once the Edge answers again (the session reconnects); the last error when
     it did not answer before ``deadline`` (monotonic)."""
     while True:
         try:
-            return str(drv.version().firmware)
+            return access.running_version()
         except LabError as e:
-            drv.drop_session("ssh")
+            access.reconnect()
             if time.monotonic() > deadline:
                 return e
             time.sleep(POLL_S)
 
 
-def _read_empty(console: SerialConsole) -> None:
-    """Drop what the console line has sent so far (an old boot banner in the terminal server's buffer)."""
-    with console.raw() as line:
-        for _ in range(100):
-            if not line.read(65536, FLUSH_QUIET_S):
-                return
-
-
-def _cancel(drv: Any) -> None:
+def _cancel(access: EdgeUpdateAccess) -> None:
     """Best effort: the Edge takes calls again and forgets the staged image."""
     with contextlib.suppress(LabError):
-        drv.software_cancel()
+        access.cancel()

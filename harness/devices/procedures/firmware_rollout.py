@@ -9,14 +9,15 @@
    ``wave_size``, at most ``concurrency`` phones at once within a wave. A failed canary stops the
    rollout; a phone that never comes back (or a lab error) stops the later waves. Phones of a wave
    already started run to their end.
-3. **Per phone** (:data:`STEPS`): read its version (SNMP) → write its configuration file on its
-   provisioning server (``facts.provisioning``, else the inventory's only one) → ``check-sync``
-   (SIP NOTIFY, must be answered 200) → watch it go away (SNMP stops answering; on the twin, the
-   phone MIB tells a download/checksum failure at once) → watch it come back (SNMP answers with a
-   sysUpTime younger than the check-sync: a phone that only missed one poll did not reboot and is
-   watched again; read the version: the old one again is a failure, never a pass) → wait until it
-   is registered again
-   at its registrar Edge (``show registrations`` over SSH).
+3. **Per phone**, the explicit state machine of :class:`PhoneStep`, run by :func:`phone_step`:
+   read its version (SNMP) → write its configuration file on its provisioning server
+   (``facts.provisioning``, else the inventory's only one) → ``check-sync`` (SIP NOTIFY, must be
+   answered 200) → watch it go away (SNMP stops answering; on the twin, the phone MIB tells a
+   download/checksum failure at once) → watch it come back (SNMP answers with a sysUpTime younger
+   than the check-sync: a phone that only missed one poll did not reboot and is watched again; read
+   the version: the old one again is a failure, never a pass) → wait until it is registered again
+   at its registrar Edge (``show registrations`` over SSH). :class:`PhoneUpgrade` keeps the steps
+   taken, the step it stopped in (``step_reached``) and why (``error``).
 
 Times are seconds from the moment the check-sync was answered. :func:`restore` puts the phones
 whose inventory entry says ``restore_firmware: true`` back on the version they had (the image of
@@ -35,15 +36,41 @@ import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from ...duties.profile import FirmwareTarget
 from ...errors import LabError, LabProtocolError
 from ...inventory.models import PhoneDevice
-from ..drivers.provisioning import FirmwareConfig
+from ..drivers.edge import Edge, Registration
+from ..drivers.phone import Phone, PolledFirmware
+from ..drivers.provisioning import FirmwareConfig, ProvisioningServer
 from ..session import LabSession
+from .driver_lookup import driver_of
 from .image_check import ImageCheck, check_image
+from .state_machine import run_steps
 
-STEPS = ("not started", "read version", "write config", "check-sync", "go away", "come back", "register", "done")
+
+class PhoneStep(StrEnum):
+    """The steps of one phone's upgrade (``PhoneUpgrade.step_reached``: the one it stopped in)::
+
+        not started ─> read version ─> write config ─┬─> check-sync ─> go away ─> come back ─> register ─> done
+                                                     │                  ^            │
+                                                     │                  └────────────┘ missed a poll, no reboot
+                                                     └─> done: already on the target, nothing to flash
+
+    Any step but ``done`` may stop the upgrade; ``PhoneUpgrade.error`` then says why.
+    """
+
+    NOT_STARTED = "not started"
+    READ_VERSION = "read version"
+    WRITE_CONFIG = "write config"
+    CHECK_SYNC = "check-sync"
+    GO_AWAY = "go away"
+    COME_BACK = "come back"
+    REGISTER = "register"
+    DONE = "done"
+
+
 POLL_S = 0.1  # project choice: pause between two polls of a phone (SNMP) or of its Edge (SSH)
 STATUS_EVERY_S = 0.5  # project choice: while waiting for the reboot, ask the phone MIB why not this often
 UPTIME_SLACK_S = 1.0  # sysUpTime is in 1/100 s and read a little after the poll was sent
@@ -57,7 +84,9 @@ class PhoneUpgrade:
         name, wave (0: the canary, or the first wave without one).
         version_before / version_after: as the phone reported them over SNMP (``None``: not read,
             or away). A phone not started has both read at the end of the rollout.
-        step_reached: the last of :data:`STEPS` it got to (``done``: upgraded and registered).
+        step_reached: the :class:`PhoneStep` it stopped in (``done``: upgraded and registered);
+            steps: every step taken, in order (``go away``/``come back`` twice when a missed poll
+            was not a reboot).
         went_away_s / back_s / registered_s: seconds after check-sync when SNMP stopped
             answering, answered again, and the Edge listed the phone registered.
         total_s: seconds the whole upgrade of this phone took (read version to the end).
@@ -68,7 +97,8 @@ class PhoneUpgrade:
     wave: int = 0
     version_before: str | None = None
     version_after: str | None = None
-    step_reached: str = "not started"
+    step_reached: PhoneStep = PhoneStep.NOT_STARTED
+    steps: list[PhoneStep] = field(default_factory=list)
     went_away_s: float | None = None
     back_s: float | None = None
     registered_s: float | None = None
@@ -78,11 +108,22 @@ class PhoneUpgrade:
 
     @property
     def ok(self) -> bool:
-        return self.step_reached == "done" and not self.error and self.lab_error is None
+        return self.step_reached == PhoneStep.DONE and not self.error and self.lab_error is None
 
     @property
     def never_returned(self) -> bool:
-        return self.step_reached == "come back" and self.back_s is None and bool(self.error)
+        return self.step_reached == PhoneStep.COME_BACK and self.back_s is None and bool(self.error)
+
+    @property
+    def config_written(self) -> bool:
+        """The rollout wrote this phone's configuration file (it got past ``write config``)."""
+        order = list(PhoneStep)
+        return order.index(self.step_reached) > order.index(PhoneStep.WRITE_CONFIG)
+
+    def record_step(self, step: PhoneStep) -> None:
+        """The upgrade entered ``step`` (the state machine calls this as each step starts)."""
+        self.steps.append(step)
+        self.step_reached = step
 
     def describe(self) -> str:
         """``"version before 6.4.3, after 6.4.4, step done, went away 0.4 s, back 2.1 s, registered 2.2 s"``."""
@@ -123,7 +164,7 @@ class RolloutReport:
         """Which phone runs which version now: ``"phone1 6.4.4, phone3 away, phone4 6.4.3 (not started)"``."""
         parts = []
         for u in self.phones:
-            if u.step_reached == "not started":
+            if u.step_reached == PhoneStep.NOT_STARTED:
                 parts.append(f"{u.name} {u.version_after or 'unknown'} (not started)")
             elif u.version_after is None and u.went_away_s is not None:
                 parts.append(f"{u.name} away (was {u.version_before or 'unknown'})")
@@ -176,11 +217,12 @@ class Timeouts:
 
 def upgrade_phone(lab: LabSession, name: str, target: FirmwareTarget, timeouts: Timeouts, wave: int = 0,
                   poll_s: float = POLL_S) -> PhoneUpgrade:
-    """Take one phone through :data:`STEPS` to ``target``; never raises (see :class:`PhoneUpgrade`)."""
+    """Take one phone through :class:`PhoneStep` to ``target``; never raises (see :class:`PhoneUpgrade`)."""
     u = PhoneUpgrade(name, wave)
     start = time.monotonic()
     try:
-        _upgrade(lab, u, target, timeouts, poll_s)
+        run = PhoneUpgradeRun(lab, u, target, timeouts, poll_s)
+        run_steps(PhoneStep.READ_VERSION, lambda state: phone_step(state, run), entered=u.record_step)
     except LabError as e:
         u.lab_error = e
         u.error = u.error or f"lab error at step {u.step_reached}: {e}"
@@ -190,79 +232,160 @@ def upgrade_phone(lab: LabSession, name: str, target: FirmwareTarget, timeouts: 
     return u
 
 
-def _upgrade(lab: LabSession, u: PhoneUpgrade, target: FirmwareTarget, t: Timeouts, poll_s: float) -> None:
-    phone = lab.driver(u.name)
-    dev = lab.lab.devices[u.name]
-    if not isinstance(dev, PhoneDevice):
-        raise ValueError(f"{u.name} is a {dev.role}, not a phone")
-    u.step_reached = "read version"
-    u.version_before = phone.firmware().firmware
-    u.step_reached = "write config"
-    lab.driver(provisioning_of(lab, u.name)).put_phone_config(
-        dev.facts.mac, FirmwareConfig(target.version, target.url, target.sha256))
-    if u.version_before == target.version:  # already there: the configuration says so, nothing to flash
-        u.version_after, u.step_reached = u.version_before, "done"
-        return
-    u.step_reached = "check-sync"
-    code = phone.check_sync()
-    if code != 200:
-        u.error = f"check-sync NOTIFY answered {code}" if code else "check-sync NOTIFY: no answer"
-        return
-    t0 = time.monotonic()
+def phone_step(state: PhoneStep, run: PhoneUpgradeRun) -> PhoneStep | None:
+    """The transition function of one phone's upgrade: do the work of ``state`` and return the step
+    that follows, ``None`` to stop in ``state`` (``run.upgrade.error`` says why; ``""`` when done).
 
-    def since() -> float:
-        return time.monotonic() - t0
+    Raises:
+        LabError: a device of the lab failed (the phone before the check-sync, its provisioning
+            server, its Edge). ValueError: the inventory cannot say where the configuration goes.
+    """
+    match state:
+        case PhoneStep.READ_VERSION:
+            run.read_version()
+            return PhoneStep.WRITE_CONFIG
+        case PhoneStep.WRITE_CONFIG:
+            return PhoneStep.DONE if run.write_config() else PhoneStep.CHECK_SYNC
+        case PhoneStep.CHECK_SYNC:
+            return PhoneStep.GO_AWAY if run.check_sync() else None
+        case PhoneStep.GO_AWAY:
+            return PhoneStep.COME_BACK if run.go_away() else None
+        case PhoneStep.COME_BACK:
+            reading = run.come_back()
+            if reading is None:
+                return None
+            if not run.rebooted(reading):
+                return PhoneStep.GO_AWAY
+            return PhoneStep.REGISTER if run.on_target(reading) else None
+        case PhoneStep.REGISTER:
+            return PhoneStep.DONE if run.registered() else None
+        case _:  # not started (never entered), done
+            return None
 
-    last_status = 0.0
-    while True:
-        u.step_reached = "go away"
-        while (sent := since()) >= 0 and (reading := phone.poll_firmware()) is not None:
-            if since() > t.away_s:
+
+class PhoneUpgradeRun:
+    """What the steps of one phone's upgrade share while it runs: the phone, its inventory entry,
+    the target, the deadlines and the moment the check-sync was answered.
+
+    Raises ValueError (at construction) when ``name`` is not a phone of the inventory.
+    """
+
+    def __init__(self, lab: LabSession, upgrade: PhoneUpgrade, target: FirmwareTarget, timeouts: Timeouts,
+                 poll_s: float) -> None:
+        dev = lab.lab.devices[upgrade.name]
+        if not isinstance(dev, PhoneDevice):
+            raise ValueError(f"{upgrade.name} is a {dev.role}, not a phone")
+        self.lab, self.device, self.phone = lab, dev, driver_of(lab, upgrade.name, Phone)
+        self.upgrade, self.target, self.timeouts, self.poll_s = upgrade, target, timeouts, poll_s
+        self.synced_at = 0.0  # monotonic seconds when the check-sync was answered
+        self.status_asked_s = 0.0  # seconds after the check-sync the phone MIB was last asked why not
+
+    def since_sync_s(self) -> float:
+        return time.monotonic() - self.synced_at
+
+    def read_version(self) -> None:
+        self.upgrade.version_before = self.phone.firmware().firmware
+
+    def write_config(self) -> bool:
+        """Write the phone's configuration file for the target; True when the phone runs the target
+        already (the configuration says so, nothing to flash)."""
+        u = self.upgrade
+        server = driver_of(self.lab, provisioning_of(self.lab, u.name), ProvisioningServer)
+        server.put_phone_config(self.device.facts.mac,
+                                FirmwareConfig(self.target.version, self.target.url, self.target.sha256))
+        if u.version_before != self.target.version:
+            return False
+        u.version_after = u.version_before
+        return True
+
+    def check_sync(self) -> bool:
+        """NOTIFY check-sync; False (``error`` set) unless it was answered 200."""
+        code = self.phone.check_sync()
+        if code != 200:
+            self.upgrade.error = f"check-sync NOTIFY answered {code}" if code else "check-sync NOTIFY: no answer"
+            return False
+        self.synced_at = time.monotonic()
+        return True
+
+    def go_away(self) -> bool:
+        """Poll until a poll goes unanswered (``went_away_s``: when it was sent); False (``error``
+        set) when the phone still answers ``away_s`` after the check-sync or says it did not flash."""
+        u, away_s = self.upgrade, self.timeouts.away_s
+        while (sent := self.since_sync_s()) >= 0 and (reading := self.phone.poll_firmware()) is not None:
+            if self.since_sync_s() > away_s:
                 u.version_after = reading.firmware
-                u.error = f"still answering {t.away_s:g} s after check-sync: it did not reboot"
-                _why(phone, u)
-                return
-            if since() - last_status >= STATUS_EVERY_S:
-                last_status = since()
-                status = phone.upgrade_status()
-                if status.state == "idle" and status.error:
-                    u.version_after = reading.firmware
-                    u.error = f"did not flash: {status.error}"
-                    return
-            time.sleep(poll_s)
-        u.went_away_s = sent  # when the first poll that went unanswered was sent
-        u.step_reached = "come back"
-        while (reading := phone.poll_firmware()) is None:  # an unanswered poll waited its timeout already
-            if since() - u.went_away_s > t.back_s:
-                u.error = (f"went away {u.went_away_s:.1f} s after check-sync and did not come back within "
-                           f"{t.back_s:g} s")
-                return
-        if reading.uptime_s is None or reading.uptime_s <= since() + UPTIME_SLACK_S:
-            break  # it booted since the check-sync (sysUpTime restarted)
-        u.went_away_s = None  # one poll went unanswered, but it never rebooted: watch again
-    u.back_s = since()
-    u.version_after = reading.firmware
-    if u.version_after == u.version_before:
-        u.error = f"came back on {u.version_after}, the version it had: same version after reboot"
-        return
-    if u.version_after != target.version:
-        u.error = f"came back on {u.version_after}, not the target {target.version}"
-        return
-    u.step_reached = "register"
-    registrar = dev.sip.registrar if dev.sip else None
-    if registrar is None:
-        u.step_reached = "done"  # nothing to register with: back on the target is the end
-        return
-    watch = _registrations(lab, registrar)
-    extension = (dev.sip.username if dev.sip and dev.sip.username else None) or dev.facts.extension
-    back = time.monotonic()
-    while extension not in watch.read(back):
-        if time.monotonic() - back > t.register_s:
-            u.error = f"back on {u.version_after} but not registered at {registrar} within {t.register_s:g} s"
-            return
-        time.sleep(poll_s)
-    u.registered_s = since()
-    u.step_reached = "done"
+                u.error = f"still answering {away_s:g} s after check-sync: it did not reboot"
+                _why(self.phone, u)
+                return False
+            if self._did_not_flash(reading):
+                return False
+            time.sleep(self.poll_s)
+        u.went_away_s = sent
+        return True
+
+    def _did_not_flash(self, reading: PolledFirmware) -> bool:
+        """Every :data:`STATUS_EVERY_S`: the phone MIB says the upgrade ended without a flash
+        (download or checksum failed); then ``error`` says why."""
+        if self.since_sync_s() - self.status_asked_s < STATUS_EVERY_S:
+            return False
+        self.status_asked_s = self.since_sync_s()
+        status = self.phone.upgrade_status()
+        if status.state != "idle" or not status.error:
+            return False
+        self.upgrade.version_after = reading.firmware
+        self.upgrade.error = f"did not flash: {status.error}"
+        return True
+
+    def come_back(self) -> PolledFirmware | None:
+        """Poll until the phone answers again; ``None`` (``error`` set) when it did not within ``back_s``
+        of going away (an unanswered poll waited its own timeout already)."""
+        u, back_s = self.upgrade, self.timeouts.back_s
+        went_away_s = u.went_away_s
+        assert went_away_s is not None  # go away set it
+        while (reading := self.phone.poll_firmware()) is None:
+            if self.since_sync_s() - went_away_s > back_s:
+                u.error = f"went away {went_away_s:.1f} s after check-sync and did not come back within {back_s:g} s"
+                return None
+        return reading
+
+    def rebooted(self, reading: PolledFirmware) -> bool:
+        """The phone booted since the check-sync (sysUpTime restarted). If not, it only missed a
+        poll: it did not go away after all (``went_away_s`` cleared) and is watched again."""
+        if reading.uptime_s is None or reading.uptime_s <= self.since_sync_s() + UPTIME_SLACK_S:
+            return True
+        self.upgrade.went_away_s = None
+        return False
+
+    def on_target(self, reading: PolledFirmware) -> bool:
+        """Back (``back_s``, ``version_after``) on the target; False (``error`` set) on the version it
+        had or on another one."""
+        u = self.upgrade
+        u.back_s = self.since_sync_s()
+        u.version_after = reading.firmware
+        if u.version_after == u.version_before:
+            u.error = f"came back on {u.version_after}, the version it had: same version after reboot"
+            return False
+        if u.version_after != self.target.version:
+            u.error = f"came back on {u.version_after}, not the target {self.target.version}"
+            return False
+        return True
+
+    def registered(self) -> bool:
+        """Wait until the phone's extension is in ``show registrations`` of its registrar Edge
+        (``registered_s``); True at once when it has none. False (``error`` set) after ``register_s``."""
+        u, sip, register_s = self.upgrade, self.device.sip, self.timeouts.register_s
+        if sip is None or sip.registrar is None:
+            return True  # nothing to register with: back on the target is the end
+        watch = _registrations(self.lab, sip.registrar)
+        extension = sip.username or self.device.facts.extension
+        back = time.monotonic()
+        while extension not in watch.read(back):
+            if time.monotonic() - back > register_s:
+                u.error = f"back on {u.version_after} but not registered at {sip.registrar} within {register_s:g} s"
+                return False
+            time.sleep(self.poll_s)
+        u.registered_s = self.since_sync_s()
+        return True
 
 
 class _RegistrationWatch:
@@ -270,17 +393,17 @@ class _RegistrationWatch:
     newer than ``after`` (monotonic seconds) gets the one another thread made meanwhile, so ten
     phones waiting cost one SSH command per poll, not ten one after the other."""
 
-    def __init__(self, edge: object) -> None:
+    def __init__(self, edge: Edge) -> None:
         self.edge = edge
         self.lock = threading.Lock()
         self.at = -1.0
-        self.regs: dict[str, object] = {}
+        self.regs: dict[str, Registration] = {}
 
-    def read(self, after: float) -> dict[str, object]:
+    def read(self, after: float) -> dict[str, Registration]:
         asked = time.monotonic()
         with self.lock:
             if self.at < max(after, asked - POLL_S):
-                self.regs = self.edge.registrations()  # type: ignore[attr-defined]
+                self.regs = self.edge.registrations()
                 self.at = time.monotonic()
             return self.regs
 
@@ -292,15 +415,16 @@ _WATCHES_LOCK = threading.Lock()
 def _registrations(lab: LabSession, edge: str) -> _RegistrationWatch:
     with _WATCHES_LOCK:
         watches = _WATCHES.setdefault(lab, {})
+        driver = driver_of(lab, edge, Edge)
         w = watches.get(edge)
-        if w is None or w.edge is not lab.driver(edge):
-            w = watches[edge] = _RegistrationWatch(lab.driver(edge))
+        if w is None or w.edge is not driver:
+            w = watches[edge] = _RegistrationWatch(driver)
         return w
 
 
-def _why(phone: object, u: PhoneUpgrade) -> None:
+def _why(phone: Phone, u: PhoneUpgrade) -> None:
     try:
-        status = phone.upgrade_status()  # type: ignore[attr-defined]
+        status = phone.upgrade_status()
     except LabError:
         return
     if status.error:
@@ -325,7 +449,7 @@ def _run_wave(lab: LabSession, wave: list[str], index: int, target: FirmwareTarg
 
 def _read_untouched(lab: LabSession, u: PhoneUpgrade) -> None:
     with contextlib.suppress(LabError):
-        u.version_before = u.version_after = lab.driver(u.name).firmware().firmware
+        u.version_before = u.version_after = driver_of(lab, u.name, Phone).firmware().firmware
 
 
 def rollout(lab: LabSession, phones: list[str], target: FirmwareTarget, *, wave_size: int = 10,
@@ -347,7 +471,6 @@ def rollout(lab: LabSession, phones: list[str], target: FirmwareTarget, *, wave_
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
     platform = platforms.pop()
-    timeouts = timeouts or Timeouts()
     waves = plan_waves(phones, wave_size, canary)
     by_name = {n: PhoneUpgrade(n, i) for i, w in enumerate(waves) for n in w}
     report = RolloutReport(platform, target, None, [by_name[n] for n in phones], waves, canary=canary)
@@ -356,29 +479,44 @@ def rollout(lab: LabSession, phones: list[str], target: FirmwareTarget, *, wave_
     if not img.ok:
         report.stopped = f"image check: {img.problem}; no phone was touched"
     else:
-        for i, wave in enumerate(waves):
-            for u in _run_wave(lab, wave, i, target, timeouts, concurrency, poll_s):
-                by_name[u.name] = u
-            report.waves_run = i + 1
-            done = [by_name[n] for n in wave]
-            later = sum(len(w) for w in waves[i + 1:])
-            if canary and i == 0 and not done[0].ok:
-                report.stopped = (f"canary {done[0].name} failed at step {done[0].step_reached}: "
-                                  f"{done[0].error}; {later} phone(s) not started")
-                break
-            gone = [u.name for u in done if u.never_returned]
-            broken = [u.name for u in done if u.lab_error is not None]
-            if (gone or broken) and i + 1 < len(waves):
-                why = (f"{', '.join(gone)} did not come back" if gone else "") + \
-                      ("; " if gone and broken else "") + (f"lab error on {', '.join(broken)}" if broken else "")
-                report.stopped = f"{why} in wave {i}; waves {i + 1}-{len(waves) - 1} ({later} phone(s)) not started"
-                break
+        _run_waves(lab, report, by_name, timeouts or Timeouts(), concurrency, poll_s)
     report.phones = [by_name[n] for n in phones]
     for u in report.phones:
-        if u.step_reached == "not started":
+        if u.step_reached == PhoneStep.NOT_STARTED:
             _read_untouched(lab, u)
     report.total_s = time.monotonic() - start
     return report
+
+
+def _run_waves(lab: LabSession, report: RolloutReport, by_name: dict[str, PhoneUpgrade], timeouts: Timeouts,
+               concurrency: int, poll_s: float) -> None:
+    """Run the planned waves in order into ``by_name`` until one of them stops the rollout
+    (``report.waves_run``, ``report.stopped``)."""
+    waves = report.waves
+    for i, wave in enumerate(waves):
+        for u in _run_wave(lab, wave, i, report.target, timeouts, concurrency, poll_s):
+            by_name[u.name] = u
+        report.waves_run = i + 1
+        report.stopped = _stop_after_wave(report, i, [by_name[n] for n in wave])
+        if report.stopped:
+            return
+
+
+def _stop_after_wave(report: RolloutReport, index: int, done: list[PhoneUpgrade]) -> str:
+    """Why the rollout stops after wave ``index`` (``""``: it goes on): the canary failed, or a phone
+    of the wave never came back or hit a lab error while waves are left."""
+    waves = report.waves
+    later = sum(len(w) for w in waves[index + 1:])
+    if report.canary and index == 0 and not done[0].ok:
+        return (f"canary {done[0].name} failed at step {done[0].step_reached}: {done[0].error}; "
+                f"{later} phone(s) not started")
+    gone = [u.name for u in done if u.never_returned]
+    broken = [u.name for u in done if u.lab_error is not None]
+    if not (gone or broken) or index + 1 >= len(waves):
+        return ""
+    why = "; ".join(([f"{', '.join(gone)} did not come back"] if gone else []) +
+                    ([f"lab error on {', '.join(broken)}"] if broken else []))
+    return f"{why} in wave {index}; waves {index + 1}-{len(waves) - 1} ({later} phone(s)) not started"
 
 
 def restore(lab: LabSession, report: RolloutReport, *, concurrency: int = 10, timeouts: Timeouts | None = None,
@@ -393,28 +531,30 @@ def restore(lab: LabSession, report: RolloutReport, *, concurrency: int = 10, ti
     Raises:
         LabError: the provisioning server could not be reached for the old image.
     """
-    touched = [u for u in report.phones if STEPS.index(u.step_reached) > STEPS.index("write config")
-               and u.version_before and getattr(lab.lab.devices[u.name].facts, "restore_firmware", False)]
+    touched = [u for u in report.phones if u.config_written and u.version_before
+               and getattr(lab.lab.devices[u.name].facts, "restore_firmware", False)]
     if not touched or report.image is None or report.image.server is None:
         return []
-    server = lab.driver(report.image.server)
+    server = driver_of(lab, report.image.server, ProvisioningServer)
     targets: dict[str, FirmwareTarget] = {}
-    out: list[PhoneUpgrade] = []
     for u in touched:
         version = u.version_before
         assert version is not None
         if version not in targets:
-            url = server.image_url(report.platform, version)
-            d = server.image(url)
-            if d.status != 200:
-                raise LabProtocolError(server.name, "http", url, f"image of {version} to restore answered "
-                                       f"HTTP {d.status}")
-            targets[version] = FirmwareTarget(version=version, url=url, sha256=d.sha256)
+            targets[version] = _old_image(server, report.platform, version)
 
     def one(u: PhoneUpgrade) -> PhoneUpgrade:
         assert u.version_before is not None
         return upgrade_phone(lab, u.name, targets[u.version_before], timeouts or Timeouts(), u.wave, poll_s)
 
     with ThreadPoolExecutor(max(1, min(concurrency, len(touched))), thread_name_prefix="restore") as ex:
-        out = list(ex.map(one, touched))
-    return out
+        return list(ex.map(one, touched))
+
+
+def _old_image(server: ProvisioningServer, platform: str, version: str) -> FirmwareTarget:
+    """The image of ``version`` on ``server``, with its SHA-256 as served. Raises LabError (not 200)."""
+    url = server.image_url(platform, version)
+    d = server.image(url)
+    if d.status != 200:
+        raise LabProtocolError(server.name, "http", url, f"image of {version} to restore answered HTTP {d.status}")
+    return FirmwareTarget(version=version, url=url, sha256=d.sha256)

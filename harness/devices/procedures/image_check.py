@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...duties.profile import FirmwareTarget
+from ..drivers.provisioning import ProvisioningServer
 from ..session import LabSession
+from .driver_lookup import driver_of
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def check_image(lab: LabSession, platform: str, target: FirmwareTarget) -> Image
     for name, dev in lab.lab.devices.items():
         if dev.role != "provisioning":
             continue
-        server = lab.driver(name)
+        server = driver_of(lab, name, ProvisioningServer)
         if server.serves(target.url):
             d = server.image(target.url)
             return ImageCheck(platform, target.version, target.url, name, d.status, d.size_bytes, target.sha256,

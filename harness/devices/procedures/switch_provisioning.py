@@ -20,25 +20,33 @@ journal is removed only once the running-config equals the saved one line for li
 and timestamp lines aside, see :func:`config_lines`). A run that dies mid-batch leaves the journal;
 the next one finds it (:meth:`Provisioner.recover`) and reports the switch restored or the exact
 lines that remain applied. ``write memory`` runs only when the switch's ``facts.write_memory`` is set.
+
+Where the switch stands is an explicit state machine: :class:`SwitchChange` (as found, journalled,
+applied, refused, restored, left changed), moved by the Provisioner's steps (:class:`ChangeEvent`)
+through the one transition function :func:`change_after`; ``Provisioner.state`` is where it stands
+and ``Provisioner.history`` the steps that led there.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
 import re
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from filelock import FileLock, Timeout
+from filelock import FileLock
 from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig
 
 from ...errors import LabProtocolError
 from ...inventory import LoadedLab
 from ...inventory.models import Lab, PhoneDevice, SwitchDevice, SwitchFacts
+from .run_lock import take_or_name_holder
 
 if TYPE_CHECKING:
     from ...transports.cli import LineResult
@@ -179,8 +187,6 @@ def remediation(current: str, wanted: str) -> list[str]:
 
 def config_diff(before: str, after: str) -> list[str]:
     """Lines that differ: ``- line`` only in ``before``, ``+ line`` only in ``after`` (order kept)."""
-    import difflib
-
     return [d for d in difflib.unified_diff(config_lines(before), config_lines(after), lineterm="", n=0)
             if d[:1] in "+-" and not d.startswith(("+++", "---"))]
 
@@ -247,12 +253,68 @@ class Recovery:
                        else f" — restore left: {'; '.join(self.restore.remaining)}")
 
 
+class SwitchChange(StrEnum):
+    """Where one switch's configuration stands for its :class:`Provisioner` (``Provisioner.state``)::
+
+        as found ──journal──> journalled ──batch accepted──> applied ──undone──> restored
+                                  │                                   └──undo fell short──> left changed
+                                  └──line refused──> refused ──undone / undo fell short──> restored / left changed
+        as found ──earlier change found──> left changed ──undone──> restored
+        as found ──earlier change found undone──> restored
+
+    ``journalled`` and later: the journal holds the running-config from before (removed at
+    ``restored``); ``left changed``: it stays, with the lines that still differ.
+    """
+
+    AS_FOUND = "as found"
+    JOURNALLED = "journalled"
+    APPLIED = "applied"
+    REFUSED = "refused"
+    RESTORED = "restored"
+    LEFT_CHANGED = "left changed"
+
+
+class ChangeEvent(StrEnum):
+    """A step of the :class:`Provisioner` that moves the switch's :class:`SwitchChange`."""
+
+    JOURNAL = "journal"  # the running-config from before saved, a batch about to go out
+    BATCH_ACCEPTED = "batch accepted"
+    LINE_REFUSED = "line refused"
+    UNDONE = "undone"  # the running-config equals the journal's line for line
+    UNDO_FELL_SHORT = "undo fell short"
+    EARLIER_CHANGE_FOUND = "earlier change found"  # a journal of an earlier run, its lines still applied
+    EARLIER_CHANGE_FOUND_UNDONE = "earlier change found undone"
+
+
+def change_after(state: SwitchChange, event: ChangeEvent) -> SwitchChange:
+    """The transition function of a switch's change: where ``event`` takes it from ``state``.
+
+    Raises:
+        RuntimeError: a batch answer without its journal first (a fault of the Provisioner).
+    """
+    match event:
+        case ChangeEvent.BATCH_ACCEPTED | ChangeEvent.LINE_REFUSED if state is not SwitchChange.JOURNALLED:
+            raise RuntimeError(f"{event} in state {state}: a batch goes out after its journal")
+        case ChangeEvent.JOURNAL:
+            return SwitchChange.JOURNALLED
+        case ChangeEvent.BATCH_ACCEPTED:
+            return SwitchChange.APPLIED
+        case ChangeEvent.LINE_REFUSED:
+            return SwitchChange.REFUSED
+        case ChangeEvent.UNDONE | ChangeEvent.EARLIER_CHANGE_FOUND_UNDONE:
+            return SwitchChange.RESTORED
+        case ChangeEvent.UNDO_FELL_SHORT | ChangeEvent.EARLIER_CHANGE_FOUND:
+            return SwitchChange.LEFT_CHANGED
+
+
 class Provisioner:
     """Provision one switch from its intent and put it back (see the module docstring).
 
     Args:
         switch: the driver (its one CLI session carries every batch);
         journal_dir: folder for the journal files (created on first write).
+    ``state`` is where the switch stands (:class:`SwitchChange`), ``history`` the steps taken and
+    the state each led to.
     Every method raises LabError when the switch does not answer; :meth:`apply` raises
     :class:`ConfigRejected` when the switch refuses a line (after rolling back).
     """
@@ -264,6 +326,12 @@ class Provisioner:
         self.journal = journal_dir / f"{switch.name}.json"
         self.before: str | None = None
         self._lock = FileLock(str(journal_dir / f"{switch.name}.lock"))
+        self.state = SwitchChange.AS_FOUND
+        self.history: list[tuple[ChangeEvent, SwitchChange]] = []
+
+    def _move(self, event: ChangeEvent) -> None:
+        self.state = change_after(self.state, event)
+        self.history.append((event, self.state))
 
     def _address(self) -> str:
         ssh = self.switch.device.ssh
@@ -277,15 +345,11 @@ class Provisioner:
         if self._lock.is_locked:
             return
         self.journal.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
-            other = "another run"
-            with contextlib.suppress(OSError, ValueError, KeyError):
-                data = json.loads(self.journal.read_text())
-                other = f"the run of pid {data['pid']} (started {data['started_utc']})"
+        other = take_or_name_holder(self._lock, self.journal,
+                                    lambda d: f"the run of pid {d['pid']} (started {d['started_utc']})")
+        if other:
             raise LabProtocolError(self.switch.name, "cli", self._address(),
-                                   f"{other} is provisioning this switch; not touching it") from None
+                                   f"{other} is provisioning this switch; not touching it")
 
     def release(self) -> None:
         """Let go of the provisioning lock (the journal, if any, stays for the next run)."""
@@ -320,8 +384,10 @@ class Provisioner:
         if self.before is None:
             self.before = self.running_config()
         self._write_journal(self.before, lines)
+        self._move(ChangeEvent.JOURNAL)
         answers = self.switch.cli().config_batch(lines)
         bad = next((i for i, a in enumerate(answers) if a.rejected), None)
+        self._move(ChangeEvent.BATCH_ACCEPTED if bad is None else ChangeEvent.LINE_REFUSED)
         if bad is not None:
             r = self.restore()
             section = next((x for x in reversed(lines[:bad]) if _SECTION.match(x)), "")
@@ -352,6 +418,7 @@ class Provisioner:
         if lines:
             self.switch.cli().config_batch(lines)
         remaining = config_diff(before, self.running_config())
+        self._move(ChangeEvent.UNDO_FELL_SHORT if remaining else ChangeEvent.UNDONE)
         if not remaining:
             self._clear_journal()
             if lines and self._write_memory():
@@ -394,6 +461,7 @@ class Provisioner:
                                    "with its intended config by hand, then delete the file") from None
         current = self.running_config()
         remaining = remediation(current, before)
+        self._move(ChangeEvent.EARLIER_CHANGE_FOUND if remaining else ChangeEvent.EARLIER_CHANGE_FOUND_UNDONE)
         restore = None
         if remaining and write:
             self.before = before
