@@ -83,8 +83,7 @@ class UserAgentCore:
         for task in list(self._tasks):
             task.cancel()
         for call in list(self.calls.values()):
-            for task in list(call._tasks):
-                task.cancel()
+            call.cancel_tasks()
             await call.rtp.close()
         await self.stack.stop()
 
