@@ -1,9 +1,11 @@
 """The SIP probe as a user agent: :class:`UserAgentCore` (asyncio) and :class:`SipUserAgent` (sync).
 
 :class:`UserAgentCore` is the transaction user of one :class:`~harness.transports.sip.stack.SipStack`:
-it starts calls (:meth:`UserAgentCore.invite`), answers new INVITEs as a UAS following a
-:class:`~harness.transports.sip.call.UasPolicy`, routes in-dialog requests to their
-:class:`~harness.transports.sip.call.Call`, and answers the rest: OPTIONS 200 (Allow, Accept),
+it starts calls (:meth:`UserAgentCore.invite`), sends OPTIONS (:meth:`UserAgentCore.options`; the
+OPTIONS probe of :mod:`harness.transports.sip.options` is :meth:`UserAgentCore.probe_options`),
+answers new INVITEs as a UAS following a :class:`~harness.transports.sip.call.UasPolicy`, routes
+in-dialog requests to their :class:`~harness.transports.sip.call.Call` (which knows the core as a
+:class:`~harness.transports.sip.call_base.CallOwner`), and answers the rest: OPTIONS 200 (Allow, Accept),
 BYE/CANCEL outside a dialog 481, a To-tagged request of no known dialog 481, an INVITE repeating a
 known Call-ID without To tag 482 (§8.2.2.2), a known but unsupported method 405 with Allow, an
 unknown method 501 (§8.2.1). Malformed requests get 400 in the stack and never get here.
