@@ -41,8 +41,21 @@ class SipDriver(SipFacts, Driver):
     """SipFacts on any device, for devices whose own driver belongs to another module."""
 
 
+_opened: list[SipDriver] = []
+
+
 def sip_driver(loaded: LoadedLab, name: str) -> SipDriver:
-    return SipDriver(name, loaded.lab.devices[name], loaded)
+    """A driver closed after the test (its OPTIONS run on a SIP user agent of their own)."""
+    d = SipDriver(name, loaded.lab.devices[name], loaded)
+    _opened.append(d)
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _close_drivers() -> Iterator[None]:
+    yield
+    while _opened:
+        _opened.pop().close()
 
 
 # -- raw SIP helpers (what a carrier or a broken peer would send) --------------------------------
