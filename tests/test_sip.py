@@ -25,7 +25,8 @@ from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.drivers.sip_access import SipFacts
 from harness.errors import LabProtocolError, LabUnreachable
 from harness.inventory import LoadedLab
-from harness.transports.sip.options import SipProbe
+from harness.transports.sip.options import OptionsResult
+from harness.transports.sip.ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 from tests.conftest import wait_for
@@ -40,8 +41,21 @@ class SipDriver(SipFacts, Driver):
     """SipFacts on any device, for devices whose own driver belongs to another module."""
 
 
+_opened: list[SipDriver] = []
+
+
 def sip_driver(loaded: LoadedLab, name: str) -> SipDriver:
-    return SipDriver(name, loaded.lab.devices[name], loaded)
+    """A driver closed after the test (its OPTIONS run on a SIP user agent of their own)."""
+    d = SipDriver(name, loaded.lab.devices[name], loaded)
+    _opened.append(d)
+    return d
+
+
+@pytest.fixture(autouse=True)
+def _close_drivers() -> Iterator[None]:
+    yield
+    while _opened:
+        _opened.pop().close()
 
 
 # -- raw SIP helpers (what a carrier or a broken peer would send) --------------------------------
@@ -401,29 +415,47 @@ def _reply(req: bytes, code: int, phrase: str, extra: str = "") -> bytes:
     return f"SIP/2.0 {code} {phrase}\r\n{head}{extra}Content-Length: 0\r\n\r\n".encode()
 
 
+def probe_options(host: str, port: int, timeout_s: float, local: str = LOCAL) -> OptionsResult:
+    """One OPTIONS from a fresh probe user agent on ``local``, its UDP socket connected to the peer."""
+    with SipUserAgent("peer", Transcript("peer sip"), local, tcp_port=None, udp_peer=(host, port)) as ua:
+        return ua.probe_options(host, port, timeout_s)
+
+
 def test_probe_retransmits_on_timer_e(peer: Any) -> None:
     host, port = peer(lambda req, n: [] if n == 1 else [_reply(req, 200, "OK", "Server: scripted\r\n")])
-    r = SipProbe("peer", Transcript("peer sip"), LOCAL).options(host, port, 3.0)
+    r = probe_options(host, port, 3.0)
     assert r.status == 200 and r.attempts == 2 and r.user_agent == "scripted"
     assert r.rtt_ms is not None and r.rtt_ms >= 450
 
 
 def test_probe_waits_past_provisional(peer: Any) -> None:
     host, port = peer(lambda req, n: [_reply(req, 100, "Trying"), _reply(req, 404, "Not Found")])
-    r = SipProbe("peer", Transcript("peer sip"), LOCAL).options(host, port, 2.0)
+    r = probe_options(host, port, 2.0)
     assert (r.status, r.reason, r.provisional) == (404, "Not Found", [100])
 
 
 def test_probe_unparseable_answer_is_a_protocol_error(peer: Any) -> None:
     host, port = peer(lambda req, n: [b"HTTP/1.1 400 Bad Request\r\n\r\n"])
     with pytest.raises(LabProtocolError) as e:
-        SipProbe("peer", Transcript("peer sip"), LOCAL).options(host, port, 2.0)
+        probe_options(host, port, 2.0)
     assert e.value.device == "peer" and e.value.address == f"{host}:{port}"
 
 
 def test_probe_bad_local_address_is_unreachable() -> None:
     with pytest.raises(LabUnreachable):
-        SipProbe("peer", Transcript("peer sip"), "192.0.2.1").options(LOCAL, 5060, 0.5)
+        probe_options(LOCAL, 5060, 0.5, local="192.0.2.1")
+
+
+def test_probe_port_unreachable_is_refused_at_once() -> None:
+    """Nothing listens: the ICMP port unreachable ends the OPTIONS at once, as an answer (not an error)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((f"{TEST_NET}.250.2", 0))
+        host, port = s.getsockname()[:2]  # a port just freed: nothing listens there
+    t0 = time.monotonic()
+    r = probe_options(host, port, 3.0)
+    assert r.status is None and r.refused and r.reason == "ICMP port unreachable"
+    assert r.attempts == 1 and r.rtt_ms is None and r.address == f"{host}:{port}"
+    assert time.monotonic() - t0 < 1.0
 
 
 # -- SIPp interop ---------------------------------------------------------------------------------------

@@ -261,7 +261,7 @@ class PstnUserAgent(TwinUserAgent):
             self.pstn.options_received += 1
             if "options-silent" in self.pstn.faults:
                 # no answer; the transaction stays to absorb retransmissions, then goes
-                asyncio.get_running_loop().call_later(TIMER_64T1_S, self.stack._servers.pop, txn.key, None)
+                asyncio.get_running_loop().call_later(TIMER_64T1_S, self.stack.forget, txn)
                 return
         if req.method == "INVITE" and not tag_of(req.headers.get("To")) and req.call_id not in self.calls:
             self.pstn.invites_received += 1

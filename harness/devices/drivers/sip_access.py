@@ -1,5 +1,9 @@
 """SIP facts of a device: OPTIONS against its own SIP port, a SIP probe, and a management-plane check.
 
+The OPTIONS go out on the harness's SIP user agent (:class:`~harness.transports.sip.ua.SipUserAgent`,
+the same stack calls use), one per device and port, its UDP socket connected to the device so that
+an ICMP port unreachable is heard (:mod:`harness.transports.sip.options`).
+
 :class:`SipFacts` is a mixin for drivers whose inventory entry has ``sip`` (Edge, phones, PSTN
 simulators): ``class GenesysEdge(SipFacts, Driver)``. The port asked is ``sip.port``: for an Edge,
 that is the carrier trunk (5060); pass ``port=`` for the phone trunk (``sip.phone_port``, 8060).
@@ -16,12 +20,15 @@ import socket
 from typing import ClassVar
 
 from ...errors import LabError, LabUnreachable
-from ...transports.sip.options import OptionsResult, SipProbe
+from ...transports.sip.options import OptionsResult
+from ...transports.sip.transport import local_address_toward
+from ...transports.sip.ua import SipUserAgent
 from ..driver import Driver
 
 
 class SipFacts(Driver):
-    """SIP methods for a driver; ``sip_local_host`` is the address probes bind (``None``: any)."""
+    """SIP methods for a driver; ``sip_local_host`` is the address probes bind (``None``: the one the
+    route to the device picks)."""
 
     sip_local_host: ClassVar[str | None] = None
 
@@ -44,15 +51,17 @@ class SipFacts(Driver):
             port: another SIP port of the device (default ``sip.port``).
 
         Raises:
-            LabUnreachable: no local socket could reach the device.
+            LabUnreachable: no local socket could reach the device (no route, an address that cannot
+                be bound), or an ICMP error other than port unreachable came back.
             LabProtocolError: the device answered with something that is not SIP.
         """
         host, p = self.sip_address(port)
         address = f"{host}:{p}"
-        probe: SipProbe = self.session(f"sip {address}", lambda: SipProbe(
-            self.name, self.transcript("sip", address), self.sip_local_host))
+        agent: SipUserAgent = self.session(f"sip {address}", lambda: SipUserAgent(
+            self.name, self.transcript("sip", address), self.sip_local_host or local_address_toward(host, p, self.name),
+            udp_port=0, tcp_port=None, udp_peer=(host, p)))
         assert self.device.sip is not None
-        return probe.options(host, p, timeout_s if timeout_s is not None else self.device.sip.timeout_s)
+        return agent.probe_options(host, p, timeout_s if timeout_s is not None else self.device.sip.timeout_s)
 
     def probe_sip(self, port: int | None = None) -> str:
         """One-line identity from an OPTIONS answer (any final status counts as alive).

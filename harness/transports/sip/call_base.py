@@ -2,7 +2,9 @@
 dialog (re-INVITE, hold/resume, BYE, DTMF) and its :class:`CallResult`.
 
 The UAC and UAS halves are in :class:`harness.transports.sip.call.Call`; the module docstring there
-tells the whole behaviour.
+tells the whole behaviour. A call knows the user agent it belongs to only as a :class:`CallOwner`
+(the stack to send on, the transcript, its Contact and Allow), so the user agent
+(:mod:`harness.transports.sip.ua`) sits above the call and the call never imports it.
 """
 
 from __future__ import annotations
@@ -12,20 +14,18 @@ import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sipmessage import Request, Response
 
 from ...errors import LabError
 from ..rtp import RtpSession, RtpStats
 from ..sdp import Negotiated, SdpError, SdpSession, parse_sdp
+from ..transcript import Transcript
 from .dialog import Dialog
 from .ladder import Ladder
 from .message import new_branch, new_tag
-from .stack import ClientTransaction, Peer, ServerTransaction
-
-if TYPE_CHECKING:
-    from .ua import UserAgentCore
+from .stack import ClientTransaction, Peer, ServerTransaction, SipStack
 
 log = logging.getLogger("hil.sip")
 
@@ -109,10 +109,39 @@ def media_both_ways(a: CallResult, b: CallResult) -> bool:
     return a.media_received and b.media_received
 
 
+class CallOwner(Protocol):
+    """What a call needs of the user agent it belongs to
+    (:class:`~harness.transports.sip.ua.UserAgentCore` is one)."""
+
+    @property
+    def stack(self) -> SipStack:
+        """The stack the call's requests and answers go through."""
+        ...
+
+    @property
+    def transcript(self) -> Transcript:
+        """Where the call's end and ladder are noted."""
+        ...
+
+    @property
+    def allow(self) -> tuple[str, ...]:
+        """Methods answered in ``Allow`` (405 to an in-dialog request not supported)."""
+        ...
+
+    @property
+    def timeout_s(self) -> float:
+        """Deadline of the BYE a call sends by itself (a 2xx that crossed its CANCEL, no ACK), seconds."""
+        ...
+
+    def contact(self, transport: str) -> str:
+        """The Contact header value for ``transport``."""
+        ...
+
+
 class CallBase:
     """State, media and in-dialog handling of one INVITE dialog (see :class:`~harness.transports.sip.call.Call`)."""
 
-    def __init__(self, core: UserAgentCore, role: str, call_id: str, peer: Peer, sdp: SdpSession,
+    def __init__(self, core: CallOwner, role: str, call_id: str, peer: Peer, sdp: SdpSession,
                  rtp: RtpSession) -> None:
         self.core, self.role, self.call_id, self.peer = core, role, call_id, peer
         self.transport = peer.transport
@@ -166,6 +195,11 @@ class CallBase:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+
+    def cancel_tasks(self) -> None:
+        """Cancel what the call runs in the background (its ACK sends, a BYE of its own, its policy)."""
+        for task in list(self._tasks):
+            task.cancel()
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

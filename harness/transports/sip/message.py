@@ -27,7 +27,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sipmessage import Address, CSeq, Headers, Message, Request, Response, Via
+from sipmessage import URI, Address, CSeq, Headers, Message, Request, Response, Via
 from sipmessage.message import COMPACT_FORMS
 
 T1_S = 0.5  # RFC 3261 §17.1.1.1: RTT estimate, first retransmission interval
@@ -290,8 +290,6 @@ def build_request(method: str, uri: str, *, via: str, from_: str, to: str, call_
     Raises:
         ValueError: ``uri`` is not a SIP/SIPS/TEL URI.
     """
-    from sipmessage import URI
-
     req = Request(method, URI.parse(uri), body)
     h = req.headers
     h.add("Via", via)
@@ -409,8 +407,6 @@ def uri_target(uri: str, default_transport: str = "udp") -> Target:
     Raises:
         ValueError: not a SIP URI.
     """
-    from sipmessage import URI
-
     u = URI.parse(uri.strip().strip("<>"))
     transport = (u.parameters.get("transport") or default_transport).lower()
     return Target(u.host.strip("[]"), u.port or (5061 if u.scheme == "sips" else 5060), transport)

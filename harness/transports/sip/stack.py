@@ -1,14 +1,18 @@
-"""SIP transport and transaction layers (RFC 3261 §17, §18) on asyncio: one UDP socket and one TCP
-listener per stack, client and server transactions, CANCEL matching.
+"""The SIP stack (RFC 3261 §17, §18) on asyncio: a :class:`~harness.transports.sip.transport.SipTransport`
+with its client and server transactions, the dispatcher between them and the transaction user.
 
 What a :class:`SipStack` does:
 
-* **Transport** (§18): one UDP socket on ``local_host:udp_port`` and, when ``tcp_port`` is given,
-  one TCP listener; outgoing TCP connections are opened on demand and reused per peer. UDP
-  responses go back to the request's source address (as with ``rport``, RFC 3581), TCP responses
-  on the connection the request came on (§18.2.2). TCP is framed by Content-Length
+* **Transport** (§18, :mod:`harness.transports.sip.transport`): one UDP socket on
+  ``local_host:udp_port`` and, when ``tcp_port`` is given, one TCP listener; outgoing TCP
+  connections are opened on demand and reused per peer. UDP responses go back to the request's
+  source address (as with ``rport``, RFC 3581), TCP responses on the connection the request came
+  on (§18.2.2). TCP is framed by Content-Length
   (:class:`~harness.transports.sip.message.StreamFramer`); an incomplete message still incomplete
-  after ``message_deadline_s`` gets a 400 and the connection is closed.
+  after ``message_deadline_s`` gets a 400 and the connection is closed. A stack whose UDP socket
+  is connected to one peer (``udp_peer``) hears that peer's ICMP errors: port unreachable ends the
+  client transactions toward it at once without an answer (``refused``), another ICMP error fails
+  them with :class:`~harness.errors.LabUnreachable` (§18.4).
 * **Client transactions** (§17.1): :meth:`SipStack.request` sends a request and returns its
   :class:`ClientTransaction`. Over UDP it retransmits: INVITE on Timer A (T1, doubling) until any
   response, other methods on Timer E (T1 doubling to T2, then T2 once a 1xx came) until a final
@@ -26,8 +30,10 @@ What a :class:`SipStack` does:
   INVITE is told through its ``on_cancel`` (default: answered 487).
 * **Malformed input**: a request that does not parse gets a 400 (``Warning: 399`` names the
   problem) and never reaches the handler; a response that does not parse fails the pending client
-  transactions it can belong to with :class:`~harness.errors.LabProtocolError` naming device and
-  address. Nothing raises out of a protocol callback.
+  transactions it can belong to (by branch, else by peer address) with
+  :class:`~harness.errors.LabProtocolError` naming device and address, and so does input that is
+  no SIP at all from a peer a client transaction waits on (a device that answers with something
+  else). Nothing raises out of a protocol callback.
 
 Every message sent or received is recorded in the ``transcript`` and shown to the ``observers``
 (direction ``">"``/``"<"``, message, peer, retransmission flag): that is how calls keep ladders.
@@ -35,7 +41,6 @@ Every message sent or received is recorded in the ``transcript`` and shown to th
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
@@ -48,7 +53,7 @@ from ...errors import LabError, LabProtocolError, LabUnreachable
 from ..transcript import Transcript
 from .message import SipParseError, branch_of, encode, lenient_headers, parse_message, via_value
 from .transaction import TIMER_64T1_S, ClientTransaction, ServerTransaction
-from .transport import CONNECT_TIMEOUT_S, MESSAGE_DEADLINE_S, Peer, _TcpConnection, _UdpProtocol
+from .transport import MESSAGE_DEADLINE_S, Peer, SipTransport, TcpConnection
 
 __all__ = ["MESSAGE_DEADLINE_S", "TIMER_64T1_S", "ClientTransaction", "Peer", "ServerTransaction", "SipHandler",
            "SipStack", "StackStats"]
@@ -91,72 +96,59 @@ class SipStack:
         udp_port: UDP port to bind (0: any free one; ``None``: no UDP).
         tcp_port: TCP port to listen on (0: any free one; ``None``: no listener, TCP still usable
             for outgoing requests).
+        udp_peer: ``(host, port)`` the UDP socket is connected to (``None``: unconnected): only
+            that peer is heard, and its ICMP port unreachable ends the transactions toward it.
         user_agent: Server/User-Agent header value.
         message_deadline_s: how long a partial TCP message may wait for its rest.
     """
 
     def __init__(self, device: str, transcript: Transcript, local_host: str, handler: SipHandler | None = None, *,
-                 udp_port: int | None = 0, tcp_port: int | None = None, user_agent: str = "hil SIP probe",
-                 message_deadline_s: float = MESSAGE_DEADLINE_S) -> None:
+                 udp_port: int | None = 0, tcp_port: int | None = None, udp_peer: tuple[str, int] | None = None,
+                 user_agent: str = "hil SIP probe", message_deadline_s: float = MESSAGE_DEADLINE_S) -> None:
         self.device, self.transcript, self.local_host, self.handler = device, transcript, local_host, handler
         self.user_agent = user_agent
-        self.message_deadline_s = message_deadline_s
         self.stats = StackStats()
         self.observers: list[Observer] = []
-        self._want_udp, self._want_tcp = udp_port, tcp_port
-        self._udp: asyncio.DatagramTransport | None = None
-        self._tcp_server: asyncio.Server | None = None
-        self._conns: dict[tuple[str, int], _TcpConnection] = {}
+        self.sockets = SipTransport(device, local_host, self, udp_port=udp_port, tcp_port=tcp_port,
+                                    udp_peer=udp_peer, message_deadline_s=message_deadline_s)
         self._clients: dict[tuple[str, str], ClientTransaction] = {}
         self._servers: dict[tuple[str, ...], ServerTransaction] = {}
         self._awaiting_ack: dict[tuple[str, int], ServerTransaction] = {}
-        self.udp_port = 0
-        self.tcp_port = 0
 
     # -- life cycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Bind the sockets. Raises LabUnreachable when the local address cannot be bound."""
-        loop = asyncio.get_running_loop()
-        where = f"{self.local_host}:{self._want_udp if self._want_udp is not None else self._want_tcp}"
-        try:
-            if self._want_udp is not None:
-                self._udp, _ = await loop.create_datagram_endpoint(
-                    lambda: _UdpProtocol(self), local_addr=(self.local_host, self._want_udp))
-                self.udp_port = self._udp.get_extra_info("sockname")[1]
-            if self._want_tcp is not None:
-                self._tcp_server = await loop.create_server(
-                    lambda: _TcpConnection(self), self.local_host, self._want_tcp, reuse_address=True)
-                self.tcp_port = self._tcp_server.sockets[0].getsockname()[1]
-        except OSError as e:
-            await self.stop()
-            raise LabUnreachable(self.device, "sip", where, f"cannot bind {self.local_host}: {e}") from None
+        """Bind the sockets. Raises LabUnreachable when the local address cannot be bound (or the
+        ``udp_peer`` cannot be reached from it)."""
+        await self.sockets.open()
 
     async def stop(self) -> None:
         for txn in list(self._clients.values()):
-            if txn._task is not None:
-                txn._task.cancel()
+            txn.stop()
         for srv in list(self._servers.values()):
-            if srv._task is not None:
-                srv._task.cancel()
+            srv.stop()
         self._clients.clear()
         self._servers.clear()
         self._awaiting_ack.clear()
-        for conn in list(self._conns.values()):
-            conn.close()
-        self._conns.clear()
-        if self._tcp_server is not None:
-            self._tcp_server.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._tcp_server.wait_closed(), 1.0)
-            self._tcp_server = None
-        if self._udp is not None:
-            self._udp.close()
-            self._udp = None
+        await self.sockets.close()
+
+    @property
+    def udp_port(self) -> int:
+        """Local UDP port (0 before :meth:`start` or without UDP)."""
+        return self.sockets.udp_port
+
+    @property
+    def tcp_port(self) -> int:
+        """Local TCP listener port (0 before :meth:`start` or without a listener)."""
+        return self.sockets.tcp_port
+
+    @property
+    def message_deadline_s(self) -> float:
+        return self.sockets.message_deadline_s
 
     def port(self, transport: str) -> int:
         """Local port of ``transport`` (Via sent-by and Contact)."""
-        return self.udp_port if transport == "udp" else self.tcp_port
+        return self.sockets.port(transport)
 
     def via(self, transport: str, branch: str) -> str:
         return via_value(transport, self.local_host, self.port(transport), branch)
@@ -176,38 +168,28 @@ class SipStack:
         txn = ClientTransaction(self, req, peer, timeout_s, on_response)
         self._clients[txn.key] = txn
         try:
-            await txn._start()
+            await txn.start()
         except LabError:
-            self._clients.pop(txn.key, None)
+            self.forget(txn)
             raise
         return txn
 
     async def send(self, msg: Request | Response, peer: Peer) -> None:
         """Send a message outside any transaction (the ACK of a 2xx). Raises LabUnreachable."""
-        await self._send(encode(msg), peer, msg, retransmission=False)
+        await self.transmit(encode(msg), peer, msg, retransmission=False)
 
-    async def _send(self, data: bytes, peer: Peer, msg: Request | Response | None, *, retransmission: bool) -> None:
-        if peer.transport == "tcp":
-            conn = self._conns.get((peer.host, peer.port)) or await self._connect(peer)
-            conn.write(data)
-            self._sent(data, peer, msg, retransmission)
-        else:
-            self._send_now(data, peer, msg, retransmission=retransmission)
+    async def transmit(self, data: bytes, peer: Peer, msg: Request | Response | None, *,
+                       retransmission: bool) -> None:
+        """Send ``data`` (``msg`` encoded; ``None`` keeps it from the observers), opening a TCP
+        connection when needed; recorded in the transcript and the stats. Raises LabUnreachable."""
+        await self.sockets.send(data, peer)
+        self._sent(data, peer, msg, retransmission)
 
-    def _send_now(self, data: bytes, peer: Peer, msg: Request | Response | None, *, retransmission: bool,
-                  conn: _TcpConnection | None = None) -> None:
-        try:
-            if peer.transport == "udp":
-                if self._udp is None:
-                    raise LabUnreachable(self.device, "sip", peer.address, "the UDP socket is closed")
-                self._udp.sendto(data, (peer.host, peer.port))
-            else:
-                conn = conn if conn is not None and not conn.closed else self._conns.get((peer.host, peer.port))
-                if conn is None:
-                    raise LabUnreachable(self.device, "sip", peer.address, "no TCP connection to answer on")
-                conn.write(data)
-        except OSError as e:
-            raise LabUnreachable(self.device, "sip", peer.address, f"cannot send: {e}") from None
+    def transmit_now(self, data: bytes, peer: Peer, msg: Request | Response | None, *, retransmission: bool,
+                     conn: TcpConnection | None = None) -> None:
+        """:meth:`transmit` without waiting: over UDP, or on ``conn`` / the open connection to
+        ``peer``. Raises LabUnreachable."""
+        self.sockets.send_now(data, peer, conn)
         self._sent(data, peer, msg, retransmission)
 
     def _sent(self, data: bytes, peer: Peer, msg: Request | Response | None, retransmission: bool) -> None:
@@ -221,19 +203,6 @@ class SipStack:
         if msg is not None:
             self._observe(">", msg, peer, retransmission)
 
-    async def _connect(self, peer: Peer) -> _TcpConnection:
-        loop = asyncio.get_running_loop()
-        try:
-            _, proto = await asyncio.wait_for(loop.create_connection(
-                lambda: _TcpConnection(self), peer.host, peer.port, local_addr=(self.local_host, 0)),
-                CONNECT_TIMEOUT_S)
-        except TimeoutError:
-            raise LabUnreachable(self.device, "sip", peer.address,
-                                 f"TCP connect timed out after {CONNECT_TIMEOUT_S:g} s") from None
-        except OSError as e:
-            raise LabUnreachable(self.device, "sip", peer.address, f"TCP connect failed: {e}") from None
-        return proto
-
     def _observe(self, direction: str, msg: Request | Response, peer: Peer, retransmission: bool) -> None:
         for obs in list(self.observers):
             try:
@@ -241,15 +210,34 @@ class SipStack:
             except Exception:  # an observer bug must not break the stack
                 log.exception("SIP observer failed")
 
-    # -- receiving -------------------------------------------------------------------------------
+    # -- transactions' bookkeeping -----------------------------------------------------------------
 
-    def _received(self, data: bytes, peer: Peer, conn: _TcpConnection | None, framed: bool) -> None:
+    def expect_ack(self, txn: ServerTransaction) -> None:
+        """``txn`` answered an INVITE with a 2xx: the ACK with its Call-ID and CSeq ends it."""
+        self._awaiting_ack[txn.ack_key] = txn
+
+    def forget(self, txn: ClientTransaction | ServerTransaction) -> None:
+        """Take ``txn`` out of the tables (it has ended, or its owner gives it up): messages that
+        come later for it are matched to nothing (a request: a new transaction)."""
+        if isinstance(txn, ClientTransaction):
+            if self._clients.get(txn.key) is txn:
+                del self._clients[txn.key]
+            return
+        if self._servers.get(txn.key) is txn:
+            del self._servers[txn.key]
+        if self._awaiting_ack.get(txn.ack_key) is txn:
+            del self._awaiting_ack[txn.ack_key]
+
+    # -- receiving (the transport's MessageSink) ----------------------------------------------------
+
+    def deliver(self, data: bytes, peer: Peer, conn: TcpConnection | None, *, framed: bool) -> None:
+        """One message from the transport (see :class:`~harness.transports.sip.transport.MessageSink`)."""
         try:
             self._receive(data, peer, conn, framed)
         except Exception:  # nothing raises out of a protocol callback
             log.exception("%s: error handling a message from %s", self.device, peer)
 
-    def _receive(self, data: bytes, peer: Peer, conn: _TcpConnection | None, framed: bool) -> None:
+    def _receive(self, data: bytes, peer: Peer, conn: TcpConnection | None, framed: bool) -> None:
         if not data.strip():
             return  # CRLF keep-alive (RFC 5626 §4.4.1)
         self.stats.received += 1
@@ -265,17 +253,23 @@ class SipStack:
         else:
             self._request(msg, peer, conn)
 
-    def malformed(self, err: SipParseError, peer: Peer, conn: _TcpConnection | None, data: bytes = b"") -> None:
-        """A message that did not parse or frame: 400 for a request, LabProtocolError for a response."""
+    def malformed(self, err: SipParseError, peer: Peer, conn: TcpConnection | None, data: bytes = b"") -> None:
+        """A message that did not parse or frame: 400 for a request, LabProtocolError for the client
+        transactions a broken response (or input that is no SIP at all) can be the answer of."""
         self.stats.malformed_received += 1
         self.transcript.event(f"malformed message from {peer}: {err.reason}")
         if err.reply is not None:
             self.stats.bad_requests_sent += 1
             with contextlib.suppress(LabError):
-                self._send_now(encode(err.reply), peer, err.reply, retransmission=False, conn=conn)
+                self.transmit_now(encode(err.reply), peer, err.reply, retransmission=False, conn=conn)
             return
         if not err.first_line.startswith("SIP/2.0 "):
-            return  # neither request nor response: nothing to answer, nobody to tell
+            # neither request nor response: the answer of whatever waits on this peer
+            for txn in self._waiting_on(peer):
+                txn.fail(LabProtocolError(self.device, "sip", peer.address,
+                                          f"answer to {txn.method} is not SIP: {err.reason}: "
+                                          f"{err.first_line[:60]!r}"))
+            return
         _, hdrs = lenient_headers(data)
         branch = ""
         via = hdrs.get("Via") or ""
@@ -283,20 +277,33 @@ class SipStack:
             branch = via.split(";branch=", 1)[1].split(";")[0].strip()
         error = LabProtocolError(self.device, "sip", peer.address,
                                  f"malformed response {err.first_line[:60]!r}: {err.reason}")
-        for txn in list(self._clients.values()):
-            if (branch and txn.branch == branch) or (not branch and txn.peer.host == peer.host
-                                                     and txn.peer.port == peer.port):
-                txn._fail(error)
+        for txn in [t for t in self._clients.values() if t.branch == branch] if branch else self._waiting_on(peer):
+            txn.fail(error)
+
+    def _waiting_on(self, peer: Peer) -> list[ClientTransaction]:
+        return [t for t in self._clients.values() if t.peer.host == peer.host and t.peer.port == peer.port]
+
+    def unreachable(self, peer: Peer, error: OSError) -> None:
+        """An ICMP error from ``peer`` (a connected UDP socket): its UDP client transactions end,
+        refused (port unreachable) or failed with LabUnreachable (any other error)."""
+        waiting = [t for t in self._waiting_on(peer) if t.peer.transport == "udp"]
+        if not waiting:
+            self.transcript.event(f"ICMP error from {peer}: {error.strerror or error}")
+        for txn in waiting:
+            if isinstance(error, ConnectionRefusedError):
+                txn.refuse()
+            else:
+                txn.fail(LabUnreachable(self.device, "sip", peer.address, f"ICMP error: {error.strerror or error}"))
 
     def _response(self, resp: Response, peer: Peer) -> None:
         self._observe("<", resp, peer, False)
         txn = self._clients.get((branch_of(resp), resp.cseq.method))
         if txn is not None:
-            txn._received(resp)
+            txn.receive(resp)
         elif self.handler is not None:
             self.handler.on_stray_response(resp, peer)
 
-    def _request(self, req: Request, peer: Peer, conn: _TcpConnection | None) -> None:
+    def _request(self, req: Request, peer: Peer, conn: TcpConnection | None) -> None:
         top = req.via[0]
         method = "INVITE" if req.method == "ACK" else req.method
         branch = top.parameters.get("branch") or f"{req.call_id}|{req.cseq.sequence}"
@@ -305,17 +312,17 @@ class SipStack:
         if req.method == "ACK":
             self._observe("<", req, peer, False)
             if existing is not None:  # ACK of a non-2xx final answer: absorbed (Confirmed state)
-                existing._acked.set()
+                existing.receive_ack()
                 return
             waiting = self._awaiting_ack.pop((req.call_id, req.cseq.sequence), None)
             if waiting is not None:
-                waiting._acked.set()
+                waiting.receive_ack()
             if self.handler is not None:
                 self.handler.on_ack(req, peer)
             return
         if existing is not None:  # a retransmission: the same answer, not handled twice
             self._observe("<", req, peer, True)
-            existing._retransmitted()
+            existing.receive_retransmission()
             return
         self._observe("<", req, peer, False)
         txn = ServerTransaction(self, req, peer, key, conn)
@@ -337,4 +344,4 @@ class SipStack:
             return
         txn.reply(200, to_tag=None)
         if invite.final_code is None and not invite.cancelled:
-            invite._cancel()
+            invite.receive_cancel()

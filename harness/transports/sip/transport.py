@@ -1,24 +1,31 @@
-"""SIP transports of a :class:`~harness.transports.sip.stack.SipStack` (RFC 3261 §18): the UDP
-socket's protocol and TCP connections framed by Content-Length.
+"""The SIP transport layer (RFC 3261 §18): one UDP socket, one TCP listener, TCP connections framed
+by Content-Length, and the :class:`Peer` at the other end of each message.
 
-A TCP connection hands each complete message to the stack; a framing error gets the stack's 400
-(when the message is a readable request) and, when fatal, closes the connection; a partial message
-still incomplete after ``stack.message_deadline_s`` seconds gets a 400 and a close.
+:class:`SipTransport` owns the sockets of one stack and knows nothing of the layers above it: it
+hands what it receives to a :class:`MessageSink` (the stack, :class:`~harness.transports.sip.stack.SipStack`):
+
+* a complete message to :meth:`MessageSink.deliver`, with its peer and, for TCP, the connection to
+  answer on;
+* a framing error (:class:`~harness.transports.sip.message.SipParseError`, with the 400 to send
+  when the message is a readable request) to :meth:`MessageSink.malformed`; a fatal one also closes
+  the connection, and so does a partial message still incomplete after ``message_deadline_s``
+  seconds (it gets a 400 first);
+* an ICMP error on a UDP socket connected to one peer (``udp_peer``) to
+  :meth:`MessageSink.unreachable` (RFC 3261 §18.4). An unconnected UDP socket hears no ICMP error
+  on Linux, so only a connected one can tell "port unreachable" from silence.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ...errors import LabUnreachable
 from .message import SipParseError, StreamFramer, bad_request, lenient_headers, looks_like_request
-
-if TYPE_CHECKING:
-    from .stack import SipStack
 
 log = logging.getLogger("hil.sip")
 
@@ -42,22 +49,47 @@ class Peer:
         return f"{self.transport.upper()} {self.host}:{self.port}"
 
 
+class MessageSink(Protocol):
+    """What a :class:`SipTransport` hands its input to (the stack)."""
+
+    @property
+    def user_agent(self) -> str:
+        """Server header of the 400 a message cut short gets."""
+        ...
+
+    def deliver(self, data: bytes, peer: Peer, conn: TcpConnection | None, *, framed: bool) -> None:
+        """One message as received: a datagram (``framed=False``) or a stream message cut on its
+        Content-Length (``framed=True``, ``conn`` the connection it came on)."""
+        ...
+
+    def malformed(self, err: SipParseError, peer: Peer, conn: TcpConnection | None, data: bytes = b"") -> None:
+        """A message that could not be framed; ``err.reply`` is the 400 to send, when there is one."""
+        ...
+
+    def unreachable(self, peer: Peer, error: OSError) -> None:
+        """An ICMP error from ``peer`` (``ConnectionRefusedError``: port unreachable)."""
+        ...
+
+
 class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, stack: SipStack) -> None:
-        self.stack = stack
+    def __init__(self, owner: SipTransport, remote: Peer | None) -> None:
+        self.owner, self.remote = owner, remote
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.stack._received(data, Peer("udp", addr[0], addr[1]), None, framed=False)
+        self.owner.sink.deliver(data, Peer("udp", addr[0], addr[1]), None, framed=False)
 
     def error_received(self, exc: Exception) -> None:
-        log.debug("%s: UDP error: %s", self.stack.device, exc)  # ICMP after sending to a closed port
+        if self.remote is not None and isinstance(exc, OSError):
+            self.owner.sink.unreachable(self.remote, exc)
+        else:  # an unconnected socket cannot tell whose ICMP it was
+            log.debug("%s: UDP error: %s", self.owner.device, exc)
 
 
-class _TcpConnection(asyncio.Protocol):
-    """One TCP connection (accepted or opened), framed by Content-Length."""
+class TcpConnection(asyncio.Protocol):
+    """One TCP connection (accepted or opened) of a :class:`SipTransport`, framed by Content-Length."""
 
-    def __init__(self, stack: SipStack) -> None:
-        self.stack = stack
+    def __init__(self, owner: SipTransport) -> None:
+        self.owner = owner
         self.framer = StreamFramer()
         self.transport: asyncio.Transport | None = None
         self.peer = Peer("tcp", "", 0)
@@ -69,14 +101,15 @@ class _TcpConnection(asyncio.Protocol):
         self.transport = transport
         host, port = transport.get_extra_info("peername")[:2]
         self.peer = Peer("tcp", host, port)
-        self.stack._conns[(host, port)] = self
+        self.owner._attach(self)
 
     def data_received(self, data: bytes) -> None:
+        sink = self.owner.sink
         for item in self.framer.feed(data):
             if isinstance(item, bytes):
-                self.stack._received(item, self.peer, self, framed=True)
+                sink.deliver(item, self.peer, self, framed=True)
             else:
-                self.stack.malformed(item, self.peer, self, bytes(self.framer.buf))
+                sink.malformed(item, self.peer, self, bytes(self.framer.buf))
                 if item.fatal:
                     self.close()
                     return
@@ -85,7 +118,7 @@ class _TcpConnection(asyncio.Protocol):
     def _arm_partial(self) -> None:
         if self.framer.pending and self._partial is None:
             loop = asyncio.get_running_loop()
-            self._partial = loop.call_later(self.stack.message_deadline_s, self._partial_expired)
+            self._partial = loop.call_later(self.owner.message_deadline_s, self._partial_expired)
         elif not self.framer.pending and self._partial is not None:
             self._partial.cancel()
             self._partial = None
@@ -96,11 +129,11 @@ class _TcpConnection(asyncio.Protocol):
             return
         data = bytes(self.framer.buf)
         reason = (f"incomplete message: {len(data)} bytes, nothing more within "
-                  f"{self.stack.message_deadline_s:g} s")
+                  f"{self.owner.message_deadline_s:g} s")
         first, hdrs = lenient_headers(data)
-        readable = looks_like_request(first)
-        reply = bad_request(hdrs, reason, self.stack.user_agent) if readable else None
-        self.stack.malformed(SipParseError(reason, first, reply, fatal=True), self.peer, self, data)
+        sink = self.owner.sink
+        reply = bad_request(hdrs, reason, sink.user_agent) if looks_like_request(first) else None
+        sink.malformed(SipParseError(reason, first, reply, fatal=True), self.peer, self, data)
         self.close()
 
     def write(self, data: bytes) -> None:
@@ -117,16 +150,170 @@ class _TcpConnection(asyncio.Protocol):
         self.closed = True
         if self._partial is not None:
             self._partial.cancel()
-        if self.stack._conns.get((self.peer.host, self.peer.port)) is self:
-            del self.stack._conns[(self.peer.host, self.peer.port)]
+        self.owner._detach(self)
 
 
-def local_address_toward(host: str, port: int = 5060) -> str:
+class SipTransport:
+    """The sockets of one stack: UDP on ``local_host:udp_port``, a TCP listener on ``tcp_port``,
+    and outgoing TCP connections opened on demand and reused per peer (§18.1.1).
+
+    Args:
+        device: inventory name used in errors.
+        local_host: address bound.
+        sink: where received messages, framing errors and ICMP errors go.
+        udp_port: UDP port to bind (0: any free one; ``None``: no UDP).
+        tcp_port: TCP port to listen on (0: any free one; ``None``: no listener; outgoing TCP works).
+        udp_peer: ``(host, port)`` to connect the UDP socket to: only that peer's datagrams are read,
+            and its ICMP errors reach :meth:`MessageSink.unreachable` (``None``: unconnected).
+        message_deadline_s: how long a partial TCP message may wait for its rest, seconds.
+    """
+
+    def __init__(self, device: str, local_host: str, sink: MessageSink, *, udp_port: int | None = 0,
+                 tcp_port: int | None = None, udp_peer: tuple[str, int] | None = None,
+                 message_deadline_s: float = MESSAGE_DEADLINE_S) -> None:
+        self.device, self.local_host, self.sink = device, local_host, sink
+        self.message_deadline_s = message_deadline_s
+        self.udp_peer = udp_peer
+        self.udp_port = 0
+        self.tcp_port = 0
+        self._want_udp, self._want_tcp = udp_port, tcp_port
+        self._udp: asyncio.DatagramTransport | None = None
+        self._tcp_server: asyncio.Server | None = None
+        self._conns: dict[tuple[str, int], TcpConnection] = {}
+
+    # -- life cycle ------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Bind the sockets.
+
+        Raises:
+            LabUnreachable: the local address cannot be bound, or ``udp_peer`` cannot be reached
+                from it (no route).
+        """
+        loop = asyncio.get_running_loop()
+        where = f"{self.local_host}:{self._want_udp if self._want_udp is not None else self._want_tcp}"
+        try:
+            if self._want_udp is not None:
+                remote = Peer("udp", *self.udp_peer) if self.udp_peer is not None else None
+                if remote is None:
+                    self._udp, _ = await loop.create_datagram_endpoint(
+                        lambda: _UdpProtocol(self, None), local_addr=(self.local_host, self._want_udp))
+                else:
+                    self._udp, _ = await loop.create_datagram_endpoint(
+                        lambda: _UdpProtocol(self, remote), sock=self._connected_udp(self._want_udp, remote))
+                self.udp_port = self._udp.get_extra_info("sockname")[1]
+            if self._want_tcp is not None:
+                self._tcp_server = await loop.create_server(
+                    lambda: TcpConnection(self), self.local_host, self._want_tcp, reuse_address=True)
+                self.tcp_port = self._tcp_server.sockets[0].getsockname()[1]
+        except LabUnreachable:
+            await self.close()
+            raise
+        except OSError as e:
+            await self.close()
+            raise LabUnreachable(self.device, "sip", where, f"cannot bind {self.local_host}: {e}") from None
+
+    def _connected_udp(self, port: int, remote: Peer) -> socket.socket:
+        """A UDP socket bound to ``local_host:port`` and connected to ``remote`` (raises OSError
+        for the bind, LabUnreachable when ``remote`` cannot be reached)."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind((self.local_host, port))
+        except OSError:
+            sock.close()
+            raise
+        try:
+            sock.connect((remote.host, remote.port))
+        except OSError as e:
+            sock.close()
+            raise LabUnreachable(self.device, "sip", remote.address,
+                                 f"cannot reach from {self.local_host}: {e}") from None
+        return sock
+
+    async def close(self) -> None:
+        """Close every connection and socket (the stack can be opened again)."""
+        for conn in list(self._conns.values()):
+            conn.close()
+        self._conns.clear()
+        if self._tcp_server is not None:
+            self._tcp_server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._tcp_server.wait_closed(), 1.0)
+            self._tcp_server = None
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+
+    def port(self, transport: str) -> int:
+        """Local port of ``transport`` (``"udp"``/``"tcp"``)."""
+        return self.udp_port if transport == "udp" else self.tcp_port
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    async def send(self, data: bytes, peer: Peer) -> None:
+        """Send ``data`` to ``peer``, opening a TCP connection when there is none.
+
+        Raises:
+            LabUnreachable: no connection could be opened (refused, timed out), or the socket failed.
+        """
+        conn = None
+        if peer.transport == "tcp":
+            conn = self._conns.get((peer.host, peer.port)) or await self._connect(peer)
+        self.send_now(data, peer, conn)
+
+    def send_now(self, data: bytes, peer: Peer, conn: TcpConnection | None = None) -> None:
+        """Send ``data`` to ``peer`` without waiting: over UDP, or on ``conn`` (an answer goes back
+        on the connection its request came on, §18.2.2), else on the open connection to ``peer``.
+
+        Raises:
+            LabUnreachable: the socket is closed, there is no TCP connection, or sending failed.
+        """
+        try:
+            if peer.transport == "udp":
+                if self._udp is None:
+                    raise LabUnreachable(self.device, "sip", peer.address, "the UDP socket is closed")
+                self._udp.sendto(data, (peer.host, peer.port))
+            else:
+                conn = conn if conn is not None and not conn.closed else self._conns.get((peer.host, peer.port))
+                if conn is None:
+                    raise LabUnreachable(self.device, "sip", peer.address, "no TCP connection to answer on")
+                conn.write(data)
+        except OSError as e:
+            raise LabUnreachable(self.device, "sip", peer.address, f"cannot send: {e}") from None
+
+    async def _connect(self, peer: Peer) -> TcpConnection:
+        loop = asyncio.get_running_loop()
+        try:
+            _, proto = await asyncio.wait_for(loop.create_connection(
+                lambda: TcpConnection(self), peer.host, peer.port, local_addr=(self.local_host, 0)),
+                CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            raise LabUnreachable(self.device, "sip", peer.address,
+                                 f"TCP connect timed out after {CONNECT_TIMEOUT_S:g} s") from None
+        except OSError as e:
+            raise LabUnreachable(self.device, "sip", peer.address, f"TCP connect failed: {e}") from None
+        return proto
+
+    # -- connections (called by TcpConnection) ---------------------------------------------------
+
+    def _attach(self, conn: TcpConnection) -> None:
+        self._conns[(conn.peer.host, conn.peer.port)] = conn
+
+    def _detach(self, conn: TcpConnection) -> None:
+        if self._conns.get((conn.peer.host, conn.peer.port)) is conn:
+            del self._conns[(conn.peer.host, conn.peer.port)]
+
+
+def local_address_toward(host: str, port: int = 5060, device: str = "harness") -> str:
     """The local IP address the OS would use to reach ``host`` (a connected UDP socket; nothing is
-    sent). Raises LabUnreachable when there is no route."""
+    sent).
+
+    Raises:
+        LabUnreachable: there is no route (named after ``device``, the device asked for).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         try:
             s.connect((host, port))
         except OSError as e:
-            raise LabUnreachable("harness", "sip", f"{host}:{port}", f"no route from the harness: {e}") from None
+            raise LabUnreachable(device, "sip", f"{host}:{port}", f"no route from the harness: {e}") from None
         return str(s.getsockname()[0])

@@ -1,9 +1,11 @@
 """The SIP probe as a user agent: :class:`UserAgentCore` (asyncio) and :class:`SipUserAgent` (sync).
 
 :class:`UserAgentCore` is the transaction user of one :class:`~harness.transports.sip.stack.SipStack`:
-it starts calls (:meth:`UserAgentCore.invite`), answers new INVITEs as a UAS following a
-:class:`~harness.transports.sip.call.UasPolicy`, routes in-dialog requests to their
-:class:`~harness.transports.sip.call.Call`, and answers the rest: OPTIONS 200 (Allow, Accept),
+it starts calls (:meth:`UserAgentCore.invite`), sends OPTIONS (:meth:`UserAgentCore.options`; the
+OPTIONS probe of :mod:`harness.transports.sip.options` is :meth:`UserAgentCore.probe_options`),
+answers new INVITEs as a UAS following a :class:`~harness.transports.sip.call.UasPolicy`, routes
+in-dialog requests to their :class:`~harness.transports.sip.call.Call` (which knows the core as a
+:class:`~harness.transports.sip.call_base.CallOwner`), and answers the rest: OPTIONS 200 (Allow, Accept),
 BYE/CANCEL outside a dialog 481, a To-tagged request of no known dialog 481, an INVITE repeating a
 known Call-ID without To tag 482 (§8.2.2.2), a known but unsupported method 405 with Allow, an
 unknown method 501 (§8.2.1). Malformed requests get 400 in the stack and never get here.
@@ -34,8 +36,9 @@ from ..rtp import TONE_HZ, RtpSession, RtpStats
 from ..sdp import DEFAULT_TELEPHONE_EVENT_PT, SdpSession
 from ..transcript import Transcript
 from .call import CONFIRMED, FINAL_STATES, Call, CallResult, UasPolicy
-from .message import build_request, new_branch, new_call_id, tag_of, uri_target
-from .stack import MESSAGE_DEADLINE_S, Peer, ServerTransaction, SipStack, StackStats
+from .message import build_request, new_branch, new_call_id, new_tag, tag_of, uri_target
+from .options import OptionsResult, options_result
+from .stack import MESSAGE_DEADLINE_S, ClientTransaction, Peer, ServerTransaction, SipStack, StackStats
 
 T = TypeVar("T")
 USER_AGENT = "hil/0.1 (SIP probe)"
@@ -50,8 +53,9 @@ class UserAgentCore:
 
     Args:
         device: inventory name used in errors. transcript: the session transcript.
-        local_host: address for SIP and RTP. udp_port / tcp_port: as for :class:`SipStack` (both
-            bound by default, on free ports: one UDP socket and one TCP listener per probe).
+        local_host: address for SIP and RTP. udp_port / tcp_port / udp_peer: as for :class:`SipStack`
+            (both bound by default, on free ports: one UDP socket and one TCP listener per probe;
+            ``udp_peer`` connects the UDP socket to one device, so its port unreachable is heard).
         user: user part of Contact and of the default From.
         policy: how new INVITEs are answered (default: ring and answer at once).
         timeout_s: default deadline of non-INVITE transactions (BYE, CANCEL, re-INVITE), seconds.
@@ -60,14 +64,14 @@ class UserAgentCore:
     allow: tuple[str, ...] = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO")
 
     def __init__(self, device: str, transcript: Transcript, local_host: str, *, udp_port: int | None = 0,
-                 tcp_port: int | None = 0, user: str = "hil", policy: UasPolicy | None = None,
-                 user_agent: str = USER_AGENT, timeout_s: float = 8.0,
+                 tcp_port: int | None = 0, udp_peer: tuple[str, int] | None = None, user: str = "hil",
+                 policy: UasPolicy | None = None, user_agent: str = USER_AGENT, timeout_s: float = 8.0,
                  message_deadline_s: float = MESSAGE_DEADLINE_S) -> None:
         self.device, self.transcript, self.local_host, self.user = device, transcript, local_host, user
         self.policy = policy or UasPolicy()
         self.timeout_s = timeout_s
         self.stack = SipStack(device, transcript, local_host, self, udp_port=udp_port, tcp_port=tcp_port,
-                              user_agent=user_agent, message_deadline_s=message_deadline_s)
+                              udp_peer=udp_peer, user_agent=user_agent, message_deadline_s=message_deadline_s)
         self.stack.observers.append(self._observe)
         self.calls: dict[str, Call] = {}
         self.incoming: asyncio.Queue[Call] | None = None
@@ -83,8 +87,7 @@ class UserAgentCore:
         for task in list(self._tasks):
             task.cancel()
         for call in list(self.calls.values()):
-            for task in list(call._tasks):
-                task.cancel()
+            call.cancel_tasks()
             await call.rtp.close()
         await self.stack.stop()
 
@@ -140,16 +143,37 @@ class UserAgentCore:
 
     async def options(self, uri: str, *, peer: Peer | None = None, transport: str = "udp",
                       timeout_s: float = 4.0) -> Response | None:
-        """One OPTIONS outside any dialog; the final response, ``None`` when none came."""
+        """One OPTIONS outside any dialog; the final response, ``None`` when none came.
+
+        Raises:
+            LabUnreachable: it could not be sent. LabProtocolError: the answer was malformed.
+        """
+        txn = await self._send_options(uri, peer, transport, timeout_s)
+        return await txn.wait_final()
+
+    async def probe_options(self, host: str, port: int, timeout_s: float, *, transport: str = "udp"
+                            ) -> OptionsResult:
+        """One OPTIONS to ``sip:host:port`` and what came of it, silence included (``status=None``;
+        ``refused`` after an ICMP port unreachable): see :mod:`harness.transports.sip.options`.
+
+        Raises:
+            LabUnreachable: it could not be sent, or an ICMP error other than port unreachable
+                came back. LabProtocolError: the answer is a broken SIP response or no SIP at all.
+        """
+        txn = await self._send_options(f"sip:{host}:{port}", Peer(transport, host, port), transport, timeout_s)
+        await txn.wait_final()
+        return options_result(txn)
+
+    async def _send_options(self, uri: str, peer: Peer | None, transport: str, timeout_s: float
+                            ) -> ClientTransaction:
         if peer is None:
             t = uri_target(uri, transport)
             peer = Peer(t.transport, t.host, t.port)
         req = build_request("OPTIONS", uri, via=self.stack.via(peer.transport, new_branch()),
-                            from_=f"<sip:{self.user}@{self.local_host}>;tag={new_branch()[7:19]}", to=f"<{uri}>",
+                            from_=f"<sip:{self.user}@{self.local_host}>;tag={new_tag()}", to=f"<{uri}>",
                             call_id=new_call_id(self.local_host), cseq=1, contact=self.contact(peer.transport),
                             extra=(("Accept", "application/sdp"),), user_agent=self.stack.user_agent)
-        txn = await self.stack.request(req, peer, timeout_s)
-        return await txn.wait_final()
+        return await self.stack.request(req, peer, timeout_s)
 
     # -- transaction user --------------------------------------------------------------------------
 
@@ -336,6 +360,15 @@ class SipUserAgent:
         p = Peer(transport, peer[0], peer[1]) if peer else None
         return self.run(self.core.options(uri, peer=p, transport=transport, timeout_s=timeout_s),
                         timeout_s + MARGIN_S)
+
+    def probe_options(self, host: str, port: int, timeout_s: float, *, transport: str = "udp") -> OptionsResult:
+        """OPTIONS to ``sip:host:port`` within ``timeout_s`` seconds: an :class:`OptionsResult`
+        whose ``status`` is ``None`` when nothing answered (see :meth:`UserAgentCore.probe_options`).
+
+        Raises:
+            LabUnreachable, LabProtocolError: as :meth:`UserAgentCore.probe_options`.
+        """
+        return self.run(self.core.probe_options(host, port, timeout_s, transport=transport), timeout_s + MARGIN_S)
 
     def next_incoming(self, timeout_s: float = 5.0) -> CallHandle:
         """The next call this UA received (in arrival order).

@@ -12,10 +12,8 @@ import statistics
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .runner import Scenario
+from .scenario import Scenario
 
 #: SIPp's exit codes (SIPp 3.6 ``screen.hpp``: EXIT_TEST_OK ... EXIT_ARGUMENT_ERROR; -1..-4 as 255..252)
 EXIT_CODES: dict[int, str] = {

@@ -3,9 +3,9 @@
 The PSTN simulator's load side (issue 4): originate calls to DIDs, answer or refuse the calls the
 Edge sends out, at a given rate and concurrency, and read what SIPp counted. See ``docs/sipp.md``.
 
-* :class:`Scenario` — a template from ``scenarios/`` (``uac_did``, ``uas_answer``,
-  ``uas_reject``; ``{{name}}`` placeholders filled by the caller), an XML file, or a SIPp built-in
-  (``-sn uac``).
+* :class:`~harness.transports.sipp.scenario.Scenario` — a template from ``scenarios/``
+  (``uac_did``, ``uas_answer``, ``uas_reject``; ``{{name}}`` placeholders filled by the caller), an
+  XML file, or a SIPp built-in (``-sn uac``), in :mod:`harness.transports.sipp.scenario`.
 * :class:`SippOptions` — one run's command line: ``-m`` calls, ``-r`` rate, ``-l`` concurrency,
   ``-d`` duration, ``-i``/``-p`` local address, ``-s`` service (the DID), ``-key``/``-set``.
 * :class:`SippRunner` — runs SIPp on a :class:`LocalHost` (subprocess) or an :class:`SshHost`
@@ -40,14 +40,11 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 import shlex
 import signal
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from ...errors import LabError, LabProtocolError, LabTimeout, LabUnreachable
@@ -61,89 +58,10 @@ from .result import (
     parse_errors,
     result_from_files,
 )
+from .scenario import Scenario, reject_scenario
 
-SCENARIO_DIR = Path(__file__).with_name("scenarios")
-#: SIPp 3.6.1's built-in scenarios (``sipp -h``, option ``-sn``)
-BUILTIN_SCENARIOS = frozenset({"uac", "uas", "regexp", "branchc", "branchs", "uac_pcap",
-                               "3pcc-C-A", "3pcc-C-B", "3pcc-A", "3pcc-B"})
 TIMER_B_S = 32.0  # RFC 3261 §17.1.1.2: an unanswered INVITE is given up after 64*T1 = 32 s
 STOP_GRACE_S = 10.0  # project choice: SIPp writes its statistics and exits well within this after its deadline
-_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-
-
-# --- scenarios -----------------------------------------------------------------------------------
-
-
-def templates() -> list[str]:
-    """Names of the scenario templates shipped in ``scenarios/`` (``["uac_did", …]``)."""
-    return sorted(p.stem for p in SCENARIO_DIR.glob("*.xml"))
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A SIPp scenario: ``xml`` text to upload, or ``None`` for a SIPp built-in (``-sn name``).
-
-    ``name`` becomes the file name (``<name>.xml``) and so the prefix of SIPp's trace files.
-    """
-
-    name: str
-    xml: str | None = None
-
-    @property
-    def builtin(self) -> bool:
-        return self.xml is None
-
-    @classmethod
-    def template(cls, name: str, **params: object) -> Scenario:
-        """The template ``scenarios/<name>.xml`` with its ``{{placeholders}}`` filled.
-
-        Raises:
-            FileNotFoundError: no such template (the message lists the ones there are).
-            ValueError: a placeholder is not given, a parameter matches none, or the XML is broken.
-        """
-        path = SCENARIO_DIR / f"{name}.xml"
-        if not re.fullmatch(r"[\w.-]+", name) or not path.is_file():
-            raise FileNotFoundError(f"no SIPp scenario template {name!r} in {SCENARIO_DIR} "
-                                    f"(there are: {', '.join(templates()) or 'none'})")
-        return cls.from_file(path, name=name, **params)
-
-    @classmethod
-    def from_file(cls, path: Path, name: str | None = None, **params: object) -> Scenario:
-        """A scenario file (SIPp XML, ISO-8859-1 as SIPp's own) with ``{{placeholders}}`` filled.
-
-        Raises:
-            FileNotFoundError: ``path`` does not exist.
-            ValueError: placeholders and ``params`` do not match, or the XML does not parse.
-        """
-        text = Path(path).read_text(encoding="iso-8859-1")
-        wanted = set(_PLACEHOLDER.findall(text))
-        missing, unknown = sorted(wanted - params.keys()), sorted(params.keys() - wanted)
-        if missing or unknown:
-            raise ValueError(f"SIPp scenario {path}: " + "; ".join(
-                [f"placeholders not given: {', '.join(missing)}"] * bool(missing)
-                + [f"parameters it does not have: {', '.join(unknown)}"] * bool(unknown)))
-        text = _PLACEHOLDER.sub(lambda m: str(params[m.group(1)]), text)
-        try:
-            ET.fromstring(text.encode("iso-8859-1"))
-        except ET.ParseError as e:
-            raise ValueError(f"SIPp scenario {path} is not well-formed XML: {e}") from None
-        return cls(name or Path(path).stem, text)
-
-    @classmethod
-    def sipp_builtin(cls, name: str) -> Scenario:
-        """SIPp's built-in scenario ``name`` (``uac``, ``uas`` …). Raises ValueError for others."""
-        if name not in BUILTIN_SCENARIOS:
-            known = ", ".join(sorted(BUILTIN_SCENARIOS))
-            raise ValueError(f"SIPp has no built-in scenario {name!r} (built-ins: {known})")
-        return cls(name)
-
-
-def reject_scenario(code: int, reason: str) -> Scenario:
-    """``uas_reject`` answering every INVITE with ``code reason`` (300-699; 503 for a full trunk)."""
-    if not 300 <= code <= 699 or not reason or any(c in reason for c in "\r\n<>&"):
-        raise ValueError(f"uas_reject needs a final non-2xx code (300-699) and a one-line reason, "
-                         f"not {code} {reason!r}")
-    return Scenario.template("uas_reject", code=code, reason=reason)
 
 
 # --- options and command line --------------------------------------------------------------------
