@@ -5,7 +5,7 @@ provisioning server; each run upgrades every phone from 6.4.3 to 6.4.4 with
 :func:`harness.devices.procedures.firmware_rollout.rollout`: a canary, then waves of ``--wave-size`` phones with
 ``--wave-size`` at once (image check, config write, check-sync, away, back, re-registered at the
 Edge). Between runs the twin is healed (every phone back on 6.4.3). The twin's boot time is
-``harness.twin.phone_firmware.BOOT_S``.
+``harness.twin.phone.firmware.BOOT_S``.
 
 Figure (issue 5): total time within 20 % of (waves x one phone's upgrade time), where one phone's
 upgrade time is the canary's (a wave of one phone) and waves counts the canary's wave. Medians of
@@ -29,8 +29,8 @@ from harness.devices.procedures.firmware_rollout import Timeouts, rollout  # noq
 from harness.devices.session import LabSession  # noqa: E402
 from harness.duties.profile import FirmwareTarget  # noqa: E402
 from harness.twin import manager  # noqa: E402
-from harness.twin.phone_firmware import BOOT_S  # noqa: E402
-from harness.twin.provisioning import image_sha256  # noqa: E402
+from harness.twin.phone.firmware import BOOT_S  # noqa: E402
+from harness.twin.provisioning.images import image_sha256  # noqa: E402
 
 NET = "127.62"
 PLATFORM, OLD, NEW = "generic_sip_phone", "6.4.3", "6.4.4"

@@ -24,8 +24,6 @@ from .errors import InventoryError
 from .inventory import load
 from .inventory.models import Lab
 from .twin import manager
-from .twin.faults import FAULTS
-from .twin.server import load_protocol_modules
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Hardware-in-the-loop harness for telephony labs.")
@@ -129,12 +127,14 @@ def lab_fault(device: Annotated[str | None, typer.Argument(help="device name")] 
               inventory: InventoryOpt = DEFAULT_INVENTORY) -> None:
     """Break DEVICE with FAULT[=VALUE] through the twin's control channel (for tests and people)."""
     if list_:
-        load_protocol_modules()  # protocol modules may register faults of their own
+        # Loading every role of the twin costs about a second, which the other commands need not pay.
+        from .twin import lab
+
         t = Table(title="twin faults")
         for col in ("fault", "roles", "help"):
             t.add_column(col)
-        for f in FAULTS.values():
-            t.add_row(f"{f.name}={f.value}" if f.value else f.name, ", ".join(f.roles), f.help)
+        for f in lab.faults():
+            t.add_row(f"{f.name}={f.value_name}" if f.value_name else f.name, ", ".join(f.role_names()), f.help)
         out.print(t)
         return
     if not device or not fault:
@@ -153,7 +153,7 @@ def lab_fault(device: Annotated[str | None, typer.Argument(help="device name")] 
 def lab_image_sha(platform: Annotated[str, typer.Argument(help="platform, e.g. generic_sip_phone")],
                   version: Annotated[str, typer.Argument(help="firmware version, e.g. 6.4.4")]) -> None:
     """Print the SHA-256 of the image the twin's provisioning server serves for PLATFORM VERSION."""
-    from .twin.provisioning import image_sha256
+    from .twin.provisioning.images import image_sha256
 
     out.print(image_sha256(platform, version), markup=False, highlight=False)
 

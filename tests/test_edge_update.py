@@ -27,7 +27,7 @@ from harness.duties.profile import FirmwareTarget, load_profile
 from harness.errors import LabProtocolError
 from harness.inventory import LoadedLab
 from harness.twin.manager import TwinControl
-from harness.twin.provisioning import image_sha256
+from harness.twin.provisioning.images import image_sha256
 from tests.conftest import wait_for
 from tests.scenario_runner import ScenarioRun, run_scenarios
 

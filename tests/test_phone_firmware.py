@@ -18,7 +18,7 @@ from harness.devices.procedures.firmware_rollout import Timeouts, plan_waves, re
 from harness.devices.session import LabSession
 from harness.duties.profile import load_profile
 from harness.inventory import LoadedLab
-from harness.twin.provisioning import image_sha256
+from harness.twin.provisioning.images import image_sha256
 from tests.conftest import wait_for
 from tests.scenario_runner import run_scenarios
 

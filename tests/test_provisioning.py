@@ -12,7 +12,7 @@ import pytest
 from harness.devices.drivers.provisioning import FirmwareConfig, ProvisioningServer, config_name
 from harness.devices.session import LabSession
 from harness.errors import LabAuthError
-from harness.twin.provisioning import firmware_image, image_sha256
+from harness.twin.provisioning.images import firmware_image, image_sha256
 from tests.scenario_runner import run_scenarios
 
 

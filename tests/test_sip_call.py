@@ -39,8 +39,8 @@ from harness.transports.sip.message import (
 from harness.transports.sip.proxy import LooseProxy
 from harness.transports.sip.ua import SipUserAgent
 from harness.transports.transcript import Transcript
+from harness.twin.edge.media_relay import _through_other_law
 from harness.twin.manager import TwinControl
-from harness.twin.media_relay import _through_other_law
 from tests.conftest import grows, wait_for
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")

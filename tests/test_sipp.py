@@ -32,7 +32,7 @@ from harness.transports.sipp.runner import Scenario, SippOptions, SippRunner, re
 from harness.transports.ssh import SSHSession
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
-from harness.twin.ssh import known_hosts_entry
+from harness.twin.servers.ssh import known_hosts_entry
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 UAS_IP, UAC_IP = f"{TEST_NET}.200.1", f"{TEST_NET}.200.2"  # SIPp against SIPp on loopback

@@ -20,9 +20,9 @@ from harness.transports.cli import SwitchCli
 from harness.transports.serial import SerialConsole
 from harness.transports.ssh import SSHSession
 from harness.transports.transcript import Transcript
-from harness.twin.ios import IosSession, populate_switch, show_vlan_brief
 from harness.twin.manager import TwinControl
-from harness.twin.state import SwitchState, initial_state
+from harness.twin.switch.ios import IosSession, show_vlan_brief
+from harness.twin.switch.state import SwitchState, initial_state, populate_switch
 
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "cli" / "ntc-templates"
 

@@ -23,8 +23,8 @@ from harness.devices.facts.switch_cli import (
 )
 from harness.devices.facts.switch_ports import NetworkPolicy, disagreements
 from harness.inventory import LoadedLab
-from harness.twin.ios import IosSession, populate_switch
-from harness.twin.state import SwitchState, initial_state
+from harness.twin.switch.ios import IosSession
+from harness.twin.switch.state import SwitchState, initial_state, populate_switch
 
 NXOS_LLDP = """Capability codes:
   (R) Router, (B) Bridge, (T) Telephone, (C) DOCSIS Cable Device

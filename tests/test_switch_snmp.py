@@ -155,7 +155,7 @@ def _faults(twin: TwinControl) -> set[str]:
 @pytest.mark.parametrize("value", ["GigabitEthernet1/0/2:20", "Gi1/0/2:20"])
 def test_snmp_vlan_fault_lies_only_in_snmp(loaded: LoadedLab, twin: TwinControl, value: str) -> None:
     if "snmp-vlan" not in _faults(twin):
-        pytest.skip("fault snmp-vlan not registered in harness/twin/faults.py yet")
+        pytest.skip("fault snmp-vlan not registered in harness/twin/switch/faults.py yet")
     twin.fault("sw1", "snmp-vlan", value)
     v = read(loaded).ports["GigabitEthernet1/0/2"]
     assert v.access_vlan == 20
@@ -179,14 +179,14 @@ FAULT_CASES: list[tuple[str, str, str, Any]] = [
 def test_fault_changes_snmp_view(loaded: LoadedLab, twin: TwinControl, fault: str, value: str, port: str,
                                  check: Any) -> None:
     if fault not in _faults(twin):
-        pytest.skip(f"fault {fault} not registered in harness/twin/faults.py yet")
+        pytest.skip(f"fault {fault} not registered in harness/twin/switch/faults.py yet")
     twin.fault("sw1", fault, value)
     assert check(read(loaded).ports[port])
 
 
 def test_port_errors_fault_rises(loaded: LoadedLab, twin: TwinControl) -> None:
     if "port-errors" not in _faults(twin):
-        pytest.skip("fault port-errors not registered in harness/twin/faults.py yet")
+        pytest.skip("fault port-errors not registered in harness/twin/switch/faults.py yet")
     twin.fault("sw1", "port-errors", "GigabitEthernet1/0/2")
     first = read(loaded).ports["GigabitEthernet1/0/2"].in_errors
     time.sleep(1.2)
@@ -217,8 +217,7 @@ def test_full_read_timing(loaded: LoadedLab, twin: TwinControl) -> None:
 # --- the twin's MIB content, straight from a state object (no sockets) ------------------------------
 
 def _state(loaded: LoadedLab) -> Any:
-    from harness.twin.ios import populate_switch
-    from harness.twin.state import initial_state
+    from harness.twin.switch.state import initial_state, populate_switch
 
     dev = loaded.lab.devices["sw1"]
     st = initial_state("sw1", dev)
@@ -227,7 +226,7 @@ def _state(loaded: LoadedLab) -> Any:
 
 
 def _views(st: Any) -> dict[str, Any]:
-    from harness.twin.snmp_switch import switch_mib
+    from harness.twin.switch.mib import switch_mib
 
     return port_views({".".join(map(str, k)): to_python(k, v) for k, v in switch_mib(st, "lab").items()})
 

@@ -1,4 +1,4 @@
-"""The twin Edge's SIP side (harness/twin/edge_sip.py): registrar, OPTIONS, routing by the dial plan,
+"""The twin Edge's SIP side (harness/twin/edge/sip.py): registrar, OPTIONS, routing by the dial plan,
 Max Calls, media relay, early media, re-INVITE, BYE/CANCEL, Record-Route, faults, ``show trunk``,
 malformed input and SIPp interop. The carrier and the phones are the probe's SipUserAgent (bound on
 this module's part of the test net, or on a twin device's own address after taking it ``down``) or

@@ -23,7 +23,7 @@ import pytest
 from harness.errors import InventoryError
 from harness.inventory import load
 from harness.twin import manager
-from harness.twin.server import ServiceStartError, Twin
+from harness.twin.lab import ServiceStartError, Twin
 from tests.conftest import REPO, make_test_lab, other_net
 
 NET_A, NET_B = other_net(4), other_net(5)

@@ -22,7 +22,7 @@ from harness.inventory import load
 from harness.transports.ssh import SSHSession
 from harness.transports.transcript import Transcript
 from harness.twin import manager
-from harness.twin.ssh import known_hosts_entry
+from harness.twin.servers.ssh import known_hosts_entry
 from tests.conftest import REPO, TEST_NET, make_test_lab, other_net
 
 FOREIGN = known_hosts_entry("10.9.9.9", 2222, asyncssh.generate_private_key("ssh-ed25519"))  # another lab's host
@@ -122,7 +122,7 @@ CHILD = """
 import json, sys
 from pathlib import Path
 from harness.twin import manager
-from harness.twin.ssh import known_hosts_entry
+from harness.twin.servers.ssh import known_hosts_entry
 inv = Path(sys.argv[1])
 for line in sys.stdin:
     op, *args = line.split()

@@ -523,7 +523,7 @@ def test_rtp_garbage_to_an_echoing_call(twin: TwinControl, loaded: LoadedLab,
     assert call.result().state == ENDED
 
 
-# -- through the twin's Edge (integration with harness/twin/edge_sip.py) --------------------------------------
+# -- through the twin's Edge (integration with harness/twin/edge/sip.py) --------------------------------------
 
 def test_inbound_did_through_the_edge_reaches_the_phone_and_echoes(twin: TwinControl, loaded: LoadedLab,
                                                                    agents: Callable[..., SipUserAgent]) -> None:

@@ -15,8 +15,8 @@ from typing import NoReturn
 
 from ..errors import InventoryError
 from ..inventory import load
+from .lab import ServiceStartError, serve
 from .manager import TwinError, check_emulated, runtime_dir, state_file
-from .server import ServiceStartError, serve
 
 
 def _fail(lines: list[str], code: int) -> NoReturn:

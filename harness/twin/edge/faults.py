@@ -1,0 +1,85 @@
+"""The Edge's faults, each read where its effect lives (docs/twin-edge-sip.md, docs/edge-logs.md,
+docs/edge-update.md): the SIP trunk (:mod:`.sip`, :mod:`.routing`), the media relay
+(:mod:`.media_relay`), the CLI (:mod:`.cli`), log bundles (:mod:`.logs`) and software updates
+(:mod:`.software`). ``firmware``, ``options-silent``, ``never-returns`` and ``slow-boot`` are shared
+with other roles (:mod:`harness.twin.core.shared_faults`).
+"""
+
+from __future__ import annotations
+
+from ..core.faults import declare, declare_value, whole_number
+from ..core.shared_faults import DOWN
+from ..core.twin import Twin, Undo
+
+MAX_VOLUME_KB = 65536  # project choice: 64 MiB, the largest log bundle the twin will write
+
+
+def _e164_prefix(name: str, value: str) -> str:
+    if not value or not value.startswith("+") or not value[1:].isdigit():
+        raise ValueError(f"fault {name} needs an E.164 prefix such as +1900, got {value!r}")
+    return value
+
+
+def _kib(name: str, value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_VOLUME_KB:
+        raise ValueError(f"fault {name} needs a whole number of KiB 1-{MAX_VOLUME_KB}, got {value!r}")
+    return int(value)
+
+
+# --- the SIP trunk and its media (sip.py, routing.py, media_relay.py) ----------------------------------
+
+CODEC_REJECT = declare("codec-reject", ("edge",), "the Edge answers 488 to G.711 offers on the trunk port and offers "
+                       "the carrier only G.729 (PT 18)")
+NO_TELEPHONE_EVENT = declare("no-telephone-event", ("edge",), "telephone-event is stripped from every SDP the Edge "
+                             "sends and the media relay drops RFC 4733 packets")
+DTMF_PT = declare_value("dtmf-pt", ("edge",), "the media relay forwards RFC 4733 packets (both ways) with payload "
+                        "type N; SDP unchanged", "N", whole_number(0, 127))
+DROP_RECORD_ROUTE = declare("drop-record-route", ("edge",), "the Edge ignores the carrier's Record-Route: 2xx without "
+                            "it, in-dialog requests straight to the carrier's Contact")
+ONE_WAY_AUDIO = declare("one-way-audio", ("edge",), "the media relay drops every packet from the phone leg toward the "
+                        "trunk leg")
+MEDIA_TRANSCODE = declare("media-transcode", ("edge",), "the media relay takes G.711 audio through the other law and "
+                          "back (speech passes, fax pass-through breaks)")
+MAX_CALLS = declare_value("max-calls", ("edge",), "the trunk enforces N concurrent calls instead of the inventory's "
+                          "max_calls (0: unlimited)", "N", whole_number(0, 100000))
+ALLOW_PREFIX = declare_value("allow-prefix", ("edge",), "numbers starting with PREFIX (E.164, +1900) are not blocked: "
+                             "toll fraud leaks to the carrier", "PREFIX", _e164_prefix)
+NO_EARLY_MEDIA = declare("no-early-media", ("edge",), "18x relayed as 180 without SDP and no media relayed before the "
+                         "200, both directions")
+REINVITE_REJECT = declare("reinvite-reject", ("edge",), "every re-INVITE is answered 488 (no hold, no resume)")
+STRIP_CALLER_ID = declare("strip-caller-id", ("edge",), 'outbound INVITEs carry From "Anonymous" '
+                          "<sip:anonymous@anonymous.invalid> and no P-Asserted-Identity")
+SWALLOW_503 = declare("swallow-503", ("edge",), "after a carrier 503 the Edge sends the phone nothing (no retry, no "
+                      "final answer)")
+TRANSPORT_MISMATCH = declare("transport-mismatch", ("edge",), "toward the carrier the Edge uses TCP where the trunk "
+                             "says UDP and UDP where it says TCP")
+
+
+# --- the WAN, logs and the console (cli.py, logs.py) -------------------------------------------------------
+
+async def _wan_down(twin: Twin, device: str) -> Undo:
+    ssh = [s for s in twin.services.get(device, []) if s.name == "ssh"]
+    for s in ssh:
+        await s.stop()
+
+    async def undo() -> None:
+        if not DOWN.on(twin.states[device]):  # a powered-off Edge comes back when `down` heals
+            for s in ssh:
+                await s.start()
+
+    return undo
+
+
+WAN_DOWN = declare("wan-down", ("edge",), "the Edge's WAN is down: cloud-link down in `show status`, its management "
+                   "address unreachable (SSH closed); the serial console still works", _wan_down)
+LOG_CORRUPT = declare("log-corrupt", ("edge",), "each new log bundle is damaged on the Edge's disk after it was "
+                      "hashed: the bytes either path delivers do not match the SHA-256 the Edge announces")
+LOG_VOLUME = declare_value("log-volume", ("edge",), "the Edge has KB KiB of logs: its next bundles are about that "
+                           "size", "KB", _kib)
+
+
+# --- software updates (software.py; never-returns and slow-boot also bend the reboot) --------------------------
+
+INSTALL_FAILS = declare("install-fails", ("edge",), "a software install fails after its reboot: the console shows the "
+                        "error and 'rolling back', the Edge comes back on its previous version with the error in "
+                        "`show software`")

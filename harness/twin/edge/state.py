@@ -1,0 +1,75 @@
+"""The Edge's live state: identity and firmware, registrations, the SIP trunk and its counters, media
+relays and the software update. Its SIP side, CLI, log bundles and updater read and write it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...inventory.models import AnyDevice, EdgeDevice, Lab
+from ..core.shared_faults import FIRMWARE
+from ..core.state import DeviceState
+from .faults import MAX_CALLS
+
+
+@dataclass
+class TrunkRouteConfig:
+    """One outbound route of an Edge's trunk as ``show trunk`` prints it: the PSTN device's name,
+    ``host:port`` and the transport the Edge uses toward it (``udp``/``tcp``)."""
+
+    name: str
+    address: str
+    transport: str
+
+
+@dataclass
+class EdgeState(DeviceState):
+    hostname: str = "edge"
+    model: str = "Genesys Edge (virtual)"
+    serial: str = "VE-000000"
+    installed_firmware: str = "0.0.0"
+    registrations: dict[str, tuple[str, int, float]] = field(default_factory=dict)  # ext -> (ip, port, until)
+    # SIP trunk (harness/twin/edge/sip.py, docs/twin-edge-sip.md); config copied from the inventory at start
+    trunk_max_calls: int = 0  # inventory trunk.max_calls (0: unlimited); see effective_max_calls
+    trunk_max_calls_code: int = 503
+    trunk_routes: list[TrunkRouteConfig] = field(default_factory=list)
+    trunk_options: dict[str, int | None] = field(default_factory=dict)  # route -> last OPTIONS code, None: silent
+    trunk_inbound_calls: int = 0  # active carrier -> Edge calls (INVITE accepted .. call ended)
+    trunk_outbound_calls: int = 0  # active Edge -> carrier calls
+    trunk_calls_total: int = 0  # trunk call attempts (INVITEs on the trunk port + outbound to numbers)
+    trunk_calls_answered: int = 0
+    trunk_calls_refused: dict[int, int] = field(default_factory=dict)  # code -> trunk calls the Edge refused
+    station_calls: int = 0  # active station-to-station calls (not trunk calls)
+    media_relays: int = 0  # relays open (two UDP sockets each)
+    media_packets_relayed: int = 0
+    media_packets_dropped: int = 0
+    # software update (harness/twin/edge/software.py, docs/edge-update.md)
+    software_status: str = "idle"  # see show software in docs/edge-update.md (idle, staged, draining …)
+    staged_version: str | None = None  # the version of the image staged (downloaded and verified)
+    software_error: str | None = None  # why the last stage or install failed (None: it did not)
+    draining: bool = False  # new calls are refused 503 (`software drain`) until the reboot or `software cancel`
+
+    @property
+    def firmware(self) -> str:
+        """The version the Edge reports (the ``firmware=`` fault overrides the installed one)."""
+        return FIRMWARE.value(self) or self.installed_firmware
+
+    @property
+    def effective_max_calls(self) -> int:
+        """Max Calls enforced: the ``max-calls=N`` fault's N, else the inventory's (0: unlimited)."""
+        v = MAX_CALLS.value(self)
+        return v if v is not None else self.trunk_max_calls
+
+    @property
+    def calls_refused(self) -> int:
+        return sum(self.trunk_calls_refused.values())
+
+
+def initial_state(name: str, dev: AnyDevice, lab: Lab | None = None) -> EdgeState:
+    """The state an Edge boots with, from the facts the inventory expects it to have."""
+    assert isinstance(dev, EdgeDevice)
+    f = dev.facts
+    return EdgeState(name=name, role=dev.role, platform=dev.platform, host=dev.host, hostname=name,
+                     installed_firmware=f.firmware or "2026.11.1",
+                     model=f.model or "Genesys Edge (virtual)", serial=f.serial or "VE-000000",
+                     trunk_max_calls=f.trunk.max_calls if f.trunk else 0,
+                     trunk_max_calls_code=f.trunk.max_calls_code if f.trunk else 503)

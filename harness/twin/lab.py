@@ -1,0 +1,32 @@
+"""The whole lab twin: every protocol server and every device role, registered at import.
+
+Importing this module fills the core's registries (:mod:`harness.twin.core.twin`): the faults every
+role shares, the role-agnostic servers (SSH, console, SNMP), then the roles (Edge, switch, phone,
+PSTN simulator, provisioning server), in that order, which is also the order of
+``hil lab fault --list``. ``python -m harness.twin INVENTORY`` (:mod:`harness.twin.__main__`) runs
+:func:`serve` from here; the harness's own tests build a :class:`Twin` from here.
+"""
+
+from __future__ import annotations
+
+from .core import shared_faults
+from .core.control import serve
+from .core.twin import FAULTS, ROLES, FaultSpec, ServiceStartError, Twin
+from .edge import EDGE
+from .phone import PHONE
+from .provisioning import PROVISIONING
+from .pstn import PSTN
+from .servers import console, snmp, ssh
+from .switch import SWITCH
+
+SERVERS = (ssh, console, snmp)
+ROLE_SPECS = (EDGE, SWITCH, PHONE, PSTN, PROVISIONING)
+
+
+def faults() -> list[FaultSpec]:
+    """Every fault the twin knows, in declaration order (what ``hil lab fault --list`` prints)."""
+    return list(FAULTS.values())
+
+
+__all__ = ["FAULTS", "ROLES", "ROLE_SPECS", "SERVERS", "ServiceStartError", "Twin", "faults", "serve",
+           "shared_faults"]

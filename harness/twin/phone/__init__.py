@@ -1,0 +1,5 @@
+"""The twin's IP phone (``role: phone``); importing the package registers the role (:mod:`.role`)."""
+
+from .role import PHONE
+
+__all__ = ["PHONE"]

@@ -1,0 +1,165 @@
+"""The PSTN simulator's call log: what reached the carrier, for ``cat <facts.call_log>`` on its SSH shell.
+
+In :class:`CallLog`, every request received outside a dialog (INVITE, OPTIONS, CANCEL, anything
+else, and requests answered 400 as malformed) is one row, updated in place while its call lives;
+rendered as CSV for ``cat <facts.call_log>`` on the simulator's SSH shell. Columns
+(:data:`CALL_LOG_COLUMNS`): ``time`` ISO 8601 UTC with milliseconds (``2026-12-01T17:00:00.123Z``),
+``method``, ``call_id``, ``transport`` (``udp``/``tcp``), ``source`` (``ip:port``), ``request_uri``,
+``from_uri``, ``pai`` (P-Asserted-Identity URI or empty), ``status`` (final code sent, empty while
+none), ``rtp_received`` (audio RTP packets, telephone-event not counted), ``dtmf_received`` (RFC
+4733 digits), ``ended`` (``bye``, ``cancel`` or empty). At most :data:`CALL_LOG_MAX_ROWS` rows, the
+oldest dropped first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sipmessage import Address, Request, Response
+
+from ...transports.sip.call import CANCELLED, ENDED, Call
+from ...transports.sip.message import SipParseError, lenient_headers
+from ...transports.sip.stack import Peer
+from ..core.twin import Twin
+
+CALL_LOG_MAX_ROWS = 100_000  # the oldest rows go first beyond this
+CALL_LOG_COLUMNS = ("time", "method", "call_id", "transport", "source", "request_uri", "from_uri", "pai",
+                    "status", "rtp_received", "dtmf_received", "ended")
+_TRACKED = 10_000  # project choice: rows waiting for a final status / an INVITE's end, at most
+
+
+def iso_ms(t: float) -> str:
+    """Epoch seconds as ISO 8601 UTC with milliseconds: ``2026-12-01T17:00:00.123Z``."""
+    d = datetime.fromtimestamp(t, UTC)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class CallLogRow:
+    """One request received outside a dialog (columns as :data:`CALL_LOG_COLUMNS`)."""
+
+    time: float
+    method: str
+    call_id: str
+    transport: str
+    source: str
+    request_uri: str
+    from_uri: str
+    pai: str
+    status: int | None = None
+    rtp_received: int = 0
+    dtmf_received: str = ""
+    ended: str = ""
+    call: Call | None = None  # while the call lives: media counts are read from it
+    cancelled: bool = False
+
+    def values(self) -> list[str]:
+        rtp, dtmf = self.rtp_received, self.dtmf_received
+        if self.call is not None:
+            st = self.call.rtp.receiver.stats
+            rtp, dtmf = st.audio_packets, st.digits
+        return [iso_ms(self.time), self.method, self.call_id, self.transport, self.source, self.request_uri,
+                self.from_uri, self.pai, "" if self.status is None else str(self.status), str(rtp), dtmf,
+                self.ended]
+
+
+class CallLog:
+    """The simulator's call log: rows in arrival order (bounded), statuses and call ends filled in."""
+
+    def __init__(self, max_rows: int = CALL_LOG_MAX_ROWS) -> None:
+        self.rows: deque[CallLogRow] = deque(maxlen=max_rows)
+        self._pending: OrderedDict[tuple[str, int, str], CallLogRow] = OrderedDict()
+        self._invites: OrderedDict[str, CallLogRow] = OrderedDict()
+
+    def request(self, req: Request, peer: Peer) -> CallLogRow:
+        """A new request outside a dialog: append its row."""
+        row = CallLogRow(time.time(), req.method, req.call_id, peer.transport, peer.address, str(req.uri),
+                         _uri_of(req.headers.get("From")), _uri_of(req.headers.get("P-Asserted-Identity")))
+        self.rows.append(row)
+        _put(self._pending, (req.call_id, req.cseq.sequence, req.method), row)
+        if req.method == "INVITE":
+            _put(self._invites, req.call_id, row)
+        elif req.method == "CANCEL" and (inv := self._invites.get(req.call_id)) is not None:
+            inv.cancelled = True
+        return row
+
+    def malformed(self, err: SipParseError, peer: Peer, data: bytes) -> None:
+        """A request answered 400 by the stack: a row with what could be read of it."""
+        if err.reply is None:
+            return
+        first, hdrs = lenient_headers(data)
+        parts = first.split(" ")
+        self.rows.append(CallLogRow(time.time(), parts[0][:32], (hdrs.get("Call-ID") or "")[:200], peer.transport,
+                                    peer.address, parts[1][:500] if len(parts) > 1 else "",
+                                    _uri_of(hdrs.get("From")), _uri_of(hdrs.get("P-Asserted-Identity")), 400))
+
+    def response(self, resp: Response) -> None:
+        """A final response sent: the status of the request's row (the first final one counts)."""
+        try:
+            key = (resp.call_id, resp.cseq.sequence, resp.cseq.method)
+        except (KeyError, ValueError):
+            return
+        row = self._pending.pop(key, None)
+        if row is None or row.status is not None:
+            return
+        row.status = resp.code
+        if row.method == "INVITE" and resp.code == 487 and row.cancelled:
+            row.ended = "cancel"
+
+    def invite(self, call_id: str) -> CallLogRow | None:
+        return self._invites.get(call_id)
+
+    def ended(self, call: Call) -> None:
+        """``call`` ended: its media counts are frozen and ``ended`` set (``bye``/``cancel``)."""
+        row = self._invites.pop(call.call_id, None)
+        if row is None:
+            return
+        st = call.rtp.receiver.stats
+        row.rtp_received, row.dtmf_received, row.call = st.audio_packets, st.digits, None
+        if call.state == CANCELLED:
+            row.ended = "cancel"
+        elif call.state == ENDED:
+            row.ended = "bye"
+
+    def render(self) -> str:
+        """The log as CSV: the header line, then one line per row (``\\n`` line ends)."""
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(CALL_LOG_COLUMNS)
+        for row in list(self.rows):
+            w.writerow(row.values())
+        return out.getvalue()
+
+
+def _put(d: OrderedDict[tuple[str, int, str], CallLogRow] | OrderedDict[str, CallLogRow], key: object,
+         row: CallLogRow) -> None:
+    d[key] = row  # type: ignore[index]
+    d.move_to_end(key)  # type: ignore[arg-type]
+    while len(d) > _TRACKED:
+        d.popitem(last=False)
+
+
+def _uri_of(value: str | None) -> str:
+    """The URI of a name-addr header value (``"Bob" <sip:b@h>;tag=x`` → ``sip:b@h``), ``""`` without one."""
+    if not value:
+        return ""
+    first = value.split(",")[0].strip()
+    try:
+        return str(Address.parse(first).uri)
+    except ValueError:
+        if "<" in first and ">" in first:
+            return first[first.index("<") + 1:first.index(">")]
+        return first.split(";")[0].strip()
+
+
+def call_log_for(twin: Twin, device: str) -> CallLog:
+    """The call log of PSTN ``device`` (one per device for the twin's life, shared with its SSH shell)."""
+    logs: dict[str, CallLog] = twin.shared.setdefault("pstn_call_logs", {})
+    if device not in logs:
+        logs[device] = CallLog()
+    return logs[device]

@@ -1,0 +1,5 @@
+"""The twin's access switch (``role: switch``); importing the package registers the role (:mod:`.role`)."""
+
+from .role import SWITCH
+
+__all__ = ["SWITCH"]
