@@ -19,10 +19,10 @@ from rich.table import Table
 
 from . import runner
 from .duties.catalogue import CATALOGUE, SOURCES
-from .duties.preflight import check_lab
 from .errors import InventoryError
 from .inventory import load
 from .inventory.models import Lab
+from .preflight import check_lab
 from .twin import manager
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,

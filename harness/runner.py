@@ -22,9 +22,9 @@ from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.table import Table
 
-from .duties.preflight import check_lab, selection_problems
 from .evidence import junit
 from .inventory.secrets import MASK
+from .preflight import check_lab, selection_problems
 from .twin import manager
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3

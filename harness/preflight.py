@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from ..devices.registry import platform_problems
-from ..errors import InventoryError
-from ..inventory import LoadedLab, load
-from .catalogue import CATALOGUE
-from .profile import ProfileError, load_profile
+from .devices.registry import platform_problems
+from .duties.catalogue import CATALOGUE
+from .duties.profile import ProfileError, load_profile
+from .errors import InventoryError
+from .inventory import LoadedLab, load
 
 
 def check_lab(path: Path) -> tuple[LoadedLab | None, list[str]]:
