@@ -17,11 +17,13 @@ from typing import ClassVar
 
 from ...errors import LabError, LabUnreachable
 from ...transports.sip.options import OptionsResult, SipProbe
+from ..capabilities import SipEndpoint, SnmpAgent
 from ..driver import Driver
 
 
-class SipFacts(Driver):
-    """SIP methods for a driver; ``sip_local_host`` is the address probes bind (``None``: any)."""
+class SipFacts(Driver, SipEndpoint):
+    """A :class:`~harness.devices.capabilities.SipEndpoint`; ``sip_local_host`` is the address probes
+    bind (``None``: any)."""
 
     sip_local_host: ClassVar[str | None] = None
 
@@ -77,7 +79,7 @@ class SipFacts(Driver):
 
     def management_alive(self) -> bool:
         """Whether the device's management plane answers: a TCP connect to its ``ssh`` port, or else
-        an SNMP probe (drivers with :meth:`probe_snmp`). ``False`` when it declares neither."""
+        an SNMP probe (an :class:`~harness.devices.capabilities.SnmpAgent`). ``False`` when it declares neither."""
         ssh = self.device.ssh
         if ssh is not None:
             address = f"{self.device.host}:{ssh.port}"
@@ -89,10 +91,9 @@ class SipFacts(Driver):
             except OSError as e:
                 t.event(f"TCP connect to the management port failed: {e}")
                 return False
-        probe_snmp = getattr(self, "probe_snmp", None)
-        if self.device.snmp is not None and probe_snmp is not None:
+        if self.device.snmp is not None and isinstance(self, SnmpAgent):
             try:
-                probe_snmp()
+                self.probe_snmp()
                 return True
             except LabError:
                 return False

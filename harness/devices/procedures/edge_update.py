@@ -48,6 +48,7 @@ from filelock import FileLock, Timeout
 from ...duties.profile import FirmwareTarget
 from ...errors import LabError, LabTimeout
 from ...transports.serial import SerialConsole
+from ..drivers.edge import Edge
 from ..facts.update_window import window_facts
 from ..session import LabSession
 from .image_check import ImageCheck, check_image
@@ -154,7 +155,7 @@ def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_tim
     Raises:
         LabError: the Edge, its console or the provisioning server failed before the install.
     """
-    drv = lab.driver(edge)
+    drv = lab.driver(edge, Edge)
     report = EdgeUpdateReport(edge, target.version)
     clock = _Clock(report)
     clock.start("window")
@@ -204,7 +205,7 @@ def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_tim
     return report
 
 
-def _update(lab: LabSession, drv: Any, target: FirmwareTarget, report: EdgeUpdateReport, clock: _Clock,
+def _update(lab: LabSession, drv: Edge, target: FirmwareTarget, report: EdgeUpdateReport, clock: _Clock,
             drain_timeout_s: float, boot_timeout_s: float, during_drain: Callable[[], Any] | None) -> None:
     clock.start("image")
     img = report.image = check_image(lab, drv.platform, target)
@@ -287,7 +288,7 @@ def _update(lab: LabSession, drv: Any, target: FirmwareTarget, report: EdgeUpdat
         report.error = f"the Edge came back on {version}, not {target.version} (show software: {sw.status})"
 
 
-def _version_when_back(drv: Any, deadline: float) -> str | LabError:
+def _version_when_back(drv: Edge, deadline: float) -> str | LabError:
     """``show version`` over SSH once SSH answers again (the session reconnects); the last error when
     it did not answer before ``deadline`` (monotonic)."""
     while True:
@@ -308,7 +309,7 @@ def _read_empty(console: SerialConsole) -> None:
                 return
 
 
-def _cancel(drv: Any) -> None:
+def _cancel(drv: Edge) -> None:
     """Best effort: the Edge takes calls again and forgets the staged image."""
     with contextlib.suppress(LabError):
         drv.software_cancel()

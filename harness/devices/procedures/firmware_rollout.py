@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from ...duties.profile import FirmwareTarget
 from ...errors import LabError, LabProtocolError
 from ...inventory.models import PhoneDevice
-from ..drivers.provisioning import FirmwareConfig
+from ..drivers.phone import Phone
+from ..drivers.provisioning import FirmwareConfig, ProvisioningServer
 from ..session import LabSession
 from .image_check import ImageCheck, check_image
 
@@ -191,14 +192,14 @@ def upgrade_phone(lab: LabSession, name: str, target: FirmwareTarget, timeouts: 
 
 
 def _upgrade(lab: LabSession, u: PhoneUpgrade, target: FirmwareTarget, t: Timeouts, poll_s: float) -> None:
-    phone = lab.driver(u.name)
+    phone = lab.driver(u.name, Phone)
     dev = lab.lab.devices[u.name]
     if not isinstance(dev, PhoneDevice):
         raise ValueError(f"{u.name} is a {dev.role}, not a phone")
     u.step_reached = "read version"
     u.version_before = phone.firmware().firmware
     u.step_reached = "write config"
-    lab.driver(provisioning_of(lab, u.name)).put_phone_config(
+    lab.driver(provisioning_of(lab, u.name), ProvisioningServer).put_phone_config(
         dev.facts.mac, FirmwareConfig(target.version, target.url, target.sha256))
     if u.version_before == target.version:  # already there: the configuration says so, nothing to flash
         u.version_after, u.step_reached = u.version_before, "done"
@@ -325,7 +326,7 @@ def _run_wave(lab: LabSession, wave: list[str], index: int, target: FirmwareTarg
 
 def _read_untouched(lab: LabSession, u: PhoneUpgrade) -> None:
     with contextlib.suppress(LabError):
-        u.version_before = u.version_after = lab.driver(u.name).firmware().firmware
+        u.version_before = u.version_after = lab.driver(u.name, Phone).firmware().firmware
 
 
 def rollout(lab: LabSession, phones: list[str], target: FirmwareTarget, *, wave_size: int = 10,
@@ -397,7 +398,7 @@ def restore(lab: LabSession, report: RolloutReport, *, concurrency: int = 10, ti
                and u.version_before and getattr(lab.lab.devices[u.name].facts, "restore_firmware", False)]
     if not touched or report.image is None or report.image.server is None:
         return []
-    server = lab.driver(report.image.server)
+    server = lab.driver(report.image.server, ProvisioningServer)
     targets: dict[str, FirmwareTarget] = {}
     out: list[PhoneUpgrade] = []
     for u in touched:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...duties.profile import FirmwareTarget
+from ..drivers.provisioning import ProvisioningServer
 from ..session import LabSession
 
 
@@ -50,7 +51,7 @@ def check_image(lab: LabSession, platform: str, target: FirmwareTarget) -> Image
     for name, dev in lab.lab.devices.items():
         if dev.role != "provisioning":
             continue
-        server = lab.driver(name)
+        server = lab.driver(name, ProvisioningServer)
         if server.serves(target.url):
             d = server.image(target.url)
             return ImageCheck(platform, target.version, target.url, name, d.status, d.size_bytes, target.sha256,
