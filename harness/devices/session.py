@@ -7,11 +7,13 @@ from typing import TypeVar, overload
 
 from ..errors import LabError
 from ..inventory import LoadedLab
+from ..inventory.models import AnyDevice
 from ..transports.transcript import TranscriptSlice
 from .driver import DECLARED_TRANSPORTS, Driver, quarantined_error, transport_of
 from .registry import REGISTRY, load_platforms
 
 D = TypeVar("D", bound=Driver)
+E = TypeVar("E", bound=AnyDevice)
 
 
 class LabSession:
@@ -56,6 +58,19 @@ class LabSession:
             raise TypeError(f"{name} is a {drv.role} ({drv.platform}) driven by {type(drv).__qualname__}, "
                             f"not a {kind.__qualname__}")
         return drv
+
+    def entry(self, name: str, kind: type[E]) -> E:
+        """The inventory entry of device ``name``, checked to be a ``kind`` (``SwitchDevice`` …),
+        without opening anything (the lab's intent for a device, even a quarantined one).
+
+        Raises:
+            KeyError: the inventory has no device ``name``.
+            TypeError: the entry is of another role.
+        """
+        dev = self.lab.devices[name]
+        if not isinstance(dev, kind):
+            raise TypeError(f"{name} is a {dev.role} in the inventory, not a {kind.__name__}")
+        return dev
 
     def _driver(self, name: str) -> Driver:
         blocked = self._quarantined.get(name, {})
