@@ -64,6 +64,7 @@ class Driver:
         self._lock = threading.Lock()
         self.blocked: dict[str, LabError] = {}
         self._transcripts: dict[str, tuple[str, Transcript]] = {}  # name -> (inventory transport, transcript)
+        self._transcripts_lock = threading.Lock()  # apart: sessions open transcripts under self._lock
 
     # -- helpers for subclasses -----------------------------------------------------------
 
@@ -71,20 +72,20 @@ class Driver:
         """The run's transcript ``"<name> <transport> <address>"`` (``transport``: ``ssh``, ``cli``,
         ``snmp``, ``serial``, ``sip``, ``http`` …), kept among this driver's transcripts."""
         t = BOOK.open(f"{self.name} {transport} {address}")
-        with self._lock:
+        with self._transcripts_lock:
             self._transcripts[t.name] = (transport_of(transport), t)
         return t
 
     def transcript_marks(self) -> dict[str, int]:
         """A mark of each transcript this driver has opened (to pass to :meth:`transcript_slices`)."""
-        with self._lock:
+        with self._transcripts_lock:
             return {n: t.mark() for n, (_, t) in self._transcripts.items()}
 
     def transcript_slices(self, since: dict[str, int], transport: str | None = None) -> tuple[TranscriptSlice, ...]:
         """The parts of this driver's transcripts written after ``since`` (from
         :meth:`transcript_marks`; a transcript opened later counts from its start), optionally only
         those of one inventory ``transport`` (``ssh`` covers the switch CLI, ``console`` the serial line)."""
-        with self._lock:
+        with self._transcripts_lock:
             items = list(self._transcripts.items())
         out = []
         for n, (t_transport, t) in items:
