@@ -15,7 +15,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ..errors import LabError, LabUnreachable
 from ..inventory import LoadedLab
@@ -26,6 +26,7 @@ from .capabilities import TRANSPORTS, CliDevice, ConsoleDevice, HttpServer, SipE
 #: the inventory transport a lab error's transport belongs to (a switch CLI runs over ssh …)
 ERROR_TRANSPORT = {"cli": "ssh", "serial": "console", "rtp": "sip"}
 DECLARED_TRANSPORTS: tuple[str, ...] = TRANSPORTS
+S = TypeVar("S")  # a transport session (SSHSession, SnmpClient, SwitchCli …)
 
 
 def quarantined_error(e: LabError) -> LabUnreachable:
@@ -102,7 +103,7 @@ class Driver:
         ssh = self.device.ssh
         return self.loaded.relative(ssh.known_hosts if ssh else "~/.ssh/known_hosts")
 
-    def session(self, key: str, opener: Callable[[], Any]) -> Any:
+    def session(self, key: str, opener: Callable[[], S]) -> S:
         """The open session ``key`` (``"ssh"``, ``"snmp"`` …), opened by ``opener`` on first use.
 
         Raises:
