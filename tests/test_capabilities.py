@@ -91,6 +91,6 @@ def test_thresholds_give_numbers_and_choices_and_keep_the_profile_as_source() ->
     prof = Profile(name="site", thresholds={"NET-VOIP-HW.port_speed_mbps": 10000,
                                             "NET-VOIP-HW.port_trust": "dscp"})
     t = prof.threshold("NET-VOIP-HW", "port_speed_mbps")
-    assert (t.value, t.source) == (10000, "requirement profile site") and isinstance(t.value, int)
+    assert (t.value, t.source) == (10000, "requirement profile site") and t.number == 10000.0
     assert prof.threshold("NET-VOIP-HW", "port_trust").choices == ("dscp",)
     assert prof.threshold("NET-VOIP-HW", "port_duplex").source == "project choice"

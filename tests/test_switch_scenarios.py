@@ -304,7 +304,7 @@ def test_voip_hw_takes_its_limits_from_the_requirement_profile(twin, lab_path, o
     t = r.tests()
     for phone in ("phone1", "phone2", "phone3", "phone4"):
         _fails(t, f"test_phone_port_runs_full_duplex_at_100mbps_or_more[{phone}]", f"({phone}): speed (cli) = ",
-               "limit >= 10000 Mb/s (requirement profile default)")
+               "limit >= 10000.0 Mb/s (requirement profile default)")
     # the other checks keep the catalogue's limits, named as such
     _passes = [n for n, rec in t.items() if "full_duplex" not in n and "provision" not in n]
     assert _passes and all(t[n]["verdict"] == "PASS" for n in _passes), {n: t[n] for n in _passes}

@@ -128,7 +128,7 @@ class Profile(BaseModel):
     approved_firmware: dict[str, list[str]] = {}
     compatibility: list[CompatibilityRule] = []
     firmware: dict[str, FirmwareTarget] = {}
-    thresholds: dict[str, int | float | str] = {}  # an integer stays one: "limit >= 10000 Mb/s"
+    thresholds: dict[str, float | str] = {}
 
     def compatibility_of(self, edge_version: str, platform: str, firmware: str) -> Compatibility:
         """Look ``firmware`` of a ``platform`` phone up in the row(s) covering ``edge_version``.
