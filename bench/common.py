@@ -9,25 +9,36 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Protocol, TypeVar
 
 from harness.errors import LabError
 from harness.inventory import LoadedLab, load
 from harness.twin import manager
 
 REPO = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+class Named(Protocol):
+    """Anything with an inventory ``name`` (every driver)."""
+
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=Named)
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
     """(seconds, result) of ``fn()``, wall clock."""
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
 
 
-def one_by_one(drivers: Iterable[Any], call: Callable[[Any], Any]) -> dict[str, Any]:
+def one_by_one(drivers: Iterable[N], call: Callable[[N], T]) -> dict[str, T | LabError]:
     """``call(driver)`` for each driver in turn: name -> result, or the LabError it raised."""
-    out: dict[str, Any] = {}
+    out: dict[str, T | LabError] = {}
     for d in drivers:
         try:
             out[d.name] = call(d)

@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import timed, twin_lab  # noqa: E402
+from harness.devices.drivers.edge import Edge  # noqa: E402
 from harness.devices.procedures.firmware_rollout import Timeouts, rollout  # noqa: E402
 from harness.devices.session import LabSession  # noqa: E402
 from harness.duties.profile import FirmwareTarget  # noqa: E402
@@ -88,10 +90,10 @@ def main() -> int:
             control.heal_all()  # every phone back on OLD, configs forgotten
             session = LabSession(loaded)
             try:
-                session.driver("edge1").registrations()  # SSH login outside the timing
-                wall, report = timed(lambda s=session: rollout(
-                    s, phones, target, wave_size=a.wave_size, concurrency=a.wave_size,
-                    timeouts=Timeouts(away_s=30, back_s=30, register_s=60)))
+                session.driver("edge1", Edge).registrations()  # SSH login outside the timing
+                wall, report = timed(partial(rollout, session, phones, target, wave_size=a.wave_size,
+                                             concurrency=a.wave_size,
+                                             timeouts=Timeouts(away_s=30, back_s=30, register_s=60)))
             finally:
                 session.close()
             bad = [u for u in report.phones if not u.ok]

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import one_by_one, timed, twin_lab  # noqa: E402
-from harness.devices.drivers.switch import Switch, audit_switches  # noqa: E402
+from harness.devices.drivers.switch import Switch, SwitchAudit, audit_switches  # noqa: E402
 from harness.devices.procedures.switch_provisioning import Provisioner, switch_intent  # noqa: E402
 from harness.devices.session import LabSession  # noqa: E402
 from harness.errors import LabError  # noqa: E402
@@ -73,7 +73,7 @@ def bench_lab(switches: int, show_ms: float = 0.0, snmp_ms: float = 0.0) -> Iter
 
 
 def _switches(session: LabSession) -> list[Switch]:
-    return [session.driver(n) for n, d in session.lab.devices.items() if d.role == "switch"]
+    return [session.driver(n, Switch) for n, d in session.lab.devices.items() if d.role == "switch"]
 
 
 def _fresh(loaded: LoadedLab, fn: Callable[[list[Switch]], object]) -> tuple[float, object]:
@@ -84,7 +84,7 @@ def _fresh(loaded: LoadedLab, fn: Callable[[list[Switch]], object]) -> tuple[flo
         session.close()
 
 
-def sequential(switches: list[Switch]) -> dict[str, object]:
+def sequential(switches: list[Switch]) -> dict[str, SwitchAudit | LabError]:
     return one_by_one(switches, lambda sw: sw.audit())
 
 
@@ -149,14 +149,14 @@ def provision(a: argparse.Namespace) -> int:
         for _ in range(a.runs):
             setup = LabSession(loaded)  # not timed: every phone port put in the wrong state
             try:
-                disturb = Provisioner(setup.driver("sw01"), setup_journals)
+                disturb = Provisioner(setup.driver("sw01", Switch), setup_journals)
                 disturb.send_lines(_wrong_state(ports))
                 disturb.release()
             finally:
                 setup.close()
             session = LabSession(loaded)
             try:
-                sw = session.driver("sw01")
+                sw = session.driver("sw01", Switch)
                 logins_before, batches = _logins(sw), 0
                 t0 = time.perf_counter()  # timed: login, plan, one batch, both views read back
                 prov = Provisioner(sw, bench_journals)

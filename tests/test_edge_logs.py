@@ -66,8 +66,8 @@ def test_console_path_healthy(twin: TwinControl, edge: Edge, tmp_path: Path) -> 
     b = edge.collect_logs("console", dest=tmp_path)
     _intact(b, "console")
     assert b.retransmitted_blocks == 0
-    assert "xmodem-1k: receiving" in edge._console().transcript.render()
-    assert "Firmware Version" in edge._console().command("show version")  # the line is a shell again
+    assert "xmodem-1k: receiving" in edge.console().transcript.render()
+    assert "Firmware Version" in edge.console().command("show version")  # the line is a shell again
 
 
 def test_console_path_under_console_noise_is_intact(twin: TwinControl, edge: Edge, tmp_path: Path) -> None:

@@ -162,7 +162,7 @@ def test_drain_keeps_a_live_call_refuses_new_ones_and_ends_calls_at_its_timeout(
 def test_install_reboots_with_the_console_connected_and_heal_restores_the_version(
         twin: TwinControl, session: LabSession, target: FirmwareTarget) -> None:
     edge = session.driver("edge1")
-    console = edge._console()
+    console = edge.console()
     assert console.command("show software").startswith("Software status  : idle")
     edge.software_stage(target.url, target.sha256)
     assert _wait_status(session, "staged")

@@ -4,7 +4,9 @@ switch stops answering mid-batch, and the next run says what was left and puts i
 
 from __future__ import annotations
 
+import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +28,16 @@ def _running_config(loaded) -> list[str]:
         return config_lines(s.driver("sw1").send("show running-config"))
     finally:
         s.close()
+
+
+def _transcripts(allure_dir: Path) -> dict[str, dict[str, str]]:
+    """Test name (``test_x[phone1]``) -> its transcript attachments (attachment name -> text)."""
+    out: dict[str, dict[str, str]] = {}
+    for f in allure_dir.glob("*-result.json"):
+        res = json.loads(f.read_text())
+        out[res["name"]] = {a["name"]: (allure_dir / a["source"]).read_text(errors="replace")
+                            for a in res.get("attachments", []) if a["name"].startswith("transcript ")}
+    return out
 
 
 def _fails(t, test, *parts):
@@ -276,3 +288,57 @@ def test_switch_that_hangs_mid_batch_is_broken_and_the_next_run_restores(twin, l
     rec = r.tests()["test_no_switch_change_left_by_an_earlier_run[sw1]"]
     assert rec["verdict"] == "PASS", rec
     assert _running_config(loaded) == before
+
+
+def test_voip_hw_takes_its_limits_from_the_requirement_profile(twin, lab_path, out):
+    """A NET-VOIP-HW threshold the profile overrides is the one judged, and the profile is named."""
+    prof = lab_path.parent / "profiles" / "default.yaml"
+    original = prof.read_text()
+    assert "thresholds:\n" in original and "NET-VOIP-HW.port_speed_mbps" not in original
+    prof.write_text(original.replace("thresholds:\n", "thresholds:\n  NET-VOIP-HW.port_speed_mbps: 10000\n", 1))
+    try:
+        r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW")
+    finally:
+        prof.write_text(original)
+    assert r.verdict("NET-VOIP-HW") == "FAIL", r.summary["duties"]["NET-VOIP-HW"]
+    t = r.tests()
+    for phone in ("phone1", "phone2", "phone3", "phone4"):
+        _fails(t, f"test_phone_port_runs_full_duplex_at_100mbps_or_more[{phone}]", f"({phone}): speed (cli) = ",
+               "limit >= 10000.0 Mb/s (requirement profile default)")
+    # the other checks keep the catalogue's limits, named as such
+    _passes = [n for n, rec in t.items() if "full_duplex" not in n and "provision" not in n]
+    assert _passes and all(t[n]["verdict"] == "PASS" for n in _passes), {n: t[n] for n in _passes}
+
+
+def test_every_failing_audit_test_carries_the_cli_and_snmp_transcripts_it_was_judged_on(twin, lab_path, out):
+    """The switch audit is read once per run; each test that judged it carries its transcripts."""
+    twin.fault("sw1", "drop-voice-vlan")
+    allure_dir = out / "allure"
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", f"--alluredir={allure_dir}")
+    failing = sorted(n for n, rec in r.tests().items() if rec["verdict"] == "FAIL")
+    assert "test_voice_vlan_exists_on_access_switch[sw1]" in failing, failing
+    assert {f"test_phone_port_carries_voice_vlan[phone{i}]" for i in range(1, 5)} <= set(failing), failing
+    got = _transcripts(allure_dir)
+    for test in failing:
+        cli = [text for name, text in got[test].items() if name.startswith("transcript sw1 cli ")]
+        snmp = [text for name, text in got[test].items() if name.startswith("transcript sw1 snmp ")]
+        assert any("> show vlan brief" in text for text in cli), (test, list(got[test]))
+        assert any("> BULKWALK 1.3.6.1.2.1.2.2.1" in text for text in snmp), (test, list(got[test]))  # IF-MIB
+
+
+def test_a_phone_port_of_a_quarantined_switch_is_broken_with_the_failed_sessions_attached(twin, lab_path, out):
+    twin.fault("sw1", "down")
+    allure_dir = out / "allure"
+    r = run_scenarios(lab_path, out, "--duty=LAB-READY", "--duty=NET-VOIP-HW", "--device=sw1",
+                      f"--alluredir={allure_dir}")
+    t = r.tests()
+    assert t["test_device_answers_on_every_declared_transport[sw1]"]["verdict"] == "BROKEN"
+    ports = [n for n in t if n.startswith("test_phone_port_")]
+    assert len(ports) >= 4 and all(t[n]["verdict"] == "BROKEN" for n in ports), {n: t[n] for n in ports}
+    assert all("quarantined" in t[n]["message"] for n in ports), {n: t[n]["message"] for n in ports}
+    got = _transcripts(allure_dir)
+    for test in ports:
+        cli = [text for name, text in got[test].items() if name.startswith("transcript sw1 cli ")]
+        snmp = [text for name, text in got[test].items() if name.startswith("transcript sw1 snmp ")]
+        assert any("connect " in text for text in cli), (test, list(got[test]))
+        assert any("> GET " in text for text in snmp), (test, list(got[test]))

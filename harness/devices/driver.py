@@ -2,7 +2,11 @@
 
 Drivers return typed facts and never assert. A transport that failed earlier in the run is
 *blocked* (quarantined): every later session on it raises :class:`~harness.errors.LabUnreachable`
-at once.
+at once. What a driver can do is told by the capabilities it implements
+(:mod:`harness.devices.capabilities`); :meth:`Driver.probe` reaches the device over one transport
+through the capability that owns it. A driver keeps the transcripts of its sessions, so a read
+shared by many tests can say which slices of them it consumed (:meth:`Driver.transcript_marks`,
+:meth:`Driver.transcript_slices`).
 """
 
 from __future__ import annotations
@@ -11,16 +15,18 @@ import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ..errors import LabError, LabUnreachable
 from ..inventory import LoadedLab
 from ..inventory.models import AnyDevice
-from ..transports.transcript import BOOK, Transcript
+from ..transports.transcript import BOOK, Transcript, TranscriptSlice
+from .capabilities import TRANSPORTS, CliDevice, ConsoleDevice, HttpServer, SipEndpoint, SnmpAgent, SshHost
 
 #: the inventory transport a lab error's transport belongs to (a switch CLI runs over ssh …)
 ERROR_TRANSPORT = {"cli": "ssh", "serial": "console", "rtp": "sip"}
-DECLARED_TRANSPORTS = ("ssh", "snmp", "console", "sip", "http")
+DECLARED_TRANSPORTS: tuple[str, ...] = TRANSPORTS
+S = TypeVar("S")  # a transport session (SSHSession, SnmpClient, SwitchCli …)
 
 
 def quarantined_error(e: LabError) -> LabUnreachable:
@@ -58,11 +64,36 @@ class Driver:
         self._sessions: dict[str, Any] = {}
         self._lock = threading.Lock()
         self.blocked: dict[str, LabError] = {}
+        self._transcripts: dict[str, tuple[str, Transcript]] = {}  # name -> (inventory transport, transcript)
+        self._transcripts_lock = threading.Lock()  # apart: sessions open transcripts under self._lock
 
     # -- helpers for subclasses -----------------------------------------------------------
 
     def transcript(self, transport: str, address: str) -> Transcript:
-        return BOOK.open(f"{self.name} {transport} {address}")
+        """The run's transcript ``"<name> <transport> <address>"`` (``transport``: ``ssh``, ``cli``,
+        ``snmp``, ``serial``, ``sip``, ``http`` …), kept among this driver's transcripts."""
+        t = BOOK.open(f"{self.name} {transport} {address}")
+        with self._transcripts_lock:
+            self._transcripts[t.name] = (transport_of(transport), t)
+        return t
+
+    def transcript_marks(self) -> dict[str, int]:
+        """A mark of each transcript this driver has opened (to pass to :meth:`transcript_slices`)."""
+        with self._transcripts_lock:
+            return {n: t.mark() for n, (_, t) in self._transcripts.items()}
+
+    def transcript_slices(self, since: dict[str, int], transport: str | None = None) -> tuple[TranscriptSlice, ...]:
+        """The parts of this driver's transcripts written after ``since`` (from
+        :meth:`transcript_marks`; a transcript opened later counts from its start), optionally only
+        those of one inventory ``transport`` (``ssh`` covers the switch CLI, ``console`` the serial line)."""
+        with self._transcripts_lock:
+            items = list(self._transcripts.items())
+        out = []
+        for n, (t_transport, t) in items:
+            start, end = since.get(n, 0), t.mark()
+            if end > start and (transport is None or t_transport == transport):
+                out.append(TranscriptSlice(n, start, end))
+        return tuple(out)
 
     def resolve(self, ref: str | None) -> str | None:
         return self.loaded.resolve(ref) if ref else None
@@ -72,7 +103,7 @@ class Driver:
         ssh = self.device.ssh
         return self.loaded.relative(ssh.known_hosts if ssh else "~/.ssh/known_hosts")
 
-    def session(self, key: str, opener: Callable[[], Any]) -> Any:
+    def session(self, key: str, opener: Callable[[], S]) -> S:
         """The open session ``key`` (``"ssh"``, ``"snmp"`` …), opened by ``opener`` on first use.
 
         Raises:
@@ -97,22 +128,32 @@ class Driver:
     def transports(self) -> list[str]:
         """Transports the inventory declares for this device, in a stable order."""
         d = self.device
-        return [t for t in ("ssh", "snmp", "console", "sip", "http") if getattr(d, t) is not None]
+        return [t for t in DECLARED_TRANSPORTS if getattr(d, t) is not None]
 
     def probe(self, transport: str) -> str:
         """Reach the device over ``transport`` with its credentials; return a one-line identity.
 
-        Dispatches to ``probe_<transport>()`` (``probe_ssh``, ``probe_snmp``, ``probe_console``,
-        ``probe_sip``), which drivers and their mixins provide.
+        The capability that owns the transport answers: ``ssh`` a :class:`~.capabilities.CliDevice`
+        (its CLI) or an :class:`~.capabilities.SshHost`, ``snmp`` an :class:`~.capabilities.SnmpAgent`,
+        ``console`` a :class:`~.capabilities.ConsoleDevice`, ``sip`` a :class:`~.capabilities.SipEndpoint`,
+        ``http`` an :class:`~.capabilities.HttpServer`.
 
         Raises:
             LabError: unreachable, timed out or credentials refused.
-            NotImplementedError: the driver has no probe for that transport.
+            NotImplementedError: the driver has no capability over that transport.
         """
-        fn = getattr(self, f"probe_{transport}", None)
-        if fn is None:
-            raise NotImplementedError(f"{type(self).__name__} has no probe for {transport}")
-        return str(fn())
+        match transport:
+            case "ssh" if isinstance(self, CliDevice | SshHost):
+                return self.probe_ssh()
+            case "snmp" if isinstance(self, SnmpAgent):
+                return self.probe_snmp()
+            case "console" if isinstance(self, ConsoleDevice):
+                return self.probe_console()
+            case "sip" if isinstance(self, SipEndpoint):
+                return self.probe_sip()
+            case "http" if isinstance(self, HttpServer):
+                return self.probe_http()
+        raise NotImplementedError(f"{type(self).__name__} has no capability over {transport}")
 
     def close(self) -> None:
         for key in list(self._sessions):

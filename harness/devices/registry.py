@@ -2,6 +2,10 @@
 
 Third-party packages add platforms through the ``hil.drivers`` entry point (a module that calls
 ``register``). Registering a second class for a (role, platform) already taken raises ``ValueError``.
+A platform's class subclasses its role's class (:class:`~.drivers.switch.Switch`,
+:class:`~.drivers.edge.Edge`, :class:`~.drivers.phone.Phone`, :class:`~.drivers.pstn.PstnSimulator`,
+:class:`~.drivers.provisioning.ProvisioningServer`): the role fixtures and
+``LabSession.driver(name, Switch)`` hand drivers out as that class.
 """
 
 from __future__ import annotations

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TypeVar, overload
 
 from ..errors import LabError
 from ..inventory import LoadedLab
+from ..inventory.models import AnyDevice
+from ..transports.transcript import TranscriptSlice
 from .driver import DECLARED_TRANSPORTS, Driver, quarantined_error, transport_of
 from .registry import REGISTRY, load_platforms
+
+D = TypeVar("D", bound=Driver)
+E = TypeVar("E", bound=AnyDevice)
 
 
 class LabSession:
@@ -18,7 +23,11 @@ class LabSession:
     it raises :class:`LabUnreachable` at once, so a dead transport costs one timeout, not one per
     test, while the device's other transports go on (an Edge whose WAN is down still has its
     console). Once every transport the device declares is blocked, ``driver(name)`` itself raises:
-    the device is gone.
+    the device is gone. The transcripts of a blocked transport up to its quarantine stay at hand
+    (:meth:`quarantine_evidence`) for the tests that are BROKEN because of it.
+
+    ``driver(name, Switch)`` gives the driver typed as its role class (as labgrid's
+    ``target.get_driver(cls)``); ``driver(name)`` gives it as a plain :class:`Driver`, for generic code.
     """
 
     def __init__(self, loaded: LoadedLab) -> None:
@@ -27,9 +36,43 @@ class LabSession:
         self.lab = loaded.lab
         self._drivers: dict[str, Driver] = {}
         self._quarantined: dict[str, dict[str, LabError]] = {}
+        self._quarantine_evidence: dict[str, tuple[TranscriptSlice, ...]] = {}
         self._lock = threading.Lock()
 
-    def driver(self, name: str) -> Any:
+    @overload
+    def driver(self, name: str) -> Driver: ...
+
+    @overload
+    def driver(self, name: str, kind: type[D]) -> D: ...
+
+    def driver(self, name: str, kind: type[Driver] = Driver) -> Driver:
+        """The driver of device ``name``, created on first use; with ``kind``, checked to be one.
+
+        Raises:
+            KeyError: the inventory has no device ``name``.
+            LabUnreachable: every transport the device declares was quarantined in this run.
+            TypeError: the device's driver is not a ``kind`` (a phone asked for as a Switch).
+        """
+        drv = self._driver(name)
+        if not isinstance(drv, kind):
+            raise TypeError(f"{name} is a {drv.role} ({drv.platform}) driven by {type(drv).__qualname__}, "
+                            f"not a {kind.__qualname__}")
+        return drv
+
+    def entry(self, name: str, kind: type[E]) -> E:
+        """The inventory entry of device ``name``, checked to be a ``kind`` (``SwitchDevice`` …),
+        without opening anything (the lab's intent for a device, even a quarantined one).
+
+        Raises:
+            KeyError: the inventory has no device ``name``.
+            TypeError: the entry is of another role.
+        """
+        dev = self.lab.devices[name]
+        if not isinstance(dev, kind):
+            raise TypeError(f"{name} is a {dev.role} in the inventory, not a {kind.__name__}")
+        return dev
+
+    def _driver(self, name: str) -> Driver:
         blocked = self._quarantined.get(name, {})
         dev = self.lab.devices[name]
         declared = {t for t in DECLARED_TRANSPORTS if getattr(dev, t) is not None}
@@ -49,12 +92,21 @@ class LabSession:
             return
         transport = transport_of(error.transport)
         blocked = self._quarantined.setdefault(name, {})
+        newly = transport not in blocked
         blocked.setdefault(transport, error)
         d = self._drivers.get(name)
         if d:
+            if newly:
+                self._quarantine_evidence[name] = (self._quarantine_evidence.get(name, ())
+                                                   + d.transcript_slices({}, transport))
             for key in list(d._sessions):
                 if transport_of(key) == transport:
                     d.drop_session(key)
+
+    def quarantine_evidence(self, name: str) -> tuple[TranscriptSlice, ...]:
+        """The transcripts of device ``name``'s quarantined transports, each up to its quarantine
+        (empty when none is quarantined): the sessions that failed."""
+        return self._quarantine_evidence.get(name, ())
 
     def quarantined(self) -> dict[str, LabError]:
         """Devices with a blocked transport -> the first error that blocked one."""

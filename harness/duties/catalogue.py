@@ -72,6 +72,25 @@ class Threshold:
     op: Literal["<=", ">=", "==", "in"]
     source: str
 
+    @property
+    def number(self) -> float:
+        """``value`` as a number (a count, a time, a rate …).
+
+        Raises:
+            TypeError: the threshold's value is not a number.
+        """
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+            raise TypeError(f"threshold {self.name} is {self.value!r}, not a number")
+        return float(self.value)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """What an ``in`` threshold admits: its values, or its text split at commas
+        (``"dscp, device cisco-phone"`` -> ``("dscp", "device cisco-phone")``)."""
+        if isinstance(self.value, tuple):
+            return self.value
+        return tuple(v.strip() for v in str(self.value).split(",") if v.strip())
+
 
 @dataclass(frozen=True)
 class Duty:

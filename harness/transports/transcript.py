@@ -47,16 +47,28 @@ class Transcript:
         with self._lock:
             return len(self.entries) + self.dropped
 
-    def render(self, since: int = 0) -> str:
-        """Text form, one block per entry, times as ``HH:MM:SS.mmm``."""
+    def render(self, since: int = 0, until: int | None = None) -> str:
+        """Text form, one block per entry, times as ``HH:MM:SS.mmm``: the entries after mark ``since``
+        and up to mark ``until`` (default: all that follow)."""
         with self._lock:
             start = max(0, since - self.dropped)
-            rows = self.entries[start:]
+            end = None if until is None else max(start, until - self.dropped)
+            rows = self.entries[start:end]
         out = [f"# {self.name}"]
         for t, d, text in rows:
             stamp = time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
             out.append(f"{stamp} {d} {text.rstrip()}")
         return MASK("\n".join(out)) + "\n"
+
+
+@dataclass(frozen=True)
+class TranscriptSlice:
+    """The entries of transcript ``name`` between two of its marks: after ``start``, up to ``end``
+    (what one read consumed, kept to be rendered later with :meth:`TranscriptBook.render`)."""
+
+    name: str
+    start: int
+    end: int
 
 
 class TranscriptBook:
@@ -87,6 +99,12 @@ class TranscriptBook:
             if t.mark() > m:
                 out[n] = t.render(m)
         return out
+
+    def render(self, part: TranscriptSlice) -> str:
+        """The text of ``part`` (``""`` for a transcript this book does not hold)."""
+        with self._lock:
+            t = self._all.get(part.name)
+        return t.render(part.start, part.end) if t is not None else ""
 
 
 BOOK = TranscriptBook()

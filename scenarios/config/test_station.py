@@ -8,20 +8,25 @@ exact match for 100 % of stations (API-TF-PHONEBASE), i.e. every phone passes.
 
 import pytest
 
+from fixtures.switch_ports import PhonePort, SwitchAudits
+from harness.devices.drivers.phone import Phone
 from harness.devices.facts.switch_ports import normal_mac
+from harness.devices.session import LabSession
 from harness.evidence.check import check, intent
+from harness.inventory.models import PhoneDevice
 
 DUTY = "CFG-STATION"
 
 
-def _owners(lab):
+def _owners(lab: LabSession) -> dict[str, str]:
     """MAC -> phone name, from the inventory."""
-    return {d.facts.mac: n for n, d in lab.lab.devices.items() if d.role == "phone"}
+    return {d.facts.mac: n for n, d in lab.lab.devices.items() if isinstance(d, PhoneDevice)}
 
 
 @pytest.mark.duty(DUTY)
-def test_phone_mac_is_seen_on_its_switch_port(phone_port, lab, switch_audits):
-    mac = lab.lab.devices[phone_port.phone].facts.mac
+def test_phone_mac_is_seen_on_its_switch_port(phone_port: PhonePort, lab: LabSession,
+                                              switch_audits: SwitchAudits) -> None:
+    mac = lab.entry(phone_port.phone, PhoneDevice).facts.mac
     expected = f"{phone_port.switch} {phone_port.interface}"
     seen = []
     for name, d in lab.lab.devices.items():
@@ -40,7 +45,7 @@ def test_phone_mac_is_seen_on_its_switch_port(phone_port, lab, switch_audits):
 
 
 @pytest.mark.duty(DUTY)
-def test_phone_reports_its_inventory_mac(phone):
+def test_phone_reports_its_inventory_mac(phone: Phone) -> None:
     reported = phone.info().mac
     mac = normal_mac(reported or "") or reported
     check(mac, intent("phone MAC", phone.device.facts.mac), duty=DUTY, device=phone.name,

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.devices.drivers.edge_logs_cli import TransferFailed
+from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.edge_logs_cli import LogBundle, Path_, TransferFailed
+from harness.duties.profile import Profile
 from harness.errors import LabTimeout, LabUnreachable
 from harness.evidence.attach import attach
 from harness.evidence.check import check, observe
@@ -26,12 +28,12 @@ from harness.evidence.check import check, observe
 DUTY = "MAINT-EDGE-LOGS"
 
 
-def _folder(pytestconfig, tmp_path, edge):
+def _folder(pytestconfig: pytest.Config, tmp_path: Path, edge: Edge) -> Path:
     summary = pytestconfig.getoption("hil_summary")
     return Path(summary) / "edge-logs" / edge.name if summary else tmp_path
 
 
-def _collect(edge, path, folder, profile):
+def _collect(edge: Edge, path: Path_, folder: Path, profile: Profile) -> LogBundle:
     """The verified bundle; a bundle the Edge could not deliver intact fails the duty."""
     try:
         return edge.collect_logs(path, dest=folder)
@@ -41,7 +43,7 @@ def _collect(edge, path, folder, profile):
         raise  # the checksums agree but the transfer failed anyway: a lab error (BROKEN)
 
 
-def _evidence(edge, bundle, profile):
+def _evidence(edge: Edge, bundle: LogBundle, profile: Profile) -> None:
     attach(f"{edge.name} log bundle files ({bundle.transport})", "\n".join(bundle.files) + "\n")
     attach(f"{edge.name} log bundle checksum ({bundle.transport})", json.dumps({
         "device": edge.name, "transport": bundle.transport, "device_path": bundle.device_path,
@@ -59,7 +61,7 @@ def _evidence(edge, bundle, profile):
 
 
 @pytest.mark.duty(DUTY)
-def test_edge_logs_over_console(edge, profile, pytestconfig, tmp_path):
+def test_edge_logs_over_console(edge: Edge, profile: Profile, pytestconfig: pytest.Config, tmp_path: Path) -> None:
     if edge.device.console is None:
         pytest.skip(f"{edge.name}: the inventory declares no serial console")
     status = edge.console_status()
@@ -69,7 +71,7 @@ def test_edge_logs_over_console(edge, profile, pytestconfig, tmp_path):
 
 
 @pytest.mark.duty(DUTY)
-def test_edge_logs_over_ssh(edge, profile, pytestconfig, tmp_path):
+def test_edge_logs_over_ssh(edge: Edge, profile: Profile, pytestconfig: pytest.Config, tmp_path: Path) -> None:
     if edge.device.ssh is None:
         pytest.skip(f"{edge.name}: the inventory declares no SSH access")
     try:

@@ -29,17 +29,24 @@ import json
 import pytest
 
 from fixtures.images import judge_image
+from harness.devices.drivers.edge import Edge
 from harness.devices.facts.update_window import window_facts
+from harness.devices.procedures import trunk_calls
 from harness.devices.procedures.edge_update import update_edge
 from harness.devices.procedures.trunk_calls import TrunkProbe
+from harness.devices.session import LabSession
 from harness.duties.catalogue import Threshold
+from harness.duties.profile import Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
+from harness.inventory.models import UpdateWindow
+from harness.transports.sip.call_base import CallResult
+from harness.transports.sip.ua import CallHandle
 
 DUTY = "MAINT-EDGE-UPDATE"
 
 
-def _window(lab):
+def _window(lab: LabSession) -> UpdateWindow:
     w = lab.lab.lab.update_window
     if w is None:
         pytest.skip("the inventory records no lab.update_window (the site's Edge update window)")
@@ -47,7 +54,7 @@ def _window(lab):
 
 
 @pytest.mark.duty(DUTY)
-def test_update_window_recurs_daily_or_weekly(lab, profile):
+def test_update_window_recurs_daily_or_weekly(lab: LabSession, profile: Profile) -> None:
     w = _window(lab)
     f = window_facts(w)
     site = lab.lab.lab.site
@@ -61,7 +68,7 @@ def test_update_window_recurs_daily_or_weekly(lab, profile):
 
 
 @pytest.mark.duty(DUTY)
-def test_update_window_is_long_enough(lab, profile):
+def test_update_window_is_long_enough(lab: LabSession, profile: Profile) -> None:
     w = _window(lab)
     check(window_facts(w).length_h, profile.threshold(DUTY, "window_length_h"), duty=DUTY, device=lab.lab.lab.site,
           what=f"update window length ({w.start}-{w.end} {w.time_zone})")
@@ -71,27 +78,31 @@ class _DrainProbe:
     """Test calls around the drain: ``kept`` is up before it; ``during()`` places ``refused`` and
     exercises (then hangs up) ``kept`` while the Edge drains."""
 
-    def __init__(self, edge):
+    def __init__(self, edge: Edge) -> None:
         self.edge = edge
         plan = edge.device.facts.dial_plan
         self.dids = list(plan.dids) if plan is not None and edge.device.sip is not None else []
-        self.probe = self.kept = self.refused = self.refused_result = self.kept_call = None
+        self.probe: TrunkProbe | None = None
+        self.kept: CallHandle | None = None
+        self.refused: CallHandle | None = None
+        self.refused_result: CallResult | None = None
+        self.kept_call: trunk_calls.TestCall | None = None  # (a Test* name would be collected here)
 
-    def before(self):
+    def before(self) -> None:
         if not self.dids:
             return
         self.probe = TrunkProbe(self.edge.name, self.edge.device,
                                 self.edge.transcript("sip", f"{self.edge.device.host} drain test calls"))
         self.kept = self.probe.inbound(self.dids[0])
 
-    def during(self):
+    def during(self) -> None:
         if self.probe is None or self.kept is None:
             return
         self.refused = self.probe.inbound(self.dids[1 % len(self.dids)])
         self.refused_result = self.refused.result()  # read now: the probe is closed before the checks
         self.kept_call = self.probe.exercise(self.kept, f"inbound {self.dids[0]} (up when the drain began)")
 
-    def close(self):
+    def close(self) -> None:
         for call in (self.kept, self.refused):
             if call is not None and call.state == "confirmed":
                 call.bye()
@@ -101,19 +112,19 @@ class _DrainProbe:
 
 @pytest.mark.duty(DUTY)
 @pytest.mark.destructive
-def test_edge_software_update(edge, lab, profile):
+def test_edge_software_update(edge: Edge, lab: LabSession, profile: Profile) -> None:
     target = profile.firmware.get(edge.platform)
     if target is None:
         pytest.skip(f"requirement profile {profile.name} names no target software for {edge.platform}")
     boot = profile.threshold(DUTY, "boot_max_s")
     drain = profile.threshold(DUTY, "drain_min")
     calls = _DrainProbe(edge)
-    facts = window_facts(lab.lab.lab.update_window) if lab.lab.lab.update_window else None
-    if facts is not None and facts.contains(dt.datetime.now(dt.UTC), lab.lab.lab.update_window):
+    window = lab.lab.lab.update_window
+    if window is not None and window_facts(window).contains(dt.datetime.now(dt.UTC), window):
         calls.before()
     try:
-        report = update_edge(lab, edge.name, target, drain_timeout_s=float(drain.value) * 60,
-                             boot_timeout_s=2 * float(boot.value), during_drain=calls.during)
+        report = update_edge(lab, edge.name, target, drain_timeout_s=drain.number * 60,
+                             boot_timeout_s=2 * boot.number, during_drain=calls.during)
     finally:
         calls.close()
     if report.window_closed:
@@ -145,7 +156,7 @@ def test_edge_software_update(edge, lab, profile):
     _judge_drain_calls(edge, calls, profile)
 
 
-def _judge_drain_calls(edge, calls, profile):
+def _judge_drain_calls(edge: Edge, calls: _DrainProbe, profile: Profile) -> None:
     if calls.refused_result is None or calls.kept_call is None:
         observe("no test call", duty=DUTY, device=edge.name, what="calls during the drain",
                 detail="the Edge has no DID in the inventory, or the drain was not reached")

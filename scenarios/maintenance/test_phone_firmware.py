@@ -19,9 +19,11 @@ import json
 import pytest
 
 from fixtures.images import judge_image
-from harness.devices.procedures.firmware_rollout import Timeouts, restore, rollout
+from harness.devices.procedures.firmware_rollout import RolloutReport, Timeouts, restore, rollout
 from harness.devices.procedures.image_check import check_image
+from harness.devices.session import LabSession
 from harness.duties.catalogue import Threshold
+from harness.duties.profile import FirmwareTarget, Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
 
@@ -29,7 +31,7 @@ DUTY = "MAINT-PHONE-FIRMWARE"
 
 
 @pytest.mark.duty(DUTY)
-def test_target_images_are_served_with_their_checksum(lab, profile):
+def test_target_images_are_served_with_their_checksum(lab: LabSession, profile: Profile) -> None:
     platforms = sorted({d.platform for d in lab.lab.devices.values() if d.role == "phone"})
     targets = {p: profile.firmware[p] for p in platforms if p in profile.firmware}
     if not targets:
@@ -41,8 +43,8 @@ def test_target_images_are_served_with_their_checksum(lab, profile):
         judge_image(img, target, profile, duty=DUTY, what=f"{platform} {target.version} image")
 
 
-def _phones_by_platform(lab, profile):
-    out = {}
+def _phones_by_platform(lab: LabSession, profile: Profile) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
     for name, d in lab.lab.devices.items():
         if d.role == "phone" and d.platform in profile.firmware and d.snmp is not None and d.sip is not None:
             out.setdefault(d.platform, []).append(name)
@@ -51,19 +53,19 @@ def _phones_by_platform(lab, profile):
 
 @pytest.mark.duty(DUTY)
 @pytest.mark.destructive
-def test_phone_firmware_rollout(lab, profile):
+def test_phone_firmware_rollout(lab: LabSession, profile: Profile) -> None:
     groups = _phones_by_platform(lab, profile)
     if not groups:
         pytest.skip(f"requirement profile {profile.name} names no target firmware for a phone with SNMP and SIP "
                     "in the inventory")
     limit = profile.threshold(DUTY, "reregister_min")
-    timeouts = Timeouts(away_s=float(profile.threshold(DUTY, "away_max_s").value),
-                        back_s=float(profile.threshold(DUTY, "return_max_s").value),
-                        register_s=float(limit.value) * 60)
+    timeouts = Timeouts(away_s=profile.threshold(DUTY, "away_max_s").number,
+                        back_s=profile.threshold(DUTY, "return_max_s").number,
+                        register_s=limit.number * 60)
     for platform, phones in sorted(groups.items()):
         target = profile.firmware[platform]
-        report = rollout(lab, phones, target, wave_size=int(profile.threshold(DUTY, "wave_size").value),
-                         concurrency=int(profile.threshold(DUTY, "concurrency").value), timeouts=timeouts)
+        report = rollout(lab, phones, target, wave_size=int(profile.threshold(DUTY, "wave_size").number),
+                         concurrency=int(profile.threshold(DUTY, "concurrency").number), timeouts=timeouts)
         try:
             _judge(report, target, profile, limit)
         finally:
@@ -75,7 +77,7 @@ def test_phone_firmware_rollout(lab, profile):
                             detail=u.describe())
 
 
-def _judge(report, target, profile, limit):
+def _judge(report: RolloutReport, target: FirmwareTarget, profile: Profile, limit: Threshold) -> None:
     attach(f"{report.platform} firmware rollout", report.table())
     attach(f"{report.platform} firmware rollout (JSON)", json.dumps(
         {"summary": report.summary(), "stopped": report.stopped, "waves": report.waves,

@@ -10,12 +10,16 @@ profile approves nothing for is SKIPPED with that reason, never passed."""
 
 import pytest
 
+from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.phone import Phone
+from harness.devices.session import LabSession
+from harness.duties.profile import Profile
 from harness.evidence.check import check, intent
 
 DUTY = "MAINT-VERSION-MATRIX"
 
 
-def _check_approved(driver, firmware, profile):
+def _check_approved(driver: Edge | Phone, firmware: str, profile: Profile) -> None:
     approved = profile.approved(driver.platform)
     if not approved:
         pytest.skip(f"requirement profile {profile.name} approves no version for platform {driver.platform}")
@@ -24,17 +28,17 @@ def _check_approved(driver, firmware, profile):
 
 
 @pytest.mark.duty(DUTY)
-def test_edge_runs_an_approved_version(edge, profile):
+def test_edge_runs_an_approved_version(edge: Edge, profile: Profile) -> None:
     _check_approved(edge, edge.version().firmware, profile)
 
 
 @pytest.mark.duty(DUTY)
-def test_phone_runs_an_approved_version(phone, profile):
+def test_phone_runs_an_approved_version(phone: Phone, profile: Profile) -> None:
     _check_approved(phone, phone.firmware().firmware, profile)
 
 
 @pytest.mark.duty(DUTY)
-def test_phone_is_compatible_with_its_edge(phone, lab, profile):
+def test_phone_is_compatible_with_its_edge(phone: Phone, lab: LabSession, profile: Profile) -> None:
     """The phone runs firmware the requirement profile's compatibility matrix allows beside the
     version its registrar Edge runs; an incompatible pair is named with both devices and versions."""
     if not profile.compatibility:
@@ -42,7 +46,7 @@ def test_phone_is_compatible_with_its_edge(phone, lab, profile):
     registrar = phone.device.sip.registrar if phone.device.sip else None
     if not registrar:
         pytest.skip(f"{phone.name} names no registrar Edge")
-    edge = lab.driver(registrar)
+    edge = lab.driver(registrar, Edge)
     edge_version, firmware = edge.version().firmware, phone.firmware().firmware
     c = profile.compatibility_of(edge_version, phone.platform, firmware)
     pair = f"{edge.name} {edge_version} with {phone.name} {phone.platform} {firmware}"

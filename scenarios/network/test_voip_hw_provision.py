@@ -11,7 +11,8 @@ delivered and the LLDP-MED voice policy VLAN/DSCP 46/CoS 5); restore, and see th
 equal the one before line for line. A line the switch refuses is FAIL (the hardware cannot carry
 the voice configuration) after the batch was rolled back; a switch that stops answering is BROKEN,
 and the journal tells the next run what to undo. Without a spare port the phone ports alone are
-provisioned (usually nothing to send).
+provisioned (usually nothing to send). Limits: the inventory's intent, and DSCP and CoS of the
+LLDP-MED policy from the requirement profile (the duty catalogue's where it does not override them).
 """
 
 import dataclasses
@@ -19,28 +20,30 @@ import re
 
 import pytest
 
+from harness.devices.drivers.switch import Switch
 from harness.devices.procedures.switch_provisioning import (
     ConfigRejected,
     PortIntent,
     Provisioner,
+    SwitchIntent,
     journal_dir,
     switch_intent,
 )
-from harness.duties.catalogue import duty
+from harness.devices.session import LabSession
+from harness.duties.profile import Profile
 from harness.errors import LabError, LabProtocolError
 from harness.evidence.check import check, intent, observe
 
 DUTY = "NET-VOIP-HW"
-LIMITS = duty(DUTY)
 SPARE = "spare port"
 
 
-def _wrong_state(port):
+def _wrong_state(port: str) -> list[str]:
     return [f"interface {port}", "power inline never", "no switchport voice vlan", "no mls qos trust",
             "no spanning-tree portfast", "no network-policy"]
 
 
-def _spare_port(switch, want):
+def _spare_port(switch: Switch, want: SwitchIntent) -> str | None:
     """The highest-numbered access port no phone uses, link down and without LLDP neighbour; or None."""
     used = {p.interface for p in want.ports}
     free = [n for n, v in switch.audit().cli.items()
@@ -48,7 +51,8 @@ def _spare_port(switch, want):
     return max(free, key=lambda n: [int(x) for x in re.findall(r"\d+", n)], default=None)
 
 
-def _verify(switch, want):
+def _verify(switch: Switch, want: SwitchIntent, profile: Profile) -> None:
+    dscp, cos = profile.threshold(DUTY, "lldp_med_dscp"), profile.threshold(DUTY, "lldp_med_cos")
     audit = switch.audit()
     for port in want.ports:
         spare = port.phone == SPARE
@@ -78,15 +82,20 @@ def _verify(switch, want):
             if spare:
                 continue  # nothing is cabled: no power drawn, no LLDP neighbour to echo a policy
             policy = v.lldp.policies.get("voice") if v.lldp else None
-            dscp, cos = LIMITS.threshold("lldp_med_dscp").value, LIMITS.threshold("lldp_med_cos").value
             check(f"VLAN {policy.vlan}, DSCP {policy.dscp}, CoS {policy.cos}" if policy else None,
-                  intent("LLDP-MED voice policy", f"VLAN {want.voice_vlan}, DSCP {dscp}, CoS {cos}"),
+                  intent("LLDP-MED voice policy", f"VLAN {want.voice_vlan}, DSCP {dscp.value}, CoS {cos.value}",
+                         source=_sources(dscp.source, cos.source)),
                   duty=DUTY, device=where, what=f"LLDP-MED voice policy after provisioning ({v.source})")
+
+
+def _sources(*sources: str) -> str:
+    """``"inventory"`` and each distinct threshold source, in order (``"inventory, IND-MITEL-CISCODEF"``)."""
+    return ", ".join(dict.fromkeys(("inventory", *sources)))
 
 
 @pytest.mark.duty(DUTY)
 @pytest.mark.destructive
-def test_phone_ports_provision_verify_and_restore(switch, lab):
+def test_phone_ports_provision_verify_and_restore(switch: Switch, lab: LabSession, profile: Profile) -> None:
     if switch.device.facts.voice_vlan is None:
         pytest.skip("the inventory sets no voice_vlan for this switch")
     want = switch_intent(lab.lab, switch.name)
@@ -110,7 +119,7 @@ def test_phone_ports_provision_verify_and_restore(switch, lab):
         second = prov.apply(want)
         check(len(second.lines), intent("lines a second apply sends", 0), duty=DUTY, device=switch.name,
               what="config lines a second apply sends (idempotence)", detail="; ".join(second.lines))
-        _verify(switch, want)
+        _verify(switch, want, profile)
     except ConfigRejected as e:
         restore_needed = False  # apply rolled back already
         if not e.restored:

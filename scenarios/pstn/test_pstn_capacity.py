@@ -13,15 +13,21 @@ for 5 s, overridable in the requirement profile). Judged by SIPp's counts, not i
 
 import pytest
 
-from fixtures.trunk import attach_ladder
+from fixtures.trunk import TrunkPlan, attach_ladder
+from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.pstn import PstnSimulator
+from harness.devices.procedures.trunk_calls import TrunkProbe
+from harness.duties.profile import Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
+from harness.transports.sip.ua import CallHandle
 
 DUTY = "PSTN-CAPACITY"
 
 
 @pytest.mark.duty(DUTY)
-def test_max_calls_held_and_next_call_refused(edge, trunk_plan, trunk_probe, profile):
+def test_max_calls_held_and_next_call_refused(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                              profile: Profile) -> None:
     n = trunk_plan.trunk.max_calls
     if n == 0:
         pytest.skip(f"{edge.name}'s trunk has max_calls 0 (unlimited): no limit to reach")
@@ -32,7 +38,7 @@ def test_max_calls_held_and_next_call_refused(edge, trunk_plan, trunk_probe, pro
     baseline = up.inbound_calls + up.outbound_calls
     observe(baseline, duty=DUTY, device=edge.name, what="trunk calls up before the test (show trunk)",
             detail=f"the test places {max(0, n - baseline)} calls to reach max_calls {n}")
-    held = []
+    held: list[CallHandle] = []
     try:
         for i in range(baseline, n):
             did = dids[i % len(dids)]
@@ -60,16 +66,17 @@ def test_max_calls_held_and_next_call_refused(edge, trunk_plan, trunk_probe, pro
 
 
 @pytest.mark.duty(DUTY)
-def test_sustained_call_rate_has_no_failed_call(edge, trunk_plan, carrier, profile):
+def test_sustained_call_rate_has_no_failed_call(edge: Edge, trunk_plan: TrunkPlan, carrier: PstnSimulator,
+                                                profile: Profile) -> None:
     if not trunk_plan.dids:
         pytest.skip(f"the dial plan of {edge.name} lists no DIDs")
-    cps = float(profile.threshold(DUTY, "sustained_cps").value)
-    seconds = float(profile.threshold(DUTY, "sustained_s").value)
+    cps = profile.threshold(DUTY, "sustained_cps").number
+    seconds = profile.threshold(DUTY, "sustained_s").number
     calls = max(1, int(cps * seconds))
     did = next(iter(trunk_plan.dids))
-    sip = edge.device.sip
+    host, port = edge.sip_address()  # the trunk's SIP port
     concurrency = trunk_plan.trunk.max_calls or None
-    result = carrier.sipp().originate(f"{edge.device.host}:{sip.port}", did, calls=calls, rate_cps=cps,
+    result = carrier.sipp().originate(f"{host}:{port}", did, calls=calls, rate_cps=cps,
                                       concurrency=concurrency, caller="+13175557777", timeout_s=seconds + 30.0)
     attach(f"SIPp {result.scenario} statistics", result.summary() + "\n\n" + result.screen)
     check(result.calls_requested - result.calls_successful, profile.threshold(DUTY, "sustained_failed_calls"),

@@ -15,16 +15,22 @@ answers is a duty failure; silence from a device that is gone altogether is a br
 
 import pytest
 
-from fixtures.trunk import judge_answered, judge_audio_back, new_carrier_rows, rows_for
+from fixtures.trunk import TrunkPlan, judge_answered, judge_audio_back, new_carrier_rows, rows_for
+from harness.devices.capabilities import SipEndpoint
+from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.facts import dialplan
+from harness.devices.procedures.trunk_calls import TrunkProbe
+from harness.devices.session import LabSession
+from harness.duties.profile import Profile
 from harness.evidence.check import check
 
 DUTY = "PSTN-CONNECT"
 
 
-def _options_answered(driver, profile, what):
+def _options_answered(driver: SipEndpoint, profile: Profile, what: str) -> None:
     rtt_limit = profile.threshold(DUTY, "options_rtt_ms")
-    result = driver.options(timeout_s=float(rtt_limit.value) / 1000.0)
+    result = driver.options(timeout_s=rtt_limit.number / 1000.0)
     if result.status is None:
         driver.ensure_alive()  # raises LabUnreachable (BROKEN) when the whole device is gone
         check(None, rtt_limit, duty=DUTY, device=driver.name, what=f"{what} round trip",
@@ -35,30 +41,32 @@ def _options_answered(driver, profile, what):
 
 
 @pytest.mark.duty(DUTY)
-def test_trunk_peer_answers_sip_options(pstn, profile):
+def test_trunk_peer_answers_sip_options(pstn: PstnSimulator, profile: Profile) -> None:
     _options_answered(pstn, profile, "SIP OPTIONS")
 
 
 @pytest.mark.duty(DUTY)
-def test_edge_trunk_answers_sip_options(edge, profile):
+def test_edge_trunk_answers_sip_options(edge: Edge, profile: Profile) -> None:
     _options_answered(edge, profile, "SIP OPTIONS to the Edge trunk")
 
 
 @pytest.mark.duty(DUTY)
-def test_edge_options_pings_answered_by_every_route(edge, trunk_plan, lab, profile):
+def test_edge_options_pings_answered_by_every_route(edge: Edge, trunk_plan: TrunkPlan, lab: LabSession,
+                                                    profile: Profile) -> None:
     status = edge.trunk_status()
     seen = {r.name: r for r in status.routes}
     for route in trunk_plan.routes:
         r = seen.get(route)
         if r is None or r.options_status != 200:
-            lab.driver(route).ensure_alive()  # a carrier simulator that is gone altogether: BROKEN
+            lab.driver(route, PstnSimulator).ensure_alive()  # a carrier simulator that is gone altogether: BROKEN
         check(r.options_status if r else None, profile.threshold(DUTY, "options_status"), duty=DUTY,
               device=edge.name, what=f"OPTIONS ping from the Edge to route {route}",
               detail=f"show trunk: {r.address}/{r.transport}" if r else "show trunk does not list the route")
 
 
 @pytest.mark.duty(DUTY)
-def test_inbound_call_to_every_did_has_audio_both_ways(edge, trunk_plan, trunk_probe, profile):
+def test_inbound_call_to_every_did_has_audio_both_ways(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                                       profile: Profile) -> None:
     if not trunk_plan.dids:
         pytest.skip(f"the dial plan of {edge.name} lists no DIDs")
     for did, ext in trunk_plan.dids.items():
@@ -69,7 +77,8 @@ def test_inbound_call_to_every_did_has_audio_both_ways(edge, trunk_plan, trunk_p
 
 
 @pytest.mark.duty(DUTY)
-def test_outbound_call_to_the_carrier_has_audio_both_ways(edge, trunk_plan, trunk_probe, carrier, profile):
+def test_outbound_call_to_the_carrier_has_audio_both_ways(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                                          carrier: PstnSimulator, profile: Profile) -> None:
     station, phone = trunk_plan.any_station()
     number = trunk_plan.test_number()
     before = len(carrier.call_log())

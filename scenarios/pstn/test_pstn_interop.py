@@ -18,10 +18,23 @@ import time
 
 import pytest
 
-from fixtures.trunk import attach_ladder, judge_answered, judge_audio_back, new_carrier_rows, rows_for, uri_user
+from fixtures.trunk import (
+    TrunkPlan,
+    attach_ladder,
+    judge_answered,
+    judge_audio_back,
+    new_carrier_rows,
+    rows_for,
+    uri_user,
+)
+from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.facts import dialplan
+from harness.devices.procedures import trunk_calls
+from harness.devices.procedures.trunk_calls import DEFAULT_ANI, TrunkProbe
+from harness.duties.profile import Profile
 from harness.evidence.check import check, intent
-from harness.transports.rtp import HANGUP_DIGIT
+from harness.transports.rtp import HANGUP_DIGIT, TONE_HZ
 from harness.transports.sip.call import ENDED
 from harness.transports.sip.proxy import LooseProxy
 
@@ -31,37 +44,41 @@ CED_HZ = 2100.0  # the fax answer tone (ITU-T T.30 CED; V.25 answer tone)
 DIRECTIONS = ("inbound", "outbound")
 
 
-def _first_did(trunk_plan):
+def _first_did(trunk_plan: TrunkPlan) -> str:
     if not trunk_plan.dids:
         pytest.skip(f"the dial plan of {trunk_plan.edge} lists no DIDs")
     return next(iter(trunk_plan.dids))
 
 
-def _call(direction, trunk_plan, trunk_probe, *, digits="", **kw):
-    """Place and exercise one test call in ``direction``; returns the TestCall."""
+def _call(direction: str, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe, *, digits: str = "",
+          caller: str | None = DEFAULT_ANI, transport: str = "udp",
+          tone_hz: float = TONE_HZ) -> trunk_calls.TestCall:
+    """Place and exercise one test call in ``direction``; returns the TestCall. ``caller``: the ANI
+    of an inbound call (``None``: anonymous); ``tone_hz``: the tone the probe sends."""
     if direction == "inbound":
         did = _first_did(trunk_plan)
-        handle = trunk_probe.inbound(did, **kw)
+        handle = trunk_probe.inbound(did, caller=caller, transport=transport, tone_hz=tone_hz)
         label = f"inbound {did}"
     else:
         station, phone = trunk_plan.any_station()
         number = trunk_plan.test_number()
-        handle = trunk_probe.outbound(phone.facts.extension, number, **kw)
+        handle = trunk_probe.outbound(phone.facts.extension, number, transport=transport, tone_hz=tone_hz)
         label = f"outbound {phone.facts.extension} ({station}) -> {number}"
     return trunk_probe.exercise(handle, label, digits=digits)
 
 
 @pytest.mark.duty(DUTY)
 @pytest.mark.parametrize("ani", ["with ANI", "without ANI"])
-def test_item5_inbound_call_with_and_without_caller_id(edge, trunk_plan, trunk_probe, profile, ani):
-    kw = {} if ani == "with ANI" else {"caller": None}
-    tc = _call("inbound", trunk_plan, trunk_probe, **kw)
+def test_item5_inbound_call_with_and_without_caller_id(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                                       profile: Profile, ani: str) -> None:
+    tc = _call("inbound", trunk_plan, trunk_probe, caller=DEFAULT_ANI if ani == "with ANI" else None)
     judge_answered(tc, profile, duty=DUTY, device=edge, item=f"item 5, inbound {ani}")
     judge_audio_back(tc, profile, duty=DUTY, device=edge.name, item=f"item 5, inbound {ani}")
 
 
 @pytest.mark.duty(DUTY)
-def test_item5_outbound_call_sends_e164_caller_id(edge, trunk_plan, trunk_probe, carrier, profile):
+def test_item5_outbound_call_sends_e164_caller_id(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                                  carrier: PstnSimulator, profile: Profile) -> None:
     station, phone = trunk_plan.any_station()
     expected = dialplan.caller_id(trunk_plan.plan, phone.facts.extension)
     if expected is None:
@@ -79,7 +96,8 @@ def test_item5_outbound_call_sends_e164_caller_id(edge, trunk_plan, trunk_probe,
 
 @pytest.mark.duty(DUTY)
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_item11_g711_offered_and_agreed(edge, trunk_plan, trunk_probe, profile, direction):
+def test_item11_g711_offered_and_agreed(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe, profile: Profile,
+                                        direction: str) -> None:
     tc = _call(direction, trunk_plan, trunk_probe)
     judge_answered(tc, profile, duty=DUTY, device=edge, item=f"item 11, G.711 {direction}")
     check(tc.result.codec, profile.threshold(DUTY, "codec"), duty=DUTY, device=edge.name,
@@ -88,7 +106,8 @@ def test_item11_g711_offered_and_agreed(edge, trunk_plan, trunk_probe, profile, 
 
 @pytest.mark.duty(DUTY)
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_item3_dtmf_rfc4733_both_ways(edge, trunk_plan, trunk_probe, carrier, profile, direction):
+def test_item3_dtmf_rfc4733_both_ways(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                      carrier: PstnSimulator, profile: Profile, direction: str) -> None:
     before = len(carrier.call_log())
     tc = _call(direction, trunk_plan, trunk_probe, digits=DIGITS)
     item = f"item 3, RFC 4733 DTMF {direction}"
@@ -112,7 +131,8 @@ def test_item3_dtmf_rfc4733_both_ways(edge, trunk_plan, trunk_probe, carrier, pr
 
 @pytest.mark.duty(DUTY)
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_item4_fax_g711_pass_through(edge, trunk_plan, trunk_probe, profile, direction):
+def test_item4_fax_g711_pass_through(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe, profile: Profile,
+                                     direction: str) -> None:
     """Fax over G.711 needs the media path to carry every byte as it is: no transcoding, no gain, no
     comfort noise. The probe sends the fax answer tone (CED, 2100 Hz, ITU-T T.30) and the far end
     echoes it; the share of frames that come back byte for byte equal to a frame sent is judged."""
@@ -128,7 +148,8 @@ def test_item4_fax_g711_pass_through(edge, trunk_plan, trunk_probe, profile, dir
 
 @pytest.mark.duty(DUTY)
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_item6_early_media(edge, trunk_plan, trunk_probe, profile, direction):
+def test_item6_early_media(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe, profile: Profile,
+                           direction: str) -> None:
     tc = _call(direction, trunk_plan, trunk_probe)
     item = f"item 6, early media {direction}"
     judge_answered(tc, profile, duty=DUTY, device=edge, item=item)
@@ -147,7 +168,8 @@ def test_item6_early_media(edge, trunk_plan, trunk_probe, profile, direction):
 
 @pytest.mark.duty(DUTY)
 @pytest.mark.parametrize("mode", ["sendonly", "zero"])
-def test_item7_hold_and_resume_by_reinvite(edge, trunk_plan, trunk_probe, profile, mode):
+def test_item7_hold_and_resume_by_reinvite(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                           profile: Profile, mode: str) -> None:
     did = _first_did(trunk_plan)
     call = trunk_probe.inbound(did)
     label = f"inbound {did}, hold by {'a=sendonly' if mode == 'sendonly' else 'c=0.0.0.0'}"
@@ -169,7 +191,8 @@ def test_item7_hold_and_resume_by_reinvite(edge, trunk_plan, trunk_probe, profil
 
 
 @pytest.mark.duty(DUTY)
-def test_item9_carrier_503_retried_or_failed_cleanly(edge, trunk_plan, trunk_probe, carrier, profile):
+def test_item9_carrier_503_retried_or_failed_cleanly(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                                     carrier: PstnSimulator, profile: Profile) -> None:
     _, phone = trunk_plan.any_station()
     numbers = trunk_plan.first_route.facts.unavailable_numbers
     if not numbers:
@@ -177,7 +200,7 @@ def test_item9_carrier_503_retried_or_failed_cleanly(edge, trunk_plan, trunk_pro
     limit = profile.threshold(DUTY, "carrier_503_final_ms")
     before = len(carrier.call_log())
     t0 = time.monotonic()
-    handle = trunk_probe.outbound(phone.facts.extension, numbers[0], timeout_s=float(limit.value) / 1000.0 + 4.0)
+    handle = trunk_probe.outbound(phone.facts.extension, numbers[0], timeout_s=limit.number / 1000.0 + 4.0)
     elapsed_ms = (time.monotonic() - t0) * 1000.0
     tc = trunk_probe.exercise(handle, f"outbound {phone.facts.extension} -> {numbers[0]} (carrier answers 503)")
     attach_ladder(tc.label, tc.ladder)
@@ -195,7 +218,8 @@ def test_item9_carrier_503_retried_or_failed_cleanly(edge, trunk_plan, trunk_pro
 
 
 @pytest.mark.duty(DUTY)
-def test_item14_record_route_honoured(edge, trunk_plan, trunk_probe, profile):
+def test_item14_record_route_honoured(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe, profile: Profile,
+                                      ) -> None:
     did = _first_did(trunk_plan)
     with LooseProxy(trunk_probe.local_host) as proxy:
         call = trunk_probe.inbound(did, via=(proxy.host, proxy.port))
@@ -226,7 +250,8 @@ def test_item14_record_route_honoured(edge, trunk_plan, trunk_probe, profile):
 
 @pytest.mark.duty(DUTY)
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
-def test_item10_same_transport_both_ways_inbound(edge, trunk_plan, trunk_probe, profile, transport):
+def test_item10_same_transport_both_ways_inbound(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                                 profile: Profile, transport: str) -> None:
     tc = _call("inbound", trunk_plan, trunk_probe, transport=transport)
     item = f"item 10, inbound over {transport.upper()}"
     judge_answered(tc, profile, duty=DUTY, device=edge, item=item)
@@ -236,7 +261,8 @@ def test_item10_same_transport_both_ways_inbound(edge, trunk_plan, trunk_probe, 
 
 
 @pytest.mark.duty(DUTY)
-def test_item10_same_transport_both_ways_outbound(edge, trunk_plan, trunk_probe, carrier, profile):
+def test_item10_same_transport_both_ways_outbound(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                                  carrier: PstnSimulator, profile: Profile) -> None:
     before = len(carrier.call_log())
     tc = _call("outbound", trunk_plan, trunk_probe)
     judge_answered(tc, profile, duty=DUTY, device=edge, item="item 10, outbound transport")

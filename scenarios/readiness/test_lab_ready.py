@@ -9,18 +9,21 @@ from concurrent.futures import ThreadPoolExecutor
 import allure
 import pytest
 
+from harness.devices.driver import Driver
+from harness.devices.drivers.switch import Switch
 from harness.devices.procedures.switch_provisioning import Provisioner, journal_dir
+from harness.devices.session import LabSession
 from harness.errors import LabError, LabTimeout, LabUnreachable
 from harness.evidence.check import observe
 
 
 @pytest.mark.duty("LAB-READY")
-def test_device_answers_on_every_declared_transport(device, lab):
+def test_device_answers_on_every_declared_transport(device: Driver, lab: LabSession) -> None:
     transports = device.transports()
     if not transports:
         pytest.skip(f"{device.name}: the inventory declares no transport")
 
-    def probe(transport):
+    def probe(transport: str) -> str | LabError:
         try:
             return device.probe(transport)
         except LabError as e:
@@ -28,7 +31,7 @@ def test_device_answers_on_every_declared_transport(device, lab):
 
     with ThreadPoolExecutor(max_workers=len(transports)) as pool:
         answers = dict(zip(transports, pool.map(probe, transports), strict=True))
-    errors = []
+    errors: list[LabError] = []
     for transport, answer in answers.items():
         with allure.step(f"{device.name} over {transport}"):
             if isinstance(answer, LabError):
@@ -46,7 +49,7 @@ def test_device_answers_on_every_declared_transport(device, lab):
 
 
 @pytest.mark.duty("LAB-READY")
-def test_no_switch_change_left_by_an_earlier_run(switch, lab, pytestconfig):
+def test_no_switch_change_left_by_an_earlier_run(switch: Switch, lab: LabSession, pytestconfig: pytest.Config) -> None:
     """A provisioning run that died mid-change left a journal: report what is still applied, and
     undo it when writing is allowed. Still applied and not undone: BROKEN, naming every line."""
     found = Provisioner(switch, journal_dir(lab.loaded)).settle_leftover(pytestconfig.getoption("allow_destructive"))

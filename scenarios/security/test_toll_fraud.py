@@ -15,18 +15,23 @@ log that shows nothing cannot prove that nothing leaked, so a missing control ro
 
 import pytest
 
-from fixtures.trunk import attach_ladder, new_carrier_rows, rows_for
+from fixtures.trunk import TrunkPlan, attach_ladder, new_carrier_rows, rows_for
+from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.facts import dialplan
+from harness.devices.procedures.trunk_calls import TrunkProbe
+from harness.duties.profile import Profile
 from harness.errors import LabProtocolError
 from harness.evidence.attach import attach
 from harness.evidence.check import check, observe
+from harness.inventory.models import DialPlan, PhoneDevice
 
 DUTY = "SEC-TOLL-FRAUD"
 
 
-def _attempts(plan, station_class):
+def _attempts(plan: DialPlan, station_class: str) -> list[tuple[str, str, str, str]]:
     """``(prefix class, prefix, E.164 number, dialled form)`` for every barred prefix of the class."""
-    out = []
+    out: list[tuple[str, str, str, str]] = []
     for cls in dialplan.station_policy(plan, station_class).blocked:
         for prefix in plan.prefix_classes.get(cls, []):
             number = dialplan.test_number(prefix)
@@ -35,9 +40,10 @@ def _attempts(plan, station_class):
 
 
 @pytest.mark.duty(DUTY)
-def test_blocked_prefixes_never_reach_the_carrier(edge, trunk_plan, trunk_probe, carrier, profile):
+def test_blocked_prefixes_never_reach_the_carrier(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                                  carrier: PstnSimulator, profile: Profile) -> None:
     plan = trunk_plan.plan
-    by_class = {}
+    by_class: dict[str, tuple[str, PhoneDevice]] = {}
     for name, phone in trunk_plan.stations.items():
         by_class.setdefault(phone.facts.station_class, (name, phone))
     for cls in sorted(set(plan.station_classes) - set(by_class)):
@@ -49,7 +55,7 @@ def test_blocked_prefixes_never_reach_the_carrier(edge, trunk_plan, trunk_probe,
     control = trunk_plan.test_number()
     control_e164 = dialplan.normalize(control, plan.country) or control
     before = len(carrier.call_log())
-    outcomes = []
+    outcomes: list[tuple[str, str, str, str, str, str, int | None, str]] = []
     for cls, (station, phone) in sorted(tested.items()):
         for prefix_class, prefix, number, form in _attempts(plan, cls):
             call = trunk_probe.outbound(phone.facts.extension, form, timeout_s=4.0)

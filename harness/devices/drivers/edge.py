@@ -17,7 +17,9 @@ from typing import Any
 import textfsm
 
 from ...errors import LabProtocolError, LabUnreachable
+from ...inventory.models import EdgeDevice
 from ...transports.serial import SerialConsole
+from ..capabilities import ConsoleDevice
 from ..driver import Driver
 from ..facts.templates import parse_template
 from ..registry import register
@@ -88,10 +90,16 @@ class Registration:
 
 
 @register("edge", "genesys_edge")
-class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver):
-    """A Genesys Cloud Edge (``role: edge``, ``platform: genesys_edge``)."""
+class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver, ConsoleDevice):
+    """A Genesys Cloud Edge (``role: edge``, ``platform: genesys_edge``): an
+    :class:`~harness.devices.capabilities.SshHost`, :class:`~harness.devices.capabilities.SnmpAgent`,
+    :class:`~harness.devices.capabilities.SipEndpoint` (its trunk) and
+    :class:`~harness.devices.capabilities.ConsoleDevice`. Other Edge platforms subclass it."""
 
-    def _console(self) -> SerialConsole:
+    device: EdgeDevice
+
+    def console(self) -> SerialConsole:
+        """The serial console session (opened on first use). Raises LabUnreachable without one."""
         con = self.device.console
         if con is None:
             raise LabUnreachable(self.name, "serial", self.device.host, "the inventory declares no console")
@@ -157,9 +165,10 @@ class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver):
         return {r["extension"]: Registration(r["extension"], r["contact_ip"], int(r["contact_port"]),
                                              int(r["expires"])) for r in rows if r["extension"]}
 
+
     def console_version(self) -> EdgeVersion:
         """``show version`` on the serial console (logs in as needed). Raises LabError (``serial``)."""
-        c = self._console()
+        c = self.console()
         return self._version(c.command("show version"), "serial", c.address)
 
     def probe_ssh(self) -> str:

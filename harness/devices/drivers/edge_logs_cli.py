@@ -134,14 +134,14 @@ def parse_manifest(text: str) -> LogManifest:
 
 class EdgeLogs(SshFacts):
     """Mixin: :meth:`collect_logs` and :meth:`console_status` for Edges (the Edge driver gives
-    ``_console``, the console session)."""
+    :meth:`~harness.devices.drivers.edge.Edge.console`, the console session)."""
 
     if TYPE_CHECKING:
-        def _console(self) -> SerialConsole: ...
+        def console(self) -> SerialConsole: ...
 
     def console_status(self) -> EdgeStatus:
         """``show status`` read on the serial console (works with the WAN down). Raises LabError."""
-        c = self._console()
+        c = self.console()
         return self._status(c.command("show status"), "serial", c.address)
 
     def _status(self, text: str, transport: str, address: str) -> EdgeStatus:
@@ -199,7 +199,7 @@ class EdgeLogs(SshFacts):
         return self._verified(local, m, "ssh", s.address, time.monotonic() - t1, 0, t0)
 
     def _logs_console(self, folder: Path, t0: float, fallback: str = "") -> LogBundle:
-        c = self._console()
+        c = self.console()
         text = c.command("logs bundle", BUNDLE_COMMAND_TIMEOUT_S)
         m = self._console_manifest(c, text)
         c.send_line(f"logs send {m.name}")

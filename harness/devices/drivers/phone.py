@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...errors import LabError, LabTimeout
+from ...inventory.models import PhoneDevice
 from ...transports.sip.message import build_request, new_branch, new_call_id, new_tag
 from ...transports.sip.stack import Peer
 from ...transports.sip.transport import local_address_toward
@@ -85,7 +86,11 @@ def phone_info(values: dict[str, object]) -> PhoneInfo:
 
 @register("phone", "generic_sip_phone")
 class Phone(SnmpFacts, SipFacts, Driver):
-    """A SIP desk phone managed over SNMP (v2c or v3 authPriv, from the inventory)."""
+    """A SIP desk phone (``role: phone``) managed over SNMP (v2c or v3 authPriv, from the inventory): an
+    :class:`~harness.devices.capabilities.SnmpAgent` and a :class:`~harness.devices.capabilities.SipEndpoint`.
+    Other phone platforms subclass it."""
+
+    device: PhoneDevice
 
     def info(self) -> PhoneInfo:
         """Model, firmware, MAC, registration, extension and serial in one GET.
@@ -141,7 +146,7 @@ class Phone(SnmpFacts, SipFacts, Driver):
         deadline = timeout_s if timeout_s is not None else sip.timeout_s
         ua: SipUserAgent = self.session("sip-ua", lambda: SipUserAgent(
             self.name, self.transcript("sip", f"{host}:{port}"), local_address_toward(host, port), user="hil"))
-        core, user = ua.core, sip.username or getattr(self.device.facts, "extension", "") or "phone"
+        core, user = ua.core, sip.username or self.device.facts.extension or "phone"
         uri = f"sip:{user}@{host}:{port}"
 
         async def notify() -> int | None:

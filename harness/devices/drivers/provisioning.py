@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ...errors import LabProtocolError, LabUnreachable
-from ...inventory.models import ProvisioningFacts
+from ...inventory.models import ProvisioningDevice, ProvisioningFacts
 from ...transports.http import Digest, HttpSession
+from ..capabilities import HttpServer
 from ..driver import Driver
 from ..registry import register
 
@@ -61,14 +62,15 @@ class FirmwareConfig:
 
 
 @register("provisioning", "http_provisioning")
-class ProvisioningServer(Driver):
-    """An HTTP provisioning server (``role: provisioning``, ``platform: http_provisioning``)."""
+class ProvisioningServer(Driver, HttpServer):
+    """An HTTP provisioning server (``role: provisioning``, ``platform: http_provisioning``): an
+    :class:`~harness.devices.capabilities.HttpServer`."""
+
+    device: ProvisioningDevice
 
     @property
     def facts(self) -> ProvisioningFacts:
-        f = self.device.facts
-        assert isinstance(f, ProvisioningFacts)
-        return f
+        return self.device.facts
 
     def http(self) -> HttpSession:
         settings = self.device.http

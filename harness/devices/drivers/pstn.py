@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Literal
 
 from ...errors import LabProtocolError
+from ...inventory.models import PstnDevice
 from ...transports.sipp.hosts import LocalHost, SippHost, SshHost
 from ...transports.sipp.runner import SippRunner
 from ..driver import Driver
@@ -84,7 +85,10 @@ def parse_call_log(text: str, device: str = "pstn", address: str = "") -> list[C
 
 @register("pstn", "twin_pstn")
 class PstnSimulator(SipFacts, SshFacts, Driver):
-    """A PSTN simulator (SIP UAS standing in for the carrier)."""
+    """A PSTN simulator (``role: pstn``, a SIP UAS standing in for the carrier): a
+    :class:`~harness.devices.capabilities.SipEndpoint` and an :class:`~harness.devices.capabilities.SshHost`."""
+
+    device: PstnDevice
 
     def sipp(self, via: Literal["local", "ssh"] | None = None) -> SippRunner:
         """A SIPp runner for this simulator's load (see :mod:`harness.transports.sipp.runner`), binding its ``host``.
@@ -107,7 +111,7 @@ class PstnSimulator(SipFacts, SshFacts, Driver):
             LabProtocolError: the output is no call log (header differs, a row does not parse).
             LabError: the SSH session failed (LabTimeout past ``timeout_s``, default ``ssh.timeout_s``).
         """
-        path = self.device.facts.call_log  # type: ignore[union-attr]
+        path = self.device.facts.call_log
         text = self.run(f"cat {path}", timeout_s)
         ssh = self.device.ssh
         address = f"{self.device.host}:{ssh.port}" if ssh else self.device.host

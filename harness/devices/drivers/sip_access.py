@@ -23,12 +23,13 @@ from ...errors import LabError, LabUnreachable
 from ...transports.sip.options import OptionsResult
 from ...transports.sip.transport import local_address_toward
 from ...transports.sip.ua import SipUserAgent
+from ..capabilities import SipEndpoint, SnmpAgent
 from ..driver import Driver
 
 
-class SipFacts(Driver):
-    """SIP methods for a driver; ``sip_local_host`` is the address probes bind (``None``: the one the
-    route to the device picks)."""
+class SipFacts(Driver, SipEndpoint):
+    """A :class:`~harness.devices.capabilities.SipEndpoint`; ``sip_local_host`` is the address probes
+    bind (``None``: the one the route to the device picks)."""
 
     sip_local_host: ClassVar[str | None] = None
 
@@ -86,7 +87,7 @@ class SipFacts(Driver):
 
     def management_alive(self) -> bool:
         """Whether the device's management plane answers: a TCP connect to its ``ssh`` port, or else
-        an SNMP probe (drivers with :meth:`probe_snmp`). ``False`` when it declares neither."""
+        an SNMP probe (an :class:`~harness.devices.capabilities.SnmpAgent`). ``False`` when it declares neither."""
         ssh = self.device.ssh
         if ssh is not None:
             address = f"{self.device.host}:{ssh.port}"
@@ -98,10 +99,9 @@ class SipFacts(Driver):
             except OSError as e:
                 t.event(f"TCP connect to the management port failed: {e}")
                 return False
-        probe_snmp = getattr(self, "probe_snmp", None)
-        if self.device.snmp is not None and probe_snmp is not None:
+        if self.device.snmp is not None and isinstance(self, SnmpAgent):
             try:
-                probe_snmp()
+                self.probe_snmp()
                 return True
             except LabError:
                 return False

@@ -9,11 +9,11 @@ and the transcript is ``"<device> snmp <host:port>"``. Every method raises
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ...errors import LabUnreachable
 from ...transports.snmp import SnmpClient
+from ..capabilities import SnmpAgent
 from ..driver import Driver
+from ..facts.snmp_system import InterfaceRow, SystemInfo
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
 SYS_OBJECT_ID = "1.3.6.1.2.1.1.2.0"
@@ -32,32 +32,6 @@ _IF_COLUMNS = {"descr": f"{IF_ENTRY}.2", "speed_bps": f"{IF_ENTRY}.5", "mac": f"
                "name": f"{IFX_ENTRY}.1", "speed_mbps": f"{IFX_ENTRY}.15", "alias": f"{IFX_ENTRY}.18"}
 
 
-@dataclass(frozen=True)
-class SystemInfo:
-    """SNMPv2-MIB system group. ``uptime_s`` is sysUpTime (hundredths of a second) in seconds."""
-
-    sys_descr: str
-    sys_name: str
-    sys_object_id: str
-    uptime_s: float
-
-
-@dataclass(frozen=True)
-class InterfaceRow:
-    """One IF-MIB interface (ifTable + ifXTable). ``speed_mbps`` is ifHighSpeed, else ifSpeed/10^6;
-    ``mac`` is ifPhysAddress (``None`` if empty); ``in_errors`` is the ifInErrors counter."""
-
-    if_index: int
-    name: str
-    descr: str
-    alias: str
-    mac: str | None
-    speed_mbps: int
-    admin_up: bool
-    oper_up: bool
-    in_errors: int
-
-
 def _str(v: object) -> str:
     return "" if v is None else str(v)
 
@@ -66,8 +40,8 @@ def _int(v: object) -> int:
     return v if isinstance(v, int) else 0
 
 
-class SnmpFacts(Driver):
-    """Driver base adding SNMP facts; see the module docstring."""
+class SnmpFacts(Driver, SnmpAgent):
+    """An :class:`~harness.devices.capabilities.SnmpAgent`; see the module docstring."""
 
     @property
     def snmp(self) -> SnmpClient:

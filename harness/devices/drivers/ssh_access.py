@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from ...errors import LabUnreachable
 from ...transports.ssh import SSHSession
+from ..capabilities import SshHost
 from ..driver import Driver
 
 
-class SshFacts(Driver):
-    """``probe_command`` is what :meth:`probe_ssh` runs (a Linux host answers ``uname -a``)."""
+class SshFacts(Driver, SshHost):
+    """An :class:`~harness.devices.capabilities.SshHost`. ``probe_command`` is what :meth:`probe_ssh`
+    runs (a Linux host answers ``uname -a``)."""
 
     probe_command = "uname -a"
 

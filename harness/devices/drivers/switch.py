@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ...errors import LabError, LabProtocolError, LabUnreachable
+from ...inventory.models import SwitchDevice
 from ...transports.cli import SwitchCli
+from ..capabilities import CliDevice
 from ..driver import Driver
 from ..facts.switch_cli import (  # noqa: F401  (re-exported for existing callers)
     IF_PREFIXES,
@@ -72,8 +74,11 @@ class SwitchAudit:
 
 
 @register("switch", "cisco_ios")
-class Switch(SnmpFacts, Driver):
-    """A Cisco IOS / IOS-XE access switch."""
+class Switch(SnmpFacts, Driver, CliDevice):
+    """A Cisco IOS / IOS-XE access switch (``role: switch``): a :class:`~harness.devices.capabilities.CliDevice`
+    and an :class:`~harness.devices.capabilities.SnmpAgent`. Other switch platforms subclass it."""
+
+    device: SwitchDevice
 
     SHOW_VERSION: ClassVar[str] = "show version"
     SHOW_VLANS: ClassVar[str] = "show vlan brief"

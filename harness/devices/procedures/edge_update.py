@@ -56,7 +56,6 @@ from ..drivers.edge import Edge
 from ..drivers.edge_software_cli import SoftwareStatus
 from ..facts.update_window import window_facts
 from ..session import LabSession
-from .driver_lookup import driver_of
 from .edge_update_access import EdgeUpdateAccess, SshConsoleAccess
 from .image_check import ImageCheck, check_image
 from .run_lock import take_or_name_holder
@@ -177,7 +176,7 @@ def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_tim
     Raises:
         LabError: the Edge, its console or the provisioning server failed before the install.
     """
-    access = access or SshConsoleAccess(driver_of(lab, edge, Edge))
+    access = access or SshConsoleAccess(lab.driver(edge, Edge))
     report = EdgeUpdateReport(edge, target.version)
     run = EdgeUpdateRun(lab, access, target, report, drain_timeout_s, boot_timeout_s, now or dt.datetime.now(dt.UTC),
                    during_drain)

@@ -136,7 +136,7 @@ class SshConsoleAccess:
     def install(self, timeout_s: float) -> str:
         """Open the console and read it empty, ``software install`` over SSH, then the boot banner
         (:data:`BANNER`) on the console. Raises LabError: the console cannot be opened, SSH fails."""
-        console = self._console = self.edge._console()
+        console = self._console = self.edge.console()
         _read_empty(console)
         self.edge.software_install()
         try:
@@ -148,7 +148,7 @@ class SshConsoleAccess:
     def boot(self, timeout_s: float) -> BootEnd:
         """The console from the banner to the login prompt (:data:`LOGIN`); the reboot ended any
         console session, so the next command logs in again."""
-        console = self._console or self.edge._console()
+        console = self._console or self.edge.console()
         try:
             _, _, text = console.expect([LOGIN], timeout_s=timeout_s, check_baud=False)
         except LabTimeout as e:

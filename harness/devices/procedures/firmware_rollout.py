@@ -45,7 +45,6 @@ from ..drivers.edge import Edge, Registration
 from ..drivers.phone import Phone, PolledFirmware
 from ..drivers.provisioning import FirmwareConfig, ProvisioningServer
 from ..session import LabSession
-from .driver_lookup import driver_of
 from .image_check import ImageCheck, check_image
 from .state_machine import run_steps
 
@@ -275,7 +274,7 @@ class PhoneUpgradeRun:
         dev = lab.lab.devices[upgrade.name]
         if not isinstance(dev, PhoneDevice):
             raise ValueError(f"{upgrade.name} is a {dev.role}, not a phone")
-        self.lab, self.device, self.phone = lab, dev, driver_of(lab, upgrade.name, Phone)
+        self.lab, self.device, self.phone = lab, dev, lab.driver(upgrade.name, Phone)
         self.upgrade, self.target, self.timeouts, self.poll_s = upgrade, target, timeouts, poll_s
         self.synced_at = 0.0  # monotonic seconds when the check-sync was answered
         self.status_asked_s = 0.0  # seconds after the check-sync the phone MIB was last asked why not
@@ -290,7 +289,7 @@ class PhoneUpgradeRun:
         """Write the phone's configuration file for the target; True when the phone runs the target
         already (the configuration says so, nothing to flash)."""
         u = self.upgrade
-        server = driver_of(self.lab, provisioning_of(self.lab, u.name), ProvisioningServer)
+        server = self.lab.driver(provisioning_of(self.lab, u.name), ProvisioningServer)
         server.put_phone_config(self.device.facts.mac,
                                 FirmwareConfig(self.target.version, self.target.url, self.target.sha256))
         if u.version_before != self.target.version:
@@ -415,7 +414,7 @@ _WATCHES_LOCK = threading.Lock()
 def _registrations(lab: LabSession, edge: str) -> _RegistrationWatch:
     with _WATCHES_LOCK:
         watches = _WATCHES.setdefault(lab, {})
-        driver = driver_of(lab, edge, Edge)
+        driver = lab.driver(edge, Edge)
         w = watches.get(edge)
         if w is None or w.edge is not driver:
             w = watches[edge] = _RegistrationWatch(driver)
@@ -449,7 +448,7 @@ def _run_wave(lab: LabSession, wave: list[str], index: int, target: FirmwareTarg
 
 def _read_untouched(lab: LabSession, u: PhoneUpgrade) -> None:
     with contextlib.suppress(LabError):
-        u.version_before = u.version_after = driver_of(lab, u.name, Phone).firmware().firmware
+        u.version_before = u.version_after = lab.driver(u.name, Phone).firmware().firmware
 
 
 def rollout(lab: LabSession, phones: list[str], target: FirmwareTarget, *, wave_size: int = 10,
@@ -535,7 +534,7 @@ def restore(lab: LabSession, report: RolloutReport, *, concurrency: int = 10, ti
                and getattr(lab.lab.devices[u.name].facts, "restore_firmware", False)]
     if not touched or report.image is None or report.image.server is None:
         return []
-    server = driver_of(lab, report.image.server, ProvisioningServer)
+    server = lab.driver(report.image.server, ProvisioningServer)
     targets: dict[str, FirmwareTarget] = {}
     for u in touched:
         version = u.version_before

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from ...duties.profile import FirmwareTarget
 from ..drivers.provisioning import ProvisioningServer
 from ..session import LabSession
-from .driver_lookup import driver_of
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ def check_image(lab: LabSession, platform: str, target: FirmwareTarget) -> Image
     for name, dev in lab.lab.devices.items():
         if dev.role != "provisioning":
             continue
-        server = driver_of(lab, name, ProvisioningServer)
+        server = lab.driver(name, ProvisioningServer)
         if server.serves(target.url):
             d = server.image(target.url)
             return ImageCheck(platform, target.version, target.url, name, d.status, d.size_bytes, target.sha256,
