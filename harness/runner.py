@@ -4,14 +4,13 @@ Steps: load and check the inventory (exit 2 on problems) → for an emulated lab
 unless one runs (a running twin is used as it is, faults included) → run pytest on the scenarios
 with Allure results, JUnit XML and the duty summary → generate the single-file Allure report →
 print the per-duty table → stop the twin if this run started it → exit 0 / 1 / 3 (see
-:mod:`harness.evidence.summary`).
+:mod:`harness.evidence.summary`). An HTML report that was asked for (no ``--no-html``) and could not
+be generated breaks the run: exit 3, unless a duty failed (1 stands).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.table import Table
 
-from .evidence import junit
+from .evidence import allure_report, junit
 from .inventory.secrets import MASK
 from .preflight import check_lab, selection_problems
 from .twin import manager
@@ -32,7 +31,6 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
 PYTEST_USAGE_CODES = {2: "collection failed or was interrupted", 4: "usage error (options, inventory, markers)",
                       5: "no scenario matched the selection"}
 REPO = Path(__file__).resolve().parent.parent
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 VERDICT_STYLE = {"PASS": "green", "FAIL": "red", "BROKEN": "yellow", "SKIPPED": "cyan", "NOT RUN": "dim",
                  "ATTEST": "magenta"}
 
@@ -59,32 +57,15 @@ def _scenarios_dir(opts: RunOptions) -> Path:
     return REPO / "scenarios"
 
 
-def _allure_bin() -> list[str] | None:
-    for base in (Path.cwd(), REPO):
-        b = base / "node_modules" / ".bin" / "allure"
-        if b.exists():
-            return [str(b)]
-    found = shutil.which("allure")
-    return [found] if found else None
-
-
 def generate_report(results: Path, out_html: Path, console: Console, title: str = "hil duty report") -> bool:
-    """Generate the single-file Allure 3 report ``out_html`` from ``results``. False when it could not."""
-    allure = _allure_bin()
-    if allure is None:
-        console.print("[yellow]allure (npm) not found: run `make setup`; skipping the HTML report[/]")
+    """Generate the single-file Allure 3 report ``out_html`` from ``results``, offline (no analytics,
+    nothing fetched from the network: :func:`harness.evidence.allure_report.generate`), with the run
+    appended to ``history.jsonl`` beside it. False, after one line saying why, when it could not."""
+    try:
+        allure_report.generate(results, out_html, title, history=out_html.parent / "history.jsonl")
+    except allure_report.ReportError as e:
+        console.print(f"HTML report not generated: {e}", style="red", markup=False, highlight=False, soft_wrap=True)
         return False
-    out_dir = out_html.with_suffix("")
-    env = dict(os.environ, HIL_ALLURE_HISTORY=str(out_html.parent / "history.jsonl"))
-    cmd = [*allure, "generate", str(results), "-o", str(out_dir), "-c", str(REPO / "allurerc.mjs"),
-           "--report-name", title]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
-    index = out_dir / "index.html"
-    if proc.returncode != 0 or not index.exists():
-        why = ANSI.sub("", MASK(proc.stderr or proc.stdout))[-500:].strip()
-        console.print(f"allure generate failed ({proc.returncode}): {why}", style="yellow", markup=False)
-        return False
-    shutil.copyfile(index, out_html)
     return True
 
 
@@ -207,11 +188,19 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
         return EXIT_BROKEN
     summary = json.loads(summary_file.read_text())
     junit.broken_as_errors(reports / "junit.xml", summary)
+    report_failed = False
     if opts.report_html:
         html = reports / "allure-report.html"
         lab = summary["lab"]
         if generate_report(results, html, console, f"hil duty report — {lab['name']} ({lab['site']})"):
             console.print(f"Allure report: {html}", soft_wrap=True)
+        else:
+            report_failed = True
     print_table(summary, console)
     console.print(f"summary: {reports / 'summary.md'}  junit: {reports / 'junit.xml'}", soft_wrap=True)
-    return int(summary["exit_code"])
+    code = int(summary["exit_code"])
+    if report_failed:  # the harness broke: exit 3, unless a duty was found not met (1 stands)
+        console.print("[red]no HTML report: the run's Allure report could not be generated (see above); "
+                      "--no-html skips it[/]", soft_wrap=True)
+        return code if code == EXIT_FAIL else EXIT_BROKEN
+    return code

@@ -2,25 +2,41 @@
 
 * ``environment.properties``: lab, site, emulated, inventory, and per device its role, platform and
   firmware (the version a scenario read, else the one the inventory expects).
-* ``categories.json``: "Duty not met" (failed), "Lab infrastructure broken" (broken by a lab
-  error: timeout, unreachable, auth refused, protocol error), "Harness error" (any other broken).
+* the duty summary (the text of ``summary.md``) as a *global attachment* of the run: an
+  ``<uuid>-attachment.md`` file and the ``<uuid>-globals.json`` that names it, in allure-python's
+  own format (``allure_commons``); Allure 3 shows it under the report's "Global Attachments" tab.
+* ``categories.json``: :data:`CATEGORIES`, for Allure 2 viewers. Allure 3 ignores that file and
+  reads the same list from its configuration (``allurerc.mjs`` beside this module loads
+  ``allure_categories.json``, the one place they are written).
+
+:data:`CATEGORIES`, first match wins: "Duty not met" (failed), "Lab broken" (broken by a
+:class:`~harness.errors.LabError`: allure-pytest's message is ``module.Class: str(exc)`` and a lab
+error's text starts with its ``kind``, e.g. ``harness.errors.LabTimeout: timeout: phone4 snmp …``),
+"Harness error" (any other broken). The regex is written so that Allure 2 (Java, whole message)
+and Allure 3 (JavaScript, search) read it alike.
 """
 
 from __future__ import annotations
 
 import json
+import time
+import uuid
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import GlobalAttachment, Globals
+
 from ..inventory import LoadedLab
 from ..inventory.secrets import MASK
+from .summary import render_markdown
 
-CATEGORIES = [
-    {"name": "Duty not met", "matchedStatuses": ["failed"]},
-    {"name": "Lab infrastructure broken", "matchedStatuses": ["broken"],
-     "messageRegex": r"(?s).*(timeout|unreachable|auth refused|protocol error|lab error): .*"},
-    {"name": "Harness error", "matchedStatuses": ["broken"]},
-]
+#: Allure categories (Allure 2 ``categories.json`` keys, which Allure 3 also accepts)
+CATEGORIES: list[dict[str, Any]] = json.loads(
+    files("harness.evidence").joinpath("allure_categories.json").read_text(encoding="utf-8"))
+#: name of the duty summary among the report's global attachments
+SUMMARY_ATTACHMENT = "summary.md"
 
 
 def _observed_firmware(summary: dict[str, Any]) -> dict[str, str]:
@@ -34,6 +50,17 @@ def _observed_firmware(summary: dict[str, Any]) -> dict[str, str]:
 
 def _escape(v: object) -> str:
     return MASK(str(v)).replace("\\", "\\\\").replace("\n", " ")
+
+
+def attach_summary(results_dir: Path, summary: dict[str, Any]) -> str:
+    """Write the duty summary (Markdown, as in ``summary.md``) as a global attachment of the results
+    in ``results_dir``; returns the attachment's file name (``<uuid>-attachment.md``)."""
+    logger = AllureFileLogger(results_dir)
+    source = f"{uuid.uuid4()}-attachment.md"
+    logger.report_attached_data(body=render_markdown(summary), file_name=source)
+    logger.report_globals(Globals(attachments=[GlobalAttachment(
+        name=SUMMARY_ATTACHMENT, source=source, type="text/markdown", timestamp=int(time.time() * 1000))]))
+    return source
 
 
 def write_allure_metadata(results_dir: Path, loaded: LoadedLab, summary: dict[str, Any]) -> None:
@@ -51,3 +78,4 @@ def write_allure_metadata(results_dir: Path, loaded: LoadedLab, summary: dict[st
     text = "".join(f"{k}={_escape(v)}\n" for k, v in props.items())
     (results_dir / "environment.properties").write_text(text)
     (results_dir / "categories.json").write_text(json.dumps(CATEGORIES, indent=2))
+    attach_summary(results_dir, summary)
