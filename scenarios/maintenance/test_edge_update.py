@@ -28,13 +28,13 @@ import json
 
 import pytest
 
-from fixtures.images import judge_image
 from harness.devices.facts.update_window import window_facts
 from harness.devices.procedures.edge_update import update_edge
 from harness.devices.procedures.trunk_calls import TrunkProbe
 from harness.duties.catalogue import Threshold
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
+from hil_pytest.images import judge_image
 
 DUTY = "MAINT-EDGE-UPDATE"
 

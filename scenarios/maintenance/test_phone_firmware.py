@@ -18,12 +18,12 @@ import json
 
 import pytest
 
-from fixtures.images import judge_image
 from harness.devices.procedures.firmware_rollout import Timeouts, restore, rollout
 from harness.devices.procedures.image_check import check_image
 from harness.duties.catalogue import Threshold
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
+from hil_pytest.images import judge_image
 
 DUTY = "MAINT-PHONE-FIRMWARE"
 

@@ -13,9 +13,9 @@ for 5 s, overridable in the requirement profile). Judged by SIPp's counts, not i
 
 import pytest
 
-from fixtures.trunk import attach_ladder
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
+from hil_pytest.trunk import attach_ladder
 
 DUTY = "PSTN-CAPACITY"
 

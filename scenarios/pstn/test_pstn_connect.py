@@ -15,9 +15,9 @@ answers is a duty failure; silence from a device that is gone altogether is a br
 
 import pytest
 
-from fixtures.trunk import judge_answered, judge_audio_back, new_carrier_rows, rows_for
 from harness.devices.facts import dialplan
 from harness.evidence.check import check
+from hil_pytest.trunk import judge_answered, judge_audio_back, new_carrier_rows, rows_for
 
 DUTY = "PSTN-CONNECT"
 

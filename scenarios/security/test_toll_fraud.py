@@ -15,11 +15,11 @@ log that shows nothing cannot prove that nothing leaked, so a missing control ro
 
 import pytest
 
-from fixtures.trunk import attach_ladder, new_carrier_rows, rows_for
 from harness.devices.facts import dialplan
 from harness.errors import LabProtocolError
 from harness.evidence.attach import attach
 from harness.evidence.check import check, observe
+from hil_pytest.trunk import attach_ladder, new_carrier_rows, rows_for
 
 DUTY = "SEC-TOLL-FRAUD"
 
