@@ -1,7 +1,7 @@
 """The switch's CLI fact functions (harness.devices.facts.switch_cli) on small samples written from
 the ntc-templates templates' own formats (NX-OS and EOS LLDP, MAC tables, ``show interfaces``, a
 running-config with LLDP-MED profiles), and on the twin's IOS output for a populated switch: what the
-twin prints, the functions read back as the twin's state. Real captures: tests/test_realworld_parsers.py."""
+twin prints, the functions read back as the twin's state. Real captures: test_switch_cli_captures.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The SIP probe as a user agent: calls against real peers only (the twin's PSTN simulator, a UAS of
 the probe's own stack, SIPp), the real SIP material in shared/realworld/sip, and malformed input.
 
-Run with your own test net: ``HIL_TEST_NET=127.101 .venv/bin/pytest tests/test_sip_call.py``.
+Run with your own test net: ``HIL_TEST_NET=127.101 .venv/bin/pytest tests/transports/sip/test_call.py``.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ from harness.transports.sip.ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 from harness.twin.media_relay import _through_other_law
-from tests.conftest import grows, wait_for
+from tests.conftest import CAPTURES, grows, wait_for
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 NET = f"{TEST_NET}.251"  # this module's side of the test net (loopback routes all of 127/8)
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "sip"
+REALWORLD = CAPTURES / "sip"
 SIPP = shutil.which("sipp")
 DID = "+13175550100"
 

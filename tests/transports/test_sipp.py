@@ -1,7 +1,7 @@
 """SIPp load runner (harness.transports.sipp.runner): real SIPp against the twin's PSTN UAS and against itself,
 failures counted by reason, the exit code mapped, lab errors, and the SSH path.
 
-Run with your own test net: ``HIL_TEST_NET=127.111 .venv/bin/pytest tests/test_sipp.py``.
+Run with your own test net: ``HIL_TEST_NET=127.111 .venv/bin/pytest tests/transports/test_sipp.py``.
 """
 
 from __future__ import annotations

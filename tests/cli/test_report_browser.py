@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.test_run import hil
+from tests.cli.test_run import hil
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

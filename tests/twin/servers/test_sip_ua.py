@@ -1,7 +1,7 @@
 """The twin's phones and PSTN simulator on the harness's SIP stack: echo media, early media, refusals,
 max calls, OPTIONS pings to the Edge, the carrier's call log over SSH, the real SIP material, bad input.
 
-Run with your own test net: ``HIL_TEST_NET=127.83 .venv/bin/pytest tests/test_twin_sip.py``.
+Run with your own test net: ``HIL_TEST_NET=127.83 .venv/bin/pytest tests/twin/servers/test_sip_ua.py``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from harness.transports.sip.ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 from tests.conftest import grows, wait_for
-from tests.test_sip_call import REALWORLD, SIPP_VALUES, render_sipp
+from tests.transports.sip.test_call import REALWORLD, SIPP_VALUES, render_sipp
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 NET = f"{TEST_NET}.252"  # this module's side of the test net

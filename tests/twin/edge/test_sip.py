@@ -4,7 +4,7 @@ malformed input and SIPp interop. The carrier and the phones are the probe's Sip
 this module's part of the test net, or on a twin device's own address after taking it ``down``) or
 the twin's own phones and PSTN simulator.
 
-Run with your own test net: ``HIL_TEST_NET=127.81 .venv/bin/pytest tests/test_twin_edge_sip.py``.
+Run with your own test net: ``HIL_TEST_NET=127.81 .venv/bin/pytest tests/twin/edge/test_sip.py``.
 """
 
 from __future__ import annotations
@@ -418,10 +418,10 @@ def test_carrier_503_is_a_clean_failure_and_swallow_503_is_not(agents: Callable[
 def test_route_failover_on_503_silence_and_tcp(tmp_path: Path) -> None:
     """A lab of its own: edge1 with three routes (silent, 503, answering over TCP)."""
     from harness.twin import manager
-    from tests.conftest import make_test_lab, other_net
+    from tests.conftest import REPO, make_test_lab, other_net
 
     net = other_net(1)
-    base = Path(__file__).resolve().parent.parent / "lab_inventory.yaml"
+    base = REPO / "lab_inventory.yaml"
     text = base.read_text().replace("routes: [pstn1]", "routes: [pstn9, pstn1, pstn2]")
     text += ("\n  pstn2:\n    role: pstn\n    platform: twin_pstn\n    host: 127.0.4.2\n    snmp: null\n"
              "    ssh: null\n    sip:\n      port: 5060\n      transport: tcp\n    facts:\n      carrier: Second\n"

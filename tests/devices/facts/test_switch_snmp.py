@@ -1,13 +1,12 @@
 """The switch's SNMP view: fact functions on real Catalyst recordings, and the twin's switch MIBs.
 
-Run with ``HIL_TEST_NET=<prefix> .venv/bin/pytest tests/test_switch_snmp.py``.
+Run with ``HIL_TEST_NET=<prefix> .venv/bin/pytest tests/devices/facts/test_switch_snmp.py``.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,8 +26,9 @@ from harness.inventory import LoadedLab
 from harness.transports.snmp import SnmpClient, to_python
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
+from tests.conftest import CAPTURES
 
-RECORDINGS = Path(__file__).resolve().parent.parent.parent / "shared" / "realworld" / "snmp" / "librenms"
+RECORDINGS = CAPTURES / "snmp" / "librenms"
 _TYPES: dict[str, Any] = {"2": rfc1902.Integer32, "65": rfc1902.Counter32, "66": rfc1902.Gauge32,
                           "67": rfc1902.TimeTicks, "70": rfc1902.Counter64, "64": rfc1902.IpAddress,
                           "6": rfc1902.ObjectIdentifier}

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from harness.duties.profile import ProfileError, load_profile
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.conftest import REPO
 
 
 def test_shipped_profile_loads_with_its_matrix():

@@ -1,6 +1,6 @@
 """SIP side of the twin and the harness: OPTIONS probes, faults, registration, bad input, SIPp interop.
 
-Run with your own test net: ``HIL_TEST_NET=127.73 .venv/bin/pytest tests/test_sip.py``.
+Run with your own test net: ``HIL_TEST_NET=127.73 .venv/bin/pytest tests/transports/sip/test_options.py``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """SNMP end to end against the lab twin: agent, transport, Phone driver, SnmpFacts, net-snmp interop.
 
-Run with ``HIL_TEST_NET=<prefix> .venv/bin/pytest tests/test_snmp.py``.
+Run with ``HIL_TEST_NET=<prefix> .venv/bin/pytest tests/transports/test_snmp.py``.
 """
 
 from __future__ import annotations

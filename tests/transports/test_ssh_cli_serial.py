@@ -23,8 +23,9 @@ from harness.transports.transcript import Transcript
 from harness.twin.ios import IosSession, populate_switch, show_vlan_brief
 from harness.twin.manager import TwinControl
 from harness.twin.state import SwitchState, initial_state
+from tests.conftest import CAPTURES
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "cli" / "ntc-templates"
+REALWORLD = CAPTURES / "cli" / "ntc-templates"
 
 
 def _switch(loaded: LoadedLab) -> SwitchDevice:

@@ -23,8 +23,9 @@ from harness.devices.facts.switch_cli import (
 )
 from harness.devices.facts.switch_ports import NetworkPolicy
 from harness.transports.cli import DEVICE_TYPES
+from tests.conftest import CAPTURES
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "cli" / "ntc-templates"
+REALWORLD = CAPTURES / "cli" / "ntc-templates"
 pytestmark = pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld captures are not available")
 
 #: what the driver sends, per capture command

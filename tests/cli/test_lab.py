@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from tests.cli.test_run import hil
 from tests.conftest import REPO, make_test_lab, other_net
-from tests.test_run import hil
 
 
 def test_lab_lifecycle_and_faults(tmp_path):
