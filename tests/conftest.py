@@ -22,8 +22,8 @@ from harness.transports.transcript import Transcript
 from harness.twin import manager
 
 REPO = Path(__file__).resolve().parent.parent
-#: real device captures (outside the repository: the shared folder beside it)
-CAPTURES = REPO.parent / "shared" / "realworld"
+#: real device captures from public repositories, with their sources and licences (README.md there)
+CAPTURES = REPO / "tests" / "data" / "realworld"
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 
 
