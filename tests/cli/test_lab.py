@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.cli.test_run import hil
 from tests.conftest import REPO, make_test_lab, other_net
+
+#: these tests start labs of their own (tests/conftest.py marks those that use the session twin)
+pytestmark = pytest.mark.twin
 
 
 def test_lab_lifecycle_and_faults(tmp_path):

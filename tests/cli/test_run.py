@@ -11,10 +11,14 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from filelock import FileLock
 
 from harness.twin import manager
 from tests.conftest import REPO, make_test_lab, other_net
+
+#: these tests start labs of their own (tests/conftest.py marks those that use the session twin)
+pytestmark = pytest.mark.twin
 
 
 def hil(*args: str, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:

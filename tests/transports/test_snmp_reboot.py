@@ -3,10 +3,15 @@ knew it before, as with a real device: same engine ID, snmpEngineBoots one highe
 
 from __future__ import annotations
 
+import pytest
+
 from harness.devices.drivers.phone import Phone, firmware_audit
 from harness.inventory import load
 from harness.twin import manager
 from tests.conftest import REPO, make_test_lab, other_net
+
+#: these tests start labs of their own (tests/conftest.py marks those that use the session twin)
+pytestmark = pytest.mark.twin
 
 
 def test_v3_client_recovers_after_agent_reboot(tmp_path):

@@ -26,6 +26,9 @@ from harness.twin import manager
 from harness.twin.server import ServiceStartError, Twin
 from tests.conftest import REPO, make_test_lab, other_net
 
+#: these tests start labs of their own (tests/conftest.py marks those that use the session twin)
+pytestmark = pytest.mark.twin
+
 NET_A, NET_B = other_net(4), other_net(5)
 UNSET = "HIL_ROBUSTNESS_NEVER_SET"
 

@@ -25,6 +25,9 @@ from harness.twin import manager
 from harness.twin.ssh import known_hosts_entry
 from tests.conftest import REPO, TEST_NET, make_test_lab, other_net
 
+#: these tests start labs of their own (tests/conftest.py marks those that use the session twin)
+pytestmark = pytest.mark.twin
+
 FOREIGN = known_hosts_entry("10.9.9.9", 2222, asyncssh.generate_private_key("ssh-ed25519"))  # another lab's host
 
 

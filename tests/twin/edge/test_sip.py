@@ -415,6 +415,7 @@ def test_carrier_503_is_a_clean_failure_and_swallow_503_is_not(agents: Callable[
     settle(twin)
 
 
+@pytest.mark.twin  # a lab of its own
 def test_route_failover_on_503_silence_and_tcp(tmp_path: Path) -> None:
     """A lab of its own: edge1 with three routes (silent, 503, answering over TCP)."""
     from harness.twin import manager
