@@ -35,8 +35,13 @@ system-packages:
 run: setup
 	$(VENV)/bin/hil run
 
+# The harness's own tests, in parallel (pytest-xdist): most of a test waits on a twin or a scenario run,
+# so two workers per core and one more (at most 8), each on its own block of test networks from
+# HIL_TEST_NET (tests/conftest.py). worksteal, not loadfile: a few files hold most of the time.
+TEST_WORKERS ?= $(shell n=$$(( $$(nproc) * 2 + 1 )); [ $$n -gt 8 ] && n=8; echo $$n)
+
 test: setup
-	$(VENV)/bin/pytest tests
+	$(VENV)/bin/pytest tests -n $(TEST_WORKERS) --dist worksteal
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,16 @@
 """Fixtures for the harness's own tests: a lab twin of a copy of the shipped inventory.
 
 The copy moves every 127.0.x.y address to ``$HIL_TEST_NET.x.y`` (default ``127.77``) so the tests
-never touch a twin a person started with ``hil lab up`` on the default lab.
+never touch a twin a person started with ``hil lab up`` on the default lab. A test that starts a lab
+of its own puts it on one of the next networks (:func:`other_net`, up to 6 further /16 ranges).
+
+Under pytest-xdist every worker gets its own block of :data:`NETS_PER_WORKER` ranges: worker ``gwN``
+runs on ``HIL_TEST_NET`` + 7·N (``127.77``, ``127.84``, ``127.91`` …), set into ``$HIL_TEST_NET``
+before any test module reads it, so the modules and the ``hil``/pytest processes they start follow.
+
+Every test that uses the running twin (the ``twin`` or ``twin_process`` fixture) is marked ``twin``;
+modules whose tests start a twin of their own carry ``pytestmark = pytest.mark.twin``. So
+``pytest -m "not twin" tests`` runs the unit tests alone.
 """
 
 from __future__ import annotations
@@ -22,7 +31,39 @@ from harness.transports.transcript import Transcript
 from harness.twin import manager
 
 REPO = Path(__file__).resolve().parent.parent
-TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
+#: real device captures from public repositories, with their sources and licences (README.md there)
+CAPTURES = REPO / "tests" / "data" / "realworld"
+#: /16 ranges one pytest process uses: TEST_NET and other_net(1) … other_net(6)
+NETS_PER_WORKER = 7
+#: fixtures that start (or hand out) the session's running twin
+TWIN_FIXTURES = frozenset({"twin", "twin_process"})
+
+
+def worker_net() -> str:
+    """This process's test network: ``$HIL_TEST_NET`` (default ``127.77``), moved up by
+    :data:`NETS_PER_WORKER` ranges per pytest-xdist worker number (``PYTEST_XDIST_WORKER=gw2`` -> +14).
+    The base is kept in ``$HIL_TEST_NET_BASE``, so a pytest started inside a worker stays on its net."""
+    base = os.environ.get("HIL_TEST_NET_BASE") or os.environ.get("HIL_TEST_NET", "127.77")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return base
+    os.environ["HIL_TEST_NET_BASE"] = base
+    first, second = base.split(".")
+    net = int(second) + NETS_PER_WORKER * int(worker[2:])
+    if net + NETS_PER_WORKER - 1 > 255:
+        raise pytest.UsageError(f"worker {worker} needs {first}.{net} and up: fewer workers or a lower HIL_TEST_NET")
+    return f"{first}.{net}"
+
+
+TEST_NET = worker_net()
+os.environ["HIL_TEST_NET"] = TEST_NET  # test modules and the processes they start read it
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects on the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if TWIN_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.twin)
 
 
 def other_net(offset: int) -> str:

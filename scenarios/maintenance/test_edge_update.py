@@ -28,7 +28,6 @@ import json
 
 import pytest
 
-from fixtures.images import judge_image
 from harness.devices.drivers.edge import Edge
 from harness.devices.facts.update_window import window_facts
 from harness.devices.procedures import trunk_calls
@@ -42,6 +41,7 @@ from harness.evidence.check import check, intent, observe
 from harness.inventory.models import UpdateWindow
 from harness.transports.sip.call_base import CallResult
 from harness.transports.sip.ua import CallHandle
+from hil_pytest.images import judge_image
 
 DUTY = "MAINT-EDGE-UPDATE"
 

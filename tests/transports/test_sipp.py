@@ -1,0 +1,401 @@
+"""SIPp load runner (harness.transports.sipp.runner): real SIPp against the twin's PSTN UAS and against itself,
+failures counted by reason, the exit code mapped, lab errors, and the SSH path.
+
+Run with your own test net: ``HIL_TEST_NET=127.111 .venv/bin/pytest tests/transports/test_sipp.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import pytest
+
+from harness.devices.drivers.pstn import PstnSimulator
+from harness.errors import LabProtocolError, LabTimeout, LabUnreachable
+from harness.inventory import LoadedLab
+from harness.inventory.models import SshSettings
+from harness.transports.sipp import result as sipp_result
+from harness.transports.sipp import runner as sipp
+from harness.transports.sipp.hosts import LocalHost, SshHost
+from harness.transports.sipp.result import SippResult, parse_errors, parse_stat_csv
+from harness.transports.sipp.runner import Scenario, SippOptions, SippRunner, reject_scenario
+from harness.transports.ssh import SSHSession
+from harness.transports.transcript import Transcript
+from harness.twin.manager import TwinControl
+from harness.twin.servers.ssh import known_hosts_entry
+
+TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
+UAS_IP, UAC_IP = f"{TEST_NET}.200.1", f"{TEST_NET}.200.2"  # SIPp against SIPp on loopback
+SSH_HOST_IP = f"{TEST_NET}.201.1"  # the "lab host" of the SSH tests
+DID = "+13175550100"
+
+pytestmark = [pytest.mark.timeout(180),
+              pytest.mark.skipif(shutil.which("sipp") is None, reason="SIPp (Debian sip-tester) is not installed")]
+
+
+def pstn_target(loaded: LoadedLab) -> str:
+    dev = loaded.lab.devices["pstn1"]
+    assert dev.sip is not None
+    return f"{dev.host}:{dev.sip.port}"
+
+
+def runner(local_ip: str = UAC_IP) -> SippRunner:
+    return SippRunner("pstn1", LocalHost(), local_ip, Transcript("pstn1 sipp test"))
+
+
+# -- against the twin's PSTN simulator UAS ---------------------------------------------------------
+
+
+def test_builtin_uac_50_calls_at_25_cps_against_the_twin_pstn(twin: TwinControl, loaded: LoadedLab) -> None:
+    before = twin.state("pstn1")["calls_completed"]
+    opts = SippOptions(local_ip=UAC_IP, target=pstn_target(loaded), calls=50, rate_cps=25, service=DID)
+    r = runner().run(Scenario.sipp_builtin("uac"), opts)
+    assert r.complete, r.summary()
+    assert (r.calls_created, r.calls_successful, r.calls_failed, r.failed_by_reason) == (50, 50, 0, {})
+    assert r.exit_code == 0 and r.disagreement is None
+    assert 10 < r.rate_achieved_cps <= 26 and r.rate_target_cps == 25
+    assert r.response_times is not None and r.response_times.count == 50
+    assert not r.silent and r.messages_received >= 150  # 180, 200, 200 per call
+    assert twin.state("pstn1")["calls_completed"] - before == 50  # the twin counted them too
+    assert "-m" in r.command and "50" in r.command and "-sn" in r.command
+
+
+def test_driver_originates_calls_to_a_did_with_the_template(twin: TwinControl, pstn: PstnSimulator,
+                                                            loaded: LoadedLab) -> None:
+    before = twin.state("pstn1")["invites_received"]
+    r = pstn.sipp().originate(pstn_target(loaded), DID, calls=20, rate_cps=20, caller="+13175551000",
+                              local_ip=UAC_IP)
+    assert r.complete and r.scenario == "uac_did" and r.where == "local", r.summary()
+    assert twin.state("pstn1")["invites_received"] - before == 20
+    steps = {(s.index, s.message): s for s in r.steps}
+    assert steps[(0, "INVITE")].messages == 20 and steps[(4, "200")].messages == 20  # 100/180 optional
+    assert r.response_times is not None and r.response_times.p99_ms >= r.response_times.p50_ms >= 0
+    assert DID in r.command and "caller=+13175551000" not in r.command  # -key caller +1317…
+    assert r.command[r.command.index("-key") + 1:r.command.index("-key") + 3] == ("caller", "+13175551000")
+
+
+def test_driver_binds_the_simulators_own_address_by_default(twin: TwinControl, pstn: PstnSimulator,
+                                                            loaded: LoadedLab) -> None:
+    # The twin's UAS has 5060 on pstn1's address; SIPp takes the next free port there.
+    r = pstn.sipp().originate(pstn_target(loaded), DID, calls=2, rate_cps=10)
+    assert r.complete, r.summary()
+    assert r.command[r.command.index("-i") + 1] == loaded.lab.devices["pstn1"].host
+
+
+# -- SIPp against SIPp on loopback -------------------------------------------------------------------
+
+
+def test_uas_template_answers_uac_template_with_concurrency_and_duration() -> None:
+    uas = runner(UAS_IP).answer(5170, calls=12, ring_ms=50, timeout_s=30)
+    try:
+        r = runner().originate(f"{UAS_IP}:5170", DID, calls=12, rate_cps=50, concurrency=3, duration_ms=300)
+    finally:
+        a = uas.wait()
+    assert r.complete and a.complete, (r.summary(), a.summary())
+    assert a.scenario == "uas_answer" and a.calls_created == 12
+    # -l 3 with 300 ms calls: 12 calls need at least 4 rounds (a lower bound, safe on a slow machine)
+    assert r.wall_time_s >= 1.1
+    assert r.response_times is not None and r.response_times.p50_ms >= 45  # the 50 ms ring is in setup time
+    assert r.call_length_mean_ms >= 250
+
+
+def test_remote_hangup_waits_for_the_far_ends_bye() -> None:
+    # uas_answer never hangs up, so a call told to wait for the far end's BYE fails on its receive
+    # timeout at the BYE step (the local-hangup branch of the same template completes elsewhere).
+    uas = runner(UAS_IP).answer(5171, calls=1, timeout_s=10)
+    try:
+        r = runner().originate(f"{UAS_IP}:5171", DID, calls=1, hangup="remote", recv_timeout_ms=1000)
+    finally:
+        uas.stop()
+    assert r.calls_failed == 1 and r.failed_by_reason == {"TimeoutOnRecv": 1}, r.summary()
+    bye_wait = [s for s in r.steps if s.message == "BYE" and s.kind == "recv"]
+    assert bye_wait and bye_wait[0].timeouts == 1
+
+
+def test_refused_calls_are_failed_with_the_sip_status() -> None:
+    uas = runner(UAS_IP).answer(5172, calls=3, code=503, reason="Service Unavailable", timeout_s=30)
+    try:
+        r = runner().originate(f"{UAS_IP}:5172", DID, calls=3, rate_cps=10)
+    finally:
+        a = uas.wait()
+    assert (r.calls_failed, r.failed_by_reason, r.unexpected_status) == (3, {"UnexpectedMessage": 3}, {503: 3})
+    assert r.unexpected_messages == {"SIP/2.0 503 Service Unavailable": 3}
+    assert r.exit_code == 1 and r.disagreement is None and not r.complete and not r.silent
+    assert "503 x3" in r.summary() and "UnexpectedMessage 3" in r.summary()
+    assert a.complete and a.scenario == "uas_reject"  # refusing was what the far end was told to do
+
+
+# -- failures: counted results (FAIL material) vs lab errors (BROKEN) -----------------------------
+
+
+def test_nothing_listening_is_a_failed_result_and_the_device_is_alive(twin: TwinControl,
+                                                                      pstn: PstnSimulator) -> None:
+    host = pstn.device.host
+    r = runner().originate(f"{host}:5179", DID, calls=3, rate_cps=10, recv_timeout_ms=1000)
+    assert (r.calls_created, r.calls_failed, r.failed_by_reason) == (3, 3, {"TimeoutOnRecv": 3}), r.summary()
+    assert r.silent and r.exit_code == 1 and r.disagreement is None
+    assert r.errors_total == 3 and "receive timeout" in r.errors[0]
+    pstn.ensure_alive()  # the management plane answers: a duty FAIL, not a broken lab
+
+
+def test_pstn_down_is_silent_and_its_management_plane_dead(twin: TwinControl, pstn: PstnSimulator,
+                                                           loaded: LoadedLab) -> None:
+    twin.fault("pstn1", "down")
+    r = runner().originate(pstn_target(loaded), DID, calls=3, rate_cps=10, recv_timeout_ms=1000)
+    assert r.silent and r.calls_failed == 3 and r.failed_by_reason == {"TimeoutOnRecv": 3}, r.summary()
+    with pytest.raises(LabUnreachable, match="management plane does not answer"):
+        pstn.ensure_alive()  # so the scenario reports BROKEN
+
+
+def test_without_recv_timeout_udp_retransmissions_give_up() -> None:
+    # No -recv_timeout: SIPp retransmits the INVITE (500 ms, doubling) and fails the call when the
+    # retransmissions run out (timer B; -max_retrans 2 keeps it short here).
+    opts = SippOptions(local_ip=UAC_IP, target=f"{UAS_IP}:5178", calls=1, extra_args=("-max_retrans", "2"))
+    r = runner().run(Scenario.sipp_builtin("uac"), opts)
+    assert r.failed_by_reason == {"MaxUDPRetrans": 1} and r.retransmissions == 2 and r.silent, r.summary()
+
+
+def test_missing_template_is_a_clear_error() -> None:
+    with pytest.raises(FileNotFoundError, match=r"no SIPp scenario template 'uac_nope'.*uac_did, uas_answer"):
+        Scenario.template("uac_nope")
+    with pytest.raises(FileNotFoundError):
+        Scenario.template("../sipp")
+    with pytest.raises(ValueError, match="placeholders not given: code, reason"):
+        Scenario.template("uas_reject")
+    with pytest.raises(ValueError, match="parameters it does not have: code"):
+        Scenario.template("uac_did", code=1)
+    with pytest.raises(ValueError, match="300-699"):
+        reject_scenario(200, "OK")
+    with pytest.raises(ValueError, match="no built-in scenario 'uacx'"):
+        Scenario.sipp_builtin("uacx")
+
+
+def test_broken_xml_is_refused_before_sipp_runs(tmp_path: Path) -> None:
+    f = tmp_path / "bad.xml"
+    f.write_text("<scenario><send></scenario>")
+    with pytest.raises(ValueError, match="not well-formed XML"):
+        Scenario.from_file(f)
+
+
+def test_a_scenario_sipp_refuses_is_a_lab_error_with_its_reason() -> None:
+    opts = SippOptions(local_ip=UAC_IP, target=f"{UAS_IP}:5177", service=DID)  # no -key caller
+    with pytest.raises(LabProtocolError, match="Unsupported keyword 'caller'") as e:
+        runner().run(Scenario.template("uac_did"), opts)
+    assert (e.value.device, e.value.transport, e.value.address) == ("pstn1", "sipp", f"{UAS_IP}:5177")
+
+
+def test_bind_error_and_missing_sipp_are_unreachable() -> None:
+    opts = SippOptions(local_ip="192.0.2.1", target=f"{UAS_IP}:5177")  # TEST-NET-1: not ours
+    with pytest.raises(LabUnreachable, match=r"could not bind 192\.0\.2\.1"):
+        runner().run(Scenario.sipp_builtin("uac"), opts)
+    r = SippRunner("pstn1", LocalHost(), UAC_IP, Transcript("t"), sipp="sipp-not-installed")
+    with pytest.raises(LabUnreachable, match="not installed on this machine"):
+        r.run(Scenario.sipp_builtin("uac"), replace(opts, local_ip=UAC_IP))
+
+
+def test_its_own_deadline_gives_a_result_and_exit_255() -> None:
+    a = runner(UAS_IP).answer(5173, calls=2, timeout_s=1).wait()
+    assert (a.calls_created, a.exit_code) == (0, 255) and not a.complete, a.summary()
+    assert a.disagreement is None  # both say "not done"
+    assert any("timed out" in e for e in a.errors)
+
+
+def test_stopped_early_exit_0_disagrees_with_the_counts() -> None:
+    run = runner(UAS_IP).answer(5174, calls=5, timeout_s=30)
+    time.sleep(0.5)
+    a = run.stop()
+    assert a.exit_code == 0 and a.calls_created == 0 and not a.complete
+    assert a.disagreement == ("SIPp exited 0 (all calls succeeded), but the counts say "
+                              "0/5 successful, 0 failed, 0 created")
+    assert "DISAGREE" in a.summary()
+    assert run.wait() is a  # the result is kept
+
+
+def test_counts_all_good_but_exit_code_not_is_reported() -> None:
+    r = SippResult(device="pstn1", where="local", scenario="uac", command=(), calls_requested=2, calls_created=2,
+                   calls_successful=2, calls_failed=0, calls_unfinished=0, failed_by_reason={},
+                   unexpected_messages={}, retransmissions=0, out_of_call_msgs=0, dead_call_msgs=0,
+                   rate_target_cps=10, rate_achieved_cps=9.9, response_time_mean_ms=0, response_times=None,
+                   call_length_mean_ms=0, wall_time_s=1, exit_code=97, exit_meaning=sipp_result.exit_meaning(97))
+    assert r.complete
+    assert r.disagreement == ("the counts say all 2 calls succeeded, but SIPp exited 97 (stopped by an internal "
+                              "command; calls may have been processed)")
+
+
+def test_exit_codes_are_mapped() -> None:
+    assert sipp_result.exit_meaning(0) == "all calls succeeded"
+    assert sipp_result.exit_meaning(99) == "ended normally without processing calls"
+    assert sipp_result.exit_meaning(254).startswith("could not bind")
+    assert sipp_result.exit_meaning(-9) == "killed by SIGKILL"
+    assert sipp_result.exit_meaning(42) == "unknown exit code 42"
+
+
+def test_hung_sipp_is_killed_at_the_hard_deadline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A SIPp that ignores its own -timeout (a stand-in program that just sleeps) is killed after
+    # the grace, and the run is a LabTimeout.
+    fake = tmp_path / "sipp-hung"
+    fake.write_text("#!/bin/sh\nexec sleep 60\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(sipp, "STOP_GRACE_S", 0.5)
+    r = SippRunner("pstn1", LocalHost(), UAC_IP, Transcript("t"), sipp=str(fake))
+    t0 = time.monotonic()
+    run = r.start(Scenario.sipp_builtin("uac"), SippOptions(local_ip=UAC_IP, target=f"{UAS_IP}:5177", timeout_s=1))
+    with pytest.raises(LabTimeout, match="did not end within 2 s"):
+        run.wait()
+    assert time.monotonic() - t0 < 10
+    assert run.job.wait(2) is not None  # the process is gone
+
+
+def test_stat_csv_and_error_log_parsing() -> None:
+    text = ("StartTime;TotalCallCreated;SuccessfulCall(C);FailedCall(C);FailedTimeoutOnRecv(C);\n"
+            "2026-12-01\t16:23:36.660127\t1796142216.660127;3;1;2;2;\n"
+            "2026-12-01\t16:23:37.660127\t1796142217.660127;5;3;2;2;\n")
+    row = parse_stat_csv(text)
+    assert row["TotalCallCreated"] == "5" and row["StartTime"].count("\t") == 2
+    log = ("The following events occurred:\n2026-12-01\t16:23:50.311479\t1796142230.311479: first event"
+           "2026-12-01\t16:23:50.411411\t1796142230.411411: second\nline\n")
+    assert parse_errors(log) == ["first event", "second\nline"]
+    assert sipp_result.duration_ms("00:00:01:500000") == 1500.0 and sipp_result.duration_ms("") == 0.0
+
+
+def test_deadline_estimate_and_command_line() -> None:
+    o = SippOptions(local_ip=UAC_IP, target="h:5060", calls=1000, rate_cps=100, concurrency=50, duration_ms=2000,
+                    recv_timeout_ms=2000)
+    assert o.deadline_s() == pytest.approx(40 + 2 + 2 + 5)  # 1000 calls / 50 at once x 2 s, 2 s, 2 s, 5 s
+    a = o.argv(Scenario.template("uac_did"), None)
+    for flag, value in (("-m", "1000"), ("-r", "100"), ("-l", "50"), ("-d", "2000"), ("-i", UAC_IP),
+                        ("-p", "0"), ("-stf", "stat.csv"), ("-timeout", "49s"), ("-sf", "uac_did.xml")):
+        assert a[a.index(flag) + 1] == value
+    assert {"-nostdin", "-trace_stat", "-trace_err", "-trace_counts", "-trace_rtt", "-timeout_error"} <= set(a)
+    with pytest.raises(ValueError):
+        SippOptions(local_ip=UAC_IP, calls=0)
+
+
+# -- over SSH --------------------------------------------------------------------------------------
+
+
+def test_twin_pstn_host_has_no_sftp_so_the_ssh_path_fails_clearly(twin: TwinControl, pstn: PstnSimulator,
+                                                                  loaded: LoadedLab) -> None:
+    assert "SIPp v3.6.1" in pstn.run("sipp -v")  # the twin's Linux shell only pretends
+    t0 = time.monotonic()
+    with pytest.raises(LabProtocolError, match="cannot be uploaded: the SSH server offers no SFTP subsystem") as e:
+        pstn.sipp(via="ssh").originate(pstn_target(loaded), DID, calls=1)
+    assert (e.value.device, e.value.transport) == ("pstn1", "ssh") and time.monotonic() - t0 < 10
+    assert "open SFTP" in pstn.ssh_session().transcript.render()
+
+
+class _LinuxHost:
+    """A real SSH server (asyncssh) with SFTP and a real shell: a lab host that can run SIPp."""
+
+    def __init__(self, host: str, root: Path) -> None:
+        self.host, self.root = host, root
+        self.key = asyncssh.generate_private_key("ssh-ed25519")
+        self.loop = asyncio.new_event_loop()
+        self.port = 0
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        assert self._ready.wait(10)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._start())
+        self._ready.set()
+        self.loop.run_forever()
+
+    async def _start(self) -> None:
+        class Server(asyncssh.SSHServer):
+            def begin_auth(self, username: str) -> bool:
+                return True
+
+            def password_auth_supported(self) -> bool:
+                return True
+
+            def validate_password(self, username: str, password: str) -> bool:
+                return (username, password) == ("lab", "sipp-host-pw")
+
+        self.acceptor = await asyncssh.create_server(Server, self.host, 0, server_host_keys=[self.key],
+                                                     process_factory=self._process, sftp_factory=True)
+        self.port = self.acceptor.sockets[0].getsockname()[1]
+
+    async def _process(self, proc: asyncssh.SSHServerProcess[Any]) -> None:
+        p = await asyncio.create_subprocess_shell(proc.command or "true", stdin=asyncio.subprocess.DEVNULL,
+                                                  stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await p.communicate()
+        proc.stdout.write(out.decode(errors="replace"))
+        proc.exit(p.returncode or 0)
+
+    def session(self, known_hosts: Path) -> SSHSession:
+        known_hosts.write_text(known_hosts_entry(self.host, self.port, self.key) + "\n")
+        settings = SshSettings(port=self.port, username="lab", password="env:HIL_SIPP_HOST_PW", timeout_s=5)
+        return SSHSession("labhost", self.host, settings, lambda ref: "sipp-host-pw", known_hosts,
+                          Transcript(f"labhost ssh {self.host}:{self.port}"))
+
+    def close(self) -> None:
+        async def stop() -> None:
+            self.acceptor.close()
+            await self.acceptor.wait_closed()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
+@pytest.fixture
+def lab_host(tmp_path: Path) -> Iterator[tuple[_LinuxHost, SSHSession]]:
+    h = _LinuxHost(SSH_HOST_IP, tmp_path)
+    s = h.session(tmp_path / "known_hosts")
+    yield h, s
+    s.close()
+    h.close()
+    h.loop.close()
+
+
+def test_ssh_uploads_runs_and_fetches_against_the_twin_pstn(twin: TwinControl, loaded: LoadedLab,
+                                                            lab_host: tuple[_LinuxHost, SSHSession],
+                                                            tmp_path: Path) -> None:
+    _, session = lab_host
+    host = SshHost(session, remote_dir=str(tmp_path), keep=True)
+    r = SippRunner("pstn1", host, SSH_HOST_IP, Transcript("pstn1 sipp ssh"))
+    res = r.originate(pstn_target(loaded), DID, calls=10, rate_cps=20)
+    assert res.complete and res.where == f"ssh {SSH_HOST_IP}:{session.settings.port}", res.summary()
+    (workdir,) = tmp_path.glob("hil-sipp-*")
+    assert (workdir / "uac_did.xml").read_text(encoding="iso-8859-1") == Scenario.template("uac_did").xml
+    assert (workdir / "stat.csv").is_file() and (workdir / "sipp.pid").read_text().strip().isdigit()
+    log = session.transcript.render()
+    assert "sftp put" in log and "uac_did.xml" in log and "sftp get" in log and "exec sipp" in log
+
+
+def test_ssh_answering_side_is_stopped_with_a_signal(lab_host: tuple[_LinuxHost, SSHSession],
+                                                      tmp_path: Path) -> None:
+    _, session = lab_host
+    host = SshHost(session, remote_dir=str(tmp_path))
+    uas = SippRunner("pstn1", host, SSH_HOST_IP, Transcript("t")).answer(5175, calls=50, timeout_s=60)
+    r = runner().originate(f"{SSH_HOST_IP}:5175", DID, calls=3, rate_cps=10)
+    t0 = time.monotonic()
+    a = uas.stop()  # kill -USR1 <pid> on a second channel
+    assert time.monotonic() - t0 < 10
+    assert r.complete and a.calls_successful == 3 and not a.complete, (r.summary(), a.summary())
+    assert "kill -USR1" in session.transcript.render()
+    assert not list(tmp_path.glob("hil-sipp-*"))  # the work folder was removed
+
+
+def test_ssh_host_without_sipp_is_unreachable(lab_host: tuple[_LinuxHost, SSHSession], tmp_path: Path) -> None:
+    _, session = lab_host
+    r = SippRunner("pstn1", SshHost(session, remote_dir=str(tmp_path)), SSH_HOST_IP, Transcript("t"),
+                   sipp="sipp-not-installed")
+    with pytest.raises(LabUnreachable, match=r"SIPp is not installed on ssh .* \(exit 127\)"):
+        r.run(Scenario.sipp_builtin("uac"), SippOptions(local_ip=SSH_HOST_IP, target=f"{UAS_IP}:5177"))
