@@ -31,8 +31,10 @@ from harness.transports.transcript import Transcript
 from harness.twin import manager
 
 REPO = Path(__file__).resolve().parent.parent
-#: real device captures from public repositories, with their sources and licences (README.md there)
-CAPTURES = REPO / "tests" / "data" / "realworld"
+#: real device captures from public repositories (../shared/realworld/INDEX.md gives their sources and
+#: licences, which keep them out of this repository): ``$HIL_REALWORLD``, else the shared folder beside
+#: the checkout. Tests that read them skip, saying so, where the folder is absent.
+CAPTURES = Path(os.environ.get("HIL_REALWORLD") or REPO.parent / "shared" / "realworld")
 #: /16 ranges one pytest process uses: TEST_NET and other_net(1) … other_net(6)
 NETS_PER_WORKER = 7
 #: fixtures that start (or hand out) the session's running twin

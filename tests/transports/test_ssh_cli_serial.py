@@ -73,6 +73,7 @@ def test_ios_outputs_parse_with_ntc_templates(loaded: LoadedLab) -> None:
     assert len(next(r for r in rows if r["vlan_id"] == "1")["interfaces"]) == 44
 
 
+@pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld captures are not available")
 def test_driver_helpers_on_real_capture() -> None:
     raw = (REALWORLD / "cisco_ios__show_version__cisco_ios_show_version4.raw").read_text()
     row = parse_output(platform="cisco_ios", command="show version", data=raw)[0]

@@ -38,6 +38,8 @@ PHONE_PORTS = {f"GigabitEthernet1/0/{n}": f"phone{n}" for n in range(1, 5)}
 def snmprec(name: str) -> dict[str, object]:
     """A LibreNMS ``.snmprec`` recording as the rows SnmpClient would return (``to_python`` values)."""
     path = RECORDINGS / f"{name}.snmprec"
+    if not path.exists():
+        pytest.skip(f"real-world recordings absent: {path}")
     rows: dict[str, object] = {}
     for line in path.read_text().splitlines():
         oid, tag, value = line.split("|", 2)

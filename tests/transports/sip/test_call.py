@@ -1,5 +1,5 @@
 """The SIP probe as a user agent: calls against real peers only (the twin's PSTN simulator, a UAS of
-the probe's own stack, SIPp), the real SIP material in tests/data/realworld/sip, and malformed input.
+the probe's own stack, SIPp), the real SIP material in shared/realworld/sip, and malformed input.
 
 Run with your own test net: ``HIL_TEST_NET=127.101 .venv/bin/pytest tests/transports/sip/test_call.py``.
 """
@@ -453,8 +453,10 @@ def test_sipp_uac_pcap_media_and_dtmf_reach_the_probe(agents: Callable[..., SipU
 
 # -- (4) the real SIP material --------------------------------------------------------------------------
 
+needs_realworld = pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld/sip is not available")
 
 
+@needs_realworld
 def test_realworld_sdp_samples() -> None:
     found = {}
     for f in sorted((REALWORLD / "sdp").glob("*.sdp")):
@@ -505,6 +507,7 @@ def render_sipp(template: str, last: Request | None) -> bytes:
     return (head + "\r\n\r\n" + body).encode() if sep else (head + "\r\n").encode()
 
 
+@needs_realworld
 @pytest.mark.parametrize("scenario", ["uac.xml", "uac_pcap.xml", "regexp.xml", "branchc.xml", "uas.xml",
                                       "regress-gh0034_notify-withlf.xml", "regress-gh0034_notify-nocrlf.xml"])
 def test_realworld_sipp_templates_parse(scenario: str) -> None:
@@ -542,6 +545,7 @@ def test_realworld_sipp_templates_parse(scenario: str) -> None:
         assert tags[:2] == ["4242SIPpTag011", "4242SIPpTag011"]
 
 
+@needs_realworld
 @pytest.mark.parametrize(("pcap", "digits"), [("pcap_dtmf_2833_1.pcap", "1"), ("pcap_dtmf_2833_pound.pcap", "#"),
                                               ("pcap_g711a.pcap", "")])
 def test_realworld_rtp_pcaps_through_the_receiver(pcap: str, digits: str) -> None:

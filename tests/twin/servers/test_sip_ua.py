@@ -38,6 +38,7 @@ ECHO = "+13175559000"  # pstn1's test number
 UNAVAILABLE = "+13175559503"  # pstn1 answers 503
 
 pytestmark = pytest.mark.timeout(120)
+needs_realworld = pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld/sip is not available")
 
 
 def addr(n: int) -> str:
@@ -415,6 +416,7 @@ def _responses(s: socket.socket, quiet_s: float = 0.6) -> list[Response]:
             out.append(m)
 
 
+@needs_realworld
 @pytest.mark.parametrize(("device", "scenario", "user"), [("pstn1", "uac.xml", ECHO), ("pstn1", "uac_pcap.xml", ECHO),
                                                           ("phone1", "uac.xml", "1001")])
 def test_realworld_sipp_calls_to_the_twin(device: str, scenario: str, user: str, twin: TwinControl,
@@ -445,6 +447,7 @@ def test_realworld_sipp_calls_to_the_twin(device: str, scenario: str, user: str,
         assert [r.code for r in _responses(s) if r.cseq.method == "BYE"][:1] == [200]
 
 
+@needs_realworld
 def test_realworld_sdp_offers_and_stray_sipp_responses(twin: TwinControl, loaded: LoadedLab,
                                                        agents: Callable[..., SipUserAgent],
                                                        pstn: PstnSimulator) -> None:
