@@ -8,12 +8,12 @@ exact match for 100 % of stations (API-TF-PHONEBASE), i.e. every phone passes.
 
 import pytest
 
+from harness.checks.switch_ports import PhonePort, SwitchAudits
 from harness.devices.drivers.phone import Phone
 from harness.devices.facts.switch_ports import normal_mac
 from harness.devices.session import LabSession
 from harness.evidence.check import check, intent
 from harness.inventory.models import PhoneDevice
-from hil_pytest.switch_ports import PhonePort, SwitchAudits
 
 DUTY = "CFG-STATION"
 

@@ -28,6 +28,7 @@ import json
 
 import pytest
 
+from harness.checks.images import judge_image
 from harness.devices.drivers.edge import Edge
 from harness.devices.facts.update_window import window_facts
 from harness.devices.procedures import trunk_calls
@@ -41,7 +42,6 @@ from harness.evidence.check import check, intent, observe
 from harness.inventory.models import UpdateWindow
 from harness.transports.sip.call_base import CallResult
 from harness.transports.sip.ua import CallHandle
-from hil_pytest.images import judge_image
 
 DUTY = "MAINT-EDGE-UPDATE"
 

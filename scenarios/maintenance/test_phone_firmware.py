@@ -18,6 +18,7 @@ import json
 
 import pytest
 
+from harness.checks.images import judge_image
 from harness.devices.procedures.firmware_rollout import RolloutReport, Timeouts, restore, rollout
 from harness.devices.procedures.image_check import check_image
 from harness.devices.session import LabSession
@@ -25,7 +26,6 @@ from harness.duties.catalogue import Threshold
 from harness.duties.profile import FirmwareTarget, Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
-from hil_pytest.images import judge_image
 
 DUTY = "MAINT-PHONE-FIRMWARE"
 

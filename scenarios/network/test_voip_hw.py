@@ -13,13 +13,13 @@ import time
 
 import pytest
 
+from harness.checks.switch_ports import PhonePort, SwitchAudits
 from harness.devices.drivers.switch import Switch
 from harness.devices.facts.switch_ports import POE_CLASS_PSE_W, PortView
 from harness.devices.session import LabSession
 from harness.duties.profile import Profile
 from harness.evidence.check import check, intent
 from harness.inventory.models import PhoneDevice, SwitchDevice, SwitchFacts
-from hil_pytest.switch_ports import PhonePort, SwitchAudits
 
 DUTY = "NET-VOIP-HW"
 #: project choice: input errors are sampled at least this far apart (the audit read is the first sample)

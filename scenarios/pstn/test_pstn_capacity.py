@@ -13,6 +13,7 @@ for 5 s, overridable in the requirement profile). Judged by SIPp's counts, not i
 
 import pytest
 
+from harness.checks.trunk import TrunkPlan, attach_ladder
 from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.procedures.trunk_calls import TrunkProbe
@@ -20,7 +21,6 @@ from harness.duties.profile import Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
 from harness.transports.sip.ua import CallHandle
-from hil_pytest.trunk import TrunkPlan, attach_ladder
 
 DUTY = "PSTN-CAPACITY"
 

@@ -15,6 +15,7 @@ answers is a duty failure; silence from a device that is gone altogether is a br
 
 import pytest
 
+from harness.checks.trunk import TrunkPlan, judge_answered, judge_audio_back, new_carrier_rows, rows_for
 from harness.devices.capabilities import SipEndpoint
 from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.pstn import PstnSimulator
@@ -23,7 +24,6 @@ from harness.devices.procedures.trunk_calls import TrunkProbe
 from harness.devices.session import LabSession
 from harness.duties.profile import Profile
 from harness.evidence.check import check
-from hil_pytest.trunk import TrunkPlan, judge_answered, judge_audio_back, new_carrier_rows, rows_for
 
 DUTY = "PSTN-CONNECT"
 

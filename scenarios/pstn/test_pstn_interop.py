@@ -18,6 +18,15 @@ import time
 
 import pytest
 
+from harness.checks.trunk import (
+    TrunkPlan,
+    attach_ladder,
+    judge_answered,
+    judge_audio_back,
+    new_carrier_rows,
+    rows_for,
+    uri_user,
+)
 from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.facts import dialplan
@@ -28,15 +37,6 @@ from harness.evidence.check import check, intent
 from harness.transports.rtp import HANGUP_DIGIT, TONE_HZ
 from harness.transports.sip.call import ENDED
 from harness.transports.sip.proxy import LooseProxy
-from hil_pytest.trunk import (
-    TrunkPlan,
-    attach_ladder,
-    judge_answered,
-    judge_audio_back,
-    new_carrier_rows,
-    rows_for,
-    uri_user,
-)
 
 DUTY = "PSTN-INTEROP"
 DIGITS = "1234567890*#"  # every DTMF key but A-D (D clears the call at the lab's far ends)

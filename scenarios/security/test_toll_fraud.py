@@ -15,6 +15,7 @@ log that shows nothing cannot prove that nothing leaked, so a missing control ro
 
 import pytest
 
+from harness.checks.trunk import TrunkPlan, attach_ladder, new_carrier_rows, rows_for
 from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.facts import dialplan
@@ -24,7 +25,6 @@ from harness.errors import LabProtocolError
 from harness.evidence.attach import attach
 from harness.evidence.check import check, observe
 from harness.inventory.models import DialPlan, PhoneDevice
-from hil_pytest.trunk import TrunkPlan, attach_ladder, new_carrier_rows, rows_for
 
 DUTY = "SEC-TOLL-FRAUD"
 

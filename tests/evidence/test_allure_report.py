@@ -23,8 +23,8 @@ import harness
 from harness.errors import LabError
 from harness.evidence import allure_env, allure_report
 from harness.evidence.allure_report import ReportError, external_urls, strip_analytics
-from tests.evidence.allure_report_data import categories, global_attachments
 from tests.conftest import REPO
+from tests.evidence.allure_report_data import categories, global_attachments
 
 ALLURE = REPO / "node_modules" / ".bin" / "allure"
 needs_allure = pytest.mark.skipif(not ALLURE.exists(), reason="npm allure is not installed (`make setup`)")

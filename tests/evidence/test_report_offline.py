@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.evidence.allure_report_data import categories, global_attachments
 from tests.conftest import REPO
+from tests.evidence.allure_report_data import categories, global_attachments
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None,

@@ -1,0 +1,102 @@
+"""What trunk scenarios share (PSTN-CONNECT, PSTN-INTEROP, PSTN-CAPACITY, SEC-TOLL-FRAUD):
+:class:`TrunkPlan` (the inventory's view of one Edge's trunk, built by the plugin's ``trunk_plan``
+fixture), the judges of an answered call and of echoed audio, the SIP ladder attachment, and the
+reading of the carrier's call log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sipmessage import URI
+
+from ..devices.capabilities import SipEndpoint
+from ..devices.drivers.pstn import CarrierRecord, PstnSimulator
+from ..devices.procedures.trunk_calls import TestCall
+from ..duties.profile import Profile
+from ..evidence.attach import attach
+from ..evidence.check import check
+from ..inventory.models import DialPlan, PhoneDevice, PstnDevice, Trunk
+
+
+@dataclass(frozen=True)
+class TrunkPlan:
+    """The inventory's view of one Edge's trunk.
+
+    ``stations``: phone name -> its inventory entry, for the phones registered with this Edge.
+    ``routes``: PSTN device names in failover order. ``first_route``: the inventory entry of the
+    first one. ``dids``: DID -> extension from the dial plan.
+    """
+
+    edge: str
+    trunk: Trunk
+    plan: DialPlan
+    stations: dict[str, PhoneDevice]
+    routes: tuple[str, ...]
+    first_route: PstnDevice
+
+    @property
+    def dids(self) -> dict[str, str]:
+        return self.plan.dids
+
+    def station(self, extension: str) -> str:
+        """Name of the phone with ``extension``."""
+        return next(n for n, p in self.stations.items() if p.facts.extension == extension)
+
+    def any_station(self) -> tuple[str, PhoneDevice]:
+        """The first station of this Edge (a SKIP when it has none)."""
+        if not self.stations:
+            pytest.skip(f"no phone in the inventory registers with {self.edge}")
+        return next(iter(self.stations.items()))
+
+    def test_number(self) -> str:
+        """The carrier's first test number (an echo line), or a SKIP."""
+        if not self.first_route.facts.test_numbers:
+            pytest.skip(f"{self.routes[0]} lists no test_numbers: nothing to call outbound")
+        return self.first_route.facts.test_numbers[0]
+
+
+def attach_ladder(label: str, ladder: str) -> None:
+    """The SIP ladder of one test call, as an Allure text attachment."""
+    attach(f"SIP ladder: {label}", ladder or "(no message)")
+
+
+def judge_answered(tc: TestCall, profile: Profile, *, duty: str, device: SipEndpoint, item: str) -> None:
+    """The call was answered 2xx (``call_status``). Attaches the ladder first. A call the Edge left
+    without any final answer while its management plane is gone is BROKEN (LabUnreachable), not FAIL.
+
+    Raises DutyNotMet naming the checklist ``item``, the call, the status and the Edge's reason."""
+    attach_ladder(tc.label, tc.ladder)
+    r = tc.result
+    if r.final_code is None:
+        device.ensure_alive()
+    check(r.final_code, profile.threshold(duty, "call_status"), duty=duty, device=device.name,
+          what=f"{item}: final answer to {tc.label}", detail=r.final_reason or (r.error or "no final answer"))
+
+
+def judge_audio_back(tc: TestCall, profile: Profile, *, duty: str, device: str, item: str) -> None:
+    """Audio came back on an answered call (``audio_packets``): the lab's far ends echo what they
+    receive, so nothing back means one direction of the media path (or both) is broken."""
+    check(tc.audio_back, profile.threshold(duty, "audio_packets"), duty=duty, device=device,
+          what=f"{item}: audio echoed back on {tc.label}",
+          detail=f"codec {tc.result.codec}, {tc.result.rtp_sent_packets} RTP packets sent by the probe; "
+                 "the far end echoes what reaches it")
+
+
+def new_carrier_rows(carrier: PstnSimulator, before: int, method: str = "INVITE") -> list[CarrierRecord]:
+    """Rows of the carrier's call log after the first ``before`` rows, of ``method``."""
+    return [r for r in carrier.call_log()[before:] if r.method == method]
+
+
+def rows_for(rows: list[CarrierRecord], e164: str) -> list[CarrierRecord]:
+    """Rows whose Request-URI user is ``e164`` (``sip:+1317…@host;user=phone``)."""
+    return [r for r in rows if uri_user(r.request_uri) == e164]
+
+
+def uri_user(uri: str) -> str:
+    """The user part of a SIP URI (``sip:+1317…@host;user=phone`` gives ``+1317…``) or the number of a
+    tel URI; ``""`` when the URI has none or does not parse (RFC 3261 section 19.1, RFC 3966)."""
+    try:
+        return URI.parse(uri.strip().removeprefix("<").removesuffix(">")).user or ""
+    except ValueError:
+        return ""
