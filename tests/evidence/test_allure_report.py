@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 from allure_commons.logger import AllureFileLogger
-from allure_commons.model2 import Label, StatusDetails, TestResult
+from allure_commons.model2 import Label, StatusDetails
+from allure_commons.model2 import TestResult as AllureResult
 
 import harness
 from harness.errors import LabError
@@ -190,7 +191,7 @@ def test_allurerc_reads_the_same_categories_file():
 
 def write_result(results: Path, name: str, status: str, message: str | None = None) -> None:
     now = int(time.time() * 1000)
-    AllureFileLogger(results).report_result(TestResult(
+    AllureFileLogger(results).report_result(AllureResult(
         uuid=str(uuid.uuid4()), historyId=name, name=name, fullName=f"scenarios.test_x#{name}", status=status,
         statusDetails=StatusDetails(message=message, trace=f"E   {message}") if message else None, start=now,
         stop=now + 5, labels=[Label(name="epic", value="Maintenance"), Label(name="tag", value="MAINT-X")]))
@@ -263,10 +264,10 @@ def test_a_non_editable_install_generates_the_report_with_its_packaged_config(ge
     src = tmp_path / "src"
     for part in ("harness", "fixtures"):
         shutil.copytree(REPO / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
-    for part in ("pyproject.toml", "README.md"):
+    for part in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(REPO / part, src / part)
     site = tmp_path / "site"
-    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(src)],
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site), str(src)],
                        capture_output=True, text=True, timeout=600, check=False)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert (site / "harness" / "evidence" / "allurerc.mjs").is_file()
