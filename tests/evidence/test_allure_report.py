@@ -267,7 +267,8 @@ def test_a_non_editable_install_generates_the_report_with_its_packaged_config(ge
     for part in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(REPO / part, src / part)
     site = tmp_path / "site"
-    r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site), str(src)],
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation"]
+    r = subprocess.run([*pip, "--target", str(site), str(src)],
                        capture_output=True, text=True, timeout=600, check=False)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert (site / "harness" / "evidence" / "allurerc.mjs").is_file()
