@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .evidence import allure_report, junit
+from .evidence.masking import mask_paths
 from .inventory.secrets import MASK
 from .preflight import check_lab, selection_problems
 from .twin import manager
@@ -176,7 +177,9 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
         proc = subprocess.run(cmd, check=False)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: no summary was written for this run[/]")
+        mask_paths([reports])
         raise
+    mask_paths([reports])  # whatever pytest left unmasked (it was killed, a plugin wrote after ours)
     if proc.returncode in PYTEST_USAGE_CODES:
         console.print(f"[red]no run: {PYTEST_USAGE_CODES[proc.returncode]} (see the output above)[/]")
         (reports / "summary.json").unlink(missing_ok=True)
@@ -192,7 +195,9 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
     if opts.report_html:
         html = reports / "allure-report.html"
         lab = summary["lab"]
-        if generate_report(results, html, console, f"hil duty report — {lab['name']} ({lab['site']})"):
+        generated = generate_report(results, html, console, f"hil duty report — {lab['name']} ({lab['site']})")
+        mask_paths([html, reports / "allure-report", reports / "history.jsonl"])
+        if generated:
             console.print(f"Allure report: {html}", soft_wrap=True)
         else:
             report_failed = True
