@@ -2,7 +2,8 @@
 
 A start that fails prints one ``twin: …`` line per problem on stderr (``hil lab up`` shows exactly
 these) and exits 2 for an inventory problem or a lab that is not emulated, 3 when a service cannot
-start (``twin: sw1 ssh 127.0.2.1:2222: address already in use (errno 98)``).
+start (``twin: sw1 ssh 127.0.2.1:2222: address already in use (errno 98)``) or its control socket
+cannot be made.
 
 Everything the twin prints or logs (its log file, ``.hil/twin-<inventory>.log``) goes through the
 secret mask, which holds every secret of the inventory from the moment it is loaded.
@@ -19,6 +20,7 @@ from typing import NoReturn
 from ..errors import InventoryError
 from ..inventory import load
 from ..inventory.secrets import mask_standard_streams
+from .core.control import ControlSocketError
 from .lab import ServiceStartError, serve
 from .manager import TwinError, check_emulated, runtime_dir, state_file
 
@@ -44,6 +46,8 @@ def main() -> None:
     try:
         asyncio.run(serve(loaded, runtime_dir(loaded.path), state_file(loaded.path)))
     except ServiceStartError as e:
+        _fail([str(e)], 3)
+    except ControlSocketError as e:
         _fail([str(e)], 3)
 
 
