@@ -58,6 +58,13 @@ def sections_of(spec: RoleSpec[Any]) -> list[Section]:
     return list(spec.mib) or [((), default_mib)]
 
 
+def agent_engine_id(lab_name: str) -> bytes:
+    """The twin's SNMP engine ID for the lab named ``lab_name``: stable per lab (as a real agent keeps
+    its own), so pysnmp persists snmpEngineBoots for it and a restarted twin looks like a rebooted
+    agent (boots + 1). RFC 3411 format 5 (octets) under enterprise 20408 (pysnmp's)."""
+    return bytes.fromhex("80004fb805" + hashlib.sha1(lab_name.encode()).hexdigest()[:12])
+
+
 class _Snapshot:
     """A device's MIB as one request message sees it: each section is built on first touch, once,
     so a GETBULK page reads one consistent snapshot and only the tables it reaches are computed."""
@@ -142,10 +149,7 @@ class _Agent:
 
     def __init__(self, twin: Twin) -> None:
         self.twin = twin
-        # A stable engine ID per lab (as a real agent keeps its own): pysnmp then persists
-        # snmpEngineBoots for it, so a restarted twin looks like a rebooted agent (boots + 1).
-        digest = hashlib.sha1(twin.lab.lab.name.encode()).hexdigest()[:12]
-        self.engine_id = bytes.fromhex("80004fb805" + digest)
+        self.engine_id = agent_engine_id(twin.lab.lab.name)
         self.engine = engine.SnmpEngine(snmpEngineID=rfc1902.OctetString(self.engine_id))
         # An explicit dispatcher: pysnmp closes an automatic one when its last transport goes
         # (all devices `down`), and then a heal could not re-add transports.
