@@ -5,7 +5,9 @@ unless one runs (a running twin is used as it is, faults included) → run pytes
 with Allure results, JUnit XML and the duty summary → generate the single-file Allure report →
 print the per-duty table → stop the twin if this run started it → exit 0 / 1 / 3 (see
 :mod:`harness.evidence.summary`). An HTML report that was asked for (no ``--no-html``) and could not
-be generated breaks the run: exit 3, unless a duty failed (1 stands).
+be generated breaks the run: exit 3, unless a duty failed (1 stands). The reports folder is
+masked file by file (:mod:`harness.evidence.masking`) once pytest has exited and again once the
+HTML report is made.
 """
 
 from __future__ import annotations
