@@ -5,7 +5,9 @@ unless one runs (a running twin is used as it is, faults included) → run pytes
 with Allure results, JUnit XML and the duty summary → generate the single-file Allure report →
 print the per-duty table → stop the twin if this run started it → exit 0 / 1 / 3 (see
 :mod:`harness.evidence.summary`). An HTML report that was asked for (no ``--no-html``) and could not
-be generated breaks the run: exit 3, unless a duty failed (1 stands).
+be generated breaks the run: exit 3, unless a duty failed (1 stands). The reports folder is
+masked file by file (:mod:`harness.evidence.masking`) once pytest has exited and again once the
+HTML report is made.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .evidence import allure_report, junit
+from .evidence.masking import mask_paths
 from .inventory.secrets import MASK
 from .preflight import check_lab, selection_problems
 from .twin import manager
@@ -176,7 +179,9 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
         proc = subprocess.run(cmd, check=False)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: no summary was written for this run[/]")
+        mask_paths([reports])
         raise
+    mask_paths([reports])  # whatever pytest left unmasked (it was killed, a plugin wrote after ours)
     if proc.returncode in PYTEST_USAGE_CODES:
         console.print(f"[red]no run: {PYTEST_USAGE_CODES[proc.returncode]} (see the output above)[/]")
         (reports / "summary.json").unlink(missing_ok=True)
@@ -192,7 +197,9 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
     if opts.report_html:
         html = reports / "allure-report.html"
         lab = summary["lab"]
-        if generate_report(results, html, console, f"hil duty report — {lab['name']} ({lab['site']})"):
+        generated = generate_report(results, html, console, f"hil duty report — {lab['name']} ({lab['site']})")
+        mask_paths([html, reports / "allure-report", reports / "history.jsonl"])
+        if generated:
             console.print(f"Allure report: {html}", soft_wrap=True)
         else:
             report_failed = True

@@ -35,7 +35,6 @@ MAX_INVENTORY_BYTES = 16 * 2**20  # project choice: ~200,000 devices; beyond tha
 _DEVICE: TypeAdapter[Any] = TypeAdapter(Device)
 _ROLE_MODELS: dict[str, type[BaseModel]] = {"edge": EdgeDevice, "switch": SwitchDevice, "phone": PhoneDevice,
                                             "pstn": PstnDevice, "provisioning": ProvisioningDevice}
-_SECRET_FIELDS = {"password", "key_file", "enable_secret", "community", "auth_key", "priv_key"}
 _SECTIONS = ("defaults", "groups")
 
 
@@ -194,7 +193,7 @@ def _once(problems: list[InventoryProblem], section_lines: set[int],
 def _walk_secrets(node: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
     if isinstance(node, dict):
         for k, v in node.items():
-            if k in _SECRET_FIELDS and isinstance(v, str):
+            if k in secrets.SECRET_FIELDS and isinstance(v, str):
                 yield (*path, k), v
             else:
                 yield from _walk_secrets(v, (*path, k))
@@ -442,6 +441,7 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
     if not isinstance(raw, dict):
         raise InventoryError([InventoryProblem(fname, 1, "", "must be a mapping with lab and devices")])
 
+    secrets.register_references(raw, p.parent)  # masked from now on, in this process, whatever is wrong below
     loaded = LoadedLab(lab=None, path=p, lines=lines)  # type: ignore[arg-type]
     problems, unknown = _section_problems(raw, loaded)
     written: dict[Path_, Path_] = {}
@@ -451,6 +451,7 @@ def load(path: str | Path, *, check_secrets: bool = True) -> LoadedLab:
     if isinstance(raw_devices, dict) and raw_devices:
         devices, lacking_group, found = _merge_devices(raw, loaded, _children(lines), written)
         problems += found
+        secrets.register_references(devices, p.parent)  # user names inherited apart from their passwords
     elif isinstance(raw_devices, dict):
         problems.append(loaded.problem(("devices",), "no devices: the lab has nothing to check (list at least one)"))
     elif "devices" not in raw:

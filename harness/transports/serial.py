@@ -28,6 +28,9 @@ pattern matched or the deadline passed).
 File transfers (XMODEM, :mod:`harness.transports.console_xfer`) use :meth:`SerialConsole.raw`:
 8-bit access to the line with per-read deadlines, the text path set aside.
 
+Closing a session logs it out first (:meth:`SerialConsole.logout`: ``exit``, then the login prompt),
+so a run never leaves a console logged in for whoever opens it next.
+
 Errors (transport ``"serial"``, address = the console URL): LabUnreachable (the port cannot be
 opened or the connection drops), LabTimeout (no expected pattern within ``console.timeout_s``),
 LabAuthError (``Login incorrect``), LabProtocolError (the console never offers a login or prompt;
@@ -64,6 +67,7 @@ BAUD_MIN_BYTES = 64  # project choice: fewer bytes prove nothing (one glitch bur
 BAUD_EARLY_BYTES = 1024  # project choice: this much garbage needs no deadline to be judged
 BAUD_BAD_SHARE = 0.25  # project choice: text at the right speed has < 5 % even on a noisy line
 PASTE_MAX_CHARS = 4096  # project choice: a paste that never closes stops being dropped after this
+LOGOUT_TIMEOUT_S = 2.0  # project choice: a console answers `exit` in milliseconds; a close must not hang
 
 _OK_CONTROLS = "\t\n\r\b\x07\x1b"  # tab, line ends, backspace, bell, escape: terminal text, not garbage
 _ESC_SEQ = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
@@ -196,6 +200,8 @@ class SerialConsole(TransportSession):
     """
 
     transport = "serial"
+    #: what ends a shell session at the device prompt (Genesys Edge, Linux, Cisco IOS all take it)
+    logout_command = "exit"
 
     def __init__(self, device: str, settings: ConsoleSettings, resolve: Resolve, transcript: Transcript,
                  prompt: re.Pattern[str] = PROMPT) -> None:
@@ -227,7 +233,7 @@ class SerialConsole(TransportSession):
         return self._port
 
     def _lost(self, e: Exception) -> LabError:
-        self.close()
+        self._close_port()  # no logout over a line that is gone
         return self._error(LabUnreachable, f"console connection lost: {e}")
 
     def _baud_check(self, seen0: int, bad0: int, at_least: int) -> None:
@@ -383,7 +389,32 @@ class SerialConsole(TransportSession):
                 self._buf = ""
                 self._text.reset()
 
-    def close(self) -> None:
+    def logout(self) -> bool:
+        """Leave the device's shell (:attr:`logout_command` at its prompt) and wait for the login
+        prompt, so that the console line is not left logged in for whoever comes next (a console
+        keeps its session across connections). True when the login prompt came; a line that is
+        not logged in, gone or silent is left as it is (False, noted in the transcript), never an
+        error: this runs when a session closes."""
+        with self._lock:
+            if not self.logged_in or self._port is None or not self._port.is_open:
+                return False
+            try:
+                self.send_line(self.logout_command)
+                self.expect([LOGIN], timeout_s=min(LOGOUT_TIMEOUT_S, self.settings.timeout_s), check_baud=False)
+            except LabError as e:
+                self.transcript.event(f"logout: no login prompt after {self.logout_command!r}: {e.detail}")
+                return False
+            self.logged_in = False
+            return True
+
+    def close(self, logout: bool = True) -> None:
+        """Log out (:meth:`logout`) when logged in, then close the line; ``logout=False`` leaves the
+        line as it is (as a dropped connection would)."""
+        if logout and self.logged_in:
+            self.logout()
+        self._close_port()
+
+    def _close_port(self) -> None:
         port, self._port = self._port, None
         self.logged_in = False
         if port is not None:

@@ -47,10 +47,11 @@ from pysnmp.hlapi.v3arch.asyncio import (
     walk_cmd,
 )
 from pysnmp.proto import errind, rfc1902, rfc1905
+from pysnmp.proto.secmod.rfc3414.service import SnmpUSMSecurityModel
 
 from ..errors import LabAuthError, LabError, LabProtocolError, LabTimeout
 from ..inventory.models import SnmpSettings
-from ..inventory.secrets import SecretResolutionError
+from ..inventory.secrets import MASK, SecretResolutionError
 from .base import TransportSession
 from .transcript import Transcript
 
@@ -83,6 +84,34 @@ _AUTH_INDICATIONS = (errind.WrongDigest, errind.UnknownUserName, errind.Authenti
                      errind.UnsupportedSecurityLevel, errind.UnknownCommunityName)
 _GUARD_S = 1.0  # project choice: slack over pysnmp's own retry deadline before the outer guard fires
 _WALK_GUARD_S = 300.0  # project choice: a sync walk that outlives this means the SNMP loop is wedged
+
+
+# --- SNMPv3 keys, for masking -------------------------------------------------------------------------
+
+def localized_keys(settings: SnmpSettings, auth_password: str, priv_password: str, engine_id: bytes) -> list[bytes]:
+    """The keys USM derives from the v3 passwords of ``settings`` for the agent ``engine_id``, as
+    pysnmp computes them with its own services (RFC 3414 A.2 password-to-key, then localization;
+    RFC 3826 / Reeder for AES): the authentication key, the privacy key as used (AES-128: the first
+    16 bytes) and in full, and the two master keys before localization. For
+    :meth:`~harness.inventory.secrets.SecretMask.add_key`; a transcript or log holds them in hex."""
+    auth_id = AUTH_PROTOCOLS[settings.auth_protocol]
+    auth = SnmpUSMSecurityModel.AUTH_SERVICES[auth_id]
+    priv = SnmpUSMSecurityModel.PRIV_SERVICES[PRIV_PROTOCOLS[settings.priv_protocol]]
+    eid = univ.OctetString(engine_id)
+    auth_master = auth.hash_passphrase(auth_password)
+    priv_master = priv.hash_passphrase(auth_id, priv_password)
+    keys = [auth_master, auth.localize_key(auth_master, eid), priv_master,
+            priv.localize_key(auth_id, priv_master, eid), auth.localize_key(priv_master, eid)]
+    return [bytes(univ.OctetString(k).asOctets()) for k in keys]
+
+
+def _mask_usm_keys(snmp_engine: Any, execpoint: str, variables: dict[str, Any], cb_ctx: Any) -> None:
+    """pysnmp observer: register the localized keys a v3 message was processed with (as soon as the
+    agent's engine ID is known) with :data:`~harness.inventory.secrets.MASK`."""
+    for name in ("authKey", "privKey"):
+        key = variables.get(name)
+        if key is not None and len(key):
+            MASK.add_key(bytes(univ.OctetString(key).asOctets()))
 
 
 # --- value conversion ------------------------------------------------------------------------------
@@ -187,6 +216,7 @@ def _engine(key: tuple[str, ...]) -> SnmpEngine:
     eng = per_loop.get(key)
     if eng is None:
         eng = per_loop[key] = SnmpEngine()
+        eng.observer.register_observer(_mask_usm_keys, "rfc3414.processIncomingMsg")
         # An engine loads pysnmp's MIB objects: a large, long-lived heap that the cyclic garbage
         # collector would otherwise walk again and again while many requests are in flight
         # (measured: 0.43 s -> 0.6–0.8 s for 200 concurrent v3 GETs). Move it out of its reach;

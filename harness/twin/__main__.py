@@ -2,7 +2,11 @@
 
 A start that fails prints one ``twin: …`` line per problem on stderr (``hil lab up`` shows exactly
 these) and exits 2 for an inventory problem or a lab that is not emulated, 3 when a service cannot
-start (``twin: sw1 ssh 127.0.2.1:2222: address already in use (errno 98)``).
+start (``twin: sw1 ssh 127.0.2.1:2222: address already in use (errno 98)``) or its control socket
+cannot be made.
+
+Everything the twin prints or logs (its log file, ``.hil/twin-<inventory>.log``) goes through the
+secret mask, which holds every secret of the inventory from the moment it is loaded.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import NoReturn
 
 from ..errors import InventoryError
 from ..inventory import load
+from ..inventory.secrets import mask_standard_streams
+from .core.control import ControlSocketError
 from .lab import ServiceStartError, serve
 from .manager import TwinError, check_emulated, runtime_dir, state_file
 
@@ -26,6 +32,7 @@ def _fail(lines: list[str], code: int) -> NoReturn:
 
 
 def main() -> None:
+    mask_standard_streams()  # the twin's log is its output: every inventory secret masked (registered by load)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if len(sys.argv) != 2:
         _fail(["usage: python -m harness.twin INVENTORY"], 2)
@@ -39,6 +46,8 @@ def main() -> None:
     try:
         asyncio.run(serve(loaded, runtime_dir(loaded.path), state_file(loaded.path)))
     except ServiceStartError as e:
+        _fail([str(e)], 3)
+    except ControlSocketError as e:
         _fail([str(e)], 3)
 
 

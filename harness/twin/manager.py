@@ -1,6 +1,7 @@
 """Start, find, talk to and stop the twin process of an inventory (``hil lab up|down|status``).
 
-Runtime files live in ``<inventory folder>/.hil/``: ``twin-<stem>.json`` (pid and control port),
+Runtime files live in ``<inventory folder>/.hil/``: ``twin-<stem>.json`` (pid and the path of the
+control socket, ``twin-<stem>.sock``, mode 0600: see :mod:`harness.twin.core.control`),
 ``twin-<stem>.log``, ``twin-<stem>.lock`` (held while :func:`up` starts the twin, so two
 ``hil lab up`` or ``hil run`` at once start one twin), the twin's host keys and the ``known_hosts``
 file it writes for them, and ``twin-<stem>.users/`` (the lease, below).
@@ -193,7 +194,8 @@ def stop_if_unused(inventory: Path, started_by_us: bool, timeout_s: float = STAR
 
 
 class TwinControl:
-    """Client of a running twin's control channel. Raises :class:`TwinError` when none runs."""
+    """Client of a running twin's control channel (its Unix socket, which only the twin's owner
+    may use). Raises :class:`TwinError` when none runs."""
 
     def __init__(self, inventory: Path, timeout_s: float = 15.0) -> None:
         self.inventory = inventory
@@ -207,15 +209,21 @@ class TwinControl:
         """Send one request and return its ``result`` within ``timeout_s``.
 
         Raises:
-            TwinError: the twin refused the request (its message), did not answer in time, closed
-                the channel without a reply, or replied with something that is not a JSON reply.
+            TwinError: the twin refused the request (its message) or this user, did not answer in
+                time, closed the channel without a reply, or replied with something that is not a
+                JSON reply.
         """
-        port = self.info["control_port"]
-        where = f"twin control channel 127.0.0.1:{port}"
+        path = self.info.get("control_socket")
+        where = f"twin control channel {path}"
+        if not isinstance(path, str):
+            raise TwinError(f"the state file of the twin of {self.inventory} names no control socket "
+                            "(a twin of an older hil? stop it with `hil lab down`)")
         deadline = time.monotonic() + self.timeout_s
         buf = b""
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=self.timeout_s) as s:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(self.timeout_s)
+                s.connect(path)
                 s.sendall(json.dumps({"op": op, **args}).encode() + b"\n")
                 while not buf.endswith(b"\n"):
                     s.settimeout(max(0.001, deadline - time.monotonic()))
@@ -257,7 +265,7 @@ class TwinControl:
 
 
 def read_state(inventory: Path) -> dict[str, Any] | None:
-    """The running twin's pid and control port, or ``None`` (a stale file is removed)."""
+    """The running twin's state (pid, control socket …), or ``None`` (a stale file is removed)."""
     f = state_file(inventory)
     try:
         info: dict[str, Any] = json.loads(f.read_text())
@@ -276,7 +284,7 @@ def up(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> tuple[dict[str, A
 
     Callers for the same inventory are serialized by ``twin-<stem>.lock``: the second waits for
     the first and then finds its twin (``started_by_us`` False). ``state`` is ``{"pid",
-    "control_port", "inventory", "started"}``.
+    "control_socket", "inventory", "started"}``.
 
     Raises:
         InventoryError: the inventory, or a secret the twin must serve, has problems.

@@ -16,9 +16,11 @@ from harness.devices.drivers.phone import Phone, firmware_audit
 from harness.devices.drivers.snmp_access import ENT_SOFTWARE_REV_1, SYS_DESCR, SnmpFacts
 from harness.errors import LabAuthError, LabError, LabTimeout
 from harness.inventory import LoadedLab
-from harness.transports.snmp import SnmpClient, gather_get
+from harness.inventory.secrets import MASK
+from harness.transports.snmp import SnmpClient, gather_get, localized_keys
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
+from harness.twin.servers.snmp import agent_engine_id
 
 PHONES = ("phone1", "phone2", "phone3", "phone4")
 IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
@@ -69,6 +71,20 @@ def test_v3_authpriv_phone_info(loaded: LoadedLab, twin: TwinControl) -> None:
     rows = c.walk_sync("1.3.6.1.4.1.99999.2")
     assert [o for o, _ in rows] == [f"1.3.6.1.4.1.99999.2.{i}.0" for i in (1, 2, 3, 4, 5, 6, 7)]
     assert c.bulk_walk_sync("1.3.6.1.4.1.99999.2", max_repetitions=3) == rows
+
+
+def test_v3_localized_keys_are_masked_once_the_agent_is_known(loaded: LoadedLab, twin: TwinControl) -> None:
+    """The keys pysnmp localizes for the agent's engine ID are registered with the mask as it uses them."""
+    dev = loaded.lab.devices["phone2"]
+    assert dev.snmp is not None
+    keys = localized_keys(dev.snmp, secret(loaded, dev.snmp.auth_key), secret(loaded, dev.snmp.priv_key),
+                          agent_engine_id(loaded.lab.lab.name))
+    c = client(loaded, "phone2")
+    assert c.get_sync(SYS_DESCR)[SYS_DESCR]
+    auth, priv = keys[1], keys[3]  # as USM uses them (see localized_keys)
+    for key in (auth, priv):
+        assert MASK(f"key 0x{key.hex()} end") == "key 0x***** end"
+        assert MASK(":".join(f"{b:02X}" for b in key)) == "*****"
 
 
 def test_probe_and_system_uptime_is_live(loaded: LoadedLab, twin: TwinControl) -> None:

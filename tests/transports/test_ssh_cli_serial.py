@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -281,7 +283,7 @@ def test_console_login_show_version_and_left_logged_in(twin: TwinControl, loaded
         out = c.command("show version")
         assert out.startswith("Genesys Cloud Edge\n") and "Hostname         : edge1" in out
     finally:
-        c.close()  # no exit: the line stays logged in
+        c.close(logout=False)  # no exit (a connection that dropped): the line stays logged in
     c2 = _console(loaded)
     try:
         c2.login()  # lands at the prompt
@@ -322,3 +324,45 @@ def test_edge_console_version_and_probe(edge_driver: Edge, twin: TwinControl, lo
     v = edge_driver.console_version()
     assert v.firmware == _edge(loaded).facts.firmware and v.hostname == "edge1"
     assert edge_driver.probe("console").startswith("edge1 Genesys Edge (virtual) serial VE-000001")
+
+
+def _console_line_prompt(loaded: LoadedLab) -> str:
+    """What the Edge's console line shows a newcomer who presses Enter: its last line."""
+    con = _edge(loaded).console
+    assert con is not None
+    host, port = con.url.removeprefix("socket://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"\r")
+        seen = b""
+        s.settimeout(0.5)
+        with contextlib.suppress(TimeoutError):
+            while chunk := s.recv(4096):
+                seen += chunk
+    return seen.decode(errors="replace").replace("\r", "").split("\n")[-1]
+
+
+def test_closing_a_console_session_logs_it_out(twin: TwinControl, loaded: LoadedLab) -> None:
+    c = _console(loaded)
+    try:
+        c.login()
+        assert "Firmware Version" in c.command("show version")
+    finally:
+        c.close()
+    assert "> exit" in c.transcript.render()
+    assert _console_line_prompt(loaded) == "edge1 login: "
+
+
+def test_closing_the_edge_driver_logs_its_console_out(edge_driver: Edge, loaded: LoadedLab) -> None:
+    edge_driver.console_version()
+    assert _console_line_prompt(loaded) == "edge1> "  # logged in while the session is open
+    edge_driver.close()
+    assert _console_line_prompt(loaded) == "edge1 login: "
+
+
+def test_a_console_that_is_gone_closes_without_waiting(edge_driver: Edge, twin: TwinControl) -> None:
+    console = edge_driver.console()
+    console.login()
+    twin.fault("edge1", "down")
+    started = time.monotonic()
+    console.close()  # exit is sent into a dead line: no answer, no error
+    assert time.monotonic() - started < 5.0

@@ -281,8 +281,15 @@ def test_heal_on_a_busy_port_can_be_retried(running: Path) -> None:
         ctl.heal_all()
 
 
-def _exchange(port: int, *lines: bytes) -> list[dict[str, object]]:
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+def _connect(path: str) -> socket.socket:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(path)
+    return s
+
+
+def _exchange(path: str, *lines: bytes) -> list[dict[str, object]]:
+    with _connect(path) as s:
         f = s.makefile("rwb")
         replies = []
         for line in lines:
@@ -293,15 +300,15 @@ def _exchange(port: int, *lines: bytes) -> list[dict[str, object]]:
 
 
 def test_control_channel_survives_overlong_and_bad_lines(running: Path) -> None:
-    port = manager.TwinControl(running).info["control_port"]
+    path = manager.TwinControl(running).info["control_socket"]
     huge = b'{"op": "status", "pad": "' + b"x" * (3 << 20) + b'"}\n'
-    replies = _exchange(port, huge, b"not json\n", b"[1, 2]\n", b'{"op": "heal"}\n', b'{"op": "status"}\n')
+    replies = _exchange(path, huge, b"not json\n", b"[1, 2]\n", b'{"op": "heal"}\n', b'{"op": "status"}\n')
     assert replies[0]["ok"] is False and "longer than" in str(replies[0]["error"])
     assert [r["ok"] for r in replies[1:4]] == [False, False, False]
     assert "device" in str(replies[3]["error"])
     assert replies[4]["ok"] is True
     # an over-long line that ends without a newline, then a fresh connection
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+    with _connect(path) as s:
         s.sendall(b"y" * (2 << 20))
     assert manager.TwinControl(running).status()["lab"] == "hil-twin"
 
@@ -312,7 +319,9 @@ def fake_twin(tmp_path: Path) -> Iterator[tuple[Path, list[bytes | None]]]:
     (``None``: close without a word)."""
     inv = lab(tmp_path / "fake", NET_B)
     replies: list[bytes | None] = [None]
-    srv = socket.create_server(("127.0.0.1", 0))
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(tmp_path / "fake.sock"))
+    srv.listen()
     srv.settimeout(0.2)
     stop = threading.Event()
 
@@ -331,7 +340,7 @@ def fake_twin(tmp_path: Path) -> Iterator[tuple[Path, list[bytes | None]]]:
     t = threading.Thread(target=serve, daemon=True)
     t.start()
     manager.runtime_dir(inv).mkdir(parents=True, exist_ok=True)
-    manager.state_file(inv).write_text(json.dumps({"pid": os.getpid(), "control_port": srv.getsockname()[1]}))
+    manager.state_file(inv).write_text(json.dumps({"pid": os.getpid(), "control_socket": srv.getsockname()}))
     try:
         yield inv, replies
     finally:
@@ -359,8 +368,10 @@ def test_missing_or_bad_reply_is_an_error(fake_twin: tuple[Path, list[bytes | No
 
 def test_silent_twin_times_out(tmp_path: Path) -> None:
     inv = lab(tmp_path / "silent", NET_B)
-    with socket.create_server(("127.0.0.1", 0)) as srv:  # accepts (backlog) but never answers
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as srv:  # accepts (backlog) but never answers
+        srv.bind(str(tmp_path / "silent.sock"))
+        srv.listen()
         manager.runtime_dir(inv).mkdir(parents=True, exist_ok=True)
-        manager.state_file(inv).write_text(json.dumps({"pid": os.getpid(), "control_port": srv.getsockname()[1]}))
+        manager.state_file(inv).write_text(json.dumps({"pid": os.getpid(), "control_socket": srv.getsockname()}))
         with pytest.raises(manager.TwinError, match="timed out"):
             manager.TwinControl(inv, timeout_s=0.5).status()

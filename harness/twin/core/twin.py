@@ -26,7 +26,7 @@ import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -34,7 +34,7 @@ from ...inventory import LoadedLab
 from ...inventory.models import AnyDevice, Lab
 from .faces import OID, Mib, Shell, Terminal
 from .port_holder import holder_of
-from .state import DeviceState
+from .state import DeviceState, plain
 
 log = logging.getLogger("hil.twin")
 
@@ -356,5 +356,6 @@ class Twin:
         }
 
     def state_json(self, device: str) -> Any:
-        """``device``'s state as plain JSON values (for the harness's own tests). KeyError: no such device."""
-        return json.loads(json.dumps(asdict(self.states[device]), default=str))
+        """``device``'s state as plain JSON values (for the harness's own tests), every secret field
+        as ``*****`` (:func:`~harness.twin.core.state.secret_field`). KeyError: no such device."""
+        return json.loads(json.dumps(plain(self.states[device]), default=str))

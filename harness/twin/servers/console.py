@@ -251,6 +251,7 @@ class ConsoleService:
                 self._raw = raw
                 raw.start(self._write_raw, self._raw_done)
             elif close:
+                log.info("%s console: %s logged out", self.device, self.user)
                 self._reset()
                 self._write("\n" + self._login_prompt())
             else:
@@ -260,6 +261,7 @@ class ConsoleService:
         user_ok = self.username is None or self.user == self.username
         pw_ok = self.password is None or hmac.compare_digest(password.encode(), self.password.encode())
         if user_ok and pw_ok:
+            log.info("%s console: %s logged in", self.device, self.user)
             self.state = "shell"
             self.shell = shell_for(self.twin, self.device, console=True)
             self._write(f"Last login: on ttyS0\n{self.shell.prompt()}")

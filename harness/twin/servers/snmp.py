@@ -34,7 +34,8 @@ from pysnmp.error import PySnmpError
 from pysnmp.proto import rfc1902, rfc1905
 from pysnmp.smi import error as smi_error
 
-from ...transports.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS
+from ...inventory.secrets import MASK
+from ...transports.snmp import AUTH_PROTOCOLS, PRIV_PROTOCOLS, localized_keys
 from ..core.faces import OID, Mib, Section
 from ..core.state import DeviceState
 from ..core.twin import RoleSpec, Service, Twin, server_factory
@@ -55,6 +56,13 @@ def default_mib(st: DeviceState, location: str) -> Mib:
 def sections_of(spec: RoleSpec[Any]) -> list[Section]:
     """A role's MIB as (subtree prefix, builder) sections: its own, else one whole-tree section."""
     return list(spec.mib) or [((), default_mib)]
+
+
+def agent_engine_id(lab_name: str) -> bytes:
+    """The twin's SNMP engine ID for the lab named ``lab_name``: stable per lab (as a real agent keeps
+    its own), so pysnmp persists snmpEngineBoots for it and a restarted twin looks like a rebooted
+    agent (boots + 1). RFC 3411 format 5 (octets) under enterprise 20408 (pysnmp's)."""
+    return bytes.fromhex("80004fb805" + hashlib.sha1(lab_name.encode()).hexdigest()[:12])
 
 
 class _Snapshot:
@@ -141,10 +149,8 @@ class _Agent:
 
     def __init__(self, twin: Twin) -> None:
         self.twin = twin
-        # A stable engine ID per lab (as a real agent keeps its own): pysnmp then persists
-        # snmpEngineBoots for it, so a restarted twin looks like a rebooted agent (boots + 1).
-        digest = hashlib.sha1(twin.lab.lab.name.encode()).hexdigest()[:12]
-        self.engine = engine.SnmpEngine(snmpEngineID=rfc1902.OctetString(hexValue="80004fb805" + digest))
+        self.engine_id = agent_engine_id(twin.lab.lab.name)
+        self.engine = engine.SnmpEngine(snmpEngineID=rfc1902.OctetString(self.engine_id))
         # An explicit dispatcher: pysnmp closes an automatic one when its last transport goes
         # (all devices `down`), and then a heal could not re-add transports.
         self.engine.register_transport_dispatcher(AsyncioDispatcher())
@@ -178,6 +184,8 @@ class _Agent:
             have = self._users.get(user)
             if have is None:
                 self._users[user] = creds
+                for key in localized_keys(s, creds[1], creds[3], self.engine_id):  # masked in the twin's log
+                    MASK.add_key(key)
                 config.add_v3_user(self.engine, user, AUTH_PROTOCOLS[s.auth_protocol], creds[1],
                                    PRIV_PROTOCOLS[s.priv_protocol], creds[3])
                 config.add_vacm_user(self.engine, 3, user, "authPriv", (1, 3, 6), (1, 3, 6))

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from ...inventory.models import AnyDevice, Lab, PhoneDevice, SwitchDevice
-from ..core.state import DeviceState
+from ..core.state import DeviceState, secret_field
 
 N_PORTS = 48  # project choice: a 48-port access switch (WS-C3850-48P)
 PORT_PREFIX = "GigabitEthernet1/0/"
@@ -100,7 +100,7 @@ class SwitchState(DeviceState):
     version: str = "16.12.4"
     serial: str = "FOC0000X000"
     base_mac: str = "00:1b:0c:00:00:00"
-    enable_secret: str = ""
+    enable_secret: str = secret_field()  # never in the control channel's `state`
     vlans: dict[int, str] = field(default_factory=lambda: {1: "default"})
     ports: dict[str, PortState] = field(default_factory=dict)
     network_policies: dict[int, NetworkPolicy] = field(default_factory=dict)  # profile number -> policy
