@@ -1,10 +1,11 @@
 """From a duty ID to the code that checks it: scenario files → driver classes → transport modules.
 
 The map is read from the source with :mod:`ast`, so it says what the code says and cannot go
-stale: nothing of the scenarios, the plugin, the drivers or the transports is imported (a map costs
-no twin, no inventory and no device library, and keeps this module out of everything a run
-imports). ``hil duties --map`` prints it, ``--map --markdown`` as the tables of docs/duties.md, and
-the harness's tests check that the page holds the current output.
+stale: nothing of the scenarios, the plugin, the drivers or the transports is imported (a map needs
+no twin, no inventory and no device library), and only the ``hil duties`` command imports this
+module (neither the plugin nor the scenarios do). ``hil duties --map`` prints it, ``--map
+--markdown`` as the tables of docs/duties.md, and the harness's tests check that the page holds the
+current output.
 
 How each hop is found:
 
