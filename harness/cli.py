@@ -19,6 +19,7 @@ from rich.table import Table
 
 from . import runner
 from .duties.catalogue import CATALOGUE, SOURCES
+from .duties.map import MapError, SourceMap, duty_map, map_markdown, map_text
 from .errors import InventoryError
 from .inventory import load
 from .inventory.models import Lab
@@ -199,22 +200,47 @@ def report_cmd(reports: Annotated[Path, typer.Option(help="reports folder")] = P
 
 
 @app.command("duties")
-def duties_cmd(markdown: Annotated[bool, typer.Option("--markdown", help="print as Markdown")] = False) -> None:
-    """List the duty catalogue (with thresholds and sources in --markdown)."""
+def duties_cmd(
+        duty_ids: Annotated[list[str] | None, typer.Argument(metavar="DUTY",
+                                                             help="only these duties (IDs of the catalogue)")] = None,
+        markdown: Annotated[bool, typer.Option("--markdown", help="print as Markdown")] = False,
+        show_map: Annotated[bool, typer.Option("--map", help="where each duty is checked: scenario files, "
+                                               "procedures, driver classes and their transport modules")] = False,
+        scenarios: Annotated[Path | None, typer.Option("--scenarios", help="scenarios folder the map reads "
+                                                       "(default: the checkout's scenarios/)")] = None) -> None:
+    """List the duty catalogue (with thresholds and sources in --markdown), or, with --map, the code
+    that checks each duty: duty -> scenario -> driver -> transport. Exit 2 for an unknown duty ID."""
+    unknown = [d for d in duty_ids or [] if d not in CATALOGUE]
+    if unknown:
+        err.print(f"unknown duty {', '.join(unknown)} (see `hil duties`)", soft_wrap=True)
+        raise typer.Exit(2)
+    wanted = set(duty_ids or CATALOGUE)
+    if show_map:
+        try:
+            routes = [r for r in duty_map(SourceMap(scenarios)) if r.duty.id in wanted]
+        except MapError as e:
+            err.print(str(e), soft_wrap=True)
+            raise typer.Exit(2) from None
+        print(map_markdown(routes) if markdown else map_text(routes))
+        return
     if markdown:
-        print(catalogue_markdown())
+        print(catalogue_markdown(wanted))
         return
     t = Table(title="duty catalogue")
     for col in ("id", "kind", "area", "title"):
         t.add_column(col)
     for d in CATALOGUE.values():
-        t.add_row(d.id, d.kind, d.area, d.title)
+        if d.id in wanted:
+            t.add_row(d.id, d.kind, d.area, d.title)
     out.print(t)
 
 
-def catalogue_markdown() -> str:
+def catalogue_markdown(duty_ids: set[str] | None = None) -> str:
+    """The catalogue as docs/duties.md shows it: one row per duty (of ``duty_ids``, default all), then the sources."""
     rows = ["| duty | kind | area / group | title | thresholds (source) |", "|---|---|---|---|---|"]
     for d in CATALOGUE.values():
+        if duty_ids is not None and d.id not in duty_ids:
+            continue
         th = "; ".join(f"{t.name} {t.op} {t.value} {t.unit} ({t.source})".replace("  ", " ") for t in d.thresholds)
         rows.append(f"| {d.id} | {d.kind} | {d.area} / {d.group} | {d.title} | {th or '—'} |")
     src = [f"- `{k}`: {v}" for k, v in SOURCES.items()]

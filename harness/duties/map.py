@@ -1,0 +1,704 @@
+"""From a duty ID to the code that checks it: scenario files → driver classes → transport modules.
+
+The map is read from the source with :mod:`ast`, so it says what the code says and cannot go
+stale: nothing of the scenarios, the plugin, the drivers or the transports is imported (a map needs
+no twin, no inventory and no device library), and only the ``hil duties`` command imports this
+module (neither the plugin nor the scenarios do). ``hil duties --map`` prints it, ``--map
+--markdown`` as the tables of docs/duties.md, and the harness's tests check that the page holds the
+current output.
+
+How each hop is found:
+
+- **scenarios**: the modules under the scenarios folder whose test functions carry
+  ``@pytest.mark.duty(ID)`` (on the function, its class, or the module's ``pytestmark``); ``ID`` is a
+  string or a module-level string constant (``DUTY = "NET-VOIP-HW"``).
+- **drivers**: the driver classes the tests take: their parameter annotations (``edge: Edge``); the
+  fixtures they ask for by name (the scenario module's, a ``conftest.py``'s under the scenarios
+  folder, else the plugin's), through each fixture's return annotation, parameter annotations,
+  ``lab.driver(name, Cls)`` calls and the fixtures it asks for in turn; ``lab.driver(name, Cls)``
+  calls in the test and in the module's functions it calls; the procedures of
+  ``harness/devices/procedures/`` the test uses (every driver class such a module names, and those
+  of the procedures it imports); and the driver classes the ``harness/checks/`` functions and types
+  it uses name in their signatures and fields. The base class ``Driver`` (LAB-READY's ``device``)
+  or a capability stands for every role class (``@register``-ed, not a platform subclass) that
+  implements it.
+- **transports**: the capabilities (``harness/devices/capabilities.py``, one ``Protocol`` each) a
+  driver class implements, each with the inventory transport its ``probe_<transport>`` method
+  names, and the ``harness/transports/`` modules named by the capability's signatures or used in
+  the body of the driver class (or access mixin) that claims it; the transport modules the driver's
+  classes use outside any capability are listed as ``other``.
+
+Paths are shown relative to the folder that holds each root (``harness/…``, ``scenarios/…``,
+``fixtures/…``), with ``/`` separators.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalogue import CATALOGUE, Duty
+
+HARNESS_DIR = Path(__file__).resolve().parent.parent
+#: the source checkout that holds ``harness/`` (and, in a checkout, ``scenarios/`` and ``fixtures/``)
+CHECKOUT = HARNESS_DIR.parent
+DRIVER_BASE = "harness.devices.driver.Driver"
+CAPABILITIES = "harness.devices.capabilities"
+DRIVERS_PACKAGE = "harness.devices.drivers"
+PROCEDURES_PACKAGE = "harness.devices.procedures"
+CHECKS_PACKAGE = "harness.checks"
+TRANSPORTS_PACKAGE = "harness.transports"
+#: names the plugin is imported by; the repository keeps it in ``fixtures/``
+PLUGIN_PACKAGE = "hil_pytest"
+OTHER = "other"
+
+
+class MapError(Exception):
+    """The sources a map is read from are missing (no scenarios folder, no plugin)."""
+
+
+@dataclass(frozen=True)
+class Capability:
+    """A capability a driver implements: ``name`` (``"SnmpAgent"``), the inventory ``transport``
+    its probe uses (``"snmp"``) and the ``modules`` under ``harness/transports/`` it runs on."""
+
+    name: str
+    transport: str
+    modules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DriverRoute:
+    """A driver class: ``name``, the ``path`` of its module, its ``capabilities`` and the ``other``
+    transport modules its classes use outside any capability."""
+
+    name: str
+    path: str
+    capabilities: tuple[Capability, ...]
+    other: tuple[str, ...]
+
+    def transports(self) -> dict[str, tuple[str, ...]]:
+        """Transport name (``"ssh"`` …, then ``"other"``) → its module paths."""
+        found: dict[str, list[str]] = {}
+        for c in self.capabilities:
+            found.setdefault(c.transport, []).extend(c.modules)
+        if self.other:
+            found.setdefault(OTHER, []).extend(self.other)
+        return {t: tuple(dict.fromkeys(m)) for t, m in found.items()}
+
+
+@dataclass(frozen=True)
+class ScenarioFile:
+    """A scenario module (``path``) and the names of its ``tests`` that check the duty."""
+
+    path: str
+    tests: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DutyRoute:
+    """One duty of the catalogue and the code that checks it (all empty: no scenario yet)."""
+
+    duty: Duty
+    scenarios: tuple[ScenarioFile, ...]
+    procedures: tuple[str, ...]
+    drivers: tuple[DriverRoute, ...]
+
+    def transports(self) -> dict[str, tuple[str, ...]]:
+        """Transport name → module paths, over every driver of the duty (sorted by name, ``other`` last)."""
+        found: dict[str, dict[str, None]] = {}
+        for d in self.drivers:
+            for t, mods in d.transports().items():
+                found.setdefault(t, {}).update(dict.fromkeys(mods))
+        order = sorted(found, key=lambda t: (t == OTHER, t))
+        return {t: tuple(sorted(found[t])) for t in order}
+
+
+@dataclass
+class _Module:
+    name: str  # dotted, "harness.devices.drivers.edge"; a scenario module: its path
+    path: Path
+    tree: ast.Module
+    imports: dict[str, str]  # local name -> dotted target (a module, or module.attribute)
+    constants: dict[str, str] = field(default_factory=dict)  # module-level NAME = "string"
+    defined: set[str] = field(default_factory=set)  # top-level classes, functions and assigned names
+
+
+def _parse(name: str, path: Path, package: str) -> _Module:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    imports: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    imports[a.asname] = a.name
+                else:
+                    top = a.name.split(".")[0]
+                    imports[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[:len(parts) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            for a in node.names:
+                imports[a.asname or a.name] = f"{base}.{a.name}"
+    defined: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            defined.add(stmt.name)
+        targets = (stmt.targets if isinstance(stmt, ast.Assign)
+                   else [stmt.target] if isinstance(stmt, ast.AnnAssign) else [])
+        defined.update(t.id for t in targets if isinstance(t, ast.Name))
+        if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant)
+                and isinstance(stmt.value.value, str)):
+            constants.update((t.id, stmt.value.value) for t in stmt.targets if isinstance(t, ast.Name))
+    return _Module(name, path, tree, imports, constants, defined)
+
+
+def _dotted(node: ast.expr) -> list[str] | None:
+    """``a.b.C`` -> ``["a", "b", "C"]``; anything else -> None."""
+    attrs: list[str] = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        return [node.id, *reversed(attrs)]
+    return None
+
+
+def _names(node: ast.AST, annotation: bool = False) -> Iterator[list[str]]:
+    """Every dotted name used in ``node``, outermost first; in an ``annotation``, quoted names too."""
+    stack: list[ast.AST] = [node]
+    while stack:
+        n = stack.pop()
+        if annotation and isinstance(n, ast.Constant) and isinstance(n.value, str):
+            with contextlib.suppress(SyntaxError):
+                stack.append(ast.parse(n.value, mode="eval").body)
+            continue
+        if isinstance(n, ast.Name | ast.Attribute) and (d := _dotted(n)) is not None:
+            yield d
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+
+
+def _is_fixture(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for deco in fn.decorator_list:
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if (d := _dotted(target)) and d[-1] == "fixture":
+            return True
+    return False
+
+
+def _args(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.arg]:
+    a = fn.args
+    return [*a.posonlyargs, *a.args, *a.kwonlyargs]
+
+
+def _functions(body: Iterable[ast.stmt]) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    return {s.name: s for s in body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+def _driver_calls(node: ast.AST) -> Iterator[ast.expr]:
+    """The class argument of every ``x.driver(name, Cls)`` call in ``node``."""
+    for n in ast.walk(node):
+        if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "driver"
+                and len(n.args) >= 2):
+            yield n.args[1]
+
+
+class SourceMap:
+    """The source of the harness, its plugin and a scenarios folder, read once, parsed on demand.
+
+    Args:
+        scenarios: the scenarios folder (``scenarios/`` of the checkout by default).
+        harness_dir: the ``harness`` package folder (this one by default).
+        plugin_dir: the plugin's folder (the checkout's ``fixtures/``, else the installed
+            ``hil_pytest``).
+
+    Raises:
+        MapError: the scenarios folder or the plugin cannot be found.
+    """
+
+    def __init__(self, scenarios: Path | None = None, harness_dir: Path = HARNESS_DIR,
+                 plugin_dir: Path | None = None) -> None:
+        self.scenarios = (scenarios or CHECKOUT / "scenarios").resolve()
+        if not self.scenarios.is_dir():
+            raise MapError(f"no scenarios folder at {self.scenarios} (give one with --scenarios)")
+        self.harness_dir = harness_dir.resolve()
+        self.plugin_dir = (plugin_dir or _plugin_dir()).resolve()
+        self._modules: dict[str, _Module | None] = {}
+        self._roles: list[str] | None = None
+        self._canonical_cache: dict[str, str | None] = {}
+        self._ancestry: dict[str, list[str]] = {}
+        self._routes: dict[str, DriverRoute] = {}
+        self._procedures: dict[str, set[str]] = {}
+
+    # --- modules and names -------------------------------------------------------------------
+
+    def display(self, path: Path) -> str:
+        """``path`` relative to the folder holding its root (``harness/devices/driver.py``)."""
+        for root in (self.harness_dir, self.plugin_dir, self.scenarios):
+            if path.is_relative_to(root):
+                return path.relative_to(root.parent).as_posix()
+        return path.as_posix()
+
+    def _file_of(self, dotted: str) -> tuple[Path, str] | None:
+        """The file of module ``dotted`` and its package (itself for a package), or None."""
+        top, *rest = dotted.split(".")
+        roots = {"harness": self.harness_dir, PLUGIN_PACKAGE: self.plugin_dir}
+        if top not in roots:
+            return None
+        base = roots[top].joinpath(*rest)
+        if base.with_suffix(".py").is_file() and rest:
+            return base.with_suffix(".py"), dotted.rsplit(".", 1)[0]
+        if (base / "__init__.py").is_file():
+            return base / "__init__.py", dotted
+        return None
+
+    def module(self, dotted: str) -> _Module | None:
+        """The parsed module ``dotted`` (``harness.…`` or ``hil_pytest.…``), or None."""
+        if dotted not in self._modules:
+            found = self._file_of(dotted)
+            self._modules[dotted] = _parse(dotted, *found) if found else None
+        return self._modules[dotted]
+
+    def scenario_module(self, path: Path) -> _Module:
+        key = str(path)
+        if key not in self._modules:
+            self._modules[key] = _parse(key, path, "")
+        mod = self._modules[key]
+        assert mod is not None
+        return mod
+
+    def resolve(self, mod: _Module, dotted: list[str]) -> str | None:
+        """The full dotted name that ``dotted``, used in ``mod``, stands for: a module, or
+        ``module.Name`` for a top-level definition (followed through re-exports); None when it
+        does not lead into the harness or the plugin."""
+        head, *rest = dotted
+        if head in mod.imports:
+            full = ".".join([mod.imports[head], *rest])
+        elif mod.name.startswith(("harness", PLUGIN_PACKAGE)) and head in mod.defined:
+            full = ".".join([mod.name, head, *rest])
+        else:
+            return None
+        if full not in self._canonical_cache:
+            self._canonical_cache[full] = self._canonical(full)
+        return self._canonical_cache[full]
+
+    def _canonical(self, full: str, depth: int = 0) -> str | None:
+        parts = full.split(".")
+        for cut in range(len(parts), 0, -1):
+            modname = ".".join(parts[:cut])
+            mod = self.module(modname)
+            if mod is None:
+                continue
+            rest = parts[cut:]
+            if not rest:
+                return modname
+            if rest[0] in mod.defined:
+                return f"{modname}.{rest[0]}"
+            if rest[0] in mod.imports and depth < 8:  # a re-export
+                return self._canonical(".".join([mod.imports[rest[0]], *rest[1:]]), depth + 1)
+            return None
+        return None
+
+    def classdef(self, full: str) -> tuple[_Module, ast.ClassDef] | None:
+        modname, _, name = full.rpartition(".")
+        mod = self.module(modname)
+        if mod is None:
+            return None
+        for s in mod.tree.body:
+            if isinstance(s, ast.ClassDef) and s.name == name:
+                return mod, s
+        return None
+
+    # --- classes: drivers and capabilities ---------------------------------------------------------
+
+    def bases(self, full: str) -> list[str]:
+        found = self.classdef(full)
+        if found is None:
+            return []
+        mod, cls = found
+        return [r for b in cls.bases if (d := _dotted(b)) and (r := self.resolve(mod, d))]
+
+    def ancestry(self, full: str) -> list[str]:
+        """``full`` and every base class the harness defines, nearest first, each once."""
+        if full not in self._ancestry:
+            seen: dict[str, None] = {}
+            todo = [full]
+            while todo:
+                c = todo.pop(0)
+                if c not in seen:
+                    seen[c] = None
+                    todo.extend(self.bases(c))
+            self._ancestry[full] = list(seen)
+        return self._ancestry[full]
+
+    def is_driver(self, full: str) -> bool:
+        return DRIVER_BASE in self.ancestry(full)
+
+    def capability_transport(self, full: str) -> str | None:
+        """The transport a capability's ``probe_<transport>`` names, or None (not a capability)."""
+        if not full.startswith(CAPABILITIES + "."):
+            return None
+        found = self.classdef(full)
+        if found is None:
+            return None
+        probes = [s.name.removeprefix("probe_") for s in found[1].body
+                  if isinstance(s, ast.FunctionDef) and s.name.startswith("probe_")]
+        return probes[0] if probes else None
+
+    def role_classes(self) -> list[str]:
+        """The ``@register``-ed driver classes that subclass no other registered class."""
+        if self._roles is None:
+            registered = []
+            folder = self.harness_dir / "devices" / "drivers"
+            for path in sorted(folder.glob("*.py")):
+                mod = self.module(f"{DRIVERS_PACKAGE}.{path.stem}")
+                if mod is None:
+                    continue
+                for s in mod.tree.body:
+                    if isinstance(s, ast.ClassDef) and any(
+                            (d := _dotted(x.func if isinstance(x, ast.Call) else x)) and d[-1] == "register"
+                            for x in s.decorator_list):
+                        registered.append(f"{mod.name}.{s.name}")
+            self._roles = [c for c in registered if not any(b in registered for b in self.ancestry(c)[1:])]
+        return self._roles
+
+    def drivers_of(self, full: str, expand: bool = True) -> list[str]:
+        """The driver classes a type stands for: itself (a driver class), or, when ``expand``, the role
+        classes implementing it (the base ``Driver`` or a capability); nothing for any other type."""
+        if full == DRIVER_BASE or self.capability_transport(full) or full == f"{CAPABILITIES}.LabDevice":
+            return [r for r in self.role_classes() if full in self.ancestry(r)] if expand else []
+        return [full] if self.classdef(full) and self.is_driver(full) else []
+
+    def _transport_modules(self, mod: _Module, node: ast.AST) -> list[str]:
+        found: dict[str, None] = {}
+        for d in _names(node):
+            full = self.resolve(mod, d)
+            if full is None or not full.startswith(TRANSPORTS_PACKAGE + "."):
+                continue
+            modname = full if self.module(full) else full.rpartition(".")[0]
+            m = self.module(modname)
+            if m is not None:
+                found[self.display(m.path)] = None
+        return list(found)
+
+    def driver_route(self, full: str) -> DriverRoute:
+        """The capabilities and transport modules of driver class ``full``."""
+        if full not in self._routes:
+            self._routes[full] = self._driver_route(full)
+        return self._routes[full]
+
+    def _driver_route(self, full: str) -> DriverRoute:
+        caps: dict[str, tuple[str, list[str]]] = {}  # capability -> (transport, modules)
+        used_elsewhere: dict[str, None] = {}
+        for c in self.ancestry(full):
+            found = self.classdef(c)
+            if found is None or c.startswith(CAPABILITIES + ".") or c == DRIVER_BASE:  # the base: plumbing
+                continue
+            mod, cls = found
+            claims = [b for b in self.bases(c) if self.capability_transport(b)]
+            for cap in claims:
+                if cap not in caps:
+                    capmod, capcls = self.classdef(cap) or (mod, cls)
+                    caps[cap] = (self.capability_transport(cap) or OTHER, self._transport_modules(capmod, capcls))
+            for m in self._transport_modules(mod, cls):
+                owners = [cap for cap in claims if m in caps[cap][1]] or (claims if len(claims) == 1 else [])
+                for cap in owners:
+                    if m not in caps[cap][1]:
+                        caps[cap][1].append(m)
+                if not owners:
+                    used_elsewhere[m] = None
+        claimed = {m for _, mods in caps.values() for m in mods}
+        mod_path = self.classdef(full)
+        assert mod_path is not None
+        return DriverRoute(
+            name=full.rpartition(".")[2], path=self.display(mod_path[0].path),
+            capabilities=tuple(Capability(cap.rpartition(".")[2], t, tuple(sorted(mods)))
+                               for cap, (t, mods) in sorted(caps.items(), key=lambda kv: (kv[1][0], kv[0]))),
+            other=tuple(sorted(m for m in used_elsewhere if m not in claimed)))
+
+    # --- procedures, checks, fixtures ---------------------------------------------------------------
+
+    def procedure_drivers(self, modname: str) -> set[str]:
+        """Every driver class a procedure module names (and those of the procedures it imports)."""
+        if modname in self._procedures:
+            return self._procedures[modname]
+        mod = self.module(modname)
+        found: set[str] = set()
+        self._procedures[modname] = found  # an import circle ends here
+        if mod is None:
+            return found
+        for d in _names(mod.tree):
+            full = self.resolve(mod, d)
+            if full is None:
+                continue
+            if full.startswith(PROCEDURES_PACKAGE + ".") and full != modname:
+                target = full if self.module(full) else full.rpartition(".")[0]
+                found |= self.procedure_drivers(target)
+            else:
+                found.update(self.drivers_of(full, expand=False))
+        return found
+
+    def checks_drivers(self, full: str) -> set[str]:
+        """The driver classes named in the signature (a function) or fields (a class) of a
+        ``harness.checks`` object."""
+        modname, _, name = full.rpartition(".")
+        mod = self.module(modname)
+        if mod is None:
+            return set()
+        found: set[str] = set()
+        for s in mod.tree.body:
+            if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef) and s.name == name:
+                nodes: list[ast.AST] = [a.annotation for a in _args(s) if a.annotation]
+                nodes += [s.returns] if s.returns else []
+            elif isinstance(s, ast.ClassDef) and s.name == name:
+                nodes = [b.annotation for b in s.body if isinstance(b, ast.AnnAssign)]
+            else:
+                continue
+            for node in nodes:
+                for d in _names(node, annotation=True):
+                    if (r := self.resolve(mod, d)) is not None:
+                        found.update(self.drivers_of(r, expand=False))
+        return found
+
+    def plugin_fixtures(self) -> dict[str, tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef]]:
+        """Fixture name → (module, function) over the plugin's modules."""
+        found: dict[str, tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        for path in sorted(self.plugin_dir.glob("*.py")):
+            mod = self.module(f"{PLUGIN_PACKAGE}.{path.stem}" if path.stem != "__init__" else PLUGIN_PACKAGE)
+            if mod is None:
+                continue
+            for fn in _functions(mod.tree.body).values():
+                if _is_fixture(fn):
+                    found[fn.name] = (mod, fn)
+        return found
+
+
+def _plugin_dir() -> Path:
+    local = CHECKOUT / "fixtures"
+    if (local / "plugin.py").is_file():
+        return local
+    spec = importlib.util.find_spec(PLUGIN_PACKAGE)  # finds the installed package without importing it
+    if spec is None or spec.origin is None:
+        raise MapError(f"the pytest plugin ({PLUGIN_PACKAGE}) is not installed")
+    return Path(spec.origin).parent
+
+
+@dataclass
+class _Uses:
+    drivers: set[str] = field(default_factory=set)
+    procedures: set[str] = field(default_factory=set)
+
+
+class _ScenarioReader:
+    """What the tests of one scenario module use (see the module docstring)."""
+
+    def __init__(self, src: SourceMap, path: Path) -> None:
+        self.src = src
+        self.mod = src.scenario_module(path)
+        self.functions = _functions(self.mod.tree.body)
+        self.fixtures = dict(src.plugin_fixtures())
+        conftests = [p / "conftest.py" for p in [path.parent, *path.parent.parents]
+                     if p.is_relative_to(src.scenarios)]
+        for conftest in reversed(conftests):  # the nearest conftest wins
+            if conftest.is_file():
+                cmod = src.scenario_module(conftest)
+                self.fixtures.update({n: (cmod, fn) for n, fn in _functions(cmod.tree.body).items() if _is_fixture(fn)})
+        self.fixtures.update({n: (self.mod, fn) for n, fn in self.functions.items() if _is_fixture(fn)})
+        self._fixture_cache: dict[str, set[str]] = {}
+
+    def duty_of(self, marks: Iterable[ast.expr]) -> str | None:
+        for deco in marks:
+            if isinstance(deco, ast.Call) and (d := _dotted(deco.func)) and d[-2:] == ["mark", "duty"] and deco.args:
+                arg = deco.args[0]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    return arg.value
+                if isinstance(arg, ast.Name):
+                    return self.mod.constants.get(arg.id)
+        return None
+
+    def tests(self) -> Iterator[tuple[str, str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+        """``(duty, test name, function)`` for every test with a duty marker."""
+        module_marks: list[ast.expr] = []
+        for s in self.mod.tree.body:
+            if isinstance(s, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "pytestmark" for t in s.targets):
+                module_marks = list(s.value.elts) if isinstance(s.value, ast.List | ast.Tuple) else [s.value]
+        for s in self.mod.tree.body:
+            if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef) and s.name.startswith("test"):
+                duty = self.duty_of(s.decorator_list) or self.duty_of(module_marks)
+                if duty:
+                    yield duty, s.name, s
+            elif isinstance(s, ast.ClassDef) and s.name.startswith("Test"):
+                for fn in _functions(s.body).values():
+                    if fn.name.startswith("test"):
+                        duty = (self.duty_of(fn.decorator_list) or self.duty_of(s.decorator_list)
+                                or self.duty_of(module_marks))
+                        if duty:
+                            yield duty, f"{s.name}.{fn.name}", fn
+
+    def _driver_classes(self, mod: _Module, node: ast.AST, expand: bool) -> set[str]:
+        found: set[str] = set()
+        for d in _names(node, annotation=True):
+            if (full := self.src.resolve(mod, d)) is not None:
+                found.update(self.src.drivers_of(full, expand))
+        return found
+
+    def fixture_drivers(self, name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        """The driver classes fixture ``name`` hands out or uses (see the module docstring)."""
+        if name in self._fixture_cache:
+            return self._fixture_cache[name]
+        if name not in self.fixtures or name in seen:
+            return set()
+        mod, fn = self.fixtures[name]
+        found: set[str] = set()
+        if fn.returns:
+            found |= self._driver_classes(mod, fn.returns, expand=True)
+        for a in _args(fn):
+            if a.annotation:
+                found |= self._driver_classes(mod, a.annotation, expand=True)
+            found |= self.fixture_drivers(a.arg, seen | {name})
+        for cls in _driver_calls(fn):
+            found |= self._driver_classes(mod, cls, expand=False)
+        self._fixture_cache[name] = found
+        return found
+
+    def uses(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> _Uses:
+        uses = _Uses()
+        for a in _args(fn):
+            if a.annotation:
+                uses.drivers |= self._driver_classes(self.mod, a.annotation, expand=True)
+            if a.arg in self.fixtures:
+                uses.drivers |= self.fixture_drivers(a.arg)
+                fmod, ffn = self.fixtures[a.arg]
+                if ffn.returns:
+                    self._note_names(fmod, ffn.returns, uses)
+        bodies: list[ast.AST] = [fn]
+        seen = {fn.name}
+        while bodies:  # the test and the module's functions it calls
+            body = bodies.pop()
+            for cls in _driver_calls(body):
+                uses.drivers |= self._driver_classes(self.mod, cls, expand=False)
+            self._note_names(self.mod, body, uses)
+            for n in ast.walk(body):
+                if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.functions
+                        and n.func.id not in seen):
+                    seen.add(n.func.id)
+                    bodies.append(self.functions[n.func.id])
+        return uses
+
+    def _note_names(self, mod: _Module, node: ast.AST, uses: _Uses) -> None:
+        """Procedures and checks used in ``node``, and the drivers they name."""
+        for d in _names(node):
+            full = self.src.resolve(mod, d)
+            if full is None:
+                continue
+            if full.startswith(PROCEDURES_PACKAGE + "."):
+                modname = full if self.src.module(full) else full.rpartition(".")[0]
+                if (pmod := self.src.module(modname)) is not None:
+                    uses.procedures.add(self.src.display(pmod.path))
+                    uses.drivers |= self.src.procedure_drivers(modname)
+            elif full.startswith(CHECKS_PACKAGE + "."):
+                uses.drivers |= self.src.checks_drivers(full)
+
+
+def duty_map(src: SourceMap | None = None) -> list[DutyRoute]:
+    """One :class:`DutyRoute` per duty of the catalogue, in catalogue order.
+
+    Raises:
+        MapError: the scenarios folder or the plugin cannot be found.
+        SyntaxError: a source file does not parse.
+    """
+    src = src or SourceMap()
+    tests: dict[str, dict[str, list[str]]] = {}  # duty -> scenario path -> tests
+    uses: dict[str, _Uses] = {}
+    for path in sorted(src.scenarios.rglob("*.py")):
+        if not path.name.startswith("test") or "__pycache__" in path.parts:
+            continue
+        reader = _ScenarioReader(src, path)
+        for duty, name, fn in reader.tests():
+            tests.setdefault(duty, {}).setdefault(src.display(path), []).append(name)
+            u = reader.uses(fn)
+            total = uses.setdefault(duty, _Uses())
+            total.drivers |= u.drivers
+            total.procedures |= u.procedures
+    routes = []
+    for d in CATALOGUE.values():
+        u = uses.get(d.id, _Uses())
+        drivers = sorted((src.driver_route(c) for c in u.drivers), key=lambda r: (r.name, r.path))
+        routes.append(DutyRoute(
+            duty=d, scenarios=tuple(ScenarioFile(p, tuple(t)) for p, t in sorted(tests.get(d.id, {}).items())),
+            procedures=tuple(sorted(u.procedures)), drivers=tuple(drivers)))
+    return routes
+
+
+def _tests(n: int) -> str:
+    return f"{n} test" if n == 1 else f"{n} tests"
+
+
+def map_text(routes: list[DutyRoute]) -> str:
+    """The map for a terminal: per duty, its scenarios and procedures, then each driver with the
+    transports of its capabilities; the duties without a scenario on the last line."""
+    lines: list[str] = []
+    for r in routes:
+        if not r.scenarios:
+            continue
+        lines.append(f"{r.duty.id}  {r.duty.title}")
+        lines += _labelled("scenarios", [f"{s.path} ({_tests(len(s.tests))})" for s in r.scenarios])
+        lines += _labelled("procedures", list(r.procedures))
+        caps = {d.name: [(c.transport, c.name, c.modules) for c in d.capabilities]
+                + ([(OTHER, "", d.other)] if d.other else []) for d in r.drivers}
+        width = max((len(d.name) for d in r.drivers), default=0)
+        tw = max((len(t) for rows in caps.values() for t, _, _ in rows), default=0)
+        cw = max((len(n) for rows in caps.values() for _, n, _ in rows), default=0)
+        drivers: list[str] = []
+        for d in r.drivers:
+            drivers.append(f"{d.name:<{width}}  {d.path}")
+            drivers += [f"  {t:<{tw}}  {n:<{cw}}  {', '.join(mods) or '—'}".rstrip() for t, n, mods in caps[d.name]]
+        lines += _labelled("drivers", drivers)
+        lines.append("")
+    missing = [r.duty.id for r in routes if not r.scenarios]
+    if missing:
+        lines.append("no scenario yet: " + ", ".join(missing))
+    return "\n".join(lines).rstrip()
+
+
+def _labelled(label: str, items: list[str]) -> list[str]:
+    return [f"  {label if i == 0 else '':<11} {item}".rstrip() for i, item in enumerate(items)]
+
+
+def _code(items: Iterable[str]) -> str:
+    return "<br>".join(f"`{i}`" for i in items) or "—"
+
+
+def map_markdown(routes: list[DutyRoute]) -> str:
+    """The map as Markdown: one table from duty to scenarios, procedures, drivers and transports,
+    the duties without a scenario, and one table from driver to capabilities and transport modules."""
+    rows = ["| duty | scenarios | procedures | drivers | transports |", "|---|---|---|---|---|"]
+    drivers: dict[str, DriverRoute] = {}
+    for r in routes:
+        if not r.scenarios:
+            continue
+        scen = "<br>".join(f"`{s.path}` ({_tests(len(s.tests))})" for s in r.scenarios)
+        drv = "<br>".join(f"`{d.name}` (`{d.path}`)" for d in r.drivers) or "—"
+        tr = "<br>".join(f"{t}: {', '.join(f'`{m}`' for m in mods)}" for t, mods in r.transports().items()) or "—"
+        rows.append(f"| {r.duty.id} | {scen} | {_code(r.procedures)} | {drv} | {tr} |")
+        drivers.update({f"{d.path}:{d.name}": d for d in r.drivers})
+    missing = [r.duty.id for r in routes if not r.scenarios]
+    out = [*rows]
+    if missing:
+        out += ["", "No scenario yet (NOT RUN or ATTEST in every summary): " + ", ".join(missing) + "."]
+    out += ["", "| driver | module | capability (transport): transport modules |", "|---|---|---|"]
+    for d in sorted(drivers.values(), key=lambda d: (d.name, d.path)):
+        caps = [f"`{c.name}` ({c.transport}): {', '.join(f'`{m}`' for m in c.modules) or '—'}" for c in d.capabilities]
+        if d.other:
+            caps.append(f"{OTHER}: {', '.join(f'`{m}`' for m in d.other)}")
+        out.append(f"| `{d.name}` | `{d.path}` | {'<br>'.join(caps) or '—'} |")
+    return "\n".join(out)
