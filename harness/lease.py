@@ -112,12 +112,12 @@ UNKNOWN_HOLDER = Holder("?", "?", 0, "a process that left no holder record", 0.0
 
 class LabBusy(Exception):
     """The lab stayed held. ``holder`` is who holds it (``None`` when it was let go in the meantime),
-    ``waited_s`` how long the caller waited."""
+    ``waited_s`` how long the caller was ready to wait (0: it asked not to)."""
 
     def __init__(self, lab: str, holder: Holder | None, waited_s: float) -> None:
         self.lab_id, self.holder, self.waited_s = lab, holder, waited_s
         who = holder.describe() if holder else "another run (gone just now: try again)"
-        still = f" (still, after waiting {waited_s:.0f} s)" if waited_s >= 1 else ""
+        still = f" (still, after waiting {waited_s:g} s)" if waited_s > 0 else ""
         super().__init__(f"lab {lab} is in use{still} by {who}")
 
 
@@ -188,9 +188,8 @@ class FileLeases:
     def acquire(self, lab_id: str, holder: Holder, wait_s: float) -> FileLease:
         lock_path, record = self._paths(lab_id)
         lock = Flock(lock_path)
-        t0 = time.monotonic()
         if not lock.acquire(max(wait_s, MIN_TRY_S)):
-            raise LabBusy(lab_id, self.holder(lab_id), time.monotonic() - t0)
+            raise LabBusy(lab_id, self.holder(lab_id), wait_s)
         tmp = record.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(holder.to_json())
         tmp.replace(record)
