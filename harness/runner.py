@@ -159,6 +159,7 @@ def _take_lab(loaded: LoadedLab, opts: RunOptions, console: Console) -> lease.Le
 
 def _run_on_lab(opts: RunOptions, loaded: LoadedLab, held: lease.Lease, console: Console) -> int:
     emulated = loaded.lab.lab.emulated
+    started_twin = False
     if emulated:
         had_twin = manager.read_state(loaded.path) is not None
         try:
