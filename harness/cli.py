@@ -23,6 +23,7 @@ from .duties.map import MapError, SourceMap, duty_map, map_markdown, map_text
 from .errors import InventoryError
 from .inventory import load
 from .inventory.models import Lab
+from .lifecycle import interrupt_on, signal_of
 from .preflight import check_lab
 from .twin import manager
 
@@ -73,14 +74,16 @@ def _lab_or_exit(inventory: Path) -> Path:
 
 @lab_app.command("up")
 def lab_up(inventory: InventoryOpt = DEFAULT_INVENTORY) -> None:
-    """Start the twin of the inventory in the background (no-op when it runs).
+    """Start the twin of the inventory in the background (no-op when it runs); it stays up until
+    `hil lab down` (a twin `hil run` started stops when its last run ends, unless `hil lab up` was
+    called on it meanwhile).
 
     Exit 2 on inventory problems (one `FILE:LINE: path: problem` line each) or a lab that is not
     emulated; exit 3 when the twin cannot start (one line: device, service, address, reason).
     """
     path = _lab_or_exit(inventory)
     try:
-        info, started = manager.up(path)
+        info, started = manager.up(path, stay=True)
     except InventoryError as e:  # e.g. a secret the twin serves is unset
         for p in e.problems:
             print(p)
@@ -180,12 +183,20 @@ def run_cmd(ctx: typer.Context,
             device: Annotated[list[str] | None, typer.Option("--device", help="only this device (repeatable)")] = None,
             keyword: Annotated[str | None, typer.Option("-k", help="pytest -k expression")] = None,
             allow_destructive: Annotated[bool, typer.Option("--allow-destructive")] = False,
-            no_html: Annotated[bool, typer.Option("--no-html", help="skip the Allure HTML report")] = False) -> None:
-    """Run the scenarios on the lab and report per duty. Extra arguments go to pytest."""
+            no_html: Annotated[bool, typer.Option("--no-html", help="skip the Allure HTML report")] = False,
+            wait_lab: Annotated[float, typer.Option("--wait-lab", metavar="SECONDS", min=0,
+                                                    help="when another run holds the lab, wait up to SECONDS "
+                                                         "for it (default: refuse at once)")] = 0.0) -> None:
+    """Run the scenarios on the lab and report per duty. Extra arguments go to pytest.
+
+    One run per lab at a time: a lab another run holds is refused (exit 2, naming the holder) or,
+    with --wait-lab, waited for. Ctrl-C, SIGTERM or SIGHUP stop the run and everything it started
+    (pytest, SIPp, the twin it started), remove its temporary folders and exit 130 / 143 / 129.
+    """
     code = runner.run(runner.RunOptions(inventory=inventory, reports=reports, scenarios=scenarios,
                                         duties=duty or [], devices=device or [], keyword=keyword,
                                         allow_destructive=allow_destructive, report_html=not no_html,
-                                        pytest_args=list(ctx.args)))
+                                        pytest_args=list(ctx.args), wait_lab_s=wait_lab))
     raise typer.Exit(code)
 
 
@@ -247,16 +258,12 @@ def catalogue_markdown(duty_ids: set[str] | None = None) -> str:
     return "\n".join([*rows, "", "Sources:", "", *src])
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: `hil run` stops the twin it started
-
-
 def main() -> None:
-    signal.signal(signal.SIGTERM, _terminate)
+    interrupt_on(signal.SIGTERM, signal.SIGHUP)  # unwind like Ctrl-C: `hil run` stops what it started
     try:
         app()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except KeyboardInterrupt as e:
+        sys.exit(128 + signal_of(e))
 
 
 if __name__ == "__main__":

@@ -1,30 +1,42 @@
 """``hil run``: check the inventory, bring up the twin if needed, run the scenarios, report.
 
-Steps: load and check the inventory (exit 2 on problems) → for an emulated lab start the twin
-unless one runs (a running twin is used as it is, faults included) → run pytest on the scenarios
-with Allure results, JUnit XML and the duty summary → generate the single-file Allure report →
-print the per-duty table → stop the twin if this run started it → exit 0 / 1 / 3 (see
+Steps: load and check the inventory (exit 2 on problems) → take the lab's lease
+(:mod:`harness.lease`: a lab another run holds is refused, exit 2, naming the holder, or waited for
+with ``--wait-lab``) → for an emulated lab start the twin unless one runs (a running twin is used
+as it is, faults included) → lock the reports folder → run pytest on the scenarios with Allure
+results, JUnit XML and the duty summary → generate the single-file Allure report → print the
+per-duty table → stop the twin if no other run uses it → exit 0 / 1 / 3 (see
 :mod:`harness.evidence.summary`). An HTML report that was asked for (no ``--no-html``) and could not
 be generated breaks the run: exit 3, unless a duty failed (1 stands). The reports folder is
 masked file by file (:mod:`harness.evidence.masking`) once pytest has exited and again once the
 HTML report is made.
+
+pytest runs in a process group of its own and holds the lab lease, the reports lock and the run's
+temporary folder with ``hil run`` (:mod:`harness.lifecycle`): SIGINT, SIGTERM or SIGHUP stop it
+and everything it started, remove the temporary folders, print one ``interrupted`` line and exit
+128 + the signal's number; after a SIGKILL of ``hil run`` pytest stops by itself and keeps the
+locks until it is gone.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import shutil
-import subprocess
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.table import Table
 
+from . import lease, lifecycle
 from .evidence import allure_report, junit
 from .evidence.masking import mask_paths
+from .flock import Flock
+from .inventory import LoadedLab
 from .inventory.secrets import MASK
 from .preflight import check_lab, selection_problems
 from .twin import manager
@@ -49,6 +61,7 @@ class RunOptions:
     allow_destructive: bool = False
     report_html: bool = True
     pytest_args: list[str] = field(default_factory=list)
+    wait_lab_s: float = 0.0
 
 
 def _scenarios_dir(opts: RunOptions) -> Path:
@@ -93,7 +106,22 @@ def print_table(summary: dict, console: Console) -> None:
 
 
 def run(opts: RunOptions, console: Console | None = None) -> int:
+    """Run ``opts`` and return the exit code; an interrupt (SIGINT, SIGTERM, SIGHUP, see
+    :mod:`harness.lifecycle`) stops everything the run started, prints one ``interrupted`` line and
+    returns 128 + the signal's number."""
     console = console or Console(width=None if sys.stdout.isatty() else 160)
+    try:
+        return _run(opts, console)
+    except KeyboardInterrupt as e:
+        signum = lifecycle.signal_of(e)
+        summary = "" if (opts.reports / "summary.json").exists() else "; no summary was written for this run"
+        console.print(f"[yellow]interrupted ({signal.Signals(signum).name}): pytest and SIPp stopped, temporary "
+                      "folders removed, the twin stopped unless another run or `hil lab up` keeps it"
+                      f"{summary}[/]", soft_wrap=True)
+        return 128 + signum
+
+
+def _run(opts: RunOptions, console: Console) -> int:
     loaded, problems = check_lab(opts.inventory)
     for line in problems:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
@@ -104,7 +132,35 @@ def run(opts: RunOptions, console: Console | None = None) -> int:
         console.print(f"[red]{line}[/]", highlight=False, soft_wrap=True)
     if wrong:
         return EXIT_USAGE  # before the twin starts or the last run's reports are cleared
+    held = _take_lab(loaded, opts, console)
+    if held is None:
+        return EXIT_USAGE
+    try:
+        return _run_on_lab(opts, loaded, held, console)
+    finally:
+        lease.release(held)  # after pytest ended: a child it was handed to would keep it anyway
 
+
+def _take_lab(loaded: LoadedLab, opts: RunOptions, console: Console) -> lease.Lease | None:
+    """The lab's lease for this run, or ``None`` after one line naming who holds it."""
+    backend = lease.for_inventory(loaded.path)
+    lab = lease.lab_id(loaded.lab.lab)
+    me = lease.Holder.this_process("hil " + shlex.join(sys.argv[1:]), opts.reports)
+    if opts.wait_lab_s > 0 and (who := lease.holder(lab, backend=backend)) is not None:
+        console.print(f"lab {lab} is in use by {who.describe()}: waiting up to {opts.wait_lab_s:g} s for it",
+                      markup=False, highlight=False, soft_wrap=True)
+    try:
+        return lease.acquire(lab, me, opts.wait_lab_s, backend=backend)
+    except lease.LabBusy as e:
+        console.print(f"{e}: wait for it (--wait-lab SECONDS) or stop it", style="red", markup=False,
+                      highlight=False, soft_wrap=True)
+    except OSError as e:
+        console.print(f"lab {lab}: cannot take its lease in {loaded.path.parent / '.hil'}: {e.strerror or e}",
+                      style="red", markup=False, highlight=False, soft_wrap=True)
+    return None
+
+
+def _run_on_lab(opts: RunOptions, loaded: LoadedLab, held: lease.Lease, console: Console) -> int:
     emulated = loaded.lab.lab.emulated
     started_twin = False
     if emulated:
@@ -121,10 +177,10 @@ def run(opts: RunOptions, console: Console | None = None) -> int:
     try:
         if emulated:
             console.print(f"lab twin {'started' if started_twin else 'already running'} (pid {info['pid']})")
-        return _run_pytest(opts, loaded.path, console)
+        return _run_pytest(opts, loaded.path, held, console)
     finally:
-        if emulated:  # the last run to leave stops a twin a run started; `hil lab up` twins stay
-            manager.stop_if_unused(loaded.path, started_twin)
+        if emulated:  # the last run to leave stops the twin; a `hil lab up` twin stays
+            manager.stop_if_unused(loaded.path)
 
 
 #: pytest options `hil run` sets itself; passing them through would mix two runs' settings
@@ -132,7 +188,7 @@ OWNED_OPTIONS = ("--inventory", "--alluredir", "--junitxml", "--junit-xml", "--h
                  "--rootdir")
 
 
-def _run_pytest(opts: RunOptions, inventory: Path, console: Console) -> int:
+def _run_pytest(opts: RunOptions, inventory: Path, held: lease.Lease, console: Console) -> int:
     owned = [a for a in opts.pytest_args if a.split("=", 1)[0] in OWNED_OPTIONS]
     if owned:
         console.print(f"[red]{', '.join(owned)}: hil run sets this itself; use hil run's own options "
@@ -144,20 +200,19 @@ def _run_pytest(opts: RunOptions, inventory: Path, console: Console) -> int:
     except OSError as e:
         console.print(f"[red]--reports {opts.reports}: cannot use it as the reports folder: {e.strerror}[/]")
         return EXIT_USAGE
-    lock = FileLock(str(reports / ".hil-run.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
+    lock = Flock(reports / lifecycle.REPORTS_LOCK_NAME)  # handed to pytest, the writer: see harness.lifecycle
+    if not lock.acquire(0):
         console.print(f"[red]another hil run is writing {reports}: wait for it, or give --reports another folder[/]",
                       soft_wrap=True)
         return EXIT_USAGE
     try:
-        return _run_locked(opts, inventory, reports, console)
+        return _run_locked(opts, inventory, reports, lock, held, console)
     finally:
         lock.release()
 
 
-def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Console) -> int:
+def _run_locked(opts: RunOptions, inventory: Path, reports: Path, reports_lock: Flock, held: lease.Lease,
+                console: Console) -> int:
     results = reports / "allure-results"
     shutil.rmtree(results, ignore_errors=True)
     shutil.rmtree(reports / "allure-report", ignore_errors=True)
@@ -176,20 +231,19 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
         cmd.append("--allow-destructive")
     cmd += opts.pytest_args
     try:
-        proc = subprocess.run(cmd, check=False)
+        returncode = _pytest_process(cmd, reports_lock, held)
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted: no summary was written for this run[/]")
         mask_paths([reports])
         raise
     mask_paths([reports])  # whatever pytest left unmasked (it was killed, a plugin wrote after ours)
-    if proc.returncode in PYTEST_USAGE_CODES:
-        console.print(f"[red]no run: {PYTEST_USAGE_CODES[proc.returncode]} (see the output above)[/]")
+    if returncode in PYTEST_USAGE_CODES:
+        console.print(f"[red]no run: {PYTEST_USAGE_CODES[returncode]} (see the output above)[/]")
         (reports / "summary.json").unlink(missing_ok=True)
         (reports / "summary.md").unlink(missing_ok=True)
         return EXIT_USAGE
     summary_file = reports / "summary.json"
     if not summary_file.exists():
-        console.print(f"[red]pytest ended ({proc.returncode}) without a summary: see the output above[/]")
+        console.print(f"[red]pytest ended ({returncode}) without a summary: see the output above[/]")
         return EXIT_BROKEN
     summary = json.loads(summary_file.read_text())
     junit.broken_as_errors(reports / "junit.xml", summary)
@@ -211,3 +265,18 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
                       "--no-html skips it[/]", soft_wrap=True)
         return code if code == EXIT_FAIL else EXIT_BROKEN
     return code
+
+
+def _pytest_process(cmd: list[str], reports_lock: Flock, held: lease.Lease) -> int:
+    """Run pytest (``cmd``) as the run's child (:func:`harness.lifecycle.run_child`): in its own
+    process group, with the run's temporary folder as ``TMPDIR``, holding the reports lock, the lab
+    lease and the temporary folder's lock together with this process. Returns its exit status."""
+    temp = lifecycle.RunTemp()
+    try:
+        temp_env, temp_fd = temp.child_env()
+        reports_env, reports_fd = reports_lock.handover(lifecycle.REPORTS_LOCK_ENV)
+        lab = held.handover()
+        env = {**os.environ, lifecycle.RUN_PID_ENV: str(os.getpid()), **temp_env, **reports_env, **lab.env}
+        return lifecycle.run_child(cmd, env, [temp_fd, reports_fd, *lab.fds])
+    finally:
+        temp.remove()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -137,6 +138,14 @@ def agents(request: pytest.FixtureRequest) -> Iterator[Callable[..., SipUserAgen
     yield make
     for ua in made:
         ua.close()
+
+
+def with_default_sigint(argv: list[str]) -> list[str]:
+    """``argv`` run with SIGINT at its default, through a one-line launcher that resets it and
+    execs ``argv``: a process started from a test inherits an ignored SIGINT when the test process
+    ignores it (pytest-xdist workers may), and Python then never raises KeyboardInterrupt."""
+    reset = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+    return [sys.executable, "-c", reset, *argv]
 
 
 def grows(get: Callable[[], int], during_s: float = 0.5) -> int:

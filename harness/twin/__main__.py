@@ -1,4 +1,7 @@
-"""``python -m harness.twin INVENTORY``: run the lab twin in the foreground (``hil lab up`` spawns it).
+"""``python -m harness.twin INVENTORY [--stop-when-unused]``: run the lab twin in the foreground
+(:func:`harness.twin.manager.up` spawns it with ``--stop-when-unused``: it then stops once no
+registered user is alive and ``hil lab up`` did not ask it to stay, see
+:func:`harness.twin.manager.stop_when_unused`).
 
 A start that fails prints one ``twin: …`` line per problem on stderr (``hil lab up`` shows exactly
 these) and exits 2 for an inventory problem or a lab that is not emulated, 3 when a service cannot
@@ -13,7 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,7 +28,7 @@ from ..inventory import load
 from ..inventory.secrets import mask_standard_streams
 from .core.control import ControlSocketError
 from .lab import ServiceStartError, serve
-from .manager import TwinError, check_emulated, runtime_dir, state_file
+from .manager import WATCH_USERS_FLAG, TwinError, check_emulated, runtime_dir, state_file, stop_when_unused
 
 
 def _fail(lines: list[str], code: int) -> NoReturn:
@@ -34,15 +40,22 @@ def _fail(lines: list[str], code: int) -> NoReturn:
 def main() -> None:
     mask_standard_streams()  # the twin's log is its output: every inventory secret masked (registered by load)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if len(sys.argv) != 2:
-        _fail(["usage: python -m harness.twin INVENTORY"], 2)
+    args = sys.argv[1:]
+    watch = WATCH_USERS_FLAG in args
+    if watch:
+        args.remove(WATCH_USERS_FLAG)
+    if len(args) != 1:
+        _fail([f"usage: python -m harness.twin INVENTORY [{WATCH_USERS_FLAG}]"], 2)
     try:
-        loaded = load(Path(sys.argv[1]).resolve())
+        loaded = load(Path(args[0]).resolve())
         check_emulated(loaded)
     except InventoryError as e:
         _fail([str(p) for p in e.problems], 2)
     except TwinError as e:
         _fail([str(e)], 2)
+    if watch:  # the stop arrives as SIGTERM, which serve() handles like `hil lab down`
+        threading.Thread(target=stop_when_unused, args=(loaded.path, lambda: os.kill(os.getpid(), signal.SIGTERM)),
+                         name="twin-users", daemon=True).start()
     try:
         asyncio.run(serve(loaded, runtime_dir(loaded.path), state_file(loaded.path)))
     except ServiceStartError as e:

@@ -8,11 +8,12 @@ file it writes for them, and ``twin-<stem>.users/`` (the lease, below).
 
 Lease: a process using a twin it may not have started (``hil run`` B while run A runs) registers
 itself with :func:`up` or :func:`use` (one file per pid in ``twin-<stem>.users/``; files of dead
-processes are ignored) and leaves with :func:`stop_if_unused`, which stops the twin only when no
-other live user remains and either the caller started it or the starter left before the others
-(then the LAST user to leave stops it). A twin started by ``hil lab up`` (whose process exits at
-once) is never stopped by a run it did not start. :func:`down` (``hil lab down``) is a forced stop
-and ends every lease. All lease changes are made under ``twin-<stem>.lock``.
+processes are ignored) and leaves with :func:`stop_if_unused`. A twin stops when its last user is
+gone, unless it *stays*: a twin that ``hil lab up`` started or was called on (``up(stay=True)``, a
+``stay`` mark in the users folder) runs until :func:`down`. The twin watches this itself
+(:func:`stop_when_unused`, every :data:`USERS_POLL_S`), so a user that died without leaving (a
+SIGKILLed ``hil run``) does not keep it alive. :func:`down` (``hil lab down``) is a forced stop and
+ends every lease. All lease changes are made under ``twin-<stem>.lock``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,14 @@ import filelock
 
 from ..errors import InventoryError
 from ..inventory import LoadedLab, load
+from ..lifecycle import pid_alive
 
 START_TIMEOUT_S = 60.0  # project choice: 200-phone labs start in a few seconds on 2 cores
+#: how often a twin that stops when unused looks for live users (project choice: a second after the
+#: last run died, the twin's addresses are free again)
+USERS_POLL_S = 1.0
+#: the twin's command-line flag that makes it watch its users (:func:`stop_when_unused`)
+WATCH_USERS_FLAG = "--stop-when-unused"
 
 
 class TwinError(Exception):
@@ -73,21 +80,7 @@ def users_dir(inventory: Path) -> Path:
     return runtime_dir(inventory) / f"twin-{inventory.stem}.users"
 
 
-ORPHAN_MARK = "starter-left"  # in users_dir: the starter left while others used the twin; holds its pid
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of ours counts as dead
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[-1][:1] != "Z"
-    except OSError:
-        return True
+STAY_MARK = "stay"  # in users_dir: the twin stays when unused (started, or adopted, by `hil lab up`)
 
 
 def _start_time(pid: int) -> str:
@@ -114,7 +107,7 @@ def _other_users(inventory: Path) -> list[int]:
         if pid == os.getpid():
             continue
         try:
-            same = _alive(pid) and f.read_text() == _start_time(pid)
+            same = pid_alive(pid) and f.read_text() == _start_time(pid)
         except OSError:
             same = False
         if same:
@@ -162,13 +155,14 @@ def release(inventory: Path) -> None:
     (users_dir(inventory.resolve()) / str(os.getpid())).unlink(missing_ok=True)
 
 
-def stop_if_unused(inventory: Path, started_by_us: bool, timeout_s: float = START_TIMEOUT_S) -> bool:
-    """Release this process's lease and stop the twin when nobody else uses it.
+def stays(inventory: Path) -> bool:
+    """Whether the twin of ``inventory`` stays when unused (``hil lab up`` started or adopted it)."""
+    return (users_dir(inventory.resolve()) / STAY_MARK).exists()
 
-    ``started_by_us`` is what :func:`up` returned. The twin is stopped when no other live user is
-    registered and either ``started_by_us`` or its starter already left (the starter leaving while
-    others remain marks the twin, and the last user to leave stops it). Returns True when it
-    stopped the twin.
+
+def stop_if_unused(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> bool:
+    """Release this process's lease and stop the twin when no other live user is registered and it
+    does not :func:`stay <stays>`. Returns True when it stopped the twin.
 
     Raises:
         TwinError: the start lock stayed taken for ``timeout_s`` s.
@@ -176,21 +170,30 @@ def stop_if_unused(inventory: Path, started_by_us: bool, timeout_s: float = STAR
     inventory = inventory.resolve()
     with _locked(inventory, timeout_s):
         release(inventory)
-        info = read_state(inventory)
-        if info is None:
+        if read_state(inventory) is None or stays(inventory) or _other_users(inventory):
             return False
-        mark = users_dir(inventory) / ORPHAN_MARK
+        return down(inventory)
+
+
+def stop_when_unused(inventory: Path, stop: Callable[[], None], period_s: float = USERS_POLL_S) -> None:
+    """Run in the twin process (a daemon thread; ``python -m harness.twin INVENTORY
+    --stop-when-unused``, as :func:`up` starts it): every ``period_s`` s, under ``twin-<stem>.lock``
+    (a look is skipped while another process holds it), call ``stop()`` and return once the twin
+    does not :func:`stay <stays>` and no registered user is alive. The lock is then kept until the
+    process exits, so nobody registers with a twin that is stopping and a new one starts only once
+    its addresses are free."""
+    inventory = inventory.resolve()
+    lock = filelock.FileLock(lock_file(inventory), thread_local=False)
+    while True:
+        time.sleep(period_s)
         try:
-            orphaned = mark.read_text() == str(info["pid"])
-        except OSError:
-            orphaned = False
-        if _other_users(inventory):
-            if started_by_us:
-                mark.write_text(str(info["pid"]))
-            return False
-        if started_by_us or orphaned:
-            return down(inventory)
-        return False
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            continue
+        if not stays(inventory) and not _other_users(inventory):
+            stop()
+            return
+        lock.release()
 
 
 class TwinControl:
@@ -272,15 +275,17 @@ def read_state(inventory: Path) -> dict[str, Any] | None:
         pid = int(info["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _alive(pid):
+    if not pid_alive(pid):
         f.unlink(missing_ok=True)
         return None
     return info
 
 
-def up(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> tuple[dict[str, Any], bool]:
+def up(inventory: Path, timeout_s: float = START_TIMEOUT_S, stay: bool = False) -> tuple[dict[str, Any], bool]:
     """Start the twin in the background unless one runs; register this process as a user (see
-    :func:`use`; leave with :func:`stop_if_unused`). Returns ``(state, started_by_us)``.
+    :func:`use`; leave with :func:`stop_if_unused`). Returns ``(state, started_by_us)``. The twin
+    stops once its last user is gone, unless ``stay`` (``hil lab up``: it runs until :func:`down`,
+    also when it was already running).
 
     Callers for the same inventory are serialized by ``twin-<stem>.lock``: the second waits for
     the first and then finds its twin (``started_by_us`` False). ``state`` is ``{"pid",
@@ -303,6 +308,8 @@ def up(inventory: Path, timeout_s: float = START_TIMEOUT_S) -> tuple[dict[str, A
     with _locked(inventory, timeout_s):
         info, started = _up_locked(inventory, timeout_s)
         _register(inventory)
+        if stay:
+            (users_dir(inventory) / STAY_MARK).touch()
         return info, started
 
 
@@ -314,7 +321,7 @@ def _up_locked(inventory: Path, timeout_s: float) -> tuple[dict[str, Any], bool]
     log = log_file(inventory)
     offset = log.stat().st_size if log.exists() else 0
     logf = open(log, "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen([sys.executable, "-m", "harness.twin", str(inventory)], stdout=logf,
+    proc = subprocess.Popen([sys.executable, "-m", "harness.twin", str(inventory), WATCH_USERS_FLAG], stdout=logf,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     logf.close()
     deadline = time.monotonic() + timeout_s
@@ -356,9 +363,9 @@ def down(inventory: Path, timeout_s: float = 15.0) -> bool:
     except (OSError, TwinError, ValueError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
-    while _alive(pid) and time.monotonic() < deadline:
+    while pid_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
+    if pid_alive(pid):
         os.kill(pid, signal.SIGKILL)
     state_file(inventory).unlink(missing_ok=True)
     return True

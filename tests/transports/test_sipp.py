@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,10 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
+import psutil
 import pytest
 
 from harness.devices.drivers.pstn import PstnSimulator
-from harness.errors import LabProtocolError, LabTimeout, LabUnreachable
+from harness.errors import LabError, LabProtocolError, LabTimeout, LabUnreachable
 from harness.inventory import LoadedLab
 from harness.inventory.models import SshSettings
 from harness.transports.sipp import result as sipp_result
@@ -33,6 +37,7 @@ from harness.transports.ssh import SSHSession
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 from harness.twin.servers.ssh import known_hosts_entry
+from tests.conftest import wait_for
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 UAS_IP, UAC_IP = f"{TEST_NET}.200.1", f"{TEST_NET}.200.2"  # SIPp against SIPp on loopback
@@ -399,3 +404,94 @@ def test_ssh_host_without_sipp_is_unreachable(lab_host: tuple[_LinuxHost, SSHSes
                    sipp="sipp-not-installed")
     with pytest.raises(LabUnreachable, match=r"SIPp is not installed on ssh .* \(exit 127\)"):
         r.run(Scenario.sipp_builtin("uac"), SippOptions(local_ip=SSH_HOST_IP, target=f"{UAS_IP}:5177"))
+
+
+# -- nothing left behind ---------------------------------------------------------------------------
+
+
+def udp_sockets(pid: int) -> list[tuple[str, int]]:
+    return [(c.laddr.ip, c.laddr.port) for c in psutil.Process(pid).net_connections(kind="udp")]
+
+
+def sipp_ended(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+class _Interrupting:
+    """A job whose first wait is interrupted (as Ctrl-C, or hil run's SIGTERM, interrupts it)."""
+
+    def __init__(self, job: Any) -> None:
+        self.job, self.interrupted = job, False
+
+    def wait(self, timeout_s: float) -> int | None:
+        if not self.interrupted:
+            self.interrupted = True
+            raise KeyboardInterrupt
+        return int(self.job.wait(timeout_s))
+
+    def signal(self, sig: int) -> None:
+        self.job.signal(sig)
+
+
+def test_every_socket_of_sipp_is_on_its_own_address_never_all_interfaces() -> None:
+    uas = runner(UAS_IP).answer(5180, calls=1, timeout_s=30)
+    try:
+        pid = uas.job.proc.pid  # type: ignore[attr-defined]
+        # SIP, RTP and the remote-control socket (-cp, UDP 8888 and up: -ci binds it)
+        assert wait_for(lambda: len(udp_sockets(pid)) >= 3), udp_sockets(pid)
+        assert {ip for ip, _ in udp_sockets(pid)} == {UAS_IP}, udp_sockets(pid)
+        assert uas.argv[uas.argv.index("-ci") + 1] == UAS_IP
+    finally:
+        uas.stop()
+
+
+def test_an_interrupted_wait_kills_sipp_and_removes_its_folder() -> None:
+    uas = runner(UAS_IP).answer(5181, calls=5, timeout_s=60)
+    proc = uas.job.proc  # type: ignore[attr-defined]
+    uas.job = _Interrupting(uas.job)
+    with pytest.raises(KeyboardInterrupt):
+        uas.wait()
+    assert proc.poll() is not None and not Path(uas.workdir).exists()
+    with pytest.raises(LabError, match="was stopped before it ended"):
+        uas.wait()
+
+
+#: a process that starts an answering SIPp and ends (by exit, or by an interrupt) without stopping it
+ABANDONS = """
+import sys
+from harness.transports.sipp.hosts import LocalHost
+from harness.transports.sipp.runner import SippRunner
+from harness.transports.transcript import Transcript
+uas = SippRunner("pstn1", LocalHost(), sys.argv[1], Transcript("t")).answer(int(sys.argv[2]), calls=5, timeout_s=60)
+print(uas.job.proc.pid, uas.workdir, flush=True)
+if sys.argv[3] == "interrupt":
+    raise KeyboardInterrupt
+"""
+
+
+@pytest.mark.parametrize("how", ["exit", "interrupt"])
+def test_sipp_does_not_outlive_the_process_that_started_it(how: str) -> None:
+    r = subprocess.run([sys.executable, "-c", ABANDONS, UAS_IP, str(5182 if how == "exit" else 5183), how],
+                       capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert r.returncode == (0 if how == "exit" else -signal.SIGINT), r.stderr  # Python ends by SIGINT
+    pid, workdir = r.stdout.split()
+    assert wait_for(lambda: sipp_ended(int(pid)), 5) and not Path(workdir).exists()
+
+
+def test_closing_the_ssh_host_stops_its_sipp_and_removes_the_remote_folder(lab_host: tuple[_LinuxHost, SSHSession],
+                                                                          tmp_path: Path) -> None:
+    _, session = lab_host
+    host = SshHost(session, remote_dir=str(tmp_path))
+    uas = SippRunner("pstn1", host, SSH_HOST_IP, Transcript("t")).answer(5184, calls=50, timeout_s=60)
+    (workdir,) = tmp_path.glob("hil-sipp-*")
+    assert wait_for(lambda: (workdir / "sipp.pid").exists())
+    pid = int((workdir / "sipp.pid").read_text())
+    assert not sipp_ended(pid)
+    host.close()  # the driver's session ends (LabSession.close) with the run not collected
+    assert wait_for(lambda: sipp_ended(pid), 10) and not list(tmp_path.glob("hil-sipp-*"))
+    assert "kill -KILL" in session.transcript.render()
+    with pytest.raises(LabError, match="was stopped"):
+        uas.wait()

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,11 +20,12 @@ import pytest
 
 from harness.devices.session import LabSession
 from harness.inventory import load
+from harness.lifecycle import pid_alive
 from harness.transports.ssh import SSHSession
 from harness.transports.transcript import Transcript
 from harness.twin import manager
 from harness.twin.servers.ssh import known_hosts_entry
-from tests.conftest import REPO, TEST_NET, make_test_lab, other_net
+from tests.conftest import REPO, TEST_NET, make_test_lab, other_net, wait_for
 
 #: these tests start labs of their own (tests/conftest.py marks those that use the session twin)
 pytestmark = pytest.mark.twin
@@ -134,7 +136,7 @@ for line in sys.stdin:
     elif op == "up":
         out = manager.up(inv)[1]
     elif op == "stop":
-        out = manager.stop_if_unused(inv, args[0] == "True")
+        out = manager.stop_if_unused(inv)
     else:
         break
     print(json.dumps(out), flush=True)
@@ -182,24 +184,24 @@ def test_lease_keeps_the_twin_for_the_last_user(lease_lab: Path) -> None:
     b = Child(inv)
     try:
         assert b("up") is False
-        assert manager.stop_if_unused(inv, True) is False
+        assert manager.stop_if_unused(inv) is False
         assert running(inv)
         check_host_keys(inv)
-        assert b("stop False") is True
+        assert b("stop") is True
         assert not running(inv)
     finally:
         b.kill()
 
-    # B finishes first: it never stops a twin it did not start; A then stops it
+    # B finishes first: A still uses the twin, so it stays; A then stops it
     assert manager.up(inv)[1] is True
     b = Child(inv)
     try:
         assert b("use") is True
-        assert b("stop False") is False
+        assert b("stop") is False
         assert running(inv)
     finally:
         b.kill()
-    assert manager.stop_if_unused(inv, True) is True
+    assert manager.stop_if_unused(inv) is True
     assert not running(inv)
 
     # a user that died without releasing, or a reused pid, does not keep the twin up
@@ -208,7 +210,7 @@ def test_lease_keeps_the_twin_for_the_last_user(lease_lab: Path) -> None:
     assert b("use") is True
     b.kill()
     (manager.users_dir(inv) / "1").write_text("not init's start time")
-    assert manager.stop_if_unused(inv, True) is True
+    assert manager.stop_if_unused(inv) is True
     assert not running(inv)
 
     # a twin started by `hil lab up` (its process gone) outlives the runs that used it
@@ -216,7 +218,7 @@ def test_lease_keeps_the_twin_for_the_last_user(lease_lab: Path) -> None:
                        capture_output=True, text=True, cwd=REPO, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert manager.up(inv)[1] is False
-    assert manager.stop_if_unused(inv, False) is False
+    assert manager.stop_if_unused(inv) is False
     assert running(inv)
 
     # `hil lab down` is a forced stop whoever uses the twin
@@ -225,6 +227,44 @@ def test_lease_keeps_the_twin_for_the_last_user(lease_lab: Path) -> None:
         assert b("use") is True
         assert manager.down(inv) is True
         assert not running(inv) and not manager.users_dir(inv).exists()
-        assert b("stop False") is False
+        assert b("stop") is False
+    finally:
+        b.kill()
+
+
+def test_a_twin_stops_by_itself_when_its_last_user_died(lease_lab: Path) -> None:
+    inv = lease_lab
+    b = Child(inv)
+    try:
+        assert b("up") is True  # B starts the twin (as a `hil run`), then dies without leaving
+        info = manager.read_state(inv)
+        assert info is not None
+        c = Child(inv)
+        assert c("use") is True
+        b.kill()
+        time.sleep(3 * manager.USERS_POLL_S)
+        assert running(inv)  # C still uses it
+        c.kill()  # the last user died too: nobody calls stop_if_unused
+        assert wait_for(lambda: not running(inv), 10 * manager.USERS_POLL_S + 15), "a twin nobody uses kept running"
+        assert wait_for(lambda: not pid_alive(info["pid"]), 15), "the twin process did not end"
+        assert manager.up(inv)[1] is True  # and a new one starts on the same addresses
+        assert manager.stop_if_unused(inv) is True
+    finally:
+        b.kill()
+
+
+def test_a_hil_lab_up_twin_stays_without_users(lease_lab: Path) -> None:
+    inv = lease_lab
+    b = Child(inv)
+    try:
+        assert b("up") is True
+        r = subprocess.run([sys.executable, "-m", "harness.cli", "lab", "up", "--inventory", str(inv)],
+                           capture_output=True, text=True, cwd=REPO, timeout=120)
+        assert r.returncode == 0 and "already running" in r.stdout, r.stdout + r.stderr
+        assert manager.stays(inv)
+        b.kill()  # the run that started it dies: `hil lab up` asked for it to stay
+        time.sleep(4 * manager.USERS_POLL_S)
+        assert running(inv)
+        assert manager.stop_if_unused(inv) is False and running(inv)
     finally:
         b.kill()

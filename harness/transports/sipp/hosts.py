@@ -1,10 +1,14 @@
 """Where SIPp runs: :class:`LocalHost` (a subprocess) or :class:`SshHost` (a lab host over SSH/SFTP).
 
-See :mod:`harness.transports.sipp.runner` for the run, deadlines and files.
+See :mod:`harness.transports.sipp.runner` for the run, deadlines and files. The runs started and
+not collected yet are tracked here (:func:`track`, :func:`forget`); :func:`stop_all` aborts them, at
+interpreter exit for all of them and in :meth:`SshHost.close` for those on that host, so no SIPp
+and no work folder outlives the process (or the SSH session) that started it.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import secrets
@@ -13,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -24,6 +29,35 @@ from ..ssh import SSHSession
 from .result import FETCH_MAX_BYTES, OUT_FILE, PID_FILE
 
 T = TypeVar("T")
+
+#: runs started in this process and not collected yet: key -> (host, abort)
+_LIVE: dict[object, tuple[object, Callable[[], None]]] = {}
+_LIVE_LOCK = threading.Lock()
+
+
+def track(key: object, host: object, abort: Callable[[], None]) -> None:
+    """Note a run started on ``host``; ``abort()`` kills it and removes its work folder."""
+    with _LIVE_LOCK:
+        _LIVE[key] = (host, abort)
+
+
+def forget(key: object) -> None:
+    """The run ``key`` was collected or aborted."""
+    with _LIVE_LOCK:
+        _LIVE.pop(key, None)
+
+
+def stop_all(host: object | None = None) -> int:
+    """Abort every run not collected yet (only those on ``host`` when given); returns how many.
+    Registered with :mod:`atexit`: a pytest interrupted by Ctrl-C or SIGTERM leaves no SIPp behind."""
+    with _LIVE_LOCK:
+        aborts = [abort for h, abort in _LIVE.values() if host is None or h is host]
+    for abort in aborts:
+        abort()
+    return len(aborts)
+
+
+atexit.register(stop_all)
 
 
 class SippJob(Protocol):
@@ -89,8 +123,9 @@ class LocalHost:
             raise LabUnreachable(device, "sipp", address, f"SIPp ({argv[0]!r}) is not installed on this machine "
                                  "(Debian: apt-get install sip-tester)")
         with open(Path(workdir) / OUT_FILE, "wb") as out:
+            # in the caller's process group: `hil run` kills pytest's group, SIPp included, at its end
             proc = subprocess.Popen([exe, *argv[1:]], cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+                                    stderr=subprocess.STDOUT)
         return _LocalJob(proc)
 
     def fetch(self, workdir: str) -> dict[str, bytes]:
@@ -212,7 +247,9 @@ class SshHost:
         return out
 
     def close(self) -> None:
-        """Close the SFTP channel (the SSH session stays open)."""
+        """Abort the SIPp runs on this host not collected yet (:func:`stop_all`), then close the SFTP
+        channel (the SSH session stays open)."""
+        stop_all(self)
         sftp, self._sftp = self._sftp, None
         if sftp is not None:
             with contextlib.suppress(Exception):  # closing a dead channel must not mask anything

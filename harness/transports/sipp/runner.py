@@ -24,6 +24,14 @@ succeeded, none failed, none left running"; :attr:`SippResult.exit_meaning` maps
 (0, 1, 95-99, 252-255, see :data:`EXIT_CODES`); :attr:`SippResult.disagreement` says so when the
 two tell different stories, and :meth:`SippResult.summary` always shows both.
 
+Nothing outlives the process that started SIPp: a wait that is interrupted (Ctrl-C, or the SIGTERM
+``hil run`` turns into one) kills SIPp and removes its work folder before the interrupt goes on
+(:meth:`SippRun.abort`); so do :func:`~harness.transports.sipp.hosts.stop_all` at interpreter exit,
+and :meth:`~harness.transports.sipp.hosts.SshHost.close` for the runs on its host, for every run not
+collected yet. A local SIPp stays in the process group of the process that started it (``hil run``
+kills that group at its end). SIPp's remote-control socket (UDP, ``-cp``, 8888 and up) is bound to
+the run's own address (``-ci``, the same as ``-i``), never to every interface.
+
 BROKEN vs FAIL: a :class:`~harness.errors.LabError` (BROKEN) means the load generator could not do
 its job — SIPp missing, a socket it could not bind, a scenario SIPp refused, no statistics
 written, the hard deadline passed, SSH/SFTP failed. When SIPp ran and counted, the result comes
@@ -49,7 +57,7 @@ from typing import Literal
 
 from ...errors import LabError, LabProtocolError, LabTimeout, LabUnreachable
 from ..transcript import Transcript
-from .hosts import SippHost, SippJob
+from .hosts import SippHost, SippJob, forget, track
 from .result import (
     OUT_FILE,
     STAT_FILE,
@@ -62,6 +70,7 @@ from .scenario import Scenario, reject_scenario
 
 TIMER_B_S = 32.0  # RFC 3261 §17.1.1.2: an unanswered INVITE is given up after 64*T1 = 32 s
 STOP_GRACE_S = 10.0  # project choice: SIPp writes its statistics and exits well within this after its deadline
+ABORT_WAIT_S = 2.0  # project choice: a SIGKILLed SIPp is gone within this (over SSH: the channel's exit status)
 
 
 # --- options and command line --------------------------------------------------------------------
@@ -130,7 +139,7 @@ class SippOptions:
         if self.target:
             a.append(self.target)
         a += ["-sn", scenario.name] if scenario.builtin else ["-sf", scenario_file or f"{scenario.name}.xml"]
-        a += ["-i", self.local_ip, "-p", str(self.local_port), "-t", self.transport,
+        a += ["-i", self.local_ip, "-ci", self.local_ip, "-p", str(self.local_port), "-t", self.transport,
               "-m", str(self.calls), "-r", f"{self.rate_cps:g}", "-rp", "1000", "-d", str(self.duration_ms)]
         if self.concurrency is not None:
             a += ["-l", str(self.concurrency)]
@@ -164,6 +173,7 @@ class SippRun:
         self.deadline = started + options.deadline_s() + STOP_GRACE_S
         self._result: SippResult | None = None
         self._error: LabError | None = None
+        track(self, runner.host, self.abort)
 
     def wait(self, timeout_s: float | None = None) -> SippResult:
         """Wait for SIPp to end (at most until its deadline + :data:`STOP_GRACE_S`, or ``timeout_s``).
@@ -180,7 +190,11 @@ class SippRun:
         if self._error is not None:
             raise self._error
         limit = self.deadline if timeout_s is None else min(self.deadline, time.monotonic() + timeout_s)
-        rc = self.job.wait(limit - time.monotonic())
+        try:
+            rc = self.job.wait(limit - time.monotonic())
+        except BaseException:  # interrupted (KeyboardInterrupt, SystemExit): SIPp must not outlive the run
+            self.abort()
+            raise
         if rc is None:
             self._kill()
             self._error = self.runner.error(LabTimeout, self.options, f"SIPp {self.scenario.name} did not end "
@@ -192,12 +206,16 @@ class SippRun:
     def stop(self) -> SippResult:
         """Ask SIPp to stop (SIGUSR1: no new calls, write statistics, exit) and return its result."""
         if self._result is None and self._error is None:
-            with contextlib.suppress(LabError):
-                self.job.signal(signal.SIGUSR1)
-            rc = self.job.wait(STOP_GRACE_S)
-            if rc is None:
-                self._kill()
+            try:
+                with contextlib.suppress(LabError):
+                    self.job.signal(signal.SIGUSR1)
                 rc = self.job.wait(STOP_GRACE_S)
+                if rc is None:
+                    self._kill()
+                    rc = self.job.wait(STOP_GRACE_S)
+            except BaseException:  # interrupted while stopping: no statistics, nothing left behind
+                self.abort()
+                raise
             if rc is None:
                 self._error = self.runner.error(LabTimeout, self.options, f"SIPp {self.scenario.name} "
                                                 "did not stop, even when killed")
@@ -205,6 +223,23 @@ class SippRun:
                 raise self._error
             return self._collect(rc)
         return self.wait()
+
+    def abort(self) -> None:
+        """Kill SIPp at once and remove its work folder, without statistics (the run is ending:
+        interrupted, or the process exits). Lab errors on the way are ignored; a later :meth:`wait`
+        raises a LabError saying SIPp was stopped."""
+        if self._result is not None or self._error is not None:
+            return
+        self._error = self.runner.error(LabError, self.options, f"SIPp {self.scenario.name} was stopped before "
+                                        "it ended (the run was interrupted): no statistics")
+        try:
+            self._kill()
+            with contextlib.suppress(LabError, OSError):
+                self.job.wait(ABORT_WAIT_S)
+        finally:
+            with contextlib.suppress(LabError, OSError):
+                self.runner.host.remove(self.workdir)
+            forget(self)
 
     def _kill(self) -> None:
         with contextlib.suppress(LabError, OSError):
@@ -215,6 +250,7 @@ class SippRun:
             return self.runner.host.fetch(self.workdir)
         finally:
             self.runner.host.remove(self.workdir)
+            forget(self)
 
     def _collect(self, rc: int) -> SippResult:
         wall = time.monotonic() - self.started
