@@ -19,9 +19,12 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .evidence import allure_report, junit
+from .evidence.summary import CHECKED
+from .evidence.summary import parts as summary_parts
 from .inventory.secrets import MASK
 from .preflight import check_lab, selection_problems
 from .twin import manager
@@ -31,8 +34,9 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
 PYTEST_USAGE_CODES = {2: "collection failed or was interrupted", 4: "usage error (options, inventory, markers)",
                       5: "no scenario matched the selection"}
 REPO = Path(__file__).resolve().parent.parent
-VERDICT_STYLE = {"PASS": "green", "FAIL": "red", "BROKEN": "yellow", "SKIPPED": "cyan", "NOT RUN": "dim",
-                 "ATTEST": "magenta"}
+VERDICT_STYLE = {"PASS": "green", "PARTIAL": "blue", "FAIL": "red", "BROKEN": "yellow", "SKIPPED": "cyan",
+                 "NOT SELECTED": "dim", "NOT RUN": "dim", "ATTEST": "magenta", "ATTESTED": "green",
+                 "ATTESTATION MISSING": "blue", "ATTESTATION EXPIRED": "blue"}
 
 
 @dataclass
@@ -69,21 +73,31 @@ def generate_report(results: Path, out_html: Path, console: Console, title: str 
     return True
 
 
+def _styled(verdict: str) -> str:
+    style = VERDICT_STYLE.get(verdict, "")
+    return f"[{style}]{escape(verdict)}[/]" if style else escape(verdict)
+
+
 def print_table(summary: dict, console: Console) -> None:
+    """The per-duty table (a hybrid or attest duty with its parts on rows of their own, the reason a
+    duty is PARTIAL or NOT SELECTED in "why"), the overall line, then every finding."""
     t = Table(title=f"Duties — {summary['lab']['name']} ({summary['lab']['site']})")
-    for col in ("duty", "verdict", "tests", "pass", "fail", "broken", "skip", "title"):
+    for col in ("duty", "verdict", "tests", "pass", "fail", "broken", "skip", "desel", "title / why"):
         t.add_column(col)
     for duty_id, d in summary["duties"].items():
         c = d["tests"]
-        style = VERDICT_STYLE.get(d["verdict"], "")
-        t.add_row(duty_id, f"[{style}]{d['verdict']}[/]", str(c["total"]), str(c["passed"]), str(c["failed"]),
-                  str(c["broken"]), str(c["skipped"]), d["title"])
+        why = "; ".join(d.get("reasons", []))
+        t.add_row(duty_id, _styled(d["verdict"]), str(c["total"]), str(c["passed"]), str(c["failed"]),
+                  str(c["broken"]), str(c["skipped"]), str(c.get("deselected", 0)),
+                  escape(d["title"]) + (f"\n[dim]{escape(why)}[/]" if why else ""))
+        for label, status, text in summary_parts(d):
+            t.add_row(f"  ↳ {label}", _styled(status), "", "", "", "", "", "", escape(text))
     console.print(t)
     counts = summary.get("counts", {})
-    checked = sum(counts.get(v, 0) for v in ("PASS", "FAIL", "BROKEN"))
+    checked = sum(counts.get(v, 0) for v in CHECKED)
     noun = "duty" if checked == 1 else "duties"
-    console.print(f"[bold]Overall: {summary['verdict']}[/] for the {checked} {noun} checked "
-                  f"({', '.join(f'{n} {v}' for v, n in counts.items())})")
+    console.print(f"[bold]Overall: {escape(summary.get('overall', summary['verdict']))}[/] for the {checked} {noun} "
+                  f"checked ({', '.join(f'{n} {v}' for v, n in counts.items())})", soft_wrap=True)
     for d in summary["duties"].values():
         for f in d["findings"]:
             console.print(f"  {MASK(f)}", highlight=False, soft_wrap=True, markup=False)
