@@ -179,12 +179,15 @@ def run_cmd(ctx: typer.Context,
             device: Annotated[list[str] | None, typer.Option("--device", help="only this device (repeatable)")] = None,
             keyword: Annotated[str | None, typer.Option("-k", help="pytest -k expression")] = None,
             allow_destructive: Annotated[bool, typer.Option("--allow-destructive")] = False,
+            in_update_window: Annotated[bool, typer.Option(
+                "--in-update-window", help="emulated labs only (implied there by --allow-destructive): run the "
+                                           "Edge update as if inside the site's update window")] = False,
             no_html: Annotated[bool, typer.Option("--no-html", help="skip the Allure HTML report")] = False) -> None:
     """Run the scenarios on the lab and report per duty. Extra arguments go to pytest."""
     code = runner.run(runner.RunOptions(inventory=inventory, reports=reports, scenarios=scenarios,
                                         duties=duty or [], devices=device or [], keyword=keyword,
                                         allow_destructive=allow_destructive, report_html=not no_html,
-                                        pytest_args=list(ctx.args)))
+                                        pytest_args=list(ctx.args), in_update_window=in_update_window))
     raise typer.Exit(code)
 
 

@@ -2,14 +2,20 @@
 
 Steps: load and check the inventory (exit 2 on problems) → for an emulated lab start the twin
 unless one runs (a running twin is used as it is, faults included) → run pytest on the scenarios
-with Allure results, JUnit XML and the duty summary → generate the single-file Allure report →
-print the per-duty table → stop the twin if this run started it → exit 0 / 1 / 3 (see
-:mod:`harness.evidence.summary`). An HTML report that was asked for (no ``--no-html``) and could not
-be generated breaks the run: exit 3, unless a duty failed (1 stands).
+with Allure results, JUnit XML and the duty summary, written into ``<reports>/.this-run/`` → once
+pytest has run (not on a usage error only pytest can see, such as a bad ``-k`` expression: the last
+run's reports stay), they replace the last run's → generate the single-file Allure report → print
+the per-duty table → stop the twin if this run started it → exit 0 / 1 / 3 (see
+:mod:`harness.evidence.summary`; PARTIAL and NOT SELECTED exit 0, the verdict says what was left
+out). An HTML report that was asked for (no ``--no-html``) and could not be generated breaks the
+run: exit 3, unless a duty failed (1 stands). On an emulated lab ``--allow-destructive`` also opens
+the site's update window (``--in-update-window``), so the Edge update runs whatever the hour; on a
+real lab ``--in-update-window`` is a usage error.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -50,6 +56,7 @@ class RunOptions:
     allow_destructive: bool = False
     report_html: bool = True
     pytest_args: list[str] = field(default_factory=list)
+    in_update_window: bool = False
 
 
 def _scenarios_dir(opts: RunOptions) -> Path:
@@ -117,6 +124,13 @@ def run(opts: RunOptions, console: Console | None = None) -> int:
         return EXIT_USAGE  # before the twin starts or the last run's reports are cleared
 
     emulated = loaded.lab.lab.emulated
+    if opts.in_update_window and not emulated:
+        console.print(f"[red]--in-update-window: lab {escape(loaded.lab.lab.name)} is not emulated: a real Edge is "
+                      "updated only inside its site's update window[/]", soft_wrap=True)
+        return EXIT_USAGE
+    if emulated and opts.allow_destructive and not opts.in_update_window and loaded.lab.lab.update_window:
+        console.print("emulated lab: the Edge update runs as if inside the site's update window (--in-update-window)")
+        opts = dataclasses.replace(opts, in_update_window=True)
     started_twin = False
     if emulated:
         had_twin = manager.read_state(loaded.path) is not None
@@ -168,16 +182,33 @@ def _run_pytest(opts: RunOptions, inventory: Path, console: Console) -> int:
         lock.release()
 
 
+#: where a run writes its reports until pytest has run (then they replace the last run's)
+STAGING = ".this-run"
+#: what a run writes into the reports folder (``history.jsonl`` is kept across runs)
+RUN_REPORTS = ("allure-results", "allure-report", "summary.json", "summary.md", "junit.xml", "allure-report.html")
+
+
+def _publish(staging: Path, reports: Path) -> None:
+    """This run's reports (in ``staging``) replace the last run's in ``reports``."""
+    for name in (*RUN_REPORTS, *(p.name for p in staging.iterdir())):
+        old = reports / name
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+    for new in staging.iterdir():
+        new.rename(reports / new.name)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
 def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Console) -> int:
-    results = reports / "allure-results"
-    shutil.rmtree(results, ignore_errors=True)
-    shutil.rmtree(reports / "allure-report", ignore_errors=True)
-    results.mkdir(parents=True, exist_ok=True)
-    for stale in ("summary.json", "summary.md", "junit.xml", "allure-report.html"):
-        (reports / stale).unlink(missing_ok=True)
+    staging = reports / STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "allure-results").mkdir(parents=True)
     scenarios = _scenarios_dir(opts)
     cmd = [sys.executable, "-m", "pytest", str(scenarios), f"--inventory={inventory.resolve()}",
-           f"--alluredir={results}", f"--junitxml={reports / 'junit.xml'}", f"--hil-summary={reports}",
+           f"--alluredir={staging / 'allure-results'}", f"--junitxml={staging / 'junit.xml'}",
+           f"--hil-summary={staging}",
            "-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=count",
            f"--rootdir={scenarios.parent}", f"--scenario-root={scenarios}"]
     cmd += [f"--duty={d}" for d in opts.duties] + [f"--device={d}" for d in opts.devices]
@@ -185,23 +216,30 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, console: Conso
         cmd += ["-k", opts.keyword]
     if opts.allow_destructive:
         cmd.append("--allow-destructive")
+    if opts.in_update_window:
+        cmd.append("--in-update-window")
     cmd += opts.pytest_args
     try:
         proc = subprocess.run(cmd, check=False)
     except KeyboardInterrupt:
-        console.print("[yellow]interrupted: no summary was written for this run[/]")
+        shutil.rmtree(staging, ignore_errors=True)
+        console.print("[yellow]interrupted: no summary was written for this run; the last run's reports are "
+                      "left as they were[/]")
         raise
     if proc.returncode in PYTEST_USAGE_CODES:
-        console.print(f"[red]no run: {PYTEST_USAGE_CODES[proc.returncode]} (see the output above)[/]")
-        (reports / "summary.json").unlink(missing_ok=True)
-        (reports / "summary.md").unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        console.print(f"[red]no run: {PYTEST_USAGE_CODES[proc.returncode]} (see the output above); the last run's "
+                      "reports are left as they were[/]", soft_wrap=True)
         return EXIT_USAGE
+    _publish(staging, reports)
+    results = reports / "allure-results"
     summary_file = reports / "summary.json"
     if not summary_file.exists():
         console.print(f"[red]pytest ended ({proc.returncode}) without a summary: see the output above[/]")
         return EXIT_BROKEN
     summary = json.loads(summary_file.read_text())
     junit.broken_as_errors(reports / "junit.xml", summary)
+    junit.add_verdicts(reports / "junit.xml", summary)
     report_failed = False
     if opts.report_html:
         html = reports / "allure-report.html"

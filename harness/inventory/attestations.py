@@ -134,7 +134,11 @@ def load_attestations(path: Path, duty_kinds: Mapping[str, str], today: dt.date 
     try:
         parsed = AttestationFile.model_validate(data)
     except ValidationError as e:
-        raise InventoryError([_pydantic_problem(err, problem) for err in e.errors()]) from None
+        errors = e.errors()
+        misspelt = {(*err["loc"][:-1], close) for err in errors if err["type"] == "extra_forbidden"
+                    and (close := closest(str(err["loc"][-1]), fields_at([AttestationFile], err["loc"][:-1])))}
+        raise InventoryError([_pydantic_problem(err, problem) for err in errors  # a misspelt key once, not twice
+                              if not (err["type"] == "missing" and tuple(err["loc"]) in misspelt)]) from None
     problems = [p for i, rec in enumerate(parsed.attestations)
                 for p in _record_problems(rec, ("attestations", i), path.parent, duty_kinds, today, problem)]
     if problems:
@@ -168,7 +172,7 @@ def _record_problems(rec: Attestation, loc: Path_, base: Path, duty_kinds: Mappi
     if file.is_dir():
         out.append(problem(where, f"{rec.evidence.file} is a directory: name the attached file"))
     elif not file.is_file():
-        out.append(problem(where, f"{rec.evidence.file} does not exist (relative to {base})"))
+        out.append(problem(where, f"{rec.evidence.file} does not exist (a path is relative to the attestation file)"))
     else:
         got = _file_sha256(file)
         if got != rec.evidence.sha256:
