@@ -209,7 +209,7 @@ def _with_attestation(duty: Duty, automated: str, reasons: list[str], records: S
 def _partial_because(selection: str, not_run: int) -> str:
     parts = [selection] if selection else []
     if not_run:
-        parts.append(f"stopped early, {not_run} tests never ran")
+        parts.append(f"stopped early, {not_run} test{'s' if not_run != 1 else ''} never ran")
     return "; ".join(parts) or "tests deselected"
 
 
@@ -261,16 +261,17 @@ def render_markdown(summary: dict[str, Any]) -> str:
             "out (see why); NOT SELECTED means this run's selection left the duty out; NOT RUN means no",
             "scenario checks that duty yet; ATTEST means only a person can confirm it. Hybrid duties show",
             "their automated evidence and their attestation apart; the duty takes the weaker.", "",
-            "| duty | verdict | tests | passed | failed | broken | skipped | deselected | why | title |",
+            "| duty | verdict | tests | passed | failed | broken | skipped | title | deselected | why |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     for duty_id, d in summary["duties"].items():
         t = d["tests"]
         out.append(f"| {duty_id} | {d['verdict']} | {t['total']} | {t['passed']} | {t['failed']} | "
-                   f"{t['broken']} | {t['skipped']} | {t.get('deselected', 0)} | "
-                   f"{_md('; '.join(d.get('reasons', [])))} | {d['title']} |")
+                   f"{t['broken']} | {t['skipped']} | {d['title']} | {t.get('deselected', 0)} | "
+                   f"{_md('; '.join(d.get('reasons', [])))} |")
         for label, _, text in parts(d):
             out.append(f"| ↳ {label} | {_md(text)} | | | | | | | | |")
-    ran = [(k, d) for k, d in summary["duties"].items() if d["tests"]["total"] or d.get("attestation")]
+    ran = [(k, d) for k, d in summary["duties"].items()
+           if d["tests"]["total"] or (d.get("attestation") or {}).get("record")]
     if ran:
         out += ["", "## Evidence per duty"]
         for duty_id, d in ran:

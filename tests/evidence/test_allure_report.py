@@ -263,7 +263,7 @@ def test_a_non_editable_install_generates_the_report_with_its_packaged_config(ge
     src = tmp_path / "src"
     for part in ("harness", "fixtures"):
         shutil.copytree(REPO / part, src / part, ignore=shutil.ignore_patterns("__pycache__"))
-    for part in ("pyproject.toml", "README.md"):
+    for part in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(REPO / part, src / part)
     site = tmp_path / "site"
     r = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(src)],

@@ -257,3 +257,51 @@ def test_device_with_every_transport_quarantined_is_gone(loaded):
     with pytest.raises(LabUnreachable, match="quarantined after earlier failure"):
         s.driver("phone1")
     s.close()
+
+
+def test_selection_core_checks_and_early_stops_reach_the_duty_verdicts(pytester, labdir, tmp_path):
+    write_scenario(pytester, """
+import pytest
+
+@pytest.mark.duty('CFG-STATION')
+def test_mac(phone_record):
+    pass
+
+@pytest.mark.duty('MAINT-PHONE-FIRMWARE')
+def test_image():
+    pass
+
+@pytest.mark.duty('MAINT-PHONE-FIRMWARE')
+@pytest.mark.core('the firmware rollout')
+@pytest.mark.destructive
+def test_rollout():
+    pass
+
+@pytest.mark.duty('NET-VOIP-HW')
+def test_z_fails():
+    assert False, 'not met'
+
+@pytest.mark.duty('NET-VOIP-HW')
+def test_z_never_runs():
+    pass
+""")
+    out = tmp_path / "out"
+    run(pytester, labdir, f"--hil-summary={out}", "-k", "not phone3", "-x")
+    s = json.loads((out / "summary.json").read_text())
+    assert s["selection"] == {"keyword": "not phone3", "text": "-k 'not phone3'", "deselected": 1, "not_run": 1}
+    station, firmware, hw = (s["duties"][d] for d in ("CFG-STATION", "MAINT-PHONE-FIRMWARE", "NET-VOIP-HW"))
+    assert station["verdict"] == "PARTIAL" and station["tests"]["deselected"] == 1, station
+    assert station["reasons"] == ["selection: 1 of its 4 tests deselected (-k 'not phone3')"]
+    assert firmware["verdict"] == "PARTIAL" and firmware["reasons"] == [
+        "core check not run: the firmware rollout (destructive scenario: run with --allow-destructive)"]
+    assert hw["verdict"] == "FAIL" and hw["tests"]["not_run"] == 1
+    assert (s["verdict"], s["overall"]) == ("FAIL", "FAIL (partial run: -k 'not phone3'; stopped early, 1 test never ran)")
+    core = next(t for t in s["tests"] if t["nodeid"].endswith("test_rollout"))
+    assert core["core"] == "the firmware rollout"
+    r = run(pytester, labdir, f"--hil-summary={out}", "--duty=MAINT-PHONE-FIRMWARE")
+    s = json.loads((out / "summary.json").read_text())
+    assert s["duties"]["CFG-STATION"]["verdict"] == "NOT SELECTED" and s["duties"]["NET-VOIP-HW"]["verdict"] == \
+        "NOT SELECTED"
+    assert s["selection"]["duty"] == ["MAINT-PHONE-FIRMWARE"] and s["overall"] == \
+        "PARTIAL (partial run: --duty MAINT-PHONE-FIRMWARE)"
+    assert r.ret == 0
