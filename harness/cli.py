@@ -1,7 +1,8 @@
 """The ``hil`` command line: ``inventory``, ``lab``, ``run``, ``report``, ``duties``.
 
-Exit codes: 0 every duty that ran passed · 1 a duty failed · 2 usage or inventory error ·
-3 the lab was broken.
+Exit codes: 0 nothing was found wrong (every duty that ran is PASS, PARTIAL, SKIPPED, NOT SELECTED,
+NOT RUN or ATTEST: ``verdict`` in summary.json says whether the run was complete) · 1 a duty failed ·
+2 usage or inventory error · 3 the lab (or the report) was broken.
 """
 
 from __future__ import annotations

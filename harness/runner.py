@@ -93,12 +93,13 @@ def print_table(summary: dict, console: Console) -> None:
         t.add_column(col)
     for duty_id, d in summary["duties"].items():
         c = d["tests"]
-        why = "; ".join(d.get("reasons", []))
+        why = "; ".join(d.get("reasons", [])) if d["verdict"] != "NOT SELECTED" else ""  # desel says it
         t.add_row(duty_id, _styled(d["verdict"]), str(c["total"]), str(c["passed"]), str(c["failed"]),
                   str(c["broken"]), str(c["skipped"]), str(c.get("deselected", 0)),
                   escape(d["title"]) + (f"\n[dim]{escape(why)}[/]" if why else ""))
         for label, status, text in summary_parts(d):
-            t.add_row(f"  ↳ {label}", _styled(status), "", "", "", "", "", "", escape(text))
+            t.add_row(f"  ↳ {label}", _styled(status), "", "", "", "", "", "",
+                      escape(text.removeprefix(status).strip(" ,")))
     console.print(t)
     counts = summary.get("counts", {})
     checked = sum(counts.get(v, 0) for v in CHECKED)

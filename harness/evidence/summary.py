@@ -97,7 +97,7 @@ def automated_verdict(rows: Sequence[Mapping[str, Any]], kind: str, *, deselecte
     if verdict in ("NOT RUN", "ATTEST") and not_run:
         return verdict, [f"run stopped early: none of its {not_run} tests ran"]
     if verdict in ("NOT RUN", "ATTEST") and deselected:
-        return "NOT SELECTED", [f"selection: all {deselected} of its tests deselected{how}"]
+        return "NOT SELECTED", [f"selection: all {deselected} of its tests deselected"]
     return verdict, reasons
 
 
@@ -293,7 +293,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
 def parts(duty: dict[str, Any]) -> list[tuple[str, str, str]]:
     """The two parts of a hybrid duty's verdict (``automated evidence``, ``attestation``), or the
     attestation of an attest duty, as (label, status, text) triples (``("attestation", "ATTESTED",
-    "ATTESTED by … until …")``); ``[]`` for an automated duty."""
+    "ATTESTED by … until …")``); ``[]`` for an automated duty, and for a hybrid one neither checked
+    nor attested."""
     att = duty.get("attestation")
     if not att:
         return []
@@ -301,6 +302,8 @@ def parts(duty: dict[str, Any]) -> list[tuple[str, str, str]]:
     if duty["kind"] == "attest":
         return mine
     automated = duty.get("automated", duty["verdict"])
+    if automated not in CHECKED and not att.get("record"):
+        return []  # nothing checked, nothing attested: the duty's own row says all
     return [("automated evidence", automated, automated), *mine]
 
 

@@ -68,7 +68,8 @@ def test_max_calls_held_and_next_call_refused(edge: Edge, trunk_plan: TrunkPlan,
             detail=f"the test places {n} calls ({what}) to reach max_calls {n}")
     if baseline:
         raise LabBusy(edge.name, "ssh", edge.device.host,
-                      f"{baseline} calls already up on {edge.name} before the test (show trunk: inbound "
+                      f"{baseline} call{'' if baseline == 1 else 's'} already up on {edge.name} before the test "
+                      f"(show trunk: inbound "
                       f"{up.inbound_calls}, outbound {up.outbound_calls}): the trunk must be idle to be filled "
                       f"to max_calls {n}")
     held: list[CallHandle] = []

@@ -21,6 +21,10 @@ from typing import Any
 
 import pytest
 
+from harness.devices.procedures.trunk_calls import TrunkProbe
+from harness.inventory.models import EdgeDevice
+from harness.transports.sip.ua import CallHandle
+from harness.transports.transcript import Transcript
 from harness.twin import manager
 from tests.cli.test_run import hil
 from tests.conftest import REPO, make_test_lab, other_net
@@ -114,6 +118,34 @@ def test_a_twin_killed_mid_run_leaves_no_failure(tmp_path):
     assert len(broken) >= 10, output[-3000:]
     assert all(any(d in t["message"] for d in DEVICES) for t in broken), [t["message"] for t in broken]
     assert proc.returncode == 3, output[-3000:]
+
+
+def test_calls_another_actor_holds_make_trunk_checks_broken_lab_busy(twin, loaded, lab_path, out):
+    edge = loaded.lab.devices["edge1"]
+    assert isinstance(edge, EdgeDevice)
+    other = TrunkProbe("edge1", edge, Transcript("another run sip"))  # a second run, filling the trunk
+    held: list[CallHandle] = []
+    try:
+        for _ in range(edge.facts.trunk.max_calls if edge.facts.trunk else 0):
+            held.append(other.outbound("1001", "+13175559000"))
+        assert held and all(c.state == "confirmed" for c in held), [c.result() for c in held]
+        r = run_scenarios(lab_path, out, "--duty=PSTN-CAPACITY", "--duty=PSTN-INTEROP", "-k", "max_calls or item3")
+    finally:
+        for call in held:
+            if call.state == "confirmed":
+                call.bye()
+        other.close()
+    t = r.tests()
+    assert not [n for n, v in t.items() if v["verdict"] == "FAIL"], t
+    capacity = t["test_max_calls_held_and_next_call_refused[edge1]"]
+    assert capacity["verdict"] == "BROKEN", capacity
+    assert capacity["message"].startswith("lab busy: 10 calls already up on edge1 before the test (show trunk: "
+                                          "inbound 0, outbound 10)"), capacity["message"]
+    dtmf = [v for n, v in t.items() if n.startswith("test_item3_")]
+    assert dtmf and all(v["verdict"] == "BROKEN" for v in dtmf), dtmf
+    for v in dtmf:  # refused 503 by a full trunk: the lab explains it, and says what it saw
+        assert v["message"].startswith("lab busy: 10 calls already up on edge1 before the test (show trunk)"), v
+        assert "; the FAIL it would explain: [PSTN-INTEROP] edge1: item 3" in v["message"], v
 
 
 # --- no PASS without the core check or the attestation -------------------------------------------
