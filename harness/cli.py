@@ -1,7 +1,8 @@
 """The ``hil`` command line: ``inventory``, ``lab``, ``run``, ``report``, ``duties``.
 
-Exit codes: 0 every duty that ran passed · 1 a duty failed · 2 usage or inventory error ·
-3 the lab was broken.
+Exit codes: 0 nothing was found wrong (every duty that ran is PASS, PARTIAL, SKIPPED, NOT SELECTED,
+NOT RUN or ATTEST: ``verdict`` in summary.json says whether the run was complete) · 1 a duty failed ·
+2 usage or inventory error · 3 the lab (or the report) was broken.
 """
 
 from __future__ import annotations
@@ -183,6 +184,9 @@ def run_cmd(ctx: typer.Context,
             device: Annotated[list[str] | None, typer.Option("--device", help="only this device (repeatable)")] = None,
             keyword: Annotated[str | None, typer.Option("-k", help="pytest -k expression")] = None,
             allow_destructive: Annotated[bool, typer.Option("--allow-destructive")] = False,
+            in_update_window: Annotated[bool, typer.Option(
+                "--in-update-window", help="emulated labs only (implied there by --allow-destructive): run the "
+                                           "Edge update as if inside the site's update window")] = False,
             no_html: Annotated[bool, typer.Option("--no-html", help="skip the Allure HTML report")] = False,
             wait_lab: Annotated[float, typer.Option("--wait-lab", metavar="SECONDS", min=0,
                                                     help="when another run holds the lab, wait up to SECONDS "
@@ -196,7 +200,8 @@ def run_cmd(ctx: typer.Context,
     code = runner.run(runner.RunOptions(inventory=inventory, reports=reports, scenarios=scenarios,
                                         duties=duty or [], devices=device or [], keyword=keyword,
                                         allow_destructive=allow_destructive, report_html=not no_html,
-                                        pytest_args=list(ctx.args), wait_lab_s=wait_lab))
+                                        pytest_args=list(ctx.args), in_update_window=in_update_window,
+                                        wait_lab_s=wait_lab))
     raise typer.Exit(code)
 
 

@@ -60,6 +60,34 @@ class LabProtocolError(LabError):
     kind = "protocol error"
 
 
+class DeviceFoundDead(LabUnreachable):
+    """A device a check relied on is dead, so the check's failure says nothing about the duty.
+
+    ``detail`` says how it was found dead (quarantined earlier in the run, or the liveness probe made
+    after the failure); ``finding`` keeps the FAIL it would explain. The message reads
+    ``unreachable: phone2 was found dead (…); the FAIL it would explain: [PSTN-CAPACITY] …``.
+    """
+
+    def __init__(self, device: str, transport: str, address: str, detail: str, finding: str = "") -> None:
+        super().__init__(device, transport, address, detail)
+        self.finding = finding
+        self.args = (f"{self.kind}: {device} was found dead ({detail})"
+                     + (f"; the FAIL it would explain: {finding}" if finding else ""),)
+
+
+class LabBusy(LabError):
+    """The lab was not in the state a check needs because another actor used it (a second run, a
+    person): calls already up on a trunk, a switch being provisioned. ``detail`` says what was seen;
+    ``finding`` (when the check had failed) keeps the FAIL it would explain."""
+
+    kind = "lab busy"
+
+    def __init__(self, device: str, transport: str, address: str, detail: str, finding: str = "") -> None:
+        super().__init__(device, transport, address, detail)
+        self.finding = finding
+        self.args = (f"{self.kind}: {detail}" + (f"; the FAIL it would explain: {finding}" if finding else ""),)
+
+
 @dataclass(frozen=True)
 class InventoryProblem:
     """One problem in an inventory file: ``file:line: path: message``."""

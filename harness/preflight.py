@@ -1,6 +1,6 @@
 """What can be checked before a run, in one place: the inventory (models and cross-checks), a
-driver for every platform, and the requirement profile the inventory names. `hil inventory
-check`, `hil run` and the pytest plugin all call :func:`check_lab`."""
+driver for every platform, and the requirement profile and the attestation file the inventory
+names. `hil inventory check`, `hil run` and the pytest plugin all call :func:`check_lab`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .duties.catalogue import CATALOGUE
 from .duties.profile import ProfileError, load_profile
 from .errors import InventoryError
 from .inventory import LoadedLab, load
+from .inventory.attestations import Attestation, load_attestations
 
 
 def check_lab(path: Path) -> tuple[LoadedLab | None, list[str]]:
@@ -27,7 +28,26 @@ def check_lab(path: Path) -> tuple[LoadedLab | None, list[str]]:
             load_profile(loaded.relative(loaded.lab.profile))
         except ProfileError as e:
             problems.append(str(e))
+    try:
+        attestations_of(loaded)
+    except InventoryError as e:
+        problems.extend(str(p) for p in e.problems)
     return loaded, problems
+
+
+def attestations_of(loaded: LoadedLab) -> list[Attestation]:
+    """The attestation records of the file the inventory names (``[]`` when it names none), checked
+    against the duty catalogue.
+
+    Raises:
+        InventoryError: one ``FILE:LINE: path: problem`` per problem of the file.
+    """
+    if not loaded.lab.attestations:
+        return []
+    path = loaded.relative(loaded.lab.attestations)
+    if not path.is_file():
+        return []  # the inventory's own check says so, at the line of its `attestations` key
+    return load_attestations(path, {d.id: d.kind for d in CATALOGUE.values()})
 
 
 def selection_problems(duties: Iterable[str], devices: Iterable[str], known_devices: Collection[str]) -> list[str]:

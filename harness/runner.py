@@ -4,12 +4,17 @@ Steps: load and check the inventory (exit 2 on problems) → take the lab's leas
 (:mod:`harness.lease`: a lab another run holds is refused, exit 2, naming the holder, or waited for
 with ``--wait-lab``) → for an emulated lab start the twin unless one runs (a running twin is used
 as it is, faults included) → lock the reports folder → run pytest on the scenarios with Allure
-results, JUnit XML and the duty summary → generate the single-file Allure report → print the
-per-duty table → stop the twin if no other run uses it → exit 0 / 1 / 3 (see
-:mod:`harness.evidence.summary`). An HTML report that was asked for (no ``--no-html``) and could not
-be generated breaks the run: exit 3, unless a duty failed (1 stands). The reports folder is
-masked file by file (:mod:`harness.evidence.masking`) once pytest has exited and again once the
-HTML report is made.
+results, JUnit XML and the duty summary, written into ``<reports>/.this-run/`` → once pytest has run
+(not on a usage error only pytest can see, such as a bad ``-k`` expression, nor on an interrupt: the
+last run's reports stay), they replace the last run's → generate the single-file Allure report →
+print the per-duty table → stop the twin if no other run uses it → exit 0 / 1 / 3 (see
+:mod:`harness.evidence.summary`; PARTIAL and NOT SELECTED exit 0, the verdict says what was left
+out). An HTML report that was asked for (no ``--no-html``) and could not be generated breaks the
+run: exit 3, unless a duty failed (1 stands). This run's reports are masked file by file
+(:mod:`harness.evidence.masking`) once pytest has exited and again once the HTML report is made. On
+an emulated lab ``--allow-destructive`` also opens the site's update window
+(``--in-update-window``), so the Edge update runs whatever the hour; on a real lab
+``--in-update-window`` is a usage error.
 
 pytest runs in a process group of its own and holds the lab lease, the reports lock and the run's
 temporary folder with ``hil run`` (:mod:`harness.lifecycle`): SIGINT, SIGTERM or SIGHUP stop it
@@ -20,21 +25,26 @@ locks until it is gone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shlex
 import shutil
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import lease, lifecycle
 from .evidence import allure_report, junit
 from .evidence.masking import mask_paths
+from .evidence.summary import CHECKED
+from .evidence.summary import parts as summary_parts
 from .flock import Flock
 from .inventory import LoadedLab
 from .inventory.secrets import MASK
@@ -46,8 +56,9 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BROKEN = 0, 1, 2, 3
 PYTEST_USAGE_CODES = {2: "collection failed or was interrupted", 4: "usage error (options, inventory, markers)",
                       5: "no scenario matched the selection"}
 REPO = Path(__file__).resolve().parent.parent
-VERDICT_STYLE = {"PASS": "green", "FAIL": "red", "BROKEN": "yellow", "SKIPPED": "cyan", "NOT RUN": "dim",
-                 "ATTEST": "magenta"}
+VERDICT_STYLE = {"PASS": "green", "PARTIAL": "blue", "FAIL": "red", "BROKEN": "yellow", "SKIPPED": "cyan",
+                 "NOT SELECTED": "dim", "NOT RUN": "dim", "ATTEST": "magenta", "ATTESTED": "green",
+                 "ATTESTATION MISSING": "blue", "ATTESTATION EXPIRED": "blue"}
 
 
 @dataclass
@@ -62,6 +73,7 @@ class RunOptions:
     report_html: bool = True
     pytest_args: list[str] = field(default_factory=list)
     wait_lab_s: float = 0.0
+    in_update_window: bool = False
 
 
 def _scenarios_dir(opts: RunOptions) -> Path:
@@ -85,21 +97,32 @@ def generate_report(results: Path, out_html: Path, console: Console, title: str 
     return True
 
 
+def _styled(verdict: str) -> str:
+    style = VERDICT_STYLE.get(verdict, "")
+    return f"[{style}]{escape(verdict)}[/]" if style else escape(verdict)
+
+
 def print_table(summary: dict, console: Console) -> None:
+    """The per-duty table (a hybrid or attest duty with its parts on rows of their own, the reason a
+    duty is PARTIAL or NOT SELECTED in "why"), the overall line, then every finding."""
     t = Table(title=f"Duties — {summary['lab']['name']} ({summary['lab']['site']})")
-    for col in ("duty", "verdict", "tests", "pass", "fail", "broken", "skip", "title"):
+    for col in ("duty", "verdict", "tests", "pass", "fail", "broken", "skip", "desel", "title / why"):
         t.add_column(col)
     for duty_id, d in summary["duties"].items():
         c = d["tests"]
-        style = VERDICT_STYLE.get(d["verdict"], "")
-        t.add_row(duty_id, f"[{style}]{d['verdict']}[/]", str(c["total"]), str(c["passed"]), str(c["failed"]),
-                  str(c["broken"]), str(c["skipped"]), d["title"])
+        why = "; ".join(d.get("reasons", [])) if d["verdict"] != "NOT SELECTED" else ""  # desel says it
+        t.add_row(duty_id, _styled(d["verdict"]), str(c["total"]), str(c["passed"]), str(c["failed"]),
+                  str(c["broken"]), str(c["skipped"]), str(c.get("deselected", 0)),
+                  escape(d["title"]) + (f"\n[dim]{escape(why)}[/]" if why else ""))
+        for label, status, text in summary_parts(d):
+            t.add_row(f"  ↳ {label}", _styled(status), "", "", "", "", "", "",
+                      escape(text.removeprefix(status).strip(" ,")))
     console.print(t)
     counts = summary.get("counts", {})
-    checked = sum(counts.get(v, 0) for v in ("PASS", "FAIL", "BROKEN"))
+    checked = sum(counts.get(v, 0) for v in CHECKED)
     noun = "duty" if checked == 1 else "duties"
-    console.print(f"[bold]Overall: {summary['verdict']}[/] for the {checked} {noun} checked "
-                  f"({', '.join(f'{n} {v}' for v, n in counts.items())})")
+    console.print(f"[bold]Overall: {escape(summary.get('overall', summary['verdict']))}[/] for the {checked} {noun} "
+                  f"checked ({', '.join(f'{n} {v}' for v, n in counts.items())})", soft_wrap=True)
     for d in summary["duties"].values():
         for f in d["findings"]:
             console.print(f"  {MASK(f)}", highlight=False, soft_wrap=True, markup=False)
@@ -110,11 +133,14 @@ def run(opts: RunOptions, console: Console | None = None) -> int:
     :mod:`harness.lifecycle`) stops everything the run started, prints one ``interrupted`` line and
     returns 128 + the signal's number."""
     console = console or Console(width=None if sys.stdout.isatty() else 160)
+    started = time.time()
     try:
         return _run(opts, console)
     except KeyboardInterrupt as e:
         signum = lifecycle.signal_of(e)
-        summary = "" if (opts.reports / "summary.json").exists() else "; no summary was written for this run"
+        written = opts.reports / "summary.json"
+        summary = ("" if written.exists() and written.stat().st_mtime >= started
+                   else "; no summary was written for this run, the last run's reports are left as they were")
         console.print(f"[yellow]interrupted ({signal.Signals(signum).name}): pytest and SIPp stopped, temporary "
                       "folders removed, the twin stopped unless another run or `hil lab up` keeps it"
                       f"{summary}[/]", soft_wrap=True)
@@ -162,6 +188,13 @@ def _take_lab(loaded: LoadedLab, opts: RunOptions, console: Console) -> lease.Le
 
 def _run_on_lab(opts: RunOptions, loaded: LoadedLab, held: lease.Lease, console: Console) -> int:
     emulated = loaded.lab.lab.emulated
+    if opts.in_update_window and not emulated:
+        console.print(f"[red]--in-update-window: lab {escape(loaded.lab.lab.name)} is not emulated: a real Edge is "
+                      "updated only inside its site's update window[/]", soft_wrap=True)
+        return EXIT_USAGE
+    if emulated and opts.allow_destructive and not opts.in_update_window and loaded.lab.lab.update_window:
+        console.print("emulated lab: the Edge update runs as if inside the site's update window (--in-update-window)")
+        opts = dataclasses.replace(opts, in_update_window=True)
     started_twin = False
     if emulated:
         had_twin = manager.read_state(loaded.path) is not None
@@ -211,17 +244,34 @@ def _run_pytest(opts: RunOptions, inventory: Path, held: lease.Lease, console: C
         lock.release()
 
 
+#: where a run writes its reports until pytest has run (then they replace the last run's)
+STAGING = ".this-run"
+#: what a run writes into the reports folder (``history.jsonl`` is kept across runs)
+RUN_REPORTS = ("allure-results", "allure-report", "summary.json", "summary.md", "junit.xml", "allure-report.html")
+
+
+def _publish(staging: Path, reports: Path) -> None:
+    """This run's reports (in ``staging``) replace the last run's in ``reports``."""
+    for name in (*RUN_REPORTS, *(p.name for p in staging.iterdir())):
+        old = reports / name
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+    for new in staging.iterdir():
+        new.rename(reports / new.name)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
 def _run_locked(opts: RunOptions, inventory: Path, reports: Path, reports_lock: Flock, held: lease.Lease,
                 console: Console) -> int:
-    results = reports / "allure-results"
-    shutil.rmtree(results, ignore_errors=True)
-    shutil.rmtree(reports / "allure-report", ignore_errors=True)
-    results.mkdir(parents=True, exist_ok=True)
-    for stale in ("summary.json", "summary.md", "junit.xml", "allure-report.html"):
-        (reports / stale).unlink(missing_ok=True)
+    staging = reports / STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / "allure-results").mkdir(parents=True)
     scenarios = _scenarios_dir(opts)
     cmd = [sys.executable, "-m", "pytest", str(scenarios), f"--inventory={inventory.resolve()}",
-           f"--alluredir={results}", f"--junitxml={reports / 'junit.xml'}", f"--hil-summary={reports}",
+           f"--alluredir={staging / 'allure-results'}", f"--junitxml={staging / 'junit.xml'}",
+           f"--hil-summary={staging}",
            "-p", "no:cacheprovider", "--tb=short", "-o", "console_output_style=count",
            f"--rootdir={scenarios.parent}", f"--scenario-root={scenarios}"]
     cmd += [f"--duty={d}" for d in opts.duties] + [f"--device={d}" for d in opts.devices]
@@ -229,24 +279,29 @@ def _run_locked(opts: RunOptions, inventory: Path, reports: Path, reports_lock: 
         cmd += ["-k", opts.keyword]
     if opts.allow_destructive:
         cmd.append("--allow-destructive")
+    if opts.in_update_window:
+        cmd.append("--in-update-window")
     cmd += opts.pytest_args
     try:
         returncode = _pytest_process(cmd, reports_lock, held)
     except KeyboardInterrupt:
-        mask_paths([reports])
+        shutil.rmtree(staging, ignore_errors=True)  # the last run's reports stay as they were
         raise
-    mask_paths([reports])  # whatever pytest left unmasked (it was killed, a plugin wrote after ours)
+    mask_paths([staging])  # whatever pytest left unmasked (it was killed, a plugin wrote after ours)
     if returncode in PYTEST_USAGE_CODES:
-        console.print(f"[red]no run: {PYTEST_USAGE_CODES[returncode]} (see the output above)[/]")
-        (reports / "summary.json").unlink(missing_ok=True)
-        (reports / "summary.md").unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        console.print(f"[red]no run: {PYTEST_USAGE_CODES[returncode]} (see the output above); the last run's "
+                      "reports are left as they were[/]", soft_wrap=True)
         return EXIT_USAGE
+    _publish(staging, reports)
+    results = reports / "allure-results"
     summary_file = reports / "summary.json"
     if not summary_file.exists():
         console.print(f"[red]pytest ended ({returncode}) without a summary: see the output above[/]")
         return EXIT_BROKEN
     summary = json.loads(summary_file.read_text())
     junit.broken_as_errors(reports / "junit.xml", summary)
+    junit.add_verdicts(reports / "junit.xml", summary)
     report_failed = False
     if opts.report_html:
         html = reports / "allure-report.html"

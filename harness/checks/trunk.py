@@ -16,6 +16,7 @@ from ..devices.procedures.trunk_calls import TestCall
 from ..duties.profile import Profile
 from ..evidence.attach import attach
 from ..evidence.check import check
+from ..evidence.reliance import relies_on
 from ..inventory.models import DialPlan, PhoneDevice, PstnDevice, Trunk
 
 
@@ -25,7 +26,8 @@ class TrunkPlan:
 
     ``stations``: phone name -> its inventory entry, for the phones registered with this Edge.
     ``routes``: PSTN device names in failover order. ``first_route``: the inventory entry of the
-    first one. ``dids``: DID -> extension from the dial plan.
+    first one. ``dids``: DID -> extension from the dial plan. ``dead``: stations the run had found
+    dead when the plan was made (quarantined on every transport).
     """
 
     edge: str
@@ -34,6 +36,7 @@ class TrunkPlan:
     stations: dict[str, PhoneDevice]
     routes: tuple[str, ...]
     first_route: PstnDevice
+    dead: frozenset[str] = frozenset()
 
     @property
     def dids(self) -> dict[str, str]:
@@ -42,6 +45,32 @@ class TrunkPlan:
     def station(self, extension: str) -> str:
         """Name of the phone with ``extension``."""
         return next(n for n, p in self.stations.items() if p.facts.extension == extension)
+
+    def station_for(self, did: str) -> str | None:
+        """The phone an inbound call to ``did`` rings (the dial plan's extension), or None when no
+        station of this Edge has that extension."""
+        ext = self.dids.get(did)
+        return next((n for n, p in self.stations.items() if p.facts.extension == ext), None)
+
+    def call_to(self, did: str) -> str:
+        """``did``, declared as what the running check relies on: an inbound call to it is answered by
+        the phone the Edge routes it to, so that phone dead makes a failing check BROKEN, not FAIL."""
+        if (station := self.station_for(did)) is not None:
+            relies_on(station)
+        return did
+
+    def live_dids(self) -> list[str]:
+        """The DIDs whose station the run has not found dead (all of them when every one is dead: a
+        call to a dead station then breaks the test, naming it), in dial-plan order."""
+        live = [d for d in self.dids if self.station_for(d) not in self.dead]
+        return live or list(self.dids)
+
+    def ringing_did(self) -> str:
+        """A DID to call inbound, its station not found dead and declared relied on (:meth:`call_to`);
+        a SKIP when the dial plan lists none."""
+        if not self.dids:
+            pytest.skip(f"the dial plan of {self.edge} lists no DIDs")
+        return self.call_to(self.live_dids()[0])
 
     def any_station(self) -> tuple[str, PhoneDevice]:
         """The first station of this Edge (a SKIP when it has none)."""

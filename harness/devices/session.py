@@ -72,12 +72,21 @@ class LabSession:
             raise TypeError(f"{name} is a {dev.role} in the inventory, not a {kind.__name__}")
         return dev
 
-    def _driver(self, name: str) -> Driver:
+    def gone(self, name: str) -> LabError | None:
+        """The first error that blocked device ``name`` when every transport it declares is blocked
+        (the device is gone for the rest of the run); None while one is left, or for a name the
+        inventory does not have."""
         blocked = self._quarantined.get(name, {})
-        dev = self.lab.devices[name]
+        dev = self.lab.devices.get(name)
+        if dev is None or not blocked:
+            return None
         declared = {t for t in DECLARED_TRANSPORTS if getattr(dev, t) is not None}
-        if blocked and declared <= set(blocked):
-            raise quarantined_error(next(iter(blocked.values())))
+        return next(iter(blocked.values())) if declared <= set(blocked) else None
+
+    def _driver(self, name: str) -> Driver:
+        dev = self.lab.devices[name]  # KeyError for a name the inventory does not have
+        if (e := self.gone(name)) is not None:
+            raise quarantined_error(e)
         with self._lock:
             drv = self._drivers.get(name)
             if drv is None:
@@ -86,11 +95,11 @@ class LabSession:
                 drv.blocked = self._quarantined.setdefault(name, {})
             return drv
 
-    def quarantine(self, name: str, error: LabError) -> None:
-        """Block ``error``'s transport of device ``name`` for the rest of the run."""
+    def quarantine(self, name: str, error: LabError, transport: str | None = None) -> None:
+        """Block ``transport`` (default: ``error``'s) of device ``name`` for the rest of the run."""
         if name not in self.lab.devices:
             return
-        transport = transport_of(error.transport)
+        transport = transport or transport_of(error.transport)
         blocked = self._quarantined.setdefault(name, {})
         newly = transport not in blocked
         blocked.setdefault(transport, error)

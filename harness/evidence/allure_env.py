@@ -8,6 +8,11 @@
 * ``categories.json``: :data:`CATEGORIES`, for Allure 2 viewers. Allure 3 ignores that file and
   reads the same list from its configuration (``allurerc.mjs`` beside this module loads
   ``allure_categories.json``, the one place they are written).
+* the duty verdicts on the test results: every result of a duty gets the labels ``duty_verdict``
+  (PASS, PARTIAL …) and, for a hybrid or attest duty, ``attestation`` (ATTESTED, ATTESTATION
+  MISSING, ATTESTATION EXPIRED); a PARTIAL duty's reasons become tags (``PARTIAL: core check not
+  run: …``), so a filter on the tag finds what a PASS would have hidden. ``environment.properties``
+  carries the overall verdict and, for a partial run, its selection.
 
 :data:`CATEGORIES`, first match wins: "Duty not met" (failed), "Lab broken" (broken by a
 :class:`~harness.errors.LabError`: allure-pytest's message is ``module.Class: str(exc)`` and a lab
@@ -67,7 +72,10 @@ def write_allure_metadata(results_dir: Path, loaded: LoadedLab, summary: dict[st
     results_dir.mkdir(parents=True, exist_ok=True)
     lab = loaded.lab
     props = {"lab": lab.lab.name, "site": lab.lab.site, "emulated": lab.lab.emulated,
-             "inventory": loaded.path.name, "verdict": summary.get("verdict", "")}
+             "inventory": loaded.path.name, "verdict": summary.get("verdict", ""),
+             "overall": summary.get("overall", summary.get("verdict", ""))}
+    if sel := summary.get("selection"):
+        props["partial run"] = sel.get("text") or "tests left out"
     observed = _observed_firmware(summary)
     for name, d in lab.devices.items():
         props[f"{name}.role"] = d.role
@@ -78,4 +86,29 @@ def write_allure_metadata(results_dir: Path, loaded: LoadedLab, summary: dict[st
     text = "".join(f"{k}={_escape(v)}\n" for k, v in props.items())
     (results_dir / "environment.properties").write_text(text)
     (results_dir / "categories.json").write_text(json.dumps(CATEGORIES, indent=2))
+    label_duty_verdicts(results_dir, summary)
     attach_summary(results_dir, summary)
+
+
+def label_duty_verdicts(results_dir: Path, summary: dict[str, Any]) -> int:
+    """Label every test result in ``results_dir`` with its duty's verdict (and attestation, and a
+    PARTIAL duty's reasons as tags); returns how many results were labelled."""
+    duties = summary.get("duties", {})
+    done = 0
+    for path in results_dir.glob("*-result.json"):
+        result = json.loads(path.read_text())
+        labels = [lb for lb in result.get("labels", []) if lb.get("name") not in ("duty_verdict", "attestation")
+                  and not (lb.get("name") == "tag" and str(lb.get("value", "")).startswith("PARTIAL: "))]
+        duty = next((lb["value"] for lb in labels if lb.get("name") == "duty"), None)
+        d = duties.get(duty)
+        if d is None:
+            continue
+        labels.append({"name": "duty_verdict", "value": d["verdict"]})
+        if att := d.get("attestation"):
+            labels.append({"name": "attestation", "value": att["status"]})
+        if d["verdict"] == "PARTIAL":
+            labels += [{"name": "tag", "value": f"PARTIAL: {MASK(r)}"} for r in d.get("reasons", [])]
+        result["labels"] = labels
+        path.write_text(json.dumps(result))
+        done += 1
+    return done

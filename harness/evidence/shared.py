@@ -6,7 +6,8 @@ A fixture that reads a device once per run and hands the result to many tests (t
 that produced the result (or the error), and calls ``USED.use(read)`` each time it hands that result
 to a test. The plugin empties :data:`USED` before each test and attaches, to a test that failed or
 broke, :func:`judged_transcripts`: what the test's own sessions wrote, plus each slice of each shared
-read it used that it did not write itself.
+read it used that it did not write itself. :func:`touched_devices` names the devices behind the same
+transcripts: the devices a test relied on through its sessions and shared reads.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class UsedReads:
     def use(self, read: SharedRead) -> None:
         with self._lock:
             self._reads.setdefault(read, None)
+
+    def current(self) -> list[SharedRead]:
+        """The reads used since the last reset (the list goes on)."""
+        with self._lock:
+            return list(self._reads)
 
     def reset(self) -> list[SharedRead]:
         """The reads used since the last reset; starts a new list."""
@@ -69,3 +75,11 @@ def judged_transcripts(marks: dict[str, int], reads: Iterable[SharedRead]) -> di
                 out[f"transcript {part.name} ({read.label})"] = text
     return out
 
+
+
+def touched_devices(marks: dict[str, int], reads: Iterable[SharedRead]) -> list[str]:
+    """The devices whose sessions a test used: the first word of every transcript (``"<device>
+    <transport> <address>"``) that grew after ``marks`` and of every slice of the shared ``reads`` it
+    used, in first-seen order. Names that are not devices of the inventory are the caller's to drop."""
+    names = BOOK.grown(marks) + [part.name for read in reads for part in read.parts]
+    return list(dict.fromkeys(n.split(" ", 1)[0] for n in names if n))

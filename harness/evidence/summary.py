@@ -4,39 +4,61 @@
 
     {"lab": {"name", "site", "emulated", "inventory", "inventory_sha256"},
      "run": {"started", "finished" (ISO 8601 UTC), "harness_version", "commit", "profile"},
-     "verdict": "PASS" | "FAIL" | "BROKEN" | "NOT RUN", "exit_code": 0 | 1 | 3,
+     "verdict": "PASS" | "PARTIAL" | "FAIL" | "BROKEN" | "NOT RUN", "exit_code": 0 | 1 | 3,
+     "overall": "PASS (partial run: --duty NET-VOIP-HW)",   # the verdict as the table prints it
+     "partial_run": bool, "selection": null | {"duty", "device", "keyword", "markexpr", "deselect",
+                                               "ignore", "paths" (what was given), "text",
+                                               "deselected", "not_run" (test counts)},
      "counts": {"<verdict>": number of duties},
-     "duties": {"<ID>": {"title", "area", "group", "kind", "verdict",
-                         "tests": {"total", "passed", "failed", "broken", "skipped"},
+     "duties": {"<ID>": {"title", "area", "group", "kind", "verdict", "automated", "reasons": [...],
+                         "attestation": null | {"status", "text", "record"},
+                         "tests": {"total", "passed", "failed", "broken", "skipped", "deselected", "not_run"},
                          "checks": [test names], "findings": [message, ...],
                          "skip_reasons": [...], "evidence": [measurement, ...], "thresholds": [...]}},
-     "tests": [{"nodeid", "duty", "devices", "verdict", "message", "duration_s", "measurements"}]}
+     "tests": [{"nodeid", "duty", "devices", "verdict", "message", "duration_s", "measurements",
+                "failure", "explained_failure", "core"}]}
 
-Duty verdicts: FAIL when any test failed; else BROKEN when any was broken; else PASS when any
-passed; else SKIPPED when tests existed but all skipped; else ATTEST for duties only a person can
-confirm and NOT RUN for the rest. The overall verdict is the worst of the duties that ran (FAIL
-before BROKEN: a duty found not met stands even when another part of the lab broke), and NOT RUN
-when no duty was checked at all. Exit codes: 1 when a duty failed, else 3 when the lab was broken,
-else 0 (2, for usage and inventory errors, is decided before or outside the summary).
+A duty's ``automated`` verdict comes from its tests: FAIL when any failed; else BROKEN when any was
+broken; else, when any passed, PASS only if every check that makes it up ran: PARTIAL when a core
+check (``@pytest.mark.core``) was skipped, when some of its tests were deselected, or when some never
+ran (the run stopped early), each with its reason in ``reasons``; else SKIPPED when tests ran and all
+skipped; else NOT SELECTED when all were deselected; else ATTEST for duties only a person can
+confirm and NOT RUN for the rest (no scenario checks it yet). Its ``attestation`` (hybrid and attest
+duties: :func:`~harness.inventory.attestations.attestation_status`) is the second part of the verdict:
+a hybrid duty whose automated part passed is PASS only when ATTESTED, else PARTIAL (reason:
+attestation missing or expired); an attest duty is ATTEST, its attestation status beside it.
+
+The overall verdict is the worst of the duties checked, FAIL before BROKEN before PARTIAL before PASS
+(a duty found not met stands even when another part of the lab broke), and NOT RUN when no duty was
+checked; a partial run (a selection, or tests that never ran) is never PASS: its verdict is PARTIAL
+and ``overall`` reads ``PASS (partial run: -k voice_vlan)``. Exit codes: 1 when a duty failed, else 3
+when the lab was broken, else 0 — PARTIAL, NOT SELECTED, SKIPPED and NOT RUN included: what a run did
+not check is in ``verdict``, which CI that must certify reads (2, for usage and inventory errors, is
+decided before or outside the summary).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..duties.catalogue import CATALOGUE, SOURCES
+from ..duties.catalogue import CATALOGUE, SOURCES, Duty
 from ..inventory import LoadedLab
+from ..inventory.attestations import Attestation, attestation_status
 
-VERDICTS = ("PASS", "FAIL", "BROKEN", "SKIPPED", "NOT RUN", "ATTEST")
+VERDICTS = ("PASS", "PARTIAL", "FAIL", "BROKEN", "SKIPPED", "NOT SELECTED", "NOT RUN", "ATTEST")
+#: the verdicts of a duty that was checked (the overall verdict is the worst of these)
+CHECKED = ("FAIL", "BROKEN", "PARTIAL", "PASS")
 MAX_EVIDENCE = 50  # measurements kept per duty in summary.md (all stay in summary.json's tests)
 
 
@@ -46,10 +68,37 @@ def _in_verdict_order(counts: Counter[str]) -> dict[str, int]:
 
 
 def duty_verdict(counts: Counter[str], kind: str) -> str:
+    """The verdict of a duty's tests alone (no selection, core check or attestation): FAIL, BROKEN,
+    PASS, SKIPPED, else ATTEST (attest duties) or NOT RUN."""
     for v in ("FAIL", "BROKEN", "PASS", "SKIPPED"):
         if counts[v]:
             return v
     return "ATTEST" if kind == "attest" else "NOT RUN"
+
+
+def automated_verdict(rows: Sequence[Mapping[str, Any]], kind: str, *, deselected: int = 0, not_run: int = 0,
+                      selection: str = "") -> tuple[str, list[str]]:
+    """The verdict of a duty's automated part and why it is not complete (module docstring):
+    ``rows`` its test records, ``deselected`` / ``not_run`` its tests left out by the selection or
+    never run, ``selection`` the selection's text for the reason."""
+    counts = Counter(r["verdict"] for r in rows)
+    verdict = duty_verdict(counts, kind)
+    whole = len(rows) + deselected + not_run
+    how = f" ({selection})" if selection else ""
+    reasons: list[str] = []
+    if verdict == "PASS":
+        reasons += [f"core check not run: {r['core']}" + (f" ({r['message']})" if r["message"] else "")
+                    for r in rows if r.get("core") and r["verdict"] == "SKIPPED"]
+        if deselected:
+            reasons.append(f"selection: {deselected} of its {whole} tests deselected{how}")
+        if not_run:
+            reasons.append(f"run stopped early: {not_run} of its {whole} tests never ran")
+        return ("PARTIAL" if reasons else "PASS"), reasons
+    if verdict in ("NOT RUN", "ATTEST") and not_run:
+        return verdict, [f"run stopped early: none of its {not_run} tests ran"]
+    if verdict in ("NOT RUN", "ATTEST") and deselected:
+        return "NOT SELECTED", [f"selection: all {deselected} of its tests deselected"]
+    return verdict, reasons
 
 
 def exit_code(duties: dict[str, Any]) -> int:
@@ -61,12 +110,10 @@ def exit_code(duties: dict[str, Any]) -> int:
     return 0
 
 
-def _overall(duties: dict[str, Any]) -> str:
+def checked_verdict(duties: dict[str, Any]) -> str:
+    """The worst verdict among the duties checked (FAIL, BROKEN, PARTIAL, PASS), else NOT RUN."""
     verdicts = {d["verdict"] for d in duties.values()}
-    for v in ("FAIL", "BROKEN", "PASS"):
-        if v in verdicts:
-            return v
-    return "NOT RUN"
+    return next((v for v in CHECKED if v in verdicts), "NOT RUN")
 
 
 def _iso(t: float) -> str:
@@ -89,8 +136,15 @@ def _unique(items: list[str]) -> list[str]:
 
 
 def build(loaded: LoadedLab, tests: list[dict[str, Any]], *, started: float, finished: float,
-          profile: str | None = None) -> dict[str, Any]:
-    """Assemble the summary from the plugin's per-test records."""
+          profile: str | None = None, selection: dict[str, Any] | None = None,
+          deselected: Mapping[str, int] | None = None, not_run: Mapping[str, int] | None = None,
+          attestations: Sequence[Attestation] = ()) -> dict[str, Any]:
+    """Assemble the summary from the plugin's per-test records, the tests deselected and never run
+    per duty, the run's ``selection`` (``{}``/None: a full run) and the lab's attestation records
+    (judged on the day the run finished, UTC)."""
+    deselected, not_run = deselected or {}, not_run or {}
+    sel_text = (selection or {}).get("text", "")
+    today = datetime.fromtimestamp(finished, UTC).date()
     by_duty: dict[str, list[dict[str, Any]]] = {k: [] for k in CATALOGUE}
     for t in tests:
         by_duty.setdefault(t["duty"], []).append(t)
@@ -98,11 +152,16 @@ def build(loaded: LoadedLab, tests: list[dict[str, Any]], *, started: float, fin
     for duty_id, rows in by_duty.items():
         d = CATALOGUE[duty_id]
         counts = Counter(r["verdict"] for r in rows)
+        automated, reasons = automated_verdict(rows, d.kind, deselected=deselected.get(duty_id, 0),
+                                               not_run=not_run.get(duty_id, 0), selection=sel_text)
+        verdict, attestation = _with_attestation(d, automated, reasons, attestations, today)
         duties[duty_id] = {
             "title": d.title, "area": d.area, "group": d.group, "kind": d.kind,
-            "verdict": duty_verdict(counts, d.kind),
+            "verdict": verdict, "automated": automated, "reasons": reasons,
+            "attestation": attestation,
             "tests": {"total": len(rows), "passed": counts["PASS"], "failed": counts["FAIL"],
-                      "broken": counts["BROKEN"], "skipped": counts["SKIPPED"]},
+                      "broken": counts["BROKEN"], "skipped": counts["SKIPPED"],
+                      "deselected": deselected.get(duty_id, 0), "not_run": not_run.get(duty_id, 0)},
             "checks": list(dict.fromkeys(r["nodeid"].split("::")[-1].split("[")[0] for r in rows)),
             "findings": _unique([r["message"] for r in rows if r["verdict"] in ("FAIL", "BROKEN")]),
             "skip_reasons": _unique([r["message"] for r in rows if r["verdict"] == "SKIPPED" and r["message"]]),
@@ -114,15 +173,44 @@ def build(loaded: LoadedLab, tests: list[dict[str, Any]], *, started: float, fin
         digest = hashlib.sha256(loaded.path.read_bytes()).hexdigest()
     except OSError:
         digest = None
+    n_deselected, n_not_run = sum(deselected.values()), sum(not_run.values())
+    partial = bool(selection) or bool(n_deselected) or bool(n_not_run)
+    worst = checked_verdict(duties)
+    verdict = "PARTIAL" if partial and worst == "PASS" else worst
+    overall = worst + (f" (partial run: {_partial_because(sel_text, n_not_run)})" if partial else "")
+    sel = {**(selection or {}), "deselected": n_deselected, "not_run": n_not_run} if partial else None
     return {
         "lab": {"name": lab.name, "site": lab.site, "emulated": lab.emulated, "inventory": str(loaded.path),
                 "inventory_sha256": digest},
         "run": {"started": _iso(started), "finished": _iso(finished), "harness_version": __version__,
                 "commit": _commit(), "profile": profile},
-        "verdict": _overall(duties), "exit_code": exit_code(duties),
+        "verdict": verdict, "exit_code": exit_code(duties), "overall": overall,
+        "partial_run": partial, "selection": sel,
         "counts": _in_verdict_order(Counter(d["verdict"] for d in duties.values())),
         "duties": duties, "tests": tests,
     }
+
+
+def _with_attestation(duty: Duty, automated: str, reasons: list[str], records: Sequence[Attestation],
+                      today: dt.date) -> tuple[str, dict[str, Any] | None]:
+    """The duty's verdict once its attestation is weighed (hybrid and attest duties; the weaker part
+    wins), and the attestation's status; ``reasons`` gains the attestation's when it lowers the verdict."""
+    if duty.kind not in ("hybrid", "attest"):
+        return automated, None
+    status = attestation_status(records, duty.id, today)
+    if duty.kind == "attest" and automated in ("ATTEST", "NOT SELECTED", "NOT RUN"):
+        return "ATTEST", status.as_dict()
+    if automated in ("PASS", "PARTIAL") and not status.valid:
+        reasons.append(f"attestation: {status.describe()}")
+        return "PARTIAL", status.as_dict()
+    return automated, status.as_dict()
+
+
+def _partial_because(selection: str, not_run: int) -> str:
+    parts = [selection] if selection else []
+    if not_run:
+        parts.append(f"stopped early, {not_run} test{'s' if not_run != 1 else ''} never ran")
+    return "; ".join(parts) or "tests deselected"
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#])")
@@ -153,28 +241,45 @@ def _evidence_line(m: dict[str, Any]) -> str:
 
 def render_markdown(summary: dict[str, Any]) -> str:
     lab, run, counts = summary["lab"], summary["run"], summary["counts"]
-    checked = sum(counts.get(v, 0) for v in ("PASS", "FAIL", "BROKEN"))
+    checked = sum(counts.get(v, 0) for v in CHECKED)
     tally = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v))
+    overall = summary.get("overall", summary["verdict"])
     out = [f"# Duty summary: {_md(lab['name'])} ({_md(lab['site'])})", "",
-           f"**Overall: {summary['verdict']}** for the {checked} {'duty' if checked == 1 else 'duties'} checked "
+           f"**Overall: {_md(overall)}** for the {checked} {'duty' if checked == 1 else 'duties'} checked "
            f"({tally}).", "",
            f"- run: {run['started']} → {run['finished']} · hil {run['harness_version']}"
            + (f" ({run['commit']})" if run.get("commit") else ""),
            f"- inventory: `{lab['inventory']}` (sha256 {str(lab.get('inventory_sha256'))[:16]}…) · "
-           f"emulated: {lab['emulated']} · requirement profile: {run.get('profile') or 'catalogue defaults'}", "",
-           "A PASS covers the checks listed under the duty, not every part of its title; NOT RUN means no",
-           "scenario checks that duty yet; ATTEST means only a person can confirm it.", "",
-           "| duty | verdict | tests | passed | failed | broken | skipped | title |",
-           "|---|---|---|---|---|---|---|---|"]
+           f"emulated: {lab['emulated']} · requirement profile: {run.get('profile') or 'catalogue defaults'}"]
+    sel = summary.get("selection")
+    if sel:
+        out.append(f"- **partial run**: {_md(sel.get('text') or 'no selection')} · {sel['deselected']} tests "
+                   f"deselected, {sel['not_run']} never ran")
+    out += ["",
+            "A PASS covers the checks listed under the duty, not every part of its title, and means every one",
+            "of them ran; PARTIAL means some passed and a core one did not run, or part of the duty was left",
+            "out (see why); NOT SELECTED means this run's selection left the duty out; NOT RUN means no",
+            "scenario checks that duty yet; ATTEST means only a person can confirm it. Hybrid duties show",
+            "their automated evidence and their attestation apart; the duty takes the weaker.", "",
+            "| duty | verdict | tests | passed | failed | broken | skipped | title | deselected | why |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for duty_id, d in summary["duties"].items():
         t = d["tests"]
         out.append(f"| {duty_id} | {d['verdict']} | {t['total']} | {t['passed']} | {t['failed']} | "
-                   f"{t['broken']} | {t['skipped']} | {d['title']} |")
-    ran = [(k, d) for k, d in summary["duties"].items() if d["tests"]["total"]]
+                   f"{t['broken']} | {t['skipped']} | {d['title']} | {t.get('deselected', 0)} | "
+                   f"{_md('; '.join(d.get('reasons', [])))} |")
+        for label, _, text in parts(d):
+            out.append(f"| ↳ {label} | {_md(text)} | | | | | | | | |")
+    ran = [(k, d) for k, d in summary["duties"].items()
+           if d["tests"]["total"] or (d.get("attestation") or {}).get("record")]
     if ran:
         out += ["", "## Evidence per duty"]
         for duty_id, d in ran:
-            out += ["", f"### {duty_id}: {d['verdict']}", "", f"Checks: {', '.join(d['checks'])}"]
+            out += ["", f"### {duty_id}: {d['verdict']}", ""]
+            if d["checks"]:
+                out.append(f"Checks: {', '.join(d['checks'])}")
+            out += [f"- **{label}**: {_md(text)}" for label, _, text in parts(d)]
+            out += [f"- **why {d['verdict']}**: {_md(r)}" for r in d.get("reasons", [])]
             out += [f"- **finding**: {_md(f)}" for f in d["findings"]]
             out += [f"- skipped: {_md(r)}" for r in d["skip_reasons"]]
             ev = d["evidence"]
@@ -183,6 +288,23 @@ def render_markdown(summary: dict[str, Any]) -> str:
                 if len(ev) > MAX_EVIDENCE:
                     out.append(f"  - … {len(ev) - MAX_EVIDENCE} more in summary.json")
     return "\n".join(out) + "\n"
+
+
+def parts(duty: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The two parts of a hybrid duty's verdict (``automated evidence``, ``attestation``), or the
+    attestation of an attest duty, as (label, status, text) triples (``("attestation", "ATTESTED",
+    "ATTESTED by … until …")``); ``[]`` for an automated duty, and for a hybrid one neither checked
+    nor attested."""
+    att = duty.get("attestation")
+    if not att:
+        return []
+    mine = [("attestation", att["status"], att["text"])]
+    if duty["kind"] == "attest":
+        return mine
+    automated = duty.get("automated", duty["verdict"])
+    if automated not in CHECKED and not att.get("record"):
+        return []  # nothing checked, nothing attested: the duty's own row says all
+    return [("automated evidence", automated, automated), *mine]
 
 
 def write(out_dir: Path, summary: dict[str, Any]) -> None:

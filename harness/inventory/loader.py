@@ -274,6 +274,13 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str],
             out.append(loaded.problem(("profile",), f"requirement profile {lab.profile} does not exist"))
         elif not profile.is_file():
             out.append(loaded.problem(("profile",), f"requirement profile {lab.profile} is not a regular file"))
+    if lab.attestations:
+        attested = loaded.relative(lab.attestations)
+        if attested.is_dir():
+            out.append(loaded.problem(("attestations",), f"attestation file {lab.attestations} is a directory; name "
+                                                         "the YAML file in it (e.g. attestations.yaml)"))
+        elif not attested.is_file():
+            out.append(loaded.problem(("attestations",), f"attestation file {lab.attestations} does not exist"))
     if check_secrets:
         checked: set[Path_] = set()  # an inherited reference is checked and reported once, where it is written
         for name, d in lab.devices.items():

@@ -354,6 +354,7 @@ class Lab(Strict):
     lab: LabInfo
     twin: TwinSettings = TwinSettings()
     profile: str | None = None
+    attestations: str | None = None
     defaults: dict[str, object] = {}
     groups: dict[Name, dict[str, object]] = {}
     devices: dict[Name, Device]

@@ -89,6 +89,12 @@ class TranscriptBook:
         with self._lock:
             return {n: t.mark() for n, t in self._all.items()}
 
+    def grown(self, marks: dict[str, int]) -> list[str]:
+        """Names of the transcripts that grew after ``marks`` (from :meth:`marks`), in opening order."""
+        with self._lock:
+            items = list(self._all.items())
+        return [n for n, t in items if t.mark() > marks.get(n, 0)]
+
     def since(self, marks: dict[str, int]) -> dict[str, str]:
         """Transcripts that grew after ``marks`` (from :meth:`marks`), rendered from there."""
         with self._lock:

@@ -7,8 +7,10 @@ Read-only part. The window is the site's ``edge_auto_update_config`` as the inve
 is SKIPPED with that reason.
 
 Update (``--allow-destructive``, :mod:`harness.devices.procedures.edge_update`, docs/edge-update.md): per Edge,
-to the requirement profile's ``firmware.genesys_edge`` target. Outside the window nothing is
-touched and the test is SKIPPED naming the next opening. A test call to one of the Edge's DIDs is
+to the requirement profile's ``firmware.genesys_edge`` target; the duty's core check (without it the
+duty is PARTIAL, never PASS). Outside the window nothing is touched and the test is SKIPPED naming
+the next opening; on an emulated lab ``--in-update-window`` judges the window at its next opening
+(the ``update_moment`` fixture), so the update runs whatever the hour. A test call to one of the Edge's DIDs is
 up when the drain begins; during the drain a second call must be refused (``draining_call_status``
 503, project choice) while the first one is kept (its audio still echoed back,
 ``kept_call_audio_packets``); the first call is then hung up. Checks: the image is served with the
@@ -21,7 +23,9 @@ twice ``boot_max_s`` before the Edge counts as not coming back.
 
 Teardown: none. On the twin the harness's tests heal the Edge (back on the inventory's version); on
 a real lab an update is not undone: the Edge stays on the target (rolling an Edge back is a
-Genesys Cloud operation, not the harness's)."""
+Genesys Cloud operation, not the harness's). The Edge is the test's to take away (``acts_on``): one
+that does not come back is the finding, not a broken lab; the drain's test calls rely on the phones
+their DIDs ring."""
 
 import datetime as dt
 import json
@@ -39,7 +43,8 @@ from harness.duties.catalogue import Threshold
 from harness.duties.profile import Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
-from harness.inventory.models import UpdateWindow
+from harness.evidence.reliance import acts_on, relies_on
+from harness.inventory.models import PhoneDevice, UpdateWindow
 from harness.transports.sip.call_base import CallResult
 from harness.transports.sip.ua import CallHandle
 
@@ -78,10 +83,14 @@ class _DrainProbe:
     """Test calls around the drain: ``kept`` is up before it; ``during()`` places ``refused`` and
     exercises (then hangs up) ``kept`` while the Edge drains."""
 
-    def __init__(self, edge: Edge) -> None:
+    def __init__(self, edge: Edge, lab: LabSession) -> None:
         self.edge = edge
         plan = edge.device.facts.dial_plan
         self.dids = list(plan.dids) if plan is not None and edge.device.sip is not None else []
+        if plan is not None:  # an inbound call is answered by the phone its DID rings
+            by_ext = {d.facts.extension: n for n, d in lab.lab.devices.items()
+                      if isinstance(d, PhoneDevice) and d.facts.extension}
+            relies_on(*(by_ext.get(plan.dids[d], "") for d in self.dids[:2]))
         self.probe: TrunkProbe | None = None
         self.kept: CallHandle | None = None
         self.refused: CallHandle | None = None
@@ -111,24 +120,27 @@ class _DrainProbe:
 
 
 @pytest.mark.duty(DUTY)
+@pytest.mark.core("the software update")
 @pytest.mark.destructive
-def test_edge_software_update(edge: Edge, lab: LabSession, profile: Profile) -> None:
+def test_edge_software_update(edge: Edge, lab: LabSession, profile: Profile, update_moment: dt.datetime) -> None:
     target = profile.firmware.get(edge.platform)
     if target is None:
         pytest.skip(f"requirement profile {profile.name} names no target software for {edge.platform}")
+    acts_on(edge.name)
     boot = profile.threshold(DUTY, "boot_max_s")
     drain = profile.threshold(DUTY, "drain_min")
-    calls = _DrainProbe(edge)
+    calls = _DrainProbe(edge, lab)
     window = lab.lab.lab.update_window
-    if window is not None and window_facts(window).contains(dt.datetime.now(dt.UTC), window):
+    if window is not None and window_facts(window, update_moment).contains(update_moment, window):
         calls.before()
     try:
         report = update_edge(lab, edge.name, target, drain_timeout_s=drain.number * 60,
-                             boot_timeout_s=2 * boot.number, during_drain=calls.during)
+                             boot_timeout_s=2 * boot.number, now=update_moment, during_drain=calls.during)
     finally:
         calls.close()
     if report.window_closed:
-        pytest.skip(f"{edge.name}: update not started: {report.error}")
+        hint = " (an emulated lab opens it with --in-update-window)" if lab.lab.lab.emulated else ""
+        pytest.skip(f"{edge.name}: update not started: {report.error}{hint}")
     if report.already_on_target:
         pytest.skip(f"{edge.name} already runs {target.version}, the target of requirement profile {profile.name}: "
                     "nothing to update (no drain, no reboot)")

@@ -6,13 +6,15 @@ touched: a missing image (404) or a wrong checksum stops a rollout for that plat
 and both checksums in the message. Threshold: the profile's ``firmware.<platform>.sha256`` (project
 choice: the customer's approved image; no Genesys firmware policy found).
 
-Rollout (``--allow-destructive``, :mod:`harness.devices.procedures.firmware_rollout`, docs/firmware.md): per
+Rollout (``--allow-destructive``, :mod:`harness.devices.procedures.firmware_rollout`, docs/firmware.md), the
+duty's core check (without it the duty is PARTIAL, never PASS on the checksum alone): per
 platform with a target, a canary phone, then waves of ``wave_size`` phones, ``concurrency`` at
 once; every phone must come back on the target version (the old one again is a FAIL) and be
 registered at its Edge within ``reregister_min`` of its check-sync. Thresholds (catalogue, project
 choice; a profile may override them): ``wave_size``, ``concurrency``, ``away_max_s`` (check-sync to
 reboot), ``return_max_s`` (gone to back), ``reregister_min``. The per-phone table is attached.
-Teardown puts phones whose inventory entry says ``restore_firmware: true`` back on their version."""
+Teardown puts phones whose inventory entry says ``restore_firmware: true`` back on their version.
+The phones are the rollout's to take away (``acts_on``): one that never returns is the finding."""
 
 import json
 
@@ -26,6 +28,7 @@ from harness.duties.catalogue import Threshold
 from harness.duties.profile import FirmwareTarget, Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
+from harness.evidence.reliance import acts_on
 
 DUTY = "MAINT-PHONE-FIRMWARE"
 
@@ -52,12 +55,14 @@ def _phones_by_platform(lab: LabSession, profile: Profile) -> dict[str, list[str
 
 
 @pytest.mark.duty(DUTY)
+@pytest.mark.core("the firmware rollout")
 @pytest.mark.destructive
 def test_phone_firmware_rollout(lab: LabSession, profile: Profile) -> None:
     groups = _phones_by_platform(lab, profile)
     if not groups:
         pytest.skip(f"requirement profile {profile.name} names no target firmware for a phone with SNMP and SIP "
                     "in the inventory")
+    acts_on(*(name for phones in groups.values() for name in phones))
     limit = profile.threshold(DUTY, "reregister_min")
     timeouts = Timeouts(away_s=profile.threshold(DUTY, "away_max_s").number,
                         back_s=profile.threshold(DUTY, "return_max_s").number,

@@ -7,7 +7,8 @@
 * An inbound call to every DID of the dial plan, placed by the harness as the carrier, and an
   outbound call from a station to the carrier's test number are answered, with audio both ways:
   the lab's far ends (phones, the carrier's test line) echo what they receive, and the carrier's
-  call log shows what reached it.
+  call log shows what reached it. Each inbound call relies on the phone its DID rings: a phone
+  found dead makes the test BROKEN naming it, not FAIL.
 
 Limits: status 200 (G-CARRIER); round trip <= 2000 ms and >= 5 audio packets back (project
 choices, overridable in the requirement profile). Silence from a device whose management plane
@@ -71,7 +72,7 @@ def test_inbound_call_to_every_did_has_audio_both_ways(edge: Edge, trunk_plan: T
         pytest.skip(f"the dial plan of {edge.name} lists no DIDs")
     for did, ext in trunk_plan.dids.items():
         label = f"inbound {did} -> {ext} ({trunk_plan.station(ext)})"
-        tc = trunk_probe.exercise(trunk_probe.inbound(did), label)
+        tc = trunk_probe.exercise(trunk_probe.inbound(trunk_plan.call_to(did)), label)
         judge_answered(tc, profile, duty=DUTY, device=edge, item="inbound test call")
         judge_audio_back(tc, profile, duty=DUTY, device=edge.name, item="inbound test call")
 

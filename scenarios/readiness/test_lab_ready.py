@@ -4,39 +4,28 @@ scenarios spend no more time on it; the device's other transports stay in use (a
 is down still answers on its console). The transports of a device are probed at the same time, so
 a dead device costs one timeout."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 import allure
 import pytest
 
 from harness.devices.driver import Driver
 from harness.devices.drivers.switch import Switch
+from harness.devices.liveness import is_silence, probe_transports
 from harness.devices.procedures.switch_provisioning import Provisioner, journal_dir
 from harness.devices.session import LabSession
-from harness.errors import LabError, LabTimeout, LabUnreachable
+from harness.errors import LabError
 from harness.evidence.check import observe
 
 
 @pytest.mark.duty("LAB-READY")
 def test_device_answers_on_every_declared_transport(device: Driver, lab: LabSession) -> None:
-    transports = device.transports()
-    if not transports:
+    if not device.transports():
         pytest.skip(f"{device.name}: the inventory declares no transport")
-
-    def probe(transport: str) -> str | LabError:
-        try:
-            return device.probe(transport)
-        except LabError as e:
-            return e
-
-    with ThreadPoolExecutor(max_workers=len(transports)) as pool:
-        answers = dict(zip(transports, pool.map(probe, transports), strict=True))
     errors: list[LabError] = []
-    for transport, answer in answers.items():
+    for transport, answer in probe_transports(device).items():
         with allure.step(f"{device.name} over {transport}"):
             if isinstance(answer, LabError):
                 errors.append(answer)
-                if isinstance(answer, LabTimeout | LabUnreachable):
+                if is_silence(answer):
                     lab.quarantine(device.name, answer)
                 continue
             observe(answer, duty="LAB-READY", device=device.name, what=f"answers on {transport}")

@@ -4,37 +4,13 @@ would raise, so the plugin's own behaviour is what is tested)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO, make_test_lab
+from tests.plugin.conftest import run, write_scenario
 
 pytest_plugins = ["pytester"]
-
-
-@pytest.fixture
-def labdir(pytester: pytest.Pytester) -> Path:
-    # No device is reached here, so no twin runs: the lab is declared real to keep the plugin from
-    # asking for one (test_emulated_lab_without_twin_is_a_usage_error covers that check).
-    text = (REPO / "lab_inventory.yaml").read_text().replace("emulated: true", "emulated: false")
-    inv = make_test_lab(pytester.path, text)
-    (pytester.path / "scenarios").mkdir()
-    # These scenarios test the plugin, not a duty: each records one observation so that the
-    # "a scenario must check something" rule (test_scenario_that_checks_nothing_is_broken) holds.
-    (pytester.path / "scenarios" / "conftest.py").write_text(
-        "import pytest\nfrom harness.evidence.check import observe\n\n"
-        "@pytest.fixture(autouse=True)\ndef _evidence():\n"
-        "    observe('ran', duty='LAB-READY', device='plugin-test', what='scenario body')\n")
-    return inv
-
-
-def write_scenario(pytester: pytest.Pytester, body: str, name: str = "test_s.py") -> None:
-    (pytester.path / "scenarios" / name).write_text(body)
-
-
-def run(pytester: pytest.Pytester, inv: Path, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_subprocess(f"--inventory={inv}", "-p", "no:cacheprovider", "scenarios", *args)
 
 
 def test_scenario_without_duty_marker_is_a_collection_error(pytester, labdir):
@@ -70,9 +46,9 @@ from harness.errors import LabTimeout
 from harness.evidence.check import check, intent
 
 @pytest.mark.duty('CFG-STATION')
-def test_a_fails(phone):
-    if phone.name == 'phone1':
-        check(3, intent('x', 4), duty='CFG-STATION', device=phone.name, what='answer')
+def test_a_fails(phone_record):  # a check about a phone made elsewhere: no phone is relied on
+    if phone_record.name == 'phone1':
+        check(3, intent('x', 4), duty='CFG-STATION', device=phone_record.name, what='answer')
 
 @pytest.mark.duty('NET-VOIP-HW')
 def test_b_breaks(phone):
@@ -281,3 +257,52 @@ def test_device_with_every_transport_quarantined_is_gone(loaded):
     with pytest.raises(LabUnreachable, match="quarantined after earlier failure"):
         s.driver("phone1")
     s.close()
+
+
+def test_selection_core_checks_and_early_stops_reach_the_duty_verdicts(pytester, labdir, tmp_path):
+    write_scenario(pytester, """
+import pytest
+
+@pytest.mark.duty('CFG-STATION')
+def test_mac(phone_record):
+    pass
+
+@pytest.mark.duty('MAINT-PHONE-FIRMWARE')
+def test_image():
+    pass
+
+@pytest.mark.duty('MAINT-PHONE-FIRMWARE')
+@pytest.mark.core('the firmware rollout')
+@pytest.mark.destructive
+def test_rollout():
+    pass
+
+@pytest.mark.duty('NET-VOIP-HW')
+def test_z_fails():
+    assert False, 'not met'
+
+@pytest.mark.duty('NET-VOIP-HW')
+def test_z_never_runs():
+    pass
+""")
+    out = tmp_path / "out"
+    run(pytester, labdir, f"--hil-summary={out}", "-k", "not phone3", "-x")
+    s = json.loads((out / "summary.json").read_text())
+    assert s["selection"] == {"keyword": "not phone3", "text": "-k 'not phone3'", "deselected": 1, "not_run": 1}
+    station, firmware, hw = (s["duties"][d] for d in ("CFG-STATION", "MAINT-PHONE-FIRMWARE", "NET-VOIP-HW"))
+    assert station["verdict"] == "PARTIAL" and station["tests"]["deselected"] == 1, station
+    assert station["reasons"] == ["selection: 1 of its 4 tests deselected (-k 'not phone3')"]
+    assert firmware["verdict"] == "PARTIAL" and firmware["reasons"] == [
+        "core check not run: the firmware rollout (destructive scenario: run with --allow-destructive)"]
+    assert hw["verdict"] == "FAIL" and hw["tests"]["not_run"] == 1
+    assert s["verdict"] == "FAIL"
+    assert s["overall"] == "FAIL (partial run: -k 'not phone3'; stopped early, 1 test never ran)"
+    core = next(t for t in s["tests"] if t["nodeid"].endswith("test_rollout"))
+    assert core["core"] == "the firmware rollout"
+    r = run(pytester, labdir, f"--hil-summary={out}", "--duty=MAINT-PHONE-FIRMWARE")
+    s = json.loads((out / "summary.json").read_text())
+    assert s["duties"]["CFG-STATION"]["verdict"] == "NOT SELECTED" and s["duties"]["NET-VOIP-HW"]["verdict"] == \
+        "NOT SELECTED"
+    assert s["selection"]["duty"] == ["MAINT-PHONE-FIRMWARE"] and s["overall"] == \
+        "PARTIAL (partial run: --duty MAINT-PHONE-FIRMWARE)"
+    assert r.ret == 0

@@ -38,7 +38,10 @@ def test_pstn_duties_pass_on_the_healthy_twin_with_ladders_attached(twin, lab_pa
     r = run_scenarios(lab_path, out, *(f"--duty={d}" for d in PSTN_DUTIES), f"--alluredir={allure_dir}")
     assert r.returncode == 0, r.output[-4000:]
     for duty in PSTN_DUTIES:
-        assert r.verdict(duty) == "PASS", (duty, r.summary["duties"][duty])
+        assert r.summary["duties"][duty]["automated"] == "PASS", (duty, r.summary["duties"][duty])
+        if duty != "PSTN-CAPACITY":  # hybrid: without an attestation, PARTIAL (tests/inventory/test_attestations.py)
+            assert r.verdict(duty) == "PASS", (duty, r.summary["duties"][duty])
+    assert r.verdict("PSTN-CAPACITY") == "PARTIAL"
     names = set(r.tests())
     for item in ("item5", "item11", "item3", "item6", "item7", "item9", "item14", "item10", "item4"):
         assert any(n.startswith(f"test_{item}_") for n in names), item

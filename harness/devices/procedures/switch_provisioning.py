@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 from filelock import FileLock
 from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig
 
-from ...errors import LabProtocolError
+from ...errors import LabBusy, LabProtocolError
 from ...inventory import LoadedLab
 from ...inventory.models import Lab, PhoneDevice, SwitchDevice, SwitchFacts
 from .run_lock import take_or_name_holder
@@ -340,7 +340,8 @@ class Provisioner:
     def _take(self) -> None:
         """Hold the switch's provisioning lock (one run provisions a switch at a time).
 
-        Raises LabProtocolError naming the other run when it holds the lock.
+        Raises LabBusy (the lab was not this run's alone: BROKEN, never FAIL) naming the other run
+        when it holds the lock.
         """
         if self._lock.is_locked:
             return
@@ -348,8 +349,8 @@ class Provisioner:
         other = take_or_name_holder(self._lock, self.journal,
                                     lambda d: f"the run of pid {d['pid']} (started {d['started_utc']})")
         if other:
-            raise LabProtocolError(self.switch.name, "cli", self._address(),
-                                   f"{other} is provisioning this switch; not touching it")
+            raise LabBusy(self.switch.name, "cli", self._address(),
+                          f"{other} is provisioning switch {self.switch.name}; not touching it")
 
     def release(self) -> None:
         """Let go of the provisioning lock (the journal, if any, stays for the next run)."""
@@ -443,7 +444,8 @@ class Provisioner:
 
         Reports how the running-config differs from the one the journal saved and the lines that
         undo it; with ``write`` those are sent now. The journal is removed once nothing differs.
-        Raises LabProtocolError when another live run holds the switch, or the journal is unreadable.
+        Raises LabBusy when another live run holds the switch, LabProtocolError when the journal is
+        unreadable.
         """
         if not self.journal.exists():
             return None
