@@ -163,7 +163,7 @@ class CloudApi(TransportSession):
             for entity in page.entities:
                 yield self._model(call, entity, model)
             try:
-                nxt = next_page(page, query)
+                nxt = next_page(page, query, self.api_url)
             except ValueError as e:
                 raise self._error(LabProtocolError, f"{call}: {e}") from None
             if nxt is None:
@@ -260,8 +260,8 @@ class CloudApi(TransportSession):
         clock = self._clock
 
         class PastDeadline(stop_base):
-            def __call__(self, state: RetryCallState) -> bool:
-                return clock() >= deadline
+            def __call__(self, state: RetryCallState) -> bool:  # the back-off would end past the deadline
+                return clock() + state.upcoming_sleep >= deadline
 
         def last(state: RetryCallState) -> httpx.Response:
             assert state.outcome is not None

@@ -4,7 +4,7 @@ A listing answers one :class:`~.models.Page` at a time and says how to reach the
 three forms, tried in this order:
 
 1. ``nextUri`` (``/api/v2/…?pageSize=100&pageNumber=2``, or a cursor URI): followed as it is, on the
-   API host;
+   API host (an absolute one must name the API's own scheme and host);
 2. ``cursor``: the same request again with ``cursor=<value>``;
 3. ``pageNumber`` below ``pageCount``: the same request with ``pageNumber + 1``.
 
@@ -41,18 +41,20 @@ def first_params(params: dict[str, Any] | None, page_size: int = PAGE_SIZE) -> d
     return {**(params or {}), "pageSize": page_size, "pageNumber": 1}
 
 
-def next_page(page: Page, params: dict[str, Any]) -> NextPage | None:
-    """The request of the page after ``page`` (asked with ``params``), ``None`` after the last.
+def next_page(page: Page, params: dict[str, Any], api_url: str) -> NextPage | None:
+    """The request of the page after ``page`` (asked with ``params`` of ``api_url``), ``None`` after
+    the last.
 
-    Raises ValueError for a ``nextUri`` that leaves the API (another host or scheme)."""
+    Raises ValueError for a ``nextUri`` that leaves the API (another scheme or host) or is no path."""
     if page.next_uri:
-        u = urlsplit(page.next_uri)
-        if u.scheme or u.netloc:  # absolute: keep only path and query, the host is the API's
-            uri = u.path + (f"?{u.query}" if u.query else "")
-        else:
-            uri = page.next_uri
+        u, api = urlsplit(page.next_uri), urlsplit(api_url)
+        if (u.scheme or u.netloc) and (u.scheme, u.netloc) != (api.scheme, api.netloc):
+            raise ValueError(f"nextUri {page.next_uri!r} leaves the API host {api.netloc}")
+        uri = u.path + (f"?{u.query}" if u.query else "")
         if not uri.startswith("/"):
-            raise ValueError(f"nextUri {page.next_uri!r} is not a path on the API host")
+            raise ValueError(f"nextUri {page.next_uri!r} is not a path of the API")
+        if api.path and uri.startswith(api.path + "/"):  # an API under a path prefix may write it
+            uri = uri[len(api.path):]
         return NextPage(uri=uri)
     if page.cursor:
         return NextPage(params={**params, "cursor": page.cursor})
