@@ -31,9 +31,8 @@ TRANSPORT = "api"
 
 class NotInOrg(LabError):
     """The org has no entity the inventory names (its site, one of its Edges): the inventory and the
-    org disagree, so checks that rely on it cannot run."""
-
-    kind = "not in the org"
+    org disagree, so checks that rely on it cannot run (a lab error, kind ``lab error``: the report's
+    *Lab broken* category)."""
 
 
 class CloudOrg(GenesysCloudOrg):

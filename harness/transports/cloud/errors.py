@@ -33,7 +33,7 @@ PERMISSION_RE = re.compile(r"\b[a-zA-Z]+:[a-zA-Z*]+:[a-zA-Z*]+\b")
 class ApiStatusError(LabProtocolError):
     """The API answered ``status`` (with Genesys' ``code``) to ``call`` (``GET /api/v2/…/{edgeId}``)."""
 
-    def __init__(self, device: str, transport: str, address: str, detail: str, *, call: str, status: int,
+    def __init__(self, device: str, transport: str, address: str, detail: str, *, call: str = "", status: int = 0,
                  code: str = "") -> None:
         super().__init__(device, transport, address, detail)
         self.call, self.status, self.code = call, status, code
@@ -43,8 +43,8 @@ class ApiAuthError(LabAuthError):
     """The API refused the OAuth client: credentials refused (401, token endpoint 400/401) or a
     permission missing (403; ``permissions`` lists them when Genesys named them)."""
 
-    def __init__(self, device: str, transport: str, address: str, detail: str, *, call: str, status: int,
-                 client: str, permissions: tuple[str, ...] = ()) -> None:
+    def __init__(self, device: str, transport: str, address: str, detail: str, *, call: str = "", status: int = 0,
+                 client: str = "", permissions: tuple[str, ...] = ()) -> None:
         super().__init__(device, transport, address, detail)
         self.call, self.status, self.client, self.permissions = call, status, client, permissions
 
@@ -52,7 +52,8 @@ class ApiAuthError(LabAuthError):
 class ApiUnavailable(LabUnreachable):
     """The API answered 502, 503 or 504 (after the retries a GET gets)."""
 
-    def __init__(self, device: str, transport: str, address: str, detail: str, *, call: str, status: int) -> None:
+    def __init__(self, device: str, transport: str, address: str, detail: str, *, call: str = "",
+                 status: int = 0) -> None:
         super().__init__(device, transport, address, detail)
         self.call, self.status = call, status
 

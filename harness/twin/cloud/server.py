@@ -61,6 +61,14 @@ class CloudApiService:
         self._released.set()
         self._released = asyncio.Event()
 
+    async def _hold(self, request: web.Request) -> web.StreamResponse:
+        """``api-silent``: hold the request until heal or stop, then drop the connection unanswered
+        (the response returned never reaches the client: its transport is gone)."""
+        await self._released.wait()
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=204)
+
     def _app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         for r in sorted(ROUTES, key=Route.order):
@@ -84,8 +92,7 @@ class CloudApiService:
             if e.status not in (404, 405):
                 raise
             if API_SILENT.on(self.state):
-                await self._released.wait()
-                raise ConnectionResetError("api-silent") from None
+                return await self._hold(request)
             code = "not.found" if e.status == 404 else "method.not.allowed"
             err = ApiError(e.status, code, f"No {request.method} {request.path} in this API")
             self.state.note(request.method, request.path_qs, e.status)
@@ -94,8 +101,7 @@ class CloudApiService:
     async def _serve(self, request: web.Request, r: Route) -> web.StreamResponse:
         st = self.state
         if API_SILENT.on(st):
-            await self._released.wait()
-            raise ConnectionResetError("api-silent")  # aiohttp closes the connection without an answer
+            return await self._hold(request)
         try:
             body = await request.read()
             req = ApiRequest(self.twin, self.unit, st, request.method, request.path,
