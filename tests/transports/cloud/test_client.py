@@ -385,3 +385,16 @@ def test_transcripts_hold_calls_and_answers_but_no_secret_token_or_header(tmp_pa
     assert "> POST /oauth/token" in text and "token for OAuth client client-42, expires in 86400 s" in text
     assert SECRET not in text and "tok-1" not in text and "Basic " not in text
     assert json.dumps("tok-1") not in text
+
+
+def test_a_proxy_carries_the_api_and_login_calls(tmp_path):
+    (tmp_path / "secret").write_text(SECRET)
+    settings = CloudSettings(region="us-east-1", client_id="c", client_secret=f"file:{tmp_path / 'secret'}",
+                             proxy="http://proxy.example.net:3128")
+    api = CloudApi(settings, resolve, Transcript("cloud api proxy"))
+    try:
+        routes = {str(k.pattern) for k in api._http._mounts}  # httpx routes every scheme through the proxy
+        assert routes == {"all://"}
+        assert api.address == "api.mypurecloud.com" and api.login_url == "https://login.mypurecloud.com"
+    finally:
+        api.close()
