@@ -55,6 +55,7 @@ bench: setup
 	$(PY) bench/interop_bench.py --runs 3
 	$(PY) bench/firmware_bench.py --runs 3
 	$(PY) bench/console_logs_bench.py --runs 3 --kb 5120
+	$(PY) bench/cloud_bench.py --runs 5
 
 clean:
 	rm -rf reports .hil .pytest_cache .mypy_cache .ruff_cache

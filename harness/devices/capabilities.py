@@ -11,6 +11,8 @@ capability         what the device offers                                       
 :class:`SipEndpoint` a SIP endpoint: answers OPTIONS on its SIP port; its management plane     ``sip``
                    tells SIP silence (a finding) from a dead device (a broken lab)
 :class:`HttpServer` an HTTP server (the phones' provisioning server)                           ``http``
+:class:`GenesysCloudOrg` the lab's Genesys Cloud org (``cloud:``), read through the Platform   ``api``
+                   API: the site, its Edges (not a device: ``LabSession.cloud()``)
 =================  ==========================================================================  =========
 
 The access mixins of :mod:`harness.devices.drivers` implement them and say so by inheriting them
@@ -31,10 +33,13 @@ from __future__ import annotations
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from ..transports.cli import SwitchCli
+from ..transports.cloud import CloudApi
 from ..transports.http import Digest, HttpSession
 from ..transports.serial import SerialConsole
 from ..transports.sip.options import OptionsResult
 from ..transports.ssh import SSHSession
+from .facts.cloud_edges import Edge
+from .facts.cloud_sites import Site
 from .facts.snmp_system import InterfaceRow, SystemInfo
 
 #: a transport an inventory entry may declare, in the order readiness probes them
@@ -173,4 +178,30 @@ class HttpServer(LabDevice, Protocol):
 
     def probe_http(self) -> str:
         """One GET; a one-line identity."""
+        ...
+
+
+@runtime_checkable
+class GenesysCloudOrg(LabDevice, Protocol):
+    """The lab's Genesys Cloud org (the inventory's ``cloud:``), read through the Platform API;
+    ``name`` is ``cloud``. Every method raises LabError (naming the call) when the API fails."""
+
+    def api(self) -> CloudApi:
+        """The open API session (for resource groups without an accessor here)."""
+        ...
+
+    def probe_api(self) -> str:
+        """Log in and read the lab's site; a one-line identity."""
+        ...
+
+    def site(self) -> Site:
+        """The site this lab is."""
+        ...
+
+    def edges(self) -> list[Edge]:
+        """The Edges of the lab's site."""
+        ...
+
+    def edge(self, name: str) -> Edge:
+        """One Edge, by its name in the org (its inventory name)."""
         ...

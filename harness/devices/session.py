@@ -7,9 +7,10 @@ from typing import TypeVar, overload
 
 from ..errors import LabError
 from ..inventory import LoadedLab
-from ..inventory.models import AnyDevice
+from ..inventory.models import CLOUD_NAME, AnyDevice
 from ..transports.transcript import TranscriptSlice
 from .driver import DECLARED_TRANSPORTS, Driver, quarantined_error, transport_of
+from .drivers.cloud import CloudOrg
 from .registry import REGISTRY, load_platforms
 
 D = TypeVar("D", bound=Driver)
@@ -38,6 +39,7 @@ class LabSession:
         self._quarantined: dict[str, dict[str, LabError]] = {}
         self._quarantine_evidence: dict[str, tuple[TranscriptSlice, ...]] = {}
         self._lock = threading.Lock()
+        self._cloud: CloudOrg | None = None
 
     @overload
     def driver(self, name: str) -> Driver: ...
@@ -95,8 +97,37 @@ class LabSession:
                 drv.blocked = self._quarantined.setdefault(name, {})
             return drv
 
+    def cloud(self) -> CloudOrg:
+        """The lab's Genesys Cloud org (the inventory's ``cloud:``), created on first use; its API
+        quarantined by :meth:`quarantine` under the name ``cloud``.
+
+        Raises:
+            LookupError: the inventory has no ``cloud:`` section.
+        """
+        settings = self.lab.cloud
+        if settings is None:
+            raise LookupError(f"the inventory {self.loaded.path} has no cloud: section")
+        with self._lock:
+            if self._cloud is None:
+                self._cloud = CloudOrg(self.loaded, settings)
+                self._cloud.blocked = self._quarantined.setdefault(CLOUD_NAME, {})
+            return self._cloud
+
+    def _quarantine_cloud(self, error: LabError) -> None:
+        blocked = self._quarantined.setdefault(CLOUD_NAME, {})
+        if error.transport in blocked:
+            return
+        blocked[error.transport] = error
+        if self._cloud is not None:
+            self._quarantine_evidence[CLOUD_NAME] = self._cloud.transcript_slices({})
+            self._cloud.drop_session()
+
     def quarantine(self, name: str, error: LabError, transport: str | None = None) -> None:
-        """Block ``transport`` (default: ``error``'s) of device ``name`` for the rest of the run."""
+        """Block ``transport`` (default: ``error``'s) of device ``name`` (or the org's API, ``cloud``)
+        for the rest of the run."""
+        if name == CLOUD_NAME and self.lab.cloud is not None:
+            self._quarantine_cloud(error)
+            return
         if name not in self.lab.devices:
             return
         transport = transport or transport_of(error.transport)
@@ -124,3 +155,5 @@ class LabSession:
     def close(self) -> None:
         for d in self._drivers.values():
             d.close()
+        if self._cloud is not None:
+            self._cloud.close()

@@ -19,13 +19,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..errors import InventoryError, InventoryProblem
 from . import secrets
 from .keys import closest, fields_at, pydantic_message, unknown_key_message
-from .models import ROLES, Device, EdgeDevice, Lab, PhoneDevice, ProvisioningDevice, PstnDevice, SwitchDevice
+from .models import (
+    CLOUD_NAME,
+    ROLES,
+    Device,
+    EdgeDevice,
+    Lab,
+    PhoneDevice,
+    ProvisioningDevice,
+    PstnDevice,
+    SwitchDevice,
+)
 from .names import name_problem
 from .yamlfile import Path_, YamlFileError, key_lines, nearest_line, plain, read_yaml, yaml_problem
 
@@ -292,7 +303,36 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str],
                 why = secrets.check(ref, loaded.base_dir)
                 if why:
                     out.append(loaded.problem(at, why))
+    out.extend(_cloud_problems(loaded, check_secrets))
     return sorted(out, key=lambda p: (p.line or 0, p.path))
+
+
+def _cloud_problems(loaded: LoadedLab, check_secrets: bool) -> list[InventoryProblem]:
+    """The ``cloud:`` section against the rest: an emulated lab's org is the twin's (``base_url``,
+    http on loopback), no device takes the org's name, and its secret references resolve."""
+    lab, cloud = loaded.lab, loaded.lab.cloud
+    out: list[InventoryProblem] = []
+    if cloud is None:
+        return out
+    if CLOUD_NAME in lab.devices:
+        out.append(loaded.problem(("devices", CLOUD_NAME), f"the name {CLOUD_NAME} is the Genesys Cloud org's (the "
+                                                           "cloud: section) in faults and reports; rename the device"))
+    if lab.lab.emulated:
+        u = urlsplit(cloud.base_url or "")
+        if cloud.base_url is None:
+            out.append(loaded.problem(("cloud", "region"), "an emulated lab's org is the twin's: give base_url (http "
+                                                           "on loopback, like http://127.0.6.1:8443), not region"))
+        elif u.scheme != "http" or not _loopback(u.hostname or ""):
+            out.append(loaded.problem(("cloud", "base_url"), f"{cloud.base_url}: the twin serves the emulated API over "
+                                                             "http on loopback (an IPv4 address in 127.0.0.0/8)"))
+    if check_secrets:
+        refs = [("client_secret", cloud.client_secret)]
+        if cloud.client_id_is_reference:
+            refs.append(("client_id", cloud.client_id))
+        for key, ref in refs:
+            if why := secrets.check(ref, loaded.base_dir):
+                out.append(loaded.problem(("cloud", key), why))
+    return out
 
 
 def _loopback(host: str) -> bool:

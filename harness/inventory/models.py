@@ -3,6 +3,7 @@
 Shape of a lab file (see docs/inventory.md for every field)::
 
     lab: {name, site, emulated}
+    cloud: {region | base_url, client_id, client_secret, site, proxy, timeout_s}   # the Genesys Cloud org
     profile: path of the requirement profile, relative to the inventory file
     defaults: {<device fields>}           # every device inherits these
     groups: {<name>: {<device fields>}}   # devices list groups; later groups win
@@ -19,10 +20,12 @@ import ipaddress
 import re
 import zoneinfo
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from .names import Name
+from .regions import REGION_DOMAINS, login_url, region_problem
 from .secrets import REF_RE
 
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -120,6 +123,93 @@ class LabInfo(Strict):
     emulated: bool = False
     description: str = ""
     update_window: UpdateWindow | None = None
+
+
+def _region(v: str) -> str:
+    if (why := region_problem(v)) is not None:
+        raise ValueError(why)
+    return v
+
+
+def _web_url(v: str, example: str) -> str:
+    """``v`` as an ``http(s)://host[:port][/path]`` URL without a trailing ``/``; ValueError otherwise."""
+    try:
+        u = urlsplit(v)
+        u.port  # noqa: B018  (raises ValueError for a port that is not a number or out of range)
+    except ValueError as e:
+        raise ValueError(f"not a URL ({e})") from None
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise ValueError(f"must be an http:// or https:// URL with a host, like {example}")
+    if u.username is not None or u.password is not None:
+        raise ValueError("must not carry credentials (secrets are references, never literals)")
+    if u.query or u.fragment:
+        raise ValueError("must not carry a query or a fragment")
+    return v.rstrip("/")
+
+
+def _base_url(v: str) -> str:
+    return _web_url(v, "http://127.0.6.1:8443")
+
+
+def _proxy(v: str) -> str:
+    return _web_url(v, "http://proxy.example.net:3128")
+
+
+def _client_id(v: str) -> str:
+    if not v.strip() or not v.isprintable():
+        raise ValueError("must be the OAuth client's id (or a secret reference 'env:NAME' or 'file:PATH')")
+    return v
+
+
+#: the name the lab's Genesys Cloud org goes by in faults, quarantine and reports (no device may take it)
+CLOUD_NAME = "cloud"
+
+
+class CloudSettings(Strict):
+    """The lab's Genesys Cloud org, reached through the Platform API (docs/cloud-api.md).
+
+    ``region`` (``us-east-1``, ``eu-west-1``, ``ap-southeast-2`` …; :mod:`.regions` holds Genesys'
+    list) gives the API host ``https://api.<domain>`` and the login host ``https://login.<domain>``;
+    ``base_url`` names an API emulator instead (the lab twin's, or one a real lab runs): the login
+    host is ``base_url`` with ``//api.`` replaced by ``//login.``, or ``base_url`` itself when its
+    host has no ``api.``. Exactly one of the two.
+
+    ``client_id`` (the OAuth client's id: not a secret, written as it is or as a reference) and
+    ``client_secret`` (a reference) are the client credentials grant's. ``site``: the Genesys site
+    this lab is (default: ``lab.site``); the Edges of the inventory are named as in the org.
+    ``proxy``: an HTTP(S) proxy URL for the API and login hosts. ``timeout_s``: the deadline of one
+    API call, retries and rate-limit waits included.
+    """
+
+    region: Annotated[str, AfterValidator(_region)] | None = None
+    base_url: Annotated[str, AfterValidator(_base_url)] | None = None
+    client_id: Annotated[str, AfterValidator(_client_id)]
+    client_secret: SecretRef
+    site: Annotated[str, StringConstraints(min_length=1)] | None = None
+    proxy: Annotated[str, AfterValidator(_proxy)] | None = None
+    timeout_s: Seconds = 10.0
+
+    @model_validator(mode="after")
+    def _one_host(self) -> CloudSettings:
+        if (self.region is None) == (self.base_url is None):
+            raise ValueError("give exactly one of region (the org's Genesys Cloud region, like us-east-1) and "
+                             "base_url (an emulated API, like http://127.0.6.1:8443)")
+        return self
+
+    @property
+    def api_url(self) -> str:
+        """``https://api.mypurecloud.com``, or ``base_url``."""
+        return self.base_url if self.base_url is not None else f"https://api.{REGION_DOMAINS[self.region or '']}"
+
+    @property
+    def login_url(self) -> str:
+        """Where ``POST /oauth/token`` goes: ``https://login.mypurecloud.com``, or the emulator's host."""
+        return login_url(self.api_url)
+
+    @property
+    def client_id_is_reference(self) -> bool:
+        """``client_id`` is written as a secret reference (then errors name the reference, not the id)."""
+        return REF_RE.match(self.client_id) is not None
 
 
 class SshSettings(Strict):
@@ -346,18 +436,28 @@ class TwinSettings(Strict):
 
     snmp_response_ms: Annotated[float, Field(ge=0, le=2000)] = 0.0
     cli_show_ms: Annotated[float, Field(ge=0, le=10000)] = 0.0
+    #: sites and Edges the emulated org holds beyond the inventory's (a large org for the paging
+    #: benchmark, bench/cloud_bench.py): extra sites, and extra Edges on the lab's own site
+    cloud_synthetic_sites: Annotated[int, Field(ge=0, le=10000)] = 0
+    cloud_synthetic_edges: Annotated[int, Field(ge=0, le=10000)] = 0
 
 
 class Lab(Strict):
     """A validated lab. ``devices`` are already merged with their defaults and groups."""
 
     lab: LabInfo
+    cloud: CloudSettings | None = None
     twin: TwinSettings = TwinSettings()
     profile: str | None = None
     attestations: str | None = None
     defaults: dict[str, object] = {}
     groups: dict[Name, dict[str, object]] = {}
     devices: dict[Name, Device]
+
+    @property
+    def cloud_site(self) -> str:
+        """The Genesys site this lab is: ``cloud.site``, else ``lab.site``."""
+        return (self.cloud.site if self.cloud is not None else None) or self.lab.site
 
     def by_role(self, role: str) -> dict[str, AnyDevice]:
         """Devices of one role, in file order."""

@@ -2,7 +2,8 @@
 
 Importing this module fills the core's registries (:mod:`harness.twin.core.twin`): the faults every
 role shares, the role-agnostic servers (SSH, console, SNMP), then the roles (Edge, switch, phone,
-PSTN simulator, provisioning server), in that order, which is also the order of
+PSTN simulator, provisioning server), in that order, then the Genesys Cloud org (the unit
+``cloud``, served when the inventory has ``cloud:``), which is also the order of
 ``hil lab fault --list``. ``python -m harness.twin INVENTORY`` (:mod:`harness.twin.__main__`) runs
 :func:`serve` from here; the harness's own tests build a :class:`Twin` from here.
 """
@@ -19,8 +20,12 @@ from .pstn import PSTN
 from .servers import console, snmp, ssh
 from .switch import SWITCH
 
+# isort: split
+from .cloud import CLOUD  # after the roles, so its faults list after theirs
+
 SERVERS = (ssh, console, snmp)
 ROLE_SPECS = (EDGE, SWITCH, PHONE, PSTN, PROVISIONING)
+UNIT_SPECS = (CLOUD,)
 
 
 def faults() -> list[FaultSpec]:
@@ -28,5 +33,5 @@ def faults() -> list[FaultSpec]:
     return list(FAULTS.values())
 
 
-__all__ = ["FAULTS", "ROLES", "ROLE_SPECS", "SERVERS", "ServiceStartError", "Twin", "faults", "serve",
+__all__ = ["FAULTS", "ROLES", "ROLE_SPECS", "SERVERS", "UNIT_SPECS", "ServiceStartError", "Twin", "faults", "serve",
            "shared_faults"]

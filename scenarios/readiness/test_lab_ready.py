@@ -2,7 +2,9 @@
 credentials. A transport that does not is BROKEN (lab infrastructure), and is quarantined so later
 scenarios spend no more time on it; the device's other transports stay in use (an Edge whose WAN
 is down still answers on its console). The transports of a device are probed at the same time, so
-a dead device costs one timeout."""
+a dead device costs one timeout. The Genesys Cloud org (the inventory's ``cloud:``) answers its
+Platform API: the OAuth client logs in and the lab's site is read (a dead API costs one timeout,
+and the plugin quarantines it; a rate limit is waited out)."""
 
 import allure
 import pytest
@@ -44,3 +46,14 @@ def test_no_switch_change_left_by_an_earlier_run(switch: Switch, lab: LabSession
     found = Provisioner(switch, journal_dir(lab.loaded)).settle_leftover(pytestconfig.getoption("allow_destructive"))
     observe(found.describe() if found else "no journal", duty="LAB-READY", device=switch.name,
             what="unfinished provisioning")
+
+
+@pytest.mark.duty("LAB-READY")
+def test_cloud_api_answers(lab: LabSession) -> None:
+    if lab.lab.cloud is None:
+        pytest.skip("the inventory has no cloud: section (no Genesys Cloud org to reach)")
+    org = lab.cloud()
+    with allure.step(f"{org.name} over the Platform API"):
+        answer = org.probe_api()
+    observe(answer, duty="LAB-READY", device=org.name, what="answers on the Platform API")
+    allure.attach(answer, name=f"{org.name} api identity", attachment_type=allure.attachment_type.TEXT)

@@ -1,6 +1,6 @@
 """The twin: every emulated device of an inventory, its services and faults, in one asyncio loop.
 
-Three registries, filled when the modules that declare their entries are imported
+Four registries, filled when the modules that declare their entries are imported
 (:mod:`harness.twin.lab` imports every one of them):
 
 * **roles** (:func:`register_role`): one :class:`RoleSpec` per device role (``edge``, ``switch``,
@@ -10,6 +10,9 @@ Three registries, filled when the modules that declare their entries are importe
 * **servers** (:func:`server_factory`): role-agnostic protocol servers (SSH, console, SNMP) that
   serve any device whose inventory entry asks for them, each with a rank that orders a device's
   services (a role's own services sit at :data:`ROLE_SERVICES_RANK`).
+* **units** (:func:`register_unit`): parts of the lab the inventory describes outside ``devices``
+  that the twin serves like a device, under a name of their own (the Genesys Cloud org of
+  ``cloud:``, :mod:`harness.twin.cloud`): faults, heal and status address them by that name.
 * **faults** (:data:`FAULTS`): every fault the twin can inject, declared once next to the code that
   reads it (:func:`harness.twin.core.faults.declare`).
 
@@ -111,6 +114,37 @@ ROLES: dict[str, RoleSpec[Any]] = {}
 _SERVERS: list[tuple[int, Factory]] = []
 
 
+@dataclass(frozen=True)
+class UnitSpec(Generic[S]):
+    """A part of the lab outside ``devices`` that the twin serves like a device (the Genesys Cloud
+    org behind the inventory's ``cloud:``). The protocol servers of devices (SSH, console, SNMP)
+    never serve it; only its own ``services`` do.
+
+    Attributes:
+        role: what its faults name as their role (``"cloud"``).
+        state: ``lab -> state``, or ``None`` when the lab has none of it; the state's ``name`` is the
+            unit's name in faults, heal and status (it must differ from every device's).
+        services: ``(twin, name) -> [Service, …]``.
+        heal: ``async (twin, name)``, run by :meth:`Twin.heal` after the fault undos.
+    """
+
+    role: str
+    state: Callable[[Lab], S | None]
+    services: Factory = _no_services
+    heal: Callable[[Twin, str], Awaitable[None]] | None = None
+
+
+UNITS: list[UnitSpec[Any]] = []
+
+
+def register_unit(spec: UnitSpec[S]) -> UnitSpec[S]:
+    """Register a unit (once per role; a second registration is a ValueError)."""
+    if any(u.role == spec.role for u in UNITS) or spec.role in ROLES:
+        raise ValueError(f"twin unit {spec.role!r} is registered twice")
+    UNITS.append(spec)
+    return spec
+
+
 def register_role(spec: RoleSpec[S]) -> RoleSpec[S]:
     """Register a role (once per role name; a second registration is a ValueError)."""
     if spec.role in ROLES:
@@ -210,6 +244,14 @@ class Twin:
         self.roles: dict[str, RoleSpec[Any]] = {n: role_spec(d.role) for n, d in self.lab.devices.items()}
         self.states: dict[str, DeviceState] = {n: self.roles[n].state(n, d, self.lab)
                                                for n, d in self.lab.devices.items()}
+        self.units: dict[str, UnitSpec[Any]] = {}  # unit name -> its spec (see register_unit)
+        for unit in UNITS:
+            st = unit.state(self.lab)
+            if st is None:
+                continue
+            if st.name in self.states:
+                raise ValueError(f"twin unit {unit.role} is named {st.name!r}, like a device of the inventory")
+            self.states[st.name], self.units[st.name] = st, unit
         self.services: dict[str, list[Service]] = {}
         self.shared: dict[str, Any] = {}  # per-protocol shared objects (one SNMP engine for all devices)
         self._undo: dict[str, list[Undo]] = {}
@@ -220,6 +262,8 @@ class Twin:
         return self.loaded.resolve(ref) if ref else None
 
     def _factories(self, device: str) -> list[Factory]:
+        if device in self.units:
+            return [self.units[device].services]
         ranked = [*_SERVERS, (ROLE_SERVICES_RANK, self.roles[device].services)]
         return [f for _, f in sorted(ranked, key=lambda r: r[0])]
 
@@ -231,9 +275,9 @@ class Twin:
         """
         self.runtime_dir.mkdir(parents=True, exist_ok=True)
         try:
-            for name in self.lab.devices:
+            for name in self.states:
                 self.services[name] = [s for f in self._factories(name) for s in f(self, name)]
-            for name in self.lab.devices:
+            for name in self.states:
                 await self.start_services(name)
         except BaseException:
             await self.shutdown()
@@ -255,7 +299,7 @@ class Twin:
                         await done.stop()
                     except Exception:  # keep the first error; this one only goes to the log
                         log.exception("%s %s: stop after a failed start", device, done.name)
-                host = getattr(s, "host", self.lab.devices[device].host)
+                host = getattr(s, "host", self.states[device].host)
                 port = getattr(s, "port", None)
                 address = f"{host}:{port}" if port is not None else str(host)
                 reason = _reason(e)
@@ -277,7 +321,7 @@ class Twin:
             await asyncio.sleep(0)
 
     async def shutdown(self) -> None:
-        for name in self.lab.devices:
+        for name in self.states:
             if self._running.get(name):
                 await self.stop_services(name)
 
@@ -322,7 +366,7 @@ class Twin:
             undos.pop()
         self._undo.pop(device, None)
         st.faults.clear()
-        hook = self.roles[device].heal
+        hook = self.units[device].heal if device in self.units else self.roles[device].heal
         if hook is not None:
             await hook(self, device)
         return healed

@@ -1,0 +1,89 @@
+"""Genesys Cloud API failures as lab errors (:mod:`harness.errors`), each naming the call
+(``GET /api/v2/telephony/providers/edges/{edgeId}``), the status and Genesys' ``code``.
+
+=====================================  ======================================================  =====================
+answer                                 error                                                    quarantines the API
+=====================================  ======================================================  =====================
+401 after a renewed token, token        :class:`ApiAuthError` (``LabAuthError``): the OAuth      no
+endpoint 400/401                        client's id (or its reference) and Genesys' reason
+403                                     :class:`ApiAuthError`: the client, and the permissions    no
+                                        it lacks (``code: missing.permissions``)
+429 with a Retry-After past the         ``LabTimeout`` naming the Retry-After                     yes
+call's deadline
+502/503/504 (after the retries of a     :class:`ApiUnavailable` (``LabUnreachable``)              yes
+GET)
+any other 4xx/5xx                       :class:`ApiStatusError` (``LabProtocolError``)            no
+=====================================  ======================================================  =====================
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from ...errors import LabAuthError, LabProtocolError, LabUnreachable
+from .models import ErrorBody
+
+#: a Genesys permission: ``domain:entity:action`` (``telephony:plugin:all``, ``directory:user:view``)
+PERMISSION_RE = re.compile(r"\b[a-zA-Z]+:[a-zA-Z*]+:[a-zA-Z*]+\b")
+
+
+class ApiStatusError(LabProtocolError):
+    """The API answered ``status`` (with Genesys' ``code``) to ``call`` (``GET /api/v2/…/{edgeId}``)."""
+
+    def __init__(self, device: str, transport: str, address: str, detail: str, *, call: str = "", status: int = 0,
+                 code: str = "") -> None:
+        super().__init__(device, transport, address, detail)
+        self.call, self.status, self.code = call, status, code
+
+
+class ApiAuthError(LabAuthError):
+    """The API refused the OAuth client: credentials refused (401, token endpoint 400/401) or a
+    permission missing (403; ``permissions`` lists them when Genesys named them)."""
+
+    def __init__(self, device: str, transport: str, address: str, detail: str, *, call: str = "", status: int = 0,
+                 client: str = "", permissions: tuple[str, ...] = ()) -> None:
+        super().__init__(device, transport, address, detail)
+        self.call, self.status, self.client, self.permissions = call, status, client, permissions
+
+
+class ApiUnavailable(LabUnreachable):
+    """The API answered 502, 503 or 504 (after the retries a GET gets)."""
+
+    def __init__(self, device: str, transport: str, address: str, detail: str, *, call: str = "",
+                 status: int = 0) -> None:
+        super().__init__(device, transport, address, detail)
+        self.call, self.status = call, status
+
+
+def error_body(data: Any) -> ErrorBody:
+    """Genesys' error body out of a decoded JSON answer (an empty one when it is not one)."""
+    try:
+        return ErrorBody.model_validate(data) if isinstance(data, dict) else ErrorBody()
+    except ValidationError:
+        return ErrorBody()
+
+
+def missing_permissions(body: ErrorBody) -> tuple[str, ...]:
+    """The permissions a 403 names, in order, without repeats: from ``messageParams`` (any value,
+    a string or a list) and else from ``message`` (``… missing the following permission(s):
+    [telephony:plugin:all]``)."""
+    found: list[str] = []
+    for v in body.message_params.values():
+        for text in v if isinstance(v, list) else [v]:
+            found += PERMISSION_RE.findall(str(text))
+    if not found:
+        found = PERMISSION_RE.findall(body.message)
+    return tuple(dict.fromkeys(found))
+
+
+def token_refusal(data: Any) -> str:
+    """The reason of a refused token request (``invalid_client: client not found``), from the OAuth
+    error body (``error``, ``error_description``/``description``) or Genesys' own."""
+    if isinstance(data, dict) and isinstance(data.get("error"), str):
+        why = data.get("error_description") or data.get("description") or ""
+        return f"{data['error']}: {why}" if why else str(data["error"])
+    body = error_body(data)
+    return ": ".join(p for p in (body.code, body.message) if p) or "no reason given"

@@ -1,0 +1,64 @@
+"""The emulated org's faults (``hil lab fault cloud NAME[=VALUE]``), read by the API server
+(:mod:`.server`) on every request:
+
+* ``rate-limit=SECONDS``: each API request is refused ``429`` with ``Retry-After: SECONDS`` unless
+  it comes at least SECONDS after the same token's last refusal: every call costs one 429 and one
+  wait (the token endpoint is not limited).
+* ``token-expired``: every token issued so far has expired: the next call with one is answered
+  401 (a token requested afterwards is good).
+* ``api-silent``: the API (token endpoint included) accepts connections and requests and never
+  answers.
+* ``api-down``: the API refuses connections (its listener is closed).
+* ``missing-permission=PERM``: the OAuth client lacks permission ``PERM``
+  (``telephony:plugin:all``): every endpoint that needs it answers 403 ``missing.permissions``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..core.faults import declare, declare_value, whole_number
+from ..core.twin import Twin, Undo
+from .state import CloudState
+
+ROLE = ("cloud",)
+MAX_RETRY_AFTER_S = 3600  # project choice: an hour; Genesys' own waits are seconds to a minute
+_PERMISSION = re.compile(r"^[a-zA-Z]+:[a-zA-Z*]+:[a-zA-Z*]+$")
+
+
+def _permission(name: str, value: str) -> str:
+    if not _PERMISSION.match(value):
+        raise ValueError(f"fault {name} needs a Genesys permission domain:entity:action such as "
+                         f"telephony:plugin:all, got {value!r}")
+    return value
+
+
+async def _expire_tokens(twin: Twin, device: str) -> Undo | None:
+    st = twin.states[device]
+    assert isinstance(st, CloudState)
+    for token in st.tokens.values():
+        token.expires_at = 0.0
+    return None
+
+
+async def _api_down(twin: Twin, device: str) -> Undo:
+    api = [s for s in twin.services.get(device, []) if s.name == "api"]
+    for s in api:
+        await s.stop()
+
+    async def undo() -> None:
+        for s in api:
+            await s.start()
+
+    return undo
+
+
+RATE_LIMIT = declare_value("rate-limit", ROLE, "each API request is answered 429 with Retry-After: SECONDS unless it "
+                           "comes SECONDS after the token's last 429 (every call waits once)", "SECONDS",
+                           whole_number(1, MAX_RETRY_AFTER_S))
+TOKEN_EXPIRED = declare("token-expired", ROLE, "every access token issued so far expires now (401 on its next use; a "
+                        "new token is good)", _expire_tokens)
+API_SILENT = declare("api-silent", ROLE, "the API (token endpoint included) accepts requests and never answers")
+API_DOWN = declare("api-down", ROLE, "the API refuses connections", _api_down)
+MISSING_PERMISSION = declare_value("missing-permission", ROLE, "the OAuth client lacks PERM: endpoints that need it "
+                                   "answer 403 missing.permissions", "PERM", _permission)

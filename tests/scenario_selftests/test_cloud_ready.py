@@ -1,0 +1,48 @@
+"""LAB-READY's Genesys Cloud probe on the twin: PASS on the healthy org, BROKEN naming the call when
+the API is down or silent (one timeout), PASS under a rate limit it waits out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scenario_runner import run_scenarios
+
+PROBE = "test_cloud_api_answers"
+
+
+@pytest.fixture
+def out(tmp_path):
+    return tmp_path / "reports"
+
+
+def test_the_cloud_api_answers_on_the_healthy_twin(twin, lab_path, out):
+    r = run_scenarios(lab_path, out, "--duty=LAB-READY")
+    probe = r.tests()[PROBE]
+    assert probe["verdict"] == "PASS", probe
+    seen = probe["measurements"][0]
+    assert seen["device"] == "cloud" and "site Lab Site A (emulated)" in str(seen["measured"]), seen
+    assert r.verdict("LAB-READY") == "PASS" and r.returncode == 0
+
+
+@pytest.mark.parametrize(("fault", "said"), [
+    ("api-down", "unreachable: cloud api"),
+    ("api-silent", "timeout: cloud api"),
+])
+def test_a_dead_cloud_api_is_broken_naming_the_call(twin, lab_path, out, fault, said):
+    twin.fault("cloud", fault)
+    r = run_scenarios(lab_path, out, "--duty=LAB-READY")
+    probe = r.tests()[PROBE]
+    assert probe["verdict"] == "BROKEN", probe
+    assert said in probe["message"] and "POST /oauth/token" in probe["message"], probe["message"]
+    assert probe["duration_s"] < 7.0  # one timeout (the lab's cloud.timeout_s is 5 s), no retries of a POST
+    others = [t for n, t in r.tests().items() if n != PROBE]
+    assert others and all(t["verdict"] == "PASS" for t in others)  # the devices are fine
+    assert r.verdict("LAB-READY") == "BROKEN" and r.summary["exit_code"] == 3
+
+
+def test_a_rate_limited_cloud_api_still_passes(twin, lab_path, out):
+    twin.fault("cloud", "rate-limit", "1")
+    r = run_scenarios(lab_path, out, "--duty=LAB-READY")
+    probe = r.tests()[PROBE]
+    assert probe["verdict"] == "PASS", probe
+    assert probe["duration_s"] >= 1.0  # the site read waited out one Retry-After
