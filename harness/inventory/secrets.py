@@ -38,7 +38,8 @@ MAX_SECRET_BYTES = 64 * 1024  # project choice: a key file, not a disk
 MIN_SECRET_CHARS = 3  # project choice: shorter values cannot be masked without wrecking ordinary text
 MIN_FORM_CHARS = 8  # project choice: an encoded form shorter than this turns up by chance in hex dumps and IDs
 #: inventory keys whose value is a secret reference (harness.inventory.models: SecretRef fields)
-SECRET_FIELDS = frozenset({"password", "key_file", "enable_secret", "community", "auth_key", "priv_key"})
+SECRET_FIELDS = frozenset({"password", "key_file", "enable_secret", "community", "auth_key", "priv_key",
+                           "client_secret"})
 
 
 def _b64_forms(data: bytes) -> set[str]:
@@ -258,7 +259,7 @@ def _mappings(node: Any) -> Iterator[dict[Any, Any]]:
 def register_references(tree: Any, base_dir: Path | None) -> int:
     """Resolve every secret reference in ``tree`` (an inventory as read from YAML, or device
     settings as plain values) and register it with :data:`MASK`, with the HTTP Basic credential of
-    the ``username`` beside it. A reference is a string under one of :data:`SECRET_FIELDS` that
+    the ``username`` (or OAuth ``client_id``) beside it. A reference is a string under one of :data:`SECRET_FIELDS` that
     reads ``env:…`` or ``file:…``; one that cannot be resolved is skipped (the inventory checks
     report it). Returns how many distinct values were registered."""
     found: dict[str, str | None] = {}
@@ -275,8 +276,8 @@ def register_references(tree: Any, base_dir: Path | None) -> int:
             if value is None:
                 continue
             MASK.add(value)
-            user = mapping.get("username")
-            if key == "password" and isinstance(user, str) and user:
+            user = mapping.get({"password": "username", "client_secret": "client_id"}.get(key, ""))
+            if isinstance(user, str) and user and not REF_RE.match(user):  # HTTP Basic, OAuth client Basic
                 MASK.add_basic(user, value)
     return len({v for v in found.values() if v is not None})
 

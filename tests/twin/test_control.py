@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psutil
 import pytest
@@ -78,7 +79,11 @@ def test_the_channel_is_a_socket_only_its_owner_may_open(lab: Path) -> None:
     # no TCP port at all on the loopback's 127.0.0.1, where the channel used to listen
     listening = [c.laddr for c in psutil.Process(info["pid"]).net_connections("tcp") if c.status == psutil.CONN_LISTEN]
     assert listening and not [a for a in listening if a.ip == "127.0.0.1"], listening
-    assert {a.ip for a in listening} <= {d.host for d in load(lab).lab.devices.values()}
+    loaded = load(lab).lab
+    served = {d.host for d in loaded.devices.values()}
+    if loaded.cloud is not None and loaded.cloud.base_url:  # the emulated Genesys Cloud API's own address
+        served.add(str(urlsplit(str(loaded.cloud.base_url)).hostname))
+    assert {a.ip for a in listening} <= served
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or OTHER_USER_PYTHON is None, reason="needs root to act as another user")
@@ -114,7 +119,7 @@ def test_no_reply_holds_a_secret(lab: Path) -> None:
     assert replies["state sw1"]["enable_secret"] == "*****"
     assert replies["status"]["devices"]["phone1"]["faults"] == {"firmware": "*****"}
     roles = {replies[f"state {n}"]["role"] for n in replies["status"]["devices"]}
-    assert roles == {"edge", "switch", "phone", "pstn", "provisioning"}
+    assert roles == {"edge", "switch", "phone", "pstn", "provisioning", "cloud"}
     for what, reply in replies.items():
         text = json.dumps(reply)
         for name, form in secret_forms().items():
