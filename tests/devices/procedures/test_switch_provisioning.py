@@ -160,7 +160,7 @@ def test_recover_reports_lines_left_by_a_dead_run(sw1, loaded, tmp_path):
     dead = Provisioner(sw1, tmp_path)
     before = config_lines(dead.running_config())
     _disturb(dead, "GigabitEthernet1/0/4")  # and then the run "dies": no restore …
-    with pytest.raises(LabError, match="is provisioning this switch"):  # … while it lives, it holds the switch
+    with pytest.raises(LabError, match="is provisioning switch sw1"):  # … while it lives, it holds the switch
         Provisioner(sw1, tmp_path).recover(write=True)
     dead.release()  # … and its lock dies with its process
     found = Provisioner(sw1, tmp_path).recover(write=False)
