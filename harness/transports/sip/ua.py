@@ -8,7 +8,10 @@ in-dialog requests to their :class:`~harness.transports.sip.call.Call` (which kn
 :class:`~harness.transports.sip.call_base.CallOwner`), and answers the rest: OPTIONS 200 (Allow, Accept),
 BYE/CANCEL outside a dialog 481, a To-tagged request of no known dialog 481, an INVITE repeating a
 known Call-ID without To tag 482 (§8.2.2.2), a known but unsupported method 405 with Allow, an
-unknown method 501 (§8.2.1). Malformed requests get 400 in the stack and never get here.
+unknown method 501 (§8.2.1). A request of a method it takes is first inspected as RFC 3261 §8.2.2
+and §8.2.3 say (:func:`~harness.transports.sip.uas_checks.refusal`: 420 for an unsupported
+Require, 415 for a body it does not read, 406 for an INVITE whose Accept excludes SDP).
+Malformed requests get 400 (an unknown Request-URI scheme 416) in the stack and never get here.
 
 Each call's ladder is fed from the stack's observer, by Call-ID; messages seen before their call
 existed (the INVITE and its 100 Trying) are kept briefly and replayed into the new call's ladder.
@@ -39,6 +42,7 @@ from .call import CONFIRMED, FINAL_STATES, Call, CallResult, UasPolicy
 from .message import build_request, new_branch, new_call_id, new_tag, tag_of, uri_target
 from .options import OptionsResult, options_result
 from .stack import MESSAGE_DEADLINE_S, ClientTransaction, Peer, ServerTransaction, SipStack, StackStats
+from .uas_checks import refusal
 
 T = TypeVar("T")
 USER_AGENT = "hil/0.1 (SIP probe)"
@@ -62,6 +66,7 @@ class UserAgentCore:
     """
 
     allow: tuple[str, ...] = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO")
+    supported: tuple[str, ...] = ()  # option tags (RFC 3261 §19.2) a Require may name
 
     def __init__(self, device: str, transcript: Transcript, local_host: str, *, udp_port: int | None = 0,
                  tcp_port: int | None = 0, udp_peer: tuple[str, int] | None = None, user: str = "hil",
@@ -179,6 +184,11 @@ class UserAgentCore:
 
     def on_request(self, txn: ServerTransaction) -> None:
         req = txn.req
+        refused = refusal(req, supported=self.supported) if req.method in self.allow else None
+        if refused is not None:
+            self.transcript.event(f"{req.method} {req.call_id} refused {refused.code}: {refused.reason}")
+            txn.reply(refused.code, to_tag=new_tag(), extra=refused.extra)
+            return
         call = self.calls.get(req.call_id)
         if tag_of(req.headers.get("To")):
             if call is not None and call.dialog is not None and call.dialog.matches(req):
