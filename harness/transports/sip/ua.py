@@ -118,12 +118,14 @@ class UserAgentCore:
                      display_name: str | None = None, timeout_s: float = 32.0,
                      codecs: tuple[str, ...] = ("PCMU", "PCMA"),
                      telephone_event_pt: int | None = DEFAULT_TELEPHONE_EVENT_PT,
-                     extra: tuple[tuple[str, str], ...] = (), tone_hz: float = TONE_HZ) -> Call:
+                     extra: tuple[tuple[str, str], ...] = (), tone_hz: float = TONE_HZ,
+                     session_expires_s: int | None = None) -> Call:
         """Start a call to ``uri``; returns once the INVITE is sent (see :class:`Call`).
 
         ``peer`` is where to send it (default: the URI's host and port); ``timeout_s`` is the
         deadline for its final answer (ring time included); ``tone_hz`` the tone the call's RTP
-        sends (default the 1004 Hz test tone; 2100 Hz is a fax answer tone).
+        sends (default the 1004 Hz test tone; 2100 Hz is a fax answer tone); ``session_expires_s``
+        asks for a session timer (RFC 4028: ``Session-Expires``; a 422 is retried with its Min-SE).
 
         Raises:
             ValueError: ``uri`` is not a SIP URI. LabUnreachable: the INVITE could not be sent.
@@ -140,7 +142,7 @@ class UserAgentCore:
         name = f'"{display_name}" ' if display_name else ""
         from_header = f"{name}<{from_uri or f'sip:{self.user}@{self.local_host}'}>;tag={call.local_tag}"
         try:
-            await call.start_uac(uri, from_header, f"<{uri}>", timeout_s, extra)
+            await call.start_uac(uri, from_header, f"<{uri}>", timeout_s, extra, session_expires_s)
         except LabError:
             await rtp.close()
             raise
@@ -217,6 +219,10 @@ class UserAgentCore:
 
     async def _new_call(self, txn: ServerTransaction) -> None:
         policy = self.policy
+        too_small = _session_interval_too_small(txn.req, policy.min_se_s)
+        if too_small is not None:
+            txn.reply(422, to_tag=new_tag(), extra=[("Min-SE", str(too_small))])
+            return
         try:
             rtp = await self._rtp(txn.peer)
         except LabError:
@@ -255,6 +261,19 @@ class UserAgentCore:
         rows.append((direction, msg, str(peer), again, (time.monotonic(), time.time())))
         while len(self._unclaimed) > UNCLAIMED_MAX:
             self._unclaimed.popitem(last=False)
+
+
+def _session_interval_too_small(req: Request, min_se_s: int | None) -> int | None:
+    """The Min-SE to answer 422 with (RFC 4028 §9: the INVITE's Session-Expires is below this UAS's
+    minimum), ``None`` when the INVITE may go on (no minimum, no Session-Expires, or one large enough)."""
+    raw = req.headers.get("Session-Expires")
+    if min_se_s is None or raw is None:
+        return None
+    try:
+        asked = int(raw.split(";", 1)[0].strip())
+    except ValueError:
+        return None
+    return min_se_s if asked < min_se_s else None
 
 
 async def _cancel_all() -> None:
