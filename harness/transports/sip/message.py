@@ -25,7 +25,9 @@ which is never answered, §17.1.1.3) it carries the ``400 Bad Request`` to send 
 ``Warning: 399`` naming the problem and the header, §20.43) — also when Via is missing or
 unreadable, in which case the transport sends it to the source address. A well-formed request
 whose Request-URI has a scheme other than sip, sips or tel gets ``416 Unsupported URI Scheme``
-instead (§8.2.2.1).
+instead (§8.2.2.1), and a request of another SIP version ``505 Version Not Supported`` (§21.5.7).
+From and To may hold a URI of any scheme (``absoluteURI``, §25.1); sipmessage reads only sip, sips
+and tel, so another scheme is checked for form only (RFC 4475 §3.3.4 wants it parsed).
 
 Stream transports (TCP) are framed by :class:`StreamFramer` on Content-Length (§18.3, where the
 header is mandatory).
@@ -73,13 +75,17 @@ REASONS = {
     422: "Session Interval Too Small", 480: "Temporarily Unavailable", 481: "Call/Transaction Does Not Exist",
     486: "Busy Here",
     487: "Request Terminated", 488: "Not Acceptable Here", 491: "Request Pending", 500: "Server Internal Error",
-    501: "Not Implemented", 503: "Service Unavailable", 603: "Decline",
+    501: "Not Implemented", 503: "Service Unavailable", 505: "Version Not Supported", 603: "Decline",
 }
 
 _FOLD = re.compile(rb"\r\n[ \t]+")
 _NAME_COLON = re.compile(rb"^([^:\s]+)[ \t]+:", re.MULTILINE)  # a header name, white space, its colon
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):\S*$")  # RFC 3986 §3.1
 _DIGITS = re.compile(r"^[0-9]+$")
+# a name-addr / addr-spec whose URI has another scheme: "display" <scheme:...>;params, or scheme:...;params
+_OTHER_ADDRESS = re.compile(r'^(?:(?:"(?:[^"\\]|\\.)*"|[^<"]*)\s*<([A-Za-z][A-Za-z0-9+.-]*):[^<>\s]+>|'
+                            r'([A-Za-z][A-Za-z0-9+.-]*):[^\s;<>]+)(?:\s*;.*)?$')
+_OTHER_VERSION = re.compile(r"^(\S+) \S+ SIP/(\d+\.\d+)$")  # a request line of another SIP version
 _TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")  # RFC 3261 §25.1 token (a method)
 _MUST_BE_NUMBERS = ("CSeq", "Max-Forwards", "Content-Length")
 
@@ -196,17 +202,27 @@ def _check_common(msg: Request | Response) -> str | None:
     problem = _check_numbers(msg)
     if problem:
         return problem
-    try:
-        if not msg.via:
-            return "bad Via"
-        CSeq.parse(msg.headers["CSeq"])
-        msg.from_address  # noqa: B018 - parsed for validation
-        msg.to_address  # noqa: B018
-        if msg.headers.get("Max-Forwards") is not None:
-            msg.max_forwards  # noqa: B018
-    except ValueError as e:
-        return f"bad header: {e}"
+    for name, parse in (("Via", lambda v: Via.parse_many(v)), ("CSeq", CSeq.parse),
+                        ("From", _parse_address), ("To", _parse_address)):
+        for value in msg.headers.getlist(name):
+            try:
+                if not parse(value):
+                    return f"{name}: empty"
+            except ValueError as e:
+                return f"{name}: {e or 'unreadable'} ({value[:60]!r})"
     return None
+
+
+def _parse_address(value: str) -> object:
+    """From/To: a name-addr or addr-spec of a sip/sips/tel URI (sipmessage), or of another URI scheme
+    (RFC 3261 §25.1 allows any absoluteURI; RFC 4475 §3.3.4: parsers must not fail on it)."""
+    try:
+        return Address.parse(value)
+    except ValueError:
+        m = _OTHER_ADDRESS.match(value.strip())
+        if m is None or (m.group(1) or m.group(2)).lower() in URI_SCHEMES:
+            raise
+        return m.group(0)
 
 
 def _check_numbers(msg: Request | Response) -> str | None:
@@ -246,6 +262,13 @@ def parse_message(data: bytes, *, framed: bool = False, server: str | None = Non
         raise fail("no empty line after the headers (CRLF CRLF)")
     head = unfold(head)
     line, _, rest = head.partition(b"\r\n")
+    version = _OTHER_VERSION.match(line.decode("utf-8", "replace"))
+    if version is not None and version.group(2) != "2.0":
+        reason = f"SIP version {version.group(2)} is not supported (RFC 3261 §21.5.7)"
+        first, hdrs = lenient_headers(data)
+        reply = None if version.group(1) == "ACK" or not all(hdrs.get(h) for h in REQUIRED) else build_response(
+            hdrs, 505, to_tag=new_tag(), server=server, extra=[("Warning", f'399 hil "{reason}"')])
+        raise SipParseError(reason, first, reply)
     scheme = unknown_scheme(line.decode("utf-8", "replace"))
     if scheme is not None:  # read the rest with a stand-in URI: sipmessage reads sip, sips and tel only
         method, _, _ = line.partition(b" ")

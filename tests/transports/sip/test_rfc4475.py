@@ -172,7 +172,51 @@ def _parser_cases() -> list[tuple[str, str, bytes, object]]:
         ("3.3.9", "mcl01", options(H, P, VH, VP, t, ["Content-Length: 0", "l: 0"]), (400, "Content-Length")),
         ("3.3.15", "sdp01 (parses)", invite(H, P, VH, VP, t, ["Accept: text/nobodyknowsthis"]), "accept"),
         ("3.4.1", "inv2543", inv2543(H, P, VH, VP, t), "accept"),
+        ("3.1.1.2", "intmeth", intmeth(H, P, VH, VP, t), "accept"),
+        ("3.1.1.3", "esc01", options(H, P, VH, VP, t, first=f"OPTIONS sip:sips%3Auser%40example.com@{H} SIP/2.0"),
+         "accept"),
+        ("3.1.1.4", "escnull", options(H, P, VH, VP, t, first=f"OPTIONS sip:null-%00-null@{H} SIP/2.0"), "accept"),
+        ("3.1.1.6", "lwsdisp", ok_opt.replace(b"From: <sip:torture", b"From: caller<sip:torture"), "accept"),
+        ("3.1.1.9", "semiuri", options(H, P, VH, VP, t, first=f"OPTIONS sip:user;par=u%40example.net@{H} SIP/2.0"),
+         "accept"),
+        ("3.1.1.10", "transports", options(H, P, VH, VP, t, ["Via: SIP/2.0/SCTP t1.example.com;branch=z9hG4bK1",
+                                                            "Via: SIP/2.0/TLS t2.example.com;branch=z9hG4bK2",
+                                                            "Via: SIP/2.0/UNKNOWN t3.example.com;branch=z9hG4bK3"]),
+         "accept"),
+        ("3.1.1.11", "mpart01 (parses)", mpart01(H, P, VH, VP, t), "accept"),
+        ("3.1.2.6", "quotbal", ok_opt.replace(b"From: <sip:torture", b'From: "Torture <sip:torture'), (400, "From")),
+        ("3.1.2.11", "escruri", options(H, P, VH, VP, t, first=f"OPTIONS sip:user@{H}?Route=%3Csip:{H}%3E SIP/2.0"),
+         (400, "")),
+        ("3.1.2.12", "baddate", options(H, P, VH, VP, t, ["Date: Fri, 01 Jan 2010 16:00:00 EST"]), "accept"),
+        ("3.1.2.14", "badaspec",
+         ok_opt.replace(f"To: <sip:{H}>".encode(), f'To: "Torture, Tested" < sip:{H} >'.encode()), (400, "To")),
+        ("3.1.2.15", "baddn", ok_opt.replace(b"From: <sip:torture", b"From: Tested, Torture <sip:torture"),
+         (400, "From")),
+        ("3.1.2.16", "badvers", options(H, P, VH, VP, t, first=f"OPTIONS sip:{H} SIP/7.0"), (505, "version 7.0")),
+        ("3.1.2.18", "mismatch02", options(H, P, VH, VP, t, first=f"NEWMETHOD sip:{H} SIP/2.0"), (400, "CSeq")),
+        ("3.2.1", "badbranch", ok_opt.replace(b"branch=z9hG4bKoptp", b"branch=z9hG4bK"), "accept"),
+        ("3.3.4", "unksm2", ok_opt.replace(f"To: <sip:{H}>".encode(), b"To: isbn:2983792873").replace(
+            b"From: <sip:torture@192.0.2.20>", b"From: <http://www.example.com>"), "accept"),
+        ("3.3.11", "zeromf", ok_opt.replace(b"Max-Forwards: 70", b"Max-Forwards: 0"), "accept"),
     ]
+
+
+def intmeth(h: str, p: int, vh: str, vp: int, t: str) -> bytes:
+    """§3.1.1.2 "Wide Range of Valid Characters": a method made of every token character, unusual
+    characters in the Request-URI's user part. Valid: a UA answers 501 (unknown method)."""
+    method = "!interesting-Method0123456789_*+`.%indeed'~"
+    return options(h, p, vh, vp, t, first=f"{method} sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@{h}:{p} "
+                   "SIP/2.0").replace(b"CSeq: 1 OPTIONS", f"CSeq: 1 {method}".encode())
+
+
+def mpart01(h: str, p: int, vh: str, vp: int, t: str, user: str = "1001") -> bytes:
+    """§3.1.1.11 "Multipart MIME Message": an INVITE whose body is multipart/mixed (an SDP part and a
+    binary part). Valid; a UA that reads only application/sdp answers 415 with Accept (§8.2.3)."""
+    part = SDP_BODY.format(h=vh)
+    body = ("--boundary4475\r\nContent-Type: application/sdp\r\n\r\n" + part +
+            "\r\n--boundary4475\r\nContent-Type: application/octet-stream\r\n\r\n\x01\x02\x03"
+            "\r\n--boundary4475--\r\n")
+    return invite(h, p, vh, vp, t, user=user, body=body, content_type="multipart/mixed;boundary=boundary4475")
 
 
 def longreq(h: str, p: int, vh: str, vp: int, t: str, vias: int = 34) -> bytes:
@@ -277,7 +321,7 @@ def final(responses: list[Response]) -> Response:
     return finals[0]
 
 
-#: (section, name, build(h, p, vh, vp, t, user) -> bytes, expected code, header the answer must carry)
+#: (section, name, build(h, p, vh, vp, t, user) -> bytes, expected final code, header the answer must carry)
 REFUSALS: list[tuple[str, str, Callable[..., bytes], int, str | None]] = [
     ("3.3.2", "unkscm", lambda h, p, vh, vp, t, u: invite(h, p, vh, vp, t, uri="nobodyknowsthisscheme:opaque"),
      416, None),
@@ -293,6 +337,14 @@ REFUSALS: list[tuple[str, str, Callable[..., bytes], int, str | None]] = [
         b"CSeq: 1 INVITE", b"CSeq: 36893488147419103232 INVITE"), 400, "Warning"),
     ("3.3.15", "sdp01", lambda h, p, vh, vp, t, u: invite(h, p, vh, vp, t, ["Accept: text/nobodyknowsthis"], user=u),
      406, "Accept"),
+    ("3.1.1.11", "mpart01", lambda h, p, vh, vp, t, u: mpart01(h, p, vh, vp, t, u), 415, "Accept"),
+    ("3.1.2.16", "badvers", lambda h, p, vh, vp, t, u: options(h, p, vh, vp, t, first=f"OPTIONS sip:{h}:{p} SIP/7.0"),
+     505, "Warning"),
+    ("3.1.1.2", "intmeth", lambda h, p, vh, vp, t, u: intmeth(h, p, vh, vp, t), 501, None),
+    ("3.1.2.18", "mismatch02",
+     lambda h, p, vh, vp, t, u: options(h, p, vh, vp, t, first=f"NEWMETHOD sip:{h}:{p} SIP/2.0"), 400, "Warning"),
+    ("3.3.4", "unksm2", lambda h, p, vh, vp, t, u: options(h, p, vh, vp, t).replace(f"To: <sip:{h}>".encode(),
+                                                                                  b"To: isbn:2983792873"), 200, None),
 ]
 
 
@@ -316,6 +368,7 @@ def check_refusals(got: list[tuple[str, int, str]]) -> None:
     assert values["bext01"] == "nothingunderstandsthis"
     assert "application/sdp" in values["invut"] and "application/sdp" in values["sdp01"]
     assert "Call-ID" in values["multi01"] and "Content-Length" in values["mcl01"] and "CSeq" in values["scalar02"]
+    assert "application/sdp" in values["mpart01"] and "7.0" in values["badvers"] and "CSeq" in values["mismatch02"]
 
 
 def wsinv_and_2543_calls(dest: tuple[str, int], lhost: str, user: str, tag: str) -> tuple[int, int, int]:
