@@ -21,16 +21,16 @@ Run with your own test net: ``HIL_TEST_NET=127.40 .venv/bin/pytest tests/transpo
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
+import time
 from collections.abc import Callable
 
 import pytest
 from sipmessage import Message, Request, Response
 
 from harness.inventory import LoadedLab
-from harness.transports.sip.message import SipParseError, build_response, encode, parse_message
+from harness.transports.sip.message import SipParseError, build_response, encode, lenient_headers, parse_message
 from harness.transports.sip.ua import SipUserAgent
 from harness.twin.manager import TwinControl
 
@@ -302,22 +302,30 @@ def test_an_ack_with_an_unknown_scheme_is_never_answered() -> None:
 
 # -- on the wire: every user agent -----------------------------------------------------------------
 
-def exchange(sock: socket.socket, data: bytes, dest: tuple[str, int], quiet_s: float = 0.4) -> list[Response]:
-    """Send ``data``, collect the responses until ``quiet_s`` of silence."""
+def exchange(sock: socket.socket, data: bytes, dest: tuple[str, int], quiet_s: float = 0.2,
+             deadline_s: float = 5.0) -> list[Response]:
+    """Send ``data``, collect the responses until a final one came and then ``quiet_s`` of silence
+    (at most ``deadline_s``: a loaded machine may be slow, a silent peer is not waited for longer)."""
     sock.sendto(data, dest)
-    sock.settimeout(quiet_s)
+    call_id = (lenient_headers(data)[1].get("Call-ID") or "").encode()
     out: list[Response] = []
-    with contextlib.suppress(OSError):
-        while True:
-            msg = Message.parse(sock.recv(65535))
-            assert isinstance(msg, Response)
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        sock.settimeout(quiet_s if any(r.code >= 200 for r in out) else max(0.01, end - time.monotonic()))
+        try:
+            raw = sock.recv(65535)
+        except OSError:
+            break
+        msg = Message.parse(raw)
+        assert isinstance(msg, Response)
+        if msg.call_id.encode() == call_id:  # not a late retransmission of an earlier case's answer
             out.append(msg)
     return out
 
 
-def final(responses: list[Response]) -> Response:
+def final(responses: list[Response], what: str = "") -> Response:
     finals = [r for r in responses if r.code >= 200]
-    assert finals, [r.code for r in responses]
+    assert finals, (what, [r.code for r in responses])
     return finals[0]
 
 
@@ -355,7 +363,13 @@ def refusals_of(dest: tuple[str, int], lhost: str, user: str, tag: str) -> list[
         s.bind((lhost, 0))
         vp = s.getsockname()[1]
         for _section, name, build, _code, header in REFUSALS:
-            resp = final(exchange(s, build(dest[0], dest[1], lhost, vp, f"{tag}{name}", user), dest))
+            data = build(dest[0], dest[1], lhost, vp, f"{tag}{name}", user)
+            resp = final(exchange(s, data, dest), name)
+            if data.startswith(b"INVITE ") and resp.code >= 300:  # the ACK of a failure (RFC 3261 §17.1.1.3)
+                via = resp.headers.getlist("Via")[0]
+                s.sendto(message([f"ACK {data.split(b' ')[1].decode()} SIP/2.0", f"Via: {via}", "Max-Forwards: 70",
+                                  f"From: {resp.headers['From']}", f"To: {resp.headers['To']}",
+                                  f"Call-ID: {resp.call_id}", f"CSeq: {resp.cseq.sequence} ACK"]), dest)
             value = resp.headers.get(header) if header else ""
             got.append((name, resp.code, value or ""))
     return got
@@ -379,10 +393,10 @@ def wsinv_and_2543_calls(dest: tuple[str, int], lhost: str, user: str, tag: str)
         vp = s.getsockname()[1]
         t = f"{tag}ws"
         ws = wsinv(dest[0], dest[1], lhost, vp, t, user, to_tag=False)
-        first = final(exchange(s, with_sdp(ws, lhost), dest, 1.0))
+        first = final(exchange(s, with_sdp(ws, lhost), dest))
         _ack_and_bye(s, dest, first, lhost, vp, t, with_tag=True)
         t = f"{tag}2543"
-        second = final(exchange(s, inv2543(dest[0], dest[1], lhost, vp, t, user), dest, 1.0))
+        second = final(exchange(s, inv2543(dest[0], dest[1], lhost, vp, t, user), dest))
         bye = _ack_and_bye(s, dest, second, lhost, vp, t, with_tag=False) if second.code == 200 else 0
     return first.code, second.code, bye
 
@@ -401,7 +415,7 @@ def _ack_and_bye(s: socket.socket, dest: tuple[str, int], resp: Response, lhost:
     bye = message([f"BYE {contact} SIP/2.0", f"Via: SIP/2.0/UDP {lhost}:{vp};branch=z9hG4bKbye{t}", *common,
                    f"CSeq: {resp.cseq.sequence + 1} BYE"])
     del with_tag  # the From is sent back as the answer carries it (with or without a tag)
-    return final(exchange(s, bye, dest, 1.0)).code
+    return final(exchange(s, bye, dest)).code
 
 
 def test_the_probe_uas_answers_rfc4475_as_named(agents: Callable[..., SipUserAgent]) -> None:
