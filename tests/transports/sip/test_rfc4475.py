@@ -418,11 +418,27 @@ def _ack_and_bye(s: socket.socket, dest: tuple[str, int], resp: Response, lhost:
     return final(exchange(s, bye, dest)).code
 
 
+def every_via_back(dest: tuple[str, int], lhost: str, user: str) -> list[str]:
+    """§3.1.1.7 as an OPTIONS to ``dest``: the sent-by hosts of the 200's Via values, in order."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((lhost, 0))
+        vp = s.getsockname()[1]
+        data = longreq(dest[0], dest[1], lhost, vp, f"via{user}")
+        data = data.replace(b"INVITE sip:1001@", f"OPTIONS sip:{user}@".encode()).replace(b"1 INVITE", b"1 OPTIONS")
+        answer = final(exchange(s, data, dest), "longreq")
+    assert answer.code == 200
+    return [v.host for v in answer.via]
+
+
+VIAS = [f"host{n}.example.net" for n in range(1, 34)]
+
+
 def test_the_probe_uas_answers_rfc4475_as_named(agents: Callable[..., SipUserAgent]) -> None:
     uas = agents(2, "uas")
     dest = (addr(2), uas.udp_port)
     check_refusals(refusals_of(dest, addr(41), "1001", "probe"))
     assert wsinv_and_2543_calls(dest, addr(41), "1001", "probe") == (200, 200, 200)
+    assert every_via_back(dest, addr(41), "1001") == [addr(41), *VIAS]
 
 
 @pytest.mark.parametrize("device,user", [("pstn1", "+13175559000"), ("phone1", "1001")])
@@ -431,15 +447,13 @@ def test_the_twin_carrier_and_phone_answer_rfc4475_as_named(twin: TwinControl, l
     dest = (loaded.lab.devices[device].host, 5060)
     check_refusals(refusals_of(dest, addr(42), user, device))
     assert wsinv_and_2543_calls(dest, addr(42), user, device) == (200, 200, 200)
+    assert every_via_back(dest, addr(42), user) == [addr(42), *VIAS]
 
 
 def test_the_twin_edge_answers_rfc4475_as_named(twin: TwinControl, loaded: LoadedLab) -> None:
+    """The Edge's trunk port: the refusals, every Via back, and the wsinv and RFC 2543 INVITEs to a
+    DID, which the Edge takes and puts through to phone1 (a B2BUA: its answer is phone1's, relayed)."""
     dest = (loaded.lab.devices["edge1"].host, 5060)
     check_refusals(refusals_of(dest, addr(43), DID, "edge"))
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((addr(43), 0))
-        vp = s.getsockname()[1]
-        answer = final(exchange(s, longreq(dest[0], dest[1], addr(43), vp, "edge").replace(
-            b"INVITE sip:1001@", b"OPTIONS sip:1001@").replace(b"CSeq: 1 INVITE", b"CSeq: 1 OPTIONS"), dest))
-    assert answer.code == 200 and len(answer.via) == 34  # every Via back, in order
-    assert [v.host for v in answer.via][1:] == [f"host{n}.example.net" for n in range(1, 34)]
+    assert every_via_back(dest, addr(43), DID) == [addr(43), *VIAS]
+    assert wsinv_and_2543_calls(dest, addr(43), DID, "edge") == (200, 200, 200)
