@@ -54,7 +54,7 @@ MAGIC_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7
 #: Headers that may appear once (RFC 3261 §7.3.1, their grammars in §25.1 are no lists; Session-Expires
 #: and Min-SE: RFC 4028 §4 and §5).
 SINGLE_VALUED = ("Call-ID", "CSeq", "From", "To", "Max-Forwards", "Content-Length", "Content-Type",
-                 "Content-Encoding", "Expires", "Min-Expires", "Session-Expires", "Min-SE")
+                 "Expires", "Min-Expires", "Session-Expires", "Min-SE")
 #: Largest value of numeric headers, and where the limit is written.
 NUMBER_LIMITS: dict[str, tuple[int, str]] = {
     "CSeq": (2**31 - 1, "RFC 3261 §8.1.1.5: less than 2**31"),
@@ -96,8 +96,8 @@ class SipParseError(ValueError):
     Attributes:
         reason: what is wrong, one line (naming the header when one is at fault).
         first_line: the message's first line as received (``""`` when there was none).
-        reply: the response to send back (400; 416 for an unknown Request-URI scheme), or ``None``
-            when the message is not a readable request, or is an ACK.
+        reply: the response to send back (400; 416 for an unknown Request-URI scheme; 505 for another
+            SIP version), or ``None`` when the message is not a readable request, or is an ACK.
         fatal: on a stream, framing is lost (bad Content-Length): the connection must be closed.
     """
 
@@ -247,7 +247,7 @@ def parse_message(data: bytes, *, framed: bool = False, server: str | None = Non
     to Content-Length. ``server`` goes into the Server header of the 400 a bad request gets.
 
     Raises:
-        SipParseError: not SIP, or SIP that breaks a rule above; ``reply`` is the 400 (or 416) to send.
+        SipParseError: not SIP, or SIP that breaks a rule above; ``reply`` is the 400 (416, 505) to send.
     """
     def fail(reason: str, headers: Headers | None = None) -> SipParseError:
         first, hdrs = lenient_headers(data)  # only on failure: a good message is read once
@@ -428,7 +428,7 @@ def build_response(request: Request | Headers, code: int, phrase: str | None = N
                    to_tag: str | None = None, contact: str | None = None, server: str | None = None,
                    extra: Iterable[tuple[str, str]] = (), body: bytes = b"",
                    content_type: str | None = None) -> Response:
-    """A response to ``request`` (RFC 3261 §8.2.6): Via, From, To, Call-ID, CSeq copied.
+    """A response to ``request`` (RFC 3261 §8.2.6): every Via in order, From, To, Call-ID, CSeq copied.
 
     ``to_tag`` is added to To when it has none (never on 100). Record-Route is copied into 18x/2xx
     answers to INVITE (§12.1.1). ``request`` may be just the headers of one (to answer a request
@@ -437,7 +437,8 @@ def build_response(request: Request | Headers, code: int, phrase: str | None = N
     headers = request.headers if isinstance(request, Request) else request
     resp = Response(code, phrase or reason_of(code), body)
     for name in COPIED:
-        for value in headers.getlist(name):
+        # every Via, in order; one of each other (a request refused for repeating one is answered with the first)
+        for value in headers.getlist(name) if name == "Via" else headers.getlist(name)[:1]:
             if name == "To" and to_tag and code != 100 and tag_of(value) is None:
                 value = f"{value};tag={to_tag}"
             resp.headers.add(name, value)

@@ -259,6 +259,8 @@ def test_the_parser_handles_rfc4475_as_named(section: str, name: str, data: byte
         assert err.reply is None, (section, name)
     else:
         assert err.reply is not None and err.reply.code == code, (section, name, err.reason)
+        for header in ("Call-ID", "CSeq", "From", "To"):  # the answer itself is well-formed SIP
+            assert len(err.reply.headers.getlist(header)) <= 1, (section, name, header)
         if code == 400:
             warning = err.reply.headers.get("Warning") or ""
             assert warning.startswith("399 ") and words in warning, (section, name, warning)
