@@ -6,7 +6,8 @@ The probe speaks PCMU (payload type 0) and PCMA (8), RFC 3551 table 4, plus RFC 
 * An answer has as many m-lines as the offer (§6); a stream the probe cannot use (not audio, not
   ``RTP/AVP``, no common G.711) is refused with port 0. Only the first usable audio stream is taken.
 * The answer lists the common codecs in the offerer's order, with the offerer's payload numbers
-  (§6.1), and telephone-event at 8 kHz when offered; the first codec listed is the one both send.
+  (§6.1), and telephone-event at the chosen codec's clock rate (8 kHz for G.711, RFC 4733 §2.1) when
+  offered; the first codec listed is the one both send.
 * Direction (§6.1): an offered ``sendonly`` is answered ``recvonly``, ``recvonly`` → ``sendonly``,
   ``inactive`` → ``inactive``, ``sendrecv`` → the answerer's own (``sendrecv`` unless it holds).
 * Hold (§8.4): ``sendonly`` (the RFC 3264 form), or ``c=IN IP4 0.0.0.0`` (the RFC 2543 form, still
@@ -240,7 +241,7 @@ class SdpSession:
                 continue
             ours = {n.upper() for n in self.codecs}
             chosen = [Codec(c.pt, c.name.upper()) for c in m.g711 if c.name.upper() in ours]
-            te = m.telephone_event_pt(8000)
+            te = m.telephone_event_pt(chosen[0].rate)  # at the audio codec's clock rate (RFC 4733 §2.1)
             if te is not None and self.telephone_event_pt is not None:
                 chosen.append(Codec(te, TELEPHONE_EVENT))
             direction = _ANSWER_DIRECTION.get(m.direction, hold or "sendrecv")
@@ -272,8 +273,9 @@ class SdpSession:
             raise SdpError("the answer refused the audio stream (no m=audio with a port)")
         offered = {c.name.upper() for c in mine.g711}
         codec = next((c for c in m.g711 if c.name.upper() in offered), None)
-        te = m.telephone_event_pt(8000)
-        ours_te = mine.telephone_event_pt(8000)
+        rate = codec.rate if codec is not None else 8000
+        te = m.telephone_event_pt(rate)  # at the audio codec's clock rate (RFC 4733 §2.1)
+        ours_te = mine.telephone_event_pt(rate)
         if codec is None:
             listed = " ".join(map(str, m.payloads)) or "none"
             if not set(m.payloads) & set(mine.payloads):
