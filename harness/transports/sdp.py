@@ -6,7 +6,8 @@ The probe speaks PCMU (payload type 0) and PCMA (8), RFC 3551 table 4, plus RFC 
 * An answer has as many m-lines as the offer (§6); a stream the probe cannot use (not audio, not
   ``RTP/AVP``, no common G.711) is refused with port 0. Only the first usable audio stream is taken.
 * The answer lists the common codecs in the offerer's order, with the offerer's payload numbers
-  (§6.1), and telephone-event at 8 kHz when offered; the first codec listed is the one both send.
+  (§6.1), and telephone-event at the chosen codec's clock rate (8 kHz for G.711, RFC 4733 §2.1) when
+  offered; the first codec listed is the one both send.
 * Direction (§6.1): an offered ``sendonly`` is answered ``recvonly``, ``recvonly`` → ``sendonly``,
   ``inactive`` → ``inactive``, ``sendrecv`` → the answerer's own (``sendrecv`` unless it holds).
 * Hold (§8.4): ``sendonly`` (the RFC 3264 form), or ``c=IN IP4 0.0.0.0`` (the RFC 2543 form, still
@@ -17,7 +18,13 @@ The probe speaks PCMU (payload type 0) and PCMA (8), RFC 3551 table 4, plus RFC 
 Each side sends with the payload numbers the *other* side's SDP gave (what that side receives), so
 :class:`Negotiated` carries both: ``send_*`` from the peer's SDP, ``recv_*`` from ours.
 
-Errors: :class:`SdpError` (a ``ValueError``) for a body that is no SDP, or an answer with nothing usable.
+An answer that maps to ``telephone-event/8000`` a payload type the offer gave another codec or clock
+rate (RFC 3264 §8.3.2 forbids it) is decoded as it says: DTMF is received on that type. What an
+answer does wrong is reported by :mod:`harness.transports.sdp_checks`.
+
+Errors: :class:`SdpError` (a ``ValueError``) for a body that is no SDP, or an answer with nothing
+usable (naming the RFC 3264 §6.1 violation when it lists none of the offer's formats, and saying
+whether DTMF was negotiated).
 """
 
 from __future__ import annotations
@@ -234,7 +241,7 @@ class SdpSession:
                 continue
             ours = {n.upper() for n in self.codecs}
             chosen = [Codec(c.pt, c.name.upper()) for c in m.g711 if c.name.upper() in ours]
-            te = m.telephone_event_pt(8000)
+            te = m.telephone_event_pt(chosen[0].rate)  # at the audio codec's clock rate (RFC 4733 §2.1)
             if te is not None and self.telephone_event_pt is not None:
                 chosen.append(Codec(te, TELEPHONE_EVENT))
             direction = _ANSWER_DIRECTION.get(m.direction, hold or "sendrecv")
@@ -266,14 +273,25 @@ class SdpSession:
             raise SdpError("the answer refused the audio stream (no m=audio with a port)")
         offered = {c.name.upper() for c in mine.g711}
         codec = next((c for c in m.g711 if c.name.upper() in offered), None)
+        rate = codec.rate if codec is not None else 8000
+        te = m.telephone_event_pt(rate)  # at the audio codec's clock rate (RFC 4733 §2.1)
+        ours_te = mine.telephone_event_pt(rate)
         if codec is None:
-            raise SdpError(f"the answer has no offered G.711 codec (payloads {' '.join(map(str, m.payloads))})")
-        te = m.telephone_event_pt(8000)
-        ours_te = mine.telephone_event_pt(8000)
+            listed = " ".join(map(str, m.payloads)) or "none"
+            if not set(m.payloads) & set(mine.payloads):
+                why = f"the answer lists none of the offer's formats (RFC 3264 §6.1; payload types {listed})"
+            else:
+                why = f"the answer has no offered G.711 codec (payload types {listed})"
+            dtmf = f"DTMF would be on payload type {te}" if te is not None else "no DTMF negotiated"
+            raise SdpError(f"{why}; {dtmf}")
+        # a payload type the offer gave another codec or rate that the answer maps to telephone-event/8000
+        # (RFC 3264 §8.3.2 forbids it): the answerer sends DTMF on it, so it is decoded as DTMF here
+        remapped = te is not None and te != ours_te and any(c.pt == te for c in mine.codecs)
+        recv_te = te if remapped else (ours_te if te is not None else None)
         zero = mine.connection == HOLD_ADDRESS
         return Negotiated(
             codec=Codec(codec.pt, codec.name.upper()), send_telephone_event_pt=te if ours_te is not None else None,
-            recv_codec_pts=tuple(c.pt for c in mine.g711), recv_telephone_event_pt=ours_te if te is not None else None,
+            recv_codec_pts=tuple(c.pt for c in mine.g711), recv_telephone_event_pt=recv_te,
             remote_host=m.connection, remote_port=m.port,
             send=(not zero and mine.direction in ("sendrecv", "sendonly") and m.direction in ("sendrecv", "recvonly")
                   and m.connection != HOLD_ADDRESS),

@@ -9,7 +9,12 @@ A :class:`Call` is driven from the stack's asyncio loop (the sync handle is
   through the route set with a new branch, and every retransmission of it is ACKed again. A
   non-2xx final answer ends it ``failed`` (``cancelled`` for the 487 after our CANCEL).
   :meth:`Call.cancel` (§9.1) waits for a provisional response first, as the RFC asks; a 2xx that
-  crosses the CANCEL is ACKed and the call hung up with BYE.
+  crosses the CANCEL is ACKed and the call hung up with BYE. Session timers (RFC 4028): an INVITE
+  may carry ``Session-Expires`` (``session_expires_s``); a ``422 Session Interval Too Small`` is
+  retried (§7.3) with ``Session-Expires`` and ``Min-SE`` set to the 422's ``Min-SE`` (at most
+  :data:`MAX_422_RETRIES` times), same Call-ID and From tag, CSeq one higher. The timings stay
+  measured from the first INVITE. The probe does not offer to refresh (no ``Supported: timer``),
+  so the far end is the refresher (RFC 4028 §9).
 * **UAS** (§13.3): the INVITE's offer is answered (488 when nothing is usable); :meth:`Call.ring`
   sends 180 (or 183 with SDP for early media), :meth:`Call.answer` the 200 with SDP, and
   :meth:`Call.reject` a final failure. A CANCEL before the answer gets 200 and the INVITE 487.
@@ -51,6 +56,8 @@ from .dialog import Dialog
 from .message import build_request, in_invite_transaction, new_branch, tag_of
 from .stack import ClientTransaction, ServerTransaction
 
+MAX_422_RETRIES = 2  # project choice: a peer that keeps raising Min-SE is not followed further
+
 __all__ = ["CALLING", "CANCELLED", "CONFIRMED", "EARLY", "ENDED", "FAILED", "FINAL_STATES", "PROCEEDING", "Call",
            "CallResult", "UasPolicy", "media_both_ways"]
 
@@ -61,25 +68,69 @@ class Call(CallBase):
     # -- UAC -------------------------------------------------------------------------------------
 
     async def start_uac(self, uri: str, from_header: str, to_header: str, timeout_s: float,
-                        extra: tuple[tuple[str, str], ...] = ()) -> None:
-        """Send the INVITE (raises LabUnreachable when it cannot be sent)."""
+                        extra: tuple[tuple[str, str], ...] = (), session_expires_s: int | None = None) -> None:
+        """Send the INVITE (raises LabUnreachable when it cannot be sent). ``session_expires_s``
+        adds ``Session-Expires`` (RFC 4028 §4, seconds)."""
+        if session_expires_s is not None:
+            extra = (*extra, ("Session-Expires", str(session_expires_s)))
+        self._uac_args = (uri, from_header, to_header, timeout_s, extra)
+        await self._send_invite(1, self.sdp.offer(), extra)
+        assert isinstance(self.invite_txn, ClientTransaction)
+        self.t_invite = self.invite_txn.started
+
+    async def _send_invite(self, cseq: int, body: bytes, extra: tuple[tuple[str, str], ...]) -> None:
+        uri, from_header, to_header, timeout_s, _ = self._uac_args
         stack = self.core.stack
         self.invite = build_request(
             "INVITE", uri, via=stack.via(self.transport, new_branch()), from_=from_header, to=to_header,
-            call_id=self.call_id, cseq=1, contact=self.core.contact(self.transport), extra=extra,
-            body=self.sdp.offer(), content_type=SDP, user_agent=stack.user_agent)
+            call_id=self.call_id, cseq=cseq, contact=self.core.contact(self.transport), extra=extra,
+            body=body, content_type=SDP, user_agent=stack.user_agent)
         txn = await stack.request(self.invite, self.peer, timeout_s, on_response=self._on_invite_response)
         self.invite_txn = txn
-        self.t_invite = txn.started
         self._spawn(self._await_invite_final(txn))
+
+    _uac_args: tuple[str, str, str, float, tuple[tuple[str, str], ...]]
+    retries_422 = 0
+
+    def _retry_422(self, resp: Response) -> bool:
+        """RFC 4028 §7.3: retry the INVITE a 422 refused with Session-Expires = Min-SE; ``False``
+        when it is not retried (no readable Min-SE, retries used up, a CANCEL asked)."""
+        raw = resp.headers.get("Min-SE")
+        if raw is None or self.retries_422 >= MAX_422_RETRIES or self._cancel_requested or self.invite is None:
+            return False
+        try:
+            min_se = int(raw.split(";", 1)[0].strip())
+        except ValueError:
+            return False
+        self.retries_422 += 1
+        uri, from_header, to_header, timeout_s, extra = self._uac_args
+        kept = tuple((k, v) for k, v in extra if k.lower() not in ("session-expires", "min-se"))
+        extra = (*kept, ("Session-Expires", str(min_se)), ("Min-SE", str(min_se)))
+        self._uac_args = (uri, from_header, to_header, timeout_s, extra)
+        self.core.transcript.event(f"call {self.call_id}: 422 with Min-SE {min_se}: INVITE again with "
+                                   f"Session-Expires {min_se} (RFC 4028 §7.3)")
+        body, cseq = self.invite.body, self.invite.cseq.sequence + 1
+
+        async def again() -> None:
+            try:
+                await self._send_invite(cseq, body, extra)
+            except LabError as e:
+                self.error = e
+                self._end(FAILED, str(e))
+
+        self._spawn(again())
+        return True
 
     async def _await_invite_final(self, txn: ClientTransaction) -> None:
         try:
             final = await txn.wait_final()
         except LabError as e:
-            self.error = e
-            self._end(FAILED, str(e))
+            if txn is self.invite_txn:
+                self.error = e
+                self._end(FAILED, str(e))
             return
+        if txn is not self.invite_txn:
+            return  # a 422 retried: the new INVITE's transaction decides
         if final is None:
             self._end(CANCELLED if self._cancel_requested else FAILED,
                       f"no final response to INVITE within {txn.timeout_s:g} s")
@@ -96,10 +147,12 @@ class Call(CallBase):
                     self.dialog = Dialog.as_uac(self.invite, resp, self.transport)
             if code > 100 and resp.body and self.state in (CALLING, PROCEEDING, EARLY):
                 self.early_sdp = True
-                self._accept_answer(resp.body)  # early media
+                self._accept_answer(resp.body, str(code))  # early media
             self._set(EARLY if self.dialog is not None else PROCEEDING)
             return
         if code >= 300:
+            if code == 422 and resp.cseq.sequence == self.invite.cseq.sequence and self._retry_422(resp):
+                return
             self.final_code, self.final_reason = code, resp.phrase
             self._end(CANCELLED if code == 487 and self._cancel_requested else FAILED)
             return
@@ -121,7 +174,7 @@ class Call(CallBase):
             self.media_error = f"2xx unusable: {e}"
             return
         if resp.body:
-            self._accept_answer(resp.body)
+            self._accept_answer(resp.body, str(code))
         elif self.negotiated is None:
             self.media_error = "the 2xx carried no SDP answer"
         self._queue_ack(cseq)

@@ -20,7 +20,8 @@ from sipmessage import Request, Response
 
 from ...errors import LabError
 from ..rtp import RtpSession, RtpStats
-from ..sdp import Negotiated, SdpError, SdpSession, parse_sdp
+from ..sdp import Negotiated, SdpError, SdpSession, SessionDescription, parse_sdp
+from ..sdp_checks import SdpFinding, check_answer, check_change
 from ..transcript import Transcript
 from .dialog import Dialog
 from .ladder import Ladder
@@ -46,6 +47,8 @@ class UasPolicy:
         early_media: send 183 with the SDP answer (and start media) instead of 180.
         reject_code: answer every INVITE with this final status instead (e.g. 486, 503).
         codecs / telephone_event_pt: what the answer may pick (``None``: no RFC 4733).
+        min_se_s: this UAS's smallest session interval (RFC 4028 §5, seconds): an INVITE whose
+            ``Session-Expires`` is smaller gets ``422`` with ``Min-SE`` (§9); ``None``: none.
     """
 
     auto_answer: bool = True
@@ -54,6 +57,7 @@ class UasPolicy:
     reject_code: int | None = None
     codecs: tuple[str, ...] = ("PCMU", "PCMA")
     telephone_event_pt: int | None = 101
+    min_se_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class CallResult:
         dtmf_sent / dtmf_received: digits.
         ended_by: ``"local"``, ``"remote"`` or ``None``. error: the lab error that ended it.
         media_error: why the SDP answer could not be used, ``""`` when it could.
+        sdp_findings: what the answers this side received did wrong or changed
+            (:mod:`harness.transports.sdp_checks`), as ``"severity kind: text (rule)"`` lines.
         remote_target / route_set: the dialog's, at the end.
         messages: ``(direction, first line)`` of every message, ``">"`` sent, retransmissions left out.
         ladder: the rendered ladder.
@@ -102,6 +108,7 @@ class CallResult:
     route_set: tuple[str, ...]
     messages: tuple[tuple[str, str], ...]
     ladder: str
+    sdp_findings: tuple[str, ...] = ()
 
 
 def media_both_ways(a: CallResult, b: CallResult) -> bool:
@@ -170,6 +177,8 @@ class CallBase:
         self._reinvite_pending = False
         self._cancel_requested = False
         self._offer_pending: bool = False  # UAS: INVITE without SDP, the answer comes in the ACK
+        self.sdp_findings: list[SdpFinding] = []
+        self._answered: tuple[bytes, SessionDescription, str] | None = None  # offer, its first answer, where
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- state -----------------------------------------------------------------------------------
@@ -230,13 +239,35 @@ class CallBase:
         self.rtp.configure((neg.remote_host, neg.remote_port), codec.name, codec.pt, neg.send_telephone_event_pt,
                            neg.send, neg.recv_codec_pts, neg.recv_telephone_event_pt)
 
-    def _accept_answer(self, body: bytes) -> None:
+    def _accept_answer(self, body: bytes, where: str = "") -> None:
+        """Use the SDP answer ``body`` (received in ``where``: ``"183"``, ``"200"`` …) to this side's
+        last offer, after noting what it does wrong (:func:`~harness.transports.sdp_checks.check_answer`)
+        and, for a second answer to the same offer, what changed (media follows the new one)."""
         try:
-            self._apply(self.sdp.accept(parse_sdp(body)))
+            answer = parse_sdp(body)
+            self._check_answer(answer, where)
+            self._apply(self.sdp.accept(answer))
             self.media_error = ""
         except SdpError as e:
             self.media_error = str(e)
             self.core.transcript.event(f"call {self.call_id}: SDP answer unusable: {e}")
+
+    def _check_answer(self, answer: SessionDescription, where: str) -> None:
+        offer_body = self.sdp.last_sent
+        if not offer_body:
+            return
+        found: list[SdpFinding] = []
+        if self._answered is not None and self._answered[0] == offer_body:
+            _, first, first_where = self._answered
+            if first.raw != answer.raw:
+                found += check_change(first, answer, f"{first_where} → {where}" if where else first_where)
+        else:
+            self._answered = (offer_body, answer, where or "answer")
+            found += check_answer(parse_sdp(offer_body), answer)
+        for f in found:
+            if str(f) not in {str(x) for x in self.sdp_findings}:
+                self.sdp_findings.append(f)
+                self.core.transcript.event(f"call {self.call_id}: SDP {f}")
 
 
     def _queue_ack(self, cseq: int) -> None:
@@ -344,7 +375,7 @@ class CallBase:
             return
         self.dialog.refresh(resp)
         if resp.body:
-            self._accept_answer(resp.body)
+            self._accept_answer(resp.body, f"{resp.code} to re-INVITE")
         self._queue_ack(cseq)
 
     async def hold(self, mode: str = "sendonly", timeout_s: float = 8.0) -> int | None:
@@ -408,4 +439,4 @@ class CallBase:
             self.dtmf_sent, st.digits, self.ended_by, str(self.error) if self.error else None, self.media_error,
             d.remote_target if d else None, tuple(d.route_set) if d else (),
             tuple((e.direction, e.first_line) for e in self.ladder.entries() if not e.retransmission),
-            self.ladder.render())
+            self.ladder.render(), tuple(str(f) for f in self.sdp_findings))

@@ -5,7 +5,10 @@
   both (§13.2.2.4).
 * A UAS builds it from the INVITE (§12.1.1): route set = Record-Route in order, remote target =
   Contact; the Record-Route is copied into its 18x/2xx by
-  :func:`~harness.transports.sip.message.build_response`.
+  :func:`~harness.transports.sip.message.build_response`. An INVITE in RFC 2543 form (no Contact,
+  no From tag, no branch) is taken, as RFC 4475 §3.4.1 asks of an RFC 3261 element that keeps
+  backward compatibility: without Contact the remote target is the From URI (where an RFC 2543 UA
+  takes requests), a missing From tag is the empty remote tag (§12.1.1: "null").
 * Requests inside the dialog (§12.2.1.1, proxies per §16.12): no route set → Request-URI = remote
   target, no Route. First route loose (``;lr``) → Request-URI = remote target, Route = the route
   set, sent to the first route. First route strict → Request-URI = the first route's URI, Route =
@@ -102,7 +105,7 @@ class Dialog:
     def matches(self, msg: Request) -> bool:
         """``msg`` (a request from the peer) belongs to this dialog."""
         return (msg.call_id == self.call_id and tag_of(msg.headers.get("To")) == self.local_tag
-                and tag_of(msg.headers.get("From")) == self.remote_tag)
+                and (tag_of(msg.headers.get("From")) or "") == self.remote_tag)
 
     def request(self, method: str, via: str, *, contact: str | None = None, body: bytes = b"",
                 content_type: str | None = None, extra: tuple[tuple[str, str], ...] = (),
@@ -128,4 +131,6 @@ def _contact(msg: Request | Response, fallback: Request | None) -> str:
         return str(contacts[0].uri)
     if fallback is not None:  # no Contact in the answer: keep talking to the Request-URI
         return str(fallback.uri)
+    if isinstance(msg, Request):  # RFC 2543 form: the caller is reached at its From address
+        return str(msg.from_address.uri)
     raise ValueError("request has no Contact")

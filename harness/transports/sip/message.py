@@ -4,16 +4,30 @@ Shared by the probe's UAC and UAS (:mod:`harness.transports.sip.stack`,
 :mod:`harness.transports.sip.call`) and meant for the twin's endpoints too: nothing here opens a
 socket or keeps state beyond one message.
 
-Parsing is sipmessage's (``Message.parse``). Before it, header folding (RFC 3261 §7.3.1) is undone,
-because sipmessage does not support it; compact header names are expanded by sipmessage. After it,
-:func:`parse_message` checks what RFC 3261 asks of every message: the headers a transaction needs
-(§8.1.1: Via, From, To, Call-ID, CSeq; Max-Forwards is not required, as many real peers leave it
-out), a CSeq method equal to the request method, a status code 100-699, and ``Content-Length``
-framing (§18.3: a datagram whose body is shorter than Content-Length is malformed, longer is cut).
+Parsing is sipmessage's (``Message.parse``). Before it, what sipmessage does not read is put in the
+form it does: header folding (RFC 3261 §7.3.1) is undone, and linear white space between a header's
+name and its colon is dropped (§7.3.1 and the ``HCOLON`` rule of §25.1: ``Via  : …`` is the Via
+header; sipmessage would file it under a header named ``"Via  "``). Compact header names are
+expanded by sipmessage. After it, :func:`parse_message` checks what RFC 3261 asks of every message:
 
-Whatever fails raises :class:`SipParseError`; when the first line is a request line it carries the
-``400 Bad Request`` to send (with a ``Warning: 399`` naming the problem, §20.43) — also when Via is
-missing or unreadable, in which case the transport sends it to the source address.
+* the headers a transaction needs (§8.1.1: Via, From, To, Call-ID, CSeq; Max-Forwards is not
+  required, as many real peers and RFC 2543 ones leave it out), a CSeq method equal to the request
+  method, a status code 100-699;
+* a header that may appear once (:data:`SINGLE_VALUED`, §7.3.1: only headers whose grammar is a
+  comma-separated list may be repeated) appears once — two Content-Lengths included;
+* numbers in range (:data:`NUMBER_LIMITS`: CSeq below 2**31, §8.1.1.5; Max-Forwards 0-255,
+  §20.22; Expires and the other delta-seconds at most 2**32-1, §20.19);
+* ``Content-Length`` framing (§18.3: a datagram whose body is shorter than Content-Length is
+  malformed, longer is cut).
+
+Whatever fails raises :class:`SipParseError`; when the first line is a request line (not ACK,
+which is never answered, §17.1.1.3) it carries the ``400 Bad Request`` to send (with a
+``Warning: 399`` naming the problem and the header, §20.43) — also when Via is missing or
+unreadable, in which case the transport sends it to the source address. A well-formed request
+whose Request-URI has a scheme other than sip, sips or tel gets ``416 Unsupported URI Scheme``
+instead (§8.2.2.1), and a request of another SIP version ``505 Version Not Supported`` (§21.5.7).
+From and To may hold a URI of any scheme (``absoluteURI``, §25.1); sipmessage reads only sip, sips
+and tel, so another scheme is checked for form only (RFC 4475 §3.3.4 wants it parsed).
 
 Stream transports (TCP) are framed by :class:`StreamFramer` on Content-Length (§18.3, where the
 header is mandatory).
@@ -37,26 +51,53 @@ REQUIRED = ("Via", "From", "To", "Call-ID", "CSeq")  # RFC 3261 §8.1.1 (Max-For
 COPIED = ("Via", "From", "To", "Call-ID", "CSeq")  # RFC 3261 §8.2.6.2: copied from request to response
 MAX_MESSAGE = 65535  # project choice: the largest message accepted (a UDP datagram's size)
 MAGIC_COOKIE = "z9hG4bK"  # RFC 3261 §8.1.1.7
+#: Headers that may appear once (RFC 3261 §7.3.1, their grammars in §25.1 are no lists; Session-Expires
+#: and Min-SE: RFC 4028 §4 and §5).
+SINGLE_VALUED = ("Call-ID", "CSeq", "From", "To", "Max-Forwards", "Content-Length", "Content-Type",
+                 "Expires", "Min-Expires", "Session-Expires", "Min-SE")
+#: Largest value of numeric headers, and where the limit is written.
+NUMBER_LIMITS: dict[str, tuple[int, str]] = {
+    "CSeq": (2**31 - 1, "RFC 3261 §8.1.1.5: less than 2**31"),
+    "Max-Forwards": (255, "RFC 3261 §20.22: 0-255"),
+    "Content-Length": (MAX_MESSAGE, "RFC 3261 §20.14, and this stack's largest message"),
+    "Expires": (2**32 - 1, "RFC 3261 §20.19: at most 2**32-1"),
+    "Min-Expires": (2**32 - 1, "RFC 3261 §20.23: delta-seconds, at most 2**32-1"),
+    "Session-Expires": (2**32 - 1, "RFC 4028 §4: delta-seconds, at most 2**32-1"),
+    "Min-SE": (2**32 - 1, "RFC 4028 §5: delta-seconds, at most 2**32-1"),
+}
+URI_SCHEMES = ("sip", "sips", "tel")  # RFC 3261 §19.1, RFC 3966: the Request-URI schemes understood here
 
 REASONS = {
     100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued", 183: "Session Progress",
     200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 408: "Request Timeout", 415: "Unsupported Media Type",
-    480: "Temporarily Unavailable", 481: "Call/Transaction Does Not Exist", 486: "Busy Here",
+    405: "Method Not Allowed", 406: "Not Acceptable", 408: "Request Timeout", 415: "Unsupported Media Type",
+    416: "Unsupported URI Scheme", 420: "Bad Extension", 421: "Extension Required",
+    422: "Session Interval Too Small", 480: "Temporarily Unavailable", 481: "Call/Transaction Does Not Exist",
+    486: "Busy Here",
     487: "Request Terminated", 488: "Not Acceptable Here", 491: "Request Pending", 500: "Server Internal Error",
-    501: "Not Implemented", 503: "Service Unavailable", 603: "Decline",
+    501: "Not Implemented", 503: "Service Unavailable", 505: "Version Not Supported", 603: "Decline",
 }
 
 _FOLD = re.compile(rb"\r\n[ \t]+")
+_NAME_COLON = re.compile(rb"^([^:\s]+)[ \t]+:", re.MULTILINE)  # a header name, white space, its colon
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):\S*$")  # RFC 3986 §3.1
+_DIGITS = re.compile(r"^[0-9]+$")
+# a name-addr / addr-spec whose URI has another scheme: "display" <scheme:...>;params, or scheme:...;params
+_OTHER_ADDRESS = re.compile(r'^(?:(?:"(?:[^"\\]|\\.)*"|[^<"]*)\s*<([A-Za-z][A-Za-z0-9+.-]*):[^<>\s]+>|'
+                            r'([A-Za-z][A-Za-z0-9+.-]*):[^\s;<>]+)(?:\s*;.*)?$')
+_OTHER_VERSION = re.compile(r"^(\S+) \S+ SIP/(\d+\.\d+)$")  # a request line of another SIP version
+_TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~-]+$")  # RFC 3261 §25.1 token (a method)
+_MUST_BE_NUMBERS = ("CSeq", "Max-Forwards", "Content-Length")
 
 
 class SipParseError(ValueError):
     """A message that is no valid SIP.
 
     Attributes:
-        reason: what is wrong, one line.
+        reason: what is wrong, one line (naming the header when one is at fault).
         first_line: the message's first line as received (``""`` when there was none).
-        reply: the 400 to send back, or ``None`` when the message is not a readable request.
+        reply: the response to send back (400; 416 for an unknown Request-URI scheme; 505 for another
+            SIP version), or ``None`` when the message is not a readable request, or is an ACK.
         fatal: on a stream, framing is lost (bad Content-Length): the connection must be closed.
     """
 
@@ -89,8 +130,10 @@ def reason_of(code: int) -> str:
 # -- parsing --------------------------------------------------------------------------------------
 
 def unfold(head: bytes) -> bytes:
-    """Header block with folded lines joined (RFC 3261 §7.3.1: CRLF + whitespace is one space)."""
-    return _FOLD.sub(b" ", head)
+    """Header block with folded lines joined (RFC 3261 §7.3.1: CRLF + whitespace is one space) and
+    the white space between each header's name and its colon dropped (§7.3.1, ``HCOLON`` in §25.1)."""
+    line, crlf, rest = _FOLD.sub(b" ", head).partition(b"\r\n")
+    return line + crlf + _NAME_COLON.sub(rb"\1:", rest)
 
 
 def lenient_headers(data: bytes) -> tuple[str, Headers]:
@@ -108,8 +151,27 @@ def lenient_headers(data: bytes) -> tuple[str, Headers]:
 
 
 def looks_like_request(first: str) -> bool:
+    """``first`` reads as a request line, even a malformed one (extra or trailing white space, LWS
+    inside the Request-URI: RFC 4475 §3.1.2.8-§3.1.2.10 want those answered 400)."""
+    parts = first.split()
+    return len(parts) >= 3 and parts[-1] == "SIP/2.0" and _TOKEN.match(parts[0]) is not None
+
+
+def answerable(first: str) -> bool:
+    """A request line that gets an answer when the request is bad: any but ACK (§17.1.1.3)."""
+    return looks_like_request(first) and first.split(" ", 1)[0] != "ACK"
+
+
+def unknown_scheme(first: str) -> str | None:
+    """The Request-URI scheme of request line ``first`` when it is a well-formed URI scheme (RFC 3986
+    §3.1) other than :data:`URI_SCHEMES`, else ``None``."""
     parts = first.split(" ")
-    return len(parts) == 3 and parts[2] == "SIP/2.0" and parts[0].isalpha()
+    if len(parts) != 3 or not looks_like_request(first):
+        return None
+    m = _SCHEME.match(parts[1])
+    if m is None or m.group(1).lower() in URI_SCHEMES:
+        return None
+    return m.group(1)
 
 
 def check_request(req: Request) -> str | None:
@@ -133,16 +195,48 @@ def _check_common(msg: Request | Response) -> str | None:
     for name in REQUIRED:
         if not msg.headers.get(name):
             return f"missing {name}"
+    for name in SINGLE_VALUED:
+        count = len(msg.headers.getlist(name))
+        if count > 1:
+            return f"{count} {name} headers where one is allowed (RFC 3261 §7.3.1)"
+    problem = _check_numbers(msg)
+    if problem:
+        return problem
+    for name, parse in (("Via", lambda v: Via.parse_many(v)), ("CSeq", CSeq.parse),
+                        ("From", _parse_address), ("To", _parse_address)):
+        for value in msg.headers.getlist(name):
+            try:
+                if not parse(value):
+                    return f"{name}: empty"
+            except ValueError as e:
+                return f"{name}: {e or 'unreadable'} ({value[:60]!r})"
+    return None
+
+
+def _parse_address(value: str) -> object:
+    """From/To: a name-addr or addr-spec of a sip/sips/tel URI (sipmessage), or of another URI scheme
+    (RFC 3261 §25.1 allows any absoluteURI; RFC 4475 §3.3.4: parsers must not fail on it)."""
     try:
-        if not msg.via:
-            return "bad Via"
-        CSeq.parse(msg.headers["CSeq"])
-        msg.from_address  # noqa: B018 - parsed for validation
-        msg.to_address  # noqa: B018
-        if msg.headers.get("Max-Forwards") is not None:
-            msg.max_forwards  # noqa: B018
-    except ValueError as e:
-        return f"bad header: {e}"
+        return Address.parse(value)
+    except ValueError:
+        m = _OTHER_ADDRESS.match(value.strip())
+        if m is None or (m.group(1) or m.group(2)).lower() in URI_SCHEMES:
+            raise
+        return m.group(0)
+
+
+def _check_numbers(msg: Request | Response) -> str | None:
+    for name, (limit, source) in NUMBER_LIMITS.items():
+        raw = msg.headers.get(name)
+        if raw is None:
+            continue
+        text = raw.split(None, 1)[0] if name == "CSeq" and raw.strip() else raw.split(";", 1)[0].strip()
+        if not _DIGITS.match(text):
+            if name in _MUST_BE_NUMBERS:
+                return f"{name} {text[:20]!r} is not a number"
+            continue  # an RFC 2543 Expires may be a date (read by whoever needs it)
+        if int(text) > limit:
+            return f"{name} {text[:24]} is out of range ({source})"
     return None
 
 
@@ -153,12 +247,12 @@ def parse_message(data: bytes, *, framed: bool = False, server: str | None = Non
     to Content-Length. ``server`` goes into the Server header of the 400 a bad request gets.
 
     Raises:
-        SipParseError: not SIP, or SIP that breaks a rule above; ``reply`` is the 400 to send.
+        SipParseError: not SIP, or SIP that breaks a rule above; ``reply`` is the 400 (416, 505) to send.
     """
     def fail(reason: str, headers: Headers | None = None) -> SipParseError:
         first, hdrs = lenient_headers(data)  # only on failure: a good message is read once
-        # a request line is answered 400 (to the source address) even without a Via
-        reply = bad_request(headers or hdrs, reason, server) if looks_like_request(first) else None
+        # a request line is answered 400 (to the source address) even without a Via; ACK never is
+        reply = bad_request(headers or hdrs, reason, server) if answerable(first) else None
         return SipParseError(reason, first, reply)
 
     if len(data) > MAX_MESSAGE:
@@ -166,8 +260,21 @@ def parse_message(data: bytes, *, framed: bool = False, server: str | None = Non
     head, sep, body = data.partition(b"\r\n\r\n")
     if not sep:
         raise fail("no empty line after the headers (CRLF CRLF)")
+    head = unfold(head)
+    line, _, rest = head.partition(b"\r\n")
+    version = _OTHER_VERSION.match(line.decode("utf-8", "replace"))
+    if version is not None and version.group(2) != "2.0":
+        reason = f"SIP version {version.group(2)} is not supported (RFC 3261 §21.5.7)"
+        first, hdrs = lenient_headers(data)
+        reply = None if version.group(1) == "ACK" or not all(hdrs.get(h) for h in REQUIRED) else build_response(
+            hdrs, 505, to_tag=new_tag(), server=server, extra=[("Warning", f'399 hil "{reason}"')])
+        raise SipParseError(reason, first, reply)
+    scheme = unknown_scheme(line.decode("utf-8", "replace"))
+    if scheme is not None:  # read the rest with a stand-in URI: sipmessage reads sip, sips and tel only
+        method, _, _ = line.partition(b" ")
+        head = method + b" sip:unsupported.invalid SIP/2.0\r\n" + rest
     try:
-        msg = Message.parse(unfold(head) + b"\r\n\r\n" + body)
+        msg = Message.parse(head + b"\r\n\r\n" + body)
     except Exception as e:  # sipmessage raises ValueError; odd input also IndexError/UnicodeError
         raise fail(f"unparseable: {e or type(e).__name__}") from None
     problem = check_request(msg) if isinstance(msg, Request) else check_response(msg)
@@ -175,6 +282,12 @@ def parse_message(data: bytes, *, framed: bool = False, server: str | None = Non
         problem = _frame_datagram(msg)
     if problem:
         raise fail(problem, msg.headers)
+    if scheme is not None:
+        assert isinstance(msg, Request)
+        reason = f"Request-URI scheme {scheme!r} is not supported (RFC 3261 §8.2.2.1)"
+        reply = None if msg.method == "ACK" else build_response(
+            msg, 416, to_tag=new_tag(), server=server, extra=[("Warning", f'399 hil "{reason}"')])
+        raise SipParseError(reason, line.decode("utf-8", "replace"), reply)
     return msg
 
 
@@ -235,7 +348,7 @@ class StreamFramer:
             if raw is None:
                 out.append(SipParseError("no Content-Length on a stream transport (RFC 3261 §20.14)", first,
                                          bad_request(hdrs, "no Content-Length on a stream transport")
-                                         if looks_like_request(first) else None))
+                                         if answerable(first) else None))
                 del self.buf[:end + 4]
                 continue
             try:
@@ -245,7 +358,7 @@ class StreamFramer:
             except ValueError:
                 reason = f"bad Content-Length {raw!r}"
                 out.append(SipParseError(reason, first, bad_request(hdrs, reason)
-                                         if looks_like_request(first) else None, fatal=True))
+                                         if answerable(first) else None, fatal=True))
                 self.buf.clear()
                 return out
             total = end + 4 + n
@@ -315,7 +428,7 @@ def build_response(request: Request | Headers, code: int, phrase: str | None = N
                    to_tag: str | None = None, contact: str | None = None, server: str | None = None,
                    extra: Iterable[tuple[str, str]] = (), body: bytes = b"",
                    content_type: str | None = None) -> Response:
-    """A response to ``request`` (RFC 3261 §8.2.6): Via, From, To, Call-ID, CSeq copied.
+    """A response to ``request`` (RFC 3261 §8.2.6): every Via in order, From, To, Call-ID, CSeq copied.
 
     ``to_tag`` is added to To when it has none (never on 100). Record-Route is copied into 18x/2xx
     answers to INVITE (§12.1.1). ``request`` may be just the headers of one (to answer a request
@@ -324,7 +437,8 @@ def build_response(request: Request | Headers, code: int, phrase: str | None = N
     headers = request.headers if isinstance(request, Request) else request
     resp = Response(code, phrase or reason_of(code), body)
     for name in COPIED:
-        for value in headers.getlist(name):
+        # every Via, in order; one of each other (a request refused for repeating one is answered with the first)
+        for value in headers.getlist(name) if name == "Via" else headers.getlist(name)[:1]:
             if name == "To" and to_tag and code != 100 and tag_of(value) is None:
                 value = f"{value};tag={to_tag}"
             resp.headers.add(name, value)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ...errors import LabUnreachable
-from .message import SipParseError, StreamFramer, bad_request, lenient_headers, looks_like_request
+from .message import SipParseError, StreamFramer, answerable, bad_request, lenient_headers
 
 log = logging.getLogger("hil.sip")
 
@@ -132,7 +132,7 @@ class TcpConnection(asyncio.Protocol):
                   f"{self.owner.message_deadline_s:g} s")
         first, hdrs = lenient_headers(data)
         sink = self.owner.sink
-        reply = bad_request(hdrs, reason, sink.user_agent) if looks_like_request(first) else None
+        reply = bad_request(hdrs, reason, sink.user_agent) if answerable(first) else None
         sink.malformed(SipParseError(reason, first, reply, fatal=True), self.peer, self, data)
         self.close()
 

@@ -8,7 +8,10 @@ in-dialog requests to their :class:`~harness.transports.sip.call.Call` (which kn
 :class:`~harness.transports.sip.call_base.CallOwner`), and answers the rest: OPTIONS 200 (Allow, Accept),
 BYE/CANCEL outside a dialog 481, a To-tagged request of no known dialog 481, an INVITE repeating a
 known Call-ID without To tag 482 (§8.2.2.2), a known but unsupported method 405 with Allow, an
-unknown method 501 (§8.2.1). Malformed requests get 400 in the stack and never get here.
+unknown method 501 (§8.2.1). A request of a method it takes is first inspected as RFC 3261 §8.2.2
+and §8.2.3 say (:func:`~harness.transports.sip.uas_checks.refusal`: 420 for an unsupported
+Require, 415 for a body it does not read, 406 for an INVITE whose Accept excludes SDP).
+Malformed requests get 400 (an unknown Request-URI scheme 416) in the stack and never get here.
 
 Each call's ladder is fed from the stack's observer, by Call-ID; messages seen before their call
 existed (the INVITE and its 100 Trying) are kept briefly and replayed into the new call's ladder.
@@ -39,6 +42,7 @@ from .call import CONFIRMED, FINAL_STATES, Call, CallResult, UasPolicy
 from .message import build_request, new_branch, new_call_id, new_tag, tag_of, uri_target
 from .options import OptionsResult, options_result
 from .stack import MESSAGE_DEADLINE_S, ClientTransaction, Peer, ServerTransaction, SipStack, StackStats
+from .uas_checks import refusal
 
 T = TypeVar("T")
 USER_AGENT = "hil/0.1 (SIP probe)"
@@ -62,6 +66,7 @@ class UserAgentCore:
     """
 
     allow: tuple[str, ...] = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO")
+    supported: tuple[str, ...] = ()  # option tags (RFC 3261 §19.2) a Require may name
 
     def __init__(self, device: str, transcript: Transcript, local_host: str, *, udp_port: int | None = 0,
                  tcp_port: int | None = 0, udp_peer: tuple[str, int] | None = None, user: str = "hil",
@@ -113,12 +118,14 @@ class UserAgentCore:
                      display_name: str | None = None, timeout_s: float = 32.0,
                      codecs: tuple[str, ...] = ("PCMU", "PCMA"),
                      telephone_event_pt: int | None = DEFAULT_TELEPHONE_EVENT_PT,
-                     extra: tuple[tuple[str, str], ...] = (), tone_hz: float = TONE_HZ) -> Call:
+                     extra: tuple[tuple[str, str], ...] = (), tone_hz: float = TONE_HZ,
+                     session_expires_s: int | None = None) -> Call:
         """Start a call to ``uri``; returns once the INVITE is sent (see :class:`Call`).
 
         ``peer`` is where to send it (default: the URI's host and port); ``timeout_s`` is the
         deadline for its final answer (ring time included); ``tone_hz`` the tone the call's RTP
-        sends (default the 1004 Hz test tone; 2100 Hz is a fax answer tone).
+        sends (default the 1004 Hz test tone; 2100 Hz is a fax answer tone); ``session_expires_s``
+        asks for a session timer (RFC 4028: ``Session-Expires``; a 422 is retried with its Min-SE).
 
         Raises:
             ValueError: ``uri`` is not a SIP URI. LabUnreachable: the INVITE could not be sent.
@@ -135,7 +142,7 @@ class UserAgentCore:
         name = f'"{display_name}" ' if display_name else ""
         from_header = f"{name}<{from_uri or f'sip:{self.user}@{self.local_host}'}>;tag={call.local_tag}"
         try:
-            await call.start_uac(uri, from_header, f"<{uri}>", timeout_s, extra)
+            await call.start_uac(uri, from_header, f"<{uri}>", timeout_s, extra, session_expires_s)
         except LabError:
             await rtp.close()
             raise
@@ -179,6 +186,11 @@ class UserAgentCore:
 
     def on_request(self, txn: ServerTransaction) -> None:
         req = txn.req
+        refused = refusal(req, supported=self.supported) if req.method in self.allow else None
+        if refused is not None:
+            self.transcript.event(f"{req.method} {req.call_id} refused {refused.code}: {refused.reason}")
+            txn.reply(refused.code, to_tag=new_tag(), extra=refused.extra)
+            return
         call = self.calls.get(req.call_id)
         if tag_of(req.headers.get("To")):
             if call is not None and call.dialog is not None and call.dialog.matches(req):
@@ -207,6 +219,10 @@ class UserAgentCore:
 
     async def _new_call(self, txn: ServerTransaction) -> None:
         policy = self.policy
+        too_small = _session_interval_too_small(txn.req, policy.min_se_s)
+        if too_small is not None:
+            txn.reply(422, to_tag=new_tag(), extra=[("Min-SE", str(too_small))])
+            return
         try:
             rtp = await self._rtp(txn.peer)
         except LabError:
@@ -245,6 +261,19 @@ class UserAgentCore:
         rows.append((direction, msg, str(peer), again, (time.monotonic(), time.time())))
         while len(self._unclaimed) > UNCLAIMED_MAX:
             self._unclaimed.popitem(last=False)
+
+
+def _session_interval_too_small(req: Request, min_se_s: int | None) -> int | None:
+    """The Min-SE to answer 422 with (RFC 4028 §9: the INVITE's Session-Expires is below this UAS's
+    minimum), ``None`` when the INVITE may go on (no minimum, no Session-Expires, or one large enough)."""
+    raw = req.headers.get("Session-Expires")
+    if min_se_s is None or raw is None:
+        return None
+    try:
+        asked = int(raw.split(";", 1)[0].strip())
+    except ValueError:
+        return None
+    return min_se_s if asked < min_se_s else None
 
 
 async def _cancel_all() -> None:

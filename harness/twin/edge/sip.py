@@ -6,7 +6,10 @@ Each Edge with ``sip`` gets two :class:`~harness.transports.sip.stack.SipStack` 
 behaviour, formats and faults are in ``docs/twin-edge-sip.md``; in short:
 
 * OPTIONS → 200 with Allow (both ports; ``options-silent`` drops them). Unknown methods 501,
-  known but not taken here 405 with Allow, REGISTER only on the phone port, malformed → 400 (stack).
+  known but not taken here 405 with Allow, REGISTER only on the phone port, malformed → 400 (stack;
+  an unknown Request-URI scheme 416). A request of a method it takes is inspected as RFC 3261
+  §8.2.2-§8.2.3 say (:func:`~harness.transports.sip.uas_checks.refusal`): Require 420, body type
+  415, Accept without SDP on INVITE 406.
 * Every ``trunk.routes`` PSTN gets an OPTIONS at start and every :data:`OPTIONS_INTERVAL_S`; the
   last answer per route is ``EdgeState.trunk_options`` (``show trunk``).
 * **Inbound** (INVITE on the trunk port): Max Calls → ``max_calls_code``; R-URI user → DID →
@@ -48,6 +51,7 @@ from ...transports.sip.message import (
 )
 from ...transports.sip.stack import ClientTransaction, Peer, ServerTransaction, SipStack
 from ...transports.sip.ua import KNOWN_METHODS
+from ...transports.sip.uas_checks import refusal
 from ...transports.transcript import Transcript
 from ..core.shared_faults import OPTIONS_SILENT
 from ..core.twin import Service, Twin
@@ -699,6 +703,11 @@ class EdgeSip:
         allow = ALLOW_PHONES if side == PHONES else ALLOW_TRUNK
         if method == "OPTIONS" and OPTIONS_SILENT.on(self.st):
             return
+        refused = refusal(req, device=self.device) if method in allow else None
+        if refused is not None:  # RFC 3261 §8.2.2.3, §8.2.3: 420, 415, 406
+            self.st_event(f"{method} {req.call_id} refused {refused.code}: {refused.reason}")
+            txn.reply(refused.code, to_tag=new_tag(), extra=refused.extra)
+            return
         if tag_of(req.headers.get("To")):
             found = self.legs.get((side, req.call_id))
             if found is not None and found[1].dialog is not None and found[1].dialog.matches(req):
@@ -755,7 +764,7 @@ class EdgeSip:
     def _a_leg(self, side: str, txn: ServerTransaction) -> Leg:
         req = txn.req
         leg = Leg(side, req.call_id, new_tag(), txn.peer, req, stxn=txn)
-        leg.dialog = Dialog.as_uas(req, leg.local_tag, txn.peer.transport)  # ValueError without Contact: 400
+        leg.dialog = Dialog.as_uas(req, leg.local_tag, txn.peer.transport)  # ValueError on an unreadable From: 400
         return leg
 
     def _inbound(self, txn: ServerTransaction) -> None:

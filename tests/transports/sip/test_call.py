@@ -82,6 +82,7 @@ def test_call_to_the_twin_pstn(twin: TwinControl, pstn: PstnSimulator) -> None:
     assert r.post_dial_delay_ms is not None and r.setup_ms is not None
     assert 0 < r.post_dial_delay_ms <= r.setup_ms < 2000
     assert r.media_received and r.early_sdp  # 183 with SDP and its tone, then the echo of our tone
+    assert r.sdp_findings == ()  # a healthy carrier's 183 and 200 answers: nothing broken, nothing moved
     assert r.first_media_ms is not None and r.first_media_ms < r.setup_ms
     assert r.remote_target == f"sip:pstn@{host}:5060" and r.route_set == ()
     lines = [line.split(" sip:")[0] for _, line in r.messages]
@@ -155,6 +156,7 @@ def test_full_call_media_dtmf_hold_resume_both_ways(agents: Callable[..., SipUse
     assert a.ended_by == "remote" and b.ended_by == "local"
     assert a.dtmf_sent == "1234*#" and b.dtmf_received == "1234*#" and a.dtmf_received == "90AD"
     assert a.codec == b.codec == "PCMU" and a.telephone_event_pt == b.telephone_event_pt == 96
+    assert a.sdp_findings == () and b.sdp_findings == ()  # holds answered recvonly, resumes sendrecv
     assert a.rtp.lost == 0 and b.rtp.lost == 0 and a.rtp.unexpected_pt == {} and a.rtp.malformed == 0
     assert 0 <= a.rtp.jitter_ms < 20.0  # measured on a busy 2-core box (EMULATION-NOTES §9)
     assert a.post_dial_delay_ms is not None and a.setup_ms is not None and a.post_dial_delay_ms <= a.setup_ms

@@ -518,6 +518,8 @@ def test_reinvite_hold_and_resume_from_either_leg(phone_probe: Callable[..., Sip
     assert far.hold("sendonly") == 200  # and from the phone's side
     assert _direction(call) == ("sendonly", edge_host)
     assert far.resume() == 200
+    # a healthy relay answers every hold and resume with an allowed direction (RFC 3264 §6.1)
+    assert call.result().sdp_findings == () and far.result().sdp_findings == ()
     assert wait_for(lambda: grows(lambda: call.rtp_stats().audio_packets) > 5, 3.0)
     twin.fault("edge1", "reinvite-reject")
     assert call.hold("sendonly") == 488 and far.hold("zero") == 488
