@@ -22,7 +22,7 @@ import zoneinfo
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from .names import Name
 from .regions import REGION_DOMAINS, login_url, region_problem
@@ -225,10 +225,14 @@ class SshSettings(Strict):
     timeout_s: Seconds = 10.0
 
 
-class SnmpSettings(Strict):
-    """SNMP access. v2c needs ``community``; v3 is authPriv and needs user, auth and priv keys."""
+def _snmp_version(v: object) -> object:
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else v  # `version: 1` as written
 
-    version: Literal["2c", "3"] = "2c"
+
+class SnmpSettings(Strict):
+    """SNMP access. v1 and v2c need ``community``; v3 is authPriv and needs user, auth and priv keys."""
+
+    version: Annotated[Literal["1", "2c", "3"], BeforeValidator(_snmp_version)] = "2c"
     port: Port = 161
     community: SecretRef | None = None
     user: str | None = None
