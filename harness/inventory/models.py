@@ -244,14 +244,27 @@ class SnmpSettings(Strict):
     retries: Annotated[int, Field(ge=0, le=5)] = 1
 
 
+def _prompt_regex(v: str) -> str:
+    try:
+        compiled = re.compile(v)
+    except re.error as e:
+        raise ValueError(f"not a Python regular expression: {e}") from None
+    if compiled.fullmatch(""):
+        raise ValueError("matches an empty text; a prompt pattern must match the prompt itself (e.g. '[\\w.-]+# ?')")
+    return v
+
+
 class ConsoleSettings(Strict):
-    """Serial console: a device path, ``socket://host:port`` or ``rfc2217://host:port``."""
+    """Serial console: a device path, ``socket://host:port`` or ``rfc2217://host:port``. ``prompt``
+    is a regular expression for the device's shell prompt (matched at the end of what the device
+    sent); none: the default of :mod:`harness.transports.serial`."""
 
     url: Annotated[str, StringConstraints(pattern=r"^(/dev/\S+|socket://\S+:\d+|rfc2217://\S+:\d+\S*)$")]
     baudrate: Annotated[int, Field(gt=0)] = 115200
     username: str | None = None
     password: SecretRef | None = None
     timeout_s: Seconds = 5.0
+    prompt: Annotated[str, AfterValidator(_prompt_regex)] | None = None
 
 
 class SipSettings(Strict):
