@@ -238,8 +238,8 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str],
             out.append(loaded.problem((*dp, "ssh"), "needs password or key_file"))
         if d.snmp:
             s = d.snmp
-            if s.version == "2c" and not s.community:
-                out.append(loaded.problem((*dp, "snmp", "version"), "SNMP v2c needs community"))
+            if s.version in ("1", "2c") and not s.community:
+                out.append(loaded.problem((*dp, "snmp", "version"), f"SNMP v{s.version} needs community"))
             if s.version == "3":
                 for key in ("user", "auth_key", "priv_key"):
                     if getattr(s, key) is None:

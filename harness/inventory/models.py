@@ -22,7 +22,7 @@ import zoneinfo
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from .names import Name
 from .regions import REGION_DOMAINS, login_url, region_problem
@@ -225,10 +225,14 @@ class SshSettings(Strict):
     timeout_s: Seconds = 10.0
 
 
-class SnmpSettings(Strict):
-    """SNMP access. v2c needs ``community``; v3 is authPriv and needs user, auth and priv keys."""
+def _snmp_version(v: object) -> object:
+    return str(v) if isinstance(v, int) and not isinstance(v, bool) else v  # `version: 1` as written
 
-    version: Literal["2c", "3"] = "2c"
+
+class SnmpSettings(Strict):
+    """SNMP access. v1 and v2c need ``community``; v3 is authPriv and needs user, auth and priv keys."""
+
+    version: Annotated[Literal["1", "2c", "3"], BeforeValidator(_snmp_version)] = "2c"
     port: Port = 161
     community: SecretRef | None = None
     user: str | None = None
@@ -240,14 +244,27 @@ class SnmpSettings(Strict):
     retries: Annotated[int, Field(ge=0, le=5)] = 1
 
 
+def _prompt_regex(v: str) -> str:
+    try:
+        compiled = re.compile(v)
+    except re.error as e:
+        raise ValueError(f"not a Python regular expression: {e}") from None
+    if compiled.fullmatch(""):
+        raise ValueError("matches an empty text; a prompt pattern must match the prompt itself (e.g. '[\\w.-]+# ?')")
+    return v
+
+
 class ConsoleSettings(Strict):
-    """Serial console: a device path, ``socket://host:port`` or ``rfc2217://host:port``."""
+    """Serial console: a device path, ``socket://host:port`` or ``rfc2217://host:port``. ``prompt``
+    is a regular expression for the device's shell prompt (matched at the end of what the device
+    sent); none: the default of :mod:`harness.transports.serial`."""
 
     url: Annotated[str, StringConstraints(pattern=r"^(/dev/\S+|socket://\S+:\d+|rfc2217://\S+:\d+\S*)$")]
     baudrate: Annotated[int, Field(gt=0)] = 115200
     username: str | None = None
     password: SecretRef | None = None
     timeout_s: Seconds = 5.0
+    prompt: Annotated[str, AfterValidator(_prompt_regex)] | None = None
 
 
 class SipSettings(Strict):

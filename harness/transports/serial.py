@@ -56,13 +56,26 @@ from .transcript import Transcript
 Resolve = Callable[[str], str]
 Pattern = str | re.Pattern[str]
 
-PROMPT = re.compile(r"(?m)^[\w.-]+ ?[>#$] ?\Z")
+#: The default shell prompt, at the end of what the device sent (project choice, from the prompts of
+#: the shells and network OSes consoles land in): ``host> ``, ``host# ``, ``host(config)# ``
+#: (Cisco IOS, Genesys Edge), ``user@host> `` (Junos), ``user@host:~# ``/``user@host:/var/log$ ``
+#: (Debian/Ubuntu bash), ``[user@host ~]$ `` (RHEL bash). A lost first character still matches.
+#: A device with another prompt sets ``console.prompt`` in the inventory.
+PROMPT = re.compile(r"(?m)^(?:\[?[\w.-]+@[\w.-]+(?: [^\]\n]*)?\]"  # [user@host ~]$
+                    r"|(?:[\w.-]+@)?[\w.-]+(?::[^\s>#$]*)?(?:\([\w./-]+\))?)"  # user@host:~# / host(config)#
+                    r" ?[>#$] ?\Z")
 LOGIN = re.compile(r"(?i)(?:l?ogin|username): ?\Z")  # "ogin:": the line lost the first character
 PASSWORD = re.compile(r"(?i)p?assword: ?\Z")
 INCORRECT = re.compile(r"(?i)ogin incorrect")
 POLL_S = 0.05  # project choice: read granularity; a socket:// round trip is ~0.4 ms on loopback
 SETTLE_S = 0.15  # project choice: quiet time before a login step is answered (a loopback echo is < 5 ms)
 MAX_LOGIN_STEPS = 8
+WAKE_S = 1.0  # project choice: a line that answers nothing to the wake-up CR this long is woken again
+#: What a device answers to a command it did not understand (bash/sh, Genesys Edge, Cisco IOS/NX-OS,
+#: Junos, BusyBox): with the command's first word short of its first character in it, or after an
+#: echo short of it, the line lost that character (project choice, from these shells' messages).
+UNKNOWN_COMMAND = re.compile(r"(?i)unknown command|command not found|: not found|invalid input|"
+                             r"unrecognized command|invalid command|bad command|syntax error")
 BAUD_MIN_BYTES = 64  # project choice: fewer bytes prove nothing (one glitch burst is 1-3 bytes)
 BAUD_EARLY_BYTES = 1024  # project choice: this much garbage needs no deadline to be judged
 BAUD_BAD_SHARE = 0.25  # project choice: text at the right speed has < 5 % even on a noisy line
@@ -74,6 +87,32 @@ _ESC_SEQ = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)
 _ESC_PARTIAL = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?)?")
 _PASTE_START, _PASTE_END = "\x1b[200~", "\x1b[201~"
 _ESC_HOLD_MAX = 64
+
+
+def prompt_pattern(settings: ConsoleSettings, default: re.Pattern[str] = PROMPT) -> re.Pattern[str]:
+    """The prompt a console waits for: the inventory's ``console.prompt`` (a regular expression,
+    matched at the end of what the device sent), else ``default``."""
+    if settings.prompt is None:
+        return default
+    return re.compile(rf"(?m)(?:{settings.prompt})\Z")
+
+
+def lost_first_character(cmd: str, output: str) -> str | None:
+    """The device's complaint when ``output`` says the device got ``cmd`` without its first
+    character (``Unknown command 'cho'`` for ``echo hi``; or an echo ``cho hi`` and an error); None
+    when it did not. ``output`` is what came before the next prompt, the echo line included."""
+    words = cmd.split()
+    if not words or len(words[0]) < 2:
+        return None
+    short = words[0][1:]
+    lines = [ln.strip() for ln in output.split("\n") if ln.strip()]
+    echoed_short = bool(lines) and lines[0] == cmd.strip()[1:]
+    word = re.compile(rf"(?<![\w.-]){re.escape(short)}(?![\w.-])")
+    for ln in lines[1:4] if lines and lines[0] in (cmd.strip(), cmd.strip()[1:]) else lines[:3]:
+        if UNKNOWN_COMMAND.search(ln) and (echoed_short or (word.search(ln) and not re.search(
+                rf"(?<![\w.-]){re.escape(words[0])}(?![\w.-])", ln))):
+            return ln
+    return None
 
 
 def _partial_suffix(s: str, marker: str) -> str:
@@ -204,10 +243,10 @@ class SerialConsole(TransportSession):
     logout_command = "exit"
 
     def __init__(self, device: str, settings: ConsoleSettings, resolve: Resolve, transcript: Transcript,
-                 prompt: re.Pattern[str] = PROMPT) -> None:
+                 prompt: re.Pattern[str] | None = None) -> None:
         self.device, self.settings, self.resolve, self.transcript = device, settings, resolve, transcript
         self.address = settings.url
-        self.prompt = prompt
+        self.prompt = prompt_pattern(settings, prompt or PROMPT)
         self.logged_in = False
         self._buf = ""
         self._text = ConsoleText()
@@ -323,8 +362,18 @@ class SerialConsole(TransportSession):
         with self._lock:
             self.send_line("")  # wake the line: the device repeats its current prompt
             sent_user = sent_password = False
+            woken = False
             for _ in range(MAX_LOGIN_STEPS):
-                i, _, _ = self.expect([self.prompt, PASSWORD, LOGIN, INCORRECT], settle_s=SETTLE_S)
+                patterns = [self.prompt, PASSWORD, LOGIN, INCORRECT]
+                if not woken:  # a line that lost the wake-up CR (it ate the first byte) is woken again
+                    woken = True
+                    try:
+                        i, _, _ = self.expect(patterns, timeout_s=min(WAKE_S, s.timeout_s), settle_s=SETTLE_S)
+                    except LabTimeout:
+                        self.send_line("")
+                        i, _, _ = self.expect(patterns, settle_s=SETTLE_S)
+                else:
+                    i, _, _ = self.expect(patterns, settle_s=SETTLE_S)
                 if i == 0:
                     self.logged_in = True
                     return
@@ -343,6 +392,20 @@ class SerialConsole(TransportSession):
                     sent_user, sent_password = True, not s.password
             raise self._error(LabProtocolError, "console offers neither a login prompt nor a shell prompt")
 
+    def _run(self, cmd: str, timeout_s: float | None) -> tuple[str, re.Match[str]]:
+        """Send ``cmd`` and read up to the next prompt (logging in again, once, when the line was
+        logged out under us); the text read and the prompt's match."""
+        for attempt in (1, 2):
+            self.send_line(cmd)
+            i, m, text = self.expect([self.prompt, LOGIN], timeout_s)
+            if i == 0:
+                return text, m
+            self.logged_in = False  # logged out under us (another client typed exit)
+            if attempt == 2:
+                break
+            self.login()
+        raise self._error(LabProtocolError, f"console logged out while running {cmd!r}")
+
     @staticmethod
     def _is_echo(line: str, cmd: str) -> bool:
         """``line`` is the echo of ``cmd``, perhaps without its first character (a lossy line)."""
@@ -352,20 +415,28 @@ class SerialConsole(TransportSession):
     def command(self, cmd: str, timeout_s: float | None = None) -> str:
         """Run ``cmd`` at the device prompt (logging in first if needed); return its output.
 
-        The echoed command line and the next prompt are removed; lines end with ``\\n``.
+        The echoed command line and the next prompt are removed; lines end with ``\\n``. When the
+        device got the command without its first character (a line that drops the first byte after
+        idling: it answers ``Unknown command 'cho'`` or ``-bash: cho: command not found``, see
+        :func:`lost_first_character`) the command is sent once more.
+
+        Raises LabProtocolError (naming the command and the device's answer) when the first
+        character is lost twice, or the console logs out twice while the command runs; LabTimeout
+        when no prompt comes within ``timeout_s`` (default ``console.timeout_s``).
         """
         with self._lock:
             if not self.logged_in:
                 self.login()
-            for attempt in (1, 2):
-                self.send_line(cmd)
-                i, m, text = self.expect([self.prompt, LOGIN], timeout_s)
-                if i == 0:
+            lost: str | None = None
+            for _ in (1, 2):
+                text, m = self._run(cmd, timeout_s)
+                lost = lost_first_character(cmd, text[: m.start()])
+                if lost is None:
                     break
-                self.logged_in = False  # logged out under us (another client typed exit)
-                if attempt == 2:
-                    raise self._error(LabProtocolError, f"console logged out while running {cmd!r}")
-                self.login()
+                self.transcript.event(f"the device lost the first character of {cmd!r} ({lost!r}); sending it again")
+            if lost is not None:
+                raise self._error(LabProtocolError, f"the console lost the first character of {cmd!r} twice; "
+                                                    f"the device answered {lost!r}")
             lines = text[: m.start()].split("\n")
             if lines and self._is_echo(lines[0], cmd):
                 lines = lines[1:]

@@ -5,10 +5,23 @@
 them; the ``*_sync`` wrappers run them on ONE shared background loop thread, so drivers called from
 many threads are polled concurrently. :func:`gather_get` polls many devices at once.
 
+Versions: v1 (community, RFC 1157), v2c (community, RFC 1901/3416) and v3 (USM authPriv, RFC 3414).
+
 Values come back as Python objects: integers (Integer32, Counter32/64, Gauge32, TimeTicks in
 hundredths of a second) as ``int``; OBJECT IDENTIFIER and IpAddress as dotted ``str``; printable
 OCTET STRING as ``str``; physical addresses (ifPhysAddress …) as ``aa:bb:cc:dd:ee:ff``; other
-binary strings as colon-separated hex; noSuchInstance / noSuchObject / endOfMibView as ``None``.
+binary strings (hex strings) as colon-separated hex; an Opaque that wraps net-snmp's float or
+double (tags ``9f 78`` / ``9f 79``) as ``float``, its 64-bit integers as ``int``, any other Opaque
+as colon-separated hex; an ASN.1 NULL value as :data:`NULL` (an object that exists and holds
+nothing); a missing object (noSuchInstance / noSuchObject / endOfMibView, or SNMPv1 noSuchName) as
+``None``.
+
+Walks follow net-snmp's ``snmpwalk``: GETNEXT (or GETBULK) from the root until an OID outside the
+subtree, endOfMibView or, in SNMPv1, ``noSuchName`` (RFC 1157 4.1.3: the end of the agent's MIB);
+an OID that does not increase (RFC 3416 4.2.2: GETNEXT returns the lexicographic successor) stops
+the walk with :class:`SnmpWalkError` ``OID not increasing: A >= B`` carrying the rows gathered so far.
+That check comes before the end-of-subtree one (net-snmp checks it after): an answer at or below
+the request is the agent's fault wherever it points, and ending there quietly loses the rest.
 
 Errors (all :class:`~harness.errors.LabError`, naming device, ``"snmp"`` and ``host:port``):
 
@@ -16,7 +29,10 @@ Errors (all :class:`~harness.errors.LabError`, naming device, ``"snmp"`` and ``h
   v2c community looks like this too: agents drop such requests silently).
 * :class:`~harness.errors.LabAuthError`: v3 credentials refused (wrong digest, unknown user,
   decryption error), a secret reference that cannot be resolved, or an ``authorizationError``.
-* :class:`~harness.errors.LabProtocolError`: any other error indication or non-zero errorStatus.
+* :class:`~harness.errors.LabProtocolError`: any other error indication or non-zero errorStatus
+  (naming the OID at the error index), an OID that is not one (``1.3.6.x``), and any exception
+  pysnmp or pyasn1 raises while encoding, sending or decoding (naming the OID asked for);
+  :class:`SnmpWalkError` (a LabProtocolError) when a walk fails part way, with ``rows``.
 
 One ``SnmpEngine`` is shared per event loop and credential set (pysnmp's local configuration keys
 v3 users by name, so two key sets for one user name need two engines).
@@ -26,14 +42,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
+import struct
 import threading
 import weakref
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from contextlib import aclosing
 from typing import Any, TypeVar
 
+from pyasn1.error import PyAsn1Error
 from pyasn1.type import univ
 from pysnmp.entity import config as _config
+from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
     ContextData,
@@ -42,9 +61,9 @@ from pysnmp.hlapi.v3arch.asyncio import (
     SnmpEngine,
     UdpTransportTarget,
     UsmUserData,
-    bulk_walk_cmd,
+    bulk_cmd,
     get_cmd,
-    walk_cmd,
+    next_cmd,
 )
 from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.secmod.rfc3414.service import SnmpUSMSecurityModel
@@ -82,6 +101,7 @@ PHYS_ADDRESS_OIDS: tuple[tuple[int, ...], ...] = (
 _AUTH_INDICATIONS = (errind.WrongDigest, errind.UnknownUserName, errind.AuthenticationFailure,
                      errind.AuthenticationError, errind.DecryptionError, errind.UnknownSecurityName,
                      errind.UnsupportedSecurityLevel, errind.UnknownCommunityName)
+_NO_SUCH_NAME = 2  # RFC 1157 errorStatus noSuchName
 _GUARD_S = 1.0  # project choice: slack over pysnmp's own retry deadline before the outer guard fires
 _WALK_GUARD_S = 300.0  # project choice: a sync walk that outlives this means the SNMP loop is wedged
 
@@ -116,6 +136,53 @@ def _mask_usm_keys(snmp_engine: Any, execpoint: str, variables: dict[str, Any], 
 
 # --- value conversion ------------------------------------------------------------------------------
 
+class SnmpNull:
+    """The value of an object that exists and holds ASN.1 NULL (its only instance is :data:`NULL`),
+    told apart from a missing object, which is ``None``. False as a truth value, ``""`` as text."""
+
+    _instance: SnmpNull | None = None
+
+    def __new__(cls) -> SnmpNull:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+    def __str__(self) -> str:
+        return ""  # as text, an empty value (callers that print ``str(v)`` keep working)
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NULL = SnmpNull()
+
+#: net-snmp's Opaque special types (net-snmp ``asn1.h``: ASN_OPAQUE_TAG1 0x9f, then the tag):
+#: tag -> (struct format, length); floats per IEEE 754, big-endian as BER sends them.
+OPAQUE_TYPES: dict[int, tuple[str, int]] = {
+    0x78: (">f", 4),  # ASN_OPAQUE_FLOAT
+    0x79: (">d", 8),  # ASN_OPAQUE_DOUBLE
+    0x76: (">Q", 8),  # ASN_OPAQUE_COUNTER64 (up to 8 bytes, unsigned)
+    0x7A: (">q", 8),  # ASN_OPAQUE_I64
+    0x7B: (">Q", 8),  # ASN_OPAQUE_U64
+}
+
+
+def opaque_value(raw: bytes) -> object:
+    """An Opaque's content: a ``float`` for net-snmp's float/double, an ``int`` for its 64-bit
+    integers, else the bytes as colon-separated hex."""
+    if len(raw) >= 3 and raw[0] == 0x9F and raw[1] in OPAQUE_TYPES:
+        fmt, size = OPAQUE_TYPES[raw[1]]
+        n, body = raw[2], raw[3:]
+        if n == len(body) and (n == size or (fmt[1] in "qQ" and 0 < n <= size)):
+            if fmt[1] in "fd":
+                return float(struct.unpack(fmt, body)[0])
+            return int.from_bytes(body, "big", signed=fmt[1] == "q")
+    return _hex(raw)
+
+
 def oid_str(oid: Any) -> str:
     """Dotted form without a leading dot: ``"1.3.6.1.2.1.1.1.0"``."""
     return ".".join(str(n) for n in tuple(oid)) if not isinstance(oid, str) else oid.strip().lstrip(".")
@@ -125,13 +192,42 @@ def _hex(raw: bytes) -> str:
     return ":".join(f"{b:02x}" for b in raw)
 
 
+_MISSING_TAGS = (rfc1905.NoSuchObject.tagSet, rfc1905.NoSuchInstance.tagSet, rfc1905.EndOfMibView.tagSet)
+
+
+def parse_oid(oid: str | Sequence[int]) -> tuple[int, ...]:
+    """``"1.3.6.1.2.1"`` or ``".1.3.6.1.2.1"`` (or a tuple) as a tuple of arcs.
+
+    Raises:
+        ValueError: not an OBJECT IDENTIFIER as BER can encode it (X.690 8.19: at least two arcs,
+            the first 0, 1 or 2, the second below 40 unless the first is 2, every arc a non-negative
+            integer).
+    """
+    arcs: tuple[int, ...]
+    if isinstance(oid, str):
+        text = oid.strip().lstrip(".")
+        if not re.fullmatch(r"\d+(\.\d+)+", text):
+            raise ValueError(f"{oid!r} is not a dotted OBJECT IDENTIFIER (at least two numeric arcs)")
+        arcs = tuple(int(a) for a in text.split("."))
+    else:
+        arcs = tuple(int(a) for a in oid)
+        if len(arcs) < 2 or min(arcs) < 0:
+            raise ValueError(f"{oid!r} is not an OBJECT IDENTIFIER (at least two non-negative arcs)")
+    if arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40):
+        raise ValueError(f"{oid!r} is not an OBJECT IDENTIFIER BER can encode (X.690 8.19.4)")
+    return arcs
+
+
 def to_python(oid: Sequence[int], value: Any) -> object:
     """One SNMP value as a Python object (rules in the module docstring)."""
-    if value is None or isinstance(value, univ.Null) or value.tagSet in (
-            rfc1905.NoSuchObject.tagSet, rfc1905.NoSuchInstance.tagSet, rfc1905.EndOfMibView.tagSet):
+    if value is None or value.tagSet in _MISSING_TAGS:
         return None
+    if isinstance(value, univ.Null):
+        return NULL
     if isinstance(value, rfc1902.IpAddress):
         return ".".join(str(b) for b in value.asNumbers())
+    if isinstance(value, rfc1902.Opaque):
+        return opaque_value(bytes(value))
     if isinstance(value, univ.OctetString):
         raw = bytes(value)
         t = tuple(oid)
@@ -166,6 +262,20 @@ def _object_type(oid: str) -> ObjectType:
 
 def _show(value: object) -> str:
     return "None" if value is None else repr(value)
+
+
+class SnmpWalkError(LabProtocolError):
+    """A walk that failed part way (an OID that does not increase, an error status, a pysnmp error).
+
+    Attributes:
+        rows: the ``[(oid, value), …]`` gathered before it stopped (as :meth:`SnmpClient.walk` returns).
+        stopped_at: the OID last asked for (dotted), where the walk stopped.
+    """
+
+    def __init__(self, device: str, transport: str, address: str, detail: str) -> None:
+        super().__init__(device, transport, address, detail)
+        self.rows: list[tuple[str, object]] = []
+        self.stopped_at = ""
 
 
 # --- the shared background loop ---------------------------------------------------------------------
@@ -271,16 +381,34 @@ class SnmpClient(TransportSession):
         s = self.settings
         return self._error(LabTimeout, f"no answer to {what} within {s.timeout_s:g} s x {s.retries + 1} tries")
 
-    def _check(self, what: str, ei: Any, es: Any, eidx: Any) -> None:
+    def _check(self, what: str, ei: Any, es: Any, eidx: Any, names: Sequence[str] = (),
+               walk_error: bool = False) -> None:
+        """Raise the lab error for an error indication or a non-zero errorStatus; ``names`` are the
+        request's OIDs, so the error names the one at the (1-based) error index."""
         if ei:
             if isinstance(ei, errind.RequestTimedOut):
                 raise self._timeout(what)
-            cls = LabAuthError if isinstance(ei, _AUTH_INDICATIONS) else LabProtocolError
-            raise self._error(cls, f"{what}: {ei}")
+            cls: type[LabError] = LabAuthError if isinstance(ei, _AUTH_INDICATIONS) else LabProtocolError
+            raise self._error(SnmpWalkError if walk_error and cls is LabProtocolError else cls, f"{what}: {ei}")
         if es and int(es):
-            name = es.prettyPrint()
-            cls = LabAuthError if name == "authorizationError" else LabProtocolError
-            raise self._error(cls, f"{what}: errorStatus {name} at varbind {int(eidx)}")
+            name = es.prettyPrint() if hasattr(es, "prettyPrint") else str(es)
+            idx = int(eidx or 0)
+            at = f" ({names[idx - 1]})" if 0 < idx <= len(names) else ""
+            cls = LabAuthError if name == "authorizationError" else (
+                SnmpWalkError if walk_error else LabProtocolError)
+            raise self._error(cls, f"{what}: errorStatus {name} at varbind {idx}{at}")
+
+    def _pysnmp_error(self, what: str, e: Exception, walk_error: bool = False) -> LabError:
+        """A pysnmp/pyasn1 exception as a lab error naming the request (device, transport and
+        address come with every lab error)."""
+        return self._error(SnmpWalkError if walk_error else LabProtocolError,
+                           f"{what}: {type(e).__name__}: {e}")
+
+    def _oids(self, what: str, oids: Sequence[str]) -> list[str]:
+        try:
+            return [".".join(map(str, parse_oid(o))) for o in oids]
+        except ValueError as e:
+            raise self._error(LabProtocolError, f"{what}: {e}") from None
 
     # pysnmp plumbing ------------------------------------------------------------------------------
 
@@ -288,9 +416,10 @@ class SnmpClient(TransportSession):
         if self._auth is None:
             s = self.settings
             try:
-                if s.version == "2c":
+                if s.version in ("1", "2c"):
                     community = self._resolve(s.community) if s.community else ""
-                    self._auth = (("2c", community), CommunityData(community, mpModel=1))
+                    self._auth = ((s.version, community),
+                                  CommunityData(community, mpModel=0 if s.version == "1" else 1))
                 else:
                     auth_key = self._resolve(s.auth_key) if s.auth_key else ""
                     priv_key = self._resolve(s.priv_key) if s.priv_key else ""
@@ -321,63 +450,120 @@ class SnmpClient(TransportSession):
     async def get(self, *oids: str) -> dict[str, object]:
         """GET ``oids`` (dotted strings) in one PDU.
 
+        In SNMPv1 a missing object fails the whole PDU with ``noSuchName`` at its index (RFC 1157
+        4.1.2); as net-snmp's ``snmpget`` does, that object is taken as missing and the request is
+        sent again without it.
+
         Returns:
-            ``{oid: value}`` in request order; a missing object or instance maps to ``None``.
+            ``{oid: value}`` in request order; a missing object or instance maps to ``None``, an
+            object holding NULL to :data:`NULL`.
         Raises:
             LabTimeout, LabAuthError, LabProtocolError: see the module docstring.
         """
-        names = [oid_str(o) for o in oids]
+        what = "GET " + " ".join(oid_str(o) for o in oids)
+        names = self._oids(what, oids)
         what = "GET " + " ".join(names)
         eng, auth, target = await self._plumbing()
         self.transcript.sent(what)
-        try:
-            async with asyncio.timeout(self._guard_s()):
-                ei, es, eidx, vbs = await get_cmd(eng, auth, target, ContextData(),
-                                                  *(_object_type(n) for n in names),
-                                                  lookupMib=False)
-        except TimeoutError:
-            raise self._timeout(what) from None
-        self._check(what, ei, es, eidx)
-        out = {oid_str(name): to_python(tuple(name), val) for name, val in vbs}
+        out: dict[str, object] = dict.fromkeys(names)
+        ask = list(names)
+        while ask:
+            try:
+                async with asyncio.timeout(self._guard_s()):
+                    ei, es, eidx, vbs = await get_cmd(eng, auth, target, ContextData(),
+                                                      *(_object_type(n) for n in ask),
+                                                      lookupMib=False)
+            except TimeoutError:
+                raise self._timeout(what) from None
+            except (PySnmpError, PyAsn1Error) as e:
+                raise self._pysnmp_error(what, e) from None
+            if (self.settings.version == "1" and not ei and es and int(es) == _NO_SUCH_NAME
+                    and 0 < int(eidx) <= len(ask)):
+                missing = ask.pop(int(eidx) - 1)
+                self.transcript.event(f"noSuchName for {missing}: missing; asking again without it")
+                continue
+            self._check(what, ei, es, eidx, ask)
+            out.update({oid_str(name): to_python(tuple(name), val) for name, val in vbs})
+            break
         self.transcript.received("\n".join(f"{k} = {_show(v)}" for k, v in out.items()))
         return out
 
-    async def _walk(self, verb: str, oid: str, bulk: bool, max_repetitions: int) -> list[tuple[str, object]]:
-        root = oid_str(oid)
-        what = f"{verb} {root}"
+    async def _page(self, what: str, last: tuple[int, ...], bulk: bool,
+                    max_repetitions: int) -> tuple[Any, Any, Any, Sequence[Any]]:
+        """One GETNEXT (or GETBULK) after ``last``."""
         eng, auth, target = await self._plumbing()
+        req = ObjectType(ObjectIdentity(".".join(map(str, last))))
+        async with asyncio.timeout(self._guard_s()):
+            if bulk:
+                return await bulk_cmd(eng, auth, target, ContextData(), 0, max_repetitions, req,
+                                      lookupMib=False, ignoreNonIncreasingOid=True)
+            return await next_cmd(eng, auth, target, ContextData(), req, lookupMib=False,
+                                  ignoreNonIncreasingOid=True)
+
+    async def _walk(self, verb: str, oid: str, bulk: bool, max_repetitions: int) -> list[tuple[str, object]]:
+        what = f"{verb} {oid_str(oid)}"
+        root = self._oids(what, [oid])[0]
+        what = f"{verb} {root}"
+        root_t = parse_oid(root)
+        await self._plumbing()
         self.transcript.sent(what)
         rows: list[tuple[str, object]] = []
-        start = ObjectType(ObjectIdentity(root))
-        gen = (bulk_walk_cmd(eng, auth, target, ContextData(), 0, max_repetitions, start,
-                             lexicographicMode=False, lookupMib=False) if bulk else
-               walk_cmd(eng, auth, target, ContextData(), start, lexicographicMode=False, lookupMib=False))
-        async with aclosing(gen) as batches:
-            while True:  # each response has its own deadline; pysnmp stops on non-increasing OIDs
+        last = root_t
+        v1 = self.settings.version == "1"
+        bulk = bulk and not v1  # SNMPv1 has no GETBULK: walk with GETNEXT
+        try:
+            while True:
                 try:
-                    async with asyncio.timeout(self._guard_s()):
-                        ei, es, eidx, vbs = await anext(batches)
-                except StopAsyncIteration:
-                    break
+                    ei, es, eidx, vbs = await self._page(what, last, bulk, max_repetitions)
                 except TimeoutError:
                     raise self._timeout(what) from None
-                self._check(what, ei, es, eidx)
-                rows += [(oid_str(n), to_python(tuple(n), v)) for n, v in vbs]
+                except (PySnmpError, PyAsn1Error) as e:
+                    raise self._pysnmp_error(f"{what} at {'.'.join(map(str, last))}", e, True) from None
+                if v1 and not ei and es and int(es) == _NO_SUCH_NAME:
+                    break  # RFC 1157 4.1.3: no successor; the end of the agent's MIB view
+                self._check(f"{what} at {'.'.join(map(str, last))}", ei, es, eidx,
+                            [".".join(map(str, last))], walk_error=True)
+                done = not vbs
+                for name, val in vbs:
+                    found = tuple(name)
+                    if val is None or val.tagSet in _MISSING_TAGS:
+                        done = True  # endOfMibView (a GETNEXT never answers the noSuch* exceptions)
+                        break
+                    if found <= last:
+                        a, b = ".".join(map(str, last)), ".".join(map(str, found))
+                        raise self._error(SnmpWalkError, f"{what}: OID not increasing: {a} >= {b} "
+                                                         f"(after {len(rows)} rows)")
+                    if found[: len(root_t)] != root_t:
+                        done = True  # past the subtree
+                        break
+                    rows.append((oid_str(found), to_python(found, val)))
+                    last = found
+                if done:
+                    break
+        except LabError as e:
+            if isinstance(e, SnmpWalkError):
+                e.rows, e.stopped_at = rows, ".".join(map(str, last))
+            self.transcript.received("\n".join([f"{len(rows)} rows before the error",
+                                                 *(f"{k} = {_show(v)}" for k, v in rows)]))
+            raise
         self.transcript.received("\n".join([f"{len(rows)} rows", *(f"{k} = {_show(v)}" for k, v in rows)]))
         return rows
 
     async def walk(self, oid: str) -> list[tuple[str, object]]:
-        """GETNEXT walk of the subtree under ``oid``.
+        """GETNEXT walk of the subtree under ``oid`` (as net-snmp's ``snmpwalk``, module docstring).
 
         Returns:
             ``[(oid, value), …]`` in agent order, only OIDs under ``oid``; empty if none.
         Raises:
-            LabTimeout, LabAuthError, LabProtocolError.
+            LabTimeout, LabAuthError, LabProtocolError; :class:`SnmpWalkError` (a LabProtocolError,
+            with ``rows`` and ``stopped_at``) for an OID that does not increase, an errorStatus or a
+            pysnmp error part way.
         """
         return await self._walk("WALK", oid, False, 0)
 
     async def bulk_walk(self, oid: str, max_repetitions: int = 25) -> list[tuple[str, object]]:
-        """GETBULK walk of the subtree under ``oid`` (v2c/v3), ``max_repetitions`` rows per PDU.
+        """GETBULK walk of the subtree under ``oid`` (v2c/v3), ``max_repetitions`` rows per PDU; in
+        SNMPv1, which has no GETBULK, a GETNEXT walk.
 
         Returns and raises as :meth:`walk`.
         """

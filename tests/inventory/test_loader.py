@@ -130,8 +130,11 @@ CASES = [
     Case("bad-host", "host: 127.0.3.1", 'host: "not a host!"', "devices.phone1.host",
          "IP address or a host name", "not a host!"),
     # SNMP
-    Case("snmp-version-1", '      version: "2c"\n', '      version: "1"\n', "devices.sw1.snmp.version",
-         "must be '2c' or '3'", 'version: "1"'),
+    Case("snmp-version-4", '      version: "2c"\n', '      version: "4"\n', "devices.sw1.snmp.version",
+         "must be '1', '2c' or '3'", 'version: "4"'),
+    Case("console-prompt-not-a-regex", "      password: file:twin_secrets/console_password\n",
+         '      password: file:twin_secrets/console_password\n      prompt: "([a-z]+#"\n',
+         "devices.edge1.console.prompt", "not a Python regular expression", 'prompt: "([a-z]+#"'),
     Case("snmp-v2c-without-community", "      community: file:twin_secrets/snmp_community\n", "",
          "devices.sw1.snmp.version", "SNMP v2c needs community", 'version: "2c"'),
     Case("snmp-v3-without-priv-key", "    priv_key: file:twin_secrets/snmp_priv_key\n", "",

@@ -15,7 +15,9 @@ all end a line. Sockets use ``TCP_NODELAY`` (character echo plus delayed ACK is 
 
 A shell that sets ``raw`` after a command (an Edge's ``logs send``) hands the line to that file
 transfer (:class:`FileSend`) until it ends. The ``console-noise`` fault (declared here, read by
-:func:`console_noise`) bends everything the line writes.
+:func:`console_noise`) bends everything the line writes; the ``console-eats-first-char`` fault
+(declared here, read in :meth:`ConsoleService.feed`) drops the first byte typed after the line has
+been quiet for :data:`EAT_IDLE_S`, as a line whose receiver wakes on the first byte does.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import logging
 import random
 import re
 import socket
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -119,6 +122,18 @@ def console_noise(twin: Twin, device: str, data: bytes, raw: bool = False) -> by
     return data
 
 
+# --- console-eats-first-char ---------------------------------------------------------------------------
+
+#: project choice: quiet time after which the line loses the next byte typed (a console server or
+#: USB-serial adapter that sleeps when idle wakes on that byte and does not pass it on)
+EAT_IDLE_S = 0.5
+
+CONSOLE_EATS_FIRST_CHAR = declare(
+    "console-eats-first-char", ("edge", "switch", "phone", "pstn"),
+    f"the console loses the first byte typed after {EAT_IDLE_S:g} s of quiet: a command comes without its "
+    "first character (the device answers its unknown-command error, e.g. `Unknown command: 'cho hi'`)")
+
+
 # --- the console line ----------------------------------------------------------------------------------
 
 
@@ -138,6 +153,7 @@ class ConsoleService:
         self._writers: set[asyncio.StreamWriter] = set()
         self._backlog = bytearray()
         self._raw: FileSend | None = None  # a file transfer (`logs send`) that owns the line
+        self._typed_at = 0.0  # monotonic time of the last byte typed (console-eats-first-char)
         self._reset()
 
     def _reset(self) -> None:
@@ -199,6 +215,10 @@ class ConsoleService:
             return
         if self.state == "booting":  # nothing reads the line until the login prompt (see boot)
             return
+        now, quiet_since = time.monotonic(), self._typed_at
+        self._typed_at = now
+        if now - quiet_since >= EAT_IDLE_S and CONSOLE_EATS_FIRST_CHAR.on(self.twin.states[self.device]):
+            data = data[1:]
         for ch in data.decode(errors="replace"):
             if ch == "\n" and self._after_cr:
                 self._after_cr = False

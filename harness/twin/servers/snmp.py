@@ -4,8 +4,10 @@ Built as EMULATION-NOTES.md section 1 says: ONE pysnmp 7 ``SnmpEngine`` for the 
 transport per device (``host:snmp.port`` from the inventory) registered under its own transport
 domain ``udp.DOMAIN_NAME + (n,)``, and a duck-typed instrumentation controller (:class:`_Agent`)
 that picks the device by the request's ``transportDomain``. Credentials come from the inventory: one
-v2c community entry per distinct community, one USM user per distinct v3 user (authPriv only), and a
-device answers only the credentials its own inventory entry names (others are dropped unanswered).
+v1/v2c community entry per distinct community (a ``version: "1"`` device answers SNMPv1 only; pysnmp
+turns the end of its MIB into ``noSuchName`` as RFC 2576 4.2 says), one USM user per distinct v3
+user (authPriv only), and a device answers only the credentials its own inventory entry names
+(others are dropped unanswered).
 
 What a device serves is its role's MIB (:attr:`~harness.twin.core.twin.RoleSpec.mib`: sections of
 builders over the live device state; a role without one serves the system group alone, built here).
@@ -169,14 +171,15 @@ class _Agent:
         dev = self.twin.lab.devices[name]
         s = dev.snmp
         assert s is not None
-        if s.version == "2c":
+        if s.version in ("1", "2c"):
             community = self.twin.secret(s.community) or ""
             sec_name = self._communities.get(community)
             if sec_name is None:
                 sec_name = self._communities[community] = f"community{len(self._communities) + 1}"
                 config.add_v1_system(self.engine, sec_name, community)
-                config.add_vacm_user(self.engine, 2, sec_name, "noAuthNoPriv", (1, 3, 6), (1, 3, 6))
-            allowed = (2, sec_name, 1)
+                for model in (1, 2):  # securityModel SNMPv1 / SNMPv2c (RFC 3411)
+                    config.add_vacm_user(self.engine, model, sec_name, "noAuthNoPriv", (1, 3, 6), (1, 3, 6))
+            allowed = (1 if s.version == "1" else 2, sec_name, 1)
         else:
             user = s.user or ""
             creds = (s.auth_protocol, self.twin.secret(s.auth_key) or "", s.priv_protocol,
