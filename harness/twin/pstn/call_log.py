@@ -75,12 +75,19 @@ class CallLog:
         self.rows: deque[CallLogRow] = deque(maxlen=max_rows)
         self._pending: OrderedDict[tuple[str, int, str], CallLogRow] = OrderedDict()
         self._invites: OrderedDict[str, CallLogRow] = OrderedDict()
+        self.version = 0  # bumped by every change of a row (a writer of the file renders when it moved)
+
+    @property
+    def live_calls(self) -> int:
+        """INVITE rows whose call has not ended yet (their media counts still grow)."""
+        return len(self._invites)
 
     def request(self, req: Request, peer: Peer) -> CallLogRow:
         """A new request outside a dialog: append its row."""
         row = CallLogRow(time.time(), req.method, req.call_id, peer.transport, peer.address, str(req.uri),
                          _uri_of(req.headers.get("From")), _uri_of(req.headers.get("P-Asserted-Identity")))
         self.rows.append(row)
+        self.version += 1
         _put(self._pending, (req.call_id, req.cseq.sequence, req.method), row)
         if req.method == "INVITE":
             _put(self._invites, req.call_id, row)
@@ -92,6 +99,7 @@ class CallLog:
         """A request answered 400 by the stack: a row with what could be read of it."""
         if err.reply is None:
             return
+        self.version += 1
         first, hdrs = lenient_headers(data)
         parts = first.split(" ")
         self.rows.append(CallLogRow(time.time(), parts[0][:32], (hdrs.get("Call-ID") or "")[:200], peer.transport,
@@ -108,6 +116,7 @@ class CallLog:
         if row is None or row.status is not None:
             return
         row.status = resp.code
+        self.version += 1
         if row.method == "INVITE" and resp.code == 487 and row.cancelled:
             row.ended = "cancel"
 
@@ -119,6 +128,7 @@ class CallLog:
         row = self._invites.pop(call.call_id, None)
         if row is None:
             return
+        self.version += 1
         st = call.rtp.receiver.stats
         row.rtp_received, row.dtmf_received, row.call = st.audio_packets, st.digits, None
         if call.state == CANCELLED:

@@ -45,6 +45,7 @@ from ..core.shared_faults import OPTIONS_SILENT
 from ..core.twin import Service, Twin
 from ..servers.sip_ua import TwinUserAgent, UaService
 from .call_log import CallLog, call_log_for
+from .call_log_http import CallLogHttpService
 from .faults import TRUNK_503
 from .settings import CarrierSettings, settings_from_lab
 from .state import PstnState
@@ -184,10 +185,17 @@ class PstnService(UaService):
 
 
 def pstn_sip_services(twin: Twin, device: str) -> list[Service]:
-    """``sip`` for a PSTN simulator with ``sip`` in the inventory; nothing for other devices."""
+    """``sip`` for a PSTN simulator with ``sip`` in the inventory, and ``call-log-http``
+    (:mod:`.call_log_http`) for one with ``http`` and its ``token``; nothing for other devices."""
     dev = twin.lab.devices[device]
-    if isinstance(dev, PstnDevice) and dev.sip is not None:
-        st = twin.states[device]
-        assert isinstance(st, PstnState)
-        return [PstnService(settings_from_lab(twin.lab, device), st, call_log_for(twin, device))]
-    return []
+    out: list[Service] = []
+    if not isinstance(dev, PstnDevice):
+        return out
+    st = twin.states[device]
+    assert isinstance(st, PstnState)
+    if dev.sip is not None:
+        out.append(PstnService(settings_from_lab(twin.lab, device), st, call_log_for(twin, device)))
+    if dev.http is not None and dev.http.token:
+        out.append(CallLogHttpService(device, dev.host, dev.http.port, call_log_for(twin, device),
+                                      twin.secret(dev.http.token) or ""))
+    return out
