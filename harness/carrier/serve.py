@@ -3,9 +3,9 @@
 :func:`serve` starts, in one asyncio loop, the PSTN simulator's SIP side
 (:class:`~harness.twin.pstn.sip.PstnService`: UDP and TCP on ``sip.host:sip.port``), the call
 log's HTTP server when ``call_log.http`` is given (:class:`~harness.twin.pstn.call_log_http.CallLogHttpService`),
-and a writer that rewrites ``call_log.file`` (atomically: a temporary file beside it, then
-``rename``) at most every :data:`FLUSH_INTERVAL_S` while the log changes, so the harness can read
-it over the host's own SSH (``cat``) or SFTP. On SIGTERM or SIGINT it stops: the services close
+and a writer that rewrites ``call_log.file`` (:func:`~harness.twin.pstn.call_log.keep_written`:
+atomically, at most every 0.5 s while the log changes), so the harness can read it over the host's
+own SSH (``cat``) or SFTP. On SIGTERM or SIGINT it stops: the services close
 their sockets, the call log file is written one last time, the temporary file is gone. Every port
 is bound before :func:`serve` reports ready; one that cannot be bound stops it with
 :class:`CarrierStartError` (what, address, OS reason) and nothing stays bound.
@@ -14,24 +14,19 @@ is bound before :func:`serve` reports ready; one that cannot be bound stops it w
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import signal
 from collections.abc import Callable
-from pathlib import Path
 
 from ..twin.core.state import DeviceState
-from ..twin.pstn.call_log import CallLog
+from ..twin.pstn.call_log import CallLog, keep_written, write_atomically
 from ..twin.pstn.call_log_http import CALL_LOG_PATH, CallLogHttpService
 from ..twin.pstn.sip import PstnService
 from ..twin.pstn.state import PstnState
 from .config import LoadedCarrier
 
 log = logging.getLogger("hil.carrier")
-
-FLUSH_INTERVAL_S = 0.5  # project choice: how stale the call log file may be while calls come in
-
 
 class CarrierStartError(Exception):
     """A service could not start: ``"sip 10.20.0.30:5060: address already in use (errno 98)"``."""
@@ -40,32 +35,6 @@ class CarrierStartError(Exception):
 def _state(loaded: LoadedCarrier) -> PstnState:
     s = loaded.config.settings()
     return PstnState(name=s.name, role="pstn", platform="hil_carrier", host=s.host)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (mode 0640): a temporary file beside it, then ``os.replace``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-async def _flush_loop(call_log: CallLog, path: Path, stop: asyncio.Event) -> None:
-    written = -1
-    while True:
-        if call_log.version != written or call_log.live_calls:
-            written = call_log.version
-            write_atomically(path, call_log.render())
-        try:
-            await asyncio.wait_for(stop.wait(), FLUSH_INTERVAL_S)
-            return
-        except TimeoutError:
-            continue
 
 
 async def serve(loaded: LoadedCarrier, stop: asyncio.Event, ready: Callable[[list[str]], None] | None = None,
@@ -102,7 +71,7 @@ async def serve(loaded: LoadedCarrier, stop: asyncio.Event, ready: Callable[[lis
         lines = [f"{what}: {where}" for what, where, _ in services]
         if file is not None:
             write_atomically(file, call_log.render())
-            flush = asyncio.create_task(_flush_loop(call_log, file, stop), name="call log file")
+            flush = asyncio.create_task(keep_written(call_log, file, stop), name="call log file")
             lines.append(f"call log file: {file}")
         if ready is not None:
             ready(lines)
@@ -112,9 +81,7 @@ async def serve(loaded: LoadedCarrier, stop: asyncio.Event, ready: Callable[[lis
             await svc.stop()
         if flush is not None:
             stop.set()
-            await flush
-        if file is not None and started:
-            write_atomically(file, call_log.render())
+            await flush  # writes the file a last time
     return call_log
 
 

@@ -74,7 +74,7 @@ def test_a_good_file_loads_and_its_token_resolves(tmp_path: Path) -> None:
     ("token: file:token", "token: env:HIL_CARRIER_TEST_UNSET", ":15: call_log.http.token:",
      "environment variable HIL_CARRIER_TEST_UNSET is not set"),
     ("file: calls.csv", "file: nowhere/calls.csv", ":11: call_log.file:", "does not exist"),
-])
+], ids=["misspelt", "not-e164", "missing", "negative", "literal-token", "unset-token", "no-folder"])
 def test_problems_are_one_line_each_at_their_line(tmp_path: Path, old: str, new: str, where: str,
                                                   message: str) -> None:
     assert old in CONFIG

@@ -13,12 +13,16 @@ oldest dropped first.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
+import os
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sipmessage import Address, Request, Response
 
@@ -31,6 +35,7 @@ CALL_LOG_MAX_ROWS = 100_000  # the oldest rows go first beyond this
 CALL_LOG_COLUMNS = ("time", "method", "call_id", "transport", "source", "request_uri", "from_uri", "pai",
                     "status", "rtp_received", "dtmf_received", "ended")
 _TRACKED = 10_000  # project choice: rows waiting for a final status / an INVITE's end, at most
+FLUSH_INTERVAL_S = 0.5  # project choice: how stale the call log file may be while calls come in
 
 
 def iso_ms(t: float) -> str:
@@ -165,6 +170,39 @@ def _uri_of(value: str | None) -> str:
         if "<" in first and ">" in first:
             return first[first.index("<") + 1:first.index(">")]
         return first.split(";")[0].strip()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` (mode 0640): a temporary file beside it, then ``os.replace``,
+    so a reader never sees half a log."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+async def keep_written(call_log: CallLog, path: Path, stop: asyncio.Event) -> None:
+    """Write ``call_log`` to ``path`` now, then every :data:`FLUSH_INTERVAL_S` while it changes
+    (or a call lives: its media counts grow), and a last time when ``stop`` is set.
+
+    Raises:
+        OSError: the file cannot be written.
+    """
+    written = -1
+    try:
+        while not stop.is_set():
+            if call_log.version != written or call_log.live_calls:
+                written = call_log.version
+                write_atomically(path, call_log.render())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), FLUSH_INTERVAL_S)
+    finally:
+        write_atomically(path, call_log.render())
 
 
 def call_log_for(twin: Twin, device: str) -> CallLog:
