@@ -126,6 +126,11 @@ class PstnSimulator(SipFacts, SshFacts, Driver):
         """As :meth:`Driver.probe`; ``http`` reads the call log (:meth:`probe_http`)."""
         return self.probe_http() if transport == "http" else super().probe(transport)
 
+    @property
+    def call_log_transport(self) -> str:
+        """How :meth:`call_log` reads the log: ``http`` when the inventory declares ``http``, else ``ssh``."""
+        return "http" if self.device.http is not None else "ssh"
+
     def _call_log_http(self) -> list[CarrierRecord]:
         http = self.http()
         r = http.get(CALL_LOG_PATH)
