@@ -73,9 +73,12 @@ def test_the_twins_lab_addressed_as_a_real_lab_passes_the_pstn_duties(twin: mana
 
 
 @pytest.fixture
-def carrier_lab(tmp_path: Path) -> Iterator[tuple[Path, Path, subprocess.Popen[str]]]:
+def carrier_lab(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, Path, subprocess.Popen[str]]]:
     """A twin of the shipped lab on ``NET`` whose pstn1 is only a Linux host (SSH, SFTP, SIPp: no
-    SIP), ``hil carrier serve`` answering SIP on pstn1's address, and the real-lab inventory of it."""
+    SIP), ``hil carrier serve`` answering SIP on pstn1's address, and the real-lab inventory of it.
+    ``request.param`` (indirect): ``unavailable`` (the carrier's 503 numbers), ``harness_token`` (the
+    token the harness sends)."""
+    opts = getattr(request, "param", {})
     text = (Path(__file__).parents[2] / "lab_inventory.yaml").read_text().replace("127.0.", f"{NET}.")
     assert PSTN_SIP in text
     twin_inv = make_test_lab(tmp_path / "lab", text.replace(PSTN_SIP, PSTN_SIP.replace(
@@ -83,13 +86,16 @@ def carrier_lab(tmp_path: Path) -> Iterator[tuple[Path, Path, subprocess.Popen[s
     real = real_copy(twin_inv, text=text.replace(PSTN_SIP, PSTN_SIP.replace(
         "    facts:", "    http: {port: 8088, token: file:twin_secrets/carrier_token}\n    facts:")))
     (twin_inv.parent / "twin_secrets" / "carrier_token").write_text(TOKEN + "\n")
+    (twin_inv.parent / "twin_secrets" / "harness_token").write_text(opts.get("harness_token", TOKEN) + "\n")
+    real.write_text(real.read_text().replace("token: file:twin_secrets/carrier_token",
+                                             "token: file:twin_secrets/harness_token"))
     cfg = twin_inv.parent / "carrier.yaml"
     cfg.write_text(f"""\
 name: pstn1
 carrier: Twin Carrier
 sip: {{host: {NET}.4.1, port: 5060}}
 echo_numbers: ["+13175559000"]
-unavailable_numbers: ["+13175559503"]
+unavailable_numbers: {json.dumps(opts.get("unavailable", ["+13175559503"]))}
 max_calls: 23
 edges: [{{name: edge1, host: {NET}.1.1, port: 5060}}]
 call_log:
@@ -140,3 +146,24 @@ def test_hil_carrier_serve_carries_outbound_toll_fraud_and_capacity(
     text, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0 and "stopped (SIGTERM)" in text, text
     assert len(parse_call_log((cfg.parent / "calls.csv").read_text())) == len(rows)
+
+
+@pytest.mark.parametrize("carrier_lab", [{"unavailable": ["+13175559503", "+13175559000"]}], indirect=True)
+def test_a_carrier_refusing_its_echo_line_fails_the_outbound_test_call(
+        carrier_lab: tuple[Path, Path, subprocess.Popen[str]], tmp_path: Path) -> None:
+    real, _, _ = carrier_lab
+    r = run_scenarios(real, tmp_path / "reports", "--duty=PSTN-CONNECT", "-k", "outbound")
+    (name, rec), = r.tests("PSTN-CONNECT").items()
+    assert name.startswith("test_outbound_call_to_the_carrier") and rec["verdict"] == "FAIL", rec
+    assert "[PSTN-CONNECT] edge1" in rec["message"] and "503" in rec["message"], rec["message"]
+
+
+@pytest.mark.parametrize("carrier_lab", [{"harness_token": "not-the-carriers-token"}], indirect=True)
+def test_a_refused_call_log_token_is_a_broken_lab_not_a_finding(
+        carrier_lab: tuple[Path, Path, subprocess.Popen[str]], tmp_path: Path) -> None:
+    real, _, _ = carrier_lab
+    r = run_scenarios(real, tmp_path / "reports", "--duty=SEC-TOLL-FRAUD")
+    (rec,) = r.tests("SEC-TOLL-FRAUD").values()
+    assert rec["verdict"] == "BROKEN" and r.verdict("SEC-TOLL-FRAUD") == "BROKEN", rec
+    assert "pstn1" in rec["message"] and "http" in rec["message"] and "HTTP 401" in rec["message"], rec["message"]
+    assert "file:twin_secrets/harness_token" in rec["message"] and "not-the-carriers-token" not in r.output
