@@ -167,3 +167,22 @@ def test_a_refused_call_log_token_is_a_broken_lab_not_a_finding(
     assert rec["verdict"] == "BROKEN" and r.verdict("SEC-TOLL-FRAUD") == "BROKEN", rec
     assert "pstn1" in rec["message"] and "http" in rec["message"] and "HTTP 401" in rec["message"], rec["message"]
     assert "file:twin_secrets/harness_token" in rec["message"] and "not-the-carriers-token" not in r.output
+
+
+def test_the_twins_carrier_serves_its_call_log_over_http_to_a_token(tmp_path: Path) -> None:
+    """A PSTN simulator with ``http`` and a token: the twin serves the call log there too, and the
+    driver reads it that way (SEC-TOLL-FRAUD reads the log), refusing a request without the token."""
+    text = (Path(__file__).parents[2] / "lab_inventory.yaml").read_text().replace("127.0.", f"{NET}.")
+    inv = make_test_lab(tmp_path / "lab", text.replace(PSTN_SIP, PSTN_SIP.replace(
+        "    facts:", "    http: {port: 8088, token: file:twin_secrets/carrier_token}\n    facts:")))
+    (inv.parent / "twin_secrets" / "carrier_token").write_text(TOKEN + "\n")
+    manager.up(inv)
+    try:
+        assert "call-log-http" in manager.TwinControl(inv).status()["devices"]["pstn1"]["services"]
+        assert httpx.get(f"http://{NET}.4.1:8088/calls.csv", timeout=5).status_code == 401
+        r = run_scenarios(real_copy(inv), tmp_path / "reports", "--duty=SEC-TOLL-FRAUD")
+        _pass(r, ("SEC-TOLL-FRAUD",))
+        log = httpx.get(f"http://{NET}.4.1:8088/calls.csv", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+        assert [x for x in parse_call_log(log.text) if x.method == "INVITE"]  # the control calls
+    finally:
+        manager.down(inv)
