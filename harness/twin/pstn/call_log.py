@@ -35,7 +35,8 @@ CALL_LOG_MAX_ROWS = 100_000  # the oldest rows go first beyond this
 CALL_LOG_COLUMNS = ("time", "method", "call_id", "transport", "source", "request_uri", "from_uri", "pai",
                     "status", "rtp_received", "dtmf_received", "ended")
 _TRACKED = 10_000  # project choice: rows waiting for a final status / an INVITE's end, at most
-FLUSH_INTERVAL_S = 0.5  # project choice: how stale the call log file may be while calls come in
+FLUSH_POLL_S = 0.05  # project choice: a change reaches the call log file this soon (small logs)
+FLUSH_INTERVAL_S = 0.5  # project choice: a live call's media counts reach the file this often
 FLUSH_COST_FACTOR = 10  # project choice: the file is rewritten at most once per 10x its writing time
 
 
@@ -188,24 +189,30 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 async def keep_written(call_log: CallLog, path: Path, stop: asyncio.Event) -> None:
-    """Write ``call_log`` to ``path`` now, then while it changes (or a call lives: its media counts
-    grow) every :data:`FLUSH_INTERVAL_S`, or :data:`FLUSH_COST_FACTOR` times as long as the last
-    write took when that is longer (a full log of 100,000 rows renders in about 1 s: writing it
-    then costs at most a tenth of a core), and a last time when ``stop`` is set.
+    """Write ``call_log`` to ``path`` now, again soon after every change, and a last time when
+    ``stop`` is set.
+
+    A change is seen within :data:`FLUSH_POLL_S`; writes are at least :data:`FLUSH_POLL_S` apart,
+    or :data:`FLUSH_COST_FACTOR` times as long as the last write took when that is longer (a full
+    log of 100,000 rows renders in about 1 s: writing it then costs at most a tenth of a core).
+    While a call lives and nothing else changes, its growing media counts are written every
+    :data:`FLUSH_INTERVAL_S`.
 
     Raises:
         OSError: the file cannot be written.
     """
-    written, wait_s = -1, FLUSH_INTERVAL_S
     try:
         while not stop.is_set():
-            if call_log.version != written or call_log.live_calls:
-                written = call_log.version
-                t0 = time.perf_counter()
-                write_atomically(path, call_log.render())
-                wait_s = max(FLUSH_INTERVAL_S, FLUSH_COST_FACTOR * (time.perf_counter() - t0))
+            written, t0 = call_log.version, time.perf_counter()
+            write_atomically(path, call_log.render())
+            spacing_s = max(FLUSH_POLL_S, FLUSH_COST_FACTOR * (time.perf_counter() - t0))
+            since = time.monotonic()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), wait_s)
+                await asyncio.wait_for(stop.wait(), spacing_s)
+            while not stop.is_set() and call_log.version == written and not (
+                    call_log.live_calls and time.monotonic() - since >= FLUSH_INTERVAL_S):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), FLUSH_POLL_S)
     finally:
         write_atomically(path, call_log.render())
 
