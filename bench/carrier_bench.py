@@ -43,6 +43,7 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=1000)
     ap.add_argument("--cps", type=int, default=100)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--no-file", action="store_true", help="no call log file (HTTP only): its cost apart")
     a = ap.parse_args()
     host, peer = f"{NET}.9.1", f"{NET}.9.2"
     folder = Path(tempfile.mkdtemp(prefix="carrier-bench-"))
@@ -50,7 +51,7 @@ def main() -> int:
     (folder / "carrier.yaml").write_text(f"""name: bench
 sip: {{host: {host}, port: 5060}}
 echo_numbers: ["{ECHO}"]
-call_log: {{file: calls.csv, http: {{host: {host}, port: 8088, token: file:token}}}}
+call_log: {{file: {"null" if a.no_file else "calls.csv"}, http: {{host: {host}, port: 8088, token: file:token}}}}
 """)
     proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "carrier", "serve", "--config",
                              str(folder / "carrier.yaml")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -4,7 +4,7 @@
 (:class:`~harness.twin.pstn.sip.PstnService`: UDP and TCP on ``sip.host:sip.port``), the call
 log's HTTP server when ``call_log.http`` is given (:class:`~harness.twin.pstn.call_log_http.CallLogHttpService`),
 and a writer that rewrites ``call_log.file`` (:func:`~harness.twin.pstn.call_log.keep_written`:
-atomically, within 0.05 s of a change for a small log), so the harness can read it over the host's
+atomically, within 0.1 s of a change for a small log), so the harness can read it over the host's
 own SSH (``cat``) or SFTP. On SIGTERM or SIGINT it stops: the services close
 their sockets, the call log file is written one last time, the temporary file is gone. Every port
 is bound before :func:`serve` reports ready; one that cannot be bound stops it with

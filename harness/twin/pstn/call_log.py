@@ -35,9 +35,9 @@ CALL_LOG_MAX_ROWS = 100_000  # the oldest rows go first beyond this
 CALL_LOG_COLUMNS = ("time", "method", "call_id", "transport", "source", "request_uri", "from_uri", "pai",
                     "status", "rtp_received", "dtmf_received", "ended")
 _TRACKED = 10_000  # project choice: rows waiting for a final status / an INVITE's end, at most
-FLUSH_POLL_S = 0.05  # project choice: a change reaches the call log file this soon (small logs)
+FLUSH_POLL_S = 0.1  # project choice: a change reaches the call log file this soon (small logs)
 FLUSH_INTERVAL_S = 0.5  # project choice: a live call's media counts reach the file this often
-FLUSH_COST_FACTOR = 10  # project choice: the file is rewritten at most once per 10x its writing time
+FLUSH_COST_FACTOR = 20  # project choice: writing the file takes at most 1/20 of the loop's time
 
 
 def iso_ms(t: float) -> str:
@@ -194,7 +194,7 @@ async def keep_written(call_log: CallLog, path: Path, stop: asyncio.Event) -> No
 
     A change is seen within :data:`FLUSH_POLL_S`; writes are at least :data:`FLUSH_POLL_S` apart,
     or :data:`FLUSH_COST_FACTOR` times as long as the last write took when that is longer (a full
-    log of 100,000 rows renders in about 1 s: writing it then costs at most a tenth of a core).
+    log of 100,000 rows renders in about 1 s: writing it then costs at most 5 % of a core).
     While a call lives and nothing else changes, its growing media counts are written every
     :data:`FLUSH_INTERVAL_S`.
 
