@@ -330,6 +330,32 @@ def test_twin_pstn_host_kills_sipp_when_the_channel_closes(twin: TwinControl, ps
     run.abort()  # the work folder
 
 
+def test_twin_pstn_host_call_log_by_sftp_equals_cat(twin: TwinControl, pstn: PstnSimulator,
+                                                    loaded: LoadedLab) -> None:
+    runner().originate(pstn_target(loaded), DID, calls=3, rate_cps=10)
+    by_cat = pstn.call_log(via="ssh")
+    assert wait_for(lambda: pstn.call_log(via="sftp") == by_cat, 3.0)  # the file follows the log
+    assert "sftp get /var/log/hil-pstn/calls.csv" in pstn.ssh_session().transcript.render()
+
+
+def test_twin_pstn_down_kills_the_sipp_its_host_runs(twin: TwinControl, pstn: PstnSimulator) -> None:
+    twin_proc = psutil.Process(twin.status()["pid"])
+
+    def sipps() -> set[int]:
+        return {c.pid for c in twin_proc.children() if c.name() == "sipp"}
+
+    before = sipps()
+    run = pstn.sipp(via="ssh").answer(5177, calls=50, timeout_s=60)
+    new = wait_for(lambda: sipps() - before, 5.0)
+    assert new
+    twin.fault("pstn1", "down")  # the host powers off: what it ran goes with it
+    assert wait_for(lambda: all(sipp_ended(pid) for pid in new), 10.0)
+    with pytest.raises(LabError):
+        run.wait(5.0)  # the harness sees its SIPp gone with the host (a broken lab, not a result)
+    twin.heal("pstn1")
+    run.abort()
+
+
 class _LinuxHost:
     """A real SSH server (asyncssh) with SFTP and a real shell: a lab host that can run SIPp."""
 

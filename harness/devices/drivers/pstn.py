@@ -19,6 +19,7 @@ from typing import Literal
 from ...errors import LabProtocolError, LabUnreachable
 from ...inventory.models import PstnDevice
 from ...transports.http import HttpSession
+from ...transports.sftp import sftp_get
 from ...transports.sipp.hosts import LocalHost, SippHost, SshHost
 from ...transports.sipp.runner import SippRunner
 from ..driver import Driver
@@ -27,6 +28,7 @@ from .sip_access import SipFacts
 from .ssh_access import SshFacts
 
 CALL_LOG_PATH = "/calls.csv"  # where a carrier serves its call log over HTTP (docs/carrier.md)
+CALL_LOG_MAX_BYTES = 64 << 20  # project choice: 100,000 rows (the simulator's bound) are about 16 MB
 CALL_LOG_COLUMNS = ("time", "method", "call_id", "transport", "source", "request_uri", "from_uri", "pai",
                     "status", "rtp_received", "dtmf_received", "ended")
 
@@ -139,21 +141,29 @@ class PstnSimulator(SipFacts, SshFacts, Driver):
                                    f"GET {CALL_LOG_PATH}: HTTP {r.status_code} {r.reason_phrase}")
         return parse_call_log(r.text, self.name, http.address, "http")
 
-    def call_log(self, timeout_s: float | None = None) -> list[CarrierRecord]:
-        """The carrier's call log, oldest row first, parsed: ``GET /calls.csv`` over HTTP with the
-        bearer token when the inventory declares ``http`` (``timeout_s`` is then ``http.timeout_s``),
-        else ``cat <facts.call_log>`` over SSH.
+    def call_log(self, timeout_s: float | None = None,
+                 via: Literal["http", "ssh", "sftp"] | None = None) -> list[CarrierRecord]:
+        """The carrier's call log, oldest row first, parsed.
+
+        ``via``: ``http`` is ``GET /calls.csv`` with the bearer token (``timeout_s`` is then
+        ``http.timeout_s``); ``ssh`` is ``cat <facts.call_log>`` on an exec channel; ``sftp`` fetches
+        that file by SFTP (paramiko; for an account without a shell; at most
+        :data:`CALL_LOG_MAX_BYTES`). Default: ``http`` when the inventory declares ``http``, else ``ssh``.
 
         Raises:
-            LabProtocolError: the output is no call log (header differs, a row does not parse), or
-                the HTTP status is not 200.
+            LabProtocolError: the output is no call log (header differs, a row does not parse), the
+                HTTP status is not 200, or the SFTP file is missing or too large.
             LabAuthError: the token or SSH credentials were refused.
             LabError: the session failed (LabTimeout past ``timeout_s``, default ``ssh.timeout_s``).
         """
-        if self.device.http is not None:
+        how = via or self.call_log_transport
+        if how == "http":
             return self._call_log_http()
         path = self.device.facts.call_log
-        text = self.run(f"cat {path}", timeout_s)
         ssh = self.device.ssh
         address = f"{self.device.host}:{ssh.port}" if ssh else self.device.host
-        return parse_call_log(text, self.name, address)
+        if how == "sftp":
+            buf = io.BytesIO()
+            sftp_get(self.ssh_session(), path, buf, CALL_LOG_MAX_BYTES)
+            return parse_call_log(buf.getvalue().decode("utf-8", "replace"), self.name, address)
+        return parse_call_log(self.run(f"cat {path}", timeout_s), self.name, address)
