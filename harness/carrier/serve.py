@@ -19,7 +19,6 @@ import os
 import signal
 from collections.abc import Callable
 
-from ..twin.core.state import DeviceState
 from ..twin.pstn.call_log import CallLog, keep_written, write_atomically
 from ..twin.pstn.call_log_http import CALL_LOG_PATH, CallLogHttpService
 from ..twin.pstn.sip import PstnService
@@ -38,7 +37,7 @@ def _state(loaded: LoadedCarrier) -> PstnState:
 
 
 async def serve(loaded: LoadedCarrier, stop: asyncio.Event, ready: Callable[[list[str]], None] | None = None,
-                state: DeviceState | None = None) -> CallLog:
+                state: PstnState | None = None) -> CallLog:
     """Run the carrier until ``stop`` is set; returns its call log.
 
     ``ready`` is called once every service is up, with one line per service (what, where).
@@ -50,7 +49,7 @@ async def serve(loaded: LoadedCarrier, stop: asyncio.Event, ready: Callable[[lis
     """
     cfg = loaded.config
     settings = cfg.settings()
-    st = state if isinstance(state, PstnState) else _state(loaded)
+    st = state if state is not None else _state(loaded)
     call_log = CallLog()
     services: list[tuple[str, str, PstnService | CallLogHttpService]] = [
         ("sip", f"{settings.host}:{settings.port} (udp, tcp)", PstnService(settings, st, call_log))]
@@ -118,8 +117,11 @@ def run(loaded: LoadedCarrier, say: Callable[[str], None] = print) -> int:
 
         try:
             await serve(loaded, stop, ready)
-        except (CarrierStartError, OSError) as e:
+        except CarrierStartError as e:
             say(f"carrier {name}: cannot start: {e}")
+            return 3
+        except OSError as e:
+            say(f"carrier {name}: call log file {loaded.call_log_file()}: {e.strerror or e}")
             return 3
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
