@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -87,6 +88,7 @@ call_log: {{file: {"null" if a.no_file else "calls.csv"}, http: {{host: {host}, 
         out, _ = proc.communicate(timeout=30)
         print(f"carrier stopped: exit {proc.returncode}; {out.strip().splitlines()[-1]}")
         ok = ok and proc.returncode == 0
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"target: every call successful, carrier under one core, clean stop: {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
 
