@@ -1,4 +1,4 @@
-"""The ``hil`` command line: ``inventory``, ``lab``, ``run``, ``report``, ``duties``.
+"""The ``hil`` command line: ``inventory``, ``lab``, ``run``, ``report``, ``duties``, ``carrier``.
 
 Exit codes: 0 nothing was found wrong (every duty that ran is PASS, PARTIAL, SKIPPED, NOT SELECTED,
 NOT RUN or ATTEST: ``verdict`` in summary.json says whether the run was complete) · 1 a duty failed ·
@@ -32,8 +32,10 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                   help="Hardware-in-the-loop harness for telephony labs.")
 inventory_app = typer.Typer(no_args_is_help=True, help="Check a lab inventory; print its JSON Schema.")
 lab_app = typer.Typer(no_args_is_help=True, help="Start, stop, break and mend the lab twin.")
+carrier_app = typer.Typer(no_args_is_help=True, help="Run the PSTN simulator on a lab's Linux host (docs/carrier.md).")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(lab_app, name="lab")
+app.add_typer(carrier_app, name="carrier")
 out = Console()
 err = Console(stderr=True)
 
@@ -249,6 +251,35 @@ def duties_cmd(
         if d.id in wanted:
             t.add_row(d.id, d.kind, d.area, d.title)
     out.print(t)
+
+
+@carrier_app.command("serve")
+def carrier_serve(config: Annotated[Path, typer.Option("--config", "-c", help="carrier file (docs/carrier.md)")]
+                  = Path("carrier.yaml"),
+                  check: Annotated[bool, typer.Option("--check", help="only check the file: OK, or its problems "
+                                                                      "and exit 2")] = False) -> None:
+    """Serve the PSTN simulator of CONFIG (SIP, its call log as a file and over HTTP with a bearer
+    token) until SIGTERM or Ctrl-C, then stop cleanly (exit 0). Exit 2 for a problem in the file (one
+    `FILE:LINE: path: problem` line each), 3 when a port cannot be bound."""
+    import logging
+
+    from .carrier.config import load_carrier
+    from .carrier.serve import run as serve_carrier
+    from .inventory.secrets import mask_log_records, mask_standard_streams
+
+    mask_standard_streams()
+    mask_log_records()
+    try:
+        loaded = load_carrier(config)
+    except InventoryError as e:
+        for p in e.problems:
+            print(p)
+        raise typer.Exit(2) from None
+    if check:
+        print(f"{config}: OK — carrier {loaded.config.name} on {loaded.config.sip.host}:{loaded.config.sip.port}")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    raise typer.Exit(serve_carrier(loaded, lambda line: print(line, flush=True)))
 
 
 def catalogue_markdown(duty_ids: set[str] | None = None) -> str:

@@ -274,6 +274,8 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str],
         if d.role == "pstn":
             for i, did in enumerate(d.facts.dids):
                 unique("did", did, (*dp, "facts", "dids", i), name, "DID")
+            if not lab.lab.emulated:  # the twin may leave a carrier's SIP to `hil carrier serve` (docs/carrier.md)
+                out.extend(_carrier_problems(loaded, name))
         if d.role == "edge":
             out.extend(_edge_telephony_problems(loaded, lab, name, invalid))
     if lab.profile:
@@ -340,6 +342,24 @@ def _loopback(host: str) -> bool:
         return ipaddress.IPv4Address(host).is_loopback
     except ValueError:
         return False
+
+
+def _carrier_problems(loaded: LoadedLab, name: str) -> list[InventoryProblem]:
+    """A PSTN simulator of a real lab: the harness calls and probes it on ``sip`` and reads its call
+    log over ``http`` (bearer ``token``) or ``ssh`` (docs/carrier.md)."""
+    d = loaded.lab.devices[name]
+    out = []
+    if d.sip is None:
+        out.append(loaded.problem(("devices", name, "sip"), "a PSTN simulator needs sip: the harness calls and "
+                                                            "probes the carrier there (hil carrier serve answers on "
+                                                            "sip.port)"))
+    if d.http is None and d.ssh is None:
+        out.append(loaded.problem(("devices", name), "a PSTN simulator needs http (with token) or ssh: the harness "
+                                                     "reads the carrier's call log there (docs/carrier.md)"))
+    elif d.http is not None and not d.http.token:
+        out.append(loaded.problem(("devices", name, "http"), "needs token: the carrier's call log is served to a "
+                                                             "bearer token (docs/carrier.md)"))
+    return out
 
 
 def _edge_telephony_problems(loaded: LoadedLab, lab: Lab, name: str, invalid: set[str]) -> list[InventoryProblem]:

@@ -280,12 +280,14 @@ class SipSettings(Strict):
 
 
 class HttpSettings(Strict):
-    """An HTTP(S) service of the device (a provisioning server; a phone's web UI later)."""
+    """An HTTP(S) service of the device (a provisioning server; a PSTN simulator's call log, read
+    with ``token`` as an RFC 6750 bearer token; a phone's web UI later)."""
 
     port: Port = 80
     scheme: Literal["http", "https"] = "http"
     username: str | None = None
     password: SecretRef | None = None
+    token: SecretRef | None = None
     timeout_s: Seconds = 5.0
 
 

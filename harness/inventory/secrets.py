@@ -39,7 +39,7 @@ MIN_SECRET_CHARS = 3  # project choice: shorter values cannot be masked without 
 MIN_FORM_CHARS = 8  # project choice: an encoded form shorter than this turns up by chance in hex dumps and IDs
 #: inventory keys whose value is a secret reference (harness.inventory.models: SecretRef fields)
 SECRET_FIELDS = frozenset({"password", "key_file", "enable_secret", "community", "auth_key", "priv_key",
-                           "client_secret"})
+                           "client_secret", "token"})
 
 
 def _b64_forms(data: bytes) -> set[str]:

@@ -7,8 +7,8 @@ configured credentials LabAuthError. Other status codes are returned, not raised
 image is a finding for the scenario, not a broken lab.
 
 Downloads stream: :meth:`HttpSession.digest` hashes a body of any size with SHA-256 in chunks and
-never holds it in memory. Credentials (HTTP Basic) are resolved at connect time and never logged;
-the transcript records request lines and status lines only.
+never holds it in memory. Credentials (HTTP Basic, or an RFC 6750 bearer ``token``) are resolved at
+connect time and never logged; the transcript records request lines and status lines only.
 """
 
 from __future__ import annotations
@@ -49,8 +49,11 @@ class HttpSession:
         auth = None
         if settings.username:
             auth = httpx.BasicAuth(settings.username, resolve(settings.password) or "")
+        headers = {"User-Agent": "hil/0.1"}
+        if settings.token:
+            headers["Authorization"] = f"Bearer {resolve(settings.token) or ''}"
         self.client = httpx.Client(base_url=self.base_url, auth=auth, timeout=settings.timeout_s,
-                                   follow_redirects=False, headers={"User-Agent": "hil/0.1"})
+                                   follow_redirects=False, headers=headers)
 
     def url(self, path: str) -> str:
         """Absolute URL of ``path`` (a path or a full URL) on this service."""
@@ -65,9 +68,9 @@ class HttpSession:
 
     def _status(self, r: httpx.Response, what: str) -> None:
         self.transcript.received(f"HTTP {r.status_code} {r.reason_phrase} ({what})")
-        if r.status_code in (401, 403) and self.settings.username:
-            raise LabAuthError(self.device, "http", self.address,
-                               f"{what}: HTTP {r.status_code} for the configured user")
+        if r.status_code in (401, 403) and (self.settings.username or self.settings.token):
+            whom = "the configured user" if self.settings.username else f"the bearer token {self.settings.token}"
+            raise LabAuthError(self.device, "http", self.address, f"{what}: HTTP {r.status_code} for {whom}")
 
     def get(self, path: str) -> httpx.Response:
         """GET ``path``; the response with its body read. Raises LabError (see the module docstring)."""

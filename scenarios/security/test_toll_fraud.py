@@ -72,7 +72,7 @@ def test_blocked_prefixes_never_reach_the_carrier(edge: Edge, trunk_plan: TrunkP
     attach("attempts", "\n".join(f"{c:10} {s:8} {pc:14} {p:7} {n:16} dialled {f:18} -> {code} {why}"
                                  for c, s, pc, p, n, f, code, why in outcomes))
     if len(rows_for(rows, control_e164)) < len(tested):
-        raise LabProtocolError(carrier.name, "ssh", carrier.device.host,
+        raise LabProtocolError(carrier.name, carrier.call_log_transport, carrier.device.host,
                                f"the call log shows {len(rows_for(rows, control_e164))} INVITE(s) for the control "
                                f"number {control_e164}, expected {len(tested)}: it cannot prove that nothing leaked")
     leaks = []

@@ -289,14 +289,71 @@ def test_deadline_estimate_and_command_line() -> None:
 # -- over SSH --------------------------------------------------------------------------------------
 
 
-def test_twin_pstn_host_has_no_sftp_so_the_ssh_path_fails_clearly(twin: TwinControl, pstn: PstnSimulator,
-                                                                  loaded: LoadedLab) -> None:
-    assert "SIPp v3.6.1" in pstn.run("sipp -v")  # the twin's Linux shell only pretends
-    t0 = time.monotonic()
-    with pytest.raises(LabProtocolError, match="cannot be uploaded: the SSH server offers no SFTP subsystem") as e:
-        pstn.sipp(via="ssh").originate(pstn_target(loaded), DID, calls=1)
-    assert (e.value.device, e.value.transport) == ("pstn1", "ssh") and time.monotonic() - t0 < 10
-    assert "open SFTP" in pstn.ssh_session().transcript.render()
+def test_twin_pstn_host_runs_sipp_over_ssh_and_sftp(twin: TwinControl, pstn: PstnSimulator,
+                                                    loaded: LoadedLab) -> None:
+    """The real-lab path of PSTN-CAPACITY on the twin: the scenario goes up by SFTP, SIPp runs on the
+    PSTN host (this machine's sipp, bound to pstn1's address), the traces come back, the folder goes."""
+    before = twin.state("pstn1")["calls_completed"]
+    r = pstn.sipp(via="ssh").originate(pstn_target(loaded), DID, calls=10, rate_cps=20)
+    assert r.complete and r.where.startswith(f"ssh {pstn.device.host}:"), r.summary()
+    assert wait_for(lambda: twin.state("pstn1")["calls_completed"] >= before + 10, 5.0)
+    log = pstn.ssh_session().transcript.render()
+    assert "sftp put" in log and "uac_did.xml" in log and "sftp get" in log and "exec sipp" in log
+    root = Path(twin.status()["inventory"]).parent / ".hil" / "pstn-host" / "pstn1"
+    assert not list((root / "tmp").glob("hil-sipp-*"))  # the work folder was removed over SFTP
+    rows = [line for line in (root / "var/log/hil-pstn/calls.csv").read_text().splitlines() if ",INVITE," in line]
+    assert len(rows) >= 10  # the call log as a file on the host, for SFTP
+
+
+def test_twin_pstn_host_stops_an_answering_sipp_with_kill(twin: TwinControl, pstn: PstnSimulator) -> None:
+    host = pstn.device.host
+    uas = pstn.sipp(via="ssh").answer(5175, calls=50, timeout_s=60)
+    r = runner().originate(f"{host}:5175", DID, calls=3, rate_cps=10)
+    a = uas.stop()  # kill -USR1 <pid> on a second channel, to the SIPp the host started
+    assert r.complete and a.calls_successful == 3 and not a.complete, (r.summary(), a.summary())
+    assert "kill -USR1" in pstn.ssh_session().transcript.render()
+    assert "No such process" in pstn.run("kill -USR1 1")  # only its own SIPp
+
+
+def test_twin_pstn_host_kills_sipp_when_the_channel_closes(twin: TwinControl, pstn: PstnSimulator) -> None:
+    twin_proc = psutil.Process(twin.status()["pid"])
+
+    def sipps() -> set[int]:
+        return {c.pid for c in twin_proc.children() if c.name() == "sipp"}
+
+    before = sipps()
+    run = pstn.sipp(via="ssh").answer(5176, calls=50, timeout_s=60)
+    new = wait_for(lambda: sipps() - before, 5.0)
+    assert new
+    run.job.chan.close()  # type: ignore[attr-defined]  # the harness's channel goes (its process died)
+    assert wait_for(lambda: all(sipp_ended(pid) for pid in new), 10.0)
+    run.abort()  # the work folder
+
+
+def test_twin_pstn_host_call_log_by_sftp_equals_cat(twin: TwinControl, pstn: PstnSimulator,
+                                                    loaded: LoadedLab) -> None:
+    runner().originate(pstn_target(loaded), DID, calls=3, rate_cps=10)
+    by_cat = pstn.call_log(via="ssh")
+    assert wait_for(lambda: pstn.call_log(via="sftp") == by_cat, 3.0)  # the file follows the log
+    assert "sftp get /var/log/hil-pstn/calls.csv" in pstn.ssh_session().transcript.render()
+
+
+def test_twin_pstn_down_kills_the_sipp_its_host_runs(twin: TwinControl, pstn: PstnSimulator) -> None:
+    twin_proc = psutil.Process(twin.status()["pid"])
+
+    def sipps() -> set[int]:
+        return {c.pid for c in twin_proc.children() if c.name() == "sipp"}
+
+    before = sipps()
+    run = pstn.sipp(via="ssh").answer(5177, calls=50, timeout_s=60)
+    new = wait_for(lambda: sipps() - before, 5.0)
+    assert new
+    twin.fault("pstn1", "down")  # the host powers off: what it ran goes with it
+    assert wait_for(lambda: all(sipp_ended(pid) for pid in new), 10.0)
+    with pytest.raises(LabError):
+        run.wait(5.0)  # the harness sees its SIPp gone with the host (a broken lab, not a result)
+    twin.heal("pstn1")
+    run.abort()
 
 
 class _LinuxHost:

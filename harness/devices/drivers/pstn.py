@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from ...errors import LabProtocolError
+from ...errors import LabProtocolError, LabUnreachable
 from ...inventory.models import PstnDevice
+from ...transports.http import HttpSession
+from ...transports.sftp import sftp_get
 from ...transports.sipp.hosts import LocalHost, SippHost, SshHost
 from ...transports.sipp.runner import SippRunner
 from ..driver import Driver
@@ -25,6 +27,8 @@ from ..registry import register
 from .sip_access import SipFacts
 from .ssh_access import SshFacts
 
+CALL_LOG_PATH = "/calls.csv"  # where a carrier serves its call log over HTTP (docs/carrier.md)
+CALL_LOG_MAX_BYTES = 64 << 20  # project choice: 100,000 rows (the simulator's bound) are about 16 MB
 CALL_LOG_COLUMNS = ("time", "method", "call_id", "transport", "source", "request_uri", "from_uri", "pai",
                     "status", "rtp_received", "dtmf_received", "ended")
 
@@ -57,7 +61,7 @@ class CarrierRecord:
     ended: str
 
 
-def parse_call_log(text: str, device: str = "pstn", address: str = "") -> list[CarrierRecord]:
+def parse_call_log(text: str, device: str = "pstn", address: str = "", transport: str = "ssh") -> list[CarrierRecord]:
     """Rows of a call log CSV (header :data:`CALL_LOG_COLUMNS`, exactly).
 
     Raises:
@@ -66,7 +70,7 @@ def parse_call_log(text: str, device: str = "pstn", address: str = "") -> list[C
     rows = list(csv.reader(io.StringIO(text.replace("\r\n", "\n"))))
     if not rows or tuple(rows[0]) != CALL_LOG_COLUMNS:
         got = ",".join(rows[0]) if rows else "(empty output)"
-        raise LabProtocolError(device, "ssh", address, f"call log header is {got[:200]!r}, "
+        raise LabProtocolError(device, transport, address, f"call log header is {got[:200]!r}, "
                                                        f"expected {','.join(CALL_LOG_COLUMNS)!r}")
     out = []
     for n, r in enumerate(rows[1:], 2):
@@ -79,7 +83,7 @@ def parse_call_log(text: str, device: str = "pstn", address: str = "") -> list[C
             out.append(CarrierRecord(datetime.fromisoformat(t), method, call_id, transport, source, ruri, from_uri,
                                      pai, int(status) if status else None, int(rtp), dtmf, ended))
         except ValueError as e:
-            raise LabProtocolError(device, "ssh", address, f"call log line {n} does not parse: {e}") from None
+            raise LabProtocolError(device, transport, address, f"call log line {n} does not parse: {e}") from None
     return out
 
 
@@ -104,15 +108,62 @@ class PstnSimulator(SipFacts, SshFacts, Driver):
             host = self.session("sipp ssh", lambda: SshHost(ssh))
         return SippRunner(self.name, host, self.device.host, self.transcript("sipp", where))
 
-    def call_log(self, timeout_s: float | None = None) -> list[CarrierRecord]:
-        """The carrier's call log, oldest row first: ``cat <facts.call_log>`` over SSH, parsed.
+    def http(self) -> HttpSession:
+        """The HTTP session to the simulator's call log server (``http`` of the inventory).
 
         Raises:
-            LabProtocolError: the output is no call log (header differs, a row does not parse).
-            LabError: the SSH session failed (LabTimeout past ``timeout_s``, default ``ssh.timeout_s``).
+            LabUnreachable: the inventory declares no ``http`` for this device.
         """
+        settings = self.device.http
+        if settings is None:
+            raise LabUnreachable(self.name, "http", self.device.host, "the inventory declares no http settings")
+        return self.session("http", lambda: HttpSession(self.name, self.device.host, settings, self.resolve,
+                                                        self.transcript("http", f"{self.device.host}:{settings.port}")))
+
+    def probe_http(self) -> str:
+        """``"pstn1 HTTP call log: 12 rows"``: the call log read over HTTP. Raises LabError."""
+        return f"{self.name} HTTP call log: {len(self._call_log_http())} rows"
+
+    def probe(self, transport: str) -> str:
+        """As :meth:`Driver.probe`; ``http`` reads the call log (:meth:`probe_http`)."""
+        return self.probe_http() if transport == "http" else super().probe(transport)
+
+    @property
+    def call_log_transport(self) -> str:
+        """How :meth:`call_log` reads the log: ``http`` when the inventory declares ``http``, else ``ssh``."""
+        return "http" if self.device.http is not None else "ssh"
+
+    def _call_log_http(self) -> list[CarrierRecord]:
+        http = self.http()
+        r = http.get(CALL_LOG_PATH)
+        if r.status_code != 200:
+            raise LabProtocolError(self.name, "http", http.address,
+                                   f"GET {CALL_LOG_PATH}: HTTP {r.status_code} {r.reason_phrase}")
+        return parse_call_log(r.text, self.name, http.address, "http")
+
+    def call_log(self, timeout_s: float | None = None,
+                 via: Literal["http", "ssh", "sftp"] | None = None) -> list[CarrierRecord]:
+        """The carrier's call log, oldest row first, parsed.
+
+        ``via``: ``http`` is ``GET /calls.csv`` with the bearer token (``timeout_s`` is then
+        ``http.timeout_s``); ``ssh`` is ``cat <facts.call_log>`` on an exec channel; ``sftp`` fetches
+        that file by SFTP (paramiko; for an account without a shell; at most
+        :data:`CALL_LOG_MAX_BYTES`). Default: ``http`` when the inventory declares ``http``, else ``ssh``.
+
+        Raises:
+            LabProtocolError: the output is no call log (header differs, a row does not parse), the
+                HTTP status is not 200, or the SFTP file is missing or too large.
+            LabAuthError: the token or SSH credentials were refused.
+            LabError: the session failed (LabTimeout past ``timeout_s``, default ``ssh.timeout_s``).
+        """
+        how = via or self.call_log_transport
+        if how == "http":
+            return self._call_log_http()
         path = self.device.facts.call_log
-        text = self.run(f"cat {path}", timeout_s)
         ssh = self.device.ssh
         address = f"{self.device.host}:{ssh.port}" if ssh else self.device.host
-        return parse_call_log(text, self.name, address)
+        if how == "sftp":
+            buf = io.BytesIO()
+            sftp_get(self.ssh_session(), path, buf, CALL_LOG_MAX_BYTES)
+            return parse_call_log(buf.getvalue().decode("utf-8", "replace"), self.name, address)
+        return parse_call_log(self.run(f"cat {path}", timeout_s), self.name, address)

@@ -84,6 +84,11 @@ class RoleSpec(Generic[S]):
         ssh_started: ``(twin, name)`` when the device's SSH server starts (a switch resolves its
             enable secret then).
         sftp_root: ``(twin, name) -> folder`` served read only over SFTP; ``None``: no SFTP.
+        sftp_writable: the ``sftp_root`` folder is served read-write (a Linux host a client puts
+            files on: the PSTN simulator's host, for SIPp's scenarios).
+        ssh_exec: ``(twin, name, command) -> awaitable (output, exit status)`` for the SSH exec
+            requests the role runs itself (long ones: SIPp), ``None`` for the others (then
+            ``shell``). The SSH server cancels the awaitable when the client closes the channel.
         boot_banner: ``(twin, name) -> text`` the console prints while the device boots.
         mib: the device's MIB as ``(subtree prefix, builder)`` sections in OID order, disjoint;
             empty: the SNMP server's system group alone.
@@ -103,6 +108,8 @@ class RoleSpec(Generic[S]):
     terminal: Callable[[Twin, str], Terminal] | None = None
     ssh_started: Callable[[Twin, str], None] | None = None
     sftp_root: Callable[[Twin, str], Path] | None = None
+    sftp_writable: bool = False
+    ssh_exec: Callable[[Twin, str, str], Awaitable[tuple[str, int]] | None] | None = None
     boot_banner: Callable[[Twin, str], str] | None = None
     mib: Sequence[tuple[OID, Callable[[S, str], Mib]]] = ()
     mib_key: Callable[[S], Hashable] | None = None

@@ -1,21 +1,25 @@
-"""The twin's PSTN simulator (the carrier), on the harness's own SIP stack, with its call log.
+"""The PSTN simulator (the carrier), on the harness's own SIP stack, with its call log.
 
-One service per PSTN device with ``sip``: ``sip``, a :class:`~harness.twin.servers.sip_ua.TwinUserAgent`
-on ``host:sip.port`` over UDP and TCP. What it answers:
+One service per PSTN simulator: ``sip``, a :class:`~harness.twin.servers.sip_ua.TwinUserAgent` on
+``host:port`` over UDP and TCP, configured by :class:`~harness.twin.pstn.settings.CarrierSettings`
+alone (no twin): the twin runs it for each PSTN device with ``sip`` (:func:`pstn_sip_services`, the
+settings from the inventory), ``hil carrier serve`` on a lab's Linux host (:mod:`harness.carrier`,
+the settings from its YAML file). What it answers:
 
 * **INVITE** (a new call): 100 Trying (the stack), then ``183 Session Progress`` with the SDP answer
   and early media (the probe's 1004 Hz tone) for :data:`EARLY_MEDIA_S`, then 200 OK with the same
   SDP; after the answer the media is an echo (audio and RFC 4733 digits come back on the negotiated
   payload types). An INVITE without SDP gets 180 and an offer in the 200 (the answer comes in the ACK).
   Refused with ``503 Service Unavailable`` (and ``Warning: 399 <device> "…"``): every INVITE under
-  the ``trunk-503`` fault; numbers in ``facts.unavailable_numbers``; calls beyond
-  ``facts.max_calls`` (when set: calls ringing or answered). No common G.711 → 488.
+  the ``trunk-503`` fault; numbers in ``unavailable_numbers``; calls beyond ``max_calls`` (when set:
+  calls ringing or answered). With ``echo_numbers`` set, any other number gets ``404 Not Found``
+  (RFC 3261 21.4.5). No common G.711 → 488.
 * re-INVITE (hold ``sendonly`` → ``recvonly``, ``inactive``, ``c=0.0.0.0``), BYE 200, CANCEL before
   the answer 200 + 487, ACK; OPTIONS 200 with Allow (the ``options-silent`` fault drops them — they
   are still counted and logged); unknown methods 501, known-not-allowed 405, malformed 400.
-* **OPTIONS pings**: every Edge whose ``trunk.routes`` names this simulator gets an OPTIONS on its
-  ``host:sip.port`` at start and every :data:`PING_INTERVAL_S`; the last answer per Edge is in
-  ``PstnState.edge_options`` (status code, ``None`` when unanswered).
+* **OPTIONS pings**: every peer of the settings (the twin: each Edge whose ``trunk.routes`` names
+  this simulator) gets an OPTIONS on its ``host:port`` at start and every :data:`PING_INTERVAL_S`;
+  the last answer per Edge is in ``PstnState.edge_options`` (status code, ``None`` when unanswered).
 * **Counters** in :class:`~harness.twin.pstn.state.PstnState` (``invites_received``, ``calls_answered``,
   ``calls_completed`` = answered calls ended by the caller's BYE, ``calls_refused`` by code …).
 
@@ -33,15 +37,17 @@ from sipmessage import Request, Response
 
 from ...devices.facts.dialplan import normalize
 from ...errors import LabError
-from ...inventory.models import EdgeDevice, PstnDevice
+from ...inventory.models import PstnDevice
 from ...transports.sip.call import CONFIRMED, EARLY, ENDED, FINAL_STATES, PROCEEDING, Call
 from ...transports.sip.message import SipParseError, new_tag, tag_of
 from ...transports.sip.stack import TIMER_64T1_S, Peer, ServerTransaction
 from ..core.shared_faults import OPTIONS_SILENT
 from ..core.twin import Service, Twin
 from ..servers.sip_ua import TwinUserAgent, UaService
-from .call_log import call_log_for
+from .call_log import CallLog, call_log_for
+from .call_log_http import CallLogHttpService
 from .faults import TRUNK_503
+from .settings import CarrierSettings, settings_from_lab
 from .state import PstnState
 
 log = logging.getLogger("hil.twin.sip")
@@ -53,22 +59,14 @@ PING_INTERVAL_S = 30.0  # project choice: OPTIONS to each Edge of the trunk this
 class PstnUserAgent(TwinUserAgent):
     """The simulator's UA: refusals, early media then echo, counters and the call log."""
 
-    def __init__(self, twin: Twin, device: str) -> None:
-        dev = twin.lab.devices[device]
-        assert isinstance(dev, PstnDevice) and dev.sip is not None
-        st = twin.states[device]
-        assert isinstance(st, PstnState)
-        self.twin, self.dev, self.pstn = twin, dev, st
-        self.call_log = call_log_for(twin, device)
-        carrier = dev.facts.carrier or "hil"
-        super().__init__(device, dev.host, dev.sip.port, "pstn", lambda: f"{carrier} PSTN simulator (hil twin)",
+    def __init__(self, settings: CarrierSettings, state: PstnState, call_log: CallLog) -> None:
+        self.settings, self.pstn, self.call_log = settings, state, call_log
+        super().__init__(settings.name, settings.host, settings.port, "pstn", lambda: settings.server,
                          echo=False, on_ended=self._ended)
         self.stack.observers.append(self._log)
         self.on_malformed = self._malformed
-        countries = {e.facts.dial_plan.country for e in twin.lab.devices.values()
-                     if isinstance(e, EdgeDevice) and e.facts.dial_plan is not None}
-        self.country = countries.pop() if len(countries) == 1 else "US"
-        self.unavailable = set(dev.facts.unavailable_numbers)
+        self.country = settings.country
+        self.unavailable = settings.unavailable_numbers
 
     # -- bookkeeping -------------------------------------------------------------------------------
 
@@ -131,7 +129,10 @@ class PstnUserAgent(TwinUserAgent):
         e164 = user if user.startswith("+") else normalize(user, self.country)
         if user in self.unavailable or (e164 is not None and e164 in self.unavailable):
             return 503, f"number {user} unavailable"
-        limit = self.dev.facts.max_calls
+        echo = self.settings.echo_numbers
+        if echo and user not in echo and (e164 is None or e164 not in echo):
+            return 404, f"number {user} not in service"
+        limit = self.settings.max_calls
         if limit:
             live = sum(1 for c in self.calls.values() if c.role == "uas" and c.state not in FINAL_STATES)
             if live >= limit:
@@ -158,44 +159,43 @@ class PstnService(UaService):
 
     name = "sip"
 
-    def __init__(self, twin: Twin, device: str) -> None:
-        dev = twin.lab.devices[device]
-        assert isinstance(dev, PstnDevice) and dev.sip is not None
-        self.twin, self.device, self.dev = twin, device, dev
-        self.host, self.port = dev.host, dev.sip.port
-        self.transport = "tcp" if dev.sip.transport == "tcp" else "udp"
-        st = twin.states[device]
-        assert isinstance(st, PstnState)
-        self.state = st
-        self.edges = [(n, e) for n, e in twin.lab.devices.items()
-                      if isinstance(e, EdgeDevice) and e.sip is not None and e.facts.trunk is not None
-                      and device in e.facts.trunk.routes]
+    def __init__(self, settings: CarrierSettings, state: PstnState, call_log: CallLog) -> None:
+        self.settings, self.state, self.call_log = settings, state, call_log
+        self.device, self.host, self.port = settings.name, settings.host, settings.port
 
     def _new_ua(self) -> PstnUserAgent:
-        return PstnUserAgent(self.twin, self.device)
+        return PstnUserAgent(self.settings, self.state, self.call_log)
 
     def _background(self) -> Coroutine[Any, Any, None] | None:
-        return self._ping() if self.edges else None
+        return self._ping() if self.settings.peers else None
 
     async def _ping(self) -> None:
-        timeout_s = self.dev.sip.timeout_s if self.dev.sip else 2.0
+        transport = self.settings.transport
         while (ua := self.ua) is not None:
-            for name, edge in self.edges:
-                assert edge.sip is not None
+            for peer in self.settings.peers:
                 self.state.options_sent += 1
                 try:
-                    resp = await ua.options(f"sip:{edge.host}:{edge.sip.port}",
-                                            peer=Peer(self.transport, edge.host, edge.sip.port), timeout_s=timeout_s)
+                    resp = await ua.options(f"sip:{peer.host}:{peer.port}", peer=Peer(transport, peer.host, peer.port),
+                                            timeout_s=self.settings.timeout_s)
                 except LabError as e:
-                    log.info("%s: OPTIONS to %s failed: %s", self.device, name, e)
+                    log.info("%s: OPTIONS to %s failed: %s", self.device, peer.name, e)
                     resp = None
-                self.state.edge_options[name] = resp.code if resp is not None else None
+                self.state.edge_options[peer.name] = resp.code if resp is not None else None
             await asyncio.sleep(PING_INTERVAL_S)
 
 
 def pstn_sip_services(twin: Twin, device: str) -> list[Service]:
-    """``sip`` for a PSTN simulator with ``sip`` in the inventory; nothing for other devices."""
+    """``sip`` for a PSTN simulator with ``sip`` in the inventory, and ``call-log-http``
+    (:mod:`.call_log_http`) for one with ``http`` and its ``token``; nothing for other devices."""
     dev = twin.lab.devices[device]
-    if isinstance(dev, PstnDevice) and dev.sip is not None:
-        return [PstnService(twin, device)]
-    return []
+    out: list[Service] = []
+    if not isinstance(dev, PstnDevice):
+        return out
+    st = twin.states[device]
+    assert isinstance(st, PstnState)
+    if dev.sip is not None:
+        out.append(PstnService(settings_from_lab(twin.lab, device), st, call_log_for(twin, device)))
+    if dev.http is not None and dev.http.token:
+        out.append(CallLogHttpService(device, dev.host, dev.http.port, call_log_for(twin, device),
+                                      twin.secret(dev.http.token) or ""))
+    return out

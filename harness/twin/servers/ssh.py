@@ -5,8 +5,9 @@ password behind ``ssh.password`` (resolved with ``twin.secret``). What runs behi
 (:class:`~harness.twin.core.twin.RoleSpec`): its CLI (:func:`.shell.shell_for`; a Linux host's when
 the role gives none) for SSH exec requests and interactive shells, which use asyncssh's line editor
 (it echoes typed characters as netmiko expects); a role that drives its interactive sessions itself
-(a switch's IOS terminal) gives a ``terminal``. A role with an ``sftp_root`` serves that folder read
-only over SFTP (an Edge's log bundles).
+(a switch's IOS terminal) gives a ``terminal``, and one that runs some exec requests itself (the PSTN
+host's SIPp) an ``ssh_exec``. A role with an ``sftp_root`` serves that folder over SFTP, read only
+(an Edge's log bundles) unless it is ``sftp_writable`` (the PSTN host's SIPp work folders).
 
 Host keys are generated once per device under ``<runtime_dir>/host_keys/<device>`` and kept.
 At start the twin merges its keys into every known_hosts file the inventory names
@@ -20,10 +21,11 @@ lose each other's lines.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +183,12 @@ class SshService:
         terminal = self.twin.roles[self.device].terminal
         try:
             if proc.command is not None:
-                out, status = shell_for(self.twin, self.device).exec(proc.command)
+                run = self.twin.roles[self.device].ssh_exec
+                job = run(self.twin, self.device, proc.command) if run is not None else None
+                if job is not None:
+                    out, status = await _until_closed(proc, job)
+                else:
+                    out, status = shell_for(self.twin, self.device).exec(proc.command)
                 proc.stdout.write(out)
                 proc.exit(status)
                 return
@@ -229,7 +236,26 @@ class SshService:
             proc.stdout.write(shell.prompt())
 
 
-# --- SFTP (read only, chrooted to the role's folder) ------------------------------------------------
+async def _until_closed(proc: asyncssh.SSHServerProcess[Any], job: Awaitable[tuple[str, int]]) -> tuple[str, int]:
+    """``job``'s result, or, when the client closes the channel first, ``job`` cancelled (the role
+    stops what it started) and ``("", 255)``."""
+    task = asyncio.ensure_future(job)
+    closed = asyncio.ensure_future(proc.channel.wait_closed())
+    try:
+        await asyncio.wait({task, closed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        closed.cancel()
+        if not task.done():
+            task.cancel()
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise
+        return "", 255
+
+
+# --- SFTP (chrooted to the role's folder; read only unless the role says otherwise) ----------------
 
 
 class ReadOnlySftp(asyncssh.SFTPServer):
@@ -276,13 +302,16 @@ class ReadOnlySftp(asyncssh.SFTPServer):
         raise asyncssh.SFTPPermissionDenied("read-only file system")
 
 
-def _sftp_factory(twin: Twin, device: str) -> Callable[[asyncssh.SSHServerChannel[bytes]], ReadOnlySftp] | None:
-    """The ``sftp_factory`` for ``device``'s SSH server: its role's ``sftp_root``, read only (None: no SFTP)."""
-    root_of = twin.roles[device].sftp_root
-    if root_of is None:
+def _sftp_factory(twin: Twin, device: str) -> Callable[[asyncssh.SSHServerChannel[bytes]],
+                                                       asyncssh.SFTPServer] | None:
+    """The ``sftp_factory`` for ``device``'s SSH server: its role's ``sftp_root``, read only unless
+    the role is ``sftp_writable`` (None: no SFTP)."""
+    spec = twin.roles[device]
+    if spec.sftp_root is None:
         return None
-    root = os.fsencode(root_of(twin, device))
-    return lambda chan: ReadOnlySftp(chan, chroot=root)
+    root = os.fsencode(spec.sftp_root(twin, device))
+    cls = asyncssh.SFTPServer if spec.sftp_writable else ReadOnlySftp
+    return lambda chan: cls(chan, chroot=root)
 
 
 @server_factory(rank=10)
