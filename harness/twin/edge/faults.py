@@ -83,3 +83,17 @@ LOG_VOLUME = declare_value("log-volume", ("edge",), "the Edge has KB KiB of logs
 INSTALL_FAILS = declare("install-fails", ("edge",), "a software install fails after its reboot: the console shows the "
                         "error and 'rolling back', the Edge comes back on its previous version with the error in "
                         "`show software`")
+
+
+# --- the Edge as Genesys Cloud sees it (software.py's API update, harness/twin/cloud/resources/edge_*.py) ------
+
+EDGE_OFFLINE = declare("edge-offline", ("edge",), "the Edge's connection to Genesys Cloud is lost while its LAN side "
+                       "works: the API shows it OFFLINE, refuses software updates, log jobs and diagnostics (its SIP "
+                       "trunk and registrar go on)")
+UPDATE_STAYS_STAGED = declare("update-stays-staged", ("edge",), "a software update started through the API downloads "
+                              "and stages the version and never installs it (stagedVersion stays, no drain, no "
+                              "reboot)")
+UPDATE_FAILS = declare("update-fails", ("edge",), "a software update started through the API fails while the Edge "
+                       "downloads it (status FAILED, the Edge stays on its version, no drain, no reboot)")
+EDGE_HOT = declare_value("edge-hot", ("edge",), "the Edge's CPU is busy: its API metrics show PCT % processor time",
+                         "PCT", whole_number(0, 100))
