@@ -23,6 +23,7 @@ from ..capabilities import ConsoleDevice
 from ..driver import Driver
 from ..facts.templates import parse_template
 from ..registry import register
+from .edge_api import EdgeCloud
 from .edge_logs_cli import EdgeLogs
 from .edge_software_cli import EdgeSoftware
 from .sip_access import SipFacts
@@ -90,7 +91,7 @@ class Registration:
 
 
 @register("edge", "genesys_edge")
-class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver, ConsoleDevice):
+class Edge(EdgeCloud, EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver, ConsoleDevice):
     """A Genesys Cloud Edge (``role: edge``, ``platform: genesys_edge``): an
     :class:`~harness.devices.capabilities.SshHost`, :class:`~harness.devices.capabilities.SnmpAgent`,
     :class:`~harness.devices.capabilities.SipEndpoint` (its trunk) and
