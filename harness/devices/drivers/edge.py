@@ -121,7 +121,17 @@ class Edge(EdgeCloud, EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Dri
                            firmware=r["firmware"], uptime_s=int(r["uptime_s"] or 0))
 
     def version(self) -> EdgeVersion:
-        """``show version`` over SSH. Raises LabError (transport ``ssh``)."""
+        """The Edge's record in Genesys Cloud (``GET …/edges/{edgeId}``): its name, model, serial and
+        ``softwareVersion``; ``uptime_s`` from its metrics (0 while it is OFFLINE: none reported).
+        Raises LabError (transport ``api``)."""
+        rec = self.record()
+        uptime_ms = self.metrics().up_time_msec if rec.online else 0
+        return EdgeVersion(hostname=rec.name, model=rec.model or "", serial=rec.serial_number or "",
+                           firmware=rec.software_version or "", uptime_s=int((uptime_ms or 0) / 1000))
+
+    def cli_version(self) -> EdgeVersion:
+        """``show version`` over SSH (the twin's own command line, not a customer's). Raises LabError
+        (transport ``ssh``)."""
         s = self.ssh_session()
         return self._version(s.run("show version"), "ssh", s.address)
 
@@ -174,7 +184,7 @@ class Edge(EdgeCloud, EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Dri
 
     def probe_ssh(self) -> str:
         """``"edge1 Genesys Edge (virtual) serial VE-000001 firmware 2026.11.1"`` over SSH."""
-        return self._identity(self.version())
+        return self._identity(self.cli_version())
 
     def probe_console(self) -> str:
         """The same identity line, read on the serial console."""

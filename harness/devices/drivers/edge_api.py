@@ -83,6 +83,23 @@ class EdgeCloud(Driver):
         ``staged_version``, ``online_status``, ``call_draining_state``, ``conversation_count`` …"""
         return self.org().edge(self.name)
 
+    def probe_api(self) -> str:
+        """The Edge's identity as Genesys Cloud knows it, one line
+        (``edge1 Genesys Edge (virtual) serial VE-000001 software 2026.11.1: ONLINE, ACTIVE, 0 conversations``).
+
+        Raises:
+            LabUnreachable (transport ``api``): the org sees the Edge OFFLINE (it cannot be managed).
+            LabError: the API failed; NotInOrg: the site has no Edge of this name.
+        """
+        rec = self.record()
+        line = (f"{rec.name} {rec.model or 'Genesys Edge'} serial {rec.serial_number or '?'} software "
+                f"{rec.software_version}: {rec.online_status}, {rec.status_code}, {rec.conversation_count or 0} "
+                "conversations")
+        if not rec.online:
+            raise LabUnreachable(self.name, "api", self.org().api().address,
+                                 f"{rec.name} is {rec.online_status} in Genesys Cloud ({line})")
+        return line
+
     def edge_id(self) -> str:
         """The Edge's id in the org (found once per driver)."""
         found = self._sessions.get("api edge id")
