@@ -74,3 +74,30 @@ def test_version_matrix_reads_the_edge_version_from_the_api(twin, lab_path, out)
     assert bad["verdict"] == "FAIL" and "[MAINT-VERSION-MATRIX] edge1: firmware version = 2025.1.0" in bad["message"]
     org = twin.state("cloud")
     assert any("/api/v2/telephony/providers/edges/" in p for _, p, _ in org["requests"]), "read through the API"
+
+
+ENV = "test_edge_runs_within_its_limits[edge1]"
+
+
+def test_edge_metrics_pass_on_the_healthy_twin_and_fail_when_hot(twin, lab_path, out):
+    r = run_scenarios(lab_path, out / "ok", "--duty=ENV-EDGE")
+    t = r.tests()[ENV]
+    assert t["verdict"] == "PASS", (t, r.output[-2000:])
+    cpu = next(m for m in t["measurements"] if m["what"].startswith("busiest processor"))
+    assert cpu["measured"] < 80 and cpu["limit"] == 80 and cpu["source"] == "project choice", cpu
+    assert r.summary["duties"]["ENV-EDGE"]["automated"] == "PASS"
+    assert r.verdict("ENV-EDGE") == "PARTIAL"  # hybrid: room conditions are an attestation the test lab lacks
+    twin.fault("edge1", "edge-hot", "95")
+    r = run_scenarios(lab_path, out / "hot", "--duty=ENV-EDGE")
+    t = r.tests()[ENV]
+    msg = t["message"]
+    assert t["verdict"] == "FAIL", t
+    assert msg.startswith("[ENV-EDGE] edge1: busiest processor's active time (Edge metrics) = 95.0") and \
+        "limit <= 80" in msg and "project choice" in msg, msg
+
+
+def test_edge_metrics_of_an_offline_edge_are_broken(twin, lab_path, out):
+    twin.fault("edge1", "edge-offline")
+    r = run_scenarios(lab_path, out, "--duty=ENV-EDGE")
+    t = r.tests()[ENV]
+    assert t["verdict"] == "BROKEN" and "edge1 is OFFLINE in Genesys Cloud" in t["message"], t
