@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..drivers.edge_api import EdgeCloud
+from ..drivers.edge import Edge
 from ..facts.cloud_edge_ops import LogJob
 
 LIST_TIMEOUT_S = 60.0  # project choice: an Edge lists its log files within a minute
@@ -80,7 +80,7 @@ def archive_damage(path: Path) -> tuple[tuple[str, ...], str]:
         return (), f"{type(e).__name__}: {e}"
 
 
-def run_log_job(edge: EdgeCloud, dest: Path, *, path: str = "/logs", query: str = "*.tar.gz|*.gz|*.log",
+def run_log_job(edge: Edge, dest: Path, *, path: str = "/logs", query: str = "*.tar.gz|*.gz|*.log",
                 upload_timeout_s: float = UPLOAD_TIMEOUT_S) -> LogJobReport:
     """Run one log job on ``edge`` and fetch its files into ``dest``.
 
@@ -113,7 +113,7 @@ def run_log_job(edge: EdgeCloud, dest: Path, *, path: str = "/logs", query: str 
     return report
 
 
-def _poll(edge: EdgeCloud, job_id: str, done: Callable[[LogJob], bool], timeout_s: float) -> LogJob:
+def _poll(edge: Edge, job_id: str, done: Callable[[LogJob], bool], timeout_s: float) -> LogJob:
     deadline = time.monotonic() + timeout_s
     while True:
         job = edge.log_job(job_id)
