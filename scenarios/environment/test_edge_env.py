@@ -28,8 +28,8 @@ def test_edge_runs_within_its_limits(edge: Edge, lab: LabSession, profile: Profi
         pytest.skip("the inventory has no cloud: section: an Edge's metrics are read from Genesys Cloud")
     rec = edge.record()
     if not rec.online:
-        raise LabUnreachable(edge.name, "api", "Genesys Cloud", f"{edge.name} is {rec.online_status} in Genesys "
-                             "Cloud: it reports no metrics")
+        raise LabUnreachable(edge.name, "api", edge.org().api().address, f"{edge.name} is {rec.online_status} in "
+                             "Genesys Cloud: it reports no metrics")
     m = edge.metrics()
     observe(f"{(m.up_time_msec or 0) / 3_600_000:.1f} h", duty=DUTY, device=edge.name, what="up time (Edge metrics)")
     check(m.cpu_pct, profile.threshold(DUTY, "cpu_pct"), duty=DUTY, device=edge.name,

@@ -4,10 +4,13 @@ reboot watched on the serial console, verify over SSH, rollback reported.
 :func:`update_edge` takes one Edge to a :class:`~harness.duties.profile.FirmwareTarget`. Its steps are
 the explicit state machine of :class:`EdgeStep`, run by the one transition function
 :func:`edge_step`; the steps reach the Edge through :class:`~.edge_update_access.EdgeUpdateAccess`
-(today :class:`~.edge_update_access.SshConsoleAccess`: SSH and the serial console). Formats and the
-twin's side in ``docs/edge-update.md``:
+(:class:`~.edge_update_access.ApiAccess`, the Genesys Cloud API, when the inventory has ``cloud:``;
+else :class:`~.edge_update_access.SshConsoleAccess`, the twin's SSH and serial console; the steps
+below as that one does them, the API's in ``docs/edge-update.md``). Formats and the twin's side in
+``docs/edge-update.md``:
 
-1. ``window``: the site's update window (``lab.update_window``) must be open now, else nothing is
+1. ``window``: the site's update window (:func:`site_update_window`: the org's site, else
+   ``lab.update_window``) must be open now, else nothing is
    touched (``EdgeUpdateReport.window_closed``, ``next_open``); then the site's update lock
    (``<inventory folder>/.hil/locks/edge-update-<site>.lock``, filelock, not waited for): one Edge
    per site at a time ([G-UPD]); another run holding it stops the update here. Then the version the
@@ -197,7 +200,8 @@ def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_tim
     the login prompt and SSH. ``now``: the moment the window is judged at (aware; default: now).
     ``during_drain``: called once the drain began (a test call placed while the Edge drains); what it
     raises cancels the update and propagates. ``access``: how the steps reach the Edge (default:
-    :class:`~.edge_update_access.SshConsoleAccess` over the Edge's driver).
+    :class:`~.edge_update_access.ApiAccess` with ``cloud:`` in the inventory, its start timeout
+    ``boot_timeout_s``; else :class:`~.edge_update_access.SshConsoleAccess`).
 
     Raises:
         LabError: the Edge, its console or the provisioning server failed before the install.

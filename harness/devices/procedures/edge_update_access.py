@@ -6,8 +6,9 @@ the trunk calls in progress, stage, drain, cancel, install and the boot that fol
 :class:`SshConsoleAccess`: the software commands over SSH (the Edge driver's
 :class:`~harness.devices.drivers.edge_software_cli.EdgeSoftware` commands, formats in
 ``docs/edge-update.md``) and the reboot watched on the serial console, whose TCP connection stays
-open through it. An Edge managed through another interface (the Genesys Cloud API) gets a class
-of its own with these methods; the update's state machine does not change.
+open through it: the twin's own command line, for inventories without ``cloud:``. A customer's
+way is :class:`ApiAccess`: the Genesys Cloud Platform API (one order, then the Edge drains,
+installs and reboots by itself while the steps watch); the update's state machine is the same.
 """
 
 from __future__ import annotations
@@ -236,10 +237,11 @@ class ApiAccess:
         OFFLINE (Genesys Cloud cannot vouch for what it runs), LabProtocolError without a version."""
         rec = self.edge.record()
         if not rec.online:
-            raise LabUnreachable(self.name, "api", "Genesys Cloud", f"{self.name} is {rec.online_status} in Genesys "
-                                 "Cloud: its version cannot be read")
+            raise LabUnreachable(self.name, "api", self.edge.org().api().address, f"{self.name} is "
+                                 f"{rec.online_status} in Genesys Cloud: its version cannot be read")
         if not rec.software_version:
-            raise LabUnreachable(self.name, "api", "Genesys Cloud", f"{self.name}'s record has no softwareVersion")
+            raise LabUnreachable(self.name, "api", self.edge.org().api().address,
+                                 f"{self.name}'s record has no softwareVersion")
         return rec.software_version
 
     def reconnect(self) -> None:
