@@ -21,7 +21,16 @@ from ..errors import LabError, LabUnreachable
 from ..inventory import LoadedLab
 from ..inventory.models import AnyDevice
 from ..transports.transcript import BOOK, Transcript, TranscriptSlice
-from .capabilities import TRANSPORTS, CliDevice, ConsoleDevice, HttpServer, SipEndpoint, SnmpAgent, SshHost
+from .capabilities import (
+    TRANSPORTS,
+    CliDevice,
+    ConsoleDevice,
+    GenesysCloudOrg,
+    HttpServer,
+    SipEndpoint,
+    SnmpAgent,
+    SshHost,
+)
 
 #: the inventory transport a lab error's transport belongs to (a switch CLI runs over ssh …)
 ERROR_TRANSPORT = {"cli": "ssh", "serial": "console", "rtp": "sip"}
@@ -56,6 +65,9 @@ class Driver:
 
     role: ClassVar[str]
     platform: ClassVar[str]
+    #: the run's Genesys Cloud org (``LabSession.cloud``), set by the LabSession that made the driver;
+    #: ``None`` for a driver made on its own. Raises LookupError when the inventory has no ``cloud:``.
+    cloud: Callable[[], GenesysCloudOrg] | None = None
 
     def __init__(self, name: str, device: AnyDevice, loaded: LoadedLab) -> None:
         self.name = name

@@ -95,6 +95,7 @@ class LabSession:
                 cls = REGISTRY[(dev.role, dev.platform)]
                 drv = self._drivers[name] = cls(name, dev, self.loaded)
                 drv.blocked = self._quarantined.setdefault(name, {})
+                drv.cloud = self.cloud
             return drv
 
     def cloud(self) -> CloudOrg:

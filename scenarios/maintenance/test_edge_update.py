@@ -1,12 +1,17 @@
 """MAINT-EDGE-UPDATE: the site's Edge update window meets the Genesys rules, and (destructive) an Edge
 software update inside it is staged, drained, installed, watched through its reboot and verified.
 
-Read-only part. The window is the site's ``edge_auto_update_config`` as the inventory records it
-(``lab.update_window``): recurrence DAILY or WEEKLY only, a weekly window on at least one day, at least
-2 h long ([API-TF-SITE], [G-UPD-SCHED]; default 02:00-05:00 daily). A lab without a recorded window
-is SKIPPED with that reason.
+Read-only part. The window is the site's ``edgeAutoUpdateConfig`` read from Genesys Cloud (the
+inventory's ``lab.update_window`` for a lab without ``cloud:``): recurrence DAILY or WEEKLY only, a
+weekly window on at least one day, at least 2 h long ([API-TF-SITE], [G-UPD-SCHED]; default
+02:00-05:00 daily). A site without a window is SKIPPED with that reason. Each Edge's record and
+update (``GET …/edges/{edgeId}``, ``…/softwareupdate``): a version staged (``stagedVersion``) since
+before a whole opening of the window that has ended is FAIL (``staged_past_windows`` 0, DUTIES.md
+project choice: "not after one full update window").
 
-Update (``--allow-destructive``, :mod:`harness.devices.procedures.edge_update`, docs/edge-update.md): per Edge,
+Update (``--allow-destructive``, :mod:`harness.devices.procedures.edge_update`, docs/edge-update.md;
+through the Genesys Cloud API, :class:`~harness.devices.procedures.edge_update_access.ApiAccess`,
+when the inventory has ``cloud:``): per Edge,
 to the requirement profile's ``firmware.genesys_edge`` target; the duty's core check (without it the
 duty is PARTIAL, never PASS). Outside the window nothing is touched and the test is SKIPPED naming
 the next opening; on an emulated lab ``--in-update-window`` judges the window at its next opening
@@ -17,7 +22,8 @@ up when the drain begins; during the drain a second call must be refused (``drai
 profile's SHA-256 (a 404 or a wrong checksum stops the update before staging); the version after
 the update equals the target (the message names Edge, versions, step reached and time taken; a
 rolled-back install FAILs here with the Edge's error); the drain took at most ``drain_min``
-([G-UPD-VOICE]); the reboot (boot banner to login prompt on the serial console) at most
+([G-UPD-VOICE]); the reboot (through the API: from the Edge seen OFFLINE to ONLINE with its update
+ended; over SSH: boot banner to login prompt on the serial console) at most
 ``boot_max_s`` (project choice). The drain is given ``drain_min`` as its timeout; the boot is given
 twice ``boot_max_s`` before the Edge counts as not coming back.
 
@@ -34,9 +40,9 @@ import pytest
 
 from harness.checks.images import judge_image
 from harness.devices.drivers.edge import Edge
-from harness.devices.facts.update_window import window_facts
+from harness.devices.facts.update_window import whole_window_between, window_facts
 from harness.devices.procedures import trunk_calls
-from harness.devices.procedures.edge_update import update_edge
+from harness.devices.procedures.edge_update import site_update_window, update_edge
 from harness.devices.procedures.trunk_calls import TrunkProbe
 from harness.devices.session import LabSession
 from harness.duties.catalogue import Threshold
@@ -52,17 +58,38 @@ DUTY = "MAINT-EDGE-UPDATE"
 
 
 def _window(lab: LabSession) -> UpdateWindow:
-    w = lab.lab.lab.update_window
+    w, source = site_update_window(lab)
     if w is None:
-        pytest.skip("the inventory records no lab.update_window (the site's Edge update window)")
+        pytest.skip(f"{source} has no Edge update window")
     return w
+
+
+@pytest.mark.duty(DUTY)
+def test_no_version_staged_past_a_window(edge: Edge, lab: LabSession, profile: Profile) -> None:
+    if lab.lab.cloud is None:
+        pytest.skip("the inventory has no cloud: section: an Edge's staged version is read from Genesys Cloud")
+    w = _window(lab)
+    rec = edge.record()
+    if not rec.staged_version:
+        observe("none", duty=DUTY, device=edge.name, what="version staged and not installed",
+                detail=f"runs {rec.software_version}")
+        return
+    update = edge.software_update()
+    since = update.download_start_time
+    now = dt.datetime.now(dt.UTC)
+    ended = whole_window_between(w, dt.datetime.fromisoformat(since), now) if since else None
+    detail = (f"{rec.staged_version} staged since {since or 'an unknown time'} (update status {update.status}), "
+              f"runs {rec.software_version}; window {w.rrule} {w.start}-{w.end} {w.time_zone}"
+              + (f"; a whole window ended {ended.isoformat(timespec='minutes')} with it still staged" if ended else ""))
+    check(1 if ended else 0, profile.threshold(DUTY, "staged_past_windows"), duty=DUTY, device=edge.name,
+          what=f"update windows {rec.staged_version} stayed staged and not installed", detail=detail)
 
 
 @pytest.mark.duty(DUTY)
 def test_update_window_recurs_daily_or_weekly(lab: LabSession, profile: Profile) -> None:
     w = _window(lab)
     f = window_facts(w)
-    site = lab.lab.lab.site
+    site = lab.lab.cloud_site if lab.lab.cloud is not None else lab.lab.lab.site
     observe(f.next_open.isoformat() if f.next_open else None, duty=DUTY, device=site, what="next update window opens",
             detail=f"{w.rrule} {w.start}-{w.end} {w.time_zone}")
     check(f.freq, profile.threshold(DUTY, "window_recurrence"), duty=DUTY, device=site,
@@ -75,7 +102,8 @@ def test_update_window_recurs_daily_or_weekly(lab: LabSession, profile: Profile)
 @pytest.mark.duty(DUTY)
 def test_update_window_is_long_enough(lab: LabSession, profile: Profile) -> None:
     w = _window(lab)
-    check(window_facts(w).length_h, profile.threshold(DUTY, "window_length_h"), duty=DUTY, device=lab.lab.lab.site,
+    site = lab.lab.cloud_site if lab.lab.cloud is not None else lab.lab.lab.site
+    check(window_facts(w).length_h, profile.threshold(DUTY, "window_length_h"), duty=DUTY, device=site,
           what=f"update window length ({w.start}-{w.end} {w.time_zone})")
 
 
@@ -130,7 +158,7 @@ def test_edge_software_update(edge: Edge, lab: LabSession, profile: Profile, upd
     boot = profile.threshold(DUTY, "boot_max_s")
     drain = profile.threshold(DUTY, "drain_min")
     calls = _DrainProbe(edge, lab)
-    window = lab.lab.lab.update_window
+    window, _ = site_update_window(lab)
     if window is not None and window_facts(window, update_moment).contains(update_moment, window):
         calls.before()
     try:
@@ -163,8 +191,9 @@ def test_edge_software_update(edge: Edge, lab: LabSession, profile: Profile, upd
         check(round(report.seconds["drain"] / 60, 3), drain, duty=DUTY, device=edge.name,
               what=f"drain before the install ({report.calls_at_drain} trunk calls when it began)", detail=where)
     if "reboot" in report.seconds:
-        check(report.seconds["reboot"], boot, duty=DUTY, device=edge.name,
-              what="reboot on the serial console (boot banner to login prompt)", detail=where)
+        how = ("reboot in Genesys Cloud (OFFLINE until ONLINE with the update ended)" if lab.lab.cloud is not None
+               else "reboot on the serial console (boot banner to login prompt)")
+        check(report.seconds["reboot"], boot, duty=DUTY, device=edge.name, what=how, detail=where)
     _judge_drain_calls(edge, calls, profile)
 
 

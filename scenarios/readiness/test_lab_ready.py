@@ -10,6 +10,7 @@ import allure
 import pytest
 
 from harness.devices.driver import Driver
+from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.switch import Switch
 from harness.devices.liveness import is_silence, probe_transports
 from harness.devices.procedures.switch_provisioning import Provisioner, journal_dir
@@ -57,3 +58,16 @@ def test_cloud_api_answers(lab: LabSession) -> None:
         answer = org.probe_api()
     observe(answer, duty="LAB-READY", device=org.name, what="answers on the Platform API")
     allure.attach(answer, name=f"{org.name} api identity", attachment_type=allure.attachment_type.TEXT)
+
+
+@pytest.mark.duty("LAB-READY")
+def test_edge_is_online_in_genesys_cloud(edge: Edge, lab: LabSession) -> None:
+    """A Genesys Edge is managed through Genesys Cloud: its record is read and the org sees it ONLINE
+    (an OFFLINE Edge, or one the site lacks, is BROKEN naming the call). After the org's own probe,
+    so a dead API costs one timeout there and is quarantined before the Edges are asked."""
+    if lab.lab.cloud is None:
+        pytest.skip("the inventory has no cloud: section (a Genesys Edge is reached through Genesys Cloud)")
+    with allure.step(f"{edge.name} through the Platform API"):
+        answer = edge.probe_api()
+    observe(answer, duty="LAB-READY", device=edge.name, what="online in Genesys Cloud")
+    allure.attach(answer, name=f"{edge.name} api identity", attachment_type=allure.attachment_type.TEXT)

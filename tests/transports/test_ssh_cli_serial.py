@@ -200,12 +200,12 @@ def test_unknown_host_key_is_refused(twin: TwinControl, loaded: LoadedLab, tmp_p
 
 
 def test_down_fault_is_lab_error_within_timeout(edge_driver: Edge, sw: Switch, twin: TwinControl) -> None:
-    edge_driver.version()  # an open session that the power-off will cut
+    edge_driver.cli_version()  # an open session that the power-off will cut
     sw.version()
     twin.fault("edge1", "down")
     twin.fault("sw1", "down")
     ssh_timeout = edge_driver.device.ssh.timeout_s if edge_driver.device.ssh else 5.0
-    calls = ((edge_driver.version, ssh_timeout), (sw.vlans, 5.0), (edge_driver.console_version, 5.0))
+    calls = ((edge_driver.cli_version, ssh_timeout), (sw.vlans, 5.0), (edge_driver.console_version, 5.0))
     for call, timeout in calls:
         t0 = time.monotonic()
         with pytest.raises(LabError):
@@ -213,7 +213,7 @@ def test_down_fault_is_lab_error_within_timeout(edge_driver: Edge, sw: Switch, t
         assert time.monotonic() - t0 < timeout + 1.0
     twin.heal("edge1")
     twin.heal("sw1")
-    assert edge_driver.version().hostname == "edge1"  # the session reconnects after power-on
+    assert edge_driver.cli_version().hostname == "edge1"  # the session reconnects after power-on
     assert 100 in sw.vlans()
 
 
@@ -222,13 +222,13 @@ def test_down_fault_is_lab_error_within_timeout(edge_driver: Edge, sw: Switch, t
 
 def test_edge_version_over_ssh_and_firmware_fault(edge_driver: Edge, twin: TwinControl,
                                                   loaded: LoadedLab) -> None:
-    v = edge_driver.version()
+    v = edge_driver.cli_version()
     f = _edge(loaded).facts
     assert (v.hostname, v.model, v.serial, v.firmware) == ("edge1", f.model, f.serial, f.firmware)
     twin.fault("edge1", "firmware", "9.9.9")
-    assert edge_driver.version().firmware == "9.9.9"
+    assert edge_driver.cli_version().firmware == "9.9.9"
     twin.heal("edge1")
-    assert edge_driver.version().firmware == f.firmware
+    assert edge_driver.cli_version().firmware == f.firmware
     assert edge_driver.probe("ssh").startswith("edge1 ")
 
 

@@ -23,6 +23,7 @@ from ..capabilities import ConsoleDevice
 from ..driver import Driver
 from ..facts.templates import parse_template
 from ..registry import register
+from .edge_api import EdgeCloud
 from .edge_logs_cli import EdgeLogs
 from .edge_software_cli import EdgeSoftware
 from .sip_access import SipFacts
@@ -90,7 +91,7 @@ class Registration:
 
 
 @register("edge", "genesys_edge")
-class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver, ConsoleDevice):
+class Edge(EdgeCloud, EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver, ConsoleDevice):
     """A Genesys Cloud Edge (``role: edge``, ``platform: genesys_edge``): an
     :class:`~harness.devices.capabilities.SshHost`, :class:`~harness.devices.capabilities.SnmpAgent`,
     :class:`~harness.devices.capabilities.SipEndpoint` (its trunk) and
@@ -120,7 +121,17 @@ class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver, Consol
                            firmware=r["firmware"], uptime_s=int(r["uptime_s"] or 0))
 
     def version(self) -> EdgeVersion:
-        """``show version`` over SSH. Raises LabError (transport ``ssh``)."""
+        """The Edge's record in Genesys Cloud (``GET …/edges/{edgeId}``): its name, model, serial and
+        ``softwareVersion``; ``uptime_s`` from its metrics (0 while it is OFFLINE: none reported).
+        Raises LabError (transport ``api``)."""
+        rec = self.record()
+        uptime_ms = self.metrics().up_time_msec if rec.online else 0
+        return EdgeVersion(hostname=rec.name, model=rec.model or "", serial=rec.serial_number or "",
+                           firmware=rec.software_version or "", uptime_s=int((uptime_ms or 0) / 1000))
+
+    def cli_version(self) -> EdgeVersion:
+        """``show version`` over SSH (the twin's own command line, not a customer's). Raises LabError
+        (transport ``ssh``)."""
         s = self.ssh_session()
         return self._version(s.run("show version"), "ssh", s.address)
 
@@ -173,7 +184,7 @@ class Edge(EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Driver, Consol
 
     def probe_ssh(self) -> str:
         """``"edge1 Genesys Edge (virtual) serial VE-000001 firmware 2026.11.1"`` over SSH."""
-        return self._identity(self.version())
+        return self._identity(self.cli_version())
 
     def probe_console(self) -> str:
         """The same identity line, read on the serial console."""

@@ -28,6 +28,8 @@ class Edge(CloudModel):
     conversation_count: int | None = None
     edge_deployment_type: str | None = None
     site: EntityRef | None = None
+    model: str | None = None
+    serial_number: str | None = None
 
     @property
     def online(self) -> bool:

@@ -1,5 +1,5 @@
-"""The site's Edge software update window, read from the inventory (Genesys
-``Site.edge_auto_update_config``: rrule, start, end, time zone).
+"""The site's Edge software update window (Genesys ``Site.edge_auto_update_config``: rrule, start,
+end, time zone), as the org's API gives it (:func:`window_of_site`) or the inventory records it.
 
 :func:`window_facts` turns an :class:`~harness.inventory.models.UpdateWindow` into what the Genesys
 rules are about: the recurrence (``DAILY``/``WEEKLY``/…), the weekdays of a weekly window, the
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from dateutil.rrule import rrule, rruleset, rrulestr
 
 from ...inventory.models import UpdateWindow
+from .cloud_sites import EdgeAutoUpdateConfig
 
 
 def rrule_parts(rrule: str) -> dict[str, str]:
@@ -66,3 +67,29 @@ def window_facts(window: UpdateWindow, now: dt.datetime | None = None) -> Window
     weekdays = tuple(d for d in parts.get("BYDAY", "").split(",") if d)
     nxt = rule.after(local_now.replace(tzinfo=None))
     return WindowFacts(parts.get("FREQ", ""), weekdays, minutes / 60.0, nxt.replace(tzinfo=tz) if nxt else None)
+
+
+def window_of_site(config: EdgeAutoUpdateConfig) -> UpdateWindow:
+    """The site's ``edgeAutoUpdateConfig`` (Genesys Cloud API) as an :class:`UpdateWindow`: the times of
+    day of its local ``start`` and ``end`` date-times, its ``rrule`` and ``time_zone``.
+
+    Raises:
+        ValueError: a value the inventory's own window would refuse (an unknown time zone, an
+            rrule that does not parse, no length).
+    """
+    return UpdateWindow(rrule=config.rrule, start=f"{config.start:%H:%M}", end=f"{config.end:%H:%M}",
+                        time_zone=config.time_zone)
+
+
+def whole_window_between(window: UpdateWindow, since: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    """The end of the first opening of ``window`` that began at or after ``since`` and ended by ``now``
+    (both aware), ``None`` when no whole window fits between them: an Edge that staged a version at
+    ``since`` and still has it staged at ``now`` left it past that window (DUTIES.md: "not after one
+    full update window", project choice)."""
+    tz = zoneinfo.ZoneInfo(window.time_zone)
+    a, b = since.astimezone(tz).replace(tzinfo=None), now.astimezone(tz).replace(tzinfo=None)
+    length = dt.timedelta(hours=window_facts(window, now).length_h)
+    opening = _rule(window, a - dt.timedelta(days=1)).after(a, inc=True)
+    if opening is None or opening + length > b:
+        return None
+    return (opening + length).replace(tzinfo=tz)

@@ -4,10 +4,13 @@ reboot watched on the serial console, verify over SSH, rollback reported.
 :func:`update_edge` takes one Edge to a :class:`~harness.duties.profile.FirmwareTarget`. Its steps are
 the explicit state machine of :class:`EdgeStep`, run by the one transition function
 :func:`edge_step`; the steps reach the Edge through :class:`~.edge_update_access.EdgeUpdateAccess`
-(today :class:`~.edge_update_access.SshConsoleAccess`: SSH and the serial console). Formats and the
-twin's side in ``docs/edge-update.md``:
+(:class:`~.edge_update_access.ApiAccess`, the Genesys Cloud API, when the inventory has ``cloud:``;
+else :class:`~.edge_update_access.SshConsoleAccess`, the twin's SSH and serial console; the steps
+below as that one does them, the API's in ``docs/edge-update.md``). Formats and the twin's side in
+``docs/edge-update.md``:
 
-1. ``window``: the site's update window (``lab.update_window``) must be open now, else nothing is
+1. ``window``: the site's update window (:func:`site_update_window`: the org's site, else
+   ``lab.update_window``) must be open now, else nothing is
    touched (``EdgeUpdateReport.window_closed``, ``next_open``); then the site's update lock
    (``<inventory folder>/.hil/locks/edge-update-<site>.lock``, filelock, not waited for): one Edge
    per site at a time ([G-UPD]); another run holding it stops the update here. Then the version the
@@ -51,13 +54,14 @@ from pathlib import Path
 from filelock import FileLock
 
 from ...duties.profile import FirmwareTarget
-from ...errors import LabError
+from ...errors import LabError, LabProtocolError
+from ...inventory.models import UpdateWindow
 from ..drivers.edge import Edge
 from ..drivers.edge_software_cli import SoftwareStatus
-from ..facts.update_window import window_facts
+from ..facts.update_window import window_facts, window_of_site
 from ..session import LabSession
-from .edge_update_access import EdgeUpdateAccess, SshConsoleAccess
-from .image_check import ImageCheck, check_image
+from .edge_update_access import ApiAccess, EdgeUpdateAccess, SshConsoleAccess
+from .image_check import ImageCheck
 from .run_lock import take_or_name_holder
 from .state_machine import run_steps
 
@@ -84,6 +88,7 @@ class EdgeStep(StrEnum):
 STAGE_TIMEOUT_S = 600.0  # project choice: an Edge image (hundreds of MB) downloads within 10 min on a site link
 DRAIN_GRACE_S = 10.0  # project choice: the Edge ends the calls left at its drain timeout within this
 POLL_S = 0.2  # project choice: pause between two `show software` / `show trunk` polls
+PAST_STAGED = ("draining", "drained", "installing", "rebooting", "installed", "rolled-back")
 ROLLBACK = re.compile(r"(?i)rolling back")
 ERROR_LINE = re.compile(r"(?im)^.*\b(?:error|failed)\b.*$")
 
@@ -151,6 +156,30 @@ class EdgeUpdateReport:
         return text + (f"; {self.error}" if self.error else "")
 
 
+def site_update_window(lab: LabSession) -> tuple[UpdateWindow | None, str]:
+    """The site's Edge update window and where it was read: the org's site
+    (``edgeAutoUpdateConfig``, ``"the site … in Genesys Cloud"``) when the inventory has ``cloud:``,
+    else the inventory's ``lab.update_window`` (``"the inventory's lab.update_window"``).
+
+    Raises:
+        LabError: the API failed (NotInOrg: the org has no such site). LabProtocolError: the site's
+            window does not read as a window.
+    """
+    if lab.lab.cloud is None:
+        return lab.lab.lab.update_window, "the inventory's lab.update_window"
+    org = lab.cloud()
+    site = org.site()
+    where = f"site {site.name!r} in Genesys Cloud"
+    config = site.edge_auto_update_config
+    if config is None:
+        return None, where
+    try:
+        return window_of_site(config), where
+    except ValueError as e:
+        raise LabProtocolError(org.name, "api", org.api().address,
+                               f"{where}: edgeAutoUpdateConfig does not read as an update window: {e}") from None
+
+
 def lock_dir(lab: LabSession) -> Path:
     """``<inventory folder>/.hil/locks``: where the per-site update locks of this inventory live."""
     return lab.loaded.path.resolve().parent / ".hil" / "locks"
@@ -171,12 +200,16 @@ def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_tim
     the login prompt and SSH. ``now``: the moment the window is judged at (aware; default: now).
     ``during_drain``: called once the drain began (a test call placed while the Edge drains); what it
     raises cancels the update and propagates. ``access``: how the steps reach the Edge (default:
-    :class:`~.edge_update_access.SshConsoleAccess` over the Edge's driver).
+    :class:`~.edge_update_access.ApiAccess` with ``cloud:`` in the inventory, its start timeout
+    ``boot_timeout_s``; else :class:`~.edge_update_access.SshConsoleAccess`).
 
     Raises:
         LabError: the Edge, its console or the provisioning server failed before the install.
     """
-    access = access or SshConsoleAccess(lab.driver(edge, Edge))
+    if access is None:
+        drv = lab.driver(edge, Edge)
+        access = (ApiAccess(drv, drain_timeout_s, boot_timeout_s) if lab.lab.cloud is not None
+                  else SshConsoleAccess(drv))
     report = EdgeUpdateReport(edge, target.version)
     run = EdgeUpdateRun(lab, access, target, report, drain_timeout_s, boot_timeout_s, now or dt.datetime.now(dt.UTC),
                    during_drain)
@@ -258,11 +291,13 @@ class EdgeUpdateRun:
         self.banner_at = 0.0  # monotonic seconds when the boot banner showed
 
     def window_open(self) -> bool:
-        """The site's update window holds the moment; else ``window_closed``, ``next_open``, ``error``."""
-        report, window, moment = self.report, self.lab.lab.lab.update_window, self.moment
+        """The site's update window (:func:`site_update_window`) holds the moment; else
+        ``window_closed``, ``next_open``, ``error``."""
+        report, moment = self.report, self.moment
+        window, source = site_update_window(self.lab)
         if window is None:
             report.window_closed = True
-            report.error = "the inventory records no lab.update_window: no update window to update in"
+            report.error = f"{source} has no Edge update window: no update window to update in"
             return False
         facts = window_facts(window, moment)
         if facts.contains(moment, window):
@@ -291,21 +326,22 @@ class EdgeUpdateRun:
         return False
 
     def image_ok(self) -> bool:
-        """The provisioning server serves the target's image with its SHA-256; else ``error``."""
-        img = self.report.image = check_image(self.lab, self.access.platform, self.target)
-        if not img.ok:
-            self.report.error = (f"image check stopped the update before staging: {img.problem} (expected SHA-256 "
-                                 f"{img.sha256_expected}, got {img.sha256_got or 'no image'})")
-        return img.ok
+        """The target can be given to the Edge (its image on the provisioning server with its SHA-256,
+        or the version offered by Genesys Cloud); else ``error``."""
+        self.report.image, problem = self.access.check_target(self.lab, self.target)
+        self.report.error = problem
+        return not problem
 
     def staged(self) -> bool:
         """Stage the target and poll until the Edge staged it; else ``error``, and the update is cancelled."""
-        self.access.stage(self.target.url, self.target.sha256)
+        self.access.stage(self.target)
         deadline = time.monotonic() + STAGE_TIMEOUT_S
         while (sw := self.access.software_status()).status == "staging" and time.monotonic() <= deadline:
             time.sleep(POLL_S)
         if sw.status == "staged" and sw.staged_version == self.target.version:
             return True
+        if self.access.self_driven and sw.status in PAST_STAGED:
+            return True  # the Edge went on by itself (drain, install) before this poll saw it staged
         self.report.error = _staging_problem(sw, self.target.version)
         _cancel(self.access)
         return False
@@ -315,6 +351,11 @@ class EdgeUpdateRun:
         the update is cancelled (also when ``during_drain`` raised, which propagates)."""
         self.report.calls_at_drain = self.access.trunk_calls()
         self.access.drain(int(self.drain_timeout_s))
+        if self.access.self_driven and (sw := self.access.software_status()).status in ("staging", "staged"):
+            self.report.error = (f"the Edge has {sw.staged_version or 'nothing'} staged and did not begin its drain "
+                                 f"within {self.boot_timeout_s:g} s: staged and not installed (status {sw.status})")
+            _cancel(self.access)
+            return False
         try:
             if self.during_drain is not None:
                 self.during_drain()

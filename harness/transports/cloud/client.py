@@ -148,6 +148,13 @@ class CloudApi(TransportSession):
         call = ApiCall("POST", template, values)
         return self._model(call, self._json(call, self._call(call, body=body)), model)
 
+    def send(self, method: str, template: str, *, body: Any = None, **values: str) -> Any:
+        """``method template`` (``POST``, ``DELETE`` …) with the JSON ``body``; the decoded JSON answer,
+        ``None`` for an empty one (a 202/204). Only a GET is ever sent twice. Raises as :meth:`get`."""
+        call = ApiCall(method, template, values)
+        r = self._call(call, body=body)
+        return self._json(call, r) if r.content.strip() else None
+
     def pages(self, template: str, model: type[M], *, params: dict[str, Any] | None = None,
               page_size: int = PAGE_SIZE, **values: str) -> Iterator[M]:
         """Every entity of a listing, page after page (:mod:`.paging`), each read as ``model``; each

@@ -62,3 +62,50 @@ API_SILENT = declare("api-silent", ROLE, "the API (token endpoint included) acce
 API_DOWN = declare("api-down", ROLE, "the API refuses connections", _api_down)
 MISSING_PERMISSION = declare_value("missing-permission", ROLE, "the OAuth client lacks PERM: endpoints that need it "
                                    "answer 403 missing.permissions", "PERM", _permission)
+
+
+SHORT_WINDOW_H = 1  # the window the short-update-window fault leaves: under Genesys' 2 h minimum
+
+
+async def _short_window(twin: Twin, device: str) -> Undo:
+    st = twin.states[device]
+    assert isinstance(st, CloudState) and st.site is not None
+    site = st.site
+    before = site.end
+    if site.start is not None:
+        h, m = (int(x) for x in site.start.split(":"))
+        site.end = f"{(h + SHORT_WINDOW_H) % 24:02d}:{m:02d}"
+
+    async def undo() -> None:
+        site.end = before
+
+    return undo
+
+
+SHORT_UPDATE_WINDOW = declare("short-update-window", ROLE, f"the site's Edge update window ends {SHORT_WINDOW_H} h "
+                              "after it starts (Genesys asks for at least 2 h)", _short_window)
+
+
+def _hhmm_range(name: str, value: str) -> tuple[str, str]:
+    m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)", value)
+    if m is None or value[:5] == value[6:]:
+        raise ValueError(f"fault {name} needs START-END as HH:MM-HH:MM (UTC, different times), got {value!r}")
+    return value[:5], value[6:]
+
+
+async def _set_window(twin: Twin, device: str, value: tuple[str, str]) -> Undo:
+    st = twin.states[device]
+    assert isinstance(st, CloudState) and st.site is not None
+    site = st.site
+    before = (site.rrule, site.start, site.end, site.time_zone)
+    site.rrule, site.start, site.end, site.time_zone = site.rrule or "FREQ=DAILY", value[0], value[1], "UTC"
+
+    async def undo() -> None:
+        site.rrule, site.start, site.end, site.time_zone = before
+
+    return undo
+
+
+UPDATE_WINDOW = declare_value("update-window", ROLE, "the site's Edge update window is START-END daily in UTC in the "
+                              "org, whatever the inventory says (an org that disagrees with its inventory; tests open "
+                              "or close the window with it)", "HH:MM-HH:MM", _hhmm_range, _set_window)

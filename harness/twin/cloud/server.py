@@ -119,6 +119,8 @@ class CloudApiService:
             st.note(request.method, request.path_qs, e.status)
             return _json(e.status, e.body(), e.headers)
         st.note(request.method, request.path_qs, 200)
+        if isinstance(result, web.StreamResponse):  # a file's bytes (a download URL), not JSON
+            return result
         return _json(200, result)
 
     def _authorize(self, request: web.Request) -> str:

@@ -7,6 +7,8 @@ with other roles (:mod:`harness.twin.core.shared_faults`).
 
 from __future__ import annotations
 
+import time
+
 from ..core.faults import declare, declare_value, whole_number
 from ..core.shared_faults import DOWN
 from ..core.twin import Twin, Undo
@@ -83,3 +85,32 @@ LOG_VOLUME = declare_value("log-volume", ("edge",), "the Edge has KB KiB of logs
 INSTALL_FAILS = declare("install-fails", ("edge",), "a software install fails after its reboot: the console shows the "
                         "error and 'rolling back', the Edge comes back on its previous version with the error in "
                         "`show software`")
+
+
+# --- the Edge as Genesys Cloud sees it (software.py's API update, harness/twin/cloud/resources/edge_*.py) ------
+
+EDGE_OFFLINE = declare("edge-offline", ("edge",), "the Edge's connection to Genesys Cloud is lost while its LAN side "
+                       "works: the API shows it OFFLINE, refuses software updates, log jobs and diagnostics (its SIP "
+                       "trunk and registrar go on)")
+STAGED_AGO_S = 8 * 24 * 3600  # the staged update's age under update-stays-staged: past any daily or weekly window
+
+
+async def _stays_staged(twin: Twin, device: str) -> Undo | None:
+    """An Edge found with an update staged 8 days ago and never installed (unless one is in progress)."""
+    st = twin.states[device]
+    if getattr(st, "software_status", None) == "idle":
+        version = "2026.12.0" if st.firmware != "2026.12.0" else "2026.10.2"  # type: ignore[attr-defined]
+        st.staged_version, st.software_status = version, "staged"  # type: ignore[attr-defined]
+        st.update_version, st.update_started_at = version, time.time() - STAGED_AGO_S  # type: ignore[attr-defined]
+        st.update_executed_at = st.update_ended_at = None  # type: ignore[attr-defined]
+    return None
+
+
+UPDATE_STAYS_STAGED = declare("update-stays-staged", ("edge",), "an update staged 8 days ago and never installed "
+                              "(stagedVersion 2026.12.0, or 2026.10.2 on an Edge running 2026.12.0); an update "
+                              "started through the API meanwhile downloads and stages and never installs either "
+                              "(no drain, no reboot)", _stays_staged)
+UPDATE_FAILS = declare("update-fails", ("edge",), "a software update started through the API fails while the Edge "
+                       "downloads it (status FAILED, the Edge stays on its version, no drain, no reboot)")
+EDGE_HOT = declare_value("edge-hot", ("edge",), "the Edge's CPU is busy: its API metrics show PCT % processor time",
+                         "PCT", whole_number(0, 100))

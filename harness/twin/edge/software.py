@@ -44,8 +44,9 @@ import httpx
 
 from ..core.shared_faults import DOWN, NEVER_RETURNS, SLOW_BOOT
 from ..core.twin import Twin
+from ..provisioning.images import firmware_image
 from ..servers.console import ConsoleService
-from .faults import INSTALL_FAILS, WAN_DOWN
+from .faults import INSTALL_FAILS, UPDATE_FAILS, UPDATE_STAYS_STAGED, WAN_DOWN
 from .state import EdgeState, initial_state
 
 log = logging.getLogger("hil.twin.software")
@@ -62,6 +63,7 @@ INSTALL_ERROR = "post-install self-test failed: service media did not start"  # 
 _SHA = re.compile(r"[0-9a-fA-F]{64}")
 _HEADER = re.compile(rb"HIL-FIRMWARE (\S+) (\S+)\n")
 BUSY = ("staging", "installing", "rebooting")
+DOWNLOAD_S = 0.3  # project choice: how long the twin Edge takes to download a release from Genesys Cloud
 
 
 def boot_banner(twin: Twin, device: str) -> str:
@@ -128,6 +130,58 @@ class EdgeSoftware:
             return "Update cancelled: drain ended, staged software dropped\n"
         return "% Usage: software stage <url> <sha256> | software drain <timeout_s> | software install | " \
                "software cancel\n"
+
+
+    # -- the Genesys Cloud API (POST/DELETE …/edges/{edgeId}/softwareupdate) ----------------------
+
+    def api_update(self, version: str, drain_timeout_s: int) -> str:
+        """Start the update to release ``version`` as Genesys Cloud orders it: download (from
+        Genesys, :func:`~harness.twin.provisioning.images.firmware_image` stands for the release),
+        stage, drain with ``drain_timeout_s``, install and reboot, one after the other. ``""`` once
+        started, else why it is refused (busy, a drain in progress)."""
+        st = self.st
+        if st.software_status in BUSY or st.software_status in ("draining", "drained"):
+            return f"a software update of {self.device} is already in progress ({st.software_status})"
+        if not 0 <= drain_timeout_s <= MAX_DRAIN_S:
+            return f"callDrainingWaitTimeSeconds must be 0-{MAX_DRAIN_S}, got {drain_timeout_s}"
+        st.software_status, st.staged_version, st.software_error = "staging", None, None
+        st.update_version, st.update_started_at = version, time.time()
+        st.update_executed_at = st.update_ended_at = None
+        st.update_drain_s = drain_timeout_s
+        self._spawn(self._api_update(version, drain_timeout_s), "api update")
+        return ""
+
+    def api_cancel(self) -> str:
+        """Abort the update ordered through the API (``DELETE …/softwareupdate``): the download or the
+        drain stops, the staged version is dropped; ``""``, or why not (the install already began)."""
+        st = self.st
+        if st.software_status in ("installing", "rebooting"):
+            return f"{self.device} is installing {st.staged_version}: too late to abort"
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        self._cancel_drain()
+        st.draining, st.staged_version = False, None
+        st.software_status = "aborted" if st.update_version else "idle"
+        st.update_ended_at = time.time()
+        return ""
+
+    async def _api_update(self, version: str, drain_timeout_s: int) -> None:
+        st = self.st
+        await asyncio.sleep(DOWNLOAD_S)
+        if UPDATE_FAILS.on(st):
+            self._fail(f"download of Genesys Cloud Edge {version} failed: the release's checksum does not match")
+            st.update_ended_at = time.time()
+            return
+        firmware_image(PLATFORM, version)  # the release the Edge was given (deterministic bytes)
+        st.staged_version, st.software_status = version, "staged"
+        if UPDATE_STAYS_STAGED.on(st):
+            return  # staged and never installed (until healed or aborted)
+        st.update_executed_at = time.time()
+        st.draining, st.software_status = True, "draining"
+        await self._drain(drain_timeout_s)
+        st.software_status = "installing"
+        await self._install(version)
+        st.update_ended_at = time.time()
 
     def calls(self) -> int:
         """Calls in progress through the Edge (trunk and station calls)."""
@@ -260,6 +314,7 @@ async def heal(twin: Twin, device: str) -> None:
         await m.cancel()
     st.installed_firmware = initial_state(device, twin.lab.devices[device]).installed_firmware
     st.software_status, st.staged_version, st.software_error, st.draining = "idle", None, None, False
+    st.update_version = st.update_started_at = st.update_executed_at = st.update_ended_at = None
     if not twin.running(device) and twin.services.get(device) and not DOWN.on(st):
         await twin.start_services(device)
     console = m.console() if m is not None else None

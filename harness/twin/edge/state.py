@@ -47,6 +47,12 @@ class EdgeState(DeviceState):
     staged_version: str | None = None  # the version of the image staged (downloaded and verified)
     software_error: str | None = None  # why the last stage or install failed (None: it did not)
     draining: bool = False  # new calls are refused 503 (`software drain`) until the reboot or `software cancel`
+    # the last update ordered through the Genesys Cloud API (software.py's api_update; epoch seconds)
+    update_version: str | None = None
+    update_started_at: float | None = None  # the order came (the download began)
+    update_executed_at: float | None = None  # the drain began
+    update_ended_at: float | None = None  # installed, rolled back, failed or aborted
+    update_drain_s: int = 0  # callDrainingWaitTimeSeconds of the order
 
     @property
     def firmware(self) -> str:

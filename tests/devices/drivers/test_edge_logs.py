@@ -288,7 +288,7 @@ def test_scenario_passes_on_the_healthy_twin(twin: TwinControl, lab_path: Path, 
     # hybrid: the test lab attests nothing, so the automated PASS is PARTIAL (tests/scenario_selftests)
     assert r.verdict("MAINT-EDGE-LOGS") == "PARTIAL"
     kept = sorted((out / "edge-logs" / "edge1").glob("*.tar.gz"))
-    assert len(kept) == 2  # one bundle per path, kept next to the summary
+    assert len(kept) == 3  # one bundle per path (the API's log job, SSH, console), kept next to the summary
     whats = {m["what"] for m in t["test_edge_logs_over_console[edge1]"]["measurements"]}
     assert "log bundle SHA-256 over console" in whats and "cloud link (show status on the console)" in whats
 
@@ -301,7 +301,11 @@ def test_scenario_under_wan_down_collects_over_the_console(twin: TwinControl, la
     assert console["verdict"] == "PASS", console
     assert any(m["measured"] == "cloud-link down" for m in console["measurements"])
     assert ssh["verdict"] == "SKIPPED" and "WAN down" in ssh["message"] and "console path" in ssh["message"]
-    assert r.summary["duties"]["MAINT-EDGE-LOGS"]["automated"] == "PASS"
+    api = t["test_edge_logs_through_the_api[edge1]"]  # the core check: a customer's only path is Genesys Cloud
+    assert api["verdict"] == "SKIPPED" and "falls to attestation" in api["message"], api
+    # the twin's console is no customer path: with the Edge offline the core check did not run, so the
+    # automated part is PARTIAL and the offline part of the duty is the attestation's
+    assert r.summary["duties"]["MAINT-EDGE-LOGS"]["automated"] == "PARTIAL"
     assert r.verdict("MAINT-EDGE-LOGS") == "PARTIAL"  # no attestation in the test lab
 
 

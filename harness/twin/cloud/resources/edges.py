@@ -12,7 +12,7 @@ or ``wan-down`` (its cloud link is its WAN), ``callDrainingState`` ``WAIT`` whil
 
 from __future__ import annotations
 
-from ...edge.faults import WAN_DOWN
+from ...edge.faults import EDGE_OFFLINE, WAN_DOWN
 from ...edge.state import EdgeState
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import entity_id
@@ -23,8 +23,28 @@ SYNTHETIC_VERSION = "2026.11.1"  # a synthetic Edge's version when the lab has n
 
 
 def online(req: ApiRequest, name: str, st: EdgeState) -> bool:
-    """The Edge reaches the cloud: its services run (not ``down``, not rebooting) and its WAN is up."""
-    return req.twin.running(name) and not WAN_DOWN.on(st)
+    """The Edge reaches the cloud: its services run (not ``down``, not rebooting), its WAN is up and
+    its cloud link is not cut (``edge-offline``)."""
+    return req.twin.running(name) and not WAN_DOWN.on(st) and not EDGE_OFFLINE.on(st)
+
+
+def find_edge(req: ApiRequest) -> tuple[str, str, EdgeState]:
+    """The inventory Edge whose id is the path's ``{edgeId}``: ``(name, id, state)``. Raises ApiError
+    404 for any other id (synthetic Edges have no update, metrics, logs or trunks of their own)."""
+    edge_id = req.match["edgeId"]
+    for name, eid in req.state.edge_ids.items():
+        if eid == edge_id:
+            st = req.twin.states[name]
+            assert isinstance(st, EdgeState)
+            return name, eid, st
+    raise ApiError.not_found("edge", edge_id)
+
+
+def require_online(req: ApiRequest, name: str, st: EdgeState, what: str) -> None:
+    """Raise ApiError 400 ``edge.offline`` when the Edge does not reach the cloud: Genesys Cloud cannot
+    hand it ``what`` (the code is the twin's; the real API's wording was not found)."""
+    if not online(req, name, st):
+        raise ApiError(400, "edge.offline", f"Edge {name} is offline: cannot {what}", {"edgeId": req.match["edgeId"]})
 
 
 def edge_json(req: ApiRequest, name: str, edge_id: str) -> Json:
