@@ -1,0 +1,88 @@
+"""The org's telephony configuration around the lab's site, read through the Platform API
+(:class:`OrgTelephony`): phone records, phone base settings, DID pools, DIDs, extensions, the site's
+E911 location and the org's telephony limits.
+
+A sibling of :class:`~harness.devices.drivers.cloud.CloudOrg` (which it reads through): each accessor
+is one listing, every page, typed by ``harness/devices/facts/cloud_phones.py`` and
+``cloud_numbers.py``. Reads are cached for the object's life (one read per run when the run shares
+one object, ``fixtures/cloud_org.py``). Every accessor raises what ``CloudApi`` raises (LabError
+subclasses: LabTimeout, LabUnreachable, ApiAuthError …) and NotInOrg when the site is not in the org.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from ..facts.cloud_numbers import (
+    DID_POOLS,
+    DIDS,
+    EXTENSIONS,
+    LIMITS,
+    LOCATION,
+    TELEPHONY_LIMITS,
+    Did,
+    DidPool,
+    Extension,
+    Limits,
+    Location,
+)
+from ..facts.cloud_phones import PHONE_BASES, PHONES, PhoneBaseSettings, PhoneRecord
+from ..facts.cloud_sites import Site
+from .cloud import CloudOrg
+
+T = TypeVar("T")
+
+
+class OrgTelephony:
+    """What the org configures for the lab's site, read once each (thread-safe)."""
+
+    def __init__(self, org: CloudOrg) -> None:
+        self.org = org
+        self._cache: dict[str, object] = {}
+        self._lock = threading.RLock()
+
+    def _once(self, key: str, read: Callable[[], T]) -> T:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = read()
+            return self._cache[key]  # type: ignore[return-value]
+
+    def site(self) -> Site:
+        """The lab's site (``CloudOrg.site``)."""
+        return self._once("site", self.org.site)
+
+    def phones(self) -> list[PhoneRecord]:
+        """The phone records of the lab's site (``GET …/phones?site.id=…&expand=properties,status``)."""
+        return self._once("phones", lambda: self.org.api().list(
+            PHONES, PhoneRecord, params={"site.id": self.site().id, "expand": "properties,status"}))
+
+    def phone_base_settings(self) -> list[PhoneBaseSettings]:
+        """Every phone base settings of the org (``GET …/phonebasesettings``)."""
+        return self._once("phonebases", lambda: self.org.api().list(PHONE_BASES, PhoneBaseSettings))
+
+    def did_pools(self) -> list[DidPool]:
+        """Every DID pool of the org (``GET …/didpools``)."""
+        return self._once("didpools", lambda: self.org.api().list(DID_POOLS, DidPool))
+
+    def dids(self) -> list[Did]:
+        """Every DID of the org (``GET …/dids``)."""
+        return self._once("dids", lambda: self.org.api().list(DIDS, Did))
+
+    def extensions(self) -> list[Extension]:
+        """Every extension of the org (``GET …/extensions``)."""
+        return self._once("extensions", lambda: self.org.api().list(EXTENSIONS, Extension))
+
+    def location(self) -> Location | None:
+        """The site's location (``GET /api/v2/locations/{locationId}``); None when the site names none."""
+        ref = self.site().location
+        if ref is None:
+            return None
+        return self._once("location", lambda: self.org.api().get(LOCATION, Location, locationId=ref.id))
+
+    def limits(self) -> dict[str, int]:
+        """The org's telephony limits (``GET /api/v2/organizations/limits/namespaces/telephony.configuration``),
+        key -> value."""
+        got = self._once("limits", lambda: self.org.api().get(LIMITS, Limits, namespaceName=TELEPHONY_LIMITS))
+        return {lim.key: lim.value for lim in got.entities}
