@@ -56,7 +56,8 @@ ENDPOINTS = [
     Endpoint(f"{EDGES}/phonebasesettings", "PhoneBaseEntityListing",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phonebasesettings()),
     Endpoint(f"{EDGES}/phonebasesettings/{{phoneBaseSettingsId}}", "PhoneBase",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phonebasesetting(ids["phoneBaseSettingsId"])),
+             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phonebasesetting(ids["phoneBaseSettingsId"])
+             ),
     Endpoint(f"{EDGES}/didpools", "DIDPoolEntityListing",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_didpools()),
     Endpoint(f"{EDGES}/didpools/{{didPoolId}}", "DIDPool",
