@@ -15,12 +15,14 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from ...transports.cloud import CloudModel, Page
 from ..facts.cloud_numbers import (
     DID_POOLS,
     DIDS,
     EXTENSIONS,
     LIMITS,
     LOCATION,
+    LOCATIONS,
     TELEPHONY_LIMITS,
     Did,
     DidPool,
@@ -33,6 +35,10 @@ from ..facts.cloud_sites import Site
 from .cloud import CloudOrg
 
 T = TypeVar("T")
+
+
+class _Entity(CloudModel):
+    """Any entity of a listing (counted, not read)."""
 
 
 class OrgTelephony:
@@ -48,6 +54,16 @@ class OrgTelephony:
             if key not in self._cache:
                 self._cache[key] = read()
             return self._cache[key]  # type: ignore[return-value]
+
+    def total(self, template: str) -> int:
+        """How many entities the org's listing ``template`` holds (``LINES``, ``SITES`` …): its ``total``,
+        read from a page of one; every page counted when the answer gives no ``total``."""
+        def count() -> int:
+            page = self.org.api().get(template, Page, params={"pageSize": 1, "pageNumber": 1})
+            if page.total is not None:
+                return page.total
+            return sum(1 for _ in self.org.api().pages(template, _Entity))
+        return self._once(f"total {template}", count)
 
     def site(self) -> Site:
         """The lab's site (``CloudOrg.site``)."""
@@ -73,6 +89,10 @@ class OrgTelephony:
     def extensions(self) -> list[Extension]:
         """Every extension of the org (``GET …/extensions``)."""
         return self._once("extensions", lambda: self.org.api().list(EXTENSIONS, Extension))
+
+    def locations(self) -> list[Location]:
+        """Every location of the org (``GET /api/v2/locations``)."""
+        return self._once("locations", lambda: self.org.api().list(LOCATIONS, Location))
 
     def location(self) -> Location | None:
         """The site's location (``GET /api/v2/locations/{locationId}``); None when the site names none."""

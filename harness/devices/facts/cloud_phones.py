@@ -17,6 +17,7 @@ from .switch_ports import normal_mac
 PHONES = "/api/v2/telephony/providers/edges/phones"
 PHONE = "/api/v2/telephony/providers/edges/phones/{phoneId}"
 PHONE_BASES = "/api/v2/telephony/providers/edges/phonebasesettings"
+LINES = "/api/v2/telephony/providers/edges/lines"
 HARDWARE_ID = "phone_hardwareId"  # the phone record's property holding its hardware ID (a MAC for type mac)
 
 

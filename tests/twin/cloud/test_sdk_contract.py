@@ -58,6 +58,8 @@ ENDPOINTS = [
     Endpoint(f"{EDGES}/phonebasesettings/{{phoneBaseSettingsId}}", "PhoneBase",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phonebasesetting(ids["phoneBaseSettingsId"])
              ),
+    Endpoint(f"{EDGES}/lines", "LineEntityListing",
+             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_lines()),
     Endpoint(f"{EDGES}/didpools", "DIDPoolEntityListing",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_didpools()),
     Endpoint(f"{EDGES}/didpools/{{didPoolId}}", "DIDPool",

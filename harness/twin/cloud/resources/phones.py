@@ -1,7 +1,8 @@
 """Phones: ``GET /api/v2/telephony/providers/edges/phones`` (filters ``site.id``, ``phone_hardwareId``,
 ``name``, ``status.operationalStatus``) and ``GET …/phones/{phoneId}``, as the SDK's ``Phone`` and
-``PhoneEntityListing``; phone base settings: ``GET …/phonebasesettings[/{phoneBaseSettingsId}]``
-(``PhoneBase``, one per phone model, DSCP media 46 and SIP 24: Genesys' defaults, G-DSCP).
+``PhoneEntityListing``; lines: ``GET …/lines`` (``LineEntityListing``, one per phone record); phone base
+settings: ``GET …/phonebasesettings[/{phoneBaseSettingsId}]`` (``PhoneBase``, one per phone model, DSCP
+media 46 and SIP 24: Genesys' defaults, G-DSCP).
 
 A phone record is the org's configuration (:class:`~harness.twin.cloud.telephony.PhoneRecord`, its
 hardware ID in ``properties.phone_hardwareId.value.instance``, bent by ``phone-record-mac``); its
@@ -25,6 +26,7 @@ from .sites import SITES
 
 PHONES = f"{EDGES}/phones"
 PHONE_BASES = f"{EDGES}/phonebasesettings"
+LINES = f"{EDGES}/lines"
 DSCP_MEDIA, DSCP_SIP = 46, 24  # Genesys' phone base settings defaults (G-DSCP)
 
 
@@ -122,6 +124,23 @@ async def phone(req: ApiRequest) -> Json:
         if phone_id(req, rec.name) == pid:
             return phone_json(req, rec, synthetic)
     raise ApiError.not_found("phone", pid)
+
+
+def _line_json(req: ApiRequest, rec: PhoneRecord) -> Json:
+    site = req.state.site
+    assert site is not None
+    line_id = entity_id(req.twin.lab.lab.name, "line", rec.name)
+    out: Json = {"id": line_id, "name": f"{rec.name}_1", "state": "active", "version": 1,
+                 "site": ref(SITES, site.id, site.name), "selfUri": f"{LINES}/{line_id}"}
+    if rec.edge is not None and rec.edge in req.state.edge_ids:
+        out["primaryEdge"] = ref(EDGES, req.state.edge_ids[rec.edge], rec.edge)
+    return out
+
+
+@route("GET", LINES)
+async def lines(req: ApiRequest) -> Json:
+    """Every phone record's line (one each), as ``LineEntityListing``."""
+    return listing(req, [rec for rec, _ in records(req)], lambda rec: _line_json(req, rec))
 
 
 def _models(req: ApiRequest) -> list[str]:
