@@ -1,6 +1,6 @@
 """The org's telephony configuration around the lab's site, read through the Platform API
-(:class:`OrgTelephony`): phone records, phone base settings, DID pools, DIDs, extensions, the site's
-E911 location and the org's telephony limits.
+(:class:`OrgTelephony`): phone records, phone base settings, trunk base settings, DID pools, DIDs,
+extensions, the site's E911 location and the org's telephony limits.
 
 A sibling of :class:`~harness.devices.drivers.cloud.CloudOrg` (which it reads through): each accessor
 is one listing, every page, typed by ``harness/devices/facts/cloud_phones.py`` and
@@ -32,6 +32,7 @@ from ..facts.cloud_numbers import (
 )
 from ..facts.cloud_phones import PHONE_BASES, PHONES, PhoneBaseSettings, PhoneRecord
 from ..facts.cloud_sites import Site
+from ..facts.cloud_trunk_bases import TRUNK_BASES, TrunkBaseSettings
 from .cloud import CloudOrg
 
 T = TypeVar("T")
@@ -77,6 +78,10 @@ class OrgTelephony:
     def phone_base_settings(self) -> list[PhoneBaseSettings]:
         """Every phone base settings of the org (``GET …/phonebasesettings``)."""
         return self._once("phonebases", lambda: self.org.api().list(PHONE_BASES, PhoneBaseSettings))
+
+    def trunk_base_settings(self) -> list[TrunkBaseSettings]:
+        """Every trunk base settings of the org (``GET …/trunkbasesettings``)."""
+        return self._once("trunkbases", lambda: self.org.api().list(TRUNK_BASES, TrunkBaseSettings))
 
     def did_pools(self) -> list[DidPool]:
         """Every DID pool of the org (``GET …/didpools``)."""

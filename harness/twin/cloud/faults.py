@@ -24,6 +24,7 @@ The org's configuration, each breaking one duty (read by :mod:`.resources` when 
 * ``telephony-limit=KEY:N``: the org's telephony limit KEY (``trunks``, ``phone.lines`` …) is N
   (CFG-TELEPHONY: the lab's use near or past it).
 * ``site-caller-id=TEXT``: the site's caller ID is TEXT (a number not in E.164: CFG-TELEPHONY).
+* ``trunk-acl-allow-all``: the external trunks' SIP access list allows all (``0.0.0.0/0``: SEC-EXPOSURE).
 """
 
 from __future__ import annotations
@@ -110,3 +111,5 @@ NTP_EMPTY = declare("ntp-empty", ROLE, "the site's NTP server list is empty")
 NO_EMERGENCY_NUMBER = declare("no-emergency-number", ROLE, "the site's E911 location has no emergency number")
 TELEPHONY_LIMIT = declare_value("telephony-limit", ROLE, "the org's telephony limit KEY is N", "KEY:N", _limit)
 SITE_CALLER_ID = declare_value("site-caller-id", ROLE, "the site's caller ID is TEXT", "TEXT", text)
+TRUNK_ACL_ALLOW_ALL = declare("trunk-acl-allow-all", ROLE, "the external trunks' SIP access list allows all "
+                              "(0.0.0.0/0)")

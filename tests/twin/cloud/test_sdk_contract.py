@@ -60,6 +60,11 @@ ENDPOINTS = [
              ),
     Endpoint(f"{EDGES}/lines", "LineEntityListing",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_lines()),
+    Endpoint(f"{EDGES}/trunkbasesettings", "TrunkBaseEntityListing",
+             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_trunkbasesettings()),
+    Endpoint(f"{EDGES}/trunkbasesettings/{{trunkBaseSettingsId}}", "TrunkBase",
+             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_trunkbasesetting(
+                 ids["trunkBaseSettingsId"])),
     Endpoint(f"{EDGES}/didpools", "DIDPoolEntityListing",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_didpools()),
     Endpoint(f"{EDGES}/didpools/{{didPoolId}}", "DIDPool",
@@ -89,6 +94,7 @@ def ids(twin_process: TwinControl, loaded: LoadedLab) -> dict[str, str]:
     return {"siteId": org["site"]["id"], "siteName": org["site"]["name"], "edgeId": org["edge_ids"]["edge1"],
             "phoneId": entity_id(lab, "phone", "phone1"), "locationId": org["site"]["location_id"],
             "phoneBaseSettingsId": entity_id(lab, "phonebasesettings", "VVX 450"),
+            "trunkBaseSettingsId": entity_id(lab, "trunkbasesettings", "edge1"),
             "didPoolId": entity_id(lab, "didpool", "+13175550100"), "namespace": LIMITS_NAMESPACE}
 
 

@@ -92,3 +92,15 @@ def test_configuration_faults_bend_what_they_name(twin: TwinControl, org: LabSes
     site = tel.site()
     assert site.ntp_settings is not None and site.ntp_settings.servers == ()
     assert site.caller_id == "3175550199"
+
+
+def test_trunk_base_settings_are_the_edge_trunk(twin: TwinControl, org: LabSession, loaded: LoadedLab) -> None:
+    pstn = loaded.lab.devices["pstn1"]
+    bases = fresh(org).trunk_base_settings()
+    assert [b.name for b in bases] == ["edge1 external trunk"]
+    b = bases[0]
+    assert b.trunk_type == "EXTERNAL" and b.acl_allow == (f"{pstn.host}/32",) and not b.allows_all
+    assert b.dtmf_method == "RTP Events" and b.transport == "udp"
+    twin.fault("cloud", "trunk-acl-allow-all")
+    b = fresh(org).trunk_base_settings()[0]
+    assert b.acl_allow == ("0.0.0.0/0",) and b.allows_all
