@@ -11,10 +11,15 @@ Reconciled both ways (G-POLYCCX, API-TF-DIDPOOL, G-PHADDR), the org read through
   delivered by the carrier: 0 unmatched.
 * **Addresses**: every phone record's hardware ID, every DID and every extension is unique in the org
   (Genesys requires unique phone addresses, G-PHADDR).
+* **Side by side**: per phone and per DID, the wire's (or the carrier's) value beside the org's and
+  whether they agree, as measurements of their own (summary and Allure) and an Allure table.
 * **E911**: every location of the org has an emergency number (Poly's default 911, G-POLYCCX).
   Whether the street address is truly right is for a person to attest.
 """
 
+from collections.abc import Sequence
+
+import allure
 import pytest
 
 from harness.checks.org_records import duplicates, phone_macs, reconcile
@@ -23,11 +28,26 @@ from harness.devices.drivers.cloud_telephony import OrgTelephony
 from harness.devices.facts.switch_ports import normal_mac
 from harness.devices.session import LabSession
 from harness.duties.catalogue import duty
-from harness.evidence.check import check
+from harness.evidence.check import RECORD, Measurement, check
 from harness.evidence.reliance import relies_on
 from harness.inventory.models import CLOUD_NAME, PhoneDevice, PstnDevice
 
 DUTY = "DATA-ACCURACY"
+
+
+def side_by_side(device: str, what: str, wire: object, org: object, source: str) -> bool:
+    """Record the wire's value beside the org's for one phone, DID or trunk (a measurement of its own in
+    the summary and the Allure report, passed when they agree); the test's verdict is its count check.
+    Returns whether they agree."""
+    agree = wire == org
+    RECORD.add(Measurement(DUTY, device, what, wire, "==", org, "", source, agree))
+    return agree
+
+
+def _table(title: str, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    allure.attach("\n".join(lines) + "\n", name=title, attachment_type=allure.attachment_type.TEXT)
 
 
 def _list(items: list[str], limit: int = 10) -> str:
@@ -51,6 +71,23 @@ def test_macs_on_the_wire_and_phone_records_match(lab: LabSession, switch_audits
         for m in phone_macs(views):
             wire.setdefault(m, f"{where.switch} {where.port}")
     records = {r.mac or (r.hardware_id or ""): r.name for r in org_telephony.phones()}
+    rows = []
+    for name, d in phones.items():
+        where = d.facts.switch_port
+        assert where is not None
+        macs = sorted(m for m, w in wire.items() if w == f"{where.switch} {where.port}")
+        for m in macs or [""]:
+            org = m if m in records else None
+            ok = side_by_side(f"{where.switch} {where.port} ({name})", "MAC on the port (wire) vs its phone record's "
+                              "hardware ID (org)", m or None, org, "org: phone record, Platform API")
+            rows.append((name, f"{where.switch} {where.port}", m or "none", f"{records[m]} ({m})" if org else "none",
+                         "agree" if ok else "DISAGREE"))
+    for m, rec in sorted(records.items()):
+        if m not in wire:
+            side_by_side(f"phone record {rec}", "MAC on a phone port (wire) vs the record's hardware ID (org)", None, m,
+                         "org: phone record, Platform API")
+            rows.append(("", "", "none", f"{rec} ({m})", "DISAGREE"))
+    _table("phones: org vs wire", ("phone", "port", "MAC on the wire", "phone record (org)", "verdict"), rows)
     on_wire_only, in_org_only = reconcile(wire, records)
     found = [f"{m} on {wire[m]} has no phone record" for m in on_wire_only]
     found += [f"phone record {records[m]} ({m}) is on no phone port" for m in in_org_only]
@@ -73,6 +110,13 @@ def test_carrier_dids_and_did_pools_match(lab: LabSession, org_telephony: OrgTel
     found += [f"{n} (delivered by {carrier[n]}) is not a DID of the org" for n in sorted(carrier)
               if n not in org and any(p.holds(n) for p in pools)]
     found += [f"DID {n} of the org is not delivered by the carrier" for n in reconcile(org, carrier)[0]]
+    rows = []
+    for n in sorted(set(carrier) | org):
+        in_org = n in org and any(p.holds(n) for p in pools)
+        ok = side_by_side(f"DID {n}", "delivered by the carrier (wire) vs a DID in a pool of the org (org)",
+                          n in carrier, in_org, "org: DIDs and DID pools, Platform API")
+        rows.append((n, carrier.get(n, "no"), "yes" if in_org else "no", "agree" if ok else "DISAGREE"))
+    _table("DIDs: org vs carrier", ("DID", "delivered by", "in a pool of the org", "verdict"), rows)
     check(len(found), duty(DUTY).threshold("unmatched_dids"), duty=DUTY, device=f"{CLOUD_NAME} DIDs",
           what="DIDs live at the carrier and missing from the org's pools, and the reverse",
           detail=_list(found) if found else f"{len(carrier)} carrier DIDs, {len(org)} org DIDs, {len(pools)} pools")

@@ -52,6 +52,11 @@ def test_a_phone_record_with_another_hardware_id_fails_station_and_data(twin, la
     _fails(r, "test_macs_on_the_wire_and_phone_records_match", "[DATA-ACCURACY] cloud site", "= 2 MACs",
            "limit <= 0 MACs", "00:04:f2:00:00:02 on sw1 GigabitEthernet1/0/2 has no phone record",
            "phone record phone2 (00:04:f2:99:99:99) is on no phone port")
+    side = {m["device"]: m for m in r.tests()["test_macs_on_the_wire_and_phone_records_match"]["measurements"]}
+    assert side["sw1 GigabitEthernet1/0/1 (phone1)"]["passed"], side  # org and wire side by side, per phone
+    bad = side["sw1 GigabitEthernet1/0/2 (phone2)"]
+    assert (bad["measured"], bad["limit"], bad["passed"]) == ("00:04:f2:00:00:02", None, False), bad
+    assert side["phone record phone2"]["limit"] == "00:04:f2:99:99:99", side
     _passes_but(r, "CFG-STATION", "test_phone_record_hardware_id_is_the_mac_on_the_port[phone2]")
     assert r.verdict("CFG-STATION") == "FAIL" and r.verdict("DATA-ACCURACY") == "FAIL"
 
@@ -70,6 +75,10 @@ def test_a_carrier_did_missing_from_the_pools_and_an_extra_did_fail(twin, lab_pa
     _fails(r, "test_carrier_dids_and_did_pools_match", "[DATA-ACCURACY] cloud DIDs", "= 2 DIDs",
            "limit <= 0 DIDs (API-TF-DIDPOOL)", "+13175550101 (delivered by pstn1) is in no DID pool",
            "DID +13175550150 of the org is not delivered by the carrier")
+    side = {m["device"]: m for m in r.tests()["test_carrier_dids_and_did_pools_match"]["measurements"]}
+    assert (side["DID +13175550101"]["measured"], side["DID +13175550101"]["limit"]) == (True, False), side
+    assert (side["DID +13175550150"]["measured"], side["DID +13175550150"]["limit"]) == (False, True), side
+    assert side["DID +13175550100"]["passed"], side
     _passes_but(r, "DATA-ACCURACY", "test_carrier_dids_and_did_pools_match")
 
 
