@@ -24,6 +24,8 @@ The org's configuration, each breaking one duty (read by :mod:`.resources` when 
 * ``telephony-limit=KEY:N``: the org's telephony limit KEY (``trunks``, ``phone.lines`` …) is N
   (CFG-TELEPHONY: the lab's use near or past it).
 * ``site-caller-id=TEXT``: the site's caller ID is TEXT (a number not in E.164: CFG-TELEPHONY).
+* ``numberplan-missing=CLASSIFICATION``: the site has no number plan of CLASSIFICATION (``National`` …):
+  its dial strings are classified by another plan or none (CFG-DIALPLAN).
 * ``trunk-acl-allow-all``: the external trunks' SIP access list allows all (``0.0.0.0/0``: SEC-EXPOSURE).
 """
 
@@ -113,3 +115,5 @@ TELEPHONY_LIMIT = declare_value("telephony-limit", ROLE, "the org's telephony li
 SITE_CALLER_ID = declare_value("site-caller-id", ROLE, "the site's caller ID is TEXT", "TEXT", text)
 TRUNK_ACL_ALLOW_ALL = declare("trunk-acl-allow-all", ROLE, "the external trunks' SIP access list allows all "
                               "(0.0.0.0/0)")
+NUMBERPLAN_MISSING = declare_value("numberplan-missing", ROLE, "the site has no number plan of CLASSIFICATION",
+                                   "CLASSIFICATION", text)

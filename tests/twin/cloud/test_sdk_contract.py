@@ -3,9 +3,7 @@ through the SDK's own model with no key the model lacks and no enum value it doe
 SDK itself, logged in against the twin's token endpoint, reads every endpoint.
 
 One :class:`~tests.twin.cloud.sdk_contract.Endpoint` line per endpoint: ``{names}`` in the path are
-filled from the org's ids (``siteId``, ``siteName``, ``edgeId``: the lab's site and ``edge1``;
-``phoneId``: ``phone1``; ``didPoolId``: the pool starting at ``+13175550100``; ``locationId``: the
-site's location; ``namespace``: the telephony limits namespace)."""
+filled from the org's ids (``siteId``, ``siteName``, ``edgeId``: the lab's site and ``edge1``)."""
 
 from __future__ import annotations
 
@@ -20,8 +18,6 @@ import pytest
 from harness.inventory import LoadedLab
 from harness.transports.cloud import CloudApi
 from harness.transports.transcript import Transcript
-from harness.twin.cloud.state import entity_id
-from harness.twin.cloud.telephony import LIMITS_NAMESPACE
 from harness.twin.manager import TwinControl
 from tests.twin.cloud.sdk_contract import Endpoint, check_json, import_sdk, model_problems, sdk_session
 
@@ -45,40 +41,6 @@ ENDPOINTS = [
              params=(("site.id", "{siteId}"),)),
     Endpoint(f"{EDGES}/{{edgeId}}", "Edge",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edge(ids["edgeId"])),
-    Endpoint(f"{EDGES}/phones", "PhoneEntityListing",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phones(site_id=ids["siteId"]),
-             params=(("site.id", "{siteId}"),)),
-    Endpoint(f"{EDGES}/phones", "PhoneEntityListing",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phones(phone_hardware_id="0004f2000001"),
-             params=(("phone_hardwareId", "0004f2000001"),)),
-    Endpoint(f"{EDGES}/phones/{{phoneId}}", "Phone",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phone(ids["phoneId"])),
-    Endpoint(f"{EDGES}/phonebasesettings", "PhoneBaseEntityListing",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phonebasesettings()),
-    Endpoint(f"{EDGES}/phonebasesettings/{{phoneBaseSettingsId}}", "PhoneBase",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phonebasesetting(ids["phoneBaseSettingsId"])
-             ),
-    Endpoint(f"{EDGES}/lines", "LineEntityListing",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_lines()),
-    Endpoint(f"{EDGES}/trunkbasesettings", "TrunkBaseEntityListing",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_trunkbasesettings()),
-    Endpoint(f"{EDGES}/trunkbasesettings/{{trunkBaseSettingsId}}", "TrunkBase",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_trunkbasesetting(
-                 ids["trunkBaseSettingsId"])),
-    Endpoint(f"{EDGES}/didpools", "DIDPoolEntityListing",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_didpools()),
-    Endpoint(f"{EDGES}/didpools/{{didPoolId}}", "DIDPool",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_didpool(ids["didPoolId"])),
-    Endpoint(f"{EDGES}/dids", "DIDEntityListing",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_dids()),
-    Endpoint(f"{EDGES}/extensions", "ExtensionEntityListing",
-             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_extensions()),
-    Endpoint("/api/v2/locations", "LocationEntityListing",
-             lambda sdk, c, ids: sdk.LocationsApi(c).get_locations()),
-    Endpoint("/api/v2/locations/{locationId}", "LocationDefinition",
-             lambda sdk, c, ids: sdk.LocationsApi(c).get_location(ids["locationId"])),
-    Endpoint("/api/v2/organizations/limits/namespaces/{namespace}", "LimitsEntityListing",
-             lambda sdk, c, ids: sdk.OrganizationApi(c).get_organizations_limits_namespace(ids["namespace"])),
 ]
 
 
@@ -88,14 +50,9 @@ def sdk(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def ids(twin_process: TwinControl, loaded: LoadedLab) -> dict[str, str]:
+def ids(twin_process: TwinControl) -> dict[str, str]:
     org = twin_process.state("cloud")
-    lab = loaded.lab.lab.name
-    return {"siteId": org["site"]["id"], "siteName": org["site"]["name"], "edgeId": org["edge_ids"]["edge1"],
-            "phoneId": entity_id(lab, "phone", "phone1"), "locationId": org["site"]["location_id"],
-            "phoneBaseSettingsId": entity_id(lab, "phonebasesettings", "VVX 450"),
-            "trunkBaseSettingsId": entity_id(lab, "trunkbasesettings", "edge1"),
-            "didPoolId": entity_id(lab, "didpool", "+13175550100"), "namespace": LIMITS_NAMESPACE}
+    return {"siteId": org["site"]["id"], "siteName": org["site"]["name"], "edgeId": org["edge_ids"]["edge1"]}
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ def _prop(value: object) -> Json:
     return {"value": {"instance": value}}
 
 
-def _bases(req: ApiRequest) -> list[tuple[str, EdgeState]]:
+def bases(req: ApiRequest) -> list[tuple[str, EdgeState]]:
+    """The inventory's Edges with a trunk, as ``(name, twin state)``."""
     return [(name, st) for name in req.state.edge_ids if isinstance(st := req.twin.states.get(name), EdgeState)
             and st.trunk_routes]
 
@@ -62,7 +63,7 @@ def trunk_base_json(req: ApiRequest, edge: str, st: EdgeState) -> Json:
 
 @route("GET", TRUNK_BASES)
 async def trunk_bases(req: ApiRequest) -> Json:
-    found = _bases(req)
+    found = bases(req)
     if (name := req.query.get("name")) is not None:
         found = [b for b in found if f"{b[0]} external trunk".lower() == name.lower()]
     return listing(req, found, lambda b: trunk_base_json(req, *b))
@@ -70,7 +71,7 @@ async def trunk_bases(req: ApiRequest) -> Json:
 
 @route("GET", f"{TRUNK_BASES}/{{trunkBaseSettingsId}}")
 async def trunk_base(req: ApiRequest) -> Json:
-    for edge, st in _bases(req):
+    for edge, st in bases(req):
         if base_id(req, edge) == req.match["trunkBaseSettingsId"]:
             return trunk_base_json(req, edge, st)
     raise ApiError.not_found("trunk base settings", req.match["trunkBaseSettingsId"])
