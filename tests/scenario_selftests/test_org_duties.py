@@ -1,4 +1,4 @@
-"""CFG-STATION (the org's phone records), CFG-TELEPHONY and DATA-ACCURACY against the twin's emulated
+"""CFG-STATION (the org's phone records), CFG-TELEPHONY, CFG-DIALPLAN and DATA-ACCURACY against the twin's emulated
 org: PASS on the healthy twin, FAIL under each configuration fault of the org (``hil lab fault cloud …``)
 naming the device, the duty, the measured value and the limit."""
 
@@ -8,7 +8,7 @@ import pytest
 
 from tests.scenario_runner import ScenarioRun, run_scenarios
 
-DUTIES = ("--duty=CFG-STATION", "--duty=CFG-TELEPHONY", "--duty=DATA-ACCURACY")
+DUTIES = ("--duty=CFG-STATION", "--duty=CFG-TELEPHONY", "--duty=CFG-DIALPLAN", "--duty=DATA-ACCURACY")
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def _passes_but(r: ScenarioRun, duty: str, *failing: str) -> None:
 def test_the_healthy_org_passes(twin, lab_path, out):
     r = run_scenarios(lab_path, out, *DUTIES)
     assert r.returncode == 0, r.output[-3000:]
-    for duty in ("CFG-STATION", "CFG-TELEPHONY"):
+    for duty in ("CFG-STATION", "CFG-TELEPHONY", "CFG-DIALPLAN"):
         assert r.verdict(duty) == "PASS", (duty, r.summary["duties"][duty])
     # hybrid: the street address is for a person to attest, so without an attestation PARTIAL
     assert r.verdict("DATA-ACCURACY") == "PARTIAL", r.summary["duties"]["DATA-ACCURACY"]
@@ -116,3 +116,20 @@ def test_a_caller_id_not_in_e164_fails(twin, lab_path, out):
     r = run_scenarios(lab_path, out, "--duty=CFG-TELEPHONY", "-k", "e164")
     _fails(r, "test_site_numbers_are_e164", "[CFG-TELEPHONY] cloud site Lab Site A", "= 1 numbers",
            "limit <= 0 numbers (API-TF-SITE)", "site caller ID '3175550199'")
+
+
+def test_a_missing_number_plan_misclassifies_its_dial_strings(twin, lab_path, out):
+    twin.fault("cloud", "numberplan-missing", "National")
+    r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN")
+    _fails(r, "test_number_plans_classify_dial_strings[National]", "[CFG-DIALPLAN] cloud site Lab Site A",
+           "dial strings not classified National = ", "limit <= 0 dial strings (G-NUMPLAN)",
+           "+13175559000 -> no plan", "3175559000 -> no plan")
+    _passes_but(r, "CFG-DIALPLAN", "test_number_plans_classify_dial_strings[National]")
+
+
+def test_an_emergency_classification_without_a_route_fails(twin, lab_path, out):
+    twin.fault("cloud", "outbound-route-drops", "Emergency")
+    r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "routes")
+    _fails(r, "test_outbound_routes_carry_what_leaves_the_site", "[CFG-DIALPLAN] cloud site Lab Site A",
+           "= 1 classifications", "limit <= 0 classifications (G-NUMPLAN)",
+           "no enabled outbound route carries Emergency")

@@ -15,7 +15,11 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from pydantic import ValidationError
+
+from ...errors import LabProtocolError
 from ...transports.cloud import CloudModel, Page
+from ..facts.cloud_dialplan import NUMBER_PLANS, OUTBOUND_ROUTES, NumberPlan, OutboundRoute
 from ..facts.cloud_numbers import (
     DID_POOLS,
     DIDS,
@@ -82,6 +86,23 @@ class OrgTelephony:
     def trunk_base_settings(self) -> list[TrunkBaseSettings]:
         """Every trunk base settings of the org (``GET …/trunkbasesettings``)."""
         return self._once("trunkbases", lambda: self.org.api().list(TRUNK_BASES, TrunkBaseSettings))
+
+    def number_plans(self) -> list[NumberPlan]:
+        """The site's number plans (``GET …/sites/{siteId}/numberplans``, a plain list)."""
+        def read() -> list[NumberPlan]:
+            api = self.org.api()
+            data = api.get_json(NUMBER_PLANS, siteId=self.site().id)
+            try:
+                return [NumberPlan.model_validate(p) for p in data]
+            except (TypeError, ValidationError) as e:
+                raise LabProtocolError(self.org.name, "api", api.address,
+                                       f"GET {NUMBER_PLANS}: not a list of number plans: {e}") from None
+        return self._once("numberplans", read)
+
+    def outbound_routes(self) -> list[OutboundRoute]:
+        """The site's outbound routes (``GET …/sites/{siteId}/outboundroutes``)."""
+        return self._once("outboundroutes", lambda: self.org.api().list(
+            OUTBOUND_ROUTES, OutboundRoute, siteId=self.site().id))
 
     def did_pools(self) -> list[DidPool]:
         """Every DID pool of the org (``GET …/didpools``)."""

@@ -26,6 +26,8 @@ The org's configuration, each breaking one duty (read by :mod:`.resources` when 
 * ``site-caller-id=TEXT``: the site's caller ID is TEXT (a number not in E.164: CFG-TELEPHONY).
 * ``numberplan-missing=CLASSIFICATION``: the site has no number plan of CLASSIFICATION (``National`` …):
   its dial strings are classified by another plan or none (CFG-DIALPLAN).
+* ``outbound-route-drops=CLASSIFICATION``: no outbound route carries CLASSIFICATION (``Emergency`` …)
+  to a trunk (CFG-DIALPLAN).
 * ``trunk-acl-allow-all``: the external trunks' SIP access list allows all (``0.0.0.0/0``: SEC-EXPOSURE).
 """
 
@@ -117,3 +119,5 @@ TRUNK_ACL_ALLOW_ALL = declare("trunk-acl-allow-all", ROLE, "the external trunks'
                               "(0.0.0.0/0)")
 NUMBERPLAN_MISSING = declare_value("numberplan-missing", ROLE, "the site has no number plan of CLASSIFICATION",
                                    "CLASSIFICATION", text)
+OUTBOUND_ROUTE_DROPS = declare_value("outbound-route-drops", ROLE, "no outbound route of the site carries "
+                                     "CLASSIFICATION", "CLASSIFICATION", text)

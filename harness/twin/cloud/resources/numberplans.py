@@ -7,12 +7,13 @@ The plans are Genesys' default kinds for the site's dial plan country (the Edge 
 and ``International`` (``interCountryCode``), each with the ``priority`` Genesys gives them (lower
 first). ``numberplan-missing=CLASSIFICATION`` takes one away. One outbound route per Edge trunk carries
 ``Emergency``, ``National`` and ``International`` to the Edge's external trunk base settings
-(``SEQUENTIAL``: the inventory's routes are tried in order).
+(``SEQUENTIAL``: the inventory's routes are tried in order); ``outbound-route-drops=CLASSIFICATION``
+leaves one out.
 """
 
 from __future__ import annotations
 
-from ..faults import NUMBERPLAN_MISSING
+from ..faults import NUMBERPLAN_MISSING, OUTBOUND_ROUTE_DROPS
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import entity_id
 from .sites import SITES
@@ -65,8 +66,10 @@ async def outboundroutes(req: ApiRequest) -> Json:
 
     def render(edge: str) -> Json:
         rid = entity_id(lab, "outboundroute", f"{site_id}/{edge}")
+        dropped = (OUTBOUND_ROUTE_DROPS.value(req.state) or "").lower()
         return {"id": rid, "name": f"{edge} outbound", "state": "active", "version": 1,
-                "classificationTypes": list(ROUTED), "enabled": True, "distribution": "SEQUENTIAL",
+                "classificationTypes": [c for c in ROUTED if c.lower() != dropped], "enabled": True,
+                "distribution": "SEQUENTIAL",
                 "externalTrunkBases": [ref(TRUNK_BASES, base_id(req, edge), f"{edge} external trunk")],
                 "selfUri": f"{SITES}/{site_id}/outboundroutes/{rid}"}
 
