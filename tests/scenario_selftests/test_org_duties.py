@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.scenario_runner import ScenarioRun, run_scenarios
+from tests.scenario_selftests.test_switch_duties import _transcripts
 
 DUTIES = ("--duty=CFG-STATION", "--duty=CFG-TELEPHONY", "--duty=CFG-DIALPLAN", "--duty=DATA-ACCURACY")
 
@@ -45,7 +46,14 @@ def test_the_healthy_org_passes(twin, lab_path, out):
 
 def test_a_phone_record_with_another_hardware_id_fails_station_and_data(twin, lab_path, out):
     twin.fault("cloud", "phone-record-mac", "phone2:00:04:f2:99:99:99")
-    r = run_scenarios(lab_path, out, "--duty=CFG-STATION", "--duty=DATA-ACCURACY")
+    allure_dir = out / "allure"
+    r = run_scenarios(lab_path, out, "--duty=CFG-STATION", "--duty=DATA-ACCURACY", f"--alluredir={allure_dir}")
+    # the phone records are read once; each failing test carries the API transcript that read them
+    got = _transcripts(allure_dir)
+    for test in ("test_phone_record_hardware_id_is_the_mac_on_the_port[phone2]",
+                 "test_macs_on_the_wire_and_phone_records_match"):
+        api = [text for name, text in got[test].items() if name.startswith("transcript cloud api ")]
+        assert any("GET /api/v2/telephony/providers/edges/phones" in text for text in api), (test, list(got[test]))
     _fails(r, "test_phone_record_hardware_id_is_the_mac_on_the_port[phone2]", "[CFG-STATION] sw1 GigabitEthernet1/0/2 "
            "(phone2)", "= 0.0 %", "limit >= 100 % (API-TF-PHONEBASE)", "00:04:f2:00:00:02: no phone record",
            "the record named phone2 holds hardware ID 0004f2999999")
