@@ -33,6 +33,7 @@ SOURCES: dict[str, str] = {
     "G-NUMPLAN": "https://help.mypurecloud.com/articles/number-plan-information/",
     "G-E164": "https://help.mypurecloud.com/articles/e-164-overview/",
     "G-LIMITS": "https://zh-cn-help.mypurecloud.com/articles/view-telephony-resource-limits",
+    "G-PHADDR": "https://help.mypurecloud.com/articles/phone-addresses/",
     "G-PREFIX": "https://help.dev-genesys.cloud/articles/use-the-prefix-blocking-feature-to-block-and-allow-outbound-dialing-prefixes/",
     "G-MOS": "https://help.mypurecloud.com/articles/mean-opinion-score-mos-overview/",
     "G-DSCP": "https://community.genesys.com/digestviewer29/viewthread?GroupId=19&MessageKey=d5578d75-0e05-4994-9dcf-ed8c1c531dd3",
@@ -45,6 +46,8 @@ SOURCES: dict[str, str] = {
     "G-PCAP": "https://help.mypurecloud.com/articles/supported-languages-architect/selectlang-2/",
     "API-EDGE": "https://github.com/MyPureCloud/platform-client-sdk-python/blob/master/docs/Edge.md",
     "API-TF-SITE": "https://github.com/MyPureCloud/terraform-provider-genesyscloud/blob/main/docs/resources/telephony_providers_edges_site.md",
+    "API-TF-PHONE": "https://github.com/MyPureCloud/terraform-provider-genesyscloud/blob/main/docs/resources/telephony_providers_edges_phone.md",
+    "API-TF-DIDPOOL": "https://github.com/MyPureCloud/terraform-provider-genesyscloud/blob/main/docs/resources/telephony_providers_edges_did_pool.md",
     "API-TF-PHONEBASE": "https://github.com/MyPureCloud/terraform-provider-genesyscloud/blob/main/examples/resources/genesyscloud_telephony_providers_edges_phonebasesettings/resource.tf",
     "STD-G114": "http://www.itu.int/dms_pubrec/itu-t/rec/g/T-REC-G.114-199602-S!!SUM-HTM-E.htm",
     "STD-G107": "ITU-T G.107 (E-model)",
@@ -70,7 +73,7 @@ class Threshold:
     name: str
     value: float | str | tuple[str, ...]
     unit: str
-    op: Literal["<=", ">=", "==", "in"]
+    op: Literal["<=", ">=", "==", "in", "<"]
     source: str
 
     @property
@@ -234,13 +237,22 @@ _DUTIES: tuple[Duty, ...] = (
          sources=(PROJECT_CHOICE,)),
     Duty("CFG-TELEPHONY", "Sites, trunks and numbers within Genesys limits, E.164", "Configuration",
          "Telephony, stations, dial plan, IVR", "Telephony configuration",
-         thresholds=(T("trunks", 500, "trunks", "<=", "G-LIMITS"),), sources=("G-LIMITS", "API-TF-SITE")),
+         thresholds=(T("trunks", 500, "trunks", "<=", "G-LIMITS"), T("sites", 1000, "sites", "<=", "G-LIMITS"),
+                     T("phone_lines", 50000, "lines", "<=", "G-LIMITS"),
+                     T("base_settings", 750, "base settings", "<=", "G-LIMITS"),
+                     T("extension_assignments", 25000, "extensions", "<=", "G-LIMITS"),
+                     T("limit_use_warn_pct", 80, "%", "<", "G-LIMITS"), T("limit_use_pct", 90, "%", "<", "G-LIMITS"),
+                     T("numbers_not_e164", 0, "numbers", "<=", "API-TF-SITE")),
+         sources=("G-LIMITS", "API-TF-SITE", "API-TF-DIDPOOL", "API-TF-PHONE")),
     Duty("CFG-STATION", "Stations: MAC on the switch port equals the phone record", "Configuration",
          "Telephony, stations, dial plan, IVR", "Station hardware ID / MAC mapping, DHCP and VLAN settings",
          thresholds=(T("mac_match_pct", 100, "%", ">=", "API-TF-PHONEBASE"),), sources=("API-TF-PHONEBASE",)),
     Duty("CFG-DIALPLAN", "Dial plan normalises to E.164 and DIDs route as recorded", "Configuration",
          "Telephony, stations, dial plan, IVR", "Dial-plan integrity and DID routing records",
-         thresholds=(T("e164_max_digits", 15, "digits", "<=", "G-E164"),), sources=("G-NUMPLAN", "G-E164")),
+         thresholds=(T("e164_max_digits", 15, "digits", "<=", "G-E164"),
+                     T("misclassified_dial_strings", 0, "dial strings", "<=", "G-NUMPLAN"),
+                     T("unrouted_classifications", 0, "classifications", "<=", "G-NUMPLAN")),
+         sources=("G-NUMPLAN", "G-E164")),
     Duty("CFG-IVR", "IVR: DTMF menus and timeouts", "Configuration", "Telephony, stations, dial plan, IVR",
          "IVR scheduling, routing, DTMF",
          thresholds=(T("no_entry_timeout_s", 5, "s", "==", "G-ARCH-DEFAULTS"),
@@ -248,7 +260,11 @@ _DUTIES: tuple[Duty, ...] = (
          sources=("G-ARCH-DEFAULTS",)),
     Duty("DATA-ACCURACY", "Site and phone data match the devices", "Data accuracy", "Sites, phones",
          "The data of sites, phone templates and phones is right", kind="hybrid",
-         thresholds=(T("unmatched_macs", 0, "MACs", "<=", PROJECT_CHOICE),), sources=("G-POLYCCX",)),
+         thresholds=(T("unmatched_macs", 0, "MACs", "<=", PROJECT_CHOICE),
+                     T("unmatched_dids", 0, "DIDs", "<=", "API-TF-DIDPOOL"),
+                     T("duplicate_addresses", 0, "addresses", "<=", "G-PHADDR"),
+                     T("locations_without_emergency_number", 0, "locations", "<=", "G-POLYCCX")),
+         sources=("G-POLYCCX", "G-PHADDR", "API-TF-DIDPOOL")),
     Duty("SEC-CREDENTIALS", "Default credentials rejected; SNMP not on default communities", "Security",
          "Authentication, usage", "Credentials for third-party systems and phones are safe", kind="hybrid",
          thresholds=(T("default_credentials_rejected_pct", 100, "%", ">=", "G-POLYCCX"),), sources=("G-POLYCCX",)),

@@ -96,6 +96,7 @@ OBSERVED = "observed"  # the op of evidence that has no limit (see :func:`observ
 
 _OPS = {
     "<=": lambda a, b: a is not None and a <= b,
+    "<": lambda a, b: a is not None and a < b,
     ">=": lambda a, b: a is not None and a >= b,
     "==": lambda a, b: a == b,
     "in": lambda a, b: a in b,

@@ -459,6 +459,8 @@ class TwinSettings(Strict):
     #: benchmark, bench/cloud_bench.py): extra sites, and extra Edges on the lab's own site
     cloud_synthetic_sites: Annotated[int, Field(ge=0, le=10000)] = 0
     cloud_synthetic_edges: Annotated[int, Field(ge=0, le=10000)] = 0
+    #: phone records the emulated org holds beyond the inventory's phones (no device behind them)
+    cloud_synthetic_phones: Annotated[int, Field(ge=0, le=100000)] = 0
 
 
 class Lab(Strict):

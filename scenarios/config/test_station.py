@@ -2,16 +2,23 @@
 
 The MAC the switch sees on the phone's port (LLDP chassis ID or the bridge forwarding table, in the
 CLI and the SNMP view) equals the phone's MAC in the inventory, and the phone's own SNMP-reported
-MAC (IF-MIB ifPhysAddress) agrees. A phone found on another port is named with both ports. Limit:
-exact match for 100 % of stations (API-TF-PHONEBASE), i.e. every phone passes.
+MAC (IF-MIB ifPhysAddress) agrees. A phone found on another port is named with both ports. And the
+org agrees with the wire: every MAC of the phone on its port (its LLDP chassis ID, else the port's
+forwarding table) has a phone record of the lab's site whose
+hardware ID is that MAC (the org's phone records read through the Platform API; inventory phones are
+matched to their records by MAC, never by name). Limit: exact match for 100 % of stations
+(API-TF-PHONEBASE), i.e. every phone passes.
 """
 
 import pytest
 
+from harness.checks.org_records import phone_macs
 from harness.checks.switch_ports import PhonePort, SwitchAudits
+from harness.devices.drivers.cloud_telephony import OrgTelephony
 from harness.devices.drivers.phone import Phone
 from harness.devices.facts.switch_ports import normal_mac
 from harness.devices.session import LabSession
+from harness.duties.catalogue import duty as duty_of
 from harness.evidence.check import check, intent
 from harness.inventory.models import PhoneDevice
 
@@ -42,6 +49,32 @@ def test_phone_mac_is_seen_on_its_switch_port(phone_port: PhonePort, lab: LabSes
         detail += "; the same MAC on several ports is a cloned or duplicated hardware ID"
     check(found, intent("port of the phone's MAC", expected), duty=DUTY, device=phone_port.where,
           what=f"port where {phone_port.phone}'s MAC {mac} is seen", detail=detail)
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_record_hardware_id_is_the_mac_on_the_port(phone_port: PhonePort, lab: LabSession,
+                                                          org_telephony: OrgTelephony) -> None:
+    records = org_telephony.phones()
+    by_mac: dict[str, list[str]] = {}
+    for r in records:
+        if r.mac:
+            by_mac.setdefault(r.mac, []).append(r.name)
+    on_port = phone_macs(phone_port.views())
+    matched = [m for m in on_port if len(by_mac.get(m, [])) == 1]
+    pct = 100.0 * len(matched) / len(on_port) if on_port else 0.0
+    notes = []
+    for m in on_port:
+        names = by_mac.get(m, [])
+        notes.append(f"{m}: phone record {names[0]}" if len(names) == 1 else
+                     f"{m}: no phone record" if not names else f"{m}: {len(names)} phone records ({', '.join(names)})")
+    mac = lab.entry(phone_port.phone, PhoneDevice).facts.mac
+    same_name = [r for r in records if r.name == phone_port.phone and r.mac != mac]
+    if same_name:
+        notes.append(f"the record named {phone_port.phone} holds hardware ID {same_name[0].hardware_id}")
+    site = org_telephony.site().name
+    check(pct, duty_of(DUTY).threshold("mac_match_pct"), duty=DUTY, device=phone_port.where,
+          what=f"phone MACs on the port with a phone record of site {site!r} of that hardware ID",
+          detail="; ".join(notes) or "no MAC on the port")
 
 
 @pytest.mark.duty(DUTY)

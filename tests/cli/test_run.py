@@ -85,7 +85,9 @@ def test_device_down_mid_run_is_broken_and_exits_3(twin, lab_path, tmp_path):
     assert suite is not None  # BROKEN is <error> in JUnit, never a <failure> of a duty
     assert int(suite.get("errors", "0")) == len([t for t in s["tests"] if t["verdict"] == "BROKEN"])
     assert suite.get("failures") == "0"
-    others = [t for t in s["tests"] if "phone4" not in t["devices"] and "destructive" not in t["message"]]
+    # a site-wide check that relied on phone4 (DATA-ACCURACY's MAC reconciliation) is BROKEN naming it
+    others = [t for t in s["tests"] if "phone4" not in t["devices"] and "destructive" not in t["message"]
+              and not (t["verdict"] == "BROKEN" and "phone4" in t["message"])]
     assert others and all(t["verdict"] == "PASS" for t in others), [t for t in others if t["verdict"] != "PASS"]
     assert_no_secret(reports, out)
 

@@ -32,7 +32,7 @@ from tests.scenario_runner import run_scenarios
 
 pytestmark = pytest.mark.timeout(900)
 
-DEVICES = ("edge1", "sw1", "phone1", "phone2", "phone3", "phone4", "pstn1", "prov1")
+DEVICES = ("edge1", "sw1", "phone1", "phone2", "phone3", "phone4", "pstn1", "prov1", "cloud")  # cloud: the org's API
 UPDATE_TEST = "test_edge_software_update[edge1]"
 
 

@@ -11,19 +11,40 @@
 * ``api-down``: the API refuses connections (its listener is closed).
 * ``missing-permission=PERM``: the OAuth client lacks permission ``PERM``
   (``telephony:plugin:all``): every endpoint that needs it answers 403 ``missing.permissions``.
+
+The org's configuration, each breaking one duty (read by :mod:`.resources` when they render):
+
+* ``phone-record-mac=PHONE:MAC``: the phone record of inventory phone PHONE holds hardware ID MAC,
+  not the MAC of the phone on its port (CFG-STATION, DATA-ACCURACY).
+* ``did-not-pooled=E164``: the org has no DID E164 and no DID pool holds it, while the carrier
+  delivers it (DATA-ACCURACY).
+* ``did-extra=E164``: the org holds DID E164 in a pool, and the carrier does not deliver it (DATA-ACCURACY).
+* ``ntp-empty``: the site's NTP server list is empty (NET-NTP).
+* ``no-emergency-number``: the site's location has no emergency number (DATA-ACCURACY).
+* ``telephony-limit=KEY:N``: the org's telephony limit KEY (``trunks``, ``phone.lines`` …) is N
+  (CFG-TELEPHONY: the lab's use near or past it).
+* ``site-caller-id=TEXT``: the site's caller ID is TEXT (a number not in E.164: CFG-TELEPHONY).
+* ``numberplan-missing=CLASSIFICATION``: the site has no number plan of CLASSIFICATION (``National`` …):
+  its dial strings are classified by another plan or none (CFG-DIALPLAN).
+* ``outbound-route-drops=CLASSIFICATION``: no outbound route carries CLASSIFICATION (``Emergency`` …)
+  to a trunk (CFG-DIALPLAN).
+* ``trunk-acl-allow-all``: the external trunks' SIP access list allows all (``0.0.0.0/0``: SEC-EXPOSURE).
 """
 
 from __future__ import annotations
 
 import re
 
-from ..core.faults import declare, declare_value, whole_number
+from ..core.faults import declare, declare_value, text, whole_number
 from ..core.twin import Twin, Undo
 from .state import CloudState
 
 ROLE = ("cloud",)
 MAX_RETRY_AFTER_S = 3600  # project choice: an hour; Genesys' own waits are seconds to a minute
 _PERMISSION = re.compile(r"^[a-zA-Z]+:[a-zA-Z*]+:[a-zA-Z*]+$")
+_MAC = re.compile(r"^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){5}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+_LIMIT_KEY = re.compile(r"^[a-z][a-z.]*$")
 
 
 def _permission(name: str, value: str) -> str:
@@ -109,3 +130,41 @@ async def _set_window(twin: Twin, device: str, value: tuple[str, str]) -> Undo:
 UPDATE_WINDOW = declare_value("update-window", ROLE, "the site's Edge update window is START-END daily in UTC in the "
                               "org, whatever the inventory says (an org that disagrees with its inventory; tests open "
                               "or close the window with it)", "HH:MM-HH:MM", _hhmm_range, _set_window)
+
+
+def _phone_mac(name: str, value: str) -> tuple[str, str]:
+    phone, _, mac = value.partition(":")
+    if not phone or not _MAC.match(mac):
+        raise ValueError(f"fault {name} needs PHONE:MAC such as phone2:00:04:f2:99:99:99, got {value!r}")
+    return phone, mac
+
+
+def _e164(name: str, value: str) -> str:
+    if not _E164.match(value):
+        raise ValueError(f"fault {name} needs an E.164 number such as +13175550101, got {value!r}")
+    return value
+
+
+def _limit(name: str, value: str) -> tuple[str, int]:
+    key, _, n = value.partition(":")
+    if not _LIMIT_KEY.match(key) or not n.isdigit():
+        raise ValueError(f"fault {name} needs KEY:N such as trunks:1, got {value!r}")
+    return key, int(n)
+
+
+PHONE_RECORD_MAC = declare_value("phone-record-mac", ROLE, "the phone record of inventory phone PHONE holds hardware "
+                                 "ID MAC, not the phone on its port", "PHONE:MAC", _phone_mac)
+DID_NOT_POOLED = declare_value("did-not-pooled", ROLE, "the org has no DID E164 and no DID pool holds it (the "
+                               "carrier still delivers it)", "E164", _e164)
+DID_EXTRA = declare_value("did-extra", ROLE, "the org holds DID E164 in a pool (the carrier does not deliver it)",
+                          "E164", _e164)
+NTP_EMPTY = declare("ntp-empty", ROLE, "the site's NTP server list is empty")
+NO_EMERGENCY_NUMBER = declare("no-emergency-number", ROLE, "the site's E911 location has no emergency number")
+TELEPHONY_LIMIT = declare_value("telephony-limit", ROLE, "the org's telephony limit KEY is N", "KEY:N", _limit)
+SITE_CALLER_ID = declare_value("site-caller-id", ROLE, "the site's caller ID is TEXT", "TEXT", text)
+TRUNK_ACL_ALLOW_ALL = declare("trunk-acl-allow-all", ROLE, "the external trunks' SIP access list allows all "
+                              "(0.0.0.0/0)")
+NUMBERPLAN_MISSING = declare_value("numberplan-missing", ROLE, "the site has no number plan of CLASSIFICATION",
+                                   "CLASSIFICATION", text)
+OUTBOUND_ROUTE_DROPS = declare_value("outbound-route-drops", ROLE, "no outbound route of the site carries "
+                                     "CLASSIFICATION", "CLASSIFICATION", text)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from ...inventory.models import CLOUD_NAME, EdgeDevice, Lab
 from ..core.state import DeviceState
+from .telephony import TelephonyConfig, telephony_config
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "hil lab twin: emulated Genesys Cloud org")
 #: the site's NTP servers when nothing says otherwise (project choice: the NTP Pool project's)
@@ -68,6 +69,7 @@ class CloudState(DeviceState):
     synthetic_sites: int = 0
     synthetic_edges: int = 0
     requests: list[tuple[str, str, int]] = field(default_factory=list)
+    telephony: TelephonyConfig = field(default_factory=TelephonyConfig)
 
     def note(self, method: str, path: str, status: int) -> None:
         self.requests.append((method, path, status))
@@ -93,4 +95,5 @@ def org_state(lab: Lab) -> CloudState | None:
     return CloudState(name=CLOUD_NAME, role="cloud", platform="genesys_cloud", host=u.hostname or "",
                       port=u.port or (443 if u.scheme == "https" else 80), org_id=entity_id(name, "org", name),
                       site=site, edge_ids={n: entity_id(name, "edge", n) for n in edges},
-                      synthetic_sites=lab.twin.cloud_synthetic_sites, synthetic_edges=lab.twin.cloud_synthetic_edges)
+                      synthetic_sites=lab.twin.cloud_synthetic_sites, synthetic_edges=lab.twin.cloud_synthetic_edges,
+                      telephony=telephony_config(lab))

@@ -3,13 +3,15 @@
 
 The lab's site carries the inventory's update window as ``edgeAutoUpdateConfig`` (``rrule``,
 ``timeZone``, ``start``/``end`` as local date-times: an end before the start is on the next day),
-``ntpSettings``, ``mediaModel: Premises`` (Edges on site), the Edges of the inventory as
-``primaryEdges``, the caller ID of the first Edge dial plan that has one, and its E911 ``location``.
+``ntpSettings`` (empty under ``ntp-empty``), ``mediaModel: Premises`` (Edges on site), the Edges of the
+inventory as ``primaryEdges``, the caller ID of the first Edge dial plan that has one (``site-caller-id``
+replaces it), and its E911 ``location``.
 Synthetic sites (``twin.cloud_synthetic_sites``) are bare sites without Edges.
 """
 
 from __future__ import annotations
 
+from ..faults import NTP_EMPTY, SITE_CALLER_ID
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import CloudState, SiteConfig, entity_id
 
@@ -28,15 +30,17 @@ def site_json(st: CloudState, site: SiteConfig) -> Json:
     out: Json = {"id": site.id, "name": site.name, "version": 1, "state": "active", "managed": False,
                  "mediaModel": "Premises", "coreSite": False,
                  "primaryEdges": [ref(EDGES, eid, name) for name, eid in st.edge_ids.items()],
-                 "secondaryEdges": [], "ntpSettings": {"servers": list(site.ntp_servers)},
+                 "secondaryEdges": [],
+                 "ntpSettings": {"servers": [] if NTP_EMPTY.on(st) else list(site.ntp_servers)},
                  "location": ref(LOCATIONS, site.location_id, site.name),
                  "selfUri": f"{SITES}/{site.id}"}
     if site.rrule and site.start and site.end:
         end_date = WINDOW_DATE if site.end > site.start else "2026-01-02"
         out["edgeAutoUpdateConfig"] = {"timeZone": site.time_zone, "rrule": site.rrule,
                                        "start": _local(WINDOW_DATE, site.start), "end": _local(end_date, site.end)}
-    if site.caller_id:
-        out["callerId"] = site.caller_id
+    caller_id = SITE_CALLER_ID.value(st) or site.caller_id
+    if caller_id:
+        out["callerId"] = caller_id
     return out
 
 

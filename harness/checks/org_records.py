@@ -1,0 +1,50 @@
+"""What the org-configuration scenarios share (CFG-TELEPHONY, DATA-ACCURACY): E.164 validity, a
+limit's use, and two-way reconciliation of what the org records with what the wire or the carrier
+shows. Pure functions: the scenarios read the org (``OrgTelephony``) and the wire themselves."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import phonenumbers
+
+from ..devices.facts.switch_ports import PortView
+
+
+def is_e164(text: str) -> bool:
+    """``text`` is a valid number written in E.164 (``+13175550199``: ``+``, country code, national
+    number, at most 15 digits, no spaces; ITU-T E.164 and Genesys, G-E164), as phonenumbers judges it."""
+    if not text.startswith("+"):
+        return False
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return (phonenumbers.is_valid_number(parsed)
+            and phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == text)
+
+
+def use_pct(used: int, limit: int) -> float:
+    """``used`` as a percentage of ``limit`` (100.0 and above: at or past it; a limit of 0 is full)."""
+    return 100.0 * used / limit if limit > 0 else 100.0
+
+
+def reconcile(ours: Iterable[str], theirs: Iterable[str]) -> tuple[list[str], list[str]]:
+    """``(only in ours, only in theirs)``, each sorted."""
+    a, b = set(ours), set(theirs)
+    return sorted(a - b), sorted(b - a)
+
+
+def duplicates(values: Iterable[str]) -> list[str]:
+    """The values that occur more than once, sorted."""
+    return sorted(v for v, n in Counter(values).items() if n > 1)
+
+
+def phone_macs(views: Iterable[PortView | None]) -> list[str]:
+    """The MACs of the phone on a port, from the port's views: the LLDP chassis ID where the phone
+    announces one (a PC cabled behind the phone shares the port's forwarding table, not its LLDP),
+    else every MAC of the forwarding table. Sorted, without repeats."""
+    vs = [v for v in views if v is not None]
+    lldp = {v.lldp.chassis_mac for v in vs if v.lldp and v.lldp.chassis_mac}
+    return sorted(lldp) if lldp else sorted({m for v in vs for m in v.macs})

@@ -1,0 +1,134 @@
+"""The org's telephony configuration around the lab's site, read through the Platform API
+(:class:`OrgTelephony`): phone records, phone base settings, trunk base settings, DID pools, DIDs,
+extensions, the site's E911 location and the org's telephony limits.
+
+A sibling of :class:`~harness.devices.drivers.cloud.CloudOrg` (which it reads through): each accessor
+is one listing, every page, typed by ``harness/devices/facts/cloud_phones.py`` and
+``cloud_numbers.py``. Reads are cached for the object's life (one read per run when the run shares
+one object, ``fixtures/cloud_org.py``). Every accessor raises what ``CloudApi`` raises (LabError
+subclasses: LabTimeout, LabUnreachable, ApiAuthError …) and NotInOrg when the site is not in the org.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from ...errors import LabProtocolError
+from ...transports.cloud import CloudModel, Page
+from ..facts.cloud_dialplan import NUMBER_PLANS, OUTBOUND_ROUTES, NumberPlan, OutboundRoute
+from ..facts.cloud_numbers import (
+    DID_POOLS,
+    DIDS,
+    EXTENSIONS,
+    LIMITS,
+    LOCATION,
+    LOCATIONS,
+    TELEPHONY_LIMITS,
+    Did,
+    DidPool,
+    Extension,
+    Limits,
+    Location,
+)
+from ..facts.cloud_phones import PHONE_BASES, PHONES, PhoneBaseSettings, PhoneRecord
+from ..facts.cloud_sites import Site
+from ..facts.cloud_trunk_bases import TRUNK_BASES, TrunkBaseSettings
+from .cloud import CloudOrg
+
+T = TypeVar("T")
+
+
+class _Entity(CloudModel):
+    """Any entity of a listing (counted, not read)."""
+
+
+class OrgTelephony:
+    """What the org configures for the lab's site, read once each (thread-safe)."""
+
+    def __init__(self, org: CloudOrg) -> None:
+        self.org = org
+        self._cache: dict[str, object] = {}
+        self._lock = threading.RLock()
+
+    def _once(self, key: str, read: Callable[[], T]) -> T:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = read()
+            return self._cache[key]  # type: ignore[return-value]
+
+    def total(self, template: str) -> int:
+        """How many entities the org's listing ``template`` holds (``LINES``, ``SITES`` …): its ``total``,
+        read from a page of one; every page counted when the answer gives no ``total``."""
+        def count() -> int:
+            page = self.org.api().get(template, Page, params={"pageSize": 1, "pageNumber": 1})
+            if page.total is not None:
+                return page.total
+            return sum(1 for _ in self.org.api().pages(template, _Entity))
+        return self._once(f"total {template}", count)
+
+    def site(self) -> Site:
+        """The lab's site (``CloudOrg.site``)."""
+        return self._once("site", self.org.site)
+
+    def phones(self) -> list[PhoneRecord]:
+        """The phone records of the lab's site (``GET …/phones?site.id=…&expand=properties,status``)."""
+        return self._once("phones", lambda: self.org.api().list(
+            PHONES, PhoneRecord, params={"site.id": self.site().id, "expand": "properties,status"}))
+
+    def phone_base_settings(self) -> list[PhoneBaseSettings]:
+        """Every phone base settings of the org (``GET …/phonebasesettings``)."""
+        return self._once("phonebases", lambda: self.org.api().list(PHONE_BASES, PhoneBaseSettings))
+
+    def trunk_base_settings(self) -> list[TrunkBaseSettings]:
+        """Every trunk base settings of the org (``GET …/trunkbasesettings``)."""
+        return self._once("trunkbases", lambda: self.org.api().list(TRUNK_BASES, TrunkBaseSettings))
+
+    def number_plans(self) -> list[NumberPlan]:
+        """The site's number plans (``GET …/sites/{siteId}/numberplans``, a plain list)."""
+        def read() -> list[NumberPlan]:
+            api = self.org.api()
+            data = api.get_json(NUMBER_PLANS, siteId=self.site().id)
+            try:
+                return [NumberPlan.model_validate(p) for p in data]
+            except (TypeError, ValidationError) as e:
+                raise LabProtocolError(self.org.name, "api", api.address,
+                                       f"GET {NUMBER_PLANS}: not a list of number plans: {e}") from None
+        return self._once("numberplans", read)
+
+    def outbound_routes(self) -> list[OutboundRoute]:
+        """The site's outbound routes (``GET …/sites/{siteId}/outboundroutes``)."""
+        return self._once("outboundroutes", lambda: self.org.api().list(
+            OUTBOUND_ROUTES, OutboundRoute, siteId=self.site().id))
+
+    def did_pools(self) -> list[DidPool]:
+        """Every DID pool of the org (``GET …/didpools``)."""
+        return self._once("didpools", lambda: self.org.api().list(DID_POOLS, DidPool))
+
+    def dids(self) -> list[Did]:
+        """Every DID of the org (``GET …/dids``)."""
+        return self._once("dids", lambda: self.org.api().list(DIDS, Did))
+
+    def extensions(self) -> list[Extension]:
+        """Every extension of the org (``GET …/extensions``)."""
+        return self._once("extensions", lambda: self.org.api().list(EXTENSIONS, Extension))
+
+    def locations(self) -> list[Location]:
+        """Every location of the org (``GET /api/v2/locations``)."""
+        return self._once("locations", lambda: self.org.api().list(LOCATIONS, Location))
+
+    def location(self) -> Location | None:
+        """The site's location (``GET /api/v2/locations/{locationId}``); None when the site names none."""
+        ref = self.site().location
+        if ref is None:
+            return None
+        return self._once("location", lambda: self.org.api().get(LOCATION, Location, locationId=ref.id))
+
+    def limits(self) -> dict[str, int]:
+        """The org's telephony limits (``GET /api/v2/organizations/limits/namespaces/telephony.configuration``),
+        key -> value."""
+        got = self._once("limits", lambda: self.org.api().get(LIMITS, Limits, namespaceName=TELEPHONY_LIMITS))
+        return {lim.key: lim.value for lim in got.entities}

@@ -1,0 +1,91 @@
+"""The site's number plans and outbound routes as the harness reads them
+(``GET …/sites/{siteId}/numberplans``: a list of ``NumberPlan``; ``GET …/sites/{siteId}/outboundroutes``:
+``OutboundRouteBase``), and :func:`classify`: which plan a dial string falls under.
+
+Genesys' match types (G-NUMPLAN, API-TF-SITE): ``numberList`` (the dialled digits lie in one of
+``numbers``' ranges), ``digitLength`` (all digits, ``digitLength.start``..``end`` of them), ``regex``
+(``match`` matches the whole dial string), ``e164NumberList`` (the number in E.164 lies in one of
+``numbers``' ranges), ``intraCountryCode`` (a number of the site's own country), ``interCountryCode``
+(a number of another country); plans are tried by ``priority``, lowest first."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from ...transports.cloud import CloudModel
+from .dialplan import normalize
+
+NUMBER_PLANS = "/api/v2/telephony/providers/edges/sites/{siteId}/numberplans"
+OUTBOUND_ROUTES = "/api/v2/telephony/providers/edges/sites/{siteId}/outboundroutes"
+
+
+class NumberRange(CloudModel):
+    """``start``..``end`` of a number list (same length: compared as text)."""
+
+    start: str
+    end: str | None = None
+
+    def holds(self, number: str) -> bool:
+        end = self.end or self.start
+        return len(self.start) == len(number) == len(end) and self.start <= number <= end
+
+
+class DigitLength(CloudModel):
+    start: str
+    end: str
+
+
+class NumberPlan(CloudModel):
+    """A number plan of the site: ``classification`` it gives the numbers it matches."""
+
+    name: str
+    classification: str | None = None
+    match_type: str | None = None
+    match: str | None = None
+    priority: int | None = None
+    numbers: tuple[NumberRange, ...] = ()
+    digit_length: DigitLength | None = None
+
+    def matches(self, dialled: str, country: str) -> bool:
+        """The plan matches ``dialled`` as a station in ``country`` (ISO 3166) dials it. An unknown
+        match type matches nothing."""
+        digits = dialled.lstrip("+")
+        kind = self.match_type or ""
+        if kind == "numberList":
+            return digits.isdigit() and any(r.holds(digits) for r in self.numbers)
+        if kind == "digitLength":
+            dl = self.digit_length
+            return (dl is not None and digits.isdigit() and not dialled.startswith("+")
+                    and int(dl.start) <= len(digits) <= int(dl.end))
+        if kind == "regex":
+            return self.match is not None and re.fullmatch(self.match, dialled) is not None
+        e164 = normalize(dialled, country) if len(digits) > 6 else None
+        if e164 is None:
+            return False
+        if kind == "e164NumberList":
+            return any(r.holds(e164) for r in self.numbers)
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+        if kind == "intraCountryCode":
+            return region == country
+        if kind == "interCountryCode":
+            return region is not None and region != country
+        return False
+
+
+class OutboundRoute(CloudModel):
+    """An outbound route of the site: the ``classification_types`` it carries to its trunks."""
+
+    id: str
+    name: str
+    classification_types: tuple[str, ...] = ()
+    enabled: bool | None = None
+
+
+def classify(plans: list[NumberPlan], dialled: str, country: str) -> NumberPlan | None:
+    """The plan ``dialled`` falls under (the first by ``priority`` that matches), or None."""
+    for plan in sorted(plans, key=lambda p: (p.priority if p.priority is not None else 1 << 30, p.name)):
+        if plan.matches(dialled, country):
+            return plan
+    return None

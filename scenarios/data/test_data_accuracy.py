@@ -1,0 +1,143 @@
+"""DATA-ACCURACY: the org's records of the site agree with the devices and the carrier.
+
+Reconciled both ways (G-POLYCCX, API-TF-DIDPOOL, G-PHADDR), the org read through the Platform API:
+
+* **MACs**: every MAC of a phone on the wire at its switch port (the LLDP chassis ID the phone
+  announces, else the port's forwarding table; both views of the switch audit) has a phone record of
+  the lab's site with that hardware ID, and every phone record of the site has its MAC on the wire:
+  0 unmatched (project choice, as DUTIES.md).
+* **DIDs**: every DID the carrier delivers (the inventory's ``pstn`` devices, ``facts.dids``: the
+  carrier's list) lies in a DID pool of the org and is a DID of the org, and every DID of the org is
+  delivered by the carrier: 0 unmatched.
+* **Addresses**: every phone record's hardware ID, every DID and every extension is unique in the org
+  (Genesys requires unique phone addresses, G-PHADDR).
+* **Side by side**: per phone and per DID, the wire's (or the carrier's) value beside the org's and
+  whether they agree, as measurements of their own (summary and Allure) and an Allure table.
+* **E911**: every location of the org has an emergency number (Poly's default 911, G-POLYCCX).
+  Whether the street address is truly right is for a person to attest.
+"""
+
+from collections.abc import Sequence
+
+import allure
+import pytest
+
+from harness.checks.org_records import duplicates, phone_macs, reconcile
+from harness.checks.switch_ports import SwitchAudits
+from harness.devices.drivers.cloud_telephony import OrgTelephony
+from harness.devices.facts.switch_ports import normal_mac
+from harness.devices.session import LabSession
+from harness.duties.catalogue import duty
+from harness.evidence.check import RECORD, Measurement, check
+from harness.evidence.reliance import relies_on
+from harness.inventory.models import CLOUD_NAME, PhoneDevice, PstnDevice
+
+DUTY = "DATA-ACCURACY"
+
+
+def side_by_side(device: str, what: str, wire: object, org: object, source: str) -> bool:
+    """Record the wire's value beside the org's for one phone, DID or trunk (a measurement of its own in
+    the summary and the Allure report, passed when they agree); the test's verdict is its count check.
+    Returns whether they agree."""
+    agree = wire == org
+    RECORD.add(Measurement(DUTY, device, what, wire, "==", org, "", source, agree))
+    return agree
+
+
+def _table(title: str, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    allure.attach("\n".join(lines) + "\n", name=title, attachment_type=allure.attachment_type.TEXT)
+
+
+def _list(items: list[str], limit: int = 10) -> str:
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+@pytest.mark.duty(DUTY)
+@pytest.mark.core("the MAC reconciliation")
+def test_macs_on_the_wire_and_phone_records_match(lab: LabSession, switch_audits: SwitchAudits,
+                                                   org_telephony: OrgTelephony) -> None:
+    phones = {n: d for n, d in lab.lab.devices.items() if isinstance(d, PhoneDevice) and d.facts.switch_port}
+    if not phones:
+        pytest.skip("the inventory cables no phone to a switch port (facts.switch_port)")
+    relies_on(*phones)  # a dead phone leaves its port dark: BROKEN, not an unmatched record
+    wire: dict[str, str] = {}
+    for d in phones.values():
+        where = d.facts.switch_port
+        assert where is not None
+        audit = switch_audits(where.switch)
+        views = (audit.cli.get(where.port), audit.snmp.get(where.port) if audit.snmp else None)
+        for m in phone_macs(views):
+            wire.setdefault(m, f"{where.switch} {where.port}")
+    records = {r.mac or (r.hardware_id or ""): r.name for r in org_telephony.phones()}
+    rows = []
+    for name, d in phones.items():
+        where = d.facts.switch_port
+        assert where is not None
+        macs = sorted(m for m, w in wire.items() if w == f"{where.switch} {where.port}")
+        for m in macs or [""]:
+            org = m if m in records else None
+            ok = side_by_side(f"{where.switch} {where.port} ({name})", "MAC on the port (wire) vs its phone record's "
+                              "hardware ID (org)", m or None, org, "org: phone record, Platform API")
+            rows.append((name, f"{where.switch} {where.port}", m or "none", f"{records[m]} ({m})" if org else "none",
+                         "agree" if ok else "DISAGREE"))
+    for m, rec in sorted(records.items()):
+        if m not in wire:
+            side_by_side(f"phone record {rec}", "MAC on a phone port (wire) vs the record's hardware ID (org)", None, m,
+                         "org: phone record, Platform API")
+            rows.append(("", "", "none", f"{rec} ({m})", "DISAGREE"))
+    _table("phones: org vs wire", ("phone", "port", "MAC on the wire", "phone record (org)", "verdict"), rows)
+    on_wire_only, in_org_only = reconcile(wire, records)
+    found = [f"{m} on {wire[m]} has no phone record" for m in on_wire_only]
+    found += [f"phone record {records[m]} ({m}) is on no phone port" for m in in_org_only]
+    site = org_telephony.site().name
+    check(len(found), duty(DUTY).threshold("unmatched_macs"), duty=DUTY, device=f"{CLOUD_NAME} site {site}",
+          what="MACs on the wire without a phone record, and phone records without their MAC on the wire",
+          detail=_list(found) if found else f"{len(wire)} MACs on {len(phones)} phone ports, {len(records)} records")
+
+
+@pytest.mark.duty(DUTY)
+@pytest.mark.core("the DID reconciliation")
+def test_carrier_dids_and_did_pools_match(lab: LabSession, org_telephony: OrgTelephony) -> None:
+    carrier = {n: name for name, d in lab.lab.devices.items() if isinstance(d, PstnDevice) for n in d.facts.dids}
+    if not carrier:
+        pytest.skip("the inventory lists no carrier DIDs (pstn facts.dids)")
+    pools = org_telephony.did_pools()
+    org = {d.phone_number for d in org_telephony.dids()}
+    found = [f"{n} (delivered by {carrier[n]}) is in no DID pool" for n in sorted(carrier)
+             if not any(p.holds(n) for p in pools)]
+    found += [f"{n} (delivered by {carrier[n]}) is not a DID of the org" for n in sorted(carrier)
+              if n not in org and any(p.holds(n) for p in pools)]
+    found += [f"DID {n} of the org is not delivered by the carrier" for n in reconcile(org, carrier)[0]]
+    rows = []
+    for n in sorted(set(carrier) | org):
+        in_org = n in org and any(p.holds(n) for p in pools)
+        ok = side_by_side(f"DID {n}", "delivered by the carrier (wire) vs a DID in a pool of the org (org)",
+                          n in carrier, in_org, "org: DIDs and DID pools, Platform API")
+        rows.append((n, carrier.get(n, "no"), "yes" if in_org else "no", "agree" if ok else "DISAGREE"))
+    _table("DIDs: org vs carrier", ("DID", "delivered by", "in a pool of the org", "verdict"), rows)
+    check(len(found), duty(DUTY).threshold("unmatched_dids"), duty=DUTY, device=f"{CLOUD_NAME} DIDs",
+          what="DIDs live at the carrier and missing from the org's pools, and the reverse",
+          detail=_list(found) if found else f"{len(carrier)} carrier DIDs, {len(org)} org DIDs, {len(pools)} pools")
+
+
+@pytest.mark.duty(DUTY)
+def test_every_address_is_unique(org_telephony: OrgTelephony) -> None:
+    hw = [normal_mac(r.hardware_id) or r.hardware_id for r in org_telephony.phones() if r.hardware_id]
+    found = [f"hardware ID {a}" for a in duplicates(hw)]
+    found += [f"DID {a}" for a in duplicates(d.phone_number for d in org_telephony.dids())]
+    found += [f"extension {a}" for a in duplicates(e.number for e in org_telephony.extensions())]
+    check(len(found), duty(DUTY).threshold("duplicate_addresses"), duty=DUTY, device=CLOUD_NAME,
+          what="addresses held by more than one record (hardware IDs, DIDs, extensions)",
+          detail=_list(found) if found else "every hardware ID, DID and extension is unique")
+
+
+@pytest.mark.duty(DUTY)
+def test_every_location_has_an_emergency_number(org_telephony: OrgTelephony) -> None:
+    locations = org_telephony.locations()
+    missing = [loc.name for loc in locations if loc.emergency_number is None or not loc.emergency_number.number]
+    check(len(missing), duty(DUTY).threshold("locations_without_emergency_number"), duty=DUTY,
+          device=CLOUD_NAME, what="locations without an emergency number",
+          detail=f"no emergency number: {_list(missing)}" if missing else
+          f"{len(locations)} location(s), each with an emergency number")
