@@ -136,11 +136,11 @@ def test_destructive_scenarios_skip_without_opt_in(pytester, labdir):
 
 
 def test_invalid_inventory_is_a_usage_error(pytester, labdir):
-    labdir.write_text(labdir.read_text().replace("version: \"2c\"", "version: \"1\""))
+    labdir.write_text(labdir.read_text().replace("version: \"2c\"", "version: \"4\""))
     write_scenario(pytester, "import pytest\n@pytest.mark.duty('PSTN-CONNECT')\ndef test_q(pstn):\n    pass\n")
     r = run(pytester, labdir)
     assert r.ret == pytest.ExitCode.USAGE_ERROR
-    r.stderr.fnmatch_lines(["*lab_inventory.yaml:*: devices.sw1.snmp.version: must be '2c' or '3'*"])
+    r.stderr.fnmatch_lines(["*lab_inventory.yaml:*: devices.sw1.snmp.version: must be '1', '2c' or '3'*"])
 
 
 def test_emulated_lab_without_twin_is_a_usage_error(pytester):
