@@ -24,6 +24,7 @@ from .duties.map import MapError, SourceMap, duty_map, map_markdown, map_text
 from .errors import InventoryError
 from .inventory import load
 from .inventory.models import Lab
+from .inventory.secrets import MASK
 from .lifecycle import interrupt_on, signal_of
 from .preflight import check_lab
 from .twin import manager
@@ -153,7 +154,11 @@ def lab_fault(device: Annotated[str | None, typer.Argument(help="device name")] 
     except manager.TwinError as e:
         err.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    out.print(f"{device}: fault {fault} applied", markup=False, highlight=False, soft_wrap=True)
+    try:  # the echo is masked like everything else the twin says: a fault's value may carry a secret
+        load(inventory)  # registers the inventory's secrets with MASK
+    except InventoryError:
+        pass
+    out.print(MASK(f"{device}: fault {fault} applied"), markup=False, highlight=False, soft_wrap=True)
 
 
 @lab_app.command("image-sha")

@@ -27,6 +27,10 @@ def test_lab_lifecycle_and_faults(tmp_path):
         assert st["devices"]["sw1"]["host"] == f"{other_net(2)}.2.1" and st["devices"]["sw1"]["up"]
 
         assert hil("lab", "fault", "sw1", "drop-voice-vlan", "--inventory", inv).returncode == 0
+        secret = (tmp_path / "lab" / "twin_secrets" / "sip_password").read_text().strip()
+        r = hil("lab", "fault", "phone1", f"firmware=1.2.3-{secret}", "--inventory", inv)
+        assert r.returncode == 0 and r.stdout.strip() == "phone1: fault firmware=1.2.3-***** applied", r.stdout
+        assert hil("lab", "heal", "phone1", "--inventory", inv).returncode == 0
         assert hil("lab", "fault", "phone1", "firmware=1.2.3", "--inventory", inv).returncode == 0
         st = json.loads(hil("lab", "status", "--inventory", inv, "--json").stdout)
         assert st["devices"]["sw1"]["faults"] == {"drop-voice-vlan": None}
