@@ -7,6 +7,7 @@ NOT RUN or ATTEST: ``verdict`` in summary.json says whether the run was complete
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -154,10 +155,8 @@ def lab_fault(device: Annotated[str | None, typer.Argument(help="device name")] 
     except manager.TwinError as e:
         err.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    try:  # the echo is masked like everything else the twin says: a fault's value may carry a secret
+    with contextlib.suppress(InventoryError):  # the echo is masked like all the twin says: a value may hold a secret
         load(inventory)  # registers the inventory's secrets with MASK
-    except InventoryError:
-        pass
     out.print(MASK(f"{device}: fault {fault} applied"), markup=False, highlight=False, soft_wrap=True)
 
 
