@@ -481,7 +481,7 @@ def _validate_devices(devices: dict[str, Any], loaded: LoadedLab, written: dict[
                 continue  # what the undefined group would have given: reported as that group
             if err["type"] in ("union_tag_invalid", "union_tag_not_found") and len(loc) == 2:
                 loc = (*loc, "role")
-            problems.append(loaded.problem(loc, pydantic_message(err)))
+            problems.append(loaded.problem(written.get(loc, loc), pydantic_message(err)))  # where it is written
         inherits_unknown = any(name in names for _, names in inherited_unknown.values())
         if len(problems) == before and name not in lacking_group and not inherits_unknown:
             problems.append(loaded.problem(("devices", name), f"cannot be built: {pydantic_message(errors[0])}"))
