@@ -136,7 +136,8 @@ def test_a_silent_api_costs_one_timeout(twin: TwinControl, loaded: LoadedLab) ->
     twin.fault("cloud", "api-silent")
     api = api_with(loaded, timeout_s=1.0)
     started = time.monotonic()
-    with pytest.raises(LabTimeout, match="POST /oauth/token: no answer within 1 s"):
+    # what is left of the deadline when the request goes out (under load a few ms less than 1 s)
+    with pytest.raises(LabTimeout, match=r"POST /oauth/token: no answer within (1|0\.9\d*) s"):
         api.token()
     assert 1.0 <= time.monotonic() - started < 2.5
 
