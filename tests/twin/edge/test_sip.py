@@ -846,16 +846,26 @@ def test_sipp_uas_answers_calls_the_edge_sends_out(twin: TwinControl, loaded: Lo
     def uas() -> None:
         result["run"] = sipp_run(["-sn", "uas", "-i", pstn, "-p", "5060", "-m", "2", "-timeout", "20s"], tmp_path)
 
-    t = threading.Thread(target=uas, daemon=True)
-    t.start()
-    time.sleep(0.5)  # SIPp binds
     phone = agents(12, "phone")
-    for _ in range(2):
-        call = dial_out(phone, edge_host, CARRIER_NUMBER)
-        assert call.wait(CONFIRMED, timeout_s=5.0) == CONFIRMED, call.ladder()
-        assert call.bye() == 200
-    t.join(30.0)
-    proc, last, errors = result["run"]
+    for attempt in (1, 2):
+        t = threading.Thread(target=uas, daemon=True)
+        t.start()
+        time.sleep(0.5)  # SIPp binds
+        ladders = []
+        for _ in range(2):
+            call = dial_out(phone, edge_host, CARRIER_NUMBER)
+            if call.wait(CONFIRMED, timeout_s=5.0) != CONFIRMED:
+                ladders.append(call.ladder())
+                break
+            assert call.bye() == 200
+        t.join(30.0)
+        proc, last, errors = result["run"]
+        # SIPp's built-in uas aborts on the Edge's keepalive OPTIONS to the carrier (at start, then every
+        # 30 s) when one lands while it listens; the next try is clear of it
+        if attempt == 1 and proc.returncode != 0 and "received 'OPTIONS" in errors:
+            continue
+        break
+    assert not ladders, ladders
     assert proc.returncode == 0, (proc.returncode, errors, proc.stderr[-2000:])
     assert int(last["SuccessfulCall(C)"]) == 2 and int(last["FailedCall(C)"]) == 0, (last, errors)
     settle(twin)
