@@ -74,6 +74,16 @@ def parse_output(platform: str, command: str, data: str) -> list[dict[str, Any]]
         return [dict(zip(header, row, strict=True)) for row in table]
 
 
+class CliParseError(LabProtocolError):
+    """A command's output that its template cannot parse: ``command`` and the raw ``output`` are kept
+    (the output is in the session's transcript too) so a reader can make only the facts of that
+    command BROKEN and keep the rest."""
+
+    def __init__(self, device: str, transport: str, address: str, detail: str, command: str, output: str) -> None:
+        super().__init__(device, transport, address, detail)
+        self.command, self.output = command, output
+
+
 def _rejection(output: str) -> str | None:
     m = re.search(ERROR_PATTERN + r".*", output)
     return m.group(0).strip() if m else None
@@ -223,18 +233,22 @@ class SwitchCli(TransportSession):
     def parse(self, command: str, timeout_s: float | None = None) -> list[dict[str, Any]]:
         """``send`` plus the ntc-templates parse: one dict per row, every value a string (or list).
 
-        Raises LabProtocolError naming the command when there is no template or the text does not
-        parse with it.
+        Raises :class:`CliParseError` (a LabProtocolError) naming the command, with the raw output, when
+        there is no template or the text does not parse with it.
         """
         out = self.send(command, timeout_s)
         try:
             rows = parse_output(platform=self.device_type, command=command, data=out)
         except Exception as e:  # TextFSMError, or ntc-templates' "no template" error
-            raise self._error(LabProtocolError,
-                              f"output of {command!r} does not parse ({self.device_type}): {e}") from None
+            raise self.parse_error(command, out, f"does not parse ({self.device_type}): {e}") from None
         if not isinstance(rows, list):
-            raise self._error(LabProtocolError, f"output of {command!r} did not parse into rows")
+            raise self.parse_error(command, out, "did not parse into rows")
         return rows
+
+    def parse_error(self, command: str, output: str, why: str) -> CliParseError:
+        """A :class:`CliParseError` for ``output`` of ``command``: ``output of 'CMD' WHY``."""
+        return CliParseError(self.device, self.transport, self.address, f"output of {command!r} {why}",
+                             command, output)
 
     def config(self, lines: list[str], timeout_s: float | None = None) -> str:
         """Enter config mode, send ``lines``, leave it. Raises LabProtocolError on a rejected line."""
