@@ -42,12 +42,24 @@ from .transcript import Transcript
 
 Resolve = Callable[[str], str]
 
-#: inventory platform -> netmiko device_type (also the ntc-templates platform name)
-DEVICE_TYPES = {
-    "cisco_ios": "cisco_ios",
-    "cisco_xe": "cisco_xe",
-    "cisco_nxos": "cisco_nxos",
-    "arista_eos": "arista_eos",
+@dataclass(frozen=True)
+class CliPlatform:
+    """How the CLI layer speaks to one inventory platform: ``netmiko`` is the netmiko ``device_type``,
+    ``templates`` the ntc-templates platform whose templates parse its outputs (IOS-XE prints the
+    IOS layouts, and ntc-templates files them under ``cisco_ios`` only)."""
+
+    netmiko: str
+    templates: str
+
+
+#: inventory platform -> :class:`CliPlatform`: the one list of CLI platforms. The switch drivers
+#: register one driver per entry (:mod:`harness.devices.drivers.switch`), and the inventory check
+#: accepts a switch platform exactly when a driver is registered for it.
+CLI_PLATFORMS: dict[str, CliPlatform] = {
+    "cisco_ios": CliPlatform("cisco_ios", "cisco_ios"),
+    "cisco_xe": CliPlatform("cisco_xe", "cisco_ios"),
+    "cisco_nxos": CliPlatform("cisco_nxos", "cisco_nxos"),
+    "arista_eos": CliPlatform("arista_eos", "arista_eos"),
 }
 #: what IOS-like CLIs print when they refuse a command
 ERROR_PATTERN = r"% ?(Invalid input|Incomplete command|Ambiguous command|Unknown command|Access denied)"
@@ -121,7 +133,7 @@ class SwitchCli(TransportSession):
 
     Args:
         device: inventory name; host: address (``settings.port`` is the port);
-        platform: inventory platform, a key of :data:`DEVICE_TYPES`;
+        platform: inventory platform, a key of :data:`CLI_PLATFORMS`;
         settings: the device's SshSettings; resolve: secret resolver (called at connect time);
         known_hosts: file with the trusted host keys; transcript: records commands and outputs.
     """
@@ -133,11 +145,11 @@ class SwitchCli(TransportSession):
         self.device, self.host, self.platform, self.settings = device, host, platform, settings
         self.resolve, self.known_hosts, self.transcript = resolve, known_hosts, transcript
         self.address = f"{host}:{settings.port}"
-        device_type = DEVICE_TYPES.get(platform)
-        if device_type is None:
+        known = CLI_PLATFORMS.get(platform)
+        if known is None:
             raise self._error(LabProtocolError, f"no netmiko device type for platform {platform!r} "
-                                                f"(known: {', '.join(DEVICE_TYPES)})")
-        self.device_type = device_type
+                                                f"(known: {', '.join(CLI_PLATFORMS)})")
+        self.device_type, self.templates = known.netmiko, known.templates
         self._lock = threading.Lock()
         self._conn: Any = None
         self._connect()
@@ -238,9 +250,9 @@ class SwitchCli(TransportSession):
         """
         out = self.send(command, timeout_s)
         try:
-            rows = parse_output(platform=self.device_type, command=command, data=out)
+            rows = parse_output(platform=self.templates, command=command, data=out)
         except Exception as e:  # TextFSMError, or ntc-templates' "no template" error
-            raise self.parse_error(command, out, f"does not parse ({self.device_type}): {e}") from None
+            raise self.parse_error(command, out, f"does not parse ({self.templates}): {e}") from None
         if not isinstance(rows, list):
             raise self.parse_error(command, out, "did not parse into rows")
         return rows

@@ -1,7 +1,8 @@
 """Access switch drivers: two independent views of every port, CLI (netmiko + ntc-templates) and SNMP.
 
-``cisco_ios`` is the platform the twin emulates; ``cisco_nxos`` and ``arista_eos`` share the code
-with their own netmiko device type and command spellings. Interface names are returned in the long
+``cisco_ios`` is the platform the twin emulates; ``cisco_xe``, ``cisco_nxos`` and ``arista_eos`` share
+the code with their own netmiko device type and command spellings. There is one driver per entry of
+:data:`~harness.transports.cli.CLI_PLATFORMS`, the one list of CLI platforms. Interface names are returned in the long
 form (``Gi1/0/1`` -> ``GigabitEthernet1/0/1``). Sessions are opened on first use and reused.
 
 :meth:`Switch.audit` reads both views at once (the CLI commands over the one SSH session while the
@@ -199,7 +200,7 @@ class Switch(SnmpFacts, Driver, CliDevice):
         gives unread (:class:`CliRead`); the others stand. Raises LabError when the session fails,
         and the parse error when neither ``show interfaces switchport`` nor ``… status`` parses (no
         port list at all)."""
-        platform = self.device.platform
+        platform = self.cli().templates
         failed: dict[str, CliParseError] = {}
         vlans = self._read(failed, "SHOW_VLANS", lambda c: vlan_facts(self.parse(c)))
         ports = self._read(failed, "SHOW_SWITCHPORT", lambda c: switchport_facts(self.parse(c)))
@@ -282,6 +283,11 @@ class NxosSwitch(Switch):
     SHOW_INTERFACES: ClassVar[str] = "show interface"
     SHOW_POE: ClassVar[str | None] = None
     SHOW_STP: ClassVar[str | None] = None
+
+
+@register("switch", "cisco_xe")
+class IosXeSwitch(Switch):
+    """Cisco IOS-XE under its own netmiko device type (``cisco_xe``); the outputs are IOS's."""
 
 
 @register("switch", "arista_eos")

@@ -3,8 +3,9 @@
 No I/O here: the driver (:mod:`harness.devices.drivers.switch`) sends the commands and hands the parsed
 records to these functions, and :func:`cli_port_views` folds them into one
 :class:`~harness.devices.facts.switch_ports.PortView` per port (``source="cli"``). Platforms are the
-netmiko / ntc-templates names ``cisco_ios``, ``cisco_nxos`` and ``arista_eos``; a field a platform
-cannot show stays ``None``. Interface names are returned in the long form (``Gi1/0/1`` ->
+ntc-templates names ``cisco_ios``, ``cisco_nxos`` and ``arista_eos`` (the one an inventory platform
+uses is :attr:`~harness.transports.cli.CliPlatform.templates`: IOS-XE is ``cisco_ios``); a field a
+platform cannot show stays ``None``. Interface names are returned in the long form (``Gi1/0/1`` ->
 ``GigabitEthernet1/0/1``), MAC addresses as :func:`~harness.devices.facts.switch_ports.normal_mac` gives
 them (``00:04:f2:aa:00:01``). Units: speeds in Mb/s, power in watts.
 
@@ -368,8 +369,9 @@ class SwitchConfig:
     network_policies: dict[int, dict[str, NetworkPolicy]] = field(default_factory=dict)
 
 
-HCONFIG_PLATFORMS = {"cisco_ios": Platform.CISCO_IOS, "cisco_xe": Platform.CISCO_IOS,
-                     "cisco_nxos": Platform.CISCO_NXOS, "arista_eos": Platform.ARISTA_EOS}
+#: ntc-templates platform (:attr:`~harness.transports.cli.CliPlatform.templates`) -> hier_config platform
+HCONFIG_PLATFORMS = {"cisco_ios": Platform.CISCO_IOS, "cisco_nxos": Platform.CISCO_NXOS,
+                     "arista_eos": Platform.ARISTA_EOS}
 _POLICY_LINE = re.compile(r"(voice|voice-signaling) vlan (\S+)(?: cos (\d+))?(?: dscp (\d+))?")
 
 

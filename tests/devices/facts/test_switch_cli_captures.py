@@ -22,7 +22,7 @@ from harness.devices.facts.switch_cli import (
     vlan_facts,
 )
 from harness.devices.facts.switch_ports import NetworkPolicy
-from harness.transports.cli import DEVICE_TYPES
+from harness.transports.cli import CLI_PLATFORMS
 from tests.conftest import CAPTURES
 
 REALWORLD = CAPTURES / "cli" / "ntc-templates"
@@ -39,7 +39,7 @@ def captures() -> list[tuple[str, str, Path]]:
     for raw in sorted(REALWORLD.glob("*.raw")) if REALWORLD.is_dir() else []:
         platform, command, _ = raw.name.split("__", 2)
         command = command.replace("_", " ")
-        if platform in DEVICE_TYPES and command in DRIVER_COMMANDS:
+        if platform in CLI_PLATFORMS and command in DRIVER_COMMANDS:
             out.append((platform, command, raw))
     return out
 
@@ -47,7 +47,7 @@ def captures() -> list[tuple[str, str, Path]]:
 @pytest.mark.parametrize(("platform", "command", "raw"), captures(), ids=lambda v: getattr(v, "stem", v))
 def test_capture_parses_to_its_expected_records(platform, command, raw):
     expected = yaml.safe_load(Path(str(raw).removesuffix(".raw") + ".expected.yml").read_text())
-    rows = parse_output(platform=DEVICE_TYPES[platform], command=command, data=raw.read_text())
+    rows = parse_output(platform=CLI_PLATFORMS[platform].templates, command=command, data=raw.read_text())
     assert rows == expected["parsed_sample"]
 
 
