@@ -25,9 +25,11 @@ from ..capabilities import CliDevice
 from ..driver import Driver
 from ..facts.switch_cli import (  # noqa: F401  (re-exported for existing callers)
     IF_PREFIXES,
+    CdpNeighbor,
     Switchport,
     SwitchVersion,
     Vlan,
+    cdp_facts,
     cli_port_views,
     config_facts,
     error_counters,
@@ -124,6 +126,7 @@ class Switch(SnmpFacts, Driver, CliDevice):
     SHOW_STP: ClassVar[str | None] = "show spanning-tree"
     SHOW_MACS: ClassVar[str] = "show mac address-table"
     SHOW_RUN: ClassVar[str] = "show running-config"
+    SHOW_CDP: ClassVar[str] = "show cdp neighbors detail"
 
     def cli(self) -> SwitchCli:
         """The open CLI session (privileged when the inventory has an enable secret)."""
@@ -163,6 +166,11 @@ class Switch(SnmpFacts, Driver, CliDevice):
     def switchports(self) -> dict[str, Switchport]:
         """Long interface name -> :class:`Switchport`."""
         return switchport_facts(self.parse(self.SHOW_SWITCHPORT))
+
+    def cdp_neighbors(self) -> dict[str, CdpNeighbor]:
+        """Long local interface -> :class:`CdpNeighbor` (``show cdp neighbors detail``). Raises LabError
+        (:class:`CliParseError` when the output does not parse, LabProtocolError when CDP is off)."""
+        return cdp_facts(self.parse(self.SHOW_CDP))
 
     def cli_views(self) -> tuple[dict[int, Vlan], dict[str, PortView]]:
         """The VLAN table and every port as the CLI shows it (nine show commands, one session).

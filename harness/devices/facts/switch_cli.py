@@ -11,8 +11,8 @@ them (``00:04:f2:aa:00:01``). Units: speeds in Mb/s, power in watts.
 
 Sources per function: :func:`status_facts` ``show interfaces status`` (NX-OS ``show interface
 status``); :func:`error_counters` ``show interfaces`` (IOS) / ``show interface`` (NX-OS);
-:func:`poe_facts` ``show power inline``; :func:`lldp_facts` ``show lldp neighbors detail`` (the
-LLDP-MED network-policy lines through our own template
+:func:`poe_facts` ``show power inline``; :func:`cdp_facts` ``show cdp neighbors detail``;
+:func:`lldp_facts` ``show lldp neighbors detail`` (the LLDP-MED network-policy lines through our own template
 ``templates/cisco_ios_show_lldp_neighbors_detail_med.textfsm``, which ntc-templates does not
 capture); :func:`stp_portfast` ``show spanning-tree``; :func:`mac_table` ``show mac
 address-table``; :func:`config_facts` ``show running-config`` (read with hier_config).
@@ -307,6 +307,46 @@ def lldp_facts(text: str, platform: str = "cisco_ios") -> dict[str, LldpNeighbor
     return out
 
 
+# --- show cdp neighbors detail ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CdpNeighbor:
+    """One neighbour of ``show cdp neighbors detail`` (Cisco Discovery Protocol; Cisco IP phones send it).
+
+    ``local_port``: long name of the switch port; ``device_id``: the CDP Device ID as printed (a phone's
+    ``SEP`` + MAC, NX-OS's ``name(serial)``); ``port_id``: the neighbour's interface (``Port 1`` on a
+    phone); ``platform``: ``cisco IP Phone 7962`` and the like; ``capabilities``: the words of the
+    Capabilities line; ``mgmt_address``: the first (management) address, ``""`` when none is shown;
+    ``software``: the Version text.
+    """
+
+    local_port: str
+    device_id: str
+    port_id: str
+    platform: str
+    capabilities: tuple[str, ...]
+    mgmt_address: str
+    software: str
+
+
+def cdp_facts(rows: list[dict[str, Any]]) -> dict[str, CdpNeighbor]:
+    """Long local interface -> :class:`CdpNeighbor` from ntc-templates ``show cdp neighbors detail``
+    records (IOS and NX-OS keys). The first neighbour of a port wins."""
+    out: dict[str, CdpNeighbor] = {}
+    for r in rows:
+        local = long_interface(_first(r, "local_interface", "local_port"))
+        if not local or local in out:
+            continue
+        out[local] = CdpNeighbor(
+            local_port=local, device_id=_first(r, "neighbor_name", "destination_host", "chassis_id"),
+            port_id=_first(r, "neighbor_interface", "remote_port"), platform=_first(r, "platform"),
+            capabilities=tuple(_first(r, "capabilities").split()),
+            mgmt_address=_first(r, "mgmt_address", "management_ip", "interface_ip"),
+            software=_first(r, "neighbor_description", "software_version"))
+    return out
+
+
 # --- show spanning-tree / show mac address-table ---------------------------------------------------
 
 
@@ -468,7 +508,7 @@ def cli_port_views(switchports: Mapping[str, Switchport], status: Mapping[str, P
     return out
 
 
-__all__ = ["IF_PREFIXES", "MED_APPS", "PortConfig", "PortStatus", "SwitchConfig", "SwitchVersion", "Switchport",
-           "Vlan", "cli_port_views", "config_facts", "duplex_word", "error_counters", "lldp_facts", "long_interface",
-           "mac_table", "med_policies", "poe_facts", "speed_mbps", "status_facts", "stp_portfast", "switchport_facts",
-           "uptime_seconds", "version_facts", "vlan_facts"]
+__all__ = ["IF_PREFIXES", "MED_APPS", "CdpNeighbor", "PortConfig", "PortStatus", "SwitchConfig", "SwitchVersion",
+           "Switchport", "Vlan", "cdp_facts", "cli_port_views", "config_facts", "duplex_word", "error_counters",
+           "lldp_facts", "long_interface", "mac_table", "med_policies", "poe_facts", "speed_mbps", "status_facts",
+           "stp_portfast", "switchport_facts", "uptime_seconds", "version_facts", "vlan_facts"]

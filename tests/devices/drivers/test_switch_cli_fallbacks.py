@@ -47,8 +47,11 @@ def _answer(sw: Switch, command: str, text: str) -> None:
     send = cli.send
 
     def odd(cmd: str, timeout_s: float | None = None) -> str:
-        out = send(cmd, timeout_s)
-        return text if cmd == command else out
+        if cmd == command:
+            cli.transcript.sent(cmd)
+            cli.transcript.received(text)
+            return text
+        return send(cmd, timeout_s)
 
     cli.send = odd  # type: ignore[method-assign]
 
@@ -116,3 +119,12 @@ def test_real_captures_are_there() -> None:
     if not REALWORLD.is_dir():
         pytest.skip(f"real CLI captures are not available at {REALWORLD} (set HIL_REALWORLD)")
     assert sorted(REALWORLD.glob("cisco_ios__show_power_inline__*.raw"))
+
+
+def test_cdp_neighbors_read_a_real_capture(sw1: Switch) -> None:
+    if not REALWORLD.is_dir():
+        pytest.skip(f"real CLI captures are not available at {REALWORLD} (set HIL_REALWORLD)")
+    raw = next(REALWORLD.glob("cisco_ios__show_cdp_neighbors_detail__*.raw")).read_text()
+    _answer(sw1, "show cdp neighbors detail", raw)
+    nb = sw1.cdp_neighbors()["GigabitEthernet0/3"]
+    assert (nb.device_id, nb.platform) == ("switchxxxxx", "cisco WS-C3560X-24P")

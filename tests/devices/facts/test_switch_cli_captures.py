@@ -11,9 +11,11 @@ import yaml
 from ntc_templates.parse import parse_output
 
 from harness.devices.facts.switch_cli import (
+    cdp_facts,
     cli_port_views,
     config_facts,
     lldp_facts,
+    long_interface,
     poe_facts,
     status_facts,
     stp_portfast,
@@ -31,7 +33,7 @@ pytestmark = pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld
 #: what the driver sends, per capture command
 DRIVER_COMMANDS = {"show version", "show vlan", "show interfaces switchport", "show interface switchport",
                    "show interfaces status", "show power inline", "show lldp neighbors detail",
-                   "show spanning-tree", "show running-config interface"}
+                   "show spanning-tree", "show running-config interface", "show cdp neighbors detail"}
 
 
 def captures() -> list[tuple[str, str, Path]]:
@@ -156,3 +158,18 @@ def test_cli_port_views_from_real_ios_captures():
     ap = views["GigabitEthernet1/0/2"]
     assert (ap.source, ap.oper_up, ap.speed_mbps, ap.duplex, ap.trust, ap.poe) == ("cli", True, 1000, "full",
                                                                                    None, None)
+
+
+def test_cdp_facts_on_real_ios_and_nxos_captures():
+    """``show cdp neighbors detail``: an IOS switch's neighbour, and NX-OS's five (mgmt0 included)."""
+    ios = cdp_facts(_rows("cdp_neighbors_detail2", "cisco_ios", "show cdp neighbors detail"))
+    nb = ios["GigabitEthernet0/3"]
+    assert (nb.device_id, nb.port_id, nb.platform, nb.mgmt_address) == (
+        "switchxxxxx", "GigabitEthernet0/8", "cisco WS-C3560X-24P", "1.1.1.1")
+    assert nb.capabilities == ("Switch", "IGMP") and "Version 12.2(55)SE10" in nb.software
+    rows = _rows("cdp_neighbors_detail", "cisco_nxos", "show cdp neighbors detail")
+    nxos = cdp_facts(rows)
+    assert set(nxos) == {long_interface(r["local_interface"]) for r in rows}
+    assert nxos["mgmt0"].device_id == "PERIMETER" and nxos["mgmt0"].port_id == "FastEthernet1/0/32"
+    assert nxos["Ethernet1/1"].device_id == "dc-lf03" and nxos["Ethernet1/1"].platform == "N9K-C9372TX"
+    assert nxos["Ethernet1/1"].mgmt_address == "10.1.100.226"
