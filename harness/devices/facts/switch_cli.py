@@ -12,7 +12,8 @@ them (``00:04:f2:aa:00:01``). Units: speeds in Mb/s, power in watts.
 Sources per function: :func:`status_facts` ``show interfaces status`` (NX-OS ``show interface
 status``); :func:`error_counters` ``show interfaces`` (IOS) / ``show interface`` (NX-OS);
 :func:`poe_facts` ``show power inline``; :func:`cdp_facts` ``show cdp neighbors detail``;
-:func:`lldp_facts` ``show lldp neighbors detail`` (the LLDP-MED network-policy lines through our own template
+:func:`lldp_table_facts` ``show lldp neighbors``; :func:`lldp_facts` ``show lldp neighbors detail`` (the
+LLDP-MED network-policy lines through our own template
 ``templates/cisco_ios_show_lldp_neighbors_detail_med.textfsm``, which ntc-templates does not
 capture); :func:`stp_portfast` ``show spanning-tree``; :func:`mac_table` ``show mac
 address-table``; :func:`config_facts` ``show running-config`` (read with hier_config).
@@ -307,6 +308,25 @@ def lldp_facts(text: str, platform: str = "cisco_ios") -> dict[str, LldpNeighbor
     return out
 
 
+def lldp_table_facts(rows: list[dict[str, Any]]) -> dict[str, LldpNeighbor]:
+    """Long local interface -> :class:`LldpNeighbor` from ntc-templates ``show lldp neighbors`` records
+    (the table without ``detail``, for switches or sessions where the detail is not available).
+
+    The table has no chassis ID, model or LLDP-MED lines: ``chassis_id`` is ``""``, ``chassis_mac``
+    None and ``policies`` empty; ``system_name`` is the Device ID column (IOS cuts it to 20
+    characters) and ``port_id`` the Port ID column. The first neighbour of a port wins.
+    """
+    out: dict[str, LldpNeighbor] = {}
+    for r in rows:
+        local = long_interface(_first(r, "local_interface"))
+        if not local or local in out:
+            continue
+        out[local] = LldpNeighbor(local_port=local, chassis_id="", chassis_mac=None,
+                                  port_id=_first(r, "neighbor_interface", "neighbor_port_id"),
+                                  system_name=_first(r, "neighbor_name", "neighbor"))
+    return out
+
+
 # --- show cdp neighbors detail ---------------------------------------------------------------------
 
 
@@ -510,5 +530,6 @@ def cli_port_views(switchports: Mapping[str, Switchport], status: Mapping[str, P
 
 __all__ = ["IF_PREFIXES", "MED_APPS", "CdpNeighbor", "PortConfig", "PortStatus", "SwitchConfig", "SwitchVersion",
            "Switchport", "Vlan", "cdp_facts", "cli_port_views", "config_facts", "duplex_word", "error_counters",
-           "lldp_facts", "long_interface", "mac_table", "med_policies", "poe_facts", "speed_mbps", "status_facts",
-           "stp_portfast", "switchport_facts", "uptime_seconds", "version_facts", "vlan_facts"]
+           "lldp_facts", "lldp_table_facts", "long_interface", "mac_table", "med_policies", "poe_facts",
+           "speed_mbps", "status_facts", "stp_portfast", "switchport_facts", "uptime_seconds", "version_facts",
+           "vlan_facts"]

@@ -15,6 +15,7 @@ from harness.devices.facts.switch_cli import (
     cli_port_views,
     config_facts,
     lldp_facts,
+    lldp_table_facts,
     long_interface,
     poe_facts,
     status_facts,
@@ -33,7 +34,8 @@ pytestmark = pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld
 #: what the driver sends, per capture command
 DRIVER_COMMANDS = {"show version", "show vlan", "show interfaces switchport", "show interface switchport",
                    "show interfaces status", "show power inline", "show lldp neighbors detail",
-                   "show spanning-tree", "show running-config interface", "show cdp neighbors detail"}
+                   "show spanning-tree", "show running-config interface", "show cdp neighbors detail",
+                   "show lldp neighbors"}
 
 
 def captures() -> list[tuple[str, str, Path]]:
@@ -173,3 +175,17 @@ def test_cdp_facts_on_real_ios_and_nxos_captures():
     assert nxos["mgmt0"].device_id == "PERIMETER" and nxos["mgmt0"].port_id == "FastEthernet1/0/32"
     assert nxos["Ethernet1/1"].device_id == "dc-lf03" and nxos["Ethernet1/1"].platform == "N9K-C9372TX"
     assert nxos["Ethernet1/1"].mgmt_address == "10.1.100.226"
+
+
+def test_lldp_table_facts_on_a_real_ios_capture():
+    """``show lldp neighbors`` (no detail): four neighbours on two stack members, first per port."""
+    found = sorted(REALWORLD.glob("cisco_ios__show_lldp_neighbors__*.raw"))
+    if not found:
+        pytest.skip(f"no cisco_ios__show_lldp_neighbors__*.raw capture in {REALWORLD} (ntc-templates "
+                    "tests/cisco_ios/show_lldp_neighbors/cisco_ios_show_lldp_neighbors.raw)")
+    rows = parse_output(platform="cisco_ios", command="show lldp neighbors", data=found[0].read_text())
+    table = lldp_table_facts(rows)
+    assert set(table) == {long_interface(r["local_interface"]) for r in rows}
+    nb = table["GigabitEthernet1/0/7"]
+    assert (nb.system_name, nb.port_id, nb.chassis_mac, nb.policies) == ("Cisco-switch-1", "Gi0/1", None, {})
+    assert table["GigabitEthernet2/0/1"].port_id == "666" and "FastEthernet0/13" in table
