@@ -40,6 +40,14 @@ class PhonePort:
         """``"sw1 GigabitEthernet1/0/1 (phone1)"``: the device named in check messages."""
         return f"{self.switch} {self.interface} ({self.phone})"
 
-    def views(self) -> list[PortView]:
-        """The views that list the port, CLI first."""
+    def views(self, *facts: str) -> list[PortView]:
+        """The views that list the port, CLI first.
+
+        ``facts`` (:class:`PortView` field names) are the ones the caller checks: when the CLI output
+        one of them comes from did not parse, its :class:`~harness.transports.cli.CliParseError` (a
+        LabProtocolError naming switch and command, so BROKEN) is raised; the other facts stand.
+        """
+        error = self.audit.cli_error(*facts) if facts else None
+        if error is not None:
+            raise error
         return [v for v in (self.cli, self.snmp) if v is not None]

@@ -42,12 +42,24 @@ from .transcript import Transcript
 
 Resolve = Callable[[str], str]
 
-#: inventory platform -> netmiko device_type (also the ntc-templates platform name)
-DEVICE_TYPES = {
-    "cisco_ios": "cisco_ios",
-    "cisco_xe": "cisco_xe",
-    "cisco_nxos": "cisco_nxos",
-    "arista_eos": "arista_eos",
+@dataclass(frozen=True)
+class CliPlatform:
+    """How the CLI layer speaks to one inventory platform: ``netmiko`` is the netmiko ``device_type``,
+    ``templates`` the ntc-templates platform whose templates parse its outputs (IOS-XE prints the
+    IOS layouts, and ntc-templates files them under ``cisco_ios`` only)."""
+
+    netmiko: str
+    templates: str
+
+
+#: inventory platform -> :class:`CliPlatform`: the one list of CLI platforms. The switch drivers
+#: register one driver per entry (:mod:`harness.devices.drivers.switch`), and the inventory check
+#: accepts a switch platform exactly when a driver is registered for it.
+CLI_PLATFORMS: dict[str, CliPlatform] = {
+    "cisco_ios": CliPlatform("cisco_ios", "cisco_ios"),
+    "cisco_xe": CliPlatform("cisco_xe", "cisco_ios"),
+    "cisco_nxos": CliPlatform("cisco_nxos", "cisco_nxos"),
+    "arista_eos": CliPlatform("arista_eos", "arista_eos"),
 }
 #: what IOS-like CLIs print when they refuse a command
 ERROR_PATTERN = r"% ?(Invalid input|Incomplete command|Ambiguous command|Unknown command|Access denied)"
@@ -72,6 +84,16 @@ def parse_output(platform: str, command: str, data: str) -> list[dict[str, Any]]
         table.ParseCmd(data, {"Command": command, "Platform": platform})
         header = [h.lower() for h in table.header]
         return [dict(zip(header, row, strict=True)) for row in table]
+
+
+class CliParseError(LabProtocolError):
+    """A command's output that its template cannot parse: ``command`` and the raw ``output`` are kept
+    (the output is in the session's transcript too) so a reader can make only the facts of that
+    command BROKEN and keep the rest."""
+
+    def __init__(self, device: str, transport: str, address: str, detail: str, command: str, output: str) -> None:
+        super().__init__(device, transport, address, detail)
+        self.command, self.output = command, output
 
 
 def _rejection(output: str) -> str | None:
@@ -111,7 +133,7 @@ class SwitchCli(TransportSession):
 
     Args:
         device: inventory name; host: address (``settings.port`` is the port);
-        platform: inventory platform, a key of :data:`DEVICE_TYPES`;
+        platform: inventory platform, a key of :data:`CLI_PLATFORMS`;
         settings: the device's SshSettings; resolve: secret resolver (called at connect time);
         known_hosts: file with the trusted host keys; transcript: records commands and outputs.
     """
@@ -123,11 +145,11 @@ class SwitchCli(TransportSession):
         self.device, self.host, self.platform, self.settings = device, host, platform, settings
         self.resolve, self.known_hosts, self.transcript = resolve, known_hosts, transcript
         self.address = f"{host}:{settings.port}"
-        device_type = DEVICE_TYPES.get(platform)
-        if device_type is None:
+        known = CLI_PLATFORMS.get(platform)
+        if known is None:
             raise self._error(LabProtocolError, f"no netmiko device type for platform {platform!r} "
-                                                f"(known: {', '.join(DEVICE_TYPES)})")
-        self.device_type = device_type
+                                                f"(known: {', '.join(CLI_PLATFORMS)})")
+        self.device_type, self.templates = known.netmiko, known.templates
         self._lock = threading.Lock()
         self._conn: Any = None
         self._connect()
@@ -223,18 +245,22 @@ class SwitchCli(TransportSession):
     def parse(self, command: str, timeout_s: float | None = None) -> list[dict[str, Any]]:
         """``send`` plus the ntc-templates parse: one dict per row, every value a string (or list).
 
-        Raises LabProtocolError naming the command when there is no template or the text does not
-        parse with it.
+        Raises :class:`CliParseError` (a LabProtocolError) naming the command, with the raw output, when
+        there is no template or the text does not parse with it.
         """
         out = self.send(command, timeout_s)
         try:
-            rows = parse_output(platform=self.device_type, command=command, data=out)
+            rows = parse_output(platform=self.templates, command=command, data=out)
         except Exception as e:  # TextFSMError, or ntc-templates' "no template" error
-            raise self._error(LabProtocolError,
-                              f"output of {command!r} does not parse ({self.device_type}): {e}") from None
+            raise self.parse_error(command, out, f"does not parse ({self.templates}): {e}") from None
         if not isinstance(rows, list):
-            raise self._error(LabProtocolError, f"output of {command!r} did not parse into rows")
+            raise self.parse_error(command, out, "did not parse into rows")
         return rows
+
+    def parse_error(self, command: str, output: str, why: str) -> CliParseError:
+        """A :class:`CliParseError` for ``output`` of ``command``: ``output of 'CMD' WHY``."""
+        return CliParseError(self.device, self.transport, self.address, f"output of {command!r} {why}",
+                             command, output)
 
     def config(self, lines: list[str], timeout_s: float | None = None) -> str:
         """Enter config mode, send ``lines``, leave it. Raises LabProtocolError on a rejected line."""

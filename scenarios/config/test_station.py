@@ -40,7 +40,7 @@ def test_phone_mac_is_seen_on_its_switch_port(phone_port: PhonePort, lab: LabSes
         if d.role == "switch":
             seen += [f"{name} {port}" for port in switch_audits(name).find_mac(mac)]
     owners = _owners(lab)
-    on_port = sorted({m for v in phone_port.views() for m in
+    on_port = sorted({m for v in phone_port.views("macs", "lldp") for m in
                       (*v.macs, *([v.lldp.chassis_mac] if v.lldp and v.lldp.chassis_mac else []))})
     named = [f"{m} ({owners[m]}'s)" if m in owners else f"{m} (in no inventory entry)" for m in on_port]
     found = ", ".join(seen) if seen else "not seen on any switch port"
@@ -59,7 +59,7 @@ def test_phone_record_hardware_id_is_the_mac_on_the_port(phone_port: PhonePort, 
     for r in records:
         if r.mac:
             by_mac.setdefault(r.mac, []).append(r.name)
-    on_port = phone_macs(phone_port.views())
+    on_port = phone_macs(phone_port.views("macs", "lldp"))
     matched = [m for m in on_port if len(by_mac.get(m, [])) == 1]
     pct = 100.0 * len(matched) / len(on_port) if on_port else 0.0
     notes = []

@@ -67,6 +67,9 @@ def test_macs_on_the_wire_and_phone_records_match(lab: LabSession, switch_audits
         where = d.facts.switch_port
         assert where is not None
         audit = switch_audits(where.switch)
+        unread = audit.cli_error("macs", "lldp")
+        if unread is not None:  # the switch's MAC or LLDP table did not parse: BROKEN, naming the command
+            raise unread
         views = (audit.cli.get(where.port), audit.snmp.get(where.port) if audit.snmp else None)
         for m in phone_macs(views):
             wire.setdefault(m, f"{where.switch} {where.port}")

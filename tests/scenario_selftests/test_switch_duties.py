@@ -342,3 +342,25 @@ def test_a_phone_port_of_a_quarantined_switch_is_broken_with_the_failed_sessions
         snmp = [text for name, text in got[test].items() if name.startswith("transcript sw1 snmp ")]
         assert any("connect " in text for text in cli), (test, list(got[test]))
         assert any("> GET " in text for text in snmp), (test, list(got[test]))
+
+
+def test_an_output_that_does_not_parse_breaks_only_its_facts(twin, lab_path, out):
+    """issue 13: ``show power inline`` in a layout its template cannot parse makes the PoE checks BROKEN
+    (switch, command and parse error named, the raw output in the CLI transcript attached); the checks
+    of facts from the other commands PASS."""
+    twin.fault("sw1", "poe-stack-layout")
+    r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", f"--alluredir={out / 'allure'}")
+    t = r.tests()
+    poe = t["test_phone_port_delivers_poe_in_the_phone_class[phone1]"]
+    assert poe["verdict"] == "BROKEN", poe
+    for part in ("sw1", "'show power inline'", "does not parse"):
+        assert part in poe["message"], (part, poe["message"])
+    for name in ("test_voice_vlan_exists_on_access_switch[sw1]", "test_phone_port_carries_voice_vlan[phone1]",
+                 "test_phone_port_trusts_dscp[phone1]", "test_phone_port_advertises_lldp_med_voice_policy[phone1]",
+                 "test_phone_port_is_access_port_in_data_vlan[phone1]"):
+        assert t[name]["verdict"] == "PASS", (name, t[name])
+    assert t["test_cli_and_snmp_views_agree[sw1]"]["verdict"] == "BROKEN"
+    attached = _transcripts(out / "allure")["test_phone_port_delivers_poe_in_the_phone_class[phone1]"]
+    cli = "".join(v for k, v in attached.items() if "cli" in k)
+    assert cli.count("Module   Available") == 2, attached.keys()
+    assert r.verdict("NET-VOIP-HW") == "BROKEN"

@@ -1,7 +1,8 @@
 """Access switch drivers: two independent views of every port, CLI (netmiko + ntc-templates) and SNMP.
 
-``cisco_ios`` is the platform the twin emulates; ``cisco_nxos`` and ``arista_eos`` share the code
-with their own netmiko device type and command spellings. Interface names are returned in the long
+``cisco_ios`` is the platform the twin emulates; ``cisco_xe``, ``cisco_nxos`` and ``arista_eos`` share
+the code with their own netmiko device type and command spellings. There is one driver per entry of
+:data:`~harness.transports.cli.CLI_PLATFORMS`, the one list of CLI platforms. Interface names are returned in the long
 form (``Gi1/0/1`` -> ``GigabitEthernet1/0/1``). Sessions are opened on first use and reused.
 
 :meth:`Switch.audit` reads both views at once (the CLI commands over the one SSH session while the
@@ -12,21 +13,23 @@ switches at the same time. Provisioning (the write side) is :mod:`harness.device
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, TypeVar
 
 from ...errors import LabError, LabProtocolError, LabUnreachable
 from ...inventory.models import SwitchDevice
-from ...transports.cli import SwitchCli
+from ...transports.cli import CliParseError, SwitchCli
 from ..capabilities import CliDevice
 from ..driver import Driver
 from ..facts.switch_cli import (  # noqa: F401  (re-exported for existing callers)
     IF_PREFIXES,
+    CdpNeighbor,
     Switchport,
     SwitchVersion,
     Vlan,
+    cdp_facts,
     cli_port_views,
     config_facts,
     error_counters,
@@ -46,13 +49,38 @@ from ..facts.switch_snmp import read_port_views_sync
 from ..registry import register
 from .snmp_access import SnmpFacts
 
+T = TypeVar("T")
+
+#: fact of the CLI view (a :class:`PortView` field, or ``vlans``) -> the :class:`Switch` attributes
+#: naming the commands it comes from; a fact is unread when one of them did not parse
+CLI_FACT_COMMANDS: dict[str, tuple[str, ...]] = {
+    "vlans": ("SHOW_VLANS",),
+    "mode": ("SHOW_SWITCHPORT",), "access_vlan": ("SHOW_SWITCHPORT",), "voice_vlan": ("SHOW_SWITCHPORT",),
+    "oper_up": ("SHOW_STATUS",), "speed_mbps": ("SHOW_STATUS",), "duplex": ("SHOW_STATUS",),
+    "in_errors": ("SHOW_INTERFACES",), "poe": ("SHOW_POE",), "lldp": ("SHOW_LLDP",),
+    "portfast": ("SHOW_STP", "SHOW_RUN"), "macs": ("SHOW_MACS",), "trust": ("SHOW_RUN",),
+}
+
+
+@dataclass(frozen=True)
+class CliRead:
+    """The CLI view of one switch: ``vlans``, ``ports`` (long interface name -> :class:`PortView`) and
+    ``unread``: fact (a key of :data:`CLI_FACT_COMMANDS`) -> the :class:`CliParseError` of the command
+    it comes from. An unread fact is ``None`` (``macs`` empty, ``vlans`` empty) in every port."""
+
+    vlans: dict[int, Vlan]
+    ports: dict[str, PortView]
+    unread: dict[str, CliParseError] = field(default_factory=dict)
+
 
 @dataclass(frozen=True)
 class SwitchAudit:
     """Both views of one switch, read at ``read_at`` (epoch s) in ``seconds``.
 
     ``cli``/``snmp``: long interface name -> :class:`PortView`; ``snmp`` is None when the inventory
-    declares no SNMP for the switch. ``disagreements``: where the two views differ (empty without SNMP).
+    declares no SNMP for the switch. ``disagreements``: where the two views differ (empty without SNMP;
+    facts the CLI could not read are not compared). ``cli_unread``: CLI fact -> the parse error of the
+    command it comes from (see :class:`CliRead`; :meth:`cli_error` reads it).
     """
 
     switch: str
@@ -62,6 +90,14 @@ class SwitchAudit:
     disagreements: list[Disagreement]
     read_at: float
     seconds: float
+    cli_unread: dict[str, CliParseError] = field(default_factory=dict)
+
+    def cli_error(self, *facts: str) -> CliParseError | None:
+        """The parse error that left one of ``facts`` (default: any fact) unread in the CLI view, or None."""
+        for fact in facts or tuple(self.cli_unread):
+            if fact in self.cli_unread:
+                return self.cli_unread[fact]
+        return None
 
     def find_mac(self, mac: str) -> list[str]:
         """Interfaces where ``mac`` is seen, as LLDP chassis or learned address, in either view."""
@@ -90,6 +126,7 @@ class Switch(SnmpFacts, Driver, CliDevice):
     SHOW_STP: ClassVar[str | None] = "show spanning-tree"
     SHOW_MACS: ClassVar[str] = "show mac address-table"
     SHOW_RUN: ClassVar[str] = "show running-config"
+    SHOW_CDP: ClassVar[str] = "show cdp neighbors detail"
 
     def cli(self) -> SwitchCli:
         """The open CLI session (privileged when the inventory has an enable secret)."""
@@ -130,39 +167,86 @@ class Switch(SnmpFacts, Driver, CliDevice):
         """Long interface name -> :class:`Switchport`."""
         return switchport_facts(self.parse(self.SHOW_SWITCHPORT))
 
+    def cdp_neighbors(self) -> dict[str, CdpNeighbor]:
+        """Long local interface -> :class:`CdpNeighbor` (``show cdp neighbors detail``). Raises LabError
+        (:class:`CliParseError` when the output does not parse, LabProtocolError when CDP is off)."""
+        return cdp_facts(self.parse(self.SHOW_CDP))
+
     def cli_views(self) -> tuple[dict[int, Vlan], dict[str, PortView]]:
         """The VLAN table and every port as the CLI shows it (nine show commands, one session).
 
-        Raises LabError (LabProtocolError when an output does not parse).
+        Raises LabError (:class:`CliParseError` when an output does not parse); :meth:`cli_read`
+        keeps what did parse instead.
         """
-        platform = self.device.platform
-        vlans = self.vlans()
-        ports = self.switchports()
-        status = status_facts(self.parse(self.SHOW_STATUS))
-        errors = error_counters(self.parse(self.SHOW_INTERFACES))
-        poe = poe_facts(self.parse(self.SHOW_POE)) if self.SHOW_POE else None
-        lldp = lldp_facts(self.send(self.SHOW_LLDP), platform)
-        fast = stp_portfast(self.parse(self.SHOW_STP)) if self.SHOW_STP else None
-        macs = mac_table(self.parse(self.SHOW_MACS))
-        config = config_facts(self.send(self.SHOW_RUN), platform)
-        return vlans, cli_port_views(ports, status, in_errors=errors, poe=poe, lldp=lldp, portfast=fast,
-                                     macs=macs, config=config)
+        got = self.cli_read()
+        if got.unread:
+            raise next(iter(got.unread.values()))
+        return got.vlans, got.ports
+
+    def _read(self, failed: dict[str, CliParseError], attr: str, read: Callable[[str], T]) -> T | None:
+        """``read(command)`` for the command in class attribute ``attr``; None when it is unset, or
+        when the output does not parse (the error is kept in ``failed[attr]``)."""
+        command: str | None = getattr(self, attr)
+        if command is None:
+            return None
+        try:
+            return read(command)
+        except CliParseError as e:
+            failed[attr] = e
+        return None
+
+    def _parse_text(self, command: str, parse: Callable[[str], T]) -> T:
+        """``parse`` of the raw output of ``command``; raises :class:`CliParseError` when it cannot."""
+        text = self.send(command)
+        try:
+            return parse(text)
+        except Exception as e:  # TextFSM, ntc-templates or hier_config on text they cannot read
+            raise self.cli().parse_error(command, text, f"does not parse: {e}") from None
+
+    def cli_read(self) -> CliRead:
+        """The CLI view, one command at a time: an output that does not parse leaves only the facts it
+        gives unread (:class:`CliRead`); the others stand. Raises LabError when the session fails,
+        and the parse error when neither ``show interfaces switchport`` nor ``… status`` parses (no
+        port list at all)."""
+        platform = self.cli().templates
+        failed: dict[str, CliParseError] = {}
+        vlans = self._read(failed, "SHOW_VLANS", lambda c: vlan_facts(self.parse(c)))
+        ports = self._read(failed, "SHOW_SWITCHPORT", lambda c: switchport_facts(self.parse(c)))
+        status = self._read(failed, "SHOW_STATUS", lambda c: status_facts(self.parse(c)))
+        if ports is None and status is None:
+            raise failed.get("SHOW_SWITCHPORT") or failed["SHOW_STATUS"]
+        errors = self._read(failed, "SHOW_INTERFACES", lambda c: error_counters(self.parse(c)))
+        poe = self._read(failed, "SHOW_POE", lambda c: poe_facts(self.parse(c)))
+        lldp = self._read(failed, "SHOW_LLDP", lambda c: self._parse_text(c, lambda t: lldp_facts(t, platform)))
+        fast = self._read(failed, "SHOW_STP", lambda c: stp_portfast(self.parse(c)))
+        macs = self._read(failed, "SHOW_MACS", lambda c: mac_table(self.parse(c)))
+        config = self._read(failed, "SHOW_RUN", lambda c: self._parse_text(c, lambda t: config_facts(t, platform)))
+        views = cli_port_views(ports or {}, status, in_errors=errors, poe=poe, lldp=lldp,
+                               portfast=fast, macs=macs, config=config)
+        unread = {fact: failed[attr] for fact, attrs in CLI_FACT_COMMANDS.items() for attr in attrs if attr in failed}
+        blank: dict[str, Any] = {f: () if f == "macs" else None for f in unread if f != "vlans"}
+        if blank:  # a fact from a command that did not parse is not half read from another one
+            views = {n: replace(v, **blank) for n, v in views.items()}
+        return CliRead(vlans or {}, views, unread)
 
     def snmp_views(self) -> dict[str, PortView]:
         """Every port as the SNMP agent shows it (IF-MIB, Q-BRIDGE, LLDP, PoE, VLAN membership)."""
         return read_port_views_sync(self.snmp).ports
 
     def audit(self) -> SwitchAudit:
-        """Both views, read concurrently; see :class:`SwitchAudit`. Raises LabError."""
+        """Both views, read concurrently; see :class:`SwitchAudit`. An output that does not parse leaves
+        its facts in ``cli_unread`` (the other facts stand). Raises LabError."""
         t0, at = time.monotonic(), time.time()
         with ThreadPoolExecutor(1) as pool:
             snmp_future = pool.submit(self.snmp_views) if self.device.snmp is not None else None
             try:
-                vlans, cli = self.cli_views()
+                got = self.cli_read()
             finally:
                 snmp = snmp_future.result() if snmp_future is not None else None
+        cli = got.ports
         gaps = disagreements(cli, snmp, sorted(set(cli) & set(snmp))) if snmp is not None else []
-        return SwitchAudit(self.name, vlans, cli, snmp, gaps, at, time.monotonic() - t0)
+        gaps = [g for g in gaps if g.field not in got.unread]
+        return SwitchAudit(self.name, got.vlans, cli, snmp, gaps, at, time.monotonic() - t0, got.unread)
 
     def input_errors(self, interface: str) -> tuple[int | None, int | None]:
         """The input error counter of one port now: (CLI ``show interfaces IF``, SNMP ifInErrors)."""
@@ -207,6 +291,11 @@ class NxosSwitch(Switch):
     SHOW_INTERFACES: ClassVar[str] = "show interface"
     SHOW_POE: ClassVar[str | None] = None
     SHOW_STP: ClassVar[str | None] = None
+
+
+@register("switch", "cisco_xe")
+class IosXeSwitch(Switch):
+    """Cisco IOS-XE under its own netmiko device type (``cisco_xe``); the outputs are IOS's."""
 
 
 @register("switch", "arista_eos")

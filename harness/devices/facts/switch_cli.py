@@ -3,14 +3,16 @@
 No I/O here: the driver (:mod:`harness.devices.drivers.switch`) sends the commands and hands the parsed
 records to these functions, and :func:`cli_port_views` folds them into one
 :class:`~harness.devices.facts.switch_ports.PortView` per port (``source="cli"``). Platforms are the
-netmiko / ntc-templates names ``cisco_ios``, ``cisco_nxos`` and ``arista_eos``; a field a platform
-cannot show stays ``None``. Interface names are returned in the long form (``Gi1/0/1`` ->
+ntc-templates names ``cisco_ios``, ``cisco_nxos`` and ``arista_eos`` (the one an inventory platform
+uses is :attr:`~harness.transports.cli.CliPlatform.templates`: IOS-XE is ``cisco_ios``); a field a
+platform cannot show stays ``None``. Interface names are returned in the long form (``Gi1/0/1`` ->
 ``GigabitEthernet1/0/1``), MAC addresses as :func:`~harness.devices.facts.switch_ports.normal_mac` gives
 them (``00:04:f2:aa:00:01``). Units: speeds in Mb/s, power in watts.
 
 Sources per function: :func:`status_facts` ``show interfaces status`` (NX-OS ``show interface
 status``); :func:`error_counters` ``show interfaces`` (IOS) / ``show interface`` (NX-OS);
-:func:`poe_facts` ``show power inline``; :func:`lldp_facts` ``show lldp neighbors detail`` (the
+:func:`poe_facts` ``show power inline``; :func:`cdp_facts` ``show cdp neighbors detail``;
+:func:`lldp_table_facts` ``show lldp neighbors``; :func:`lldp_facts` ``show lldp neighbors detail`` (the
 LLDP-MED network-policy lines through our own template
 ``templates/cisco_ios_show_lldp_neighbors_detail_med.textfsm``, which ntc-templates does not
 capture); :func:`stp_portfast` ``show spanning-tree``; :func:`mac_table` ``show mac
@@ -306,6 +308,65 @@ def lldp_facts(text: str, platform: str = "cisco_ios") -> dict[str, LldpNeighbor
     return out
 
 
+def lldp_table_facts(rows: list[dict[str, Any]]) -> dict[str, LldpNeighbor]:
+    """Long local interface -> :class:`LldpNeighbor` from ntc-templates ``show lldp neighbors`` records
+    (the table without ``detail``, for switches or sessions where the detail is not available).
+
+    The table has no chassis ID, model or LLDP-MED lines: ``chassis_id`` is ``""``, ``chassis_mac``
+    None and ``policies`` empty; ``system_name`` is the Device ID column (IOS cuts it to 20
+    characters) and ``port_id`` the Port ID column. The first neighbour of a port wins.
+    """
+    out: dict[str, LldpNeighbor] = {}
+    for r in rows:
+        local = long_interface(_first(r, "local_interface"))
+        if not local or local in out:
+            continue
+        out[local] = LldpNeighbor(local_port=local, chassis_id="", chassis_mac=None,
+                                  port_id=_first(r, "neighbor_interface", "neighbor_port_id"),
+                                  system_name=_first(r, "neighbor_name", "neighbor"))
+    return out
+
+
+# --- show cdp neighbors detail ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CdpNeighbor:
+    """One neighbour of ``show cdp neighbors detail`` (Cisco Discovery Protocol; Cisco IP phones send it).
+
+    ``local_port``: long name of the switch port; ``device_id``: the CDP Device ID as printed (a phone's
+    ``SEP`` + MAC, NX-OS's ``name(serial)``); ``port_id``: the neighbour's interface (``Port 1`` on a
+    phone); ``platform``: ``cisco IP Phone 7962`` and the like; ``capabilities``: the words of the
+    Capabilities line; ``mgmt_address``: the first (management) address, ``""`` when none is shown;
+    ``software``: the Version text.
+    """
+
+    local_port: str
+    device_id: str
+    port_id: str
+    platform: str
+    capabilities: tuple[str, ...]
+    mgmt_address: str
+    software: str
+
+
+def cdp_facts(rows: list[dict[str, Any]]) -> dict[str, CdpNeighbor]:
+    """Long local interface -> :class:`CdpNeighbor` from ntc-templates ``show cdp neighbors detail``
+    records (IOS and NX-OS keys). The first neighbour of a port wins."""
+    out: dict[str, CdpNeighbor] = {}
+    for r in rows:
+        local = long_interface(_first(r, "local_interface", "local_port"))
+        if not local or local in out:
+            continue
+        out[local] = CdpNeighbor(
+            local_port=local, device_id=_first(r, "neighbor_name", "destination_host", "chassis_id"),
+            port_id=_first(r, "neighbor_interface", "remote_port"), platform=_first(r, "platform"),
+            capabilities=tuple(_first(r, "capabilities").split()),
+            mgmt_address=_first(r, "mgmt_address", "management_ip", "interface_ip"),
+            software=_first(r, "neighbor_description", "software_version"))
+    return out
+
+
 # --- show spanning-tree / show mac address-table ---------------------------------------------------
 
 
@@ -368,8 +429,9 @@ class SwitchConfig:
     network_policies: dict[int, dict[str, NetworkPolicy]] = field(default_factory=dict)
 
 
-HCONFIG_PLATFORMS = {"cisco_ios": Platform.CISCO_IOS, "cisco_xe": Platform.CISCO_IOS,
-                     "cisco_nxos": Platform.CISCO_NXOS, "arista_eos": Platform.ARISTA_EOS}
+#: ntc-templates platform (:attr:`~harness.transports.cli.CliPlatform.templates`) -> hier_config platform
+HCONFIG_PLATFORMS = {"cisco_ios": Platform.CISCO_IOS, "cisco_nxos": Platform.CISCO_NXOS,
+                     "arista_eos": Platform.ARISTA_EOS}
 _POLICY_LINE = re.compile(r"(voice|voice-signaling) vlan (\S+)(?: cos (\d+))?(?: dscp (\d+))?")
 
 
@@ -466,7 +528,8 @@ def cli_port_views(switchports: Mapping[str, Switchport], status: Mapping[str, P
     return out
 
 
-__all__ = ["IF_PREFIXES", "MED_APPS", "PortConfig", "PortStatus", "SwitchConfig", "SwitchVersion", "Switchport",
-           "Vlan", "cli_port_views", "config_facts", "duplex_word", "error_counters", "lldp_facts", "long_interface",
-           "mac_table", "med_policies", "poe_facts", "speed_mbps", "status_facts", "stp_portfast", "switchport_facts",
-           "uptime_seconds", "version_facts", "vlan_facts"]
+__all__ = ["IF_PREFIXES", "MED_APPS", "CdpNeighbor", "PortConfig", "PortStatus", "SwitchConfig", "SwitchVersion",
+           "Switchport", "Vlan", "cdp_facts", "cli_port_views", "config_facts", "duplex_word", "error_counters",
+           "lldp_facts", "lldp_table_facts", "long_interface", "mac_table", "med_policies", "poe_facts",
+           "speed_mbps", "status_facts", "stp_portfast", "switchport_facts", "uptime_seconds", "version_facts",
+           "vlan_facts"]

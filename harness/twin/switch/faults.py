@@ -144,6 +144,15 @@ POE_OFF = declare_value("poe-off", ("switch",), "PSE fault on the port: PoE is n
                         text, _port_fields("poe-off", poe_fault=True))
 
 
+async def _poe_stack_layout(twin: Twin, device: str) -> Undo:
+    return set_fields(_switch(twin, device), poe_stack_layout=True)
+
+
+POE_STACK_LAYOUT = declare("poe-stack-layout", ("switch",), "`show power inline` repeats its header block "
+                           "mid-table, as a real switch stack printed it (its template cannot parse it)",
+                           _poe_stack_layout)
+
+
 async def _lldp_missing(twin: Twin, device: str, port: str) -> Undo:
     p = _port(_switch(twin, device), LLDP_MISSING.name, port)
     if p.neighbor is None:

@@ -380,7 +380,12 @@ def _poe_row(p: PortState) -> tuple[str, float]:
 
 
 def show_power_inline(st: SwitchState) -> str:
-    """``show power inline`` (IOS 15/16 layout with the per-module budget header)."""
+    """``show power inline`` (IOS 15/16 layout with the per-module budget header).
+
+    With ``st.poe_stack_layout`` (fault ``poe-stack-layout``) the module and interface header block
+    is printed again after the first half of the rows with no blank line before it, as issue 13 reports a
+    real 5-switch stack printing it; ntc-templates' template stops on that layout.
+    """
     rows = [_poe_row(p) for p in sorted_ports(st)]
     used = sum(w for _, w in rows)
     head = ["Module   Available     Used     Remaining",
@@ -390,7 +395,11 @@ def show_power_inline(st: SwitchState) -> str:
             "Interface Admin  Oper       Power   Device              Class Max",
             "                            (Watts)                            ",
             "--------- ------ ---------- ------- ------------------- ----- ----"]
-    return "\n".join(head + [r for r, _ in rows]) + "\n"
+    lines = [r for r, _ in rows]
+    if st.poe_stack_layout:
+        half = len(lines) // 2
+        lines = lines[:half] + head + lines[half:]
+    return "\n".join(head + lines) + "\n"
 
 
 def _stp_type(p: PortState) -> str:

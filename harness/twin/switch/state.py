@@ -105,6 +105,7 @@ class SwitchState(DeviceState):
     ports: dict[str, PortState] = field(default_factory=dict)
     network_policies: dict[int, NetworkPolicy] = field(default_factory=dict)  # profile number -> policy
     poe_budget_w: float = 800.0  # PoE budget of a WS-C3850-48P with one 1100 W supply (Cisco data sheet)
+    poe_stack_layout: bool = False  # `show power inline` repeats its header block mid-table (fault)
 
     def voice_policy(self, p: PortState) -> NetworkPolicy | None:
         """The LLDP-MED voice policy port ``p`` sends (and its phone echoes, in the CLI and SNMP

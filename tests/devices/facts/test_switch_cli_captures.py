@@ -11,9 +11,12 @@ import yaml
 from ntc_templates.parse import parse_output
 
 from harness.devices.facts.switch_cli import (
+    cdp_facts,
     cli_port_views,
     config_facts,
     lldp_facts,
+    lldp_table_facts,
+    long_interface,
     poe_facts,
     status_facts,
     stp_portfast,
@@ -22,7 +25,7 @@ from harness.devices.facts.switch_cli import (
     vlan_facts,
 )
 from harness.devices.facts.switch_ports import NetworkPolicy
-from harness.transports.cli import DEVICE_TYPES
+from harness.transports.cli import CLI_PLATFORMS
 from tests.conftest import CAPTURES
 
 REALWORLD = CAPTURES / "cli" / "ntc-templates"
@@ -31,7 +34,8 @@ pytestmark = pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld
 #: what the driver sends, per capture command
 DRIVER_COMMANDS = {"show version", "show vlan", "show interfaces switchport", "show interface switchport",
                    "show interfaces status", "show power inline", "show lldp neighbors detail",
-                   "show spanning-tree", "show running-config interface"}
+                   "show spanning-tree", "show running-config interface", "show cdp neighbors detail",
+                   "show lldp neighbors"}
 
 
 def captures() -> list[tuple[str, str, Path]]:
@@ -39,7 +43,7 @@ def captures() -> list[tuple[str, str, Path]]:
     for raw in sorted(REALWORLD.glob("*.raw")) if REALWORLD.is_dir() else []:
         platform, command, _ = raw.name.split("__", 2)
         command = command.replace("_", " ")
-        if platform in DEVICE_TYPES and command in DRIVER_COMMANDS:
+        if platform in CLI_PLATFORMS and command in DRIVER_COMMANDS:
             out.append((platform, command, raw))
     return out
 
@@ -47,7 +51,7 @@ def captures() -> list[tuple[str, str, Path]]:
 @pytest.mark.parametrize(("platform", "command", "raw"), captures(), ids=lambda v: getattr(v, "stem", v))
 def test_capture_parses_to_its_expected_records(platform, command, raw):
     expected = yaml.safe_load(Path(str(raw).removesuffix(".raw") + ".expected.yml").read_text())
-    rows = parse_output(platform=DEVICE_TYPES[platform], command=command, data=raw.read_text())
+    rows = parse_output(platform=CLI_PLATFORMS[platform].templates, command=command, data=raw.read_text())
     assert rows == expected["parsed_sample"]
 
 
@@ -156,3 +160,32 @@ def test_cli_port_views_from_real_ios_captures():
     ap = views["GigabitEthernet1/0/2"]
     assert (ap.source, ap.oper_up, ap.speed_mbps, ap.duplex, ap.trust, ap.poe) == ("cli", True, 1000, "full",
                                                                                    None, None)
+
+
+def test_cdp_facts_on_real_ios_and_nxos_captures():
+    """``show cdp neighbors detail``: an IOS switch's neighbour, and NX-OS's five (mgmt0 included)."""
+    ios = cdp_facts(_rows("cdp_neighbors_detail2", "cisco_ios", "show cdp neighbors detail"))
+    nb = ios["GigabitEthernet0/3"]
+    assert (nb.device_id, nb.port_id, nb.platform, nb.mgmt_address) == (
+        "switchxxxxx", "GigabitEthernet0/8", "cisco WS-C3560X-24P", "1.1.1.1")
+    assert nb.capabilities == ("Switch", "IGMP") and "Version 12.2(55)SE10" in nb.software
+    rows = _rows("cdp_neighbors_detail", "cisco_nxos", "show cdp neighbors detail")
+    nxos = cdp_facts(rows)
+    assert set(nxos) == {long_interface(r["local_interface"]) for r in rows}
+    assert nxos["mgmt0"].device_id == "PERIMETER" and nxos["mgmt0"].port_id == "FastEthernet1/0/32"
+    assert nxos["Ethernet1/1"].device_id == "dc-lf03" and nxos["Ethernet1/1"].platform == "N9K-C9372TX"
+    assert nxos["Ethernet1/1"].mgmt_address == "10.1.100.226"
+
+
+def test_lldp_table_facts_on_a_real_ios_capture():
+    """``show lldp neighbors`` (no detail): four neighbours on two stack members, first per port."""
+    found = sorted(REALWORLD.glob("cisco_ios__show_lldp_neighbors__*.raw"))
+    if not found:
+        pytest.skip(f"no cisco_ios__show_lldp_neighbors__*.raw capture in {REALWORLD} (ntc-templates "
+                    "tests/cisco_ios/show_lldp_neighbors/cisco_ios_show_lldp_neighbors.raw)")
+    rows = parse_output(platform="cisco_ios", command="show lldp neighbors", data=found[0].read_text())
+    table = lldp_table_facts(rows)
+    assert set(table) == {long_interface(r["local_interface"]) for r in rows}
+    nb = table["GigabitEthernet1/0/7"]
+    assert (nb.system_name, nb.port_id, nb.chassis_mac, nb.policies) == ("Cisco-switch-1", "Gi0/1", None, {})
+    assert table["GigabitEthernet2/0/1"].port_id == "666" and "FastEthernet0/13" in table
