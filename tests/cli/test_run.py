@@ -117,7 +117,8 @@ def test_run_with_invalid_inventory_exits_2(tmp_path):
     inv = make_test_lab(tmp_path / "lab", text)
     r = hil("run", "--inventory", str(inv), "--reports", str(tmp_path / "r"))
     assert r.returncode == 2
-    assert "lab_inventory.yaml:" in r.stdout and "defaults.ssh.port" in r.stdout and "Traceback" not in r.stdout + r.stderr
+    assert "lab_inventory.yaml:" in r.stdout and "defaults.ssh.port" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
 
 
 def test_selection_that_matches_nothing_or_is_wrong_exits_2(twin, lab_path, tmp_path):
