@@ -16,14 +16,15 @@
                          "checks": [test names], "findings": [message, ...],
                          "skip_reasons": [...], "evidence": [measurement, ...], "thresholds": [...]}},
      "tests": [{"nodeid", "duty", "devices", "verdict", "message", "duration_s", "measurements",
-                "failure", "explained_failure", "core", "skipped_for_option"}]}
+                "failure", "explained_failure", "core", "skipped_for"}]}
 
 A duty's ``automated`` verdict comes from its tests: FAIL when any failed; else BROKEN when any was
 broken; else, when any passed, PASS only if every check that makes it up ran: PARTIAL when a core
 check (``@pytest.mark.core``) was skipped, when some of its tests were deselected, or when some never
 ran (the run stopped early), each with its reason in ``reasons``; else, when tests ran and all
-skipped, PARTIAL when a core check among them was skipped for a run option (``skipped_for_option``:
-destructive without ``--allow-destructive``; the inventory did not stand in its way), else SKIPPED,
+skipped, PARTIAL when a core check among them was skipped for a run condition (``skipped_for``:
+destructive without ``--allow-destructive``, outside the update window,
+:mod:`harness.evidence.skips`; the inventory did not stand in its way), else SKIPPED,
 with every skip reason in ``reasons`` (``skipped: …``) either way; else NOT SELECTED when all were
 deselected; else ATTEST for duties only a person can confirm and NOT RUN for the rest (no scenario
 checks it yet). Its ``attestation`` (hybrid and attest duties:
@@ -99,11 +100,11 @@ def automated_verdict(rows: Sequence[Mapping[str, Any]], kind: str, *, deselecte
         return ("PARTIAL" if reasons else "PASS"), reasons
     if verdict == "SKIPPED":
         reasons += [f"core check not run: {r['core']}" + (f" ({r['message']})" if r["message"] else "")
-                    for r in rows if r.get("core") and r.get("skipped_for_option")]
+                    for r in rows if r.get("core") and r.get("skipped_for")]
         partial = bool(reasons)
         reasons += [f"skipped: {m}" for m in dict.fromkeys(r["message"] for r in rows
                                                              if r["message"] and not (r.get("core") and
-                                                                                      r.get("skipped_for_option")))]
+                                                                                      r.get("skipped_for")))]
         if deselected:
             reasons.append(f"selection: {deselected} of its {whole} tests deselected{how}")
         if not_run:

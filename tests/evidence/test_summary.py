@@ -47,7 +47,7 @@ def test_a_core_check_skipped_for_a_run_option_makes_an_all_skipped_duty_partial
     was skipped because the run did not allow it, not because the inventory has nothing to test."""
     destructive = "destructive scenario: run with --allow-destructive"
     rollout = {**rec("SKIPPED", name="test_rollout", message=destructive, core="the firmware rollout"),
-               "skipped_for_option": "--allow-destructive"}
+               "skipped_for": "--allow-destructive"}
     assert automated_verdict([rollout], "automated", deselected=3, selection="-m core") == ("PARTIAL", [
         f"core check not run: the firmware rollout ({destructive})",
         "selection: 3 of its 4 tests deselected (-m core)"])
@@ -63,7 +63,7 @@ def test_a_core_check_skipped_for_a_run_option_makes_an_all_skipped_duty_partial
 
 def test_a_core_check_skipped_for_a_run_option_reads_partial_in_the_summary(loaded):
     rollout = {**rec("SKIPPED", name="test_rollout", message="destructive scenario: run with --allow-destructive",
-                     core="the firmware rollout"), "skipped_for_option": "--allow-destructive"}
+                     core="the firmware rollout"), "skipped_for": "--allow-destructive"}
     s = build(loaded, [rollout], started=time.time(), finished=time.time(),
               selection={"markexpr": "core", "text": "-m core"}, deselected={"MAINT-PHONE-FIRMWARE": 1})
     d = s["duties"]["MAINT-PHONE-FIRMWARE"]
