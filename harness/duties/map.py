@@ -28,8 +28,10 @@ How each hop is found:
 - **transports**: what the duty's code reaches, not all a driver can do: the ``harness/transports/``
   modules the scenario module, its fixture modules, its procedures and checks (and the procedures and
   checks they import) import, and those the driver methods they call by name use (a method's body,
-  the ``self.<method>`` calls it makes, and the methods of another driver it reaches, as an Edge its
-  org; ``Driver.probe`` stands for every ``probe_<transport>``). A module is filed under the transport
+  the ``self.<method>`` calls it makes, and the methods of another class of
+  ``harness/devices/drivers/`` it reaches, as an Edge its org; ``Driver.probe`` stands for every
+  ``probe_<transport>``), and so do the methods of the other classes of that package the code names
+  (a fixture's ``OrgTelephony``). A module is filed under the transport
   of the capability that claims it (``harness/transports/serial.py``: console), else under its package
   or file name (``harness/transports/sip/call.py``: sip). Calls are matched by name, so a method of the
   same name elsewhere counts too (the map errs toward listing).
@@ -538,9 +540,14 @@ class SourceMap:
                         isinstance(n.value, ast.Name) and n.value.id == "self" and n.attr in bodies}
                  for name, (_, fn) in bodies.items()}
         own = set(self.ancestry(full))
-        others = {name: {c for node in (fn, *([fn.returns] if fn.returns else []))
-                         for d in _names(node, annotation=True) if (r := self.resolve(mod, d))
-                         for c in self._implementers(r) if c not in own}
+        held = {c for a in own if (found := self.classdef(a)) and a != DRIVER_BASE  # typed in its __init__
+                and not a.startswith(CAPABILITIES + ".") for fn in _functions(found[1].body).values()
+                if fn.name == "__init__" for arg in _args(fn) if arg.annotation
+                for d in _names(arg.annotation, annotation=True) if (r := self.resolve(found[0], d))
+                for c in self.implementers(r) if c not in own}
+        others = {name: held | {c for node in (fn, *([fn.returns] if fn.returns else []))
+                                for d in _names(node, annotation=True) if (r := self.resolve(mod, d))
+                                for c in self.implementers(r) if c not in own}
                   for name, (mod, fn) in bodies.items()}
         for name in bodies:
             if name.startswith("_"):
@@ -557,7 +564,7 @@ class SourceMap:
             result[name] = mods
         return result
 
-    def _implementers(self, full: str) -> list[str]:
+    def implementers(self, full: str) -> list[str]:
         """The classes of ``harness/devices/drivers/`` a type stands for: itself, or those that
         implement it (a capability, the base ``Driver``)."""
         if self._classes is None:
@@ -612,9 +619,10 @@ class _Uses:
     checks: set[str] = field(default_factory=set)
     attrs: set[str] = field(default_factory=set)  # every attribute name the code uses (``edge.record``)
     transports: set[str] = field(default_factory=set)  # transport modules (dotted) the code imports
+    classes: set[str] = field(default_factory=set)  # other classes of harness/devices/drivers/ it names
 
     def update(self, other: _Uses) -> None:
-        for f in ("drivers", "procedures", "fixtures", "checks", "attrs", "transports"):
+        for f in ("drivers", "procedures", "fixtures", "checks", "attrs", "transports", "classes"):
             getattr(self, f).update(getattr(other, f))
 
 
@@ -741,7 +749,9 @@ class _ScenarioReader:
             full = self.src.resolve(mod, d)
             if full is None:
                 continue
-            if full.startswith(LIVENESS + "."):
+            if full.startswith(DRIVERS_PACKAGE + "."):  # the org's telephony reads (OrgTelephony)
+                uses.classes.update(self.src.implementers(full))
+            elif full.startswith(LIVENESS + "."):
                 uses.update(self.src.code_uses(LIVENESS))
             elif full.startswith(PROCEDURES_PACKAGE + "."):
                 modname = full if self.src.module(full) else full.rpartition(".")[0]
@@ -792,7 +802,7 @@ def _used_transports(src: SourceMap, uses: _Uses,
     that claims it (``harness/transports/serial.py``: console), else its package or file
     (``harness/transports/sip/call.py``: sip, ``harness/transports/rtp.py``: rtp)."""
     dotted = set(uses.transports)
-    for d in uses.drivers:
+    for d in uses.drivers | uses.classes:
         for method, mods in src.method_transports(d).items():
             # Driver.probe(transport) answers through the capability's probe_<transport>: every one
             if method in uses.attrs or ("probe" in uses.attrs and method.startswith("probe_")):

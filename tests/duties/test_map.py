@@ -163,6 +163,8 @@ def test_a_duty_reaches_the_transports_its_code_uses_not_all_its_drivers_can(rea
     # an Edge's record is read through its org: the cloud transport, reached from Edge.record()
     assert real_map["ENV-EDGE"].transports() == {"cloud": ("harness/transports/cloud/client.py",),
                                                  "transcript": ("harness/transports/transcript.py",)}
+    # the org's telephony reads (a fixture's OrgTelephony, not a driver) reach the org's API
+    assert "harness/transports/cloud/client.py" in real_map["CFG-DIALPLAN"].transports()["cloud"]
     # LAB-READY probes every declared transport: Driver.probe stands for every probe_<transport>
     assert {"cloud", "console", "http", "sip", "snmp", "ssh"} <= set(real_map["LAB-READY"].transports())
 
