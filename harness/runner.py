@@ -1,18 +1,18 @@
 """``hil run``: check the inventory, bring up the twin if needed, run the scenarios, report.
 
-Steps: load and check the inventory (exit 2 on problems) → take the lab's lease
-(:mod:`harness.lease`: a lab another run holds is refused, exit 2, naming the holder, or waited for
-with ``--wait-lab``) → for an emulated lab start the twin unless one runs (a running twin is used
-as it is, faults included) → lock the reports folder → run pytest on the scenarios with Allure
-results, JUnit XML and the duty summary, written into ``<reports>/.this-run/`` → once pytest has run
-(not on a usage error only pytest can see, such as a bad ``-k`` expression, nor on an interrupt: the
-last run's reports stay), they replace the last run's → generate the single-file Allure report →
-print the per-duty table → stop the twin if no other run uses it → exit 0 / 1 / 3 (see
-:mod:`harness.evidence.summary`; PARTIAL and NOT SELECTED exit 0, the verdict says what was left
-out). An HTML report that was asked for (no ``--no-html``) and could not be generated breaks the
-run: exit 3, unless a duty failed (1 stands). This run's reports are masked file by file
-(:mod:`harness.evidence.masking`) once pytest has exited and again once the HTML report is made. On
-an emulated lab ``--allow-destructive`` also opens the site's update window
+Steps: load and check the inventory (exit 2 on problems) → take the lab's lease (:mod:`harness.lease`:
+a lab another run holds is refused, exit 2, naming the holder, or waited for with ``--wait-lab``) →
+lock the reports folder (another run writing it is refused, exit 2, before anything starts) → for an
+emulated lab start the twin unless one runs (a running twin is used as it is, faults included) → run
+pytest on the scenarios with Allure results, JUnit XML and the duty summary, written into
+``<reports>/.this-run/`` → once pytest has run (not on a usage error only pytest can see, such as a bad
+``-k`` expression, nor on an interrupt: the last run's reports stay), they replace the last run's →
+generate the single-file Allure report → print the per-duty table → stop the twin if no other run uses
+it → exit 0 / 1 / 3 (see :mod:`harness.evidence.summary`; PARTIAL and NOT SELECTED exit 0, the verdict
+says what was left out). An HTML report that was asked for (no ``--no-html``) and could not be
+generated breaks the run: exit 3, unless a duty failed (1 stands). This run's reports are masked file
+by file (:mod:`harness.evidence.masking`) once pytest has exited and again once the HTML report is
+made. On an emulated lab ``--allow-destructive`` also opens the site's update window
 (``--in-update-window``), so the Edge update runs whatever the hour; on a real lab
 ``--in-update-window`` is a usage error.
 
@@ -195,6 +195,26 @@ def _run_on_lab(opts: RunOptions, loaded: LoadedLab, held: lease.Lease, console:
     if emulated and opts.allow_destructive and not opts.in_update_window and loaded.lab.lab.update_window:
         console.print("emulated lab: the Edge update runs as if inside the site's update window (--in-update-window)")
         opts = dataclasses.replace(opts, in_update_window=True)
+    owned = [a for a in opts.pytest_args if a.split("=", 1)[0] in OWNED_OPTIONS]
+    if owned:
+        console.print(f"[red]{', '.join(owned)}: hil run sets this itself; use hil run's own options "
+                      "(--inventory, --reports)[/]")
+        return EXIT_USAGE
+    locked = _lock_reports(opts, console)  # before the twin: a run refused starts nothing
+    if locked is None:
+        return EXIT_USAGE
+    reports, lock = locked
+    try:
+        return _run_with_twin(opts, loaded, reports, lock, held, console)
+    finally:
+        lock.release()
+
+
+def _run_with_twin(opts: RunOptions, loaded: LoadedLab, reports: Path, lock: Flock, held: lease.Lease,
+                   console: Console) -> int:
+    """Run pytest with the reports folder locked; an emulated lab's twin is started first (unless one
+    runs) and stopped after, unless another run or ``hil lab up`` keeps it."""
+    emulated = loaded.lab.lab.emulated
     started_twin = False
     if emulated:
         had_twin = manager.read_state(loaded.path) is not None
@@ -210,7 +230,7 @@ def _run_on_lab(opts: RunOptions, loaded: LoadedLab, held: lease.Lease, console:
     try:
         if emulated:
             console.print(f"lab twin {'started' if started_twin else 'already running'} (pid {info['pid']})")
-        return _run_pytest(opts, loaded.path, held, console)
+        return _run_locked(opts, loaded.path, reports, lock, held, console)
     finally:
         if emulated:  # the last run to leave stops the twin; a `hil lab up` twin stays
             manager.stop_if_unused(loaded.path)
@@ -221,27 +241,21 @@ OWNED_OPTIONS = ("--inventory", "--alluredir", "--junitxml", "--junit-xml", "--h
                  "--rootdir")
 
 
-def _run_pytest(opts: RunOptions, inventory: Path, held: lease.Lease, console: Console) -> int:
-    owned = [a for a in opts.pytest_args if a.split("=", 1)[0] in OWNED_OPTIONS]
-    if owned:
-        console.print(f"[red]{', '.join(owned)}: hil run sets this itself; use hil run's own options "
-                      "(--inventory, --reports)[/]")
-        return EXIT_USAGE
+def _lock_reports(opts: RunOptions, console: Console) -> tuple[Path, Flock] | None:
+    """The reports folder (made if missing) and its lock, taken without waiting; ``None`` after one
+    line saying why when the folder cannot be used or another run is writing it."""
     reports = opts.reports.resolve()
     try:
         reports.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         console.print(f"[red]--reports {opts.reports}: cannot use it as the reports folder: {e.strerror}[/]")
-        return EXIT_USAGE
+        return None
     lock = Flock(reports / lifecycle.REPORTS_LOCK_NAME)  # handed to pytest, the writer: see harness.lifecycle
     if not lock.acquire(0):
         console.print(f"[red]another hil run is writing {reports}: wait for it, or give --reports another folder[/]",
                       soft_wrap=True)
-        return EXIT_USAGE
-    try:
-        return _run_locked(opts, inventory, reports, lock, held, console)
-    finally:
-        lock.release()
+        return None
+    return reports, lock
 
 
 #: where a run writes its reports until pytest has run (then they replace the last run's)

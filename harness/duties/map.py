@@ -22,11 +22,24 @@ How each hop is found:
   it uses name in their signatures and fields. The base class ``Driver`` (LAB-READY's ``device``)
   or a capability stands for every role class (``@register``-ed, not a platform subclass) that
   implements it.
-- **transports**: the capabilities (``harness/devices/capabilities.py``, one ``Protocol`` each) a
-  driver class implements, each with the inventory transport its ``probe_<transport>`` method
-  names, and the ``harness/transports/`` modules named by the capability's signatures or used in
-  the body of the driver class (or access mixin) that claims it; the transport modules the driver's
-  classes use outside any capability are listed as ``other``.
+- **fixtures, checks**: the fixture modules of the plugin whose fixtures the tests ask for (the
+  plugin's own ``plugin.py`` left out: every scenario uses it) and the ``harness/checks/`` modules the
+  tests, those fixtures and the procedures use.
+- **transports**: what the duty's code reaches, not all a driver can do: the ``harness/transports/``
+  modules the scenario module, its fixture modules, its procedures and checks (and the procedures and
+  checks they import) import, and those the driver methods they call by name use (a method's body,
+  the ``self.<method>`` calls it makes, and the methods of another class of
+  ``harness/devices/drivers/`` it reaches, as an Edge its org; ``Driver.probe`` stands for every
+  ``probe_<transport>``), and so do the methods of the other classes of that package the code names
+  (a fixture's ``OrgTelephony``). A module is filed under the transport
+  of the capability that claims it (``harness/transports/serial.py``: console), else under its package
+  or file name (``harness/transports/sip/call.py``: sip). Calls are matched by name, so a method of the
+  same name elsewhere counts too (the map errs toward listing).
+- **drivers table** (``--markdown``): per driver class, the capabilities
+  (``harness/devices/capabilities.py``, one ``Protocol`` each) it implements, each with the inventory
+  transport its ``probe_<transport>`` method names, and the ``harness/transports/`` modules named by
+  the capability's signatures or used in the body of the driver class (or access mixin) that claims
+  it; the transport modules the driver's classes use outside any capability are listed as ``other``.
 
 Paths are shown relative to the folder that holds each root (``harness/…``, ``scenarios/…``,
 ``fixtures/…``), with ``/`` separators.
@@ -54,6 +67,10 @@ CHECKS_PACKAGE = "harness.checks"
 TRANSPORTS_PACKAGE = "harness.transports"
 #: names the plugin is imported by; the repository keeps it in ``fixtures/``
 PLUGIN_PACKAGE = "hil_pytest"
+#: the probes over every declared transport (LAB-READY): followed like a procedure, not listed
+LIVENESS = "harness.devices.liveness"
+#: the plugin's own module (``lab``, the role fixtures): every scenario uses it, the map leaves it out
+PLUGIN_MODULE = f"{PLUGIN_PACKAGE}.plugin"
 OTHER = "other"
 
 
@@ -107,15 +124,13 @@ class DutyRoute:
     scenarios: tuple[ScenarioFile, ...]
     procedures: tuple[str, ...]
     drivers: tuple[DriverRoute, ...]
+    fixtures: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
+    used_transports: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def transports(self) -> dict[str, tuple[str, ...]]:
-        """Transport name → module paths, over every driver of the duty (sorted by name, ``other`` last)."""
-        found: dict[str, dict[str, None]] = {}
-        for d in self.drivers:
-            for t, mods in d.transports().items():
-                found.setdefault(t, {}).update(dict.fromkeys(mods))
-        order = sorted(found, key=lambda t: (t == OTHER, t))
-        return {t: tuple(sorted(found[t])) for t in order}
+        """Transport name → module paths the duty's code uses (sorted by name; see the module docstring)."""
+        return dict(self.used_transports)
 
 
 @dataclass
@@ -204,6 +219,11 @@ def _functions(body: Iterable[ast.stmt]) -> dict[str, ast.FunctionDef | ast.Asyn
     return {s.name: s for s in body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)}
 
 
+def _attributes(node: ast.AST) -> set[str]:
+    """Every public attribute name used in ``node`` (``edge.record()`` -> ``record``)."""
+    return {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute) and not n.attr.startswith("_")}
+
+
 def _driver_calls(node: ast.AST) -> Iterator[ast.expr]:
     """The class argument of every ``x.driver(name, Cls)`` call in ``node``."""
     for n in ast.walk(node):
@@ -238,6 +258,9 @@ class SourceMap:
         self._ancestry: dict[str, list[str]] = {}
         self._routes: dict[str, DriverRoute] = {}
         self._procedures: dict[str, set[str]] = {}
+        self._code: dict[str, _Uses] = {}
+        self._methods: dict[str, dict[str, set[str]]] = {}
+        self._classes: list[str] | None = None
 
     # --- modules and names -------------------------------------------------------------------
 
@@ -469,6 +492,102 @@ class SourceMap:
                         found.update(self.drivers_of(r, expand=False))
         return found
 
+    def code_uses(self, modname: str) -> _Uses:
+        """What a procedure or checks module uses: its attribute names, the transport modules it
+        imports, and the procedures and checks modules it imports, with what those use in turn."""
+        if modname in self._code:
+            return self._code[modname]
+        uses = _Uses()
+        self._code[modname] = uses  # an import circle ends here
+        mod = self.module(modname)
+        if mod is None:
+            return uses
+        uses.attrs |= _attributes(mod.tree)
+        for local, imported in mod.imports.items():
+            if imported.startswith(TRANSPORTS_PACKAGE + "."):  # the module imported, not where a name is defined
+                uses.transports.add(self.module_of(imported))
+                continue
+            full = self.resolve(mod, [local])
+            if full is None:
+                continue
+            target = self.module_of(full)
+            if (full.startswith((PROCEDURES_PACKAGE + ".", CHECKS_PACKAGE + ".")) and target != modname
+                    and (tmod := self.module(target)) is not None):
+                kind = uses.procedures if target.startswith(PROCEDURES_PACKAGE) else uses.checks
+                kind.add(self.display(tmod.path))
+                uses.update(self.code_uses(target))
+        return uses
+
+    def method_transports(self, full: str) -> dict[str, set[str]]:
+        """Public method (or property) name of driver class ``full`` → the transport modules (dotted)
+        its body uses, with those of the ``self.<method>`` calls it makes, over the class and the
+        harness's base classes (the capability protocols and ``Driver`` left out)."""
+        if full in self._methods:
+            return self._methods[full]
+        bodies: dict[str, tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
+        for c in self.ancestry(full):
+            found = self.classdef(c)
+            if found is None or c.startswith(CAPABILITIES + ".") or c == DRIVER_BASE:
+                continue
+            mod, cls = found
+            for name, fn in _functions(cls.body).items():
+                bodies.setdefault(name, (mod, fn))  # the nearest class's definition wins
+        result: dict[str, set[str]] = {}
+        self._methods[full] = result  # a circle between drivers ends here
+        direct = {name: {self.module_of(m) for m in self._transport_names(mod, fn)}
+                  for name, (mod, fn) in bodies.items()}
+        calls = {name: {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute) and
+                        isinstance(n.value, ast.Name) and n.value.id == "self" and n.attr in bodies}
+                 for name, (_, fn) in bodies.items()}
+        own = set(self.ancestry(full))
+        held = {c for a in own if (found := self.classdef(a)) and a != DRIVER_BASE  # typed in its __init__
+                and not a.startswith(CAPABILITIES + ".") for fn in _functions(found[1].body).values()
+                if fn.name == "__init__" for arg in _args(fn) if arg.annotation
+                for d in _names(arg.annotation, annotation=True) if (r := self.resolve(found[0], d))
+                for c in self.implementers(r) if c not in own}
+        others = {name: held | {c for node in (fn, *([fn.returns] if fn.returns else []))
+                                for d in _names(node, annotation=True) if (r := self.resolve(mod, d))
+                                for c in self.implementers(r) if c not in own}
+                  for name, (mod, fn) in bodies.items()}
+        for name in bodies:
+            if name.startswith("_"):
+                continue
+            seen, todo, mods = {name}, [name], set()
+            while todo:
+                m = todo.pop()
+                mods |= direct[m]
+                todo += [c for c in calls[m] if c not in seen]
+                seen |= calls[m]
+            attrs = {a for m in seen for a in _attributes(bodies[m][1])}
+            for other in {c for m in seen for c in others[m]}:  # another driver it reaches (the org)
+                mods |= {t for a, ts in self.method_transports(other).items() if a in attrs for t in ts}
+            result[name] = mods
+        return result
+
+    def implementers(self, full: str) -> list[str]:
+        """The classes of ``harness/devices/drivers/`` a type stands for: itself, or those that
+        implement it (a capability, the base ``Driver``)."""
+        if self._classes is None:
+            self._classes = []
+            for path in sorted((self.harness_dir / "devices" / "drivers").glob("*.py")):
+                if (mod := self.module(f"{DRIVERS_PACKAGE}.{path.stem}")) is not None:
+                    self._classes += [f"{mod.name}.{c.name}" for c in mod.tree.body if isinstance(c, ast.ClassDef)]
+        if full in self._classes:
+            return [full]
+        if full == DRIVER_BASE or self.capability_transport(full) or full.startswith(CAPABILITIES + "."):
+            return [c for c in self._classes if full in self.ancestry(c)]
+        return []
+
+    def _transport_names(self, mod: _Module, node: ast.AST) -> Iterator[str]:
+        for d in _names(node):
+            full = self.resolve(mod, d)
+            if full is not None and full.startswith(TRANSPORTS_PACKAGE + "."):
+                yield full
+
+    def module_of(self, full: str) -> str:
+        """The module a dotted name is in: itself (a module), else its parent."""
+        return full if self.module(full) else full.rpartition(".")[0]
+
     def plugin_fixtures(self) -> dict[str, tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef]]:
         """Fixture name → (module, function) over the plugin's modules."""
         found: dict[str, tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
@@ -496,6 +615,15 @@ def _plugin_dir() -> Path:
 class _Uses:
     drivers: set[str] = field(default_factory=set)
     procedures: set[str] = field(default_factory=set)
+    fixtures: set[str] = field(default_factory=set)  # fixture modules, the plugin's own left out
+    checks: set[str] = field(default_factory=set)
+    attrs: set[str] = field(default_factory=set)  # every attribute name the code uses (``edge.record``)
+    transports: set[str] = field(default_factory=set)  # transport modules (dotted) the code imports
+    classes: set[str] = field(default_factory=set)  # other classes of harness/devices/drivers/ it names
+
+    def update(self, other: _Uses) -> None:
+        for f in ("drivers", "procedures", "fixtures", "checks", "attrs", "transports", "classes"):
+            getattr(self, f).update(getattr(other, f))
 
 
 class _ScenarioReader:
@@ -575,11 +703,13 @@ class _ScenarioReader:
         for a in _args(fn):
             if a.annotation:
                 uses.drivers |= self._driver_classes(self.mod, a.annotation, expand=True)
+                self._note_names(self.mod, a.annotation, uses)
             if a.arg in self.fixtures:
                 uses.drivers |= self.fixture_drivers(a.arg)
                 fmod, ffn = self.fixtures[a.arg]
                 if ffn.returns:
                     self._note_names(fmod, ffn.returns, uses)
+                self._fixture_code(a.arg, uses)
         bodies: list[ast.AST] = [fn]
         seen = {fn.name}
         while bodies:  # the test and the module's functions it calls
@@ -587,6 +717,7 @@ class _ScenarioReader:
             for cls in _driver_calls(body):
                 uses.drivers |= self._driver_classes(self.mod, cls, expand=False)
             self._note_names(self.mod, body, uses)
+            uses.attrs |= _attributes(body)
             for n in ast.walk(body):
                 if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.functions
                         and n.func.id not in seen):
@@ -594,19 +725,46 @@ class _ScenarioReader:
                     bodies.append(self.functions[n.func.id])
         return uses
 
+    def _fixture_code(self, name: str, uses: _Uses, seen: frozenset[str] = frozenset()) -> None:
+        """The attribute names fixture ``name`` (and the fixtures it asks for) uses, and, for a fixture
+        outside the plugin's own module, that module and what it imports."""
+        if name not in self.fixtures or name in seen:
+            return
+        fmod, ffn = self.fixtures[name]
+        uses.attrs |= _attributes(ffn)
+        self._note_names(fmod, ffn, uses)
+        if fmod.name.startswith(PLUGIN_PACKAGE) and fmod.name != PLUGIN_MODULE:
+            uses.fixtures.add(self.src.display(fmod.path))
+        for a in _args(ffn):
+            self._fixture_code(a.arg, uses, seen | {name})
+
     def _note_names(self, mod: _Module, node: ast.AST, uses: _Uses) -> None:
-        """Procedures and checks used in ``node``, and the drivers they name."""
-        for d in _names(node):
+        """Transport modules, procedures and checks used in ``node`` (quoted annotations too), the
+        drivers they name, the attribute names they use and the transport modules they import."""
+        for d in _names(node, annotation=True):
+            imported = mod.imports.get(d[0], "")
+            if imported.startswith(TRANSPORTS_PACKAGE + "."):  # the module imported, not where a name is defined
+                uses.transports.add(self.src.module_of(".".join([imported, *d[1:]])))
+                continue
             full = self.src.resolve(mod, d)
             if full is None:
                 continue
-            if full.startswith(PROCEDURES_PACKAGE + "."):
+            if full.startswith(DRIVERS_PACKAGE + "."):  # the org's telephony reads (OrgTelephony)
+                uses.classes.update(self.src.implementers(full))
+            elif full.startswith(LIVENESS + "."):
+                uses.update(self.src.code_uses(LIVENESS))
+            elif full.startswith(PROCEDURES_PACKAGE + "."):
                 modname = full if self.src.module(full) else full.rpartition(".")[0]
                 if (pmod := self.src.module(modname)) is not None:
                     uses.procedures.add(self.src.display(pmod.path))
                     uses.drivers |= self.src.procedure_drivers(modname)
+                    uses.update(self.src.code_uses(modname))
             elif full.startswith(CHECKS_PACKAGE + "."):
                 uses.drivers |= self.src.checks_drivers(full)
+                modname = full if self.src.module(full) else full.rpartition(".")[0]
+                if (cmod := self.src.module(modname)) is not None:
+                    uses.checks.add(self.src.display(cmod.path))
+                    uses.update(self.src.code_uses(modname))
 
 
 def duty_map(src: SourceMap | None = None) -> list[DutyRoute]:
@@ -625,18 +783,40 @@ def duty_map(src: SourceMap | None = None) -> list[DutyRoute]:
         reader = _ScenarioReader(src, path)
         for duty, name, fn in reader.tests():
             tests.setdefault(duty, {}).setdefault(src.display(path), []).append(name)
-            u = reader.uses(fn)
-            total = uses.setdefault(duty, _Uses())
-            total.drivers |= u.drivers
-            total.procedures |= u.procedures
+            uses.setdefault(duty, _Uses()).update(reader.uses(fn))
     routes = []
     for d in CATALOGUE.values():
         u = uses.get(d.id, _Uses())
         drivers = sorted((src.driver_route(c) for c in u.drivers), key=lambda r: (r.name, r.path))
         routes.append(DutyRoute(
             duty=d, scenarios=tuple(ScenarioFile(p, tuple(t)) for p, t in sorted(tests.get(d.id, {}).items())),
-            procedures=tuple(sorted(u.procedures)), drivers=tuple(drivers)))
+            procedures=tuple(sorted(u.procedures)), drivers=tuple(drivers), fixtures=tuple(sorted(u.fixtures)),
+            checks=tuple(sorted(u.checks)), used_transports=_used_transports(src, u, drivers)))
     return routes
+
+
+def _used_transports(src: SourceMap, uses: _Uses,
+                     drivers: list[DriverRoute]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Transport name → module paths: the transport modules the duty's code imports, and those the
+    methods of its drivers it calls by name use. A module's name is the transport of the capability
+    that claims it (``harness/transports/serial.py``: console), else its package or file
+    (``harness/transports/sip/call.py``: sip, ``harness/transports/rtp.py``: rtp)."""
+    dotted = set(uses.transports)
+    for d in uses.drivers | uses.classes:
+        for method, mods in src.method_transports(d).items():
+            # Driver.probe(transport) answers through the capability's probe_<transport>: every one
+            if method in uses.attrs or ("probe" in uses.attrs and method.startswith("probe_")):
+                dotted |= mods
+    owner = {m: c.transport for r in drivers for c in r.capabilities for m in c.modules}
+    found: dict[str, set[str]] = {}
+    for name in dotted:
+        mod = src.module(name)
+        if mod is None:
+            continue
+        path = src.display(mod.path)
+        transport = owner.get(path) or name.removeprefix(TRANSPORTS_PACKAGE + ".").split(".")[0]
+        found.setdefault(transport, set()).add(path)
+    return tuple((t, tuple(sorted(found[t]))) for t in sorted(found))
 
 
 def _tests(n: int) -> str:
@@ -652,17 +832,13 @@ def map_text(routes: list[DutyRoute]) -> str:
             continue
         lines.append(f"{r.duty.id}  {r.duty.title}")
         lines += _labelled("scenarios", [f"{s.path} ({_tests(len(s.tests))})" for s in r.scenarios])
+        lines += _labelled("fixtures", list(r.fixtures))
+        lines += _labelled("checks", list(r.checks))
         lines += _labelled("procedures", list(r.procedures))
-        caps = {d.name: [(c.transport, c.name, c.modules) for c in d.capabilities]
-                + ([(OTHER, "", d.other)] if d.other else []) for d in r.drivers}
         width = max((len(d.name) for d in r.drivers), default=0)
-        tw = max((len(t) for rows in caps.values() for t, _, _ in rows), default=0)
-        cw = max((len(n) for rows in caps.values() for _, n, _ in rows), default=0)
-        drivers: list[str] = []
-        for d in r.drivers:
-            drivers.append(f"{d.name:<{width}}  {d.path}")
-            drivers += [f"  {t:<{tw}}  {n:<{cw}}  {', '.join(mods) or '—'}".rstrip() for t, n, mods in caps[d.name]]
-        lines += _labelled("drivers", drivers)
+        lines += _labelled("drivers", [f"{d.name:<{width}}  {d.path}" for d in r.drivers])
+        tw = max((len(t) for t in r.transports()), default=0)
+        lines += _labelled("transports", [f"{t:<{tw}}  {', '.join(mods)}" for t, mods in r.transports().items()])
         lines.append("")
     missing = [r.duty.id for r in routes if not r.scenarios]
     if missing:
@@ -681,7 +857,7 @@ def _code(items: Iterable[str]) -> str:
 def map_markdown(routes: list[DutyRoute]) -> str:
     """The map as Markdown: one table from duty to scenarios, procedures, drivers and transports,
     the duties without a scenario, and one table from driver to capabilities and transport modules."""
-    rows = ["| duty | scenarios | procedures | drivers | transports |", "|---|---|---|---|---|"]
+    rows = ["| duty | scenarios | fixtures, checks | procedures | drivers | transports |", "|---|---|---|---|---|---|"]
     drivers: dict[str, DriverRoute] = {}
     for r in routes:
         if not r.scenarios:
@@ -689,7 +865,8 @@ def map_markdown(routes: list[DutyRoute]) -> str:
         scen = "<br>".join(f"`{s.path}` ({_tests(len(s.tests))})" for s in r.scenarios)
         drv = "<br>".join(f"`{d.name}` (`{d.path}`)" for d in r.drivers) or "—"
         tr = "<br>".join(f"{t}: {', '.join(f'`{m}`' for m in mods)}" for t, mods in r.transports().items()) or "—"
-        rows.append(f"| {r.duty.id} | {scen} | {_code(r.procedures)} | {drv} | {tr} |")
+        helpers = _code([*r.fixtures, *r.checks])
+        rows.append(f"| {r.duty.id} | {scen} | {helpers} | {_code(r.procedures)} | {drv} | {tr} |")
         drivers.update({f"{d.path}:{d.name}": d for d in r.drivers})
     missing = [r.duty.id for r in routes if not r.scenarios]
     out = [*rows]

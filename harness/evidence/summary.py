@@ -16,17 +16,21 @@
                          "checks": [test names], "findings": [message, ...],
                          "skip_reasons": [...], "evidence": [measurement, ...], "thresholds": [...]}},
      "tests": [{"nodeid", "duty", "devices", "verdict", "message", "duration_s", "measurements",
-                "failure", "explained_failure", "core"}]}
+                "failure", "explained_failure", "core", "skipped_for"}]}
 
 A duty's ``automated`` verdict comes from its tests: FAIL when any failed; else BROKEN when any was
 broken; else, when any passed, PASS only if every check that makes it up ran: PARTIAL when a core
 check (``@pytest.mark.core``) was skipped, when some of its tests were deselected, or when some never
-ran (the run stopped early), each with its reason in ``reasons``; else SKIPPED when tests ran and all
-skipped; else NOT SELECTED when all were deselected; else ATTEST for duties only a person can
-confirm and NOT RUN for the rest (no scenario checks it yet). Its ``attestation`` (hybrid and attest
-duties: :func:`~harness.inventory.attestations.attestation_status`) is the second part of the verdict:
-a hybrid duty whose automated part passed is PASS only when ATTESTED, else PARTIAL (reason:
-attestation missing or expired); an attest duty is ATTEST, its attestation status beside it.
+ran (the run stopped early), each with its reason in ``reasons``; else, when tests ran and all
+skipped, PARTIAL when a core check among them was skipped for a run condition (``skipped_for``:
+destructive without ``--allow-destructive``, outside the update window,
+:mod:`harness.evidence.skips`; the inventory did not stand in its way), else SKIPPED,
+with every skip reason in ``reasons`` (``skipped: …``) either way; else NOT SELECTED when all were
+deselected; else ATTEST for duties only a person can confirm and NOT RUN for the rest (no scenario
+checks it yet). Its ``attestation`` (hybrid and attest duties:
+:func:`~harness.inventory.attestations.attestation_status`) is the second part of the verdict: a
+hybrid duty whose automated part passed is PASS only when ATTESTED, else PARTIAL (reason: attestation
+missing or expired); an attest duty is ATTEST, its attestation status beside it.
 
 The overall verdict is the worst of the duties checked, FAIL before BROKEN before PARTIAL before PASS
 (a duty found not met stands even when another part of the lab broke), and NOT RUN when no duty was
@@ -94,6 +98,18 @@ def automated_verdict(rows: Sequence[Mapping[str, Any]], kind: str, *, deselecte
         if not_run:
             reasons.append(f"run stopped early: {not_run} of its {whole} tests never ran")
         return ("PARTIAL" if reasons else "PASS"), reasons
+    if verdict == "SKIPPED":
+        reasons += [f"core check not run: {r['core']}" + (f" ({r['message']})" if r["message"] else "")
+                    for r in rows if r.get("core") and r.get("skipped_for")]
+        partial = bool(reasons)
+        reasons += [f"skipped: {m}" for m in dict.fromkeys(r["message"] for r in rows
+                                                             if r["message"] and not (r.get("core") and
+                                                                                      r.get("skipped_for")))]
+        if deselected:
+            reasons.append(f"selection: {deselected} of its {whole} tests deselected{how}")
+        if not_run:
+            reasons.append(f"run stopped early: {not_run} of its {whole} tests never ran")
+        return ("PARTIAL" if partial else "SKIPPED"), reasons
     if verdict in ("NOT RUN", "ATTEST") and not_run:
         return verdict, [f"run stopped early: none of its {not_run} tests ran"]
     if verdict in ("NOT RUN", "ATTEST") and deselected:

@@ -50,6 +50,7 @@ from harness.duties.profile import Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
 from harness.evidence.reliance import acts_on, relies_on
+from harness.evidence.skips import skip_for_run
 from harness.inventory.models import PhoneDevice, UpdateWindow
 from harness.transports.sip.call_base import CallResult
 from harness.transports.sip.ua import CallHandle
@@ -168,7 +169,7 @@ def test_edge_software_update(edge: Edge, lab: LabSession, profile: Profile, upd
         calls.close()
     if report.window_closed:
         hint = " (an emulated lab opens it with --in-update-window)" if lab.lab.lab.emulated else ""
-        pytest.skip(f"{edge.name}: update not started: {report.error}{hint}")
+        skip_for_run(f"{edge.name}: update not started: {report.error}{hint}", "the update window")
     if report.already_on_target:
         pytest.skip(f"{edge.name} already runs {target.version}, the target of requirement profile {profile.name}: "
                     "nothing to update (no drain, no reboot)")

@@ -160,6 +160,22 @@ def test_second_run_on_the_same_reports_folder_is_refused(twin, lab_path, tmp_pa
     assert r.returncode == 2 and "another hil run is writing" in r.stdout
 
 
+def test_a_run_refused_for_its_reports_folder_starts_no_twin(tmp_path):
+    """The reports lock is taken before the twin starts: a refused run leaves the lab as it was."""
+    text = (REPO / "lab_inventory.yaml").read_text().replace("127.0.", f"{other_net(5)}.")
+    inv = make_test_lab(tmp_path / "lab", text)
+    reports = tmp_path / "r"
+    reports.mkdir()
+    try:
+        with FileLock(str(reports / ".hil-run.lock")):
+            r = hil("run", "--inventory", str(inv), "--reports", str(reports), "--no-html")
+        assert r.returncode == 2 and "another hil run is writing" in r.stdout, r.stdout[-2000:]
+        assert "lab twin" not in r.stdout, r.stdout[-2000:]
+        assert manager.read_state(inv) is None, "the refused run started a twin"
+    finally:
+        manager.down(inv)
+
+
 def test_bad_reports_folder_and_owned_pytest_options_exit_2(twin, lab_path, tmp_path):
     afile = tmp_path / "afile"
     afile.write_text("x")

@@ -106,6 +106,8 @@ def test_a_procedure_brings_its_drivers(own_map):
     ivr = own_map["CFG-IVR"]
     assert ivr.procedures == ("harness/devices/procedures/image_check.py",)
     assert names(ivr) == {"ProvisioningServer"}
+    assert set(ivr.transports()) == {"http"}, ivr.transports()  # what the procedure's calls reach
+    assert own_map["NET-NTP"].transports() == {}  # no call on a driver: no transport
 
 
 def test_every_duty_is_listed_and_a_test_without_marker_is_not(own_map):
@@ -143,6 +145,28 @@ def test_real_duties_map_to_their_scenarios_and_drivers(real_map):
     assert "harness/devices/procedures/firmware_rollout.py" in real_map["MAINT-PHONE-FIRMWARE"].procedures
     assert names(real_map["PSTN-CAPACITY"]) == {"Edge", "PstnSimulator"}
     assert not real_map["QOS-MEDIA"].scenarios
+
+
+def test_a_duty_reaches_the_transports_its_code_uses_not_all_its_drivers_can(real_map):
+    capacity = real_map["PSTN-CAPACITY"]
+    assert capacity.fixtures == ("fixtures/trunk.py",) and capacity.checks == ("harness/checks/trunk.py",)
+    tr = capacity.transports()
+    # what trunk_calls.py imports, not only what a driver's capability names
+    assert {"harness/transports/sip/call.py", "harness/transports/sip/call_base.py",
+            "harness/transports/sip/ua.py"} <= set(tr["sip"]), tr
+    assert tr["rtp"] == ("harness/transports/rtp.py",)
+    assert "harness/transports/sipp/runner.py" in tr["sipp"]  # PstnSimulator.sipp(), called by the procedure
+    # the Edge's serial console and log transfer belong to other duties (MAINT-EDGE-LOGS)
+    assert not {"console", "console_xfer", "other"} & set(tr), tr
+    logs = real_map["MAINT-EDGE-LOGS"].transports()
+    assert logs["console"] == ("harness/transports/serial.py",) and "console_xfer" in logs, logs
+    # an Edge's record is read through its org: the cloud transport, reached from Edge.record()
+    assert real_map["ENV-EDGE"].transports() == {"cloud": ("harness/transports/cloud/client.py",),
+                                                 "transcript": ("harness/transports/transcript.py",)}
+    # the org's telephony reads (a fixture's OrgTelephony, not a driver) reach the org's API
+    assert "harness/transports/cloud/client.py" in real_map["CFG-DIALPLAN"].transports()["cloud"]
+    # LAB-READY probes every declared transport: Driver.probe stands for every probe_<transport>
+    assert {"cloud", "console", "http", "sip", "snmp", "ssh"} <= set(real_map["LAB-READY"].transports())
 
 
 def test_every_test_with_a_duty_marker_is_counted(real_map):

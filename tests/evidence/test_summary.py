@@ -42,6 +42,36 @@ def test_a_skipped_core_check_makes_a_passing_duty_partial():
     assert automated_verdict([rec("FAIL"), rows[1]], "automated") == ("FAIL", [])
 
 
+def test_a_core_check_skipped_for_a_run_option_makes_an_all_skipped_duty_partial():
+    """``hil run -m core`` without --allow-destructive: the duty's only selected test, its core check,
+    was skipped because the run did not allow it, not because the inventory has nothing to test."""
+    destructive = "destructive scenario: run with --allow-destructive"
+    rollout = {**rec("SKIPPED", name="test_rollout", message=destructive, core="the firmware rollout"),
+               "skipped_for": "--allow-destructive"}
+    assert automated_verdict([rollout], "automated", deselected=3, selection="-m core") == ("PARTIAL", [
+        f"core check not run: the firmware rollout ({destructive})",
+        "selection: 3 of its 4 tests deselected (-m core)"])
+    # a test that is not the core one, skipped for the option: SKIPPED, and it says why
+    provision = {**rollout, "core": None}
+    assert automated_verdict([provision], "automated") == ("SKIPPED", [f"skipped: {destructive}"])
+    # the inventory has nothing to test (the core check too): SKIPPED with the inventory's reason
+    no_phone = rec("SKIPPED", name="test_rollout", message="the inventory has no phone device",
+                   core="the firmware rollout")
+    assert automated_verdict([no_phone, no_phone], "automated") == (
+        "SKIPPED", ["skipped: the inventory has no phone device"])
+
+
+def test_a_core_check_skipped_for_a_run_option_reads_partial_in_the_summary(loaded):
+    rollout = {**rec("SKIPPED", name="test_rollout", message="destructive scenario: run with --allow-destructive",
+                     core="the firmware rollout"), "skipped_for": "--allow-destructive"}
+    s = build(loaded, [rollout], started=time.time(), finished=time.time(),
+              selection={"markexpr": "core", "text": "-m core"}, deselected={"MAINT-PHONE-FIRMWARE": 1})
+    d = s["duties"]["MAINT-PHONE-FIRMWARE"]
+    assert d["verdict"] == "PARTIAL" and d["reasons"][0].startswith("core check not run: the firmware rollout")
+    row = next(x for x in render_markdown(s).splitlines() if x.startswith("| MAINT-PHONE-FIRMWARE |"))
+    assert "| PARTIAL |" in row and "core check not run: the firmware rollout" in row, row
+
+
 def test_deselected_and_unrun_tests_make_a_duty_partial_or_not_selected():
     assert automated_verdict([rec("PASS")] * 5, "automated", deselected=26, selection="-k voice_vlan") == (
         "PARTIAL", ["selection: 26 of its 31 tests deselected (-k voice_vlan)"])

@@ -298,7 +298,14 @@ def test_z_never_runs():
     assert s["verdict"] == "FAIL"
     assert s["overall"] == "FAIL (partial run: -k 'not phone3'; stopped early, 1 test never ran)"
     core = next(t for t in s["tests"] if t["nodeid"].endswith("test_rollout"))
-    assert core["core"] == "the firmware rollout"
+    assert core["core"] == "the firmware rollout" and core["skipped_for"] == "--allow-destructive"
+    # `-m core`: the core check alone was selected and skipped for the option, not for the inventory
+    run(pytester, labdir, f"--hil-summary={out}", "-m", "core")
+    s = json.loads((out / "summary.json").read_text())
+    firmware = s["duties"]["MAINT-PHONE-FIRMWARE"]
+    assert firmware["verdict"] == "PARTIAL" and firmware["reasons"] == [
+        "core check not run: the firmware rollout (destructive scenario: run with --allow-destructive)",
+        "selection: 1 of its 2 tests deselected (-m core)"], firmware
     r = run(pytester, labdir, f"--hil-summary={out}", "--duty=MAINT-PHONE-FIRMWARE")
     s = json.loads((out / "summary.json").read_text())
     assert s["duties"]["CFG-STATION"]["verdict"] == "NOT SELECTED" and s["duties"]["NET-VOIP-HW"]["verdict"] == \

@@ -411,4 +411,9 @@ def test_outside_the_window_the_update_is_skipped_with_the_next_opening(
     assert t["verdict"] == "SKIPPED", (t["message"], r.output[-3000:])
     assert "outside the update window (FREQ=DAILY" in t["message"], t
     assert f"next opening {closed_window.isoformat()}" in t["message"], t
+    # skipped for the hour, not the inventory: the duty's core check did not run, so PARTIAL, not SKIPPED
+    assert t["skipped_for"] == "the update window", t
+    duty = r.summary["duties"][DUTY]
+    assert duty["verdict"] == "PARTIAL" and duty["reasons"][0].startswith(
+        "core check not run: the software update (edge1: update not started: outside the update window"), duty
     assert twin.state("edge1")["software_status"] == "idle"
