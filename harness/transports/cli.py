@@ -89,9 +89,11 @@ def parse_output(platform: str, command: str, data: str) -> list[dict[str, Any]]
 class CliParseError(LabProtocolError):
     """A command's output that its template cannot parse: ``command`` and the raw ``output`` are kept
     (the output is in the session's transcript too) so a reader can make only the facts of that
-    command BROKEN and keep the rest."""
+    command BROKEN and keep the rest. It keeps LabError's four-argument form (``command`` and
+    ``output`` default to empty)."""
 
-    def __init__(self, device: str, transport: str, address: str, detail: str, command: str, output: str) -> None:
+    def __init__(self, device: str, transport: str, address: str, detail: str, command: str = "",
+                 output: str = "") -> None:
         super().__init__(device, transport, address, detail)
         self.command, self.output = command, output
 
