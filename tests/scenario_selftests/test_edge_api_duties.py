@@ -4,6 +4,8 @@ FAIL (or BROKEN, or handed to attestation) under the fault that breaks it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.scenario_runner import run_scenarios
@@ -50,7 +52,9 @@ def test_log_job_fails_on_a_damaged_file(twin, lab_path, out):
     msg = t["message"]
     assert t["verdict"] == "FAIL", t
     assert msg.startswith("[MAINT-EDGE-LOGS] edge1: damage found reading /logs/edge1-logs-"), msg
-    assert "(gzip CRC-32) = BadGzipFile: CRC check failed" in msg and "limit == none (STD-RFC1952)" in msg, msg
+    # the flipped bytes land at random: in the deflate stream (zlib's error) or past it (the CRC-32 check)
+    assert re.search(r"\(gzip CRC-32\) = (BadGzipFile: CRC check failed|error: Error -3)", msg), msg
+    assert "limit == none (STD-RFC1952)" in msg, msg
     assert r.verdict("MAINT-EDGE-LOGS") == "FAIL"
 
 
