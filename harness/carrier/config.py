@@ -31,7 +31,7 @@ from ..errors import InventoryError, InventoryProblem
 from ..inventory.keys import fields_at, pydantic_message, unknown_key_message
 from ..inventory.models import E164, Host, Name, Port, Seconds, SecretRef
 from ..inventory.secrets import MASK, SecretResolutionError, resolve
-from ..inventory.yamlfile import Path_, YamlFileError, nearest_line, plain, read_yaml
+from ..inventory.yamlfile import read_side_file
 from ..twin.pstn.settings import CarrierSettings, TrunkPeer
 
 MAX_CONFIG_BYTES = 1 << 20  # project choice: a carrier file is a few dozen lines
@@ -121,16 +121,7 @@ def load_carrier(path: str | Path) -> LoadedCarrier:
             that does not exist). No message holds a secret's value.
     """
     path = Path(path)
-    if path.is_dir():
-        raise InventoryError([InventoryProblem(str(path), None, "", "is a directory, not a carrier file")])
-    try:
-        raw, lines = read_yaml(path, MAX_CONFIG_BYTES)
-    except YamlFileError as e:
-        raise InventoryError([InventoryProblem(str(path), e.line, "", e.message)]) from None
-    data = plain(raw)
-
-    def problem(loc: Path_, message: str) -> InventoryProblem:
-        return InventoryProblem(str(path), nearest_line(lines, loc), ".".join(str(x) for x in loc), message)
+    data, problem = read_side_file(path, MAX_CONFIG_BYTES, "a carrier file")
 
     if not isinstance(data, dict):
         raise InventoryError([problem((), "must be a mapping with at least 'sip: {host: …}' (see docs/carrier.md)")])

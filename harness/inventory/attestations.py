@@ -41,7 +41,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..errors import InventoryError, InventoryProblem
 from .keys import closest, fields_at, pydantic_message, unknown_key_message
-from .yamlfile import Path_, YamlFileError, nearest_line, plain, read_yaml
+from .yamlfile import Path_, read_side_file
 
 ATTESTED = "ATTESTED"
 MISSING = "ATTESTATION MISSING"
@@ -118,16 +118,7 @@ def load_attestations(path: Path, duty_kinds: Mapping[str, str], today: dt.date 
         InventoryError: one problem per line at fault (see the module docstring).
     """
     today = today or dt.datetime.now(dt.UTC).date()
-    if path.is_dir():
-        raise InventoryError([InventoryProblem(str(path), None, "", "is a directory, not an attestation file")])
-    try:
-        raw, lines = read_yaml(path, MAX_ATTESTATION_BYTES)
-    except YamlFileError as e:
-        raise InventoryError([InventoryProblem(str(path), e.line, "", e.message)]) from None
-    data = plain(raw)
-
-    def problem(loc: Path_, message: str) -> InventoryProblem:
-        return InventoryProblem(str(path), nearest_line(lines, loc), ".".join(str(x) for x in loc), message)
+    data, problem = read_side_file(path, MAX_ATTESTATION_BYTES, "an attestation file")
 
     if not isinstance(data, dict):
         raise InventoryError([problem((), "must be a mapping with an 'attestations' list (see docs/inventory.md)")])

@@ -14,7 +14,7 @@ line of that first quote.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.tokens import ScalarToken
+
+from ..errors import InventoryError, InventoryProblem
 
 Path_ = tuple[str | int, ...]
 
@@ -128,6 +130,25 @@ def read_yaml(path: Path, max_bytes: int) -> tuple[Any, dict[Path_, int]]:
     """:func:`read_text` then :func:`parse`: the tree and the line of every key (:func:`key_lines`)."""
     raw = parse(read_text(path, max_bytes))
     return raw, key_lines(raw)
+
+
+def read_side_file(path: Path, max_bytes: int, what: str) -> tuple[Any, Callable[[Path_, str], InventoryProblem]]:
+    """Read a YAML file that sits beside an inventory (an attestation file, a carrier file): its plain
+    data and a function making a problem at a key path's line (``problem(("sip", "host"), "…")``).
+
+    Raises InventoryError: the path is a directory (``is a directory, not {what}``) or the file is
+    not YAML this project reads (:class:`YamlFileError`, at its line)."""
+    if path.is_dir():
+        raise InventoryError([InventoryProblem(str(path), None, "", f"is a directory, not {what}")])
+    try:
+        raw, lines = read_yaml(path, max_bytes)
+    except YamlFileError as e:
+        raise InventoryError([InventoryProblem(str(path), e.line, "", e.message)]) from None
+
+    def problem(loc: Path_, message: str) -> InventoryProblem:
+        return InventoryProblem(str(path), nearest_line(lines, loc), ".".join(str(x) for x in loc), message)
+
+    return plain(raw), problem
 
 
 def _syntax_error(text: str, e: MarkedYAMLError) -> tuple[int | None, str]:
