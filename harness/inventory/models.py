@@ -4,6 +4,7 @@ Shape of a lab file (see docs/inventory.md for every field)::
 
     lab: {name, site, emulated}
     cloud: {region | base_url, client_id, client_secret, site, proxy, timeout_s}   # the Genesys Cloud org
+    network: {vantage: {voice_vlan, edge_wan, interface}, <one block per service>}   # network duties
     profile: path of the requirement profile, relative to the inventory file
     defaults: {<device fields>}           # every device inherits these
     groups: {<name>: {<device fields>}}   # devices list groups; later groups win
@@ -463,11 +464,35 @@ class TwinSettings(Strict):
     cloud_synthetic_phones: Annotated[int, Field(ge=0, le=100000)] = 0
 
 
+class Vantage(Strict):
+    """Where the harness probes the site's network from: one of its own addresses on each segment
+    (a NIC or VLAN sub-interface of the harness host on a real lab; a loopback address on the twin,
+    where the probe binds it as its source address).
+
+    ``voice_vlan``: the harness's address on the phones' voice VLAN (DHCP, DNS and NTP as a phone
+    sees them). ``edge_wan``: its address on the Edge's WAN segment (DNS, NAT, internet access as
+    the Edge sees them). ``interface``: the host interface on the voice VLAN, for probes that need a
+    raw socket there (a DHCP DISCOVER by broadcast); ``None`` where the probe goes relay-style.
+    """
+
+    voice_vlan: Host | None = None
+    edge_wan: Host | None = None
+    interface: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,15}$")] | None = None
+
+
+class NetworkSettings(Strict):
+    """The site's network as the network duties probe it (``network:`` in the inventory): the
+    harness's vantage points, then one block per service (each documented on its class)."""
+
+    vantage: Vantage = Vantage()
+
+
 class Lab(Strict):
     """A validated lab. ``devices`` are already merged with their defaults and groups."""
 
     lab: LabInfo
     cloud: CloudSettings | None = None
+    network: NetworkSettings = NetworkSettings()
     twin: TwinSettings = TwinSettings()
     profile: str | None = None
     attestations: str | None = None
