@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..core.twin import Service, Twin
+from ..servers.http import HttpSite
 from . import oauth, resources
 from .faults import API_SILENT, MISSING_PERMISSION, RATE_LIMIT
 from .router import ROUTES, ApiError, ApiRequest, Route
@@ -30,7 +31,6 @@ from .state import CloudState
 
 log = logging.getLogger("hil.twin.cloud")
 
-SHUTDOWN_S = 0.5  # project choice: how long a stopping API waits for requests in progress
 BACKLOG = 256  # a burst of harness workers connecting at once
 MAX_BODY_BYTES = 1 << 20  # a request body of the API is JSON of a few KiB
 
@@ -53,7 +53,7 @@ class CloudApiService:
         assert isinstance(st, CloudState)
         self.twin, self.unit, self.state = twin, unit, st
         self.host, self.port = st.host, st.port
-        self._runner: web.AppRunner | None = None
+        self._site = HttpSite(self.host, self.port, self._app, backlog=BACKLOG)
         self._released = asyncio.Event()  # set when silent requests may end (stop, heal)
 
     def release_silent(self) -> None:
@@ -150,22 +150,12 @@ class CloudApiService:
                        "seconds", {"retryAfterSeconds": str(left)}, {"Retry-After": str(left)})
 
     async def start(self) -> None:
-        if self._runner is not None:
-            return
-        runner = web.AppRunner(self._app(), access_log=None, handle_signals=False)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, self.host, self.port, backlog=BACKLOG, shutdown_timeout=SHUTDOWN_S).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
+        await self._site.start()
 
     async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
+        if self._site.running:
             self.release_silent()
-            await runner.cleanup()
+        await self._site.stop()
 
 
 def cloud_services(twin: Twin, unit: str) -> list[Service]:

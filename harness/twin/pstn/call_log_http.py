@@ -16,10 +16,10 @@ import hmac
 
 from aiohttp import web
 
+from ..servers.http import HttpSite
 from .call_log import CallLog
 
 CALL_LOG_PATH = "/calls.csv"  # where the log is served
-SHUTDOWN_S = 0.5  # project choice: how long a stopping server waits for requests in progress
 
 
 class CallLogHttpService:
@@ -37,7 +37,7 @@ class CallLogHttpService:
             raise ValueError(f"{device}: the call log's HTTP server needs a bearer token")
         self.device, self.host, self.port, self.call_log = device, host, port, call_log
         self._token = token.encode()
-        self._runner: web.AppRunner | None = None
+        self._site = HttpSite(host, port, self._app)
 
     async def _calls(self, request: web.Request) -> web.Response:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -46,21 +46,13 @@ class CallLogHttpService:
                                 headers={"WWW-Authenticate": 'Bearer realm="hil carrier"'})
         return web.Response(text=self.call_log.render(), content_type="text/csv", charset="utf-8")
 
-    async def start(self) -> None:
-        if self._runner is not None:
-            return
+    def _app(self) -> web.Application:
         app = web.Application()
         app.router.add_get(CALL_LOG_PATH, self._calls)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, self.host, self.port, shutdown_timeout=SHUTDOWN_S, reuse_address=True).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
+        return app
+
+    async def start(self) -> None:
+        await self._site.start()
 
     async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.cleanup()
+        await self._site.stop()
