@@ -335,7 +335,10 @@ def test_a_phone_port_of_a_quarantined_switch_is_broken_with_the_failed_sessions
     assert t["test_device_answers_on_every_declared_transport[sw1]"]["verdict"] == "BROKEN"
     ports = [n for n in t if n.startswith("test_phone_port_")]
     assert len(ports) >= 4 and all(t[n]["verdict"] == "BROKEN" for n in ports), {n: t[n] for n in ports}
-    assert all("quarantined" in t[n]["message"] for n in ports), {n: t[n]["message"] for n in ports}
+    # Quarantined by LAB-READY, or (when a port test's read was already under way on a loaded
+    # machine) BROKEN by sw1's own silence: either way the message names sw1's dead transport.
+    assert all("quarantined" in t[n]["message"] or ("sw1 " in t[n]["message"] and "no answer" in t[n]["message"])
+               for n in ports), {n: t[n]["message"] for n in ports}
     got = _transcripts(allure_dir)
     for test in ports:
         cli = [text for name, text in got[test].items() if name.startswith("transcript sw1 cli ")]

@@ -347,7 +347,10 @@ def test_slow_boot_beyond_the_limit_fails_the_boot_check(twin: TwinControl, open
     r, t = _run(lab_path, tmp_path, "slow-boot")
     msg = t["message"]
     assert t["verdict"] == "FAIL", (t["message"], r.output[-3000:])
-    assert "edge1: reboot in Genesys Cloud (OFFLINE until ONLINE with the update ended) = 6." in msg, msg
+    # The reboot runs from the first OFFLINE the poll sees: on a loaded machine a poll late by a
+    # tenth of a second reads 5.9 s for the 6 s boot.
+    m = re.search(r"edge1: reboot in Genesys Cloud \(OFFLINE until ONLINE with the update ended\) = ([0-9.]+) s", msg)
+    assert m is not None and BOOT_MAX_S < float(m.group(1)) <= 6.5, msg
     assert f"limit <= {BOOT_MAX_S:.1f} s (requirement profile default)" in msg, msg
     assert twin.state("edge1")["installed_firmware"] == NEW  # it came back, too late
 
