@@ -1,15 +1,18 @@
 # Two commands on a fresh machine: `make run` (the main job on the emulated lab) and `make test`.
 # Both set everything up first: the Python venv, the npm Allure 3 report generator and the Debian
 # packages the harness drives as interop peers (sip-tester = SIPp, snmp = net-snmp tools, snmpd =
-# net-snmp agent, baresip-core = a SIP user agent: the tests run their own, in the foreground, on
-# their own loopback addresses) and
+# net-snmp agent, baresip-core = a SIP user agent, kamailio = a SIP proxy: the tests run their own,
+# in the foreground, on their own loopback addresses) and
 # Chromium, the browser the tests look at the report with.
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.hil-installed
 NODE_STAMP := node_modules/.hil-installed
-DEBIAN_PACKAGES := sip-tester snmp snmpd baresip-core chromium
+DEBIAN_PACKAGES := sip-tester snmp snmpd baresip-core kamailio chromium
+# peers whose Debian package starts a system service on install: set-up stops a service it installed
+# itself (the tests run their own, on their own addresses; a system one would hold port 5060 or 161)
+PEER_SERVICES := snmpd kamailio
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages run test lint bench clean
@@ -32,6 +35,14 @@ system-packages:
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	  for s in $(PEER_SERVICES); do \
+	    case " $$missing " in *" $$s "*) \
+	      if command -v systemctl >/dev/null && systemctl is-enabled --quiet $$s 2>/dev/null; then \
+	        echo "stopping the $$s service Debian started at install (the tests run their own)"; \
+	        $(SUDO) systemctl disable --now $$s >/dev/null 2>&1 || true; \
+	      fi;; \
+	    esac; \
+	  done; \
 	fi
 
 run: setup
