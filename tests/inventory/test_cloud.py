@@ -64,9 +64,9 @@ def test_a_real_lab_names_its_region(tmp_path):
      "cloud.client_secret: must be a secret reference"),
     ("  client_secret: file:twin_secrets/cloud_client_secret", "  client_secret: file:twin_secrets/nope",
      "client_secret:", "cloud.client_secret: secret file"),
-    ("  timeout_s: 5\n\nprofile", "  timeout_s: 5\n  proxy: socks://x\n\nprofile", "proxy:",
+    ("  timeout_s: 5\n\n# The site", "  timeout_s: 5\n  proxy: socks://x\n\n# The site", "proxy:",
      "cloud.proxy: must be an http:// or https://"),
-    ("  timeout_s: 5\n\nprofile", "  timeout_s: 5\n  tenant: x\n\nprofile", "tenant:", "cloud.tenant: unknown key"),
+    ("  timeout_s: 5\n\n# The site", "  timeout_s: 5\n  tenant: x\n\n# The site", "tenant:", "cloud.tenant: unknown key"),
 ])
 def test_cloud_mistakes_name_file_line_and_key(tmp_path, old, new, anchor, message):
     text = edit(old, new, SHIPPED)
