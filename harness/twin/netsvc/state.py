@@ -13,8 +13,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ...checks.net_services import site_names
 from ...inventory.models import Lab
-from ...inventory.regions import genesys_names
 from ..core.state import DeviceState
 
 DHCP_NAME = "dhcp"  # the units' names in faults, heal and status
@@ -63,17 +63,6 @@ def genesys_address(lab: Lab) -> str | None:
         return str(ipaddress.IPv4Address(host))
     except ValueError:
         return None
-
-
-def site_names(lab: Lab) -> list[str]:
-    """The Genesys names the site needs: ``network.dns.names``, else the defaults of the org's
-    region (:func:`harness.inventory.regions.genesys_names`), else none."""
-    dns = lab.network.dns
-    if dns is not None and dns.names:
-        return [n.rstrip(".") for n in dns.names]
-    if lab.cloud is not None and lab.cloud.region is not None:
-        return genesys_names(lab.cloud.region)
-    return []
 
 
 def dhcp_state(lab: Lab) -> DhcpServerState | None:
