@@ -1,13 +1,14 @@
 # Two commands on a fresh machine: `make run` (the main job on the emulated lab) and `make test`.
 # Both set everything up first: the Python venv, the npm Allure 3 report generator and the Debian
-# packages the harness drives as interop peers (sip-tester = SIPp, snmp = net-snmp tools) and
+# packages the harness drives as interop peers (sip-tester = SIPp, snmp = net-snmp tools, dnsmasq-base =
+# the DHCP and DNS server the NET-DHCP-DNS probes are proven against, no system service) and
 # Chromium, the browser the tests look at the report with.
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.hil-installed
 NODE_STAMP := node_modules/.hil-installed
-DEBIAN_PACKAGES := sip-tester snmp chromium
+DEBIAN_PACKAGES := sip-tester snmp chromium dnsmasq-base
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages run test lint bench clean
