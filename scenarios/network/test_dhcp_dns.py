@@ -13,6 +13,9 @@ DNS: every Genesys name of the site (``network.dns.names``, else api. and login.
 region) resolves at each resolver of ``network.dns.servers``, asked from both vantage addresses, over
 UDP and over TCP 53 (G-PORTS-OLD; the TCP answers are only reported when ``network.dns.internal``).
 A resolver that answers nothing over UDP is BROKEN; one that refuses TCP while it answers UDP FAILs.
+With ``cloud:``, each Edge's own view too: its ``nslookup`` network diagnostic through the Platform
+API (``POST …/edges/{edgeId}/diagnostic/nslookup``) resolves every name. An Edge the org sees
+OFFLINE runs no diagnostic, and an Edge whose resolver answers nothing proves nothing: BROKEN.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from __future__ import annotations
 import pytest
 
 from harness.checks.net_services import address_problem, expected_options, site_names
+from harness.devices.drivers.edge import Edge
+from harness.devices.facts.nslookup import parse_nslookup
 from harness.devices.session import LabSession
 from harness.duties.profile import Profile
-from harness.errors import LabTimeout
+from harness.errors import LabTimeout, LabUnreachable
 from harness.evidence.check import check, intent, observe
 from harness.inventory.models import DhcpSettings, DnsSettings
 from harness.transports.dhcp import DhcpOffer, discover_broadcast, discover_relayed, option_name
@@ -148,3 +153,25 @@ def test_genesys_names_resolve(vantage: str, transport: Transport, lab: LabSessi
                     what=f"{what} (internal DNS: TCP not required)", detail=detail)
             continue
         check(len(bad), limit, duty=DUTY, device=label, what=what, detail=detail)
+
+
+@pytest.mark.duty(DUTY)
+def test_edge_resolves_genesys_names(edge: Edge, lab: LabSession, profile: Profile) -> None:
+    if lab.lab.cloud is None:
+        pytest.skip("the inventory has no cloud: section: the Edge's own nslookup runs through Genesys Cloud")
+    names = site_names(lab.lab)
+    if not names:
+        pytest.skip("no Genesys names to resolve: set network.dns.names, or cloud.region for its defaults")
+    rec = edge.record()
+    if not rec.online:
+        raise LabUnreachable(edge.name, "api", edge.org().api().address, f"{edge.name} is {rec.online_status} in "
+                             "Genesys Cloud: it runs no network diagnostic")
+    seen = {n: parse_nslookup(edge.diagnostic("nslookup", n)) for n in names}
+    if all(r.failure == "timed out" for r in seen.values()):
+        raise LabTimeout(edge.name, "dns", next(iter(seen.values())).server or "its resolver",
+                         "the Edge's resolver answered none of its nslookups (timed out)")
+    bad = {n: r for n, r in seen.items() if r.failure is not None}
+    check(len(bad), profile.threshold(DUTY, "unresolved_names"), duty=DUTY, device=edge.name,
+          what="Genesys names the Edge's own nslookup does not resolve (Genesys Cloud network diagnostic)",
+          detail="; ".join(f"{n}: {r.outcome()}" + (f" (server {r.server})" if r.server else "")
+                           for n, r in (bad or seen).items()))

@@ -14,6 +14,7 @@ REQUIRED = "test_dhcp_offers_an_address_and_the_required_options"
 SITE = "test_dhcp_offer_holds_what_the_site_hands_out"
 DHCP = f"dhcp {TEST_NET}.7.67"
 DNS = f"dns {TEST_NET}.7.53"
+EDGE = "test_edge_resolves_genesys_names[edge1]"
 
 
 def names(vantage: str, transport: str) -> str:
@@ -33,11 +34,13 @@ def test_passes_on_the_healthy_twin(twin, lab_path, out):
     r = _run(lab_path, out)
     tests = r.tests(DUTY)
     assert {n: t["verdict"] for n, t in tests.items()} == dict.fromkeys(
-        [REQUIRED, SITE, *(names(v, t) for v in ("voice_vlan", "edge_wan") for t in ("udp", "tcp"))], "PASS"), \
+        [REQUIRED, SITE, *(names(v, t) for v in ("voice_vlan", "edge_wan") for t in ("udp", "tcp")), EDGE], "PASS"), \
         r.output[-3000:]
     assert r.verdict(DUTY) == "PASS"
     seen = {m["what"]: m for m in tests[SITE]["measurements"]}
     assert seen["DHCP option 160 (boot server (Poly)) in the OFFER"]["measured"] == f"http://{TEST_NET}.5.1:8080/"
+    edge = tests[EDGE]["measurements"][0]
+    assert edge["measured"] == 0 and f"api.mypurecloud.com: {TEST_NET}.6.1 (server {TEST_NET}.7.53)" in edge["detail"]
 
 
 @pytest.mark.parametrize("code, test, message", [
@@ -84,11 +87,17 @@ def test_a_name_that_does_not_resolve_fails_everywhere(twin, lab_path, out):
             assert t["verdict"] == "FAIL", t
             assert f"over {tr.upper()} = 1 names; limit <= 0 names (G-PORTS-OLD); login.mypurecloud.com: NXDOMAIN" \
                 in t["message"], t
+    edge = r.tests(DUTY)[EDGE]
+    assert edge["verdict"] == "FAIL" and edge["message"] == (
+        f"[{DUTY}] edge1: Genesys names the Edge's own nslookup does not resolve (Genesys Cloud network diagnostic) "
+        f"= 1 names; limit <= 0 names (G-PORTS-OLD); login.mypurecloud.com: NXDOMAIN (server {TEST_NET}.7.53)"), edge
 
 
 def test_a_dead_resolver_is_broken(twin, lab_path, out):
     twin.fault("dns", "dns-down")
-    r = _run(lab_path, out, "voice_vlan")
+    r = _run(lab_path, out, "voice_vlan", "edge")
     for tr in ("udp", "tcp"):
         t = r.tests(DUTY)[names("voice_vlan", tr)]
         assert t["verdict"] == "BROKEN" and f"{DNS} dns {TEST_NET}.7.53:53: no answer over UDP" in t["message"], t
+    edge = r.tests(DUTY)[EDGE]
+    assert edge["verdict"] == "BROKEN" and "the Edge's resolver answered none of its nslookups" in edge["message"], edge

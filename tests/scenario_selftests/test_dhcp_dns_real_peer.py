@@ -96,7 +96,8 @@ def lab(tmp_path: Path) -> Path:
 
 def test_the_scenario_passes_against_dnsmasq(dnsmasq, lab, tmp_path):
     dnsmasq(OPTIONS)
-    r = run_scenarios(lab, tmp_path / "out", f"--duty={DUTY}")
+    # the Edge's own view needs the emulated org, which this lab has no twin for
+    r = run_scenarios(lab, tmp_path / "out", f"--duty={DUTY}", "-k", "not test_edge_resolves")
     verdicts = {n: t["verdict"] for n, t in r.tests(DUTY).items()}
     assert set(verdicts.values()) == {"PASS"} and len(verdicts) == 6, (verdicts, r.output[-3000:])
     offer = r.tests(DUTY)["test_dhcp_offers_an_address_and_the_required_options"]["measurements"][0]["measured"]
@@ -106,7 +107,7 @@ def test_the_scenario_passes_against_dnsmasq(dnsmasq, lab, tmp_path):
 
 def test_a_dnsmasq_without_the_dns_option_fails(dnsmasq, lab, tmp_path):
     dnsmasq({c: v for c, v in OPTIONS.items() if c != 6})
-    r = run_scenarios(lab, tmp_path / "out", f"--duty={DUTY}", "-k", "dhcp")
+    r = run_scenarios(lab, tmp_path / "out", f"--duty={DUTY}", "-k", "test_dhcp_offers")
     t = r.tests(DUTY)["test_dhcp_offers_an_address_and_the_required_options"]
     assert t["verdict"] == "FAIL", t
     assert t["message"].startswith(f"[{DUTY}] dhcp {SERVER}: DHCP option 6 (DNS servers) in the OFFER = absent; "

@@ -4,7 +4,8 @@ VLAN's view and the Edge WAN's, as a split-horizon resolver does). dnslib parses
 builds the answers.
 
 A name of the client's view answers its A record (TTL :data:`TTL_S`); a name it lacks, or the one
-``dns-nxdomain`` names, NXDOMAIN; a client in no view is REFUSED (as a resolver with views and no
+``dns-nxdomain`` names, NXDOMAIN (``localhost`` is 127.0.0.1 in every view, RFC 6761 §6.3);
+a client in no view is REFUSED (as a resolver with views and no
 match does). ``dns-tcp-off`` stops ``dns-tcp`` (TCP refused), ``dns-down`` both.
 """
 
@@ -55,6 +56,8 @@ def answer(st: DnsServerState, query: bytes, client: str) -> bytes | None:
         reply.header.rcode = RCODE.REFUSED
         return bytes(reply.pack())
     name = str(q.q.qname).rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):  # RFC 6761 §6.3: resolvers answer loopback
+        view = {**view, name: "127.0.0.1"}
     if name == DNS_NXDOMAIN.value(st) or name not in view:
         reply.header.rcode = RCODE.NXDOMAIN
     elif q.q.qtype in (QTYPE.A, QTYPE.ANY):
