@@ -491,7 +491,8 @@ class DhcpSettings(Strict):
     with ``giaddr`` = ``vantage.voice_vlan`` (RFC 2131 §4.1); on ``port`` (67). ``vendor_class``:
     option 60 the probe sends, as the site's phones do (``Polycom-VVX411``); ``client_mac``: the
     ``chaddr`` it sends (a locally administered MAC by default, so no real phone's lease is touched).
-    ``timeout_s``: how long it waits for the OFFER. What the OFFER should hold, where the site
+    ``timeout_s``: how long it waits for the OFFER (5 s, project choice: servers ping an address
+    before offering it, and dnsmasq waits 3 s for that). What the OFFER should hold, where the site
     knows it: ``router`` (option 3), ``boot_server`` (option 66, and every custom boot-server code of
     ``boot_options``: Poly reads 160 or a code 128–254), ``ntp_servers`` (option 42). A value left
     unset is reported, not judged.
@@ -501,7 +502,7 @@ class DhcpSettings(Strict):
     port: Port = 67
     vendor_class: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     client_mac: MacAddress = "02:68:69:6c:00:01"
-    timeout_s: Seconds = 2.0
+    timeout_s: Seconds = 5.0
     router: Host | None = None
     boot_server: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
     boot_options: list[DhcpOptionCode] = [66]

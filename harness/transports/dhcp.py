@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
-from scapy.sendrecv import srp1
+from scapy.packet import Packet
+from scapy.sendrecv import AsyncSniffer, sendp
 
 BOOTPS_PORT = 67  # RFC 2131 §4.1: servers and relays listen on 67, clients on 68
 BOOTPC_PORT = 68
@@ -214,6 +215,10 @@ def discover_broadcast(interface: str, *, client_mac: str, vendor_class: str | N
                        timeout_s: float = 2.0, request: tuple[int, ...] = PARAMETER_REQUEST) -> DhcpOffer | None:
     """Broadcast a DISCOVER on ``interface`` (as a phone booting there) and wait for its OFFER.
 
+    The answer is caught by a sniffer on the interface that keeps the first BOOTP reply of this
+    transaction (no BPF filter: the machine may have no libpcap), so an OFFER sent to the
+    broadcast address or to the offered address both count.
+
     Returns the OFFER, or ``None`` when none came in time. Raises :class:`DhcpProbeError` when the
     interface cannot be opened (no such interface, not root)."""
     xid = _xid()
@@ -221,12 +226,26 @@ def discover_broadcast(interface: str, *, client_mac: str, vendor_class: str | N
              / UDP(sport=BOOTPC_PORT, dport=BOOTPS_PORT)
              / build_discover(client_mac=client_mac, xid=xid, vendor_class=vendor_class, request=request,
                               broadcast=True))
+
+    def ours(p: Packet) -> bool:
+        return BOOTP in p and p[BOOTP].op == 2 and p[BOOTP].xid == xid
+
+    listening = threading.Event()
+    sniffer = AsyncSniffer(iface=interface, lfilter=ours, count=1, store=True, started_callback=listening.set)
     t0 = time.monotonic()
     try:
-        answer = srp1(frame, iface=interface, timeout=timeout_s, verbose=False)
+        sniffer.start()
+        if not listening.wait(timeout_s):
+            raise DhcpProbeError(f"cannot listen on {interface} for a DHCP OFFER")
+        sendp(frame, iface=interface, verbose=False)
+        sniffer.join(timeout=max(0.0, timeout_s - (time.monotonic() - t0)))
+        if sniffer.running:
+            sniffer.stop()
     except OSError as e:
         raise DhcpProbeError(f"cannot broadcast a DHCP DISCOVER on {interface}: {e.strerror or e}") from e
-    if answer is None or BOOTP not in answer:
-        return None
-    return parse_offer(bytes(answer[BOOTP]), str(answer[IP].src) if IP in answer else "", xid,
-                       (time.monotonic() - t0) * 1000)
+    for answer in sniffer.results or []:
+        offer = parse_offer(bytes(answer[BOOTP]), str(answer[IP].src) if IP in answer else "", xid,
+                            (time.monotonic() - t0) * 1000)
+        if offer is not None:
+            return offer
+    return None
