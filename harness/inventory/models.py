@@ -480,11 +480,83 @@ class Vantage(Strict):
     interface: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,15}$")] | None = None
 
 
+DhcpOptionCode = Annotated[int, Field(ge=1, le=254)]
+
+
+class DhcpSettings(Strict):
+    """The voice VLAN's DHCP service (``network.dhcp``), as a phone booting there meets it. The probe
+    (:mod:`harness.transports.dhcp`) asks for an OFFER and never takes a lease (no REQUEST).
+
+    ``server``: the DHCP server (or the relay's target) the harness unicasts a relayed DISCOVER to,
+    with ``giaddr`` = ``vantage.voice_vlan`` (RFC 2131 §4.1); on ``port`` (67). ``vendor_class``:
+    option 60 the probe sends, as the site's phones do (``Polycom-VVX411``); ``client_mac``: the
+    ``chaddr`` it sends (a locally administered MAC by default, so no real phone's lease is touched).
+    ``timeout_s``: how long it waits for the OFFER (5 s, project choice: servers ping an address
+    before offering it, and dnsmasq waits 3 s for that). What the OFFER should hold, where the site
+    knows it: ``router`` (option 3), ``boot_server`` (option 66, and every custom boot-server code of
+    ``boot_options``: Poly reads 160 or a code 128–254), ``ntp_servers`` (option 42). A value left
+    unset is reported, not judged.
+    """
+
+    server: Host
+    port: Port = 67
+    vendor_class: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    client_mac: MacAddress = "02:68:69:6c:00:01"
+    timeout_s: Seconds = 5.0
+    router: Host | None = None
+    boot_server: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    boot_options: list[DhcpOptionCode] = [66]
+    ntp_servers: list[Host] = []
+
+    @model_validator(mode="after")
+    def _boot_codes(self) -> DhcpSettings:
+        bad = [c for c in self.boot_options if c != 66 and not 128 <= c <= 254]
+        if bad:
+            raise ValueError(f"boot_options {bad}: a boot-server option is 66 or a site-specific code 128-254 "
+                             "(RFC 2132 §9.4, and §2 for codes 128-254; Poly uses 160)")
+        return self
+
+
+_DNS_LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def _dns_name(v: str) -> str:
+    labels = v.removesuffix(".").split(".")
+    if not 0 < len(v) <= 253 or not all(_DNS_LABEL.match(x) for x in labels):
+        raise ValueError("must be a DNS name like api.mypurecloud.com (RFC 1035 §2.3.1)")
+    return v
+
+
+DnsName = Annotated[str, AfterValidator(_dns_name)]
+
+
+class DnsSettings(Strict):
+    """The site's DNS (``network.dns``): the resolvers phones and Edges use and the names they must
+    resolve.
+
+    ``servers``: the resolvers (what DHCP option 6 should hand out), asked on ``port`` (53) over UDP
+    and over TCP from each vantage point. ``domain``: the site's domain (DHCP option 15). ``names``:
+    every Genesys name the site needs; empty means the defaults of the org's region (``cloud.region``:
+    ``api.<domain>`` and ``login.<domain>``, :func:`harness.inventory.regions.genesys_names`).
+    ``internal``: the site uses internal DNS only, so TCP 53 toward the outside is not required (DUTIES
+    NET-DHCP-DNS (d)); the TCP checks then only report. ``timeout_s``: per query.
+    """
+
+    servers: Annotated[list[Host], Field(min_length=1)]
+    port: Port = 53
+    domain: DnsName | None = None
+    names: list[DnsName] = []
+    internal: bool = False
+    timeout_s: Seconds = 2.0
+
+
 class NetworkSettings(Strict):
     """The site's network as the network duties probe it (``network:`` in the inventory): the
     harness's vantage points, then one block per service (each documented on its class)."""
 
     vantage: Vantage = Vantage()
+    dhcp: DhcpSettings | None = None
+    dns: DnsSettings | None = None
 
 
 class Lab(Strict):

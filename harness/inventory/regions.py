@@ -47,3 +47,11 @@ def login_url(api_url: str) -> str:
     """The login host of an API base URL: ``//api.`` becomes ``//login.`` (as the SDK does); a host
     without ``api.`` (an emulator on an IP address) logs in at itself."""
     return api_url.replace("//api.", "//login.", 1)
+
+
+def genesys_names(region: str) -> list[str]:
+    """The Genesys Cloud host names an org in ``region`` is reached at: its API and login hosts
+    (``api.<domain>``, ``login.<domain>``, as the SDK's region list gives them). KeyError for a name
+    that is not a region (the inventory has already refused one)."""
+    domain = REGION_DOMAINS[region]
+    return [f"api.{domain}", f"login.{domain}"]

@@ -83,6 +83,8 @@ def test_the_channel_is_a_socket_only_its_owner_may_open(lab: Path) -> None:
     served = {d.host for d in loaded.devices.values()}
     if loaded.cloud is not None and loaded.cloud.base_url:  # the emulated Genesys Cloud API's own address
         served.add(str(urlsplit(str(loaded.cloud.base_url)).hostname))
+    if loaded.network.dns is not None:  # the emulated site resolver (DNS over TCP)
+        served.add(loaded.network.dns.servers[0])
     assert {a.ip for a in listening} <= served
 
 
@@ -119,7 +121,7 @@ def test_no_reply_holds_a_secret(lab: Path) -> None:
     assert replies["state sw1"]["enable_secret"] == "*****"
     assert replies["status"]["devices"]["phone1"]["faults"] == {"firmware": "*****"}
     roles = {replies[f"state {n}"]["role"] for n in replies["status"]["devices"]}
-    assert roles == {"edge", "switch", "phone", "pstn", "provisioning", "cloud"}
+    assert roles == {"edge", "switch", "phone", "pstn", "provisioning", "cloud", "dhcp", "dns"}
     for what, reply in replies.items():
         text = json.dumps(reply)
         for name, form in secret_forms().items():

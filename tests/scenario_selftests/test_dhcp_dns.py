@@ -1,0 +1,103 @@
+"""NET-DHCP-DNS on the twin: PASS on the healthy lab; each fault of the units ``dhcp`` and ``dns``
+FAILs the check it exists for (naming the server, the duty, what was measured and the limit); a
+server that answers nothing is BROKEN, not FAIL."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import TEST_NET
+from tests.scenario_runner import run_scenarios
+
+DUTY = "NET-DHCP-DNS"
+REQUIRED = "test_dhcp_offers_an_address_and_the_required_options"
+SITE = "test_dhcp_offer_holds_what_the_site_hands_out"
+DHCP = f"dhcp {TEST_NET}.7.67"
+DNS = f"dns {TEST_NET}.7.53"
+EDGE = "test_edge_resolves_genesys_names[edge1]"
+
+
+def names(vantage: str, transport: str) -> str:
+    return f"test_genesys_names_resolve[{vantage}-{transport}]"
+
+
+@pytest.fixture
+def out(tmp_path):
+    return tmp_path / "reports"
+
+
+def _run(lab_path, out, *k: str):
+    return run_scenarios(lab_path, out, f"--duty={DUTY}", *(("-k", " or ".join(k)) if k else ()))
+
+
+def test_passes_on_the_healthy_twin(twin, lab_path, out):
+    r = _run(lab_path, out)
+    tests = r.tests(DUTY)
+    assert {n: t["verdict"] for n, t in tests.items()} == dict.fromkeys(
+        [REQUIRED, SITE, *(names(v, t) for v in ("voice_vlan", "edge_wan") for t in ("udp", "tcp")), EDGE], "PASS"), \
+        r.output[-3000:]
+    assert r.verdict(DUTY) == "PASS"
+    seen = {m["what"]: m for m in tests[SITE]["measurements"]}
+    assert seen["DHCP option 160 (boot server (Poly)) in the OFFER"]["measured"] == f"http://{TEST_NET}.5.1:8080/"
+    edge = tests[EDGE]["measurements"][0]
+    assert edge["measured"] == 0 and f"api.mypurecloud.com: {TEST_NET}.6.1 (server {TEST_NET}.7.53)" in edge["detail"]
+
+
+@pytest.mark.parametrize("code, test, message", [
+    ("6", REQUIRED, f"[{DUTY}] {DHCP}: DHCP option 6 (DNS servers) in the OFFER = absent; limit == present "
+                    "(IND-ACBOOT); options offered: 1, 3, 15, 42, 51, 53, 54, 66, 160"),
+    ("160", SITE, f"[{DUTY}] {DHCP}: DHCP option 160 (boot server (Poly)) in the OFFER = nothing; limit == "
+                  f"http://{TEST_NET}.5.1:8080/ (inventory)"),
+])
+def test_a_missing_option_fails(twin, lab_path, out, code, test, message):
+    twin.fault("dhcp", "dhcp-no-option", code)
+    r = _run(lab_path, out, REQUIRED, SITE)
+    t = r.tests(DUTY)[test]
+    assert t["verdict"] == "FAIL" and t["message"] == message, t
+    assert r.verdict(DUTY) == "FAIL"
+
+
+def test_a_dead_dhcp_server_is_broken(twin, lab_path, out):
+    twin.fault("dhcp", "dhcp-down")
+    r = _run(lab_path, out, REQUIRED)
+    t = r.tests(DUTY)[REQUIRED]
+    assert t["verdict"] == "BROKEN", t
+    assert f"{DHCP} dhcp {TEST_NET}.7.67:67: no OFFER within 5 s to a DISCOVER relayed from {TEST_NET}.3.250" \
+        in t["message"], t
+
+
+def test_dns_over_tcp_refused_fails_tcp_only(twin, lab_path, out):
+    twin.fault("dns", "dns-tcp-off")
+    r = _run(lab_path, out, "resolve")
+    tests = r.tests(DUTY)
+    assert tests[names("voice_vlan", "udp")]["verdict"] == "PASS"
+    t = tests[names("voice_vlan", "tcp")]
+    assert t["verdict"] == "FAIL", t
+    assert t["message"].startswith(
+        f"[{DUTY}] {DNS}: Genesys names that do not resolve from the voice VLAN ({TEST_NET}.3.250) over TCP = 2 names; "
+        "limit <= 0 names (G-PORTS-OLD); api.mypurecloud.com: connection refused"), t
+
+
+def test_a_name_that_does_not_resolve_fails_everywhere(twin, lab_path, out):
+    twin.fault("dns", "dns-nxdomain", "login.mypurecloud.com")
+    r = _run(lab_path, out, "resolve")
+    for v in ("voice_vlan", "edge_wan"):
+        for tr in ("udp", "tcp"):
+            t = r.tests(DUTY)[names(v, tr)]
+            assert t["verdict"] == "FAIL", t
+            assert f"over {tr.upper()} = 1 names; limit <= 0 names (G-PORTS-OLD); login.mypurecloud.com: NXDOMAIN" \
+                in t["message"], t
+    edge = r.tests(DUTY)[EDGE]
+    assert edge["verdict"] == "FAIL" and edge["message"] == (
+        f"[{DUTY}] edge1: Genesys names the Edge's own nslookup does not resolve (Genesys Cloud network diagnostic) "
+        f"= 1 names; limit <= 0 names (G-PORTS-OLD); login.mypurecloud.com: NXDOMAIN (server {TEST_NET}.7.53)"), edge
+
+
+def test_a_dead_resolver_is_broken(twin, lab_path, out):
+    twin.fault("dns", "dns-down")
+    r = _run(lab_path, out, "voice_vlan", "edge")
+    for tr in ("udp", "tcp"):
+        t = r.tests(DUTY)[names("voice_vlan", tr)]
+        assert t["verdict"] == "BROKEN" and f"{DNS} dns {TEST_NET}.7.53:53: no answer over UDP" in t["message"], t
+    edge = r.tests(DUTY)[EDGE]
+    assert edge["verdict"] == "BROKEN" and "the Edge's resolver answered none of its nslookups" in edge["message"], edge
