@@ -66,7 +66,8 @@ def test_a_real_lab_names_its_region(tmp_path):
      "client_secret:", "cloud.client_secret: secret file"),
     ("  timeout_s: 5\n\n# The site", "  timeout_s: 5\n  proxy: socks://x\n\n# The site", "proxy:",
      "cloud.proxy: must be an http:// or https://"),
-    ("  timeout_s: 5\n\n# The site", "  timeout_s: 5\n  tenant: x\n\n# The site", "tenant:", "cloud.tenant: unknown key"),
+    ("  timeout_s: 5\n\n# The site", "  timeout_s: 5\n  tenant: x\n\n# The site", "tenant:",
+     "cloud.tenant: unknown key"),
 ])
 def test_cloud_mistakes_name_file_line_and_key(tmp_path, old, new, anchor, message):
     text = edit(old, new, SHIPPED)
