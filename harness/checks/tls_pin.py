@@ -18,17 +18,14 @@ from ..inventory.models import IssuerPin
 
 @dataclass(frozen=True)
 class LeafIssuer:
-    """The leaf's ``subject`` and ``issuer`` (RFC 4514 text), the ``aki`` it names (hex; ``None``:
-    the leaf has no authorityKeyIdentifier) and the ``sha256`` of the leaf (hex)."""
+    """The leaf's ``subject`` (RFC 4514 text) and ``issuer`` (its common name, else RFC 4514 text),
+    the ``aki`` it names (hex; ``None``: the leaf has no authorityKeyIdentifier) and the ``sha256``
+    of the leaf (hex)."""
 
     subject: str
     issuer: str
     aki: str | None
     sha256: str
-
-    @property
-    def issuer_cn(self) -> str:
-        return self.issuer
 
 
 def leaf_issuer(der: bytes) -> LeafIssuer:
