@@ -22,8 +22,10 @@ def test_lab_lifecycle_and_faults(tmp_path):
         assert "already running" in hil("lab", "up", "--inventory", inv).stdout
 
         st = json.loads(hil("lab", "status", "--inventory", inv, "--json").stdout)
-        # the inventory's devices and the Genesys Cloud org (cloud:), which the twin serves as the unit cloud
-        assert set(st["devices"]) == {"edge1", "sw1", "phone1", "phone2", "phone3", "phone4", "pstn1", "prov1", "cloud"}
+        # the inventory's devices, the Genesys Cloud org (cloud:, the unit cloud) and the internet (network.stun
+        # and network.internet, the unit internet)
+        assert set(st["devices"]) == {"edge1", "sw1", "phone1", "phone2", "phone3", "phone4", "pstn1", "prov1", "cloud",
+                                     "internet"}
         assert st["devices"]["sw1"]["host"] == f"{other_net(2)}.2.1" and st["devices"]["sw1"]["up"]
 
         assert hil("lab", "fault", "sw1", "drop-voice-vlan", "--inventory", inv).returncode == 0
