@@ -1,13 +1,14 @@
 # Two commands on a fresh machine: `make run` (the main job on the emulated lab) and `make test`.
 # Both set everything up first: the Python venv, the npm Allure 3 report generator and the Debian
-# packages the harness drives as interop peers (sip-tester = SIPp, snmp = net-snmp tools) and
-# Chromium, the browser the tests look at the report with.
+# packages the harness drives as interop peers (sip-tester = SIPp, snmp = net-snmp tools, coturn = a
+# real RFC 5780 STUN server for the STUN client's tests; its daemon stays off unless
+# /etc/default/coturn enables it) and Chromium, the browser the tests look at the report with.
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.hil-installed
 NODE_STAMP := node_modules/.hil-installed
-DEBIAN_PACKAGES := sip-tester snmp chromium
+DEBIAN_PACKAGES := sip-tester snmp chromium coturn
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages run test lint bench clean
