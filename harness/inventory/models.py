@@ -514,14 +514,31 @@ class StunSettings(Strict):
     timeout_s: Seconds = 0.5
 
 
-class IssuerPin(Strict):
-    """One CA allowed to issue the Genesys API host's certificate: its key identifier ``ski`` (the
-    subjectKeyIdentifier of the CA, which the leaf's authorityKeyIdentifier names), a ``name`` for
-    the report and the ``source`` it was taken from (the CA's published certificate)."""
+def _sha256_hex(v: str) -> str:
+    hexes = v.replace(":", "").strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", hexes):
+        raise ValueError("must be a SHA-256 hash in hex (64 digits, colons allowed)")
+    return hexes
 
-    ski: Annotated[str, AfterValidator(_ski)]
+
+class IssuerPin(Strict):
+    """One CA the Genesys API host's certificate may come from, by exactly one of: ``ski``, the
+    subjectKeyIdentifier of the CA that signs the leaf (the leaf's authorityKeyIdentifier names it),
+    or ``spki_sha256``, the SHA-256 of a root CA's SubjectPublicKeyInfo (the chain must validate to
+    that root alone; what a CA that rotates its intermediates, like Amazon Trust Services, asks
+    pinners to pin). ``name`` for the report, ``source`` where the value was taken from."""
+
+    ski: Annotated[str, AfterValidator(_ski)] | None = None
+    spki_sha256: Annotated[str, AfterValidator(_sha256_hex)] | None = None
     name: Annotated[str, StringConstraints(min_length=1)]
     source: Annotated[str, StringConstraints(min_length=1)]
+
+    @model_validator(mode="after")
+    def _one_key(self) -> IssuerPin:
+        if (self.ski is None) == (self.spki_sha256 is None):
+            raise ValueError("give exactly one of ski (the issuing CA's key identifier) and spki_sha256 (a root "
+                             "CA's public key hash)")
+        return self
 
 
 class InternetSettings(Strict):

@@ -31,7 +31,7 @@ import dns.query
 import dns.rcode
 import pytest
 
-from harness.checks.tls_pin import leaf_issuer, pinned
+from harness.checks.tls_pin import leaf_issuer, pinned, pinned_roots
 from harness.devices.drivers.edge import Edge
 from harness.devices.session import LabSession
 from harness.duties.catalogue import Threshold
@@ -40,7 +40,7 @@ from harness.errors import LabProtocolError, LabUnreachable
 from harness.evidence.check import DutyNotMet, check, intent, observe
 from harness.inventory.models import InternetSettings, StunSettings
 from harness.transports.stun import Binding, binding, binding_tcp, discover
-from harness.transports.tls_probe import handshake
+from harness.transports.tls_probe import handshake, trusted_pem
 
 NAT = "NET-NAT"
 ACCESS = "INET-ACCESS"
@@ -240,10 +240,22 @@ def test_tls_to_genesys_is_not_intercepted(lab: LabSession, profile: Profile) ->
                              "reaching the host is INET-ACCESS's finding; the issuer cannot be judged") from None
     leaf = leaf_issuer(h.leaf)
     pin = pinned(leaf, net.pinned_issuers)
+    how = "its authorityKeyIdentifier"
+    if pin is None:  # a root pinned by its key: does the chain validate to that root alone?
+        for root, pem in pinned_roots(net.pinned_issuers, trusted_pem(_ca_file(lab, net))):
+            try:
+                handshake(host, net.api_address, 443, source=wan, timeout_s=net.timeout_s, only_roots=pem)
+            except ssl.SSLCertVerificationError:
+                continue
+            except (OSError, ssl.SSLError) as e:
+                raise LabUnreachable(host, "tls", f"{address}:443", f"the handshake went once, not twice "
+                                     f"({type(e).__name__}: {e})") from None
+            pin, how = root, "its chain validating to that root alone"
+            break
     measured = pin.name if pin is not None else f"{leaf.issuer} (key {leaf.aki or 'not named'})"
     check(measured, limit, expected=names, duty=QUALITY, device=_where(wan), what=what,
-          detail=f"leaf {leaf.subject} SHA-256 {leaf.sha256}; validated by the trust store, pinned by "
-                 f"authorityKeyIdentifier (pins: {', '.join(f'{p.name} {p.ski}' for p in net.pinned_issuers)})")
+          detail=f"leaf {leaf.subject} SHA-256 {leaf.sha256}; validated by the trust store, pinned by {how} "
+                 f"(pins: {', '.join(f'{p.name} {p.ski or p.spki_sha256}' for p in net.pinned_issuers)})")
 
 
 @pytest.mark.duty(QUALITY)

@@ -7,12 +7,13 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import trustme
 from cryptography import x509
 
-from harness.checks.tls_pin import leaf_issuer, pinned
+from harness.checks.tls_pin import leaf_issuer, pinned, pinned_roots, spki_sha256
 from harness.inventory.models import IssuerPin
 from harness.transports.tls_probe import handshake
 from tests.conftest import TEST_NET
@@ -81,3 +82,33 @@ def test_pins_take_colons_and_refuse_other_lengths():
     assert IssuerPin(ski="AB:" * 19 + "CD", name="x", source="y").ski == "ab" * 19 + "cd"
     with pytest.raises(ValueError, match="key identifier"):
         IssuerPin(ski="abcd", name="x", source="y")
+
+
+@pytest.mark.parametrize("issuer", ["public", "proxy"])
+def test_a_root_pinned_by_its_key_is_checked_by_validating_to_it_alone(cas, issuer):
+    public, proxy, bundle = cas
+    intermediate = public.create_child_ca()  # the leaf's AKI names the intermediate, never the root
+    root = x509.load_pem_x509_certificate(public.cert_pem.bytes())
+    pins = [IssuerPin(spki_sha256=spki_sha256(root), name="Public Root", source="test")]
+    roots = pinned_roots(pins, Path(bundle).read_text())
+    assert [p.name for p, _ in roots] == ["Public Root"]
+    srv, _ = _serve(intermediate if issuer == "public" else proxy)
+    srv2, _ = _serve(intermediate if issuer == "public" else proxy)
+    try:
+        leaf = leaf_issuer(handshake(HOST, ADDRESS, srv.getsockname()[1], ca_file=bundle, timeout_s=2).leaf)
+        assert pinned(leaf, pins) is None  # no ski pin
+        if issuer == "public":
+            handshake(HOST, ADDRESS, srv2.getsockname()[1], timeout_s=2, only_roots=roots[0][1])
+        else:
+            with pytest.raises(ssl.SSLCertVerificationError):
+                handshake(HOST, ADDRESS, srv2.getsockname()[1], timeout_s=2, only_roots=roots[0][1])
+    finally:
+        srv.close()
+        srv2.close()
+
+
+def test_a_pin_names_exactly_one_key():
+    with pytest.raises(ValueError, match="exactly one of ski"):
+        IssuerPin(name="x", source="y")
+    with pytest.raises(ValueError, match="exactly one of ski"):
+        IssuerPin(ski="ab" * 20, spki_sha256="cd" * 32, name="x", source="y")

@@ -4,6 +4,7 @@ through the harness's own probes (harness/transports/stun.py, tls_probe.py) from
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import ssl
 
@@ -11,11 +12,13 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from harness.checks.tls_pin import leaf_issuer, pinned
+from harness.checks.tls_pin import leaf_issuer, pinned, pinned_roots
+from harness.inventory.models import IssuerPin
 from harness.transports.stun import ADM, APDM, EIM, binding, binding_tcp, discover
-from harness.transports.tls_probe import handshake
-from harness.twin.internet.ca import INSPECTION_CA_NAME, PUBLIC_ROOT_NAME, PUBLIC_ROOT_SKI
+from harness.transports.tls_probe import handshake, trusted_pem
+from harness.twin.internet.ca import INSPECTION_CA_NAME, PUBLIC_ROOT_NAME, PUBLIC_ROOT_SKI, public_root_key
 from harness.twin.manager import TwinError
 
 
@@ -95,3 +98,14 @@ def test_internet_down_and_heal(twin, net):
     twin.heal("internet")
     assert binding_tcp(None, (net.stun.server, net.stun.port)).mapped[0] == net.internet.public_address
     assert twin.state("internet")["nat"]["public"] == net.internet.public_address
+
+
+def test_the_public_root_pinned_by_its_key_validates_the_twins_chain_alone(twin, net, lab_path):
+    spki = public_root_key().public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    pins = [IssuerPin(spki_sha256=hashlib.sha256(spki).hexdigest(), name=PUBLIC_ROOT_NAME, source="test")]
+    roots = pinned_roots(pins, trusted_pem(lab_path.parent / net.internet.ca_file))
+    assert [p.name for p, _ in roots] == [PUBLIC_ROOT_NAME]
+    handshake(net.internet.api_host, net.internet.api_address, only_roots=roots[0][1])
+    twin.fault("internet", "tls-intercept")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        handshake(net.internet.api_host, net.internet.api_address, only_roots=roots[0][1])
