@@ -9,7 +9,7 @@ import pytest
 
 from harness.errors import InventoryError
 from harness.inventory import load
-from harness.twin.internet.ca import PUBLIC_ROOT_SKI
+from harness.twin.internet.ca import PUBLIC_ROOT_SPKI_SHA256
 from tests.conftest import REPO, TEST_NET, make_test_lab
 from tests.inventory.test_loader import edit, line_at
 
@@ -26,7 +26,7 @@ def test_the_shipped_lab_pins_the_twins_public_root(loaded):
     net = loaded.lab.network
     assert net.stun is not None and net.stun.server == f"{TEST_NET}.9.70" and net.stun.port == 3478
     assert net.internet is not None and loaded.lab.genesys_api_host == "api.mypurecloud.com"
-    assert [p.ski for p in net.internet.pinned_issuers] == [PUBLIC_ROOT_SKI]
+    assert [p.spki_sha256 for p in net.internet.pinned_issuers] == [PUBLIC_ROOT_SPKI_SHA256]
 
 
 def test_a_real_lab_takes_the_api_host_from_its_region(tmp_path):
@@ -41,8 +41,8 @@ def test_a_real_lab_takes_the_api_host_from_its_region(tmp_path):
 @pytest.mark.parametrize(("old", "new", "where", "says"), [
     ("    public_address: 127.0.9.200", "    public_address: pub.example", "public_address:",
      "network.internet.public_address: must be an IPv4 address"),
-    ("      - ski: 32be031e", "      - ski: 32be", "ski:",
-     "network.internet.pinned_issuers.0.ski: must be a key identifier"),
+    ("      - spki_sha256: 546bbcd6", "      - spki_sha256: 546b", "spki_sha256:",
+     "network.internet.pinned_issuers.0.spki_sha256: must be a SHA-256 hash"),
     ("    server: 127.0.9.70", "    server: 127.0.9.70\n    port: 0", "port: 0", "network.stun.port:"),
 ])
 def test_mistakes_name_file_line_and_key(tmp_path, old, new, where, says):

@@ -2,8 +2,9 @@
 
 * The **emulated public root** ("HIL Emulated Public Root CA") stands for the public CA that issues the
   Genesys API hosts' certificates. Its P-256 key is derived from a fixed seed (project choice), so its
-  subjectKeyIdentifier is the same on every twin and an inventory can pin it
-  (:data:`PUBLIC_ROOT_SKI`, the shipped lab's ``network.internet.pinned_issuers``).
+  subjectKeyIdentifier and public key hash are the same on every twin and an inventory can pin it
+  (:data:`PUBLIC_ROOT_SKI`, :data:`PUBLIC_ROOT_SPKI_SHA256`; the shipped lab's
+  ``network.internet.pinned_issuers`` pins the key, as a real lab pins Amazon's roots).
 * The **corporate inspection CA** ("HIL Corp TLS Inspection CA") stands for the CA of a TLS-inspecting
   firewall that a managed PC trusts; its key is new at every start.
 
@@ -42,7 +43,14 @@ def ski_of(key: ec.EllipticCurvePublicKey) -> str:
     return x509.SubjectKeyIdentifier.from_public_key(key).digest.hex()
 
 
+def spki_sha256_of(key: ec.EllipticCurvePublicKey) -> str:
+    """SHA-256 of ``key``'s DER SubjectPublicKeyInfo, lower-case hex (what a root is pinned by)."""
+    return hashlib.sha256(key.public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()
+
+
 PUBLIC_ROOT_SKI = ski_of(public_root_key().public_key())
+PUBLIC_ROOT_SPKI_SHA256 = spki_sha256_of(public_root_key().public_key())
 
 
 @dataclass(frozen=True)

@@ -74,12 +74,13 @@ def test_tls_leaf_comes_from_the_pinned_root_unless_intercepted(twin, net, lab_p
     h = handshake(net.internet.api_host, net.internet.api_address, source=net.vantage.edge_wan, ca_file=ca)
     leaf = leaf_issuer(h.leaf)
     assert leaf.issuer == PUBLIC_ROOT_NAME and leaf.aki == PUBLIC_ROOT_SKI
-    assert pinned(leaf, net.internet.pinned_issuers) is not None, "the shipped lab pins the twin's public root"
+    assert pinned(leaf, [IssuerPin(ski=PUBLIC_ROOT_SKI, name="root", source="test")]) is not None
     with pytest.raises(ssl.SSLCertVerificationError):  # without the managed PC's extra trust
         handshake(net.internet.api_host, net.internet.api_address)
     twin.fault("internet", "tls-intercept")
     inspected = leaf_issuer(handshake(net.internet.api_host, net.internet.api_address, ca_file=ca).leaf)
-    assert inspected.issuer == INSPECTION_CA_NAME and pinned(inspected, net.internet.pinned_issuers) is None
+    assert inspected.issuer == INSPECTION_CA_NAME
+    assert pinned(inspected, [IssuerPin(ski=PUBLIC_ROOT_SKI, name="root", source="test")]) is None
 
 
 def test_resolver_answers_the_api_host_over_udp_and_tcp(twin, net):
@@ -102,8 +103,8 @@ def test_internet_down_and_heal(twin, net):
 
 def test_the_public_root_pinned_by_its_key_validates_the_twins_chain_alone(twin, net, lab_path):
     spki = public_root_key().public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    pins = [IssuerPin(spki_sha256=hashlib.sha256(spki).hexdigest(), name=PUBLIC_ROOT_NAME, source="test")]
-    roots = pinned_roots(pins, trusted_pem(lab_path.parent / net.internet.ca_file))
+    assert [p.spki_sha256 for p in net.internet.pinned_issuers] == [hashlib.sha256(spki).hexdigest()]
+    roots = pinned_roots(net.internet.pinned_issuers, trusted_pem(lab_path.parent / net.internet.ca_file))
     assert [p.name for p, _ in roots] == [PUBLIC_ROOT_NAME]
     handshake(net.internet.api_host, net.internet.api_address, only_roots=roots[0][1])
     twin.fault("internet", "tls-intercept")
