@@ -60,6 +60,15 @@ def _host(v: str) -> str:
 SecretRef = Annotated[str, AfterValidator(_secret_ref)]
 MacAddress = Annotated[str, AfterValidator(_mac)]
 Host = Annotated[str, AfterValidator(_host)]
+
+
+def _ipv4(v: str) -> str:
+    try:
+        ipaddress.IPv4Address(v)
+    except ValueError:
+        raise ValueError("must be an IPv4 address") from None
+    return v
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 VlanId = Annotated[int, Field(ge=1, le=4094)]
 Seconds = Annotated[float, Field(gt=0, le=600)]
@@ -164,6 +173,7 @@ def _client_id(v: str) -> str:
 
 #: the name the lab's Genesys Cloud org goes by in faults, quarantine and reports (no device may take it)
 CLOUD_NAME = "cloud"
+INTERNET_NAME = "internet"  # the twin unit that emulates the internet side of the Edge's WAN
 
 
 class CloudSettings(Strict):
@@ -550,6 +560,82 @@ class DnsSettings(Strict):
     timeout_s: Seconds = 2.0
 
 
+def _ski(v: str) -> str:
+    hexes = v.replace(":", "").strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", hexes):
+        raise ValueError("must be a key identifier: 20 bytes (SHA-1, RFC 5280 4.2.1.2) or 32 bytes (SHA-256) in hex, "
+                         "colons allowed")
+    return hexes
+
+
+class StunSettings(Strict):
+    """The STUN server the NAT and internet duties probe from the Edge's WAN segment (NET-NAT,
+    INET-ACCESS, INET-QUALITY). It must implement RFC 5780 (answer CHANGE-REQUEST and name its
+    OTHER-ADDRESS) for the NAT behaviour discovery; a plain RFC 5389 server still gives the
+    server-reflexive address and the port checks.
+
+    ``server``: its primary address (or name); ``port``: its primary port (3478, the STUN port of
+    RFC 5389 and Genesys' firewall list); ``timeout_s``: how long one request waits for its answer
+    (a lost answer is retried once, RFC 5389 7.2.1's retransmission kept short).
+    """
+
+    server: Host
+    port: Port = 3478
+    timeout_s: Seconds = 0.5
+
+
+def _sha256_hex(v: str) -> str:
+    hexes = v.replace(":", "").strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", hexes):
+        raise ValueError("must be a SHA-256 hash in hex (64 digits, colons allowed)")
+    return hexes
+
+
+class IssuerPin(Strict):
+    """One CA the Genesys API host's certificate may come from, by exactly one of: ``ski``, the
+    subjectKeyIdentifier of the CA that signs the leaf (the leaf's authorityKeyIdentifier names it),
+    or ``spki_sha256``, the SHA-256 of a root CA's SubjectPublicKeyInfo (the chain must validate to
+    that root alone; what a CA that rotates its intermediates, like Amazon Trust Services, asks
+    pinners to pin). ``name`` for the report, ``source`` where the value was taken from."""
+
+    ski: Annotated[str, AfterValidator(_ski)] | None = None
+    spki_sha256: Annotated[str, AfterValidator(_sha256_hex)] | None = None
+    name: Annotated[str, StringConstraints(min_length=1)]
+    source: Annotated[str, StringConstraints(min_length=1)]
+
+    @model_validator(mode="after")
+    def _one_key(self) -> IssuerPin:
+        if (self.ski is None) == (self.spki_sha256 is None):
+            raise ValueError("give exactly one of ski (the issuing CA's key identifier) and spki_sha256 (a root "
+                             "CA's public key hash)")
+        return self
+
+
+class InternetSettings(Strict):
+    """The internet as the Edge's WAN segment reaches it (INET-ACCESS, INET-QUALITY).
+
+    ``api_host``: the Genesys API host to reach on TCP 443 (default: ``api.<domain>`` of
+    ``cloud.region``; :mod:`.regions`). ``api_address``: connect to this address instead of
+    resolving ``api_host`` (the name is still sent as SNI and checked in the certificate; the twin's
+    emulated internet; a real lab leaves it out). ``dns_server``: a resolver on the internet side the
+    WAN must reach on port 53. ``public_address``: the site's public IPv4 address, when known (the
+    server-reflexive address STUN returns must be it). ``pinned_issuers``: the CAs that may issue the
+    API host's certificate (a leaf from any other CA is an interception, even one the harness host
+    trusts). ``ca_file``: a PEM bundle the harness trusts besides the system's store, relative to
+    the inventory (a managed PC's corporate CAs; the twin writes its emulated CAs there).
+    ``timeout_s``: the deadline of one connection or request.
+    """
+
+    api_host: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")] | None = (
+        None)
+    api_address: Host | None = None
+    dns_server: Host | None = None
+    public_address: Annotated[str, AfterValidator(_ipv4)] | None = None
+    pinned_issuers: list[IssuerPin] = []
+    ca_file: Annotated[str, StringConstraints(min_length=1)] | None = None
+    timeout_s: Seconds = 2.0
+
+
 class NetworkSettings(Strict):
     """The site's network as the network duties probe it (``network:`` in the inventory): the
     harness's vantage points, then one block per service (each documented on its class)."""
@@ -557,6 +643,8 @@ class NetworkSettings(Strict):
     vantage: Vantage = Vantage()
     dhcp: DhcpSettings | None = None
     dns: DnsSettings | None = None
+    stun: StunSettings | None = None
+    internet: InternetSettings | None = None
 
 
 class Lab(Strict):
@@ -576,6 +664,17 @@ class Lab(Strict):
     def cloud_site(self) -> str:
         """The Genesys site this lab is: ``cloud.site``, else ``lab.site``."""
         return (self.cloud.site if self.cloud is not None else None) or self.lab.site
+
+    @property
+    def genesys_api_host(self) -> str | None:
+        """The Genesys API host the internet duties reach: ``network.internet.api_host``, else
+        ``api.<domain>`` of ``cloud.region``; ``None`` when neither names one."""
+        net = self.network.internet
+        if net is not None and net.api_host:
+            return net.api_host
+        if self.cloud is not None and self.cloud.region is not None:
+            return f"api.{REGION_DOMAINS[self.cloud.region]}"
+        return None
 
     def by_role(self, role: str) -> dict[str, AnyDevice]:
         """Devices of one role, in file order."""

@@ -3,8 +3,9 @@
 Importing this module fills the core's registries (:mod:`harness.twin.core.twin`): the faults every
 role shares, the role-agnostic servers (SSH, console, SNMP), then the roles (Edge, switch, phone,
 PSTN simulator, provisioning server), in that order, then the Genesys Cloud org (the unit
-``cloud``, served when the inventory has ``cloud:``) and the site's network services (units
-``dhcp`` and ``dns``, when it has ``network.dhcp`` and ``network.dns``), which is also the order of
+``cloud``, served when the inventory has ``cloud:``), the site's network services (units ``dhcp``
+and ``dns``, when it has ``network.dhcp`` and ``network.dns``) and the internet (the unit
+``internet``, served when it has ``network.stun`` or ``network.internet``), which is also the order of
 ``hil lab fault --list``. ``python -m harness.twin INVENTORY`` (:mod:`harness.twin.__main__`) runs
 :func:`serve` from here; the harness's own tests build a :class:`Twin` from here.
 """
@@ -23,11 +24,12 @@ from .switch import SWITCH
 
 # isort: split
 from .cloud import CLOUD  # after the roles, so its faults list after theirs
+from .internet import INTERNET
 from .netsvc import DHCP, DNS
 
 SERVERS = (ssh, console, snmp)
 ROLE_SPECS = (EDGE, SWITCH, PHONE, PSTN, PROVISIONING)
-UNIT_SPECS = (CLOUD, DHCP, DNS)
+UNIT_SPECS = (CLOUD, DHCP, DNS, INTERNET)
 
 
 def faults() -> list[FaultSpec]:

@@ -85,6 +85,10 @@ def test_the_channel_is_a_socket_only_its_owner_may_open(lab: Path) -> None:
         served.add(str(urlsplit(str(loaded.cloud.base_url)).hostname))
     if loaded.network.dns is not None:  # the emulated site resolver (DNS over TCP)
         served.add(loaded.network.dns.servers[0])
+    if loaded.network.stun is not None:  # the emulated internet's STUN server (TCP on its primary address)
+        served.add(loaded.network.stun.server)
+    if loaded.network.internet is not None:  # its TLS endpoint and resolver
+        served |= {a for a in (loaded.network.internet.api_address, loaded.network.internet.dns_server) if a}
     assert {a.ip for a in listening} <= served
 
 
@@ -121,7 +125,7 @@ def test_no_reply_holds_a_secret(lab: Path) -> None:
     assert replies["state sw1"]["enable_secret"] == "*****"
     assert replies["status"]["devices"]["phone1"]["faults"] == {"firmware": "*****"}
     roles = {replies[f"state {n}"]["role"] for n in replies["status"]["devices"]}
-    assert roles == {"edge", "switch", "phone", "pstn", "provisioning", "cloud", "dhcp", "dns"}
+    assert roles == {"edge", "switch", "phone", "pstn", "provisioning", "cloud", "dhcp", "dns", "internet"}
     for what, reply in replies.items():
         text = json.dumps(reply)
         for name, form in secret_forms().items():
