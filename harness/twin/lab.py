@@ -3,7 +3,8 @@
 Importing this module fills the core's registries (:mod:`harness.twin.core.twin`): the faults every
 role shares, the role-agnostic servers (SSH, console, SNMP), then the roles (Edge, switch, phone,
 PSTN simulator, provisioning server), in that order, then the Genesys Cloud org (the unit
-``cloud``, served when the inventory has ``cloud:``), which is also the order of
+``cloud``, served when the inventory has ``cloud:``) and the site's NTP servers (the unit ``ntp``, served
+when ``network.ntp.servers`` names addresses), which is also the order of
 ``hil lab fault --list``. ``python -m harness.twin INVENTORY`` (:mod:`harness.twin.__main__`) runs
 :func:`serve` from here; the harness's own tests build a :class:`Twin` from here.
 """
@@ -22,10 +23,11 @@ from .switch import SWITCH
 
 # isort: split
 from .cloud import CLOUD  # after the roles, so its faults list after theirs
+from .ntp import NTP
 
 SERVERS = (ssh, console, snmp)
 ROLE_SPECS = (EDGE, SWITCH, PHONE, PSTN, PROVISIONING)
-UNIT_SPECS = (CLOUD,)
+UNIT_SPECS = (CLOUD, NTP)
 
 
 def faults() -> list[FaultSpec]:
