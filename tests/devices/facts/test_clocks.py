@@ -17,7 +17,7 @@ from harness.devices.facts.clocks import (
 )
 from harness.transports.cli import parse_output
 
-T = dt.datetime(2026, 12, 6, 11, 45, 7, 350000, tzinfo=dt.timezone.utc).timestamp()
+T = dt.datetime(2026, 12, 6, 11, 45, 7, 350000, tzinfo=dt.UTC).timestamp()
 
 
 def test_date_and_time_round_trips_to_the_decisecond() -> None:
