@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from ...errors import LabError, LabProtocolError, LabUnreachable
 from ...inventory.models import SwitchDevice
-from ...transports.cli import CliParseError, SwitchCli
+from ...transports.cli import CliParseError, SwitchCli, parse_output
 from ..capabilities import CliDevice
 from ..driver import Driver
 from ..facts.clocks import CNTP_SYS_CLOCK, HR_SYSTEM_DATE, ClockReading, ios_clock
@@ -163,10 +163,14 @@ class Switch(SnmpFacts, Driver, CliDevice):
         """
         if self.SHOW_CLOCK is None:
             raise NotImplementedError(f"{type(self).__name__} does not read its clock over the CLI")
+        c = self.cli()  # the session is open before the clock starts: its login is no part of the read
         t0 = time.time()
-        rows = self.parse(self.SHOW_CLOCK)
+        out = c.send(self.SHOW_CLOCK)
         t1 = time.time()
-        c = self.cli()
+        try:
+            rows = parse_output(platform=c.templates, command=self.SHOW_CLOCK, data=out)
+        except Exception as e:  # TextFSMError, or ntc-templates' "no template" error
+            raise c.parse_error(self.SHOW_CLOCK, out, f"does not parse ({c.templates}): {e}") from None
         if not rows:
             raise LabProtocolError(self.name, c.transport, c.address, f"{self.SHOW_CLOCK!r} gave no record")
         try:
