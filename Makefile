@@ -1,13 +1,16 @@
 # Two commands on a fresh machine: `make run` (the main job on the emulated lab) and `make test`.
 # Both set everything up first: the Python venv, the npm Allure 3 report generator and the Debian
-# packages the harness drives as interop peers (sip-tester = SIPp, snmp = net-snmp tools) and
-# Chromium, the browser the tests look at the report with.
+# packages the harness drives as interop peers (sip-tester = SIPp, snmp = net-snmp tools, chrony = the
+# NTP server the NTP probe is tested against) and Chromium, the browser the tests look at the report
+# with. chrony's package starts a system chronyd where systemd runs (it keeps this host's clock; with
+# Debian's configuration it serves no NTP clients and binds no port the tests use: port 123 stays
+# free for the twin's and the tests' own servers).
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.hil-installed
 NODE_STAMP := node_modules/.hil-installed
-DEBIAN_PACKAGES := sip-tester snmp chromium
+DEBIAN_PACKAGES := sip-tester snmp chromium chrony
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-packages run test lint bench clean
