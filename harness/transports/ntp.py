@@ -12,9 +12,10 @@ whose originate timestamp is not our transmit timestamp is not ours (RFC 5905 §
 skipped; a datagram from another address too.
 
 Errors name ``ntp`` and ``host:port`` (:class:`~harness.errors.LabError`): no answer within the
-deadline is LabTimeout; a refused port (ICMP port unreachable), an unresolvable name or a source
-address the host does not have is LabUnreachable; an answer that is not an NTP server's (too short,
-mode not 4) is LabProtocolError.
+deadline is LabTimeout; a refused port (ICMP port unreachable) or an unresolvable name is
+LabUnreachable; a source address the host does not have is :class:`NtpSourceError` (a LabUnreachable:
+the harness is not on the segment it was to probe from); an answer that is not an NTP server's (too
+short, mode not 4) is LabProtocolError.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ SERVER_MODE = 4  # RFC 5905 §7.3: mode 4 is "server"
 UNSYNCHRONIZED_STRATUM = 16  # RFC 5905 §7.3: stratum 16 is "unsynchronized"
 _PACKET_BYTES = 48  # RFC 5905 §7.3: the header without extension fields or MAC
 _ORIGIN_TOLERANCE_S = 1e-6  # the 32-bit fraction round-trips our float within 2**-32 s; project choice
+
+
+class NtpSourceError(LabUnreachable):
+    """The request could not leave from the source address asked for (not an address of this host):
+    the harness is not where it was to probe from, whatever the server would have answered."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,8 @@ def query(server: str, port: int = NTP_PORT, timeout_s: float = 2.0, source: str
     ``None``: the routing table's choice), within ``timeout_s`` seconds.
 
     Raises:
-        LabTimeout: no answer in time. LabUnreachable: the name does not resolve, the port is refused,
-        or ``source`` is not an address of this host. LabProtocolError: the answer is not an NTP
+        LabTimeout: no answer in time. LabUnreachable: the name does not resolve, or the port is refused.
+        NtpSourceError: ``source`` is not an address of this host. LabProtocolError: the answer is not an NTP
         server's (shorter than 48 bytes, or its mode is not 4).
     """
     address = f"{server}:{port}"
@@ -85,7 +91,7 @@ def query(server: str, port: int = NTP_PORT, timeout_s: float = 2.0, source: str
                 s.bind((source, 0))
             s.connect(sockaddr)  # a refused port shows as ConnectionRefusedError on recv
         except OSError as e:
-            raise LabUnreachable(device, "ntp", address, f"cannot send from {source or 'this host'}: "
+            raise NtpSourceError(device, "ntp", address, f"cannot send from {source or 'this host'}: "
                                  f"{e.strerror or e}") from None
         deadline = time.monotonic() + timeout_s
         sent = ntplib.system_to_ntp_time(time.time())
@@ -121,4 +127,4 @@ def query(server: str, port: int = NTP_PORT, timeout_s: float = 2.0, source: str
                       offset_s=stats.offset, delay_s=stats.delay, measured_at=arrived)
 
 
-__all__ = ["NTP_PORT", "UNSYNCHRONIZED_STRATUM", "NtpReading", "query"]
+__all__ = ["NTP_PORT", "UNSYNCHRONIZED_STRATUM", "NtpReading", "NtpSourceError", "query"]

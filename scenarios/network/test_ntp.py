@@ -22,11 +22,12 @@ the site's network gives its phones and switches). Checks:
 **A silent server is a finding, not a broken lab.** The NTP servers are the customer's service: on a
 real site, a server that does not answer a request the harness sends from the voice VLAN is exactly
 what this duty exists to catch (the phones there would not get time either), so the server check
-FAILs naming the silent servers. The harness's own failure to be on that segment is different: a
-vantage address the host does not have, or a name that does not resolve before anything is sent,
-raises a lab error (BROKEN). The device-clock checks rely on the reference: when no server answers
-there is nothing to judge a device against, so they are BROKEN ("no NTP server of the site answered"),
-not FAIL, and the server check carries the finding.
+FAILs naming the silent servers (a refused port, or a server name that does not resolve, counts the
+same: the site names a time source its network does not serve). The harness's own failure to be on
+that segment is different: a vantage address the host does not have raises a lab error (BROKEN).
+The device-clock checks rely on the reference: when no server answers there is nothing to judge a
+device against, so they are BROKEN ("no NTP server of the site answered"), not FAIL, and the server
+check carries the finding.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from harness.duties.profile import Profile
 from harness.errors import LabError, LabUnreachable
 from harness.evidence.check import check, observe
 from harness.inventory.models import CLOUD_NAME
-from harness.transports.ntp import NtpReading, query
+from harness.transports.ntp import NtpReading, NtpSourceError, query
 
 DUTY = "NET-NTP"
 
@@ -90,9 +91,9 @@ def ntp_survey(lab: LabSession) -> NtpSurvey:
         try:
             answers[server] = query(server, network.ntp.port, network.ntp.timeout_s,
                                     source=network.vantage.voice_vlan, device=f"ntp server {server}")
-        except LabError as e:
-            if "cannot send from" in e.detail:
-                raise  # the harness is not on the voice VLAN: a broken lab, not a silent server
+        except NtpSourceError:
+            raise  # the harness is not on the voice VLAN: a broken lab, not a silent server
+        except LabError as e:  # no answer, a refused port, a name that does not resolve: the site's finding
             answers[server] = e
     return NtpSurvey(site, network.ntp.servers, answers)
 

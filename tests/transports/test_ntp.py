@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from harness.errors import LabProtocolError, LabTimeout, LabUnreachable
-from harness.transports.ntp import query
+from harness.transports.ntp import NtpSourceError, query
 from harness.twin.ntp.server import answer
 from harness.twin.ntp.state import NtpState
 from tests.conftest import TEST_NET
@@ -94,7 +94,7 @@ def test_a_closed_port_is_unreachable() -> None:
 
 
 def test_a_source_address_not_on_this_host_is_unreachable() -> None:
-    with pytest.raises(LabUnreachable, match=r"cannot send from 192\.0\.2\.7"):
+    with pytest.raises(NtpSourceError, match=r"cannot send from 192\.0\.2\.7"):
         query(SERVER, 123, timeout_s=0.2, source="192.0.2.7")
 
 
