@@ -19,6 +19,13 @@ def device_offset_s(reading: ClockReading, reference: NtpReading) -> float:
     return reading.device_time - reference.reference_time(reading.harness_time)
 
 
+def sharpest(readings: Sequence[ClockReading]) -> ClockReading:
+    """The reading with the smallest uncertainty (the first of equals). ValueError when there is none."""
+    if not readings:
+        raise ValueError("no clock reading to choose from")
+    return min(readings, key=lambda r: r.uncertainty_s)
+
+
 def servers_to_ask(site: Sequence[str] | None, inventory: Sequence[str]) -> list[str]:
     """The servers NET-NTP asks: the site's (what its Edges are told) then the inventory's not on it,
     each once, in that order."""

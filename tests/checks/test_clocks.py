@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks.clocks import device_offset_s, not_on_both, servers_to_ask, spread_s
+from harness.checks.clocks import device_offset_s, not_on_both, servers_to_ask, sharpest, spread_s
 from harness.devices.facts.clocks import ClockReading
 from harness.transports.ntp import NtpReading
 
@@ -37,3 +37,10 @@ def test_lists_compared_without_case() -> None:
 def test_spread_is_largest_minus_smallest_offset() -> None:
     assert spread_s([_ntp("a", 0.1), _ntp("b", -0.4), _ntp("c", 0.0)]) == pytest.approx(0.5)
     assert spread_s([_ntp("a", 3.0)]) == 0.0 and spread_s([]) == 0.0
+
+
+def test_the_sharpest_reading_is_judged() -> None:
+    vague, sharp = (ClockReading(1.0, 1.0, u, "x") for u in (0.4, 0.02))
+    assert sharpest([vague, sharp, ClockReading(2.0, 2.0, 0.02, "y")]) is sharp
+    with pytest.raises(ValueError):
+        sharpest([])
