@@ -11,12 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ..devices.facts.clocks import ClockReading
-from ..transports.ntp import NtpReading
+from ..transports.ntp import UNSYNCHRONIZED_STRATUM, NtpReading
 
 
 def device_offset_s(reading: ClockReading, reference: NtpReading) -> float:
     """The device's clock minus the NTP reference's, seconds."""
     return reading.device_time - reference.reference_time(reading.harness_time)
+
+
+def effective_stratum(reading: NtpReading) -> int:
+    """The server's stratum as a synchronization judgement: 16 (unsynchronized) when the leap indicator
+    says alarm (3) or the stratum is 0 (unspecified, or a kiss-o'-death), else the stratum (RFC 5905 §7.3)."""
+    return UNSYNCHRONIZED_STRATUM if reading.leap == 3 or reading.stratum == 0 else reading.stratum
 
 
 def sharpest(readings: Sequence[ClockReading]) -> ClockReading:

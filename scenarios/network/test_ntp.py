@@ -9,10 +9,10 @@ the site's network gives its phones and switches). Checks:
 * **the servers** (core): each answers an NTP client request from the harness's voice-VLAN vantage
   address (ntplib); each answering server is synchronized (stratum 1-15, RFC 5905); the servers agree
   with one another within the clock threshold; the harness clock's offset against each is recorded;
-* **the device clocks**: against the first server that answers (the reference), each switch's clock
-  by ``show clock`` and by SNMP (CISCO-NTP-MIB cntpSysClock on Cisco IOS, HOST-RESOURCES-MIB
-  hrSystemDate elsewhere), each phone's by SNMP hrSystemDate: offset ≤ ``clock_offset_s`` (1 s,
-  project choice, from the requirement profile). Each reading carries its own uncertainty (half the
+* **the device clocks**: against the first server that answers synchronized (the reference; else the
+  first that answers at all), each switch's clock by ``show clock`` and by SNMP (CISCO-NTP-MIB
+  cntpSysClock on Cisco IOS, HOST-RESOURCES-MIB hrSystemDate elsewhere), each phone's by SNMP
+  hrSystemDate: offset ≤ ``clock_offset_s`` (1 s, project choice, from the requirement profile). Each reading carries its own uncertainty (half the
   request's round trip plus the value's resolution), shown in the detail.
 * **the Edge**: the Genesys Platform API gives no Edge clock (its Edge model has no time of day) and
   a real Edge gives its customer no CLI or SNMP, so an Edge's offset is not measured here: the site's
@@ -37,7 +37,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from harness.checks.clocks import device_offset_s, not_on_both, servers_to_ask, sharpest, spread_s
+from harness.checks.clocks import (
+    device_offset_s,
+    effective_stratum,
+    not_on_both,
+    servers_to_ask,
+    sharpest,
+    spread_s,
+)
 from harness.devices.driver import Driver
 from harness.devices.drivers.phone import Phone
 from harness.devices.drivers.switch import Switch
@@ -47,7 +54,7 @@ from harness.duties.profile import Profile
 from harness.errors import LabError, LabTimeout, LabUnreachable
 from harness.evidence.check import check, observe
 from harness.inventory.models import CLOUD_NAME
-from harness.transports.ntp import NtpReading, NtpSourceError, query
+from harness.transports.ntp import UNSYNCHRONIZED_STRATUM, NtpReading, NtpSourceError, query
 
 DUTY = "NET-NTP"
 READS = 3  # project choice: a device's clock is read at most this often for one sharp reading
@@ -70,14 +77,18 @@ class NtpSurvey:
         return {s: r for s, r in self.answers.items() if isinstance(r, NtpReading)}
 
     def reference(self) -> NtpReading:
-        """The first server that answered.
+        """The first server that answered synchronized (stratum 1-15), else the first that answered (the
+        devices are still judged against the site's time; the stratum check carries that finding).
 
         Raises:
             LabUnreachable: none answered (the device checks have nothing to judge against: BROKEN).
         """
-        for r in self.answers.values():
-            if isinstance(r, NtpReading):
+        answering = list(self.answering.values())
+        for r in answering:
+            if effective_stratum(r) < UNSYNCHRONIZED_STRATUM:
                 return r
+        if answering:
+            return answering[0]
         why = "; ".join(f"{s}: {e.detail if isinstance(e, LabError) else e}" for s, e in self.answers.items())
         raise LabUnreachable("site NTP servers", "ntp", ", ".join(self.answers) or "none",
                              f"no NTP server of the site answered, so no clock can be judged ({why or 'none named'})")
@@ -153,11 +164,10 @@ def test_every_ntp_server_answers(ntp_survey: NtpSurvey, lab: LabSession, profil
 def test_ntp_servers_are_synchronized_and_agree(ntp_survey: NtpSurvey, profile: Profile) -> None:
     ntp_survey.reference()  # none answered: BROKEN here, the answering check carries the finding
     answering = ntp_survey.answering
-    worst = max(answering.items(), key=lambda kv: kv[1].stratum if kv[1].stratum else 99)
-    stratum = worst[1].stratum if worst[1].stratum else 16  # 0 is unspecified/kiss-o'-death: not synchronized
-    check(stratum, profile.threshold(DUTY, "server_stratum"), duty=DUTY, device=f"ntp server {worst[0]}",
-          what="stratum of the least synchronized server",
-          detail=", ".join(f"{s} stratum {r.stratum}" for s, r in answering.items()))
+    worst = max(answering, key=lambda s: effective_stratum(answering[s]))
+    check(effective_stratum(answering[worst]), profile.threshold(DUTY, "server_stratum"), duty=DUTY,
+          device=f"ntp server {worst}", what="stratum of the least synchronized server (16: unsynchronized)",
+          detail=", ".join(f"{s} stratum {r.stratum} leap {r.leap}" for s, r in answering.items()))
     spread = spread_s(answering.values())
     check(round(spread, 3), profile.threshold(DUTY, "clock_offset_s"), duty=DUTY,
           device="ntp servers " + ", ".join(answering), what="how far apart the servers' clocks are",

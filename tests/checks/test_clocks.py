@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checks.clocks import device_offset_s, not_on_both, servers_to_ask, sharpest, spread_s
+from harness.checks.clocks import (
+    device_offset_s,
+    effective_stratum,
+    not_on_both,
+    servers_to_ask,
+    sharpest,
+    spread_s,
+)
 from harness.devices.facts.clocks import ClockReading
 from harness.transports.ntp import NtpReading
 
@@ -44,3 +51,10 @@ def test_the_sharpest_reading_is_judged() -> None:
     assert sharpest([vague, sharp, ClockReading(2.0, 2.0, 0.02, "y")]) is sharp
     with pytest.raises(ValueError):
         sharpest([])
+
+
+def test_an_alarm_or_stratum_0_is_unsynchronized() -> None:
+    r = _ntp("a", 0.0)
+    assert effective_stratum(r) == 2
+    assert effective_stratum(NtpReading("a", "a:123", 2, 3, "", 0.0, 0.0, 0.0)) == 16
+    assert effective_stratum(NtpReading("a", "a:123", 0, 0, "RATE", 0.0, 0.0, 0.0)) == 16

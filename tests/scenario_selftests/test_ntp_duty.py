@@ -78,3 +78,12 @@ def test_a_site_without_ntp_servers_fails_both_list_checks(twin, lab_path, out):
     _fails(r, failing[0], "[NET-NTP] cloud site", "ntpSettings = 0 servers", "limit >= 1 servers")
     _fails(r, failing[1], "= 2 servers", "limit <= 0 servers", "in the inventory only")
     _others_pass(r, *failing)  # the inventory's servers still answer, and the clocks are judged by them
+
+
+def test_unsynchronized_servers_fail_the_stratum_check(twin, lab_path, out):
+    twin.fault("ntp", "ntp-unsynchronized")
+    r = run_scenarios(lab_path, out, *DUTY)
+    failing = "test_ntp_servers_are_synchronized_and_agree"
+    _fails(r, failing, "[NET-NTP] ntp server", "(16: unsynchronized) = 16 stratum", "limit <= 15 stratum (STD-RFC5905)",
+           "stratum 16 leap 3")
+    _others_pass(r, failing)

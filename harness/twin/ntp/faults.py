@@ -5,6 +5,8 @@ on every request, on every address the unit serves:
   answers' receive and transmit timestamps carry it (what devices synchronized to it would follow).
 * ``ntp-silent``: requests are dropped unanswered (the server's address is there; its NTP service
   says nothing).
+* ``ntp-unsynchronized``: the servers answer as a server that has lost its upstream does: leap
+  indicator 3 (alarm) and stratum 16 (RFC 5905 §7.3).
 """
 
 from __future__ import annotations
@@ -32,3 +34,5 @@ def offset_seconds(name: str, value: str) -> float:
 NTP_OFFSET = declare_value("ntp-offset", ROLE, "the site's NTP servers' clock runs SECONDS ahead (negative: behind)",
                            "SECONDS", offset_seconds)
 NTP_SILENT = declare("ntp-silent", ROLE, "the site's NTP servers drop every request unanswered")
+NTP_UNSYNCHRONIZED = declare("ntp-unsynchronized", ROLE, "the site's NTP servers answer unsynchronized (leap 3, "
+                             "stratum 16)")

@@ -3,7 +3,8 @@
 A request (48 bytes or more, mode 3 client) is answered in server mode 4 (RFC 4330 §5, RFC 5905
 §7.3): the client's version, ``stratum`` of the state, leap 0, the client's transmit timestamp
 copied bit for bit into the originate field, receive and transmit timestamps from this host's clock
-plus ``ntp-offset``. ``ntp-silent`` drops the request. Other datagrams are ignored, as a server does.
+plus ``ntp-offset``. ``ntp-silent`` drops the request; ``ntp-unsynchronized`` answers with leap 3 and
+stratum 16. Other datagrams are ignored, as a server does.
 The packet codec is ntplib's.
 """
 
@@ -16,7 +17,7 @@ import time
 import ntplib
 
 from ..core.twin import Service, Twin
-from .faults import NTP_OFFSET, NTP_SILENT
+from .faults import NTP_OFFSET, NTP_SILENT, NTP_UNSYNCHRONIZED
 from .state import UPSTREAM_REF_ID, NtpState
 
 _PACKET_BYTES = 48
@@ -33,6 +34,8 @@ def answer(state: NtpState, request: bytes, received_at: float) -> bytes | None:
     skew = NTP_OFFSET.value(state) or 0.0
     p = ntplib.NTPPacket(version=(request[0] >> 3) & 0x7 or 4, mode=4)
     p.stratum, p.poll, p.precision = state.stratum, request[2], _PRECISION
+    if NTP_UNSYNCHRONIZED.on(state):
+        p.leap, p.stratum = 3, 16  # RFC 5905 §7.3: alarm, unsynchronized
     p.root_delay, p.root_dispersion = _ROOT_DELAY_S, _ROOT_DISPERSION_S
     p.ref_id = int(ipaddress.IPv4Address(UPSTREAM_REF_ID))
     p.ref_timestamp = ntplib.system_to_ntp_time(received_at + skew - _REF_AGE_S)
