@@ -12,8 +12,9 @@ the site's network gives its phones and switches). Checks:
 * **the device clocks**: against the first server that answers synchronized (the reference; else the
   first that answers at all), each switch's clock by ``show clock`` and by SNMP (CISCO-NTP-MIB
   cntpSysClock on Cisco IOS, HOST-RESOURCES-MIB hrSystemDate elsewhere), each phone's by SNMP
-  hrSystemDate: offset ≤ ``clock_offset_s`` (1 s, project choice, from the requirement profile). Each reading carries its own uncertainty (half the
-  request's round trip plus the value's resolution), shown in the detail.
+  hrSystemDate: offset ≤ ``clock_offset_s`` (1 s, project choice, from the requirement profile).
+  Each reading carries its own uncertainty (half the request's round trip plus the value's
+  resolution), shown in the detail.
 * **the Edge**: the Genesys Platform API gives no Edge clock (its Edge model has no time of day) and
   a real Edge gives its customer no CLI or SNMP, so an Edge's offset is not measured here: the site's
   server list (above) is what the Edges take their time from; the Edge's own clock is left to
