@@ -87,3 +87,13 @@ def test_unsynchronized_servers_fail_the_stratum_check(twin, lab_path, out):
     _fails(r, failing, "[NET-NTP] ntp server", "(16: unsynchronized) = 16 stratum", "limit <= 15 stratum (STD-RFC5905)",
            "stratum 16 leap 3")
     _others_pass(r, failing)
+
+
+def test_servers_apart_fail_the_agreement_check(twin, lab_path, loaded, out):
+    second = loaded.lab.network.ntp.servers[1]
+    twin.fault("ntp", "ntp-offset", f"{second}:2.5")
+    r = run_scenarios(lab_path, out, *DUTY)
+    failing = "test_ntp_servers_are_synchronized_and_agree"
+    _fails(r, failing, "[NET-NTP] ntp servers", "how far apart the servers' clocks are = 2.5 s",
+           "limit <= 1 s (project choice)", f"{second} +2.5")
+    _others_pass(r, failing)  # the devices keep the first server's time

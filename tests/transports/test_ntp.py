@@ -59,7 +59,7 @@ def _state(**faults: str | None) -> NtpState:
 
 
 def test_offset_stratum_and_source(serve) -> None:
-    port = serve(lambda req, _: [answer(_state(**{"ntp-offset": "2.5"}), req, time.time()) or b""])
+    port = serve(lambda req, _: [answer(_state(**{"ntp-offset": "2.5"}), req, time.time(), SERVER) or b""])
     r = query(SERVER, port, timeout_s=2, source=SOURCE)
     assert r.stratum == 2 and r.leap == 0 and r.ref_id == "192.0.2.1"
     assert abs(r.offset_s - 2.5) < 0.05 and 0 <= r.delay_s < 0.5, r
@@ -69,7 +69,7 @@ def test_offset_stratum_and_source(serve) -> None:
 
 def test_an_answer_to_another_request_is_skipped(serve) -> None:
     def reply(req: bytes, _: object) -> list[bytes]:
-        good = answer(_state(), req, time.time())
+        good = answer(_state(), req, time.time(), SERVER)
         assert good is not None
         stale = good[:24] + bytes(8) + good[32:]  # originate timestamp is not ours
         return [stale, good]
@@ -79,7 +79,7 @@ def test_an_answer_to_another_request_is_skipped(serve) -> None:
 
 
 def test_silence_is_a_timeout(serve) -> None:
-    port = serve(lambda req, _: [answer(_state(**{"ntp-silent": None}), req, 0.0) or b""][:0])
+    port = serve(lambda req, _: [answer(_state(**{"ntp-silent": None}), req, 0.0, SERVER) or b""][:0])
     with pytest.raises(LabTimeout, match=r"ntp .*: no NTP answer within 0.3 s"):
         query(SERVER, port, timeout_s=0.3)
 

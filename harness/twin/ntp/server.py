@@ -3,9 +3,9 @@
 A request (48 bytes or more, mode 3 client) is answered in server mode 4 (RFC 4330 §5, RFC 5905
 §7.3): the client's version, ``stratum`` of the state, leap 0, the client's transmit timestamp
 copied bit for bit into the originate field, receive and transmit timestamps from this host's clock
-plus ``ntp-offset``. ``ntp-silent`` drops the request; ``ntp-unsynchronized`` answers with leap 3 and
-stratum 16. Other datagrams are ignored, as a server does.
-The packet codec is ntplib's.
+plus ``ntp-offset`` (when it names this server or none). ``ntp-silent`` drops the request;
+``ntp-unsynchronized`` answers with leap 3 and stratum 16. Other datagrams are ignored, as a server
+does. The packet codec is ntplib's.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ _ROOT_DISPERSION_S = 0.020  # project choice
 _REF_AGE_S = 64.0  # the clock was last set one default poll interval ago (RFC 5905 minpoll 6); project choice
 
 
-def answer(state: NtpState, request: bytes, received_at: float) -> bytes | None:
-    """The server's answer to ``request`` (received at epoch ``received_at``), or ``None`` to stay silent."""
+def answer(state: NtpState, request: bytes, received_at: float, host: str) -> bytes | None:
+    """The answer of the server on ``host`` to ``request`` (received at epoch ``received_at``), or
+    ``None`` to stay silent."""
     if len(request) < _PACKET_BYTES or request[0] & 0x7 != 3 or NTP_SILENT.on(state):
         return None
-    skew = NTP_OFFSET.value(state) or 0.0
+    offset = NTP_OFFSET.value(state)
+    skew = offset[1] if offset is not None and offset[0] in (None, host) else 0.0
     p = ntplib.NTPPacket(version=(request[0] >> 3) & 0x7 or 4, mode=4)
     p.stratum, p.poll, p.precision = state.stratum, request[2], _PRECISION
     if NTP_UNSYNCHRONIZED.on(state):
@@ -47,15 +49,15 @@ def answer(state: NtpState, request: bytes, received_at: float) -> bytes | None:
 
 
 class _Endpoint(asyncio.DatagramProtocol):
-    def __init__(self, state: NtpState) -> None:
-        self.state = state
+    def __init__(self, state: NtpState, host: str) -> None:
+        self.state, self.host = state, host
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # a _SelectorDatagramTransport
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        out = answer(self.state, data, time.time())
+        out = answer(self.state, data, time.time(), self.host)
         if out is not None and self.transport is not None:
             self.transport.sendto(out, addr)
             self.state.answered += 1
@@ -73,7 +75,7 @@ class SntpService:
         if self._transport is not None:
             return
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(lambda: _Endpoint(self.state),
+        transport, _ = await loop.create_datagram_endpoint(lambda: _Endpoint(self.state, self.host),
                                                            local_addr=(self.host, self.state.port))
         self._transport = transport
 

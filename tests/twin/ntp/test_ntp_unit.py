@@ -39,9 +39,18 @@ def test_offset_and_silence_bend_every_server_until_healed(twin: TwinControl, lo
     assert all(abs(_ask(loaded, s).offset_s) < 0.05 for s in servers)
 
 
+def test_an_offset_for_one_address_moves_that_server_alone(twin: TwinControl, loaded: LoadedLab) -> None:
+    first, second = loaded.lab.network.ntp.servers
+    twin.fault("ntp", "ntp-offset", f"{second}:4")
+    assert abs(_ask(loaded, first).offset_s) < 0.05
+    assert abs(_ask(loaded, second).offset_s - 4) < 0.05
+
+
 def test_a_bad_offset_is_refused(twin: TwinControl) -> None:
-    with pytest.raises(Exception, match="needs SECONDS"):
+    with pytest.raises(Exception, match=r"needs \[ADDRESS:\]SECONDS"):
         twin.fault("ntp", "ntp-offset", "soon")
+    with pytest.raises(Exception, match=r"serves no NTP on '192\.0\.2\.9'"):
+        twin.fault("ntp", "ntp-offset", "192.0.2.9:1")
 
 
 def test_the_site_lists_the_inventory_servers(twin: TwinControl, loaded: LoadedLab) -> None:
