@@ -66,12 +66,14 @@ MAX_UNCERTAINTY_S = 0.5  # project choice: half the 1 s limit; a vaguer reading 
 @dataclass(frozen=True)
 class NtpSurvey:
     """What the site's NTP servers answered: ``site`` (the Genesys site's list, ``None`` without
-    ``cloud:``), ``inventory`` (``network.ntp.servers``), and per server asked its reading or the lab
-    error that stood for its answer."""
+    ``cloud:``), ``inventory`` (``network.ntp.servers``), per server asked its reading or the lab
+    error that stood for its answer, and ``site_error`` when the site could not be read (the servers
+    the inventory names are still asked; the site's checks are BROKEN with it)."""
 
     site: tuple[str, ...] | None
     inventory: tuple[str, ...]
     answers: dict[str, NtpReading | LabError]
+    site_error: LabError | None = None
 
     @property
     def answering(self) -> dict[str, NtpReading]:
@@ -100,9 +102,13 @@ def ntp_survey(lab: LabSession) -> NtpSurvey:
     """Ask every server once (module scope: the device checks share the reference)."""
     network = lab.lab.network
     site: tuple[str, ...] | None = None
+    site_error: LabError | None = None
     if lab.lab.cloud is not None:
-        s = lab.cloud().site()
-        site = s.ntp_settings.servers if s.ntp_settings is not None else ()
+        try:
+            s = lab.cloud().site()
+            site = s.ntp_settings.servers if s.ntp_settings is not None else ()
+        except LabError as e:
+            site_error = e
     answers: dict[str, NtpReading | LabError] = {}
     for server in servers_to_ask(site, network.ntp.servers):
         try:
@@ -112,10 +118,12 @@ def ntp_survey(lab: LabSession) -> NtpSurvey:
             raise  # the harness is not on the voice VLAN: a broken lab, not a silent server
         except LabError as e:  # no answer, a refused port, a name that does not resolve: the site's finding
             answers[server] = e
-    return NtpSurvey(site, network.ntp.servers, answers)
+    return NtpSurvey(site, network.ntp.servers, answers, site_error)
 
 
 def _site_servers(survey: NtpSurvey) -> tuple[str, ...]:
+    if survey.site_error is not None:
+        raise survey.site_error
     if survey.site is None:
         pytest.skip("the lab has no cloud: the Genesys site's NTP server list cannot be read")
     return survey.site

@@ -97,3 +97,15 @@ def test_servers_apart_fail_the_agreement_check(twin, lab_path, loaded, out):
     _fails(r, failing, "[NET-NTP] ntp servers", "how far apart the servers' clocks are = 2.5 s",
            "limit <= 1 s (project choice)", f"{second} +2.5")
     _others_pass(r, failing)  # the devices keep the first server's time
+
+
+def test_an_unreadable_site_breaks_the_list_checks_alone(twin, lab_path, out):
+    twin.fault("cloud", "api-down")
+    r = run_scenarios(lab_path, out, *DUTY)
+    lists = ("test_site_names_ntp_servers", "test_site_and_inventory_name_the_same_ntp_servers")
+    for test in lists:
+        rec = r.tests()[test]
+        assert rec["verdict"] == "BROKEN" and "cloud" in rec["message"], (test, rec)
+    for name, rec in r.tests("NET-NTP").items():
+        if name not in lists:  # the inventory's servers are still asked, the clocks still judged
+            assert rec["verdict"] == "PASS", (name, rec)
