@@ -2,14 +2,16 @@
 # Both set everything up first: the Python venv, the npm Allure 3 report generator and the Debian
 # packages the harness drives as interop peers (sip-tester = SIPp, snmp = net-snmp tools, snmpd =
 # net-snmp agent, baresip-core = a SIP user agent, kamailio = a SIP proxy, dnsmasq-base = a DHCP and
-# DNS server, coturn = an RFC 5780 STUN server: the tests run their own, in the foreground, on their
-# own loopback addresses) and Chromium, the browser the tests look at the report with.
+# DNS server, coturn = an RFC 5780 STUN server, chrony = an NTP server: the tests run their own, in the
+# foreground, on their own loopback addresses) and Chromium, the browser the tests look at the report
+# with. chrony's package starts a system chronyd where systemd runs (it keeps this host's clock; with
+# Debian's configuration it serves no NTP clients and binds no port the tests use).
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PY_STAMP := $(VENV)/.hil-installed
 NODE_STAMP := node_modules/.hil-installed
-DEBIAN_PACKAGES := sip-tester snmp snmpd baresip-core kamailio dnsmasq-base coturn chromium
+DEBIAN_PACKAGES := sip-tester snmp snmpd baresip-core kamailio dnsmasq-base coturn chrony chromium
 # peers whose Debian package starts a system service on install: set-up stops a service it installed
 # itself (the tests run their own, on their own addresses; a system one would hold port 5060 or 161)
 PEER_SERVICES := snmpd kamailio

@@ -636,6 +636,19 @@ class InternetSettings(Strict):
     timeout_s: Seconds = 2.0
 
 
+class NtpSettings(Strict):
+    """The site's NTP service as NET-NTP probes it (``network.ntp``): ``servers``, the addresses or
+    names of the site's NTP servers (what its phones, switches and Edges are configured with; the
+    Genesys site's ``ntpSettings.servers`` should list the same), asked on ``port`` (123, RFC 5905)
+    from the harness's voice-VLAN vantage address, each within ``timeout_s``. Empty: the inventory
+    names none, and the NTP checks use the site's list alone (or skip without one). The twin serves
+    an SNTP server on each address listed."""
+
+    servers: tuple[Host, ...] = ()
+    port: Port = 123
+    timeout_s: Seconds = 2.0
+
+
 class NetworkSettings(Strict):
     """The site's network as the network duties probe it (``network:`` in the inventory): the
     harness's vantage points, then one block per service (each documented on its class)."""
@@ -645,6 +658,7 @@ class NetworkSettings(Strict):
     dns: DnsSettings | None = None
     stun: StunSettings | None = None
     internet: InternetSettings | None = None
+    ntp: NtpSettings = NtpSettings()
 
 
 class Lab(Strict):

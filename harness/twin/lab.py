@@ -4,8 +4,9 @@ Importing this module fills the core's registries (:mod:`harness.twin.core.twin`
 role shares, the role-agnostic servers (SSH, console, SNMP), then the roles (Edge, switch, phone,
 PSTN simulator, provisioning server), in that order, then the Genesys Cloud org (the unit
 ``cloud``, served when the inventory has ``cloud:``), the site's network services (units ``dhcp``
-and ``dns``, when it has ``network.dhcp`` and ``network.dns``) and the internet (the unit
-``internet``, served when it has ``network.stun`` or ``network.internet``), which is also the order of
+and ``dns``, when it has ``network.dhcp`` and ``network.dns``; the unit ``ntp``, when
+``network.ntp.servers`` names addresses) and the internet (the unit ``internet``, served when it has
+``network.stun`` or ``network.internet``), which is also the order of
 ``hil lab fault --list``. ``python -m harness.twin INVENTORY`` (:mod:`harness.twin.__main__`) runs
 :func:`serve` from here; the harness's own tests build a :class:`Twin` from here.
 """
@@ -26,10 +27,11 @@ from .switch import SWITCH
 from .cloud import CLOUD  # after the roles, so its faults list after theirs
 from .internet import INTERNET
 from .netsvc import DHCP, DNS
+from .ntp import NTP
 
 SERVERS = (ssh, console, snmp)
 ROLE_SPECS = (EDGE, SWITCH, PHONE, PSTN, PROVISIONING)
-UNIT_SPECS = (CLOUD, DHCP, DNS, INTERNET)
+UNIT_SPECS = (CLOUD, DHCP, DNS, NTP, INTERNET)
 
 
 def faults() -> list[FaultSpec]:

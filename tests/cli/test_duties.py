@@ -20,8 +20,8 @@ def test_map_of_one_duty_names_its_scenario_driver_and_transport():
 
 
 def test_map_of_a_duty_without_scenario_says_so():
-    r = runner.invoke(app, ["duties", "--map", "NET-NTP"])
-    assert r.exit_code == 0 and r.output.strip() == "no scenario yet: NET-NTP"
+    r = runner.invoke(app, ["duties", "--map", "PSTN-TDM"])
+    assert r.exit_code == 0 and r.output.strip() == "no scenario yet: PSTN-TDM"
 
 
 def test_map_as_markdown_is_the_map_of_every_duty():

@@ -122,7 +122,7 @@ def test_run_with_invalid_inventory_exits_2(tmp_path):
 
 
 def test_selection_that_matches_nothing_or_is_wrong_exits_2(twin, lab_path, tmp_path):
-    for args in (["-k", "no_such_scenario"], ["--duty", "NET-NTP"]):
+    for args in (["-k", "no_such_scenario"], ["--duty", "PSTN-TDM"]):
         r = hil("run", "--inventory", str(lab_path), "--reports", str(tmp_path / "r"), "--no-html", *args)
         assert r.returncode == 2, (args, r.stdout[-2000:])
         assert "no run:" in r.stdout

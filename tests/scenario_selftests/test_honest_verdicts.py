@@ -252,7 +252,7 @@ def test_a_selected_run_is_partial_and_a_bad_selection_keeps_the_last_reports(tw
     assert hw["reasons"] == [f"selection: {deselected} of its {ran + deselected} tests deselected (-k voice_vlan)"]
     for duty in ("LAB-READY", "PSTN-CONNECT", "CFG-STATION"):
         assert s["duties"][duty]["verdict"] == "NOT SELECTED", s["duties"][duty]
-    assert s["duties"]["NET-NTP"]["verdict"] == "NOT RUN"  # no scenario checks it: not a matter of selection
+    assert s["duties"]["PSTN-TDM"]["verdict"] == "NOT RUN"  # no scenario checks it: not a matter of selection
     assert s["selection"]["keyword"] == "voice_vlan" and s["selection"]["text"] == "-k voice_vlan"
     assert (s["verdict"], s["overall"]) == ("PARTIAL", "PARTIAL (partial run: -k voice_vlan)")
     assert "Overall: PARTIAL (partial run: -k voice_vlan)" in r.stdout

@@ -9,10 +9,14 @@ and the transcript is ``"<device> snmp <host:port>"``. Every method raises
 
 from __future__ import annotations
 
-from ...errors import LabUnreachable
+import time
+from typing import ClassVar
+
+from ...errors import LabProtocolError, LabUnreachable
 from ...transports.snmp import SnmpClient
 from ..capabilities import SnmpAgent
 from ..driver import Driver
+from ..facts.clocks import CNTP_SYS_CLOCK, HR_SYSTEM_DATE, ClockReading, from_date_and_time, from_ntp_timestamp, octets
 from ..facts.snmp_system import InterfaceRow, SystemInfo
 
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
@@ -42,6 +46,8 @@ def _int(v: object) -> int:
 
 class SnmpFacts(Driver, SnmpAgent):
     """An :class:`~harness.devices.capabilities.SnmpAgent`; see the module docstring."""
+
+    SNMP_CLOCK: ClassVar[str] = HR_SYSTEM_DATE  # where the device's clock is (CISCO-NTP-MIB on Cisco IOS)
 
     @property
     def snmp(self) -> SnmpClient:
@@ -89,6 +95,28 @@ class SnmpFacts(Driver, SnmpAgent):
                                      admin_up=col("admin") == 1, oper_up=col("oper") == 1,
                                      in_errors=_int(col("in_errors"))))
         return rows
+
+    def snmp_clock(self) -> ClockReading:
+        """The device's clock over SNMP: ``SNMP_CLOCK`` of the class, HOST-RESOURCES-MIB hrSystemDate
+        (resolution 0.1 s) unless a platform serves CISCO-NTP-MIB cntpSysClock instead.
+
+        Raises:
+            LabError: see the module docstring; LabProtocolError: the object is absent or not a date.
+        """
+        oid = self.SNMP_CLOCK
+        name = "cntpSysClock" if oid == CNTP_SYS_CLOCK else "hrSystemDate"
+        t0 = time.time()
+        v = self.snmp.get_sync(oid)[oid]
+        t1 = time.time()
+        if v is None:
+            raise LabProtocolError(self.name, "snmp", self.device.host, f"{name} ({oid}) is not served")
+        try:
+            raw = octets(v)
+            device_time = from_ntp_timestamp(raw) if oid == CNTP_SYS_CLOCK else from_date_and_time(raw)
+        except ValueError as e:
+            raise LabProtocolError(self.name, "snmp", self.device.host, f"{name}: {e}") from None
+        resolution = 0.0 if oid == CNTP_SYS_CLOCK else 0.1
+        return ClockReading(device_time, (t0 + t1) / 2, (t1 - t0) / 2 + resolution, f"snmp {name}")
 
     def probe_snmp(self) -> str:
         """One-line identity over SNMP: ``"<sysName>: <first line of sysDescr> (sysObjectID …, up N s)"``."""

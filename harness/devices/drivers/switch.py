@@ -20,9 +20,10 @@ from typing import Any, ClassVar, TypeVar
 
 from ...errors import LabError, LabProtocolError, LabUnreachable
 from ...inventory.models import SwitchDevice
-from ...transports.cli import CliParseError, SwitchCli
+from ...transports.cli import CliParseError, SwitchCli, parse_output
 from ..capabilities import CliDevice
 from ..driver import Driver
+from ..facts.clocks import CNTP_SYS_CLOCK, HR_SYSTEM_DATE, ClockReading, ios_clock
 from ..facts.switch_cli import (  # noqa: F401  (re-exported for existing callers)
     IF_PREFIXES,
     CdpNeighbor,
@@ -127,6 +128,8 @@ class Switch(SnmpFacts, Driver, CliDevice):
     SHOW_MACS: ClassVar[str] = "show mac address-table"
     SHOW_RUN: ClassVar[str] = "show running-config"
     SHOW_CDP: ClassVar[str] = "show cdp neighbors detail"
+    SHOW_CLOCK: ClassVar[str | None] = "show clock"  # None: a platform whose clock the CLI facts do not read
+    SNMP_CLOCK: ClassVar[str] = CNTP_SYS_CLOCK  # Cisco IOS serves its clock in CISCO-NTP-MIB, not HOST-RESOURCES
 
     def cli(self) -> SwitchCli:
         """The open CLI session (privileged when the inventory has an enable secret)."""
@@ -150,6 +153,31 @@ class Switch(SnmpFacts, Driver, CliDevice):
 
     def save(self) -> str:
         return self.cli().save()
+
+    def cli_clock(self) -> ClockReading:
+        """The switch's clock by ``show clock`` (ntc-templates ``cisco_ios_show_clock``; UTC only).
+
+        Raises:
+            LabError; LabProtocolError: no record, or a clock in a local zone (its offset is not shown).
+            NotImplementedError: the platform's ``show clock`` is not read (``SHOW_CLOCK`` None).
+        """
+        if self.SHOW_CLOCK is None:
+            raise NotImplementedError(f"{type(self).__name__} does not read its clock over the CLI")
+        c = self.cli()  # the session is open before the clock starts: its login is no part of the read
+        t0 = time.time()
+        out = c.send(self.SHOW_CLOCK)
+        t1 = time.time()
+        try:
+            rows = parse_output(platform=c.templates, command=self.SHOW_CLOCK, data=out)
+        except Exception as e:  # TextFSMError, or ntc-templates' "no template" error
+            raise c.parse_error(self.SHOW_CLOCK, out, f"does not parse ({c.templates}): {e}") from None
+        if not rows:
+            raise LabProtocolError(self.name, c.transport, c.address, f"{self.SHOW_CLOCK!r} gave no record")
+        try:
+            device_time = ios_clock(rows[0])
+        except ValueError as e:
+            raise LabProtocolError(self.name, c.transport, c.address, str(e)) from None
+        return ClockReading(device_time, (t0 + t1) / 2, (t1 - t0) / 2 + 0.001, f"cli {self.SHOW_CLOCK}")
 
     def version(self) -> SwitchVersion:
         """Raises LabError; LabProtocolError when the output has no record."""
@@ -291,6 +319,8 @@ class NxosSwitch(Switch):
     SHOW_INTERFACES: ClassVar[str] = "show interface"
     SHOW_POE: ClassVar[str | None] = None
     SHOW_STP: ClassVar[str | None] = None
+    SHOW_CLOCK: ClassVar[str | None] = None
+    SNMP_CLOCK: ClassVar[str] = HR_SYSTEM_DATE
 
 
 @register("switch", "cisco_xe")
@@ -301,3 +331,6 @@ class IosXeSwitch(Switch):
 @register("switch", "arista_eos")
 class EosSwitch(Switch):
     """Arista EOS (ntc-templates has no EOS switchport template yet: ``switchports`` raises)."""
+
+    SHOW_CLOCK: ClassVar[str | None] = None
+    SNMP_CLOCK: ClassVar[str] = HR_SYSTEM_DATE

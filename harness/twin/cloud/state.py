@@ -1,12 +1,12 @@
 """The emulated Genesys Cloud org's state: built from the inventory, so the org agrees with the wire.
 
-The org holds one site (``cloud.site``, else ``lab.site``) with the inventory's update window and
-caller ID, and the inventory's Edges (``role: edge``, named as in the org) on it; entity ids are
-UUIDs derived from the lab's name and the entity's (stable across restarts). What changes with the
-devices (an Edge's version, its online status, its calls) is not copied here: the API renders it
-from the devices' own twin state on every request (:mod:`.resources`). The OAuth clients are the
-inventory's one (``cloud.client_id``/``client_secret``). ``twin.cloud_synthetic_sites`` and
-``cloud_synthetic_edges`` add a large org for benchmarks.
+The org holds one site (``cloud.site``, else ``lab.site``) with the inventory's update window, caller
+ID and NTP servers (``network.ntp.servers``), and the inventory's Edges (``role: edge``, named as in
+the org) on it; entity ids are UUIDs derived from the lab's name and the entity's (stable across
+restarts). What changes with the devices (an Edge's version, its online status, its calls) is not
+copied here: the API renders it from the devices' own twin state on every request
+(:mod:`.resources`). The OAuth clients are the inventory's one (``cloud.client_id``/``client_secret``).
+``twin.cloud_synthetic_sites`` and ``cloud_synthetic_edges`` add a large org for benchmarks.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from ..core.state import DeviceState
 from .telephony import TelephonyConfig, telephony_config
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "hil lab twin: emulated Genesys Cloud org")
-#: the site's NTP servers when nothing says otherwise (project choice: the NTP Pool project's)
+#: the site's NTP servers when the inventory names none (``network.ntp.servers``; project choice: the NTP Pool
+#: project's)
 DEFAULT_NTP_SERVERS = ("0.pool.ntp.org", "1.pool.ntp.org")
 REQUESTS_KEPT = 1000  # project choice: the recent requests the org remembers (for the harness's own tests)
 
@@ -89,7 +90,8 @@ def org_state(lab: Lab) -> CloudState | None:
     caller_id = next((d.facts.dial_plan.caller_id for d in edges.values()
                       if d.facts.dial_plan and d.facts.dial_plan.caller_id), None)
     site = SiteConfig(id=entity_id(name, "site", lab.cloud_site), name=lab.cloud_site,
-                      location_id=entity_id(name, "location", lab.cloud_site), caller_id=caller_id)
+                      location_id=entity_id(name, "location", lab.cloud_site), caller_id=caller_id,
+                      ntp_servers=list(lab.network.ntp.servers or DEFAULT_NTP_SERVERS))
     if window is not None:
         site.rrule, site.start, site.end, site.time_zone = window.rrule, window.start, window.end, window.time_zone
     return CloudState(name=CLOUD_NAME, role="cloud", platform="genesys_cloud", host=u.hostname or "",

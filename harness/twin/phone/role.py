@@ -7,8 +7,11 @@ and firmware progress over SNMP (:func:`phone_mib`). Its faults are declared in 
 
 from __future__ import annotations
 
+import time
+
 from pysnmp.proto import rfc1902
 
+from ...devices.facts.clocks import date_and_time
 from ..core.faces import Mib
 from ..core.twin import RoleSpec, Twin, register_role
 from ..servers.console import booting
@@ -17,6 +20,7 @@ from .firmware import heal
 from .sip import phone_sip_services
 from .state import PhoneState, initial_state
 
+HR_SYSTEM_DATE = (1, 3, 6, 1, 2, 1, 25, 1, 2, 0)  # HOST-RESOURCES-MIB hrSystemDate: the phone's clock (UTC)
 TWIN_PHONE_MIB = (*TWIN_ENTERPRISE, 2)  # twin-private phone objects, project choice (docs/twin-snmp.md)
 
 
@@ -29,6 +33,7 @@ def phone_mib(st: PhoneState, location: str) -> Mib:
     mib |= entity_chassis(f"{st.model} IP phone", "Phone", st.model, st.firmware, st.serial)
     mib[IF_NUMBER] = rfc1902.Integer32(1)
     mib |= if_row(1, "eth0", "eth0", "LAN", st.mac, 1000, True, True, 0)
+    mib[HR_SYSTEM_DATE] = rfc1902.OctetString(date_and_time(time.time()))  # HOST-RESOURCES-MIB (RFC 2790)
     p = TWIN_PHONE_MIB
     mib[(*p, 1, 0)] = rfc1902.Integer32(1 if st.registered else 2)
     mib[(*p, 2, 0)] = rfc1902.OctetString(st.extension)

@@ -2,11 +2,13 @@
 back what it changed. Ports are named long or short (``GigabitEthernet1/0/5``, ``Gi1/0/5``).
 
 Read elsewhere: ``reject-config`` and ``cli-hang`` by the IOS session (:mod:`.ios`), ``snmp-vlan``
-by the switch MIB (:mod:`.mib`); the others change :class:`~.state.SwitchState` here.
+by the switch MIB (:mod:`.mib`), ``clock-offset`` by :func:`switch_clock` (``show clock`` and the MIB's
+``cntpSysClock``); the others change :class:`~.state.SwitchState` here.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable
 
@@ -14,6 +16,7 @@ from ..core.faults import declare, declare_value, set_fields, text
 from ..core.twin import Twin, Undo
 from .state import PortState, SwitchState, neighbor_port, port_name, port_order
 
+MAX_CLOCK_OFFSET_S = 86400.0  # project choice: a day either way is any clock error a site shows
 PORT_ERRORS_PER_S = 5.0  # project choice: clearly rising within a one-second test
 _MOVED_CONFIG = ("description", "mode", "access_vlan", "voice_vlan", "network_policy", "trust", "portfast",
                  "poe_admin", "admin_up")
@@ -206,3 +209,23 @@ async def _snmp_vlan(twin: Twin, device: str, value: tuple[str, str]) -> None:
 
 SNMP_VLAN = declare_value("snmp-vlan", ("switch",), "SNMP reports this access VLAN for the port (the CLI keeps the "
                           "truth)", "PORT:VLAN", _pair("PORT:VLAN (Gi1/0/5:20)"), _snmp_vlan)
+
+
+def _offset_s(name: str, value: str) -> float:
+    try:
+        s = float(value)
+    except ValueError:
+        s = math.nan
+    if not math.isfinite(s) or abs(s) > MAX_CLOCK_OFFSET_S:
+        raise ValueError(f"fault {name} needs SECONDS, a number from -{MAX_CLOCK_OFFSET_S:g} to "
+                         f"{MAX_CLOCK_OFFSET_S:g}, got {value!r}")
+    return s
+
+
+CLOCK_OFFSET = declare_value("clock-offset", ("switch",), "the switch's clock runs SECONDS ahead (negative: behind) "
+                             "of true time (show clock, CISCO-NTP-MIB cntpSysClock)", "SECONDS", _offset_s)
+
+
+def switch_clock(st: SwitchState) -> float:
+    """The switch's clock now, epoch seconds: this host's clock plus ``clock-offset``."""
+    return time.time() + (CLOCK_OFFSET.value(st) or 0.0)

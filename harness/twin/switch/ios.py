@@ -29,6 +29,7 @@ from .ios_config import running_config
 from .ios_show import (
     RESERVED_VLANS,
     short_name,
+    show_clock,
     show_interfaces,
     show_interfaces_status,
     show_interfaces_switchport,
@@ -258,6 +259,7 @@ COMMANDS: list[_Cmd] = [
     _c(_EXEC, "terminal width <num>", _const("")),
     _c(_EXEC, "terminal no monitor", _const("")),
     _c(_EXEC, "show version", lambda s, a: show_version(s.st)),
+    _c(_EXEC, "show clock", lambda s, a: show_clock(s.st)),
     _c(_EXEC, "show vlan", lambda s, a: show_vlan(s.st)),
     _c(_EXEC, "show vlan brief", lambda s, a: show_vlan_brief(s.st)),
     _c(_EXEC, "show interfaces", _port_arg(show_interfaces)),

@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Iterable
 
+from .faults import switch_clock
 from .state import N_PORTS, PortState, SwitchState, port_order
 
 RESERVED_VLANS = {1002: "fddi-default", 1003: "token-ring-default", 1004: "fddinet-default",
@@ -69,6 +70,13 @@ def ios_time(t: float) -> str:
     """``12:04:05 UTC Mon Mar 4 2024`` (IOS's clock format)."""
     g = time.gmtime(t)
     return time.strftime(f"%H:%M:%S UTC %a %b {g.tm_mday} %Y", g)
+
+
+def show_clock(st: SwitchState) -> str:
+    """IOS ``show clock`` of a switch whose clock is set by NTP (no ``*``: the time is authoritative), in
+    UTC with milliseconds: ``12:04:05.123 UTC Mon Mar 4 2024``."""
+    t = switch_clock(st)
+    return f"{ios_time(t).replace(' UTC', f'.{int(t % 1 * 1000):03d} UTC', 1)}\n"
 
 
 def show_version(st: SwitchState) -> str:

@@ -22,10 +22,11 @@ from collections.abc import Hashable
 
 from pysnmp.proto import rfc1902
 
+from ...devices.facts.clocks import ntp_timestamp
 from ...devices.facts.switch_ports import POE_CLASS_PSE_W
 from ..core.faces import Mib, Section
 from ..servers.mib2 import IF_NUMBER, SYSTEM, entity_chassis, if_row, mac_bytes, system_group
-from .faults import SNMP_VLAN
+from .faults import SNMP_VLAN, switch_clock
 from .state import PortState, SwitchState
 
 DOT3_STATS_ENTRY = (1, 3, 6, 1, 2, 1, 10, 7, 2, 1)  # EtherLike-MIB dot3StatsTable
@@ -35,6 +36,7 @@ DOT1Q_TP_FDB_ENTRY = (*DOT1Q, 2, 2, 1)
 DOT1Q_VLAN_STATIC_ENTRY = (*DOT1Q, 4, 3, 1)
 DOT1Q_PORT_VLAN_ENTRY = (*DOT1Q, 4, 5, 1)
 PETH = (1, 3, 6, 1, 2, 1, 105, 1)  # POWER-ETHERNET-MIB pethObjects
+CNTP_SYSTEM = (1, 3, 6, 1, 4, 1, 9, 9, 168, 1, 1)  # CISCO-NTP-MIB cntpSystem
 PETH_PSE_PORT_ENTRY = (*PETH, 1, 1)
 PETH_MAIN_PSE_ENTRY = (*PETH, 3, 1)
 CISCO_VM = (1, 3, 6, 1, 4, 1, 9, 9, 68, 1)  # CISCO-VLAN-MEMBERSHIP-MIB
@@ -253,6 +255,11 @@ def _cpe_ext(st: SwitchState, location: str) -> Mib:
     return mib
 
 
+def _cntp(st: SwitchState, location: str) -> Mib:
+    """CISCO-NTP-MIB cntpSystem: cntpSysClock (the switch's clock, an NTP timestamp)."""
+    return {(*CNTP_SYSTEM, 10, 0): rfc1902.OctetString(ntp_timestamp(switch_clock(st)))}
+
+
 def _lldp(st: SwitchState, location: str) -> Mib:
     """LLDP-MIB lldpLocPortTable and lldpRemTable, LLDP-EXT-MED-MIB lldpXMedRemMediaPolicyTable and
     lldpXMedRemInventoryTable.
@@ -305,6 +312,7 @@ SECTIONS: list[Section] = sorted([
     (PETH, _peth),
     (CISCO_VM, _cisco_vm),
     (CPE_EXT, _cpe_ext),
+    (CNTP_SYSTEM, _cntp),
     (LLDP, _lldp),
 ])
 
