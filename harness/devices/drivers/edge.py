@@ -1,18 +1,16 @@
-"""Genesys Cloud Edge driver: identity and firmware over SSH and over the serial console, and the
-external SIP trunk's status over SSH.
+"""Genesys Cloud Edge driver: identity and firmware over SSH and over the serial console.
 
-The Edge CLI's ``show version`` (format in ``docs/twin-cli.md``) is parsed with the TextFSM
-template ``templates/genesys_edge_show_version.textfsm``, ``show trunk`` (format in
-``docs/twin-edge-sip.md``) with ``templates/genesys_edge_show_trunk.textfsm``, ``show registrations``
-(docs/firmware.md) with ``templates/genesys_edge_show_registrations.textfsm``, ``show software`` and the
-``software …`` update commands (docs/edge-update.md) in :mod:`.edge_software`. Sessions are opened on first use and
-reused; transports reconnect by themselves after the device came back.
+The Edge's trunks (service, OPTIONS state, calls in progress) and the phones registered with it are
+read through Genesys Cloud (:mod:`.edge_api`: :meth:`~.edge_api.EdgeCloud.trunk_status`,
+:meth:`~.edge_api.EdgeCloud.registered_phones`). The Edge CLI's ``show version`` (format in
+``docs/twin-cli.md``) is parsed with the TextFSM template ``templates/genesys_edge_show_version.textfsm``,
+``show software`` and the ``software …`` update commands (docs/edge-update.md) in :mod:`.edge_software`.
+Sessions are opened on first use and reused; transports reconnect by themselves after the device came back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import textfsm
 
@@ -40,54 +38,6 @@ class EdgeVersion:
     serial: str
     firmware: str
     uptime_s: int
-
-
-@dataclass(frozen=True)
-class RouteStatus:
-    """One outbound route of the trunk: the PSTN device's ``name``, its ``address`` (``host:port``),
-    the ``transport`` the Edge uses (``udp``/``tcp``/``tls``) and the status code of the last OPTIONS
-    the Edge sent it (``None``: unanswered, or not sent yet)."""
-
-    name: str
-    address: str
-    transport: str
-    options_status: int | None
-
-
-@dataclass(frozen=True)
-class TrunkStatus:
-    """What ``show trunk`` reports.
-
-    Attributes:
-        max_calls: the trunk's Max Calls (0: unlimited). max_calls_code: the SIP code beyond it.
-        inbound_calls / outbound_calls: active trunk calls now (carrier → Edge / Edge → carrier).
-        calls_total: trunk call attempts since boot. calls_refused: those the Edge refused itself
-            (Max Calls, blocked prefix, unknown DID, unregistered extension, no codec, no route).
-        routes: the outbound routes, in the order they are tried.
-        state: ``in-service`` or ``out-of-service`` (no route answered its last OPTIONS).
-    """
-
-    max_calls: int
-    max_calls_code: int
-    inbound_calls: int
-    outbound_calls: int
-    calls_total: int
-    calls_refused: int
-    routes: tuple[RouteStatus, ...]
-    state: str = "in-service"
-
-
-@dataclass(frozen=True)
-class Registration:
-    """One phone registered with the Edge: ``extension``, its contact ``host``:``port`` and the
-    seconds left of the binding (``expires_s``)."""
-
-    extension: str
-    host: str
-    port: int
-    expires_s: int
-
-
 
 
 @register("edge", "genesys_edge")
@@ -134,48 +84,6 @@ class Edge(EdgeCloud, EdgeSoftware, EdgeLogs, SnmpFacts, SipFacts, SshFacts, Dri
         (transport ``ssh``)."""
         s = self.ssh_session()
         return self._version(s.run("show version"), "ssh", s.address)
-
-    def _show(self, command: str, template: str) -> tuple[str, list[dict[str, Any]]]:
-        """Run ``command`` over SSH; its text and its records by ``templates/<template>.textfsm``.
-        Raises LabProtocolError (transport ``ssh``) when the output does not parse."""
-        s = self.ssh_session()
-        text = s.run(command)
-        try:
-            return text, parse_template(template, text)
-        except textfsm.TextFSMError as e:
-            raise LabProtocolError(self.name, "ssh", s.address, f"'{command}' does not parse: {e}") from None
-
-    def trunk_status(self) -> TrunkStatus:
-        """``show trunk`` over SSH.
-
-        Raises:
-            LabProtocolError: the output does not parse (transport ``ssh``).
-            LabError: the SSH session failed.
-        """
-        _, rows = self._show("show trunk", "genesys_edge_show_trunk")
-        head = rows[0] if rows else {}
-        if not head.get("max_calls") or not head.get("calls_refused"):
-            raise LabProtocolError(self.name, "ssh", self.ssh_session().address, "'show trunk' has no trunk header")
-        routes = tuple(RouteStatus(r["route"], r["address"], r["transport"],
-                                   int(r["options"]) if r["options"].isdigit() else None)
-                       for r in rows if r["route"])
-        return TrunkStatus(int(head["max_calls"]), int(head["max_calls_code"]), int(head["inbound_calls"]),
-                           int(head["outbound_calls"]), int(head["calls_total"]), int(head["calls_refused"]),
-                           routes, head["state"])
-
-    def registrations(self) -> dict[str, Registration]:
-        """``show registrations`` over SSH (format in docs/firmware.md): extension -> binding.
-
-        Raises:
-            LabProtocolError: the output does not parse (transport ``ssh``).
-            LabError: the SSH session failed.
-        """
-        text, rows = self._show("show registrations", "genesys_edge_show_registrations")
-        if not text.startswith("Registrations:"):
-            raise LabProtocolError(self.name, "ssh", self.ssh_session().address, "'show registrations' has no header")
-        return {r["extension"]: Registration(r["extension"], r["contact_ip"], int(r["contact_port"]),
-                                             int(r["expires"])) for r in rows if r["extension"]}
-
 
     def console_version(self) -> EdgeVersion:
         """``show version`` on the serial console (logs in as needed). Raises LabError (``serial``)."""

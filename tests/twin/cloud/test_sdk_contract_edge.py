@@ -37,6 +37,9 @@ GETS = [
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edge_metrics(ids["edgeId"])),
     Endpoint(f"{EDGES}/{{edgeId}}/trunks", "TrunkEntityListing",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edge_trunks(ids["edgeId"])),
+    Endpoint(f"{EDGES}/{{edgeId}}/trunks", "TrunkEntityListing",
+             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edge_trunks(ids["edgeId"], trunk_type="EXTERNAL"),
+             params=(("trunkType", "EXTERNAL"),)),
     Endpoint(f"{EDGES}/trunks/{{trunkId}}/metrics", "TrunkMetrics",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_trunk_metrics(ids["trunkId"])),
 ]
