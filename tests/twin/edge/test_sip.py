@@ -1,6 +1,6 @@
 """The twin Edge's SIP side (harness/twin/edge/sip.py): registrar, OPTIONS, routing by the dial plan,
-Max Calls, media relay, early media, re-INVITE, BYE/CANCEL, Record-Route, faults, ``show trunk``,
-malformed input and SIPp interop. The carrier and the phones are the probe's SipUserAgent (bound on
+Max Calls, media relay, early media, re-INVITE, BYE/CANCEL, Record-Route, faults, the trunk through
+the API, malformed input and SIPp interop. The carrier and the phones are the probe's SipUserAgent (bound on
 this module's part of the test net, or on a twin device's own address after taking it ``down``) or
 the twin's own phones and PSTN simulator.
 
