@@ -42,6 +42,7 @@ def test_the_healthy_org_passes(twin, lab_path, out):
     assert t["test_phone_record_hardware_id_is_the_mac_on_the_port[phone1]"]["verdict"] == "PASS"
     assert t["test_org_is_within_the_telephony_limit[phone lines]"]["verdict"] == "PASS"
     assert t["test_macs_on_the_wire_and_phone_records_match"]["verdict"] == "PASS"
+    assert t["test_trunks_in_the_org_and_on_the_wire_match"]["verdict"] == "PASS"
 
 
 def test_a_phone_record_with_another_hardware_id_fails_station_and_data(twin, lab_path, out):
@@ -88,6 +89,15 @@ def test_a_carrier_did_missing_from_the_pools_and_an_extra_did_fail(twin, lab_pa
     assert (side["DID +13175550150"]["measured"], side["DID +13175550150"]["limit"]) == (False, True), side
     assert side["DID +13175550100"]["passed"], side
     _passes_but(r, "DATA-ACCURACY", "test_carrier_dids_and_did_pools_match")
+
+
+def test_an_edge_trunk_missing_from_the_org_fails_naming_the_edge(twin, lab_path, out):
+    twin.fault("cloud", "trunk-missing", "edge1")
+    r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "-k", "trunks")
+    _fails(r, "test_trunks_in_the_org_and_on_the_wire_match", "[DATA-ACCURACY] cloud trunks", "= 1 trunks",
+           "limit <= 0 trunks (project choice)", "edge1: no external trunk in the org (its SIP trunk to ")
+    side = {m["device"]: m for m in r.tests()["test_trunks_in_the_org_and_on_the_wire_match"]["measurements"]}
+    assert side["trunk edge1"]["limit"] == "none" and side["trunk edge1"]["measured"].endswith(":5060"), side
 
 
 def test_a_location_without_an_emergency_number_fails(twin, lab_path, out):

@@ -40,6 +40,12 @@ GETS = [
     Endpoint(f"{EDGES}/{{edgeId}}/trunks", "TrunkEntityListing",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edge_trunks(ids["edgeId"], trunk_type="EXTERNAL"),
              params=(("trunkType", "EXTERNAL"),)),
+    Endpoint(f"{EDGES}/trunks", "TrunkEntityListing",
+             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_trunks(trunk_type="EXTERNAL"),
+             params=(("trunkType", "EXTERNAL"),)),
+    Endpoint(f"{EDGES}/trunks", "TrunkEntityListing",
+             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_trunks(edge_id=ids["edgeId"]),
+             params=(("edge.id", "{edgeId}"),)),
     Endpoint(f"{EDGES}/trunks/{{trunkId}}/metrics", "TrunkMetrics",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_trunk_metrics(ids["trunkId"])),
 ]
