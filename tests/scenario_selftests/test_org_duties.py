@@ -41,6 +41,7 @@ def test_the_healthy_org_passes(twin, lab_path, out):
     assert t and all(rec["verdict"] == "PASS" for rec in t.values()), t
     assert t["test_phone_record_hardware_id_is_the_mac_on_the_port[phone1]"]["verdict"] == "PASS"
     assert t["test_org_is_within_the_telephony_limit[phone lines]"]["verdict"] == "PASS"
+    assert t["test_org_is_within_the_telephony_limit[trunks]"]["verdict"] == "PASS"
     assert t["test_macs_on_the_wire_and_phone_records_match"]["verdict"] == "PASS"
     assert t["test_trunks_in_the_org_and_on_the_wire_match"]["verdict"] == "PASS"
 
@@ -127,6 +128,15 @@ def test_an_org_at_its_limit_fails_and_near_it_warns(twin, lab_path, out):
     rec = r.tests()["test_org_is_within_the_telephony_limit[phone lines]"]
     assert rec["verdict"] == "PASS", rec
     assert "WARNING: 80.0 % of the phone lines limit in use" in str(rec), rec
+
+
+def test_an_org_at_its_trunk_limit_fails(twin, lab_path, out):
+    twin.fault("cloud", "telephony-limit", "trunks:2")  # edge1's external and phone trunks: 100 %
+    r = run_scenarios(lab_path, out, "--duty=CFG-TELEPHONY", "-k", "limit")
+    _fails(r, "test_org_is_within_the_telephony_limit[trunks]", "[CFG-TELEPHONY] cloud",
+           "share of the trunks limit in use = 100.0 %", "limit < 90 % (G-LIMITS)",
+           "2 trunks of 2: the org's limit trunks = 2")
+    _passes_but(r, "CFG-TELEPHONY", "test_org_is_within_the_telephony_limit[trunks]")
 
 
 def test_a_caller_id_not_in_e164_fails(twin, lab_path, out):
