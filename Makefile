@@ -69,7 +69,6 @@ bench: setup
 	$(PY) bench/sipp_bench.py
 	$(PY) bench/interop_bench.py --runs 3
 	$(PY) bench/firmware_bench.py --runs 3
-	$(PY) bench/console_logs_bench.py --runs 3 --kb 5120
 	$(PY) bench/cloud_bench.py --runs 5
 
 clean:

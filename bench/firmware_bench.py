@@ -4,8 +4,8 @@
 provisioning server; each run upgrades every phone from 6.4.3 to 6.4.4 with
 :func:`harness.devices.procedures.firmware_rollout.rollout`: a canary, then waves of ``--wave-size`` phones with
 ``--wave-size`` at once (image check, config write, check-sync, away, back, re-registered at the
-Edge). Between runs the twin is healed (every phone back on 6.4.3). The twin's boot time is
-``harness.twin.phone.firmware.BOOT_S``.
+Edge, as the twin's emulated Genesys Cloud API shows it). Between runs the twin is healed (every
+phone back on 6.4.3). The twin's boot time is ``harness.twin.phone.firmware.BOOT_S``.
 
 Figure (issue 5): total time within 20 % of (waves x one phone's upgrade time), where one phone's
 upgrade time is the canary's (a wave of one phone) and waves counts the canary's wave. Medians of
@@ -41,6 +41,8 @@ PLATFORM, OLD, NEW = "generic_sip_phone", "6.4.3", "6.4.4"
 def inventory_text(phones: int) -> str:
     lines = [
         "lab: {name: firmware-bench, site: bench, emulated: true}",
+        f"cloud: {{base_url: 'http://{NET}.6.1:8443', client_id: hil-bench-client,"
+        " client_secret: 'file:twin_secrets/cloud_client_secret', timeout_s: 5}",
         "defaults:",
         "  ssh: {port: 2222, username: admin, password: 'file:twin_secrets/ssh_password',",
         "        known_hosts: .hil/known_hosts, timeout_s: 10}",
@@ -90,7 +92,7 @@ def main() -> int:
             control.heal_all()  # every phone back on OLD, configs forgotten
             session = LabSession(loaded)
             try:
-                session.driver("edge1", Edge).registrations()  # SSH login outside the timing
+                session.driver("edge1", Edge).registered_phones()  # API login outside the timing
                 wall, report = timed(partial(rollout, session, phones, target, wave_size=a.wave_size,
                                              concurrency=a.wave_size,
                                              timeouts=Timeouts(away_s=30, back_s=30, register_s=60)))

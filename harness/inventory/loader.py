@@ -389,6 +389,34 @@ def _edge_telephony_problems(loaded: LoadedLab, lab: Lab, name: str, invalid: se
     return out
 
 
+#: why a Genesys Edge takes no ``ssh:`` or ``console:`` (GENESYS-API.md, "How a customer reaches an Edge")
+EDGE_MANAGED = ("a Genesys Edge is cloud-managed: its customer has no SSH command line or serial console on it "
+                "(it is configured and read through Genesys Cloud: the inventory's cloud: section)")
+
+
+def _no_edge_command_line(merged: dict[str, Any], dp: Path_, written: dict[Path_, Path_],
+                          loaded: LoadedLab) -> list[InventoryProblem]:
+    """A ``genesys_edge`` device takes no ``ssh:`` and no ``console:``. Written on the device, or in a
+    group it lists, each is a problem where it was written; inherited from ``defaults`` (a lab-wide
+    SSH login for the switches and the carrier's host), it is dropped from the Edge, silently: the
+    defaults are not about the Edge. ``merged`` loses both either way."""
+    if merged.get("role") != "edge" or merged.get("platform") != "genesys_edge":
+        return []
+    problems = []
+    for key in ("ssh", "console"):
+        if merged.get(key) is None:
+            continue
+        at = written.get((*dp, key), (*dp, key))
+        if at[0] != "defaults":
+            problems.append(loaded.problem(at, f"{EDGE_MANAGED}; remove {key}:"
+                                           + (f" (the group {at[1]!r} gives it to {dp[1]})" if at[0] == "groups"
+                                              else "")))
+        del merged[key]
+        for p in [p for p in written if p[: len(dp) + 1] == (*dp, key)]:
+            del written[p]
+    return problems
+
+
 def _merge_devices(raw: dict[str, Any], loaded: LoadedLab, tree: dict[Path_, list[Path_]],
                    written: dict[Path_, Path_]) -> tuple[dict[str, Any], set[str], list[InventoryProblem]]:
     """Each device merged from ``defaults``, its groups in order, and itself; ``written`` gets the
@@ -438,6 +466,7 @@ def _merge_devices(raw: dict[str, Any], loaded: LoadedLab, tree: dict[Path_, lis
             problems.append(InventoryProblem(fname, loaded.line_of((*dp, "groups", i)), _dotted((*dp, "groups")),
                                              f"{message}{hint} (groups: {', '.join(defined) or 'none'})"))
         _merge(merged, body, dp, dp, tree, device_written)
+        problems += _no_edge_command_line(merged, dp, device_written, loaded)
         written.update(device_written)
         merged["groups"] = plain(names)
         devices[name] = merged

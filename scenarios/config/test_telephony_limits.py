@@ -2,13 +2,14 @@
 
 Read through the Platform API (the org of the inventory's ``cloud:``):
 
-* **Limits** (G-LIMITS): for each resource Genesys limits and the API can count (sites, phone lines,
-  phone base settings, extension assignments), the org's use as a share of its limit. The limit is
+* **Limits** (G-LIMITS): for each resource Genesys limits and the API can count (trunks, sites, phone
+  lines, phone base settings, extension assignments), the org's use as a share of its limit. The limit is
   the org's own value from ``GET /api/v2/organizations/limits/namespaces/telephony.configuration``
   when it names the resource, else Genesys' published number. Genesys marks 80–89 % yellow and
   90 % or more red: from 80 % the evidence carries a warning (the verdict stays PASS), from 90 %
-  the check FAILS. Trunks, schedules, call routes and emergency groups are not counted yet (their
-  endpoints are not read).
+  the check FAILS. Trunks are the org's, every kind (``GET …/edges/trunks``: each Edge's external and
+  phone trunks). Schedules, call routes and emergency groups are not counted yet (their endpoints are
+  not read).
 * **E.164** (API-TF-SITE, API-TF-DIDPOOL): the site's caller ID, each DID pool's first and last
   number and every DID are valid E.164 numbers (``phonenumbers``). Standalone phones' line addresses
   are not read yet.
@@ -19,6 +20,7 @@ import pytest
 
 from harness.checks.org_records import is_e164, use_pct
 from harness.devices.drivers.cloud_telephony import OrgTelephony
+from harness.devices.facts.cloud_edge_ops import TRUNKS
 from harness.devices.facts.cloud_numbers import EXTENSIONS
 from harness.devices.facts.cloud_phones import LINES, PHONE_BASES
 from harness.devices.facts.cloud_sites import SITES
@@ -29,6 +31,7 @@ from harness.inventory.models import CLOUD_NAME
 DUTY = "CFG-TELEPHONY"
 #: resource -> (threshold of the published limit, the org's limit key, the listing that counts it)
 RESOURCES = {
+    "trunks": ("trunks", "trunks", TRUNKS),
     "sites": ("sites", "sites", SITES),
     "phone lines": ("phone_lines", "phone.lines", LINES),
     "base settings": ("base_settings", "base.settings", PHONE_BASES),

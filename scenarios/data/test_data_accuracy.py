@@ -9,9 +9,14 @@ Reconciled both ways (G-POLYCCX, API-TF-DIDPOOL, G-PHADDR), the org read through
 * **DIDs**: every DID the carrier delivers (the inventory's ``pstn`` devices, ``facts.dids``: the
   carrier's list) lies in a DID pool of the org and is a DID of the org, and every DID of the org is
   delivered by the carrier: 0 unmatched.
+* **Trunks**: every Edge whose trunk the inventory routes to a carrier (``facts.trunk.routes``: the
+  SIP trunk the harness's calls cross on the wire) has an external trunk in the org
+  (``GET …/edges/trunks?trunkType=EXTERNAL``) whose servers (``optionsStatus[].proxyAddress``) are
+  those routes' SIP addresses, and every external trunk of the org's Edges is such a trunk: 0
+  unmatched (project choice).
 * **Addresses**: every phone record's hardware ID, every DID and every extension is unique in the org
   (Genesys requires unique phone addresses, G-PHADDR).
-* **Side by side**: per phone and per DID, the wire's (or the carrier's) value beside the org's and
+* **Side by side**: per phone, per DID and per trunk, the wire's (or the carrier's) value beside the org's and
   whether they agree, as measurements of their own (summary and Allure) and an Allure table.
 * **E911**: every location of the org has an emergency number (Poly's default 911, G-POLYCCX).
   Whether the street address is truly right is for a person to attest.
@@ -30,7 +35,7 @@ from harness.devices.session import LabSession
 from harness.duties.catalogue import duty
 from harness.evidence.check import RECORD, Measurement, check
 from harness.evidence.reliance import relies_on
-from harness.inventory.models import CLOUD_NAME, PhoneDevice, PstnDevice
+from harness.inventory.models import CLOUD_NAME, EdgeDevice, PhoneDevice, PstnDevice
 
 DUTY = "DATA-ACCURACY"
 
@@ -123,6 +128,44 @@ def test_carrier_dids_and_did_pools_match(lab: LabSession, org_telephony: OrgTel
     check(len(found), duty(DUTY).threshold("unmatched_dids"), duty=DUTY, device=f"{CLOUD_NAME} DIDs",
           what="DIDs live at the carrier and missing from the org's pools, and the reverse",
           detail=_list(found) if found else f"{len(carrier)} carrier DIDs, {len(org)} org DIDs, {len(pools)} pools")
+
+
+def _route_addresses(lab: LabSession, edge: EdgeDevice) -> list[str]:
+    """The SIP ``host:port`` of each carrier route of ``edge``'s trunk, as the inventory gives them."""
+    out = []
+    for route in edge.facts.trunk.routes if edge.facts.trunk else []:
+        pstn = lab.lab.devices.get(route)
+        if isinstance(pstn, PstnDevice):
+            out.append(f"{pstn.host}:{pstn.sip.port if pstn.sip else 5060}")
+    return sorted(out)
+
+
+@pytest.mark.duty(DUTY)
+def test_trunks_in_the_org_and_on_the_wire_match(lab: LabSession, org_telephony: OrgTelephony) -> None:
+    wire = {name: _route_addresses(lab, d) for name, d in lab.lab.devices.items()
+            if isinstance(d, EdgeDevice) and _route_addresses(lab, d)}
+    if not wire:
+        pytest.skip("the inventory routes no Edge's trunk to a carrier (facts.trunk.routes)")
+    org: dict[str, list[str]] = {}
+    for t in org_telephony.trunks():
+        edge = t.edge.name if t.edge else f"(no Edge) {t.name or t.id}"
+        org.setdefault(edge, []).extend(o.proxy_address for o in t.options_status if o.proxy_address)
+    found = [f"{e}: no external trunk in the org (its SIP trunk to {', '.join(wire[e])} runs on the wire)"
+             for e in sorted(wire) if e not in org]
+    found += [f"{e}: an external trunk of the org with no carrier route in the inventory" for e in sorted(org)
+              if e not in wire]
+    found += [f"{e}: the org's trunk servers {', '.join(sorted(org[e])) or 'none'} are not the routes "
+              f"{', '.join(wire[e])}" for e in sorted(wire) if e in org and sorted(org[e]) != wire[e]]
+    rows = []
+    for e in sorted(set(wire) | set(org)):
+        w, o = ", ".join(wire.get(e, [])) or "none", ", ".join(sorted(org.get(e, []))) or "none"
+        ok = side_by_side(f"trunk {e}", "carrier servers of the Edge's trunk: inventory routes (wire) vs the org's "
+                          "external trunk (org)", w, o, "org: trunks, Platform API")
+        rows.append((e, w, o, "agree" if ok else "DISAGREE"))
+    _table("trunks: org vs wire", ("Edge", "routes (wire)", "external trunk servers (org)", "verdict"), rows)
+    check(len(found), duty(DUTY).threshold("unmatched_trunks"), duty=DUTY, device=f"{CLOUD_NAME} trunks",
+          what="Edge trunks on the wire without their external trunk in the org, and the reverse",
+          detail=_list(found) if found else f"{len(wire)} Edge trunks, {len(org)} external trunks in the org")
 
 
 @pytest.mark.duty(DUTY)

@@ -10,20 +10,20 @@ before a whole opening of the window that has ended is FAIL (``staged_past_windo
 project choice: "not after one full update window").
 
 Update (``--allow-destructive``, :mod:`harness.devices.procedures.edge_update`, docs/edge-update.md;
-through the Genesys Cloud API, :class:`~harness.devices.procedures.edge_update_access.ApiAccess`,
-when the inventory has ``cloud:``): per Edge,
+through the Genesys Cloud API, :class:`~harness.devices.procedures.edge_update_access.ApiAccess`:
+a Genesys Edge has no customer command line, so without ``cloud:`` the update is BROKEN): per Edge,
 to the requirement profile's ``firmware.genesys_edge`` target; the duty's core check (without it the
 duty is PARTIAL, never PASS). Outside the window nothing is touched and the test is SKIPPED naming
 the next opening; on an emulated lab ``--in-update-window`` judges the window at its next opening
 (the ``update_moment`` fixture), so the update runs whatever the hour. A test call to one of the Edge's DIDs is
 up when the drain begins; during the drain a second call must be refused (``draining_call_status``
 503, project choice) while the first one is kept (its audio still echoed back,
-``kept_call_audio_packets``); the first call is then hung up. Checks: the image is served with the
-profile's SHA-256 (a 404 or a wrong checksum stops the update before staging); the version after
+``kept_call_audio_packets``); the first call is then hung up. Checks: Genesys Cloud offers the
+Edge the target version (else the update is not started); the version after
 the update equals the target (the message names Edge, versions, step reached and time taken; a
 rolled-back install FAILs here with the Edge's error); the drain took at most ``drain_min``
 ([G-UPD-VOICE]); the reboot (through the API: from the Edge seen OFFLINE to ONLINE with its update
-ended; over SSH: boot banner to login prompt on the serial console) at most
+ended) at most
 ``boot_max_s`` (project choice). The drain is given ``drain_min`` as its timeout; the boot is given
 twice ``boot_max_s`` before the Edge counts as not coming back.
 
@@ -192,9 +192,8 @@ def test_edge_software_update(edge: Edge, lab: LabSession, profile: Profile, upd
         check(round(report.seconds["drain"] / 60, 3), drain, duty=DUTY, device=edge.name,
               what=f"drain before the install ({report.calls_at_drain} trunk calls when it began)", detail=where)
     if "reboot" in report.seconds:
-        how = ("reboot in Genesys Cloud (OFFLINE until ONLINE with the update ended)" if lab.lab.cloud is not None
-               else "reboot on the serial console (boot banner to login prompt)")
-        check(report.seconds["reboot"], boot, duty=DUTY, device=edge.name, what=how, detail=where)
+        check(report.seconds["reboot"], boot, duty=DUTY, device=edge.name,
+              what="reboot in Genesys Cloud (OFFLINE until ONLINE with the update ended)", detail=where)
     _judge_drain_calls(edge, calls, profile)
 
 

@@ -2,7 +2,8 @@
 a sustained call rate holds with zero failed calls.
 
 (a) With the trunk's ``max_calls`` N from the inventory, N concurrent calls through the trunk are all
-answered and the Edge's live count (``show trunk``, the TrunkMetricsCalls analogue) says N; call N+1,
+answered and the Edge's live count (its external trunk's ``TrunkMetricsCalls`` in Genesys Cloud,
+[API-TRUNKMETRICS]) says N; call N+1,
 placed by the harness as the carrier to a DID, is refused with ``max_calls_code`` (Genesys default
 503 [G-MAXCALLS]). The N calls must not depend on which station answers: they go to the carrier's
 echo line (its first test number, from a station's extension on the Edge's phone trunk), or, when the
@@ -63,13 +64,13 @@ def test_max_calls_held_and_next_call_refused(edge: Edge, trunk_plan: TrunkPlan,
         pytest.skip(f"the dial plan of {edge.name} lists no DIDs: no call N+1 to place as the carrier")
     what, place = _capacity_calls(trunk_plan, trunk_probe)
     up = edge.trunk_status()
-    baseline = up.inbound_calls + up.outbound_calls
-    observe(baseline, duty=DUTY, device=edge.name, what="trunk calls up before the test (show trunk)",
+    baseline = up.calls
+    observe(baseline, duty=DUTY, device=edge.name, what="trunk calls up before the test (trunk metrics)",
             detail=f"the test places {n} calls ({what}) to reach max_calls {n}")
     if baseline:
-        raise LabBusy(edge.name, "ssh", edge.device.host,
+        raise LabBusy(edge.name, "api", edge.device.host,
                       f"{baseline} call{'' if baseline == 1 else 's'} already up on {edge.name} before the test "
-                      f"(show trunk: inbound "
+                      f"(trunk metrics: inbound "
                       f"{up.inbound_calls}, outbound {up.outbound_calls}): the trunk must be idle to be filled "
                       f"to max_calls {n}")
     held: list[CallHandle] = []
@@ -81,8 +82,8 @@ def test_max_calls_held_and_next_call_refused(edge: Edge, trunk_plan: TrunkPlan,
                   device=edge.name, what=f"call {i + 1} of {n} (max_calls), {what}",
                   detail=call.result().final_reason)
         status = edge.trunk_status()
-        check(status.inbound_calls + status.outbound_calls, intent("live trunk calls", n, "calls"), duty=DUTY,
-              device=edge.name, what=f"live call count with {n} calls up (show trunk)",
+        check(status.calls, intent("live trunk calls", n, "calls"), duty=DUTY,
+              device=edge.name, what=f"live call count with {n} calls up (trunk metrics)",
               detail=f"inbound {status.inbound_calls}, outbound {status.outbound_calls}")
         did = next(iter(trunk_plan.dids))  # refused before any routing: no station answers it
         extra = trunk_probe.inbound(did)

@@ -3,7 +3,9 @@
 * SIP OPTIONS are answered 200 within 2 s on both ends of the trunk: by the carrier's peer (the
   PSTN simulator) and by every Edge's trunk interface (the carrier sends OPTIONS to each Edge for
   failover, Genesys carrier checklist item 2); and the Edge's own OPTIONS pings reach each route and
-  are answered 200 (``show trunk``).
+  are answered, as Genesys Cloud reports them (the Edge's external trunk, ``GET
+  …/edges/{edgeId}/trunks``: ``optionsStatus[].optionState`` per server, matched to the route by its
+  SIP ``host:port``; the API gives the state, not the status code).
 * An inbound call to every DID of the dial plan, placed by the harness as the carrier, and an
   outbound call from a station to the carrier's test number are answered, with audio both ways:
   the lab's far ends (phones, the carrier's test line) echo what they receive, and the carrier's
@@ -24,7 +26,8 @@ from harness.devices.facts import dialplan
 from harness.devices.procedures.trunk_calls import TrunkProbe
 from harness.devices.session import LabSession
 from harness.duties.profile import Profile
-from harness.evidence.check import check
+from harness.evidence.check import check, intent
+from harness.inventory.models import PstnDevice
 
 DUTY = "PSTN-CONNECT"
 
@@ -55,14 +58,17 @@ def test_edge_trunk_answers_sip_options(edge: Edge, profile: Profile) -> None:
 def test_edge_options_pings_answered_by_every_route(edge: Edge, trunk_plan: TrunkPlan, lab: LabSession,
                                                     profile: Profile) -> None:
     status = edge.trunk_status()
-    seen = {r.name: r for r in status.routes}
+    answered = intent("OPTIONS ping answered (optionState)", True, source="Genesys Cloud trunk optionsStatus")
     for route in trunk_plan.routes:
-        r = seen.get(route)
-        if r is None or r.options_status != 200:
+        pstn = lab.entry(route, PstnDevice)
+        address = f"{pstn.host}:{pstn.sip.port if pstn.sip else 5060}"
+        r = status.route(address)
+        if r is None or not r.answered:
             lab.driver(route, PstnSimulator).ensure_alive()  # a carrier simulator that is gone altogether: BROKEN
-        check(r.options_status if r else None, profile.threshold(DUTY, "options_status"), duty=DUTY,
-              device=edge.name, what=f"OPTIONS ping from the Edge to route {route}",
-              detail=f"show trunk: {r.address}/{r.transport}" if r else "show trunk does not list the route")
+        check(r.answered if r else None, answered, duty=DUTY, device=edge.name,
+              what=f"OPTIONS ping from the Edge to route {route} ({address})",
+              detail=(f"{', '.join(status.trunks)}: {'in service' if status.in_service else 'out of service'}"
+                      if r else f"the org lists no server {address} on {', '.join(status.trunks)}"))
 
 
 @pytest.mark.duty(DUTY)

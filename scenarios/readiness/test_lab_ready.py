@@ -1,7 +1,7 @@
 """Lab readiness: every device answers on every transport the inventory declares, with its
 credentials. A transport that does not is BROKEN (lab infrastructure), and is quarantined so later
-scenarios spend no more time on it; the device's other transports stay in use (an Edge whose WAN
-is down still answers on its console). The transports of a device are probed at the same time, so
+scenarios spend no more time on it; the device's other transports stay in use (a switch whose SNMP
+agent is silent still answers over SSH). The transports of a device are probed at the same time, so
 a dead device costs one timeout. The Genesys Cloud org (the inventory's ``cloud:``) answers its
 Platform API: the OAuth client logs in and the lab's site is read (a dead API costs one timeout,
 and the plugin quarantines it; a rate limit is waited out)."""

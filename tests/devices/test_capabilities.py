@@ -28,7 +28,7 @@ from harness.inventory.models import PhoneDevice, SwitchDevice
 
 CAPABILITIES = (SshHost, CliDevice, SnmpAgent, ConsoleDevice, SipEndpoint, HttpServer)
 CLAIMS = {
-    Edge: {SshHost, SnmpAgent, ConsoleDevice, SipEndpoint},
+    Edge: {SnmpAgent, SipEndpoint},  # a Genesys Edge is cloud-managed: no SSH command line, no console
     Switch: {CliDevice, SnmpAgent},
     Phone: {SnmpAgent, SipEndpoint},
     PstnSimulator: {SshHost, SipEndpoint},

@@ -129,8 +129,8 @@ def test_drivers_reach_their_transports_through_their_capabilities(real_map):
     assert {(c.name, c.transport, c.modules) for c in switch.capabilities} == {
         ("CliDevice", "ssh", ("harness/transports/cli.py",)), ("SnmpAgent", "snmp", ("harness/transports/snmp.py",))}
     edge = drivers["Edge"].transports()
-    assert edge["console"] == ("harness/transports/serial.py",) and edge["ssh"] == ("harness/transports/ssh.py",)
-    assert {"harness/transports/sftp.py", "harness/transports/console_xfer.py"} <= set(edge["other"])  # Edge logs
+    # a Genesys Edge is cloud-managed: no SSH command line or console; its SIP side and SNMP agent remain
+    assert set(edge) == {"sip", "snmp"}, edge
     assert "harness/transports/sipp/runner.py" in drivers["PstnSimulator"].transports()["other"]
     assert drivers["ProvisioningServer"].transports() == {"http": ("harness/transports/http.py",)}
 
@@ -156,17 +156,17 @@ def test_a_duty_reaches_the_transports_its_code_uses_not_all_its_drivers_can(rea
             "harness/transports/sip/ua.py"} <= set(tr["sip"]), tr
     assert tr["rtp"] == ("harness/transports/rtp.py",)
     assert "harness/transports/sipp/runner.py" in tr["sipp"]  # PstnSimulator.sipp(), called by the procedure
-    # the Edge's serial console and log transfer belong to other duties (MAINT-EDGE-LOGS)
     assert not {"console", "console_xfer", "other"} & set(tr), tr
+    # an Edge's logs come through its org's log jobs only (no console, no SFTP on a Genesys Edge)
     logs = real_map["MAINT-EDGE-LOGS"].transports()
-    assert logs["console"] == ("harness/transports/serial.py",) and "console_xfer" in logs, logs
+    assert set(logs) == {"cloud", "transcript"}, logs
     # an Edge's record is read through its org: the cloud transport, reached from Edge.record()
     assert real_map["ENV-EDGE"].transports() == {"cloud": ("harness/transports/cloud/client.py",),
                                                  "transcript": ("harness/transports/transcript.py",)}
     # the org's telephony reads (a fixture's OrgTelephony, not a driver) reach the org's API
     assert "harness/transports/cloud/client.py" in real_map["CFG-DIALPLAN"].transports()["cloud"]
     # LAB-READY probes every declared transport: Driver.probe stands for every probe_<transport>
-    assert {"cloud", "console", "http", "sip", "snmp", "ssh"} <= set(real_map["LAB-READY"].transports())
+    assert {"cloud", "http", "sip", "snmp", "ssh"} <= set(real_map["LAB-READY"].transports())
 
 
 def test_every_test_with_a_duty_marker_is_counted(real_map):

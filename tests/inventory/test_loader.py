@@ -78,6 +78,16 @@ def problem_lines(proc: subprocess.CompletedProcess[str], file: Path) -> list[tu
     return out
 
 
+#: the carrier host (pstn1) given a serial console, for the console cases: no device of the shipped
+#: lab has one (its Edge is cloud-managed: no console)
+PSTN_AT = "    host: 127.0.4.1\n    snmp: null\n"
+
+
+def pstn_console(password: str = "file:twin_secrets/console_password", extra: str = "") -> str:
+    return (PSTN_AT + "    console:\n      url: socket://127.0.4.1:7004\n      username: admin\n"
+            f"      password: {password}\n{extra}")
+
+
 @dataclass(frozen=True)
 class Case:
     """One malformed inventory: replace ``old`` by ``new`` in the shipped file."""
@@ -132,9 +142,8 @@ CASES = [
     # SNMP
     Case("snmp-version-4", '      version: "2c"\n', '      version: "4"\n', "devices.sw1.snmp.version",
          "must be '1', '2c' or '3'", 'version: "4"'),
-    Case("console-prompt-not-a-regex", "      password: file:twin_secrets/console_password\n",
-         '      password: file:twin_secrets/console_password\n      prompt: "([a-z]+#"\n',
-         "devices.edge1.console.prompt", "not a Python regular expression", 'prompt: "([a-z]+#"'),
+    Case("console-prompt-not-a-regex", PSTN_AT, pstn_console(extra='      prompt: "([a-z]+#"\n'),
+         "devices.pstn1.console.prompt", "not a Python regular expression", 'prompt: "([a-z]+#"'),
     Case("snmp-v2c-without-community", "      community: file:twin_secrets/snmp_community\n", "",
          "devices.sw1.snmp.version", "SNMP v2c needs community", 'version: "2c"'),
     Case("snmp-v3-without-priv-key", "    priv_key: file:twin_secrets/snmp_priv_key\n", "",
@@ -182,15 +191,23 @@ CASES = [
     Case("max-calls-code-out-of-range", "max_calls_code: 503", "max_calls_code: 200",
          "devices.edge1.facts.trunk.max_calls_code", "greater than or equal to 400", "max_calls_code: 200"),
     # secrets
-    Case("literal-password", "password: file:twin_secrets/console_password", "password: Hunter2-literal",
-         "devices.edge1.console.password", "must be a secret reference", "Hunter2-literal",
+    Case("literal-password", PSTN_AT, pstn_console("Hunter2-literal"),
+         "devices.pstn1.console.password", "must be a secret reference", "Hunter2-literal",
          absent="Hunter2-literal"),
-    Case("unset-env-reference", "password: file:twin_secrets/console_password", f"password: env:{UNSET_VAR}",
-         "devices.edge1.console.password", f"environment variable {UNSET_VAR} is not set",
+    Case("unset-env-reference", PSTN_AT, pstn_console(f"env:{UNSET_VAR}"),
+         "devices.pstn1.console.password", f"environment variable {UNSET_VAR} is not set",
          f"env:{UNSET_VAR}"),
-    Case("missing-file-reference", "password: file:twin_secrets/console_password",
-         "password: file:twin_secrets/missing", "devices.edge1.console.password", "missing does not exist",
-         "file:twin_secrets/missing"),
+    Case("missing-file-reference", PSTN_AT, pstn_console("file:twin_secrets/missing"),
+         "devices.pstn1.console.password", "missing does not exist", "file:twin_secrets/missing"),
+    # a Genesys Edge is cloud-managed: no ssh: or console: on it, wherever written but defaults
+    Case("edge-with-console", "    platform: genesys_edge\n",
+         "    platform: genesys_edge\n    console: {url: 'socket://127.0.1.1:7001', username: admin,"
+         " password: 'file:twin_secrets/console_password'}\n",
+         "devices.edge1.console", "a Genesys Edge is cloud-managed: its customer has no SSH command line or serial "
+         "console on it", "console: {url"),
+    Case("edge-with-ssh", "    platform: genesys_edge\n", "    platform: genesys_edge\n    ssh: {port: 22}\n",
+         "devices.edge1.ssh", "(it is configured and read through Genesys Cloud: the inventory's cloud: section); "
+         "remove ssh:", "ssh: {port: 22}"),
     # roles, required keys, files, platforms
     Case("unknown-role", "    role: pstn\n", "    role: gateway\n", "devices.pstn1.role",
          "role must be one of " + ", ".join(repr(r) for r in ROLES), "role: gateway"),
@@ -218,7 +235,7 @@ TRIAL_TYPOS = [
     Case("defaults-snmp-comunity", "    user: labuser\n",
          "    user: labuser\n    comunity: file:twin_secrets/snmp_community\n", "defaults.snmp.comunity",
          "unknown key; did you mean community?", "comunity:"),
-    # edge1, sw1 and pstn1 inherit defaults.ssh (36 KeyError tracebacks in the trial)
+    # sw1 and pstn1 inherit defaults.ssh (36 KeyError tracebacks in the trial)
     Case("defaults-ssh-pasword", "    password: file:twin_secrets/ssh_password\n",
          "    pasword: file:twin_secrets/ssh_password\n", "defaults.ssh.pasword",
          "unknown key; did you mean password?", "pasword:"),
@@ -256,10 +273,10 @@ NEW_CASES = [
     Case("lab-name-with-slash", "name: hil-twin", "name: labs/hil-twin", "lab.name",
          "must be a name of letters, digits", "name: labs/hil-twin"),
     # secret references
-    Case("empty-env-reference", "password: file:twin_secrets/console_password", f"password: env:{EMPTY_VAR}",
-         "devices.edge1.console.password", f"environment variable {EMPTY_VAR} is set but empty", f"env:{EMPTY_VAR}"),
-    Case("non-utf8-file-reference", "password: file:twin_secrets/console_password",
-         "password: file:twin_secrets/latin1", "devices.edge1.console.password", "latin1 is not UTF-8 text",
+    Case("empty-env-reference", PSTN_AT, pstn_console(f"env:{EMPTY_VAR}"),
+         "devices.pstn1.console.password", f"environment variable {EMPTY_VAR} is set but empty", f"env:{EMPTY_VAR}"),
+    Case("non-utf8-file-reference", PSTN_AT, pstn_console("file:twin_secrets/latin1"),
+         "devices.pstn1.console.password", "latin1 is not UTF-8 text",
          "file:twin_secrets/latin1", absent="caf", files=(("twin_secrets/latin1", b"caf\xe9-secret\n"),)),
     Case("inherited-unset-env-reported-where-written", "    password: file:twin_secrets/ssh_password\n",
          f"    password: env:{UNSET_VAR}\n", "defaults.ssh.password", f"environment variable {UNSET_VAR} is not set",
@@ -298,6 +315,16 @@ def test_malformed_inventory_is_one_line_at_the_bad_value(case: Case, tmp_path: 
     assert case.message in message, proc.stdout
     if case.absent:
         assert case.absent not in proc.stdout + proc.stderr
+
+
+def test_an_edge_given_ssh_by_a_group_is_refused_where_the_group_writes_it(tmp_path: Path) -> None:
+    text = edit("groups:\n", "groups:\n  managed:\n    ssh: {port: 22, username: admin, "
+                "password: 'file:twin_secrets/ssh_password'}\n")
+    text = edit("    platform: genesys_edge\n", "    platform: genesys_edge\n    groups: [managed]\n", text)
+    file = make_test_lab(tmp_path, text)
+    problems = problem_lines(hil("inventory", "check", str(file), cwd=tmp_path), file)
+    assert [(line, path) for line, path, _ in problems] == [(line_at(text, "ssh: {port: 22"), "groups.managed.ssh")]
+    assert "cloud-managed" in problems[0][2] and "(the group 'managed' gives it to edge1)" in problems[0][2]
 
 
 @pytest.mark.parametrize("case", TRIAL_TYPOS, ids=[c.id for c in TRIAL_TYPOS])
@@ -385,17 +412,17 @@ def test_several_problems_each_on_its_own_line_in_line_order(tmp_path: Path) -> 
     for old, new in [('extension: "1004"', 'extension: "1001"'),  # phone4, duplicate of phone1
                      ('"00:04:f2:00:00:02"', '"00:04:f2:00:00"'),  # phone2, bad MAC
                      ("voice_vlan: 100", "voice_vlan: 0"),  # sw1
-                     ("password: file:twin_secrets/console_password", "password: env:" + UNSET_VAR),
+                     (PSTN_AT, pstn_console("env:" + UNSET_VAR)),
                      ("profile: profiles/default.yaml", "profile: profiles/gone.yaml")]:
         text = edit(old, new, text)
     file = make_test_lab(tmp_path, text)
     problems = problem_lines(hil("inventory", "check", str(file), cwd=tmp_path), file)
     expected = [
         (line_at(text, "profile: profiles/gone.yaml"), "profile"),
-        (line_at(text, f"env:{UNSET_VAR}"), "devices.edge1.console.password"),
         (line_at(text, "voice_vlan: 0"), "devices.sw1.facts.voice_vlan"),
         (line_at(text, '"00:04:f2:00:00"'), "devices.phone2.facts.mac"),
         (line_at(text, "phone4:", "extension:"), "devices.phone4.facts.extension"),
+        (line_at(text, f"env:{UNSET_VAR}"), "devices.pstn1.console.password"),
     ]
     assert [(line, path) for line, path, _ in problems] == expected
     assert [line for line, _, _ in problems] == sorted(line for line, _, _ in problems)
@@ -449,7 +476,9 @@ def test_inheritance_defaults_then_groups_then_device(loaded: LoadedLab) -> None
     # a device's `snmp: null` removes the default
     assert pstn1.snmp is None and pstn1.ssh is not None
     # defaults reach devices in no group; model defaults fill the rest
-    assert edge1.ssh.known_hosts == ".hil/known_hosts" and edge1.sip.transport == "udp"
+    assert edge1.sip.transport == "udp"
+    # a Genesys Edge takes no ssh: the one of defaults (for the switches and the carrier host) skips it
+    assert edge1.ssh is None and edge1.console is None and sw1.ssh is not None
     # an inherited key's line is where it was written
     assert loaded.line_of(("devices", "phone1", "sip", "registrar")) == line_at(SHIPPED, "registrar: edge1")
 

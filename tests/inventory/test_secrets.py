@@ -124,7 +124,8 @@ def test_loading_an_inventory_registers_every_secret_it_references(tmp_path: Pat
     (tmp_path / "lab" / "twin_secrets" / "spare").write_text("spare-never-used-9d1\n")
     code = ("import sys; from harness.inventory import load; from harness.inventory.secrets import MASK; "
             "load(sys.argv[1]); print(MASK(sys.stdin.read()))")
-    values = [p.read_text().strip() for p in (tmp_path / "lab" / "twin_secrets").iterdir() if p.name != "README.md"]
+    values = [p.read_text().strip() for p in (tmp_path / "lab" / "twin_secrets").iterdir()
+              if f"file:twin_secrets/{p.name}" in text]  # those the inventory references
     shown = "\n".join(f"{name}: {enc}" for v in values for name, enc in encodings(v).items())
     basic = base64.b64encode(b"provision:" + (REPO / "twin_secrets" / "http_password").read_bytes().strip()).decode()
     r = subprocess.run([sys.executable, "-c", code, str(inv)], input=shown + f"\nBasic {basic}\n",

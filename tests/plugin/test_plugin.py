@@ -227,23 +227,23 @@ import pytest
 from harness.errors import LabUnreachable
 
 @pytest.mark.duty('LAB-READY')
-def test_a_ssh_dies(edge):
-    raise LabUnreachable('edge1', 'ssh', '127.0.1.1:2222', 'connection refused')
+def test_a_sip_dies(edge):
+    raise LabUnreachable('edge1', 'sip', '127.0.1.1:5060', 'connection refused')
 
-@pytest.mark.duty('MAINT-EDGE-LOGS')
-def test_b_ssh_again(edge):
-    edge.session('ssh', object)
+@pytest.mark.duty('PSTN-CONNECT')
+def test_b_sip_again(edge):
+    edge.session('sip', object)
 
-@pytest.mark.duty('MAINT-EDGE-LOGS')
-def test_c_console_still_used(edge):
-    edge.session('console', object)
+@pytest.mark.duty('PSTN-CONNECT')
+def test_c_snmp_still_used(edge):
+    edge.session('snmp', object)
 """)
     out = tmp_path / "out"
     run(pytester, labdir, f"--hil-summary={out}")
     tests = {t["nodeid"].split("::")[-1]: t for t in json.loads((out / "summary.json").read_text())["tests"]}
-    assert tests["test_b_ssh_again[edge1]"]["verdict"] == "BROKEN"
-    assert "quarantined after earlier failure: connection refused" in tests["test_b_ssh_again[edge1]"]["message"]
-    assert tests["test_c_console_still_used[edge1]"]["verdict"] == "PASS"
+    assert tests["test_b_sip_again[edge1]"]["verdict"] == "BROKEN"
+    assert "quarantined after earlier failure: connection refused" in tests["test_b_sip_again[edge1]"]["message"]
+    assert tests["test_c_snmp_still_used[edge1]"]["verdict"] == "PASS"
 
 
 def test_device_with_every_transport_quarantined_is_gone(loaded):

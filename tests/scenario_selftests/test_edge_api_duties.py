@@ -72,7 +72,7 @@ def test_version_matrix_reads_the_edge_version_from_the_api(twin, lab_path, out)
     r = run_scenarios(lab_path, out / "ok", "--duty=MAINT-VERSION-MATRIX", "--device=edge1")
     assert r.tests()["test_edge_runs_an_approved_version[edge1]"]["verdict"] == "PASS"
     twin.fault("edge1", "firmware", "2025.1.0")
-    twin.fault("edge1", "wan-down")  # its SSH is gone too: the version comes through Genesys Cloud or not at all
+    twin.fault("edge1", "wan-down")  # OFFLINE: the version comes through Genesys Cloud or not at all
     r = run_scenarios(lab_path, out / "bad", "--duty=MAINT-VERSION-MATRIX", "--device=edge1")
     bad = r.tests()["test_edge_runs_an_approved_version[edge1]"]
     assert bad["verdict"] == "FAIL" and "[MAINT-VERSION-MATRIX] edge1: firmware version = 2025.1.0" in bad["message"]

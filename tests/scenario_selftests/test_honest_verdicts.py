@@ -142,12 +142,12 @@ def test_calls_another_actor_holds_make_trunk_checks_broken_lab_busy(twin, loade
     assert not [n for n, v in t.items() if v["verdict"] == "FAIL"], t
     capacity = t["test_max_calls_held_and_next_call_refused[edge1]"]
     assert capacity["verdict"] == "BROKEN", capacity
-    assert capacity["message"].startswith("lab busy: 10 calls already up on edge1 before the test (show trunk: "
+    assert capacity["message"].startswith("lab busy: 10 calls already up on edge1 before the test (trunk metrics: "
                                           "inbound 0, outbound 10)"), capacity["message"]
     dtmf = [v for n, v in t.items() if n.startswith("test_item3_")]
     assert dtmf and all(v["verdict"] == "BROKEN" for v in dtmf), dtmf
     for v in dtmf:  # refused 503 by a full trunk: the lab explains it, and says what it saw
-        assert v["message"].startswith("lab busy: 10 calls already up on edge1 before the test (show trunk)"), v
+        assert v["message"].startswith("lab busy: 10 calls already up on edge1 before the test (trunk metrics)"), v
         assert "; the FAIL it would explain: [PSTN-INTEROP] edge1: item 3" in v["message"], v
 
 

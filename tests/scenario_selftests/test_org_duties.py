@@ -41,7 +41,9 @@ def test_the_healthy_org_passes(twin, lab_path, out):
     assert t and all(rec["verdict"] == "PASS" for rec in t.values()), t
     assert t["test_phone_record_hardware_id_is_the_mac_on_the_port[phone1]"]["verdict"] == "PASS"
     assert t["test_org_is_within_the_telephony_limit[phone lines]"]["verdict"] == "PASS"
+    assert t["test_org_is_within_the_telephony_limit[trunks]"]["verdict"] == "PASS"
     assert t["test_macs_on_the_wire_and_phone_records_match"]["verdict"] == "PASS"
+    assert t["test_trunks_in_the_org_and_on_the_wire_match"]["verdict"] == "PASS"
 
 
 def test_a_phone_record_with_another_hardware_id_fails_station_and_data(twin, lab_path, out):
@@ -90,6 +92,15 @@ def test_a_carrier_did_missing_from_the_pools_and_an_extra_did_fail(twin, lab_pa
     _passes_but(r, "DATA-ACCURACY", "test_carrier_dids_and_did_pools_match")
 
 
+def test_an_edge_trunk_missing_from_the_org_fails_naming_the_edge(twin, lab_path, out):
+    twin.fault("cloud", "trunk-missing", "edge1")
+    r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "-k", "trunks")
+    _fails(r, "test_trunks_in_the_org_and_on_the_wire_match", "[DATA-ACCURACY] cloud trunks", "= 1 trunks",
+           "limit <= 0 trunks (project choice)", "edge1: no external trunk in the org (its SIP trunk to ")
+    side = {m["device"]: m for m in r.tests()["test_trunks_in_the_org_and_on_the_wire_match"]["measurements"]}
+    assert side["trunk edge1"]["limit"] == "none" and side["trunk edge1"]["measured"].endswith(":5060"), side
+
+
 def test_a_location_without_an_emergency_number_fails(twin, lab_path, out):
     twin.fault("cloud", "no-emergency-number")
     r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "-k", "emergency")
@@ -117,6 +128,15 @@ def test_an_org_at_its_limit_fails_and_near_it_warns(twin, lab_path, out):
     rec = r.tests()["test_org_is_within_the_telephony_limit[phone lines]"]
     assert rec["verdict"] == "PASS", rec
     assert "WARNING: 80.0 % of the phone lines limit in use" in str(rec), rec
+
+
+def test_an_org_at_its_trunk_limit_fails(twin, lab_path, out):
+    twin.fault("cloud", "telephony-limit", "trunks:2")  # edge1's external and phone trunks: 100 %
+    r = run_scenarios(lab_path, out, "--duty=CFG-TELEPHONY", "-k", "limit")
+    _fails(r, "test_org_is_within_the_telephony_limit[trunks]", "[CFG-TELEPHONY] cloud",
+           "share of the trunks limit in use = 100.0 %", "limit < 90 % (G-LIMITS)",
+           "2 trunks of 2: the org's limit trunks = 2")
+    _passes_but(r, "CFG-TELEPHONY", "test_org_is_within_the_telephony_limit[trunks]")
 
 
 def test_a_caller_id_not_in_e164_fails(twin, lab_path, out):

@@ -1,25 +1,21 @@
-"""SSH, switch CLI and serial console against the lab twin: twin services, transports and drivers."""
+"""SSH and the switch CLI against the lab twin: twin services, transports and drivers (the serial
+console against the twin: tests/transports/test_twin_console_and_v1.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import paramiko
 import pytest
 from netmiko import BaseConnection, ConnectHandler
 from ntc_templates.parse import parse_output
 
-from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.switch import Switch, long_interface, uptime_seconds
 from harness.errors import LabAuthError, LabError, LabProtocolError
 from harness.inventory import LoadedLab
-from harness.inventory.models import EdgeDevice, SwitchDevice
+from harness.inventory.models import SwitchDevice
 from harness.transports.cli import SwitchCli
-from harness.transports.serial import SerialConsole
 from harness.transports.ssh import SSHSession
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
@@ -36,22 +32,9 @@ def _switch(loaded: LoadedLab) -> SwitchDevice:
     return d
 
 
-def _edge(loaded: LoadedLab) -> EdgeDevice:
-    d = loaded.lab.devices["edge1"]
-    assert isinstance(d, EdgeDevice)
-    return d
-
-
 @pytest.fixture
 def sw(twin: TwinControl, loaded: LoadedLab) -> Iterator[Switch]:
     drv = Switch("sw1", _switch(loaded), loaded)
-    yield drv
-    drv.close()
-
-
-@pytest.fixture
-def edge_driver(twin: TwinControl, loaded: LoadedLab) -> Iterator[Edge]:
-    drv = Edge("edge1", _edge(loaded), loaded)
     yield drv
     drv.close()
 
@@ -168,7 +151,7 @@ def test_switch_probe_and_version(sw: Switch, loaded: LoadedLab) -> None:
 def test_wrong_password_is_lab_auth_error(twin: TwinControl, loaded: LoadedLab, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HIL_TEST_WRONG_PW", "not-the-password")
-    for name in ("sw1", "edge1"):
+    for name in ("sw1", "pstn1"):
         d = loaded.lab.devices[name]
         assert d.ssh
         bad = d.ssh.model_copy(update={"password": "env:HIL_TEST_WRONG_PW"})
@@ -199,61 +182,15 @@ def test_unknown_host_key_is_refused(twin: TwinControl, loaded: LoadedLab, tmp_p
     SSHSession("sw1", d.host, d.ssh, loaded.resolve, empty, Transcript("t")).close()
 
 
-def test_down_fault_is_lab_error_within_timeout(edge_driver: Edge, sw: Switch, twin: TwinControl) -> None:
-    edge_driver.cli_version()  # an open session that the power-off will cut
-    sw.version()
-    twin.fault("edge1", "down")
+def test_down_fault_is_lab_error_within_timeout(sw: Switch, twin: TwinControl) -> None:
+    sw.version()  # an open session that the power-off will cut
     twin.fault("sw1", "down")
-    ssh_timeout = edge_driver.device.ssh.timeout_s if edge_driver.device.ssh else 5.0
-    calls = ((edge_driver.cli_version, ssh_timeout), (sw.vlans, 5.0), (edge_driver.console_version, 5.0))
-    for call, timeout in calls:
-        t0 = time.monotonic()
-        with pytest.raises(LabError):
-            call()
-        assert time.monotonic() - t0 < timeout + 1.0
-    twin.heal("edge1")
+    t0 = time.monotonic()
+    with pytest.raises(LabError):
+        sw.vlans()
+    assert time.monotonic() - t0 < 5.0 + 1.0
     twin.heal("sw1")
-    assert edge_driver.cli_version().hostname == "edge1"  # the session reconnects after power-on
-    assert 100 in sw.vlans()
-
-
-# --- Edge over SSH and console ----------------------------------------------------------------
-
-
-def test_edge_version_over_ssh_and_firmware_fault(edge_driver: Edge, twin: TwinControl,
-                                                  loaded: LoadedLab) -> None:
-    v = edge_driver.cli_version()
-    f = _edge(loaded).facts
-    assert (v.hostname, v.model, v.serial, v.firmware) == ("edge1", f.model, f.serial, f.firmware)
-    twin.fault("edge1", "firmware", "9.9.9")
-    assert edge_driver.cli_version().firmware == "9.9.9"
-    twin.heal("edge1")
-    assert edge_driver.cli_version().firmware == f.firmware
-    assert edge_driver.probe("ssh").startswith("edge1 ")
-
-
-def test_edge_ssh_exec_and_interactive_shell(edge_driver: Edge, loaded: LoadedLab) -> None:
-    assert "Registered phones:" in edge_driver.run("show status")
-    assert edge_driver.run("sh ver").startswith("Genesys Cloud Edge")
-    assert "Unknown command" in edge_driver.run("reboot now")
-    d = _edge(loaded)
-    assert d.ssh and d.ssh.password
-    client = paramiko.SSHClient()
-    client.load_host_keys(str(loaded.relative(d.ssh.known_hosts)))
-    client.connect(d.host, d.ssh.port, d.ssh.username, loaded.resolve(d.ssh.password), timeout=5,
-                   look_for_keys=False, allow_agent=False)
-    try:
-        chan = client.invoke_shell()
-        chan.settimeout(5)
-        chan.send(b"show version\n")
-        buf = b""
-        while buf.count(b"edge1> ") < 2:
-            buf += chan.recv(4096)
-        text = buf.decode()
-        assert "show version\r\n" in text  # echoed by the line editor
-        assert f"Firmware Version : {d.facts.firmware}" in text
-    finally:
-        client.close()
+    assert 100 in sw.vlans()  # the session reconnects after power-on
 
 
 def test_pstn_management_ssh(twin: TwinControl, loaded: LoadedLab) -> None:
@@ -268,101 +205,3 @@ def test_pstn_management_ssh(twin: TwinControl, loaded: LoadedLab) -> None:
         assert s.last_exit_status == 127
     finally:
         s.close()
-
-
-def _console(loaded: LoadedLab) -> SerialConsole:
-    con = _edge(loaded).console
-    assert con is not None
-    return SerialConsole("edge1", con, loaded.resolve, Transcript("edge1 serial"))
-
-
-def test_console_login_show_version_and_left_logged_in(twin: TwinControl, loaded: LoadedLab) -> None:
-    c = _console(loaded)
-    try:
-        c.login()
-        out = c.command("show version")
-        assert out.startswith("Genesys Cloud Edge\n") and "Hostname         : edge1" in out
-    finally:
-        c.close(logout=False)  # no exit (a connection that dropped): the line stays logged in
-    c2 = _console(loaded)
-    try:
-        c2.login()  # lands at the prompt
-        assert "Firmware Version" in c2.command("show version")
-        c2.send_line("exit")
-        c2.expect([r"login: ?\Z"])
-        c2.send_line("admin")
-        c2.expect([r"Password: ?\Z"])
-    finally:
-        c2.close()  # left at Password:
-    c3 = _console(loaded)
-    try:
-        c3.login()
-        assert "Serial Number" in c3.command("show version")
-        assert "*****" in c3.transcript.render()
-        secret = (loaded.base_dir / "twin_secrets" / "console_password").read_text().strip()
-        assert secret not in c3.transcript.render()
-    finally:
-        c3.close()
-
-
-def test_console_wrong_password(twin: TwinControl, loaded: LoadedLab,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HIL_TEST_WRONG_PW", "not-the-password")
-    con = _edge(loaded).console
-    assert con is not None
-    c = SerialConsole("edge1", con.model_copy(update={"password": "env:HIL_TEST_WRONG_PW"}), loaded.resolve,
-                      Transcript("t"))
-    try:
-        c.send_line("exit")  # make sure the line is at the login prompt
-        with pytest.raises(LabAuthError):
-            c.login()
-    finally:
-        c.close()
-
-
-def test_edge_console_version_and_probe(edge_driver: Edge, twin: TwinControl, loaded: LoadedLab) -> None:
-    v = edge_driver.console_version()
-    assert v.firmware == _edge(loaded).facts.firmware and v.hostname == "edge1"
-    assert edge_driver.probe("console").startswith("edge1 Genesys Edge (virtual) serial VE-000001")
-
-
-def _console_line_prompt(loaded: LoadedLab) -> str:
-    """What the Edge's console line shows a newcomer who presses Enter: its last line."""
-    con = _edge(loaded).console
-    assert con is not None
-    host, port = con.url.removeprefix("socket://").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=5) as s:
-        s.sendall(b"\r")
-        seen = b""
-        s.settimeout(0.5)
-        with contextlib.suppress(TimeoutError):
-            while chunk := s.recv(4096):
-                seen += chunk
-    return seen.decode(errors="replace").replace("\r", "").split("\n")[-1]
-
-
-def test_closing_a_console_session_logs_it_out(twin: TwinControl, loaded: LoadedLab) -> None:
-    c = _console(loaded)
-    try:
-        c.login()
-        assert "Firmware Version" in c.command("show version")
-    finally:
-        c.close()
-    assert "> exit" in c.transcript.render()
-    assert _console_line_prompt(loaded) == "edge1 login: "
-
-
-def test_closing_the_edge_driver_logs_its_console_out(edge_driver: Edge, loaded: LoadedLab) -> None:
-    edge_driver.console_version()
-    assert _console_line_prompt(loaded) == "edge1> "  # logged in while the session is open
-    edge_driver.close()
-    assert _console_line_prompt(loaded) == "edge1 login: "
-
-
-def test_a_console_that_is_gone_closes_without_waiting(edge_driver: Edge, twin: TwinControl) -> None:
-    console = edge_driver.console()
-    console.login()
-    twin.fault("edge1", "down")
-    started = time.monotonic()
-    console.close()  # exit is sent into a dead line: no answer, no error
-    assert time.monotonic() - started < 5.0

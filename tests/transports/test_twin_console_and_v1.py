@@ -5,12 +5,15 @@ whose inventory says SNMP ``version: "1"`` (the twin's agent answers v1, ends it
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from harness.errors import LabAuthError
 from harness.inventory import LoadedLab, load
 from harness.transports.serial import SerialConsole
 from harness.transports.snmp import SnmpClient
@@ -68,6 +71,72 @@ def test_console_that_eats_the_first_character_after_idling(lab: tuple[LoadedLab
         assert c.command("uname -a").startswith("Linux pstn1 ")  # typed at once: nothing lost
     finally:
         c.close()
+        twin.heal("pstn1")
+
+
+def test_console_login_masks_the_password(lab: tuple[LoadedLab, manager.TwinControl]) -> None:
+    loaded = lab[0]
+    c = console(loaded)
+    try:
+        c.login()
+        assert c.command("hostname") == "pstn1\n"
+        assert "*****" in c.transcript.render()
+        secret = (loaded.base_dir / "twin_secrets" / "console_password").read_text().strip()
+        assert secret not in c.transcript.render()
+    finally:
+        c.close()
+
+
+def test_console_wrong_password(lab: tuple[LoadedLab, manager.TwinControl], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HIL_TEST_WRONG_PW", "not-the-password")
+    con = lab[0].lab.devices["pstn1"].console
+    assert con is not None
+    c = SerialConsole("pstn1", con.model_copy(update={"password": "env:HIL_TEST_WRONG_PW"}), lab[0].resolve,
+                      Transcript("t"))
+    try:
+        c.send_line("exit")  # make sure the line is at the login prompt
+        with pytest.raises(LabAuthError):
+            c.login()
+    finally:
+        c.close()
+
+
+def _console_line_prompt(loaded: LoadedLab) -> str:
+    """What the console line shows a newcomer who presses Enter: its last line."""
+    con = loaded.lab.devices["pstn1"].console
+    assert con is not None
+    host, port = con.url.removeprefix("socket://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(b"\r")
+        seen = b""
+        s.settimeout(0.5)
+        with contextlib.suppress(TimeoutError):
+            while chunk := s.recv(4096):
+                seen += chunk
+    return seen.decode(errors="replace").replace("\r", "").split("\n")[-1]
+
+
+def test_closing_a_console_session_logs_it_out(lab: tuple[LoadedLab, manager.TwinControl]) -> None:
+    c = console(lab[0])
+    try:
+        c.login()
+        assert c.command("hostname") == "pstn1\n"
+    finally:
+        c.close()
+    assert "exit" in c.transcript.render()
+    assert _console_line_prompt(lab[0]).endswith("login: ")
+
+
+def test_a_console_that_is_gone_closes_without_waiting(lab: tuple[LoadedLab, manager.TwinControl]) -> None:
+    loaded, twin = lab
+    c = console(loaded)
+    c.login()
+    twin.fault("pstn1", "down")
+    try:
+        started = time.monotonic()
+        c.close()  # exit is sent into a dead line: no answer, no error
+        assert time.monotonic() - started < 5.0
+    finally:
         twin.heal("pstn1")
 
 

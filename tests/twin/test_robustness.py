@@ -133,7 +133,7 @@ def test_failed_start_stops_what_started(tmp_path: Path) -> None:
         s.bind((pstn.host, sip_port))
         twin = asyncio.run(start())
     assert not any(twin.status()["devices"][n]["up"] for n in twin.states)
-    for host, port in ((edge.host, 2222), (f"{NET_A}.2.1", 2222), (edge.host, 7001), (pstn.host, 2222)):
+    for host, port in ((edge.host, 5060), (f"{NET_A}.2.1", 2222), (edge.host, 8060), (pstn.host, 2222)):
         with socket.socket() as probe:  # released: we can bind it ourselves
             probe.bind((host, port))
 

@@ -1,5 +1,5 @@
 """The org's telephony configuration around the lab's site, read through the Platform API
-(:class:`OrgTelephony`): phone records, phone base settings, trunk base settings, DID pools, DIDs,
+(:class:`OrgTelephony`): phone records, phone base settings, trunks, trunk base settings, DID pools, DIDs,
 extensions, the site's E911 location and the org's telephony limits.
 
 A sibling of :class:`~harness.devices.drivers.cloud.CloudOrg` (which it reads through): each accessor
@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from ...errors import LabProtocolError
 from ...transports.cloud import CloudModel, Page
 from ..facts.cloud_dialplan import NUMBER_PLANS, OUTBOUND_ROUTES, NumberPlan, OutboundRoute
+from ..facts.cloud_edge_ops import TRUNKS, Trunk
 from ..facts.cloud_numbers import (
     DID_POOLS,
     DIDS,
@@ -86,6 +87,12 @@ class OrgTelephony:
     def trunk_base_settings(self) -> list[TrunkBaseSettings]:
         """Every trunk base settings of the org (``GET …/trunkbasesettings``)."""
         return self._once("trunkbases", lambda: self.org.api().list(TRUNK_BASES, TrunkBaseSettings))
+
+    def trunks(self) -> list[Trunk]:
+        """The org's external (carrier) trunks, every Edge's (``GET …/edges/trunks?trunkType=EXTERNAL``):
+        each with its Edge (``edge``), service and servers (``optionsStatus[].proxyAddress``)."""
+        return self._once("trunks", lambda: [t for t in self.org.api().list(TRUNKS, Trunk, params={
+            "trunkType": "EXTERNAL"}) if (t.trunk_type or "EXTERNAL") == "EXTERNAL"])
 
     def number_plans(self) -> list[NumberPlan]:
         """The site's number plans (``GET …/sites/{siteId}/numberplans``, a plain list)."""

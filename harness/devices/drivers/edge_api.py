@@ -4,7 +4,8 @@ mixin for the Edge driver (GENESYS-API.md: a customer has no command line on a G
 Its record (version, staged version, online and draining state, conversations), its software
 update (the versions offered, start, abort, status), metrics, log jobs (create, poll, upload, the
 download of the uploaded file), its own network diagnostics (``nslookup``, ``ping``, ``route``,
-``tracepath`` run on the Edge) and its trunks with their metrics. The Edge is found in the org by
+``tracepath`` run on the Edge) and its trunks with their metrics (:meth:`EdgeCloud.trunk_status`: the
+external trunk's service and OPTIONS state and its calls in progress). The Edge is found in the org by
 its inventory name. Every method raises LabError naming the API call (device ``cloud``, transport
 ``api``: :mod:`harness.transports.cloud`), and LabUnreachable (device: the Edge, transport ``api``)
 when the inventory has no ``cloud:``: then nothing about the Edge can be read.
@@ -48,6 +49,7 @@ from ..facts.cloud_edge_ops import (
     UrlAnswer,
 )
 from ..facts.cloud_edges import Edge as CloudEdge
+from ..facts.cloud_phones import PHONES, PhoneRecord
 
 M = TypeVar("M", bound=CloudModel)
 CHUNK_BYTES = 1 << 16
@@ -63,6 +65,42 @@ class FetchedFile:
     size_bytes: int
     sha256: str
     seconds: float
+
+
+@dataclass(frozen=True)
+class RouteStatus:
+    """One server of an external trunk as Genesys Cloud reports it (``Trunk.optionsStatus``): its
+    ``address`` (``proxyAddress``, ``host:port``) and whether its last OPTIONS ping was answered
+    (``optionState``; None: not reported)."""
+
+    address: str
+    answered: bool | None
+
+
+@dataclass(frozen=True)
+class TrunkStatus:
+    """The Edge's external trunks now, read through the API (:meth:`EdgeCloud.trunk_status`).
+
+    Attributes:
+        trunks: the trunks' names. in_service: one of them is in service (``inService``).
+        inbound_calls / outbound_calls: calls in progress (``TrunkMetricsCalls``: carrier → Edge /
+            Edge → carrier). routes: each server's OPTIONS state.
+    """
+
+    trunks: tuple[str, ...]
+    in_service: bool
+    inbound_calls: int
+    outbound_calls: int
+    routes: tuple[RouteStatus, ...]
+
+    @property
+    def calls(self) -> int:
+        """Calls in progress, both directions."""
+        return self.inbound_calls + self.outbound_calls
+
+    def route(self, address: str) -> RouteStatus | None:
+        """The server at ``address`` (``host:port``), or None when the org does not list it."""
+        return next((r for r in self.routes if r.address == address), None)
 
 
 class EdgeCloud(Driver):
@@ -149,13 +187,56 @@ class EdgeCloud(Driver):
         """``GET …/metrics``: CPU, memory and disks now."""
         return self._get(EDGE_METRICS, EdgeMetrics)
 
-    def trunks(self) -> list[Trunk]:
-        """``GET …/edges/{edgeId}/trunks``: the Edge's trunks (external and phone)."""
-        return self.org().api().list(EDGE_TRUNKS, Trunk, edgeId=self.edge_id())
+    def trunks(self, trunk_type: str | None = None) -> list[Trunk]:
+        """``GET …/edges/{edgeId}/trunks``: the Edge's trunks (external and phone), or those of
+        ``trunk_type`` (``EXTERNAL``, ``PHONE``, ``EDGE``; the ``trunkType`` filter)."""
+        params = {"trunkType": trunk_type} if trunk_type else None
+        found = self.org().api().list(EDGE_TRUNKS, Trunk, params=params, edgeId=self.edge_id())
+        return [t for t in found if trunk_type is None or (t.trunk_type or trunk_type) == trunk_type]
 
     def trunk_metrics(self, trunk_id: str) -> TrunkMetrics:
         """``GET …/edges/trunks/{trunkId}/metrics``: calls in progress on one trunk."""
         return self.org().api().get(TRUNK_METRICS, TrunkMetrics, trunkId=trunk_id)
+
+    def registered_phones(self) -> dict[str, PhoneRecord]:
+        """The site's phones registered with this Edge now, by MAC (``00:04:f2:00:00:01``, the phone
+        record's hardware ID): ``GET …/edges/phones?site.id=…&expand=properties,status`` (every page),
+        those whose ``status.edge`` is this Edge and whose status says OPERATIONAL and IN_SERVICE
+        (:attr:`~harness.devices.facts.cloud_phones.PhoneStatus.registered`). Phones are matched to
+        inventory phones by hardware ID, as the org knows them.
+
+        Raises:
+            LabError: the API failed (LabUnreachable without ``cloud:``); NotInOrg: no such site.
+        """
+        org = self.org()
+        edge_id = self.edge_id()
+        phones = org.api().list(PHONES, PhoneRecord, params={"site.id": org.site().id, "expand": "properties,status"})
+        return {p.mac: p for p in phones if p.mac and p.status is not None and p.status.registered
+                and p.status.edge is not None and p.status.edge.id == edge_id}
+
+    def trunk_status(self) -> TrunkStatus:
+        """The Edge's external (carrier) trunks as Genesys Cloud sees them now: ``GET
+        …/edges/{edgeId}/trunks?trunkType=EXTERNAL`` for their service and OPTIONS state, then ``GET
+        …/edges/trunks/{trunkId}/metrics`` of each for the calls in progress (summed over the Edge's
+        external trunks, routes listed in the trunks' order).
+
+        Raises:
+            LabProtocolError (device ``cloud``, transport ``api``): the org lists no external trunk on the Edge.
+            LabError: the API failed (LabUnreachable without ``cloud:`` in the inventory).
+        """
+        api = self.org().api()
+        trunks = self.trunks("EXTERNAL")
+        if not trunks:
+            raise LabProtocolError(api.device, "api", api.address,
+                                   f"GET {EDGE_TRUNKS}?trunkType=EXTERNAL: the org lists no external trunk "
+                                   f"on {self.name}")
+        inbound = outbound = 0
+        for t in trunks:
+            calls = self.trunk_metrics(t.id).calls
+            inbound, outbound = inbound + calls.inbound_call_count, outbound + calls.outbound_call_count
+        routes = tuple(RouteStatus(o.proxy_address or "?", o.option_state) for t in trunks for o in t.options_status)
+        return TrunkStatus(tuple(t.name or t.id for t in trunks), any(bool(t.in_service) for t in trunks),
+                           inbound, outbound, routes)
 
     # -- diagnostics --------------------------------------------------------------------------
 
@@ -230,4 +311,4 @@ class EdgeCloud(Driver):
         return FetchedFile(dest, size, digest.hexdigest(), time.monotonic() - start)
 
 
-__all__ = ["EdgeCloud", "FetchedFile", "LabError"]
+__all__ = ["EdgeCloud", "FetchedFile", "LabError", "RouteStatus", "TrunkStatus"]

@@ -27,6 +27,7 @@ DIAGNOSTIC = f"{_EDGE}/diagnostic/{{kind}}"
 DIAGNOSTIC_KINDS = ("nslookup", "ping", "route", "tracepath")
 EDGE_TRUNKS = f"{_EDGE}/trunks"
 TRUNK_METRICS = "/api/v2/telephony/providers/edges/trunks/{trunkId}/metrics"
+TRUNKS = "/api/v2/telephony/providers/edges/trunks"  # the org's trunks (filters edge.id, trunkType)
 
 #: update statuses after which nothing more happens (GENESYS-API.md's DomainEdgeSoftwareUpdateDto.status)
 UPDATE_ENDED = ("SUCCEEDED", "FAILED", "ABORTED", "EXPIRED", "EXCEPTION", "DELETE")

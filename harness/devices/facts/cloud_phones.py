@@ -29,10 +29,17 @@ def _instance(properties: dict[str, Any], key: str) -> Any:
 
 
 class PhoneStatus(CloudModel):
-    """The phone's status as the org sees it (``PhoneStatus``)."""
+    """The phone's status as the org sees it (``PhoneStatus``): ``edge`` the Edge it is assigned to
+    (``phoneAssignmentToEdgeType`` PRIMARY or SECONDARY)."""
 
     operational_status: str | None = None
     edges_status: str | None = None
+    edge: EntityRef | None = None
+
+    @property
+    def registered(self) -> bool:
+        """Registered and in service: ``operationalStatus`` OPERATIONAL and ``edgesStatus`` IN_SERVICE."""
+        return self.operational_status == "OPERATIONAL" and self.edges_status == "IN_SERVICE"
 
 
 class PhoneCapabilities(CloudModel):

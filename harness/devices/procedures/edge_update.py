@@ -1,13 +1,11 @@
-"""The Edge software update (MAINT-EDGE-UPDATE, destructive): window, image, stage, drain, install,
-reboot watched on the serial console, verify over SSH, rollback reported.
+"""The Edge software update (MAINT-EDGE-UPDATE, destructive) through Genesys Cloud: window, check,
+order, drain, install, reboot watched through the Edge's record, verify, rollback reported.
 
 :func:`update_edge` takes one Edge to a :class:`~harness.duties.profile.FirmwareTarget`. Its steps are
 the explicit state machine of :class:`EdgeStep`, run by the one transition function
 :func:`edge_step`; the steps reach the Edge through :class:`~.edge_update_access.EdgeUpdateAccess`
-(:class:`~.edge_update_access.ApiAccess`, the Genesys Cloud API, when the inventory has ``cloud:``;
-else :class:`~.edge_update_access.SshConsoleAccess`, the twin's SSH and serial console; the steps
-below as that one does them, the API's in ``docs/edge-update.md``). Formats and the twin's side in
-``docs/edge-update.md``:
+(:class:`~.edge_update_access.ApiAccess`: a Genesys Edge is cloud-managed, its customer has no
+command line or console on it; formats and the twin's side in ``docs/edge-update.md``):
 
 1. ``window``: the site's update window (:func:`site_update_window`: the org's site, else
    ``lab.update_window``) must be open now, else nothing is
@@ -15,27 +13,26 @@ below as that one does them, the API's in ``docs/edge-update.md``). Formats and 
    (``<inventory folder>/.hil/locks/edge-update-<site>.lock``, filelock, not waited for): one Edge
    per site at a time ([G-UPD]); another run holding it stops the update here. Then the version the
    Edge runs: on the target already, nothing is touched (``already_on_target``).
-2. ``image``: :func:`~harness.devices.procedures.image_check.check_image`: a 404 or a wrong SHA-256 stops the
-   update before anything is staged (URL and both checksums in ``error``).
-3. ``stage``: ``software stage <url> <sha256>``, then ``show software`` until ``staged`` (its version
-   must be the target's) or ``failed`` (the Edge's reason), within :data:`STAGE_TIMEOUT_S`.
-4. ``drain``: ``software drain <drain_timeout_s>`` (new calls refused), then ``show trunk`` until no
-   trunk call is left, within ``drain_timeout_s`` + :data:`DRAIN_GRACE_S` (the Edge ends what is
-   left at its timeout). ``during_drain`` (if given) is called once the drain began.
-5. ``install``: the serial console is opened and read empty, ``software install`` is sent over SSH
-   and the console must show the boot banner within ``boot_timeout_s``.
-6. ``reboot``: the console from the banner to the login prompt, within ``boot_timeout_s``;
-   ``seconds["reboot"]`` is that time. The console's TCP connection stays open through the
-   reboot. ``rolling back`` in that output marks a failed install.
-7. ``verify``: ``show version`` over SSH (retried until it answers, within ``boot_timeout_s`` of
-   the banner) must give the target; ``show software`` gives the Edge's error after a rollback.
+2. ``image``: Genesys Cloud must offer the Edge the target version (``softwareversions``); the image
+   is Genesys' own, so no image is checked.
+3. ``stage``: the update is ordered (``POST …/softwareupdate``, the drain's wait time
+   ``drain_timeout_s``); then the Edge's record and update until the version is staged or the
+   update failed (the Edge's reason), within :data:`STAGE_TIMEOUT_S`.
+4. ``drain``: the Edge drains by itself (``callDrainingState``); its trunk calls in progress are
+   read until none is left, within ``drain_timeout_s`` + :data:`DRAIN_GRACE_S` (the Edge ends what
+   is left at its timeout). ``during_drain`` (if given) is called once the drain began.
+5. ``install``: the Edge must begin its reboot (OFFLINE) within ``boot_timeout_s``.
+6. ``reboot``: from OFFLINE until it is ONLINE again with its update ended, within
+   ``boot_timeout_s``; ``seconds["reboot"]`` is that time. An update that ended FAILED after the
+   install began is a rollback.
+7. ``verify``: the record's ``softwareVersion`` (read until the Edge answers, within
+   ``boot_timeout_s``) must be the target.
 
-A failed stage or drain cancels the update on the Edge (``software cancel``: calls accepted again).
+A failed stage or drain aborts the update (``DELETE …/softwareupdate``: calls accepted again).
 Nothing here raises for an Edge that fails its update: the report says what happened, with the
-steps taken, the step it stopped in and why. A transport failure before the install (the Edge
-unreachable, the console not openable) raises LabError; after the install, SSH or the console not
-coming back is the finding (``step_reached`` ``reboot`` or ``verify``). Times in seconds per step.
-Limits are project choices, named where defined.
+steps taken, the step it stopped in and why. A failure of the API before the install raises
+LabError; after the install, the Edge not coming back is the finding (``step_reached`` ``reboot``
+or ``verify``). Times in seconds per step. Limits are project choices, named where defined.
 """
 
 from __future__ import annotations
@@ -57,10 +54,9 @@ from ...duties.profile import FirmwareTarget
 from ...errors import LabError, LabProtocolError
 from ...inventory.models import UpdateWindow
 from ..drivers.edge import Edge
-from ..drivers.edge_software_cli import SoftwareStatus
 from ..facts.update_window import window_facts, window_of_site
 from ..session import LabSession
-from .edge_update_access import ApiAccess, EdgeUpdateAccess, SshConsoleAccess
+from .edge_update_access import ApiAccess, EdgeUpdateAccess, SoftwareStatus
 from .image_check import ImageCheck
 from .run_lock import take_or_name_holder
 from .state_machine import run_steps
@@ -87,7 +83,7 @@ class EdgeStep(StrEnum):
 
 STAGE_TIMEOUT_S = 600.0  # project choice: an Edge image (hundreds of MB) downloads within 10 min on a site link
 DRAIN_GRACE_S = 10.0  # project choice: the Edge ends the calls left at its drain timeout within this
-POLL_S = 0.2  # project choice: pause between two `show software` / `show trunk` polls
+POLL_S = 0.2  # project choice: pause between two reads of the update's state / the trunk's calls
 PAST_STAGED = ("draining", "drained", "installing", "rebooting", "installed", "rolled-back")
 ROLLBACK = re.compile(r"(?i)rolling back")
 ERROR_LINE = re.compile(r"(?im)^.*\b(?:error|failed)\b.*$")
@@ -99,17 +95,18 @@ class EdgeUpdateReport:
 
     Attributes:
         edge: inventory name. target: the version asked for.
-        version_before / version_after: ``show version`` over SSH before and after (``None``: not
+        version_before / version_after: the record's ``softwareVersion`` before and after (``None``: not
             read, or the Edge did not come back). On a rollback ``version_after`` is the previous one.
         step_reached: the :class:`EdgeStep` it stopped in (``verify`` with no ``error``: done);
             steps: every step taken, in order.
-        seconds: step -> seconds it took (``reboot``: boot banner to login prompt; ``drain``: the
-            drain command to no call left).
+        seconds: step -> seconds it took (``reboot``: from OFFLINE to ONLINE with the update ended;
+            ``drain``: from the drain's start to no call left).
         error: why the update failed (``""``: it did not). rolled_back: the Edge said it rolled back.
         window_closed: the window is not open now (nothing touched); next_open: its next opening.
         already_on_target: the Edge already ran ``target`` (nothing touched: no drain, no reboot).
         image: the image check (``None``: not reached). calls_at_drain: trunk calls when the drain
-            began. console: what the console showed from the boot banner on.
+            began. console: what the Edge showed through its reboot (the states its record and
+            update went through; the name is the field's, from when a console was read).
     """
 
     edge: str
@@ -196,20 +193,20 @@ def update_edge(lab: LabSession, edge: str, target: FirmwareTarget, *, drain_tim
     """Update Edge ``edge`` to ``target`` (steps in the module docstring); the report of what happened.
 
     ``drain_timeout_s``: what the Edge is given to let its calls end (the drain's timeout).
-    ``boot_timeout_s``: how long the install may take to show the boot banner, and the boot to reach
-    the login prompt and SSH. ``now``: the moment the window is judged at (aware; default: now).
+    ``boot_timeout_s``: how long the install may take to begin (the Edge OFFLINE), and the reboot to
+    end (ONLINE, update ended). ``now``: the moment the window is judged at (aware; default: now).
     ``during_drain``: called once the drain began (a test call placed while the Edge drains); what it
     raises cancels the update and propagates. ``access``: how the steps reach the Edge (default:
-    :class:`~.edge_update_access.ApiAccess` with ``cloud:`` in the inventory, its start timeout
-    ``boot_timeout_s``; else :class:`~.edge_update_access.SshConsoleAccess`).
+    :class:`~.edge_update_access.ApiAccess`, its start timeout ``boot_timeout_s``).
 
     Raises:
-        LabError: the Edge, its console or the provisioning server failed before the install.
+        LabError: the Genesys Cloud API failed before the install (LabUnreachable without ``cloud:``
+            in the inventory: a Genesys Edge is updated through its org).
     """
     if access is None:
         drv = lab.driver(edge, Edge)
-        access = (ApiAccess(drv, drain_timeout_s, boot_timeout_s) if lab.lab.cloud is not None
-                  else SshConsoleAccess(drv))
+        drv.org()  # LabUnreachable at once without cloud:
+        access = ApiAccess(drv, drain_timeout_s, boot_timeout_s)
     report = EdgeUpdateReport(edge, target.version)
     run = EdgeUpdateRun(lab, access, target, report, drain_timeout_s, boot_timeout_s, now or dt.datetime.now(dt.UTC),
                    during_drain)
@@ -226,7 +223,7 @@ def edge_step(state: EdgeStep, run: EdgeUpdateRun) -> EdgeStep | None:
     follows, ``None`` to stop in ``state`` (``run.report`` says why).
 
     Raises:
-        LabError: the Edge, its console or the provisioning server failed before the install.
+        LabError: the Genesys Cloud API failed before the install.
     """
     match state:
         case EdgeStep.WINDOW:
@@ -408,7 +405,7 @@ class EdgeUpdateRun:
             report.error = f"install failed and the Edge rolled back to {version}: " + \
                 (sw.last_error or (errors[0].strip() if errors else "no reason given"))
         elif version != self.target.version:
-            report.error = f"the Edge came back on {version}, not {self.target.version} (show software: {sw.status})"
+            report.error = f"the Edge came back on {version}, not {self.target.version} (update state: {sw.status})"
 
 
 def _staging_problem(sw: SoftwareStatus, target_version: str) -> str:

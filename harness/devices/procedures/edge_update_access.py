@@ -1,37 +1,49 @@
 """How the Edge software update reaches the Edge: the one seam between the update's steps
 (:mod:`.edge_update`) and a way of managing an Edge.
 
-:class:`EdgeUpdateAccess` is what the steps ask of an Edge: its running version, ``show software``,
-the trunk calls in progress, stage, drain, cancel, install and the boot that follows. Today's way is
-:class:`SshConsoleAccess`: the software commands over SSH (the Edge driver's
-:class:`~harness.devices.drivers.edge_software_cli.EdgeSoftware` commands, formats in
-``docs/edge-update.md``) and the reboot watched on the serial console, whose TCP connection stays
-open through it: the twin's own command line, for inventories without ``cloud:``. A customer's
-way is :class:`ApiAccess`: the Genesys Cloud Platform API (one order, then the Edge drains,
-installs and reboots by itself while the steps watch); the update's state machine is the same.
+:class:`EdgeUpdateAccess` is what the steps ask of an Edge: its running version, where its update
+stands (:class:`SoftwareStatus`), the trunk calls in progress, stage, drain, cancel, install and the
+boot that follows. A Genesys Edge is cloud-managed (its customer has no command line or console on
+it), so the one way is :class:`ApiAccess`: the Genesys Cloud Platform API (one order, then the Edge
+drains, installs and reboots by itself while the steps watch). Tests give the steps an access of
+their own (an Edge in memory) to drive every branch of the state machine.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from ...duties.profile import FirmwareTarget
-from ...errors import LabError, LabTimeout, LabUnreachable
-from ...transports.serial import SerialConsole
+from ...errors import LabError, LabUnreachable
 from ..drivers.edge import Edge
-from ..drivers.edge_software_cli import SoftwareStatus
 from ..facts.cloud_edge_ops import SoftwareUpdate
 from ..facts.cloud_edges import Edge as CloudEdge
 from ..session import LabSession
-from .image_check import ImageCheck, check_image
+from .image_check import ImageCheck
 
-FLUSH_QUIET_S = 0.2  # project choice: the console counts as read empty after this much silence
-BANNER = re.compile(r"(?i)bootloader|booting \S+ \(")  # a Genesys Edge's boot banner (console.py's twin banner)
-LOGIN = re.compile(r"(?i)login: ?\Z")  # the getty's prompt: the boot is over
+
+@dataclass(frozen=True)
+class SoftwareStatus:
+    """Where the Edge's software update stands, in the update's own words (:meth:`ApiAccess.software_status`
+    maps the Edge's record and its update to them).
+
+    Attributes:
+        status: ``idle``, ``staging``, ``staged``, ``failed`` (staging failed), ``draining``,
+            ``drained``, ``installing``, ``rebooting``, ``installed`` or ``rolled-back``.
+        current_version: the version running. staged_version: the image staged (``None``: none).
+        draining: new calls are refused. calls_in_progress: calls through the Edge now.
+        last_error: why the last stage or install failed (``None``: it did not).
+    """
+
+    status: str
+    current_version: str
+    staged_version: str | None
+    draining: bool
+    calls_in_progress: int
+    last_error: str | None
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,7 @@ class EdgeUpdateAccess(Protocol):
 
     @property
     def management(self) -> str:
-        """What the version and the software commands travel over, for messages (``"SSH"``)."""
+        """What the version and the update travel over, for messages (``"the Genesys Cloud API"``)."""
         ...
 
     def running_version(self) -> str:
@@ -71,7 +83,7 @@ class EdgeUpdateAccess(Protocol):
         ...
 
     def software_status(self) -> SoftwareStatus:
-        """Where the Edge's own update stands (``show software``)."""
+        """Where the Edge's own update stands."""
         ...
 
     def trunk_calls(self) -> int:
@@ -109,89 +121,6 @@ class EdgeUpdateAccess(Protocol):
     def boot(self, timeout_s: float) -> BootEnd:
         """Watch the boot that :meth:`install` saw begin, for at most ``timeout_s`` seconds."""
         ...
-
-
-class SshConsoleAccess:
-    """:class:`EdgeUpdateAccess` over the Edge driver: the commands over SSH, the reboot on the
-    serial console (opened and read empty before the install, so an old banner in the terminal
-    server's buffer is not taken for the new boot)."""
-
-    management = "SSH"
-    self_driven = False
-
-    def __init__(self, edge: Edge) -> None:
-        self.edge = edge
-        self._console: SerialConsole | None = None
-
-    @property
-    def name(self) -> str:
-        return self.edge.name
-
-    @property
-    def platform(self) -> str:
-        return self.edge.platform
-
-    def running_version(self) -> str:
-        return str(self.edge.version().firmware)
-
-    def reconnect(self) -> None:
-        self.edge.drop_session("ssh")
-
-    def software_status(self) -> SoftwareStatus:
-        return self.edge.software_status()
-
-    def trunk_calls(self) -> int:
-        trunk = self.edge.trunk_status()
-        return trunk.inbound_calls + trunk.outbound_calls
-
-    def check_target(self, lab: LabSession, target: FirmwareTarget) -> tuple[ImageCheck | None, str]:
-        """The image on the provisioning server: 404 or a wrong SHA-256 is why not."""
-        img = check_image(lab, self.platform, target)
-        if img.ok:
-            return img, ""
-        return img, (f"image check stopped the update before staging: {img.problem} (expected SHA-256 "
-                     f"{img.sha256_expected}, got {img.sha256_got or 'no image'})")
-
-    def stage(self, target: FirmwareTarget) -> None:
-        self.edge.software_stage(target.url, target.sha256)
-
-    def drain(self, timeout_s: int) -> None:
-        self.edge.software_drain(timeout_s)
-
-    def cancel(self) -> None:
-        self.edge.software_cancel()
-
-    def install(self, timeout_s: float) -> str:
-        """Open the console and read it empty, ``software install`` over SSH, then the boot banner
-        (:data:`BANNER`) on the console. Raises LabError: the console cannot be opened, SSH fails."""
-        console = self._console = self.edge.console()
-        _read_empty(console)
-        self.edge.software_install()
-        try:
-            console.expect([BANNER], timeout_s=timeout_s, check_baud=False)
-        except LabTimeout as e:
-            return f"no boot banner on the console within {timeout_s:g} s of 'software install': {e.detail}"
-        return ""
-
-    def boot(self, timeout_s: float) -> BootEnd:
-        """The console from the banner to the login prompt (:data:`LOGIN`); the reboot ended any
-        console session, so the next command logs in again."""
-        console = self._console or self.edge.console()
-        try:
-            _, _, text = console.expect([LOGIN], timeout_s=timeout_s, check_baud=False)
-        except LabTimeout as e:
-            return BootEnd("", f"no login prompt on the console within {timeout_s:g} s of the boot banner: the "
-                               f"Edge did not come back ({e.detail})")
-        console.logged_in = False
-        return BootEnd(text)
-
-
-def _read_empty(console: SerialConsole) -> None:
-    """Drop what the console line has sent so far (an old boot banner in the terminal server's buffer)."""
-    with console.raw() as line:
-        for _ in range(100):
-            if not line.read(65536, FLUSH_QUIET_S):
-                return
 
 
 DRAINING = ("WAIT", "WAIT_TIMEOUT", "TERMINATE")  # Edge.callDrainingState while it drains (GENESYS-API.md)
@@ -272,12 +201,11 @@ class ApiAccess:
                               rec.conversation_count or 0, error)
 
     def trunk_calls(self) -> int:
-        """Calls in progress on the Edge's external trunks (their metrics)."""
+        """Calls in progress on the Edge's external trunks (their metrics; 0 without one)."""
         total = 0
-        for trunk in self.edge.trunks():
-            if trunk.trunk_type == "EXTERNAL":
-                m = self.edge.trunk_metrics(trunk.id)
-                total += m.calls.inbound_call_count + m.calls.outbound_call_count
+        for trunk in self.edge.trunks("EXTERNAL"):
+            m = self.edge.trunk_metrics(trunk.id)
+            total += m.calls.inbound_call_count + m.calls.outbound_call_count
         return total
 
     def check_target(self, lab: LabSession, target: FirmwareTarget) -> tuple[ImageCheck | None, str]:

@@ -16,8 +16,10 @@
    download/checksum failure at once) → watch it come back (SNMP answers with a sysUpTime younger
    than the check-sync: a phone that only missed one poll did not reboot and is watched again; read
    the version: the old one again is a failure, never a pass) → wait until it is registered again
-   at its registrar Edge (``show registrations`` over SSH). :class:`PhoneUpgrade` keeps the steps
-   taken, the step it stopped in (``step_reached``) and why (``error``).
+   at its registrar Edge, as Genesys Cloud sees it (the phone's record, found by its MAC,
+   OPERATIONAL and IN_SERVICE on that Edge:
+   :meth:`~harness.devices.drivers.edge_api.EdgeCloud.registered_phones`). :class:`PhoneUpgrade` keeps
+   the steps taken, the step it stopped in (``step_reached``) and why (``error``).
 
 Times are seconds from the moment the check-sync was answered. :func:`restore` puts the phones
 whose inventory entry says ``restore_firmware: true`` back on the version they had (the image of
@@ -41,9 +43,10 @@ from enum import StrEnum
 from ...duties.profile import FirmwareTarget
 from ...errors import LabError, LabProtocolError
 from ...inventory.models import PhoneDevice
-from ..drivers.edge import Edge, Registration
+from ..drivers.edge import Edge
 from ..drivers.phone import Phone, PolledFirmware
 from ..drivers.provisioning import FirmwareConfig, ProvisioningServer
+from ..facts.cloud_phones import PhoneRecord
 from ..session import LabSession
 from .image_check import ImageCheck, check_image
 from .state_machine import run_steps
@@ -370,15 +373,14 @@ class PhoneUpgradeRun:
         return True
 
     def registered(self) -> bool:
-        """Wait until the phone's extension is in ``show registrations`` of its registrar Edge
-        (``registered_s``); True at once when it has none. False (``error`` set) after ``register_s``."""
+        """Wait until Genesys Cloud sees the phone (its record, by MAC) registered with its registrar
+        Edge (``registered_s``); True at once when it has none. False (``error`` set) after ``register_s``."""
         u, sip, register_s = self.upgrade, self.device.sip, self.timeouts.register_s
         if sip is None or sip.registrar is None:
             return True  # nothing to register with: back on the target is the end
         watch = _registrations(self.lab, sip.registrar)
-        extension = sip.username or self.device.facts.extension
         back = time.monotonic()
-        while extension not in watch.read(back):
+        while self.device.facts.mac not in watch.read(back):
             if time.monotonic() - back > register_s:
                 u.error = f"back on {u.version_after} but not registered at {sip.registrar} within {register_s:g} s"
                 return False
@@ -388,21 +390,22 @@ class PhoneUpgradeRun:
 
 
 class _RegistrationWatch:
-    """``show registrations`` of one Edge shared by the phones of a wave: a thread that needs a read
-    newer than ``after`` (monotonic seconds) gets the one another thread made meanwhile, so ten
-    phones waiting cost one SSH command per poll, not ten one after the other."""
+    """The phones registered with one Edge (:meth:`~harness.devices.drivers.edge_api.EdgeCloud.registered_phones`,
+    by MAC) shared by the phones of a wave: a thread that needs a read newer than ``after`` (monotonic
+    seconds) gets the one another thread made meanwhile, so ten phones waiting cost one API listing
+    per poll, not ten one after the other."""
 
     def __init__(self, edge: Edge) -> None:
         self.edge = edge
         self.lock = threading.Lock()
         self.at = -1.0
-        self.regs: dict[str, Registration] = {}
+        self.regs: dict[str, PhoneRecord] = {}
 
-    def read(self, after: float) -> dict[str, Registration]:
+    def read(self, after: float) -> dict[str, PhoneRecord]:
         asked = time.monotonic()
         with self.lock:
             if self.at < max(after, asked - POLL_S):
-                self.regs = self.edge.registrations()
+                self.regs = self.edge.registered_phones()
                 self.at = time.monotonic()
             return self.regs
 

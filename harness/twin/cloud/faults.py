@@ -166,5 +166,7 @@ TRUNK_ACL_ALLOW_ALL = declare("trunk-acl-allow-all", ROLE, "the external trunks'
                               "(0.0.0.0/0)")
 NUMBERPLAN_MISSING = declare_value("numberplan-missing", ROLE, "the site has no number plan of CLASSIFICATION",
                                    "CLASSIFICATION", text)
+TRUNK_MISSING = declare_value("trunk-missing", ROLE, "the org has no external trunk on Edge EDGE (its trunk "
+                              "listings lack it) while the Edge's SIP trunk runs on the wire", "EDGE", text)
 OUTBOUND_ROUTE_DROPS = declare_value("outbound-route-drops", ROLE, "no outbound route of the site carries "
                                      "CLASSIFICATION", "CLASSIFICATION", text)

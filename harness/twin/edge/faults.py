@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 from ..core.faults import declare, declare_value, whole_number
-from ..core.shared_faults import DOWN
 from ..core.twin import Twin, Undo
 
 MAX_VOLUME_KB = 65536  # project choice: 64 MiB, the largest log bundle the twin will write
@@ -57,34 +56,20 @@ TRANSPORT_MISMATCH = declare("transport-mismatch", ("edge",), "toward the carrie
                              "says UDP and UDP where it says TCP")
 
 
-# --- the WAN, logs and the console (cli.py, logs.py) -------------------------------------------------------
+# --- the WAN and the logs (logs.py, harness/twin/cloud/resources/edges.py) ---------------------------------
 
-async def _wan_down(twin: Twin, device: str) -> Undo:
-    ssh = [s for s in twin.services.get(device, []) if s.name == "ssh"]
-    for s in ssh:
-        await s.stop()
-
-    async def undo() -> None:
-        if not DOWN.on(twin.states[device]):  # a powered-off Edge comes back when `down` heals
-            for s in ssh:
-                await s.start()
-
-    return undo
-
-
-WAN_DOWN = declare("wan-down", ("edge",), "the Edge's WAN is down: cloud-link down in `show status`, its management "
-                   "address unreachable (SSH closed); the serial console still works", _wan_down)
+WAN_DOWN = declare("wan-down", ("edge",), "the Edge's WAN is down: Genesys Cloud sees it OFFLINE (no software "
+                   "update, log job or diagnostic), its cloud-link.log records it; its LAN side goes on")
 LOG_CORRUPT = declare("log-corrupt", ("edge",), "each new log bundle is damaged on the Edge's disk after it was "
-                      "hashed: the bytes either path delivers do not match the SHA-256 the Edge announces")
+                      "hashed: the archive a log job delivers no longer reads whole (gzip CRC-32)")
 LOG_VOLUME = declare_value("log-volume", ("edge",), "the Edge has KB KiB of logs: its next bundles are about that "
                            "size", "KB", _kib)
 
 
 # --- software updates (software.py; never-returns and slow-boot also bend the reboot) --------------------------
 
-INSTALL_FAILS = declare("install-fails", ("edge",), "a software install fails after its reboot: the console shows the "
-                        "error and 'rolling back', the Edge comes back on its previous version with the error in "
-                        "`show software`")
+INSTALL_FAILS = declare("install-fails", ("edge",), "a software install fails after its reboot: the Edge rolls "
+                        "back and comes back on its previous version, its update FAILED in Genesys Cloud")
 
 
 # --- the Edge as Genesys Cloud sees it (software.py's API update, harness/twin/cloud/resources/edge_*.py) ------

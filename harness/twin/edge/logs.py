@@ -1,4 +1,4 @@
-"""The twin Edge's log bundles: made on request, fetched by SFTP or sent by XMODEM-1K on the console.
+"""The twin Edge's log bundles: made on request (a log job through the emulated Genesys Cloud API).
 
 An Edge keeps its files under ``<runtime_dir>/edge-disk/<device>/`` (its "disk"): bundles live in
 ``logs/`` there, named ``<hostname>-logs-<UTC time>-<n>.tar.gz``; the newest
@@ -8,52 +8,26 @@ registrations, trunk and media counters, the cloud link's ups and downs) and ``c
 (a libpcap capture of RTP on the phone trunk). The capture fills the bundle to the Edge's log
 volume: :data:`DEFAULT_VOLUME_KB`, or the ``log-volume=KB`` fault's KB (the benchmark's 5 MB).
 
-The Edge CLI (:mod:`.cli`) serves ``logs bundle``, ``logs manifest [NAME]``, ``logs list``
-and, on the serial console only, ``logs send [NAME]``. The manifest, printed by ``logs bundle`` and
-``logs manifest``::
-
-    Log bundle      : /logs/edge1-logs-20261201T120000Z-1.tar.gz
-    Size            : 262144 bytes
-    SHA-256         : 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
-    Files           : 5
-      edge.log                  10412 bytes
-      ...
-    Manifest CRC-32 : 1a2b3c4d
-
-``Manifest CRC-32`` is zlib's CRC-32 (8 hex digits) of every line above it, each with its ``\\n``:
-a reader on a noisy console can tell a damaged manifest from a good one and ask again. The path is
-the bundle's path on the Edge's SFTP server (chrooted to the disk, read only).
-
-``logs send`` prints ``Sending NAME (N bytes) by XMODEM-1K, CRC-16. Start your receiver now.`` and
-then runs the sender of the `xmodem` package (XMODEM-1K with CRC-16, the classic of serial
-consoles, as ``sx -k`` does) in a thread: 1024-byte blocks, each ACKed or NAKed by the receiver,
-the last one padded with ``0x1A``; EOT at the end. When it ends the console prints
-``Transfer complete: N bytes`` or ``Transfer failed: ...`` and the prompt again.
+The bundles are what the Edge's log jobs list and upload through the emulated Genesys Cloud API
+(:mod:`harness.twin.cloud.resources.edge_logs`): a Genesys Edge gives its customer no command line,
+SFTP or console to fetch them.
 
 Faults (declared in :mod:`.faults`): ``log-corrupt`` damages each new bundle on disk after it was
-hashed, so the manifest's SHA-256 no longer matches the bytes either path delivers; ``log-volume=KB``
-sets the size; ``wan-down`` shows in ``cloud-link.log``. (``console-noise``, which bends what the
-console writes, is the console server's: :func:`harness.twin.servers.console.console_noise`.) The
-SSH server serves the disk read only over SFTP (the role's ``sftp_root``).
+hashed, so the archive the API delivers no longer reads whole (its gzip CRC-32); ``log-volume=KB``
+sets the size; ``wan-down`` shows in ``cloud-link.log``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import io
 import random
 import struct
 import tarfile
-import threading
 import time
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from xmodem import CAN, XMODEM1k
 
 from ..core.state import DeviceState
 from ..core.twin import Twin
@@ -63,7 +37,6 @@ from .state import EdgeState
 DEFAULT_VOLUME_KB = 256  # project choice: a quiet Edge's logs and a short capture, compressed
 KEEP_BUNDLES = 3  # project choice: bundles kept on the Edge's disk, newest first
 SEND_TIMEOUT_S = 10  # the sender waits this long for each ACK (the receiver's purge takes 1 s)
-SEND_RETRY = 16  # the xmodem package's default: NAKs per block before the sender gives up
 LOG_DIR = "logs"
 FILES = ("edge.log", "sip.log", "media.log", "cloud-link.log", "capture.pcap")
 
@@ -213,119 +186,11 @@ def _serial(p: Path) -> int:
 
 
 def manifest_text(b: Bundle) -> str:
-    """The manifest as the CLI prints it (format in the module docstring), CRC-32 line last."""
+    """The bundle's manifest, kept beside it on the Edge's disk (``NAME.manifest``): path, size,
+    SHA-256, its files, and a CRC-32 (zlib's, 8 hex digits) of every line above it."""
     body = (f"Log bundle      : {b.sftp_path}\n"
             f"Size            : {b.size_bytes} bytes\n"
             f"SHA-256         : {b.sha256}\n"
             f"Files           : {len(b.files)}\n"
             + "".join(f"  {name:<20} {size:>10} bytes\n" for name, size in b.files))
     return body + f"Manifest CRC-32 : {zlib.crc32(body.encode()):08x}\n"
-
-
-def _find(disk: Path, name: str | None) -> Path | None:
-    logs = disk / LOG_DIR
-    if name:
-        p = logs / Path(name).name
-        return p if p.is_file() and p.name.endswith(".tar.gz") else None
-    bundles = sorted(logs.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime_ns)
-    return bundles[-1] if bundles else None
-
-
-def logs_command(st: EdgeState, disk: Path | None, args: list[str], console: bool
-                 ) -> tuple[str, XmodemSend | None]:
-    """``logs bundle|manifest [NAME]|list|send [NAME]``: (output text, a sender to start or None)."""
-    if disk is None:
-        return "% Logs are not available on this Edge\n", None
-    what = args[0].lower() if args else ""
-    name = args[1] if len(args) > 1 else None
-    if what and "bundle".startswith(what):
-        return manifest_text(make_bundle(st, disk)), None
-    if what and "list".startswith(what):
-        rows = sorted((disk / LOG_DIR).glob("*.tar.gz"), key=lambda p: p.stat().st_mtime_ns)
-        return "".join(f"/{LOG_DIR}/{p.name} {p.stat().st_size} bytes\n" for p in rows) or "No log bundles\n", None
-    if what and ("manifest".startswith(what) or "send".startswith(what)):
-        path = _find(disk, name)
-        if path is None:
-            return f"% No log bundle {name or ''}".rstrip() + "; make one with 'logs bundle'\n", None
-        if "manifest".startswith(what):
-            return path.with_name(path.name + ".manifest").read_text(), None
-        if not console:
-            return (f"% logs send streams XMODEM on the serial console only; over SSH fetch /{LOG_DIR}/{path.name} "
-                    "by SFTP\n"), None
-        size = path.stat().st_size
-        return (f"Sending {path.name} ({size} bytes) by XMODEM-1K, CRC-16. Start your receiver now.\n",
-                XmodemSend(path))
-    return "% Usage: logs bundle | logs manifest [NAME] | logs list | logs send [NAME]\n", None
-
-
-# --- XMODEM-1K sender on the console ----------------------------------------------------------------
-
-
-class XmodemSend:
-    """One XMODEM-1K send of ``path``, run by the `xmodem` package's sender in a thread.
-
-    The console calls :meth:`start` with its raw writer (no line-end translation) and a callback
-    for the end, then hands every byte the receiver sends to :meth:`feed`. :meth:`cancel` (the
-    console stops, its client left) makes the sender give up at once.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._in = bytearray()
-        self._cond = threading.Condition()
-        self._cancelled = False  # the console stopped or its client left: end quietly
-        self._aborted = False  # the receiver sent CAN CAN: end and say so
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._write: Callable[[bytes], None] = lambda b: None
-
-    def start(self, write: Callable[[bytes], None], done: Callable[[str], None]) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._write = write
-        threading.Thread(target=self._run, args=(done,), name=f"xmodem-send {self.path.name}", daemon=True).start()
-
-    def feed(self, data: bytes) -> None:
-        with self._cond:
-            self._in += data
-            self._cond.notify_all()
-
-    def cancel(self) -> None:
-        with self._cond:
-            self._cancelled = True
-            self._cond.notify_all()
-
-    def _getc(self, size: int, timeout: float = 1) -> bytes | None:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self._in) < size and not (self._cancelled or self._aborted):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-            if CAN * 2 in self._in:  # the receiver gave up (XMODEM's abort); the package honours it only at start
-                self._aborted = True
-            if self._cancelled or self._aborted or not self._in:
-                return None
-            data = bytes(self._in[:size])
-            del self._in[:size]
-            return data
-
-    def _putc(self, data: bytes, timeout: float = 1) -> int | None:
-        if self._cancelled or self._aborted or self._loop is None:
-            return None
-        with contextlib.suppress(RuntimeError):  # the loop closed: the twin is stopping
-            self._loop.call_soon_threadsafe(self._write, bytes(data))
-            return len(data)
-        return None
-
-    def _run(self, done: Callable[[str], None]) -> None:
-        size = self.path.stat().st_size
-        try:
-            with open(self.path, "rb") as f:
-                ok = XMODEM1k(self._getc, self._putc).send(f, retry=SEND_RETRY, timeout=SEND_TIMEOUT_S, quiet=True)
-            msg = (f"Transfer complete: {size} bytes" if ok else "Transfer failed: cancelled by the receiver"
-                   if self._aborted else "Transfer failed: the receiver gave no ACK")
-        except OSError as e:
-            msg = f"Transfer failed: {e}"
-        if self._loop is not None and not self._cancelled:
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(done, msg)

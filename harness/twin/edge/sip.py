@@ -11,7 +11,7 @@ behaviour, formats and faults are in ``docs/twin-edge-sip.md``; in short:
   §8.2.2-§8.2.3 say (:func:`~harness.transports.sip.uas_checks.refusal`): Require 420, body type
   415, Accept without SDP on INVITE 406.
 * Every ``trunk.routes`` PSTN gets an OPTIONS at start and every :data:`OPTIONS_INTERVAL_S`; the
-  last answer per route is ``EdgeState.trunk_options`` (``show trunk``).
+  last answer per route is ``EdgeState.trunk_options`` (the API's ``optionsStatus``).
 * **Inbound** (INVITE on the trunk port): Max Calls → ``max_calls_code``; R-URI user → DID →
   extension (404) → registered contact (480) → G.711 in the offer (488) → INVITE to the phone.
 * **Outbound** (INVITE on the phone port): From user must be a phone's extension (403); R-URI an

@@ -1,5 +1,6 @@
 """The Edge's live state: identity and firmware, registrations, the SIP trunk and its counters, media
-relays and the software update. Its SIP side, CLI, log bundles and updater read and write it."""
+relays and the software update. Its SIP side, log bundles and updater read and write it; the
+emulated Genesys Cloud API renders it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .faults import MAX_CALLS
 
 @dataclass
 class TrunkRouteConfig:
-    """One outbound route of an Edge's trunk as ``show trunk`` prints it: the PSTN device's name,
+    """One outbound route of an Edge's trunk (the API's ``optionsStatus`` server): the PSTN device's name,
     ``host:port`` and the transport the Edge uses toward it (``udp``/``tcp``)."""
 
     name: str

@@ -75,3 +75,9 @@ def test_without_cloud_the_edge_cannot_be_read(loaded: LoadedLab) -> None:
     lone = Edge("edge1", loaded.lab.devices["edge1"], loaded)  # made without a LabSession: no org
     with pytest.raises(LabUnreachable, match="a Genesys Edge is managed through Genesys Cloud"):
         lone.record()
+
+
+def test_log_volume_fault_is_checked(twin: TwinControl) -> None:
+    for bad in ("0", "abc", "70000"):
+        with pytest.raises(Exception, match="log-volume"):
+            twin.fault("edge1", "log-volume", bad)

@@ -1,5 +1,5 @@
-"""MAINT-EDGE-UPDATE, the update: the twin Edge's software state machine (``show software``, stage,
-drain, install, reboot on the console, faults, heal), the harness's update flow and the destructive
+"""MAINT-EDGE-UPDATE, the update: the harness's update flow (through an Edge in memory, and through
+the twin's emulated Genesys Cloud API: order, drain, install, reboot, faults, heal) and the destructive
 scenario (PASS healthy; FAIL under install-fails, never-returns, slow-boot, image-404, bad-checksum;
 SKIPPED outside the window).
 
@@ -11,24 +11,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
-from harness.devices.drivers.edge_software_cli import SoftwareStatus
 from harness.devices.procedures.edge_update import EdgeStep, lock_dir, update_edge
-from harness.devices.procedures.edge_update_access import BootEnd
-from harness.devices.procedures.trunk_calls import TrunkProbe
+from harness.devices.procedures.edge_update_access import BootEnd, SoftwareStatus
 from harness.devices.session import LabSession
 from harness.duties.profile import FirmwareTarget, load_profile
-from harness.errors import LabProtocolError
 from harness.inventory import LoadedLab
 from harness.twin.manager import TwinControl
-from harness.twin.provisioning.images import image_sha256
-from tests.conftest import wait_for
 from tests.scenario_runner import ScenarioRun, run_scenarios
 
 DUTY = "MAINT-EDGE-UPDATE"
@@ -98,111 +92,7 @@ def _run(lab_path: Path, tmp_path: Path, tag: str) -> tuple[ScenarioRun, dict]: 
     return r, r.tests()[TEST]
 
 
-def _wait_status(session: LabSession, *statuses: str, timeout_s: float = 10.0):  # type: ignore[no-untyped-def]
-    edge = session.driver("edge1")
-    return wait_for(lambda: (s := edge.software_status()).status in statuses and s, timeout_s)
-
-
-# --- the twin Edge ------------------------------------------------------------------------------
-
-
-def test_stage_verifies_the_checksum_and_refuses_what_it_cannot_do(twin: TwinControl, session: LabSession,
-                                                                   target: FirmwareTarget) -> None:
-    edge = session.driver("edge1")
-    st = edge.software_status()
-    assert (st.status, st.current_version, st.staged_version, st.draining, st.last_error) == \
-        ("idle", OLD, None, False, None)
-    with pytest.raises(LabProtocolError, match="No software staged"):
-        edge.software_install()
-    with pytest.raises(LabProtocolError, match="Usage: software stage"):
-        edge.software_stage("ftp://x/y.bin", target.sha256)
-    edge.software_stage(target.url, "0" * 64)
-    st = _wait_status(session, "failed")
-    assert st and st.staged_version is None and f"checksum of {target.url}" in st.last_error, st
-    assert target.sha256 in st.last_error and "0" * 64 in st.last_error
-    phone_image = target.url.replace("genesys_edge-2026.12.0", "generic_sip_phone-6.4.4")
-    edge.software_stage(phone_image, image_sha256("generic_sip_phone", "6.4.4"))
-    st = _wait_status(session, "failed")
-    assert st and "an image for generic_sip_phone, not Genesys Edge software" in st.last_error, st
-    edge.software_stage(target.url, target.sha256)
-    st = _wait_status(session, "staged")
-    assert st and (st.staged_version, st.last_error, st.current_version) == (NEW, None, OLD), st
-    assert "show software" in edge.run("help")
-    assert edge.software_cancel().startswith("Update cancelled")
-    assert edge.software_status().status == "idle"
-
-
-def test_drain_keeps_a_live_call_refuses_new_ones_and_ends_calls_at_its_timeout(
-        twin: TwinControl, session: LabSession, loaded: LoadedLab) -> None:
-    edge = session.driver("edge1")
-    dev = loaded.lab.devices["edge1"]
-    dids = list(dev.facts.dial_plan.dids)  # type: ignore[union-attr]
-    probe = TrunkProbe("edge1", dev, edge.transcript("sip", "drain test"))  # type: ignore[arg-type]
-    try:
-        kept = probe.inbound(dids[0])
-        assert kept.state == "confirmed", kept.result()
-        assert "1 calls in progress, ended after 2 s" in edge.software_drain(2)
-        refused = probe.inbound(dids[1])
-        r = refused.result()
-        assert (r.final_code, refused.state) != (None, "confirmed")
-        assert r.final_code == 503 and "draining for a software update" in r.ladder, r.ladder
-        st = edge.software_status()
-        assert (st.status, st.draining, st.calls_in_progress) == ("draining", True, 1), st
-        tc = probe.exercise(kept, "kept", hang_up=False)
-        assert tc.audio_back > 0 and kept.state == "confirmed"  # the call in progress goes on
-        assert wait_for(lambda: kept.state != "confirmed", 5.0), "the Edge did not end the call at the timeout"
-        assert "BYE" in kept.ladder()
-        st = _wait_status(session, "drained")
-        assert st and st.calls_in_progress == 0 and edge.trunk_status().inbound_calls == 0
-        assert edge.software_cancel()
-        again = probe.inbound(dids[0])  # cancelled: calls are taken again
-        assert again.state == "confirmed", again.result()
-        again.bye()
-    finally:
-        probe.close()
-
-
-def test_install_reboots_with_the_console_connected_and_heal_restores_the_version(
-        twin: TwinControl, session: LabSession, target: FirmwareTarget) -> None:
-    edge = session.driver("edge1")
-    console = edge.console()
-    assert console.command("show software").startswith("Software status  : idle")
-    edge.software_stage(target.url, target.sha256)
-    assert _wait_status(session, "staged")
-    t0 = time.monotonic()
-    assert edge.software_install() == f"Installing {NEW}: the Edge reboots now\n"
-    _, _, text = console.expect([r"login: ?\Z"], timeout_s=10)
-    took = time.monotonic() - t0
-    assert "going down for reboot" in text and f"firmware {NEW}" in text and 1.5 < took < 6, (took, text)
-    assert twin.state("edge1")["software_status"] == "installed"
-    v = wait_for(lambda: _version_or_none(edge), 5.0)
-    assert v == NEW
-    assert twin.heal("edge1") is not None
-    edge.drop_session("ssh")
-    assert edge.version().firmware == OLD and edge.software_status().status == "idle"
-
-
-def _version_or_none(edge) -> str | None:  # type: ignore[no-untyped-def]
-    try:
-        return str(edge.version().firmware)
-    except Exception:
-        edge.drop_session("ssh")
-        return None
-
-
-def test_never_returns_keeps_the_edge_away_until_healed(twin: TwinControl, session: LabSession,
-                                                        target: FirmwareTarget) -> None:
-    edge = session.driver("edge1")
-    twin.fault("edge1", "never-returns")
-    edge.software_stage(target.url, target.sha256)
-    assert _wait_status(session, "staged")
-    edge.software_install()
-    assert wait_for(lambda: not twin.status()["devices"]["edge1"]["up"], 5.0)
-    time.sleep(2.5)  # longer than a healthy boot
-    assert not twin.status()["devices"]["edge1"]["up"]
-    twin.heal("edge1")
-    edge.drop_session("ssh")
-    assert edge.version().firmware == OLD
+# --- the update's steps ---------------------------------------------------------------------------
 
 
 def test_one_edge_per_site_lock_stops_a_second_update(twin: TwinControl, session: LabSession,
@@ -347,10 +237,8 @@ def test_slow_boot_beyond_the_limit_fails_the_boot_check(twin: TwinControl, open
     r, t = _run(lab_path, tmp_path, "slow-boot")
     msg = t["message"]
     assert t["verdict"] == "FAIL", (t["message"], r.output[-3000:])
-    # The reboot runs from the first OFFLINE the poll sees: on a loaded machine a poll late by a
-    # tenth of a second reads 5.9 s for the 6 s boot.
-    m = re.search(r"edge1: reboot in Genesys Cloud \(OFFLINE until ONLINE with the update ended\) = ([0-9.]+) s", msg)
-    assert m is not None and BOOT_MAX_S < float(m.group(1)) <= 6.5, msg
+    took = re.search(r"edge1: reboot in Genesys Cloud \(OFFLINE until ONLINE with the update ended\) = ([\d.]+) s", msg)
+    assert took and 5.5 <= float(took[1]) < 8.0, msg  # a 6 s boot, seen through 0.2 s polls of the API
     assert f"limit <= {BOOT_MAX_S:.1f} s (requirement profile default)" in msg, msg
     assert twin.state("edge1")["installed_firmware"] == NEW  # it came back, too late
 

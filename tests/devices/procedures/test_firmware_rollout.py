@@ -1,5 +1,5 @@
 """MAINT-PHONE-FIRMWARE rollout: the twin phone's firmware state machine (check-sync NOTIFY,
-download, verify, flash, reboot, faults, heal), the Edge's ``show registrations``, the rollout in
+download, verify, flash, reboot, faults, heal), the phones' registration as the org sees it, the rollout in
 waves (canary, concurrency, stop rules, restore) and the destructive scenario (PASS healthy; FAIL
 under image-404, bad-checksum, no-apply, never-returns mid-wave).
 
@@ -105,13 +105,13 @@ def test_check_sync_flashes_reboots_and_heal_puts_the_inventory_firmware_back(tw
     assert phone.check_sync() == 200
     assert wait_for(lambda: phone.poll_firmware() is None, 5.0)  # SNMP goes away: rebooting
     assert twin.state("phone2")["firmware_state"] == "rebooting"
-    assert "1002" not in edge.registrations()  # un-registered on the way down
+    assert "00:04:f2:00:00:02" not in edge.registered_phones()  # un-registered on the way down
     back = wait_for(lambda: phone.poll_firmware(), 10.0)
     assert back is not None and back.firmware == NEW
     st = twin.state("phone2")
     assert st["firmware_state"] == "up" and st["boots"] == boots + 1 and st["last_upgrade_error"] is None
     assert phone.system().uptime_s < uptime_before + 1
-    assert wait_for(lambda: "1002" in edge.registrations(), 10.0)
+    assert wait_for(lambda: "00:04:f2:00:00:02" in edge.registered_phones(), 10.0)
     twin.heal("phone2")
     st = twin.state("phone2")
     assert (st["installed_firmware"], st["firmware_state"]) == (OLD, "idle")
@@ -150,11 +150,11 @@ def test_faults_are_registered_for_phone_and_edge(twin):
         twin.fault("phone1", "slow-boot", "soon")
 
 
-def test_show_registrations_lists_every_phone(twin, session):
-    regs = wait_for(lambda: (r := session.driver("edge1").registrations()) and len(r) == 4 and r)
-    assert sorted(regs) == ["1001", "1002", "1003", "1004"]
-    r = regs["1003"]
-    assert r.host.endswith(".3.3") and r.port == 5060 and 0 < r.expires_s <= 120
+def test_the_org_sees_every_phone_registered_with_its_edge(twin, session):
+    regs = wait_for(lambda: (r := session.driver("edge1").registered_phones()) and len(r) == 4 and r)
+    assert sorted(p.name for p in regs.values()) == ["phone1", "phone2", "phone3", "phone4"]
+    status = regs["80:5e:c0:00:00:03"].status
+    assert status is not None and (status.operational_status, status.edges_status) == ("OPERATIONAL", "IN_SERVICE")
 
 
 # --- the rollout (API) ------------------------------------------------------------------------

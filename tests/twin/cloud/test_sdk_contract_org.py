@@ -36,6 +36,10 @@ ENDPOINTS = [
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phones(site_id=ids["siteId"]),
              params=(("site.id", "{siteId}"),)),
     Endpoint(f"{EDGES}/phones", "PhoneEntityListing",
+             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phones(
+                 site_id=ids["siteId"], expand=["properties", "status"]),
+             params=(("site.id", "{siteId}"), ("expand", "properties,status"))),
+    Endpoint(f"{EDGES}/phones", "PhoneEntityListing",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_phones(phone_hardware_id="0004f2000001"),
              params=(("phone_hardwareId", "0004f2000001"),)),
     Endpoint(f"{EDGES}/phones/{{phoneId}}", "Phone",

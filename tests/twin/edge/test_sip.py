@@ -1,6 +1,6 @@
 """The twin Edge's SIP side (harness/twin/edge/sip.py): registrar, OPTIONS, routing by the dial plan,
-Max Calls, media relay, early media, re-INVITE, BYE/CANCEL, Record-Route, faults, ``show trunk``,
-malformed input and SIPp interop. The carrier and the phones are the probe's SipUserAgent (bound on
+Max Calls, media relay, early media, re-INVITE, BYE/CANCEL, Record-Route, faults, the trunk through
+the API, malformed input and SIPp interop. The carrier and the phones are the probe's SipUserAgent (bound on
 this module's part of the test net, or on a twin device's own address after taking it ``down``) or
 the twin's own phones and PSTN simulator.
 
@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 from sipmessage import Message, Request, Response
 
-from harness.devices.drivers.edge import Edge, RouteStatus, TrunkStatus
+from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.edge_api import RouteStatus, TrunkStatus
+from harness.devices.session import LabSession
 from harness.errors import LabProtocolError, LabUnreachable
 from harness.inventory import LoadedLab
 from harness.transports.sdp import parse_sdp
@@ -743,66 +745,45 @@ def test_edge_down_drops_its_calls_and_heal_serves_again(phone_probe: Callable[.
     assert r is not None and r.code == 200
 
 
-# -- show trunk -----------------------------------------------------------------------------------------
+# -- the trunk through Genesys Cloud ----------------------------------------------------------------------
 
-def test_show_trunk_over_ssh(phone_probe: Callable[..., SipUserAgent], agents: Callable[..., SipUserAgent],
-                             edge_host: str, loaded: LoadedLab, twin: TwinControl) -> None:
-    edge = Edge("edge1", loaded.lab.devices["edge1"], loaded)
+def test_trunk_status_through_the_api_agrees_with_the_wire(phone_probe: Callable[..., SipUserAgent],
+                                                           agents: Callable[..., SipUserAgent], edge_host: str,
+                                                           loaded: LoadedLab, twin: TwinControl) -> None:
+    session = LabSession(loaded)
+    edge = session.driver("edge1", Edge)
     try:
         assert wait_for(lambda: edge_state(twin)["trunk_options"].get("pstn1") == 200, 5.0)
         before = edge.trunk_status()
         pstn = loaded.lab.devices["pstn1"].host
-        assert before.routes == (RouteStatus("pstn1", f"{pstn}:5060", "udp", 200),)
-        assert (before.max_calls, before.max_calls_code, before.state) == (10, 503, "in-service")
+        assert before.routes == (RouteStatus(f"{pstn}:5060", True),) and before.in_service
+        assert before.route(f"{pstn}:5060") == before.routes[0] and before.route("192.0.2.1:5060") is None
         phone_probe("phone1", 10)
         carrier = agents(3, "carrier")
         held = dial_in(carrier, edge_host)
         assert held.wait(CONFIRMED, timeout_s=5.0) == CONFIRMED
-        out = dial_out(agents(12, "phone"), edge_host, "+19005550000")
-        assert out.wait_ended(5.0) == FAILED
-        twin.fault("edge1", "max-calls", "1")
-        twin.fault("edge1", "transport-mismatch")
         now = edge.trunk_status()
         assert isinstance(now, TrunkStatus)
-        assert (now.max_calls, now.inbound_calls, now.outbound_calls) == (1, 1, 0)
-        assert now.calls_total == before.calls_total + 2 and now.calls_refused == before.calls_refused + 1
-        assert now.routes[0].transport == "tcp"
-        text = edge.ssh_session().run("sh tr")  # abbreviated
-        assert text.startswith("Trunk external status: in-service\n") and "Route pstn1      : " in text
+        assert (now.inbound_calls, now.outbound_calls, now.calls) == (before.inbound_calls + 1, before.outbound_calls,
+                                                                      before.calls + 1)
         held.bye()
+        assert wait_for(lambda: edge.trunk_status().calls == before.calls, 5.0)
     finally:
-        edge.close()
+        session.close()
     settle(twin)
 
 
-def test_trunk_status_that_does_not_parse_is_a_protocol_error(loaded: LoadedLab,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.devices.facts.templates import parse_template
-
-    good = ("Trunk external status: in-service\nMax calls        : 10\nMax calls code   : 503\n"
-            "Inbound calls    : 2\nOutbound calls   : 1\nCalls total      : 57\nCalls refused    : 3\n"
-            "Route pstn1      : 127.0.4.1:5060/udp options 200\nRoute pstn2      : 127.0.4.2:5060/tcp options none\n")
-    rows = [r for r in parse_template("genesys_edge_show_trunk", good) if r["route"]]
-    assert [(r["route"], r["options"]) for r in rows] == [("pstn1", "200"), ("pstn2", "none")]
-
-    class Canned:  # an SSH session that answers every command with ``text``
-        address = "192.0.2.1:22"
-
-        def __init__(self, text: str) -> None:
-            self.text = text
-
-        def run(self, command: str) -> str:
-            return self.text
-
-    edge = Edge("edge1", loaded.lab.devices["edge1"], loaded)
-    monkeypatch.setattr(edge, "ssh_session", lambda: Canned(good))
-    st = edge.trunk_status()
-    assert (st.inbound_calls, st.outbound_calls, st.calls_total, st.calls_refused) == (2, 1, 57, 3)
-    assert st.routes[1] == RouteStatus("pstn2", "127.0.4.2:5060", "tcp", None)
-    for bad in (good + "Something else: 1\n", "% Unknown command: 'show trunk'.\n", ""):
-        monkeypatch.setattr(edge, "ssh_session", lambda b=bad: Canned(b))
-        with pytest.raises(LabProtocolError, match="show trunk"):
+def test_an_edge_without_an_external_trunk_in_the_org_is_a_protocol_error(loaded: LoadedLab,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    session = LabSession(loaded)
+    edge = session.driver("edge1", Edge)
+    try:
+        monkeypatch.setattr(edge, "trunks", lambda trunk_type=None: [])
+        with pytest.raises(LabProtocolError, match="no external trunk on edge1") as e:
             edge.trunk_status()
+        assert e.value.device == "cloud" and e.value.transport == "api"
+    finally:
+        session.close()
 
 
 # -- SIPp interop ---------------------------------------------------------------------------------------

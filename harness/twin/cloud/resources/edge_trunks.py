@@ -1,4 +1,5 @@
-"""An Edge's trunks: ``GET …/edges/{edgeId}/trunks`` (``TrunkEntityListing``; filter ``trunkType``),
+"""The org's trunks: ``GET …/edges/trunks`` (every Edge's, ``TrunkEntityListing``; filters ``edge.id``,
+``trunkType``); an Edge's trunks: ``GET …/edges/{edgeId}/trunks`` (``TrunkEntityListing``; filter ``trunkType``),
 ``GET …/edges/trunks/{trunkId}/metrics`` (``TrunkMetrics``) and ``GET …/edges/trunks/metrics?trunkIds=…``
 (``list[TrunkMetrics]``), rendered from the twin Edge's SIP state.
 
@@ -7,6 +8,8 @@ routes answered its last OPTIONS, ``optionsStatus`` per route from those answers
 trunk (``PHONE``). Metrics count the calls in progress (``calls.inboundCallCount`` carrier → Edge,
 ``outboundCallCount`` Edge → carrier; the phone trunk's inbound count is the station calls). While
 the Edge does not run (rebooting, ``down``) its trunks are out of service with no calls.
+``trunk-missing=EDGE`` (a fault of the org) takes that Edge's external trunk out of every listing
+while its SIP trunk runs on the wire (DATA-ACCURACY).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import datetime as dt
 import time
 
 from ...edge.state import EdgeState
+from ..faults import TRUNK_MISSING
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import entity_id
 from .edges import EDGES, find_edge
@@ -52,17 +56,37 @@ def trunk_json(req: ApiRequest, name: str, edge_id: str, st: EdgeState, kind: st
     return out
 
 
+def kinds_of(req: ApiRequest, name: str) -> list[str]:
+    """The trunk kinds Edge ``name`` has in the org (its external one not under ``trunk-missing``),
+    filtered by the request's ``trunkType``."""
+    missing = TRUNK_MISSING.value(req.state)
+    return [k for k in KINDS if req.query.get("trunkType", k).upper() == k
+            and not (k == "EXTERNAL" and missing == name)]
+
+
 @route("GET", f"{EDGES}/{{edgeId}}/trunks")
 async def edge_trunks(req: ApiRequest) -> Json:
     name, edge_id, st = find_edge(req)
-    kinds = [k for k in KINDS if req.query.get("trunkType", k).upper() == k]
-    return listing(req, kinds, lambda k: trunk_json(req, name, edge_id, st, k))
+    return listing(req, kinds_of(req, name), lambda k: trunk_json(req, name, edge_id, st, k))
+
+
+@route("GET", TRUNKS)
+async def org_trunks(req: ApiRequest) -> Json:
+    """Every trunk of the org's inventory Edges, in Edge name order (filters ``edge.id``, ``trunkType``)."""
+    wanted = req.query.get("edge.id")
+    found = [(name, eid, st, k) for name, eid in sorted(req.state.edge_ids.items())
+             if isinstance(st := req.twin.states.get(name), EdgeState) and wanted in (None, eid)
+             for k in kinds_of(req, name)]
+    return listing(req, found, lambda e: trunk_json(req, *e))
 
 
 def _find_trunk(req: ApiRequest, tid: str) -> tuple[str, str, EdgeState, str] | None:
+    missing = TRUNK_MISSING.value(req.state)
     for name, eid in req.state.edge_ids.items():
         st = req.twin.states[name]
         for kind in KINDS:
+            if kind == "EXTERNAL" and missing == name:
+                continue
             if isinstance(st, EdgeState) and trunk_id(req, name, kind) == tid:
                 return name, eid, st, kind
     return None

@@ -6,8 +6,9 @@ media 46 and SIP 24: Genesys' defaults, G-DSCP).
 
 A phone record is the org's configuration (:class:`~harness.twin.cloud.telephony.PhoneRecord`, its
 hardware ID in ``properties.phone_hardwareId.value.instance``, bent by ``phone-record-mac``); its
-``status`` is rendered from the phone's own twin state on every request: ``operationalStatus``
-``OPERATIONAL`` while the phone runs and is registered with its Edge, else ``OFFLINE``;
+``status`` is rendered from the twin's live state on every request: ``operationalStatus``
+``OPERATIONAL`` while the phone's primary Edge runs and holds an unexpired registration of the
+phone's SIP user (the binding its ``REGISTER`` made on the wire), else ``OFFLINE``;
 ``edgesStatus`` ``IN_SERVICE`` while registered to its primary Edge and that Edge reaches the cloud,
 ``OUT_OF_SERVICE`` otherwise, ``NO_EDGES`` without an Edge. Synthetic phone records
 (``twin.cloud_synthetic_phones``) have no device behind them: ``OFFLINE``, ``NO_EDGES``.
@@ -15,8 +16,10 @@ hardware ID in ``properties.phone_hardwareId.value.instance``, bent by ``phone-r
 
 from __future__ import annotations
 
+import time
+
+from ....inventory.models import PhoneDevice
 from ...edge.state import EdgeState
-from ...phone.state import PhoneState
 from ..faults import PHONE_RECORD_MAC
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import entity_id
@@ -56,10 +59,29 @@ def base_id(req: ApiRequest, model: str) -> str:
     return entity_id(req.twin.lab.lab.name, "phonebasesettings", model)
 
 
+def _sip_user(req: ApiRequest, name: str) -> str | None:
+    """The SIP user inventory phone ``name`` registers as (``sip.username``, else its extension)."""
+    dev = req.twin.lab.devices.get(name)
+    if not isinstance(dev, PhoneDevice):
+        return None
+    return dev.sip.username if dev.sip and dev.sip.username else dev.facts.extension
+
+
+def bound(req: ApiRequest, rec: PhoneRecord, synthetic: bool) -> bool:
+    """The phone of ``rec`` is registered as its primary Edge's registrar sees it now: that Edge runs
+    and holds a binding of the phone's SIP user that has not expired (what ``REGISTER`` wrote on
+    the wire, :mod:`harness.twin.edge.registrar`)."""
+    if synthetic or rec.edge is None or not req.twin.running(rec.edge):
+        return False
+    edge_st, user = req.twin.states.get(rec.edge), _sip_user(req, rec.name)
+    if not isinstance(edge_st, EdgeState) or user is None or user not in edge_st.registrations:
+        return False
+    return edge_st.registrations[user][2] > time.time()
+
+
 def _status(req: ApiRequest, rec: PhoneRecord, synthetic: bool, pid: str) -> Json:
-    st = None if synthetic else req.twin.states.get(rec.name)
     edge_st = req.twin.states.get(rec.edge) if rec.edge else None
-    registered = isinstance(st, PhoneState) and req.twin.running(rec.name) and st.registered
+    registered = bound(req, rec, synthetic)
     edge_up = isinstance(edge_st, EdgeState) and rec.edge is not None and online(req, rec.edge, edge_st)
     if rec.edge is None:
         edges = "NO_EDGES"
