@@ -42,6 +42,7 @@ import socket
 import struct
 import warnings
 from array import array
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -69,6 +70,7 @@ HANGUP_DIGIT = "D"  # RFC 4733 event 15: the lab's far ends (phones, carrier ech
 END_REPEATS = 3  # RFC 4733 §2.5.1.4: the final packet is sent three times
 RESYNC_S = 0.2  # project choice: a sender more than this late restarts its schedule instead of bursting
 MAX_PACKET = 2048
+SENT_LOG = 3000  # project choice: send times kept for round-trip loss, one minute of 20 ms frames
 
 
 async def open_udp(factory: Callable[[], asyncio.DatagramProtocol], host: str, port: int = 0
@@ -174,6 +176,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self.receiver = RtpReceiver()
         self._sent_at: dict[bytes, float] = {}
         self.receiver.sent_at = self._sent_at
+        self.audio_sent_s: deque[float] = deque(maxlen=SENT_LOG)  # when each tone frame went out (loop clock)
         self.sent = RtpSent()
         self.remote: tuple[str, int] | None = None
         self.codec = "PCMU"
@@ -358,7 +361,9 @@ class RtpSession(asyncio.DatagramProtocol):
     def _send_audio(self) -> None:
         frame = self._frames[self._frame % len(self._frames)]
         self._frame += 1
-        self._sent_at[frame] = asyncio.get_running_loop().time()
+        now = asyncio.get_running_loop().time()
+        self._sent_at[frame] = now
+        self.audio_sent_s.append(now)
         self._send(self.pt, self._ts, frame, marker=self._marker)
         self._marker = False
 
@@ -377,7 +382,7 @@ class RtpSession(asyncio.DatagramProtocol):
         """A snapshot of the receiver's figures."""
         st = self.receiver.stats
         return replace(st, by_pt=dict(st.by_pt), unexpected_pt=dict(st.unexpected_pt), ssrcs=list(st.ssrcs),
-                       dtmf=[replace(e) for e in st.dtmf], tos=dict(st.tos), rtt_ms=list(st.rtt_ms))
+                       dtmf=[replace(e) for e in st.dtmf], tos=dict(st.tos), echoes=list(st.echoes))
 
     async def close(self) -> None:
         self._stop_task()

@@ -57,8 +57,9 @@ class RtpStats:
         first_s / last_s: loop-clock arrival time of the first and last packet (seconds).
         tos: packets per received IP ToS byte (DSCP in its upper six bits, RFC 2474), when the
             socket reads it (:mod:`harness.transports.udp_tos`); empty when nothing told it.
-        rtt_ms: round trips of this side's own audio frames: the time from sending a frame to
-            receiving it back byte for byte (an echoing far end, :attr:`RtpReceiver.sent_at`), ms.
+        echoes: ``(sent_s, arrival_s)`` of each of this side's own audio frames that came back byte
+            for byte (an echoing far end, :attr:`RtpReceiver.sent_at`): when it was last sent and
+            when it arrived, on the loop clock; :attr:`rtt_ms` gives the round trips.
     """
 
     packets: int = 0
@@ -78,7 +79,12 @@ class RtpStats:
     first_s: float | None = None
     last_s: float | None = None
     tos: dict[int, int] = field(default_factory=dict)
-    rtt_ms: list[float] = field(default_factory=list)
+    echoes: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def rtt_ms(self) -> list[float]:
+        """Round trip of each echoed frame, ms (see ``echoes``)."""
+        return [(arrival - sent) * 1000.0 for sent, arrival in self.echoes]
 
     @property
     def dscp(self) -> dict[int, int]:
@@ -165,7 +171,7 @@ class RtpReceiver:
                 st.audio_exact += 1
             if self.sent_at is not None and (sent := self.sent_at.get(payload)) is not None \
                     and arrival_s >= sent:
-                st.rtt_ms.append((arrival_s - sent) * 1000.0)
+                st.echoes.append((sent, arrival_s))
             self._jitter_step(pkt.ts, arrival_s)
         else:
             st.unexpected_pt[pkt.pt] = st.unexpected_pt.get(pkt.pt, 0) + 1

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ...errors import LabUnreachable
 from ...inventory.models import EdgeDevice
-from ...transports.rtp import TONE_HZ
+from ...transports.rtp import TONE_HZ, RtpStats
 from ...transports.sip.call import CONFIRMED
 from ...transports.sip.call_base import CallResult
 from ...transports.sip.transport import local_address_toward
@@ -64,6 +64,35 @@ class TestCall:
     unexpected_pts: dict[int, int]
     ladder: str
     audio_exact: int = 0
+
+    @property
+    def answered(self) -> bool:
+        return self.result.final_code is not None and 200 <= self.result.final_code < 300
+
+
+QOS_SETTLE_S = 0.2  # project choice: audio before the measuring window (the path's first packets)
+QOS_AUDIO_S = 2.0  # project choice: the measuring window, 100 frames of 20 ms (1 lost frame = 1 %)
+
+
+@dataclass(frozen=True)
+class MediaSample:
+    """What the probe saw of one call measured for QoS (:meth:`TrunkProbe.measure`).
+
+    Attributes:
+        label, result: as for :class:`TestCall`.
+        rtp: the probe receiver's figures at the end (ToS per packet, echoes, jitter, loss).
+        sent_s: send times of the probe's tone frames (loop clock, seconds).
+        window: ``(start, end)`` of the measuring window on that clock.
+        sip_tos: packets per ToS byte of the SIP datagrams that came from the Edge's port the call
+            used (UDP; empty over TCP).
+    """
+
+    label: str
+    result: CallResult
+    rtp: RtpStats
+    sent_s: tuple[float, ...]
+    window: tuple[float, float]
+    sip_tos: dict[int, int]
 
     @property
     def answered(self) -> bool:
@@ -143,6 +172,27 @@ class TrunkProbe:
         result = call.result()
         return TestCall(label, result, stats.audio_packets - before, digits, stats.digits,
                         dict(stats.unexpected_pt), result.ladder, stats.audio_exact - exact_before)
+
+    def measure(self, call: CallHandle, label: str, *, inbound: bool, audio_s: float = QOS_AUDIO_S) -> MediaSample:
+        """On an answered ``call``: send the tone for :data:`QOS_SETTLE_S` + ``audio_s`` seconds, wait
+        :data:`ECHO_WAIT_S` for the echo of the last frames, hang up, and return what the probe saw
+        (frames sent in the ``audio_s`` window, their echoes, the ToS of the RTP and of the SIP that
+        came from the Edge's trunk port when ``inbound``, else from its phone port). A call that was
+        not answered gives an empty sample."""
+        window = (0.0, 0.0)
+        if call.state == CONFIRMED:
+            time.sleep(QOS_SETTLE_S)
+            t0 = call.loop_time()
+            time.sleep(audio_s)
+            window = (t0, call.loop_time())
+            time.sleep(ECHO_WAIT_S)
+        stats = call.rtp_stats()
+        sent = call.audio_sent_times()
+        if call.state == CONFIRMED:
+            call.bye()
+        result = call.result()
+        host, port = self.trunk if inbound else self.phone_trunk
+        return MediaSample(label, result, stats, tuple(sent), window, self.ua.sip_tos_from(host, port))
 
     def close(self) -> None:
         self.ua.close()

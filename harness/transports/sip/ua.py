@@ -357,6 +357,10 @@ class SipUserAgent:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def sip_tos_from(self, host: str, port: int) -> dict[int, int]:
+        """Packets per ToS byte of the SIP datagrams received from ``host:port`` (UDP only)."""
+        return self.call_in_loop(lambda: dict(self.core.stack.sockets.tos_seen.get((host, port), {})))
+
     @property
     def udp_port(self) -> int:
         return self.core.stack.udp_port
@@ -484,6 +488,14 @@ class CallHandle:
 
     def rtp_stats(self) -> RtpStats:
         return self.ua.call_in_loop(self._call.rtp.stats)
+
+    def loop_time(self) -> float:
+        """Now on the clock RTP arrival and send times use (the UA loop's, seconds)."""
+        return self.ua.call_in_loop(lambda: asyncio.get_running_loop().time())
+
+    def audio_sent_times(self) -> list[float]:
+        """When each tone frame of this call went out (loop clock, seconds; the last minute)."""
+        return self.ua.call_in_loop(lambda: list(self._call.rtp.audio_sent_s))
 
     def rtp_sent_packets(self) -> int:
         return self.ua.call_in_loop(lambda: self._call.rtp.sent.packets)

@@ -1,0 +1,67 @@
+"""QOS-MEDIA against the twin: PASS on the healthy twin with every leg's figures attached, FAIL when
+the Edge sends unmarked or wrongly marked media and SIP, naming the Edge, the leg, the DSCP measured
+and the limit; BROKEN (not FAIL) when the phone an inbound leg rings is gone."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.scenario_runner import run_scenarios
+
+pytestmark = pytest.mark.timeout(300)
+
+INBOUND = "test_inbound_leg_carrier_to_phone[edge1]"
+OUTBOUND = "test_outbound_leg_phone_to_carrier[edge1]"
+
+
+@pytest.fixture
+def out(tmp_path):
+    return tmp_path / "reports"
+
+
+def test_qos_media_passes_on_the_healthy_twin_with_figures_attached(twin, lab_path, out):
+    allure_dir = out / "allure"
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", f"--alluredir={allure_dir}")
+    assert r.returncode == 0, r.output[-4000:]
+    assert r.verdict("QOS-MEDIA") == "PASS", r.summary["duties"]["QOS-MEDIA"]
+    t = r.tests("QOS-MEDIA")
+    assert t[INBOUND]["verdict"] == "PASS" and t[OUTBOUND]["verdict"] == "PASS", t
+    figures = []
+    for f in allure_dir.glob("*-result.json"):
+        res = json.loads(f.read_text())
+        figures += [(allure_dir / a["source"]).read_text() for a in res.get("attachments", [])
+                    if a["name"].startswith("QoS: ")]
+    assert len(figures) == 2, figures
+    for text in figures:
+        assert "RTP DSCP 46, SIP DSCP 24" in text and "R " in text and "MOS " in text, text
+        assert "far end -> probe" in text and "first packet" in text and "jitter" in text, text
+
+
+def test_no_dscp_on_the_edge_fails_both_legs(twin, lab_path, out):
+    twin.fault("edge1", "no-dscp")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA")
+    t = r.tests("QOS-MEDIA")
+    for test in (INBOUND, OUTBOUND):
+        rec = t[test]
+        assert rec["verdict"] == "FAIL", (test, rec)
+        for part in ("[QOS-MEDIA] edge1", "DSCP of the RTP it sent = 0 DSCP", "limit == 46 DSCP (G-DSCP)"):
+            assert part in rec["message"], (test, part, rec["message"])
+    assert r.verdict("QOS-MEDIA") == "FAIL"
+
+
+def test_wrong_dscp_on_the_edge_fails(twin, lab_path, out):
+    twin.fault("edge1", "wrong-dscp", "34")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "outbound")
+    rec = r.tests("QOS-MEDIA")[OUTBOUND]
+    assert rec["verdict"] == "FAIL", rec
+    assert "DSCP of the RTP it sent = 34 DSCP" in rec["message"] and "limit == 46" in rec["message"], rec["message"]
+
+
+def test_dead_phone_breaks_the_inbound_leg(twin, lab_path, out):
+    twin.fault("phone1", "down")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "inbound")
+    rec = r.tests("QOS-MEDIA")[INBOUND]
+    assert rec["verdict"] == "BROKEN", rec
+    assert "phone1" in rec["message"], rec["message"]
