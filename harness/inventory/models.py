@@ -480,11 +480,27 @@ class Vantage(Strict):
     interface: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,15}$")] | None = None
 
 
+class MediaSettings(Strict):
+    """The site's voice media over its WAN (``network.media``), for QOS-MEDIA and NET-BANDWIDTH.
+
+    ``wan_voice_kbps``: the rate the site's WAN policy reserves for the voice class (the EF queue),
+    kbit/s per direction on the link's layer 2; NET-BANDWIDTH offers ``bandwidth_calls`` concurrent
+    calls through it and expects each to fit (G.711 at 20 ms: 87.2 kbit/s per direction on
+    Ethernet, DUTIES.md §2.4). ``None``: not stated, so the headroom is not judged. On the twin the
+    ``wan`` unit emulates that link on the Edge's carrier media (faults ``wan-loss``,
+    ``wan-delay``, ``wan-jitter``, ``wan-shape``).
+    """
+
+    wan_voice_kbps: Annotated[float, Field(gt=0, le=10_000_000)] | None = None
+    bandwidth_calls: Annotated[int, Field(ge=1, le=1000)] = 4
+
+
 class NetworkSettings(Strict):
     """The site's network as the network duties probe it (``network:`` in the inventory): the
     harness's vantage points, then one block per service (each documented on its class)."""
 
     vantage: Vantage = Vantage()
+    media: MediaSettings | None = None
 
 
 class Lab(Strict):

@@ -22,10 +22,11 @@ from .switch import SWITCH
 
 # isort: split
 from .cloud import CLOUD  # after the roles, so its faults list after theirs
+from .wan import WAN
 
 SERVERS = (ssh, console, snmp)
 ROLE_SPECS = (EDGE, SWITCH, PHONE, PSTN, PROVISIONING)
-UNIT_SPECS = (CLOUD,)
+UNIT_SPECS = (CLOUD, WAN)
 
 
 def faults() -> list[FaultSpec]:

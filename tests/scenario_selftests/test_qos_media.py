@@ -65,3 +65,18 @@ def test_dead_phone_breaks_the_inbound_leg(twin, lab_path, out):
     rec = r.tests("QOS-MEDIA")[INBOUND]
     assert rec["verdict"] == "BROKEN", rec
     assert "phone1" in rec["message"], rec["message"]
+
+
+@pytest.mark.parametrize(("fault", "value", "figure", "limit"), [
+    ("wan-loss", "5", "round-trip packet loss = ", "limit <= 1 % (IND-QOS-RULES)"),
+    ("wan-delay", "200", "one-way delay (half the echo round trip) = ", "limit <= 150 ms (STD-G114)"),
+    ("wan-jitter", "100", "RFC 3550 jitter = ", "limit <= 30 ms (IND-QOS-RULES)"),
+    ("wan-shape", "64", "round-trip packet loss = ", "limit <= 1 % (IND-QOS-RULES)"),  # below one G.711 call
+])
+def test_wan_impairment_fails_the_leg_on_its_figure(twin, lab_path, out, fault, value, figure, limit):
+    twin.fault("wan", fault, value)
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "inbound")
+    rec = r.tests("QOS-MEDIA")[INBOUND]
+    assert rec["verdict"] == "FAIL", rec
+    for part in ("[QOS-MEDIA] edge1", figure, limit):
+        assert part in rec["message"], (part, rec["message"])

@@ -22,6 +22,10 @@ Marking: every packet leaves a relay socket with the ToS byte of the Edge's medi
 Edge marks its own egress whatever the sender marked; the ``no-dscp`` / ``wrong-dscp`` faults
 (:mod:`harness.twin.core.shared_faults`) change it per packet.
 
+The carrier leg crosses the site's WAN: with the twin's ``wan`` unit running, every packet between
+the trunk leg and a phone leg goes through its link (:mod:`harness.twin.wan.link`: loss, delay,
+jitter, shaping as its faults say) instead of out at once.
+
 Counters go to :class:`~harness.twin.edge.state.EdgeState` (``media_relays``, ``media_packets_relayed``,
 ``media_packets_dropped``).
 """
@@ -37,6 +41,7 @@ from ...transports.rtp import decode_g711, encode_g711
 from ...transports.sdp import HOLD_ADDRESS, SdpError, parse_sdp
 from ...transports.udp_tos import TosUdpEndpoint, open_udp_tos
 from ..core.shared_faults import marked_tos
+from ..wan.link import active as active_wan
 from .faults import DTMF_PT, MEDIA_TRANSCODE, NO_EARLY_MEDIA, NO_TELEPHONE_EVENT, ONE_WAY_AUDIO
 from .state import EdgeState
 
@@ -164,7 +169,12 @@ class MediaRelay:
                     data = data[:1] + bytes([(data[1] & 0x80) | (v & 0x7F)]) + data[2:]
             elif pt in (0, 8) and MEDIA_TRANSCODE.on(st):
                 data = _through_other_law(data, pt)
-        if not drop and dst.send(data):
+        link = active_wan() if "trunk" in (src.kind, dst.kind) and src.kind != dst.kind else None
+        if not drop and link is not None and dst.dest is not None and not dst.held:
+            link.carry("out" if dst.kind == "trunk" else "in", data, dst.send)  # the WAN decides if and when
+            src.stats.forwarded += 1
+            self.st.media_packets_relayed += 1
+        elif not drop and dst.send(data):
             src.stats.forwarded += 1
             self.st.media_packets_relayed += 1
         else:
