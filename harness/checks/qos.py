@@ -28,14 +28,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..devices.capabilities import SipEndpoint
 from ..devices.procedures.trunk_calls import MediaSample
 from ..duties.profile import Profile
-from ..evidence.check import check
+from ..evidence.check import check, intent
 from .emodel import CODECS, LegRating, rate_leg
+from .trunk import attach_ladder
 
 DUTY = "QOS-MEDIA"
 
-__all__ = ["DUTY", "Direction", "LegQos", "dscp_seen", "judge_leg", "leg_of", "leg_qos"]
+__all__ = ["DUTY", "G711_20MS_L2_BITS", "Direction", "LegQos", "LoadResult", "dscp_seen", "judge_answered_leg",
+           "judge_leg", "leg_of", "leg_qos", "load_result"]
 
 
 def dscp_seen(tos_counts: Mapping[int, int]) -> int | tuple[int, ...] | None:
@@ -170,3 +173,54 @@ def leg_of(sample: MediaSample) -> LegQos:
     return leg_qos(sample.label, sample.result.codec, rtp_tos=st.tos, sip_tos=sample.sip_tos, sent_s=sample.sent_s,
                    echoes=st.echoes, window=sample.window, received=st.audio_packets, return_lost=st.lost,
                    return_expected=st.expected, jitter_ms=st.jitter_ms, first_media_ms=sample.result.first_media_ms)
+
+
+#: layer-2 bits of one G.711 20 ms packet: (160 payload + 12 RTP + 8 UDP + 20 IP + 18 Ethernet) x 8
+#: (DUTIES.md §2.4, after IND-CISCO-BW); 50 of them a second are the 87.2 kbit/s of one call
+G711_20MS_L2_BITS = (160 + 40 + 18) * 8
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """NET-BANDWIDTH: what N concurrent calls carried over one window.
+
+    Attributes:
+        calls: the legs; window_s: the measuring window, seconds.
+        offered_kbps / carried_kbps: layer-2 rate per direction the probe sent, and the rate of
+            what came back (the echo crossed the link both ways), kbit/s.
+        loss_pct: round-trip loss over all calls' frames in the window.
+    """
+
+    calls: tuple[LegQos, ...]
+    window_s: float
+    offered_kbps: float
+    carried_kbps: float
+    loss_pct: float | None
+
+    def summary(self) -> str:
+        loss = "unknown" if self.loss_pct is None else f"{self.loss_pct:.2f} %"
+        head = (f"{len(self.calls)} calls over {self.window_s:.2f} s: offered {self.offered_kbps:.1f} kbit/s, "
+                f"carried {self.carried_kbps:.1f} kbit/s per direction (layer 2, G.711 20 ms), round-trip loss {loss}")
+        return head + "\n" + "\n".join(q.summary() for q in self.calls)
+
+
+def load_result(legs: list[LegQos], window: tuple[float, float]) -> LoadResult:
+    """The load's figures from its legs (each from :func:`leg_qos` over the same ``window``)."""
+    window_s = max(window[1] - window[0], 1e-9)
+    sent = sum(q.sent for q in legs)
+    echoed = sum(q.echoed for q in legs)
+    return LoadResult(tuple(legs), window_s, sent * G711_20MS_L2_BITS / window_s / 1000.0,
+                      echoed * G711_20MS_L2_BITS / window_s / 1000.0,
+                      100.0 * max(0, sent - echoed) / sent if sent else None)
+
+
+def judge_answered_leg(sample: MediaSample, edge: SipEndpoint, duty: str, item: str) -> None:
+    """The measured call was answered 200 (G-CARRIER: the carrier's test line answers). Attaches the
+    ladder first; a call left without any final answer by an Edge that is gone altogether is BROKEN
+    (``ensure_alive`` raises LabUnreachable), not FAIL. Raises DutyNotMet otherwise."""
+    attach_ladder(sample.label, sample.result.ladder)
+    r = sample.result
+    if r.final_code is None:
+        edge.ensure_alive()
+    check(r.final_code, intent("call_status", 200, "SIP status", "==", "G-CARRIER"), duty=duty, device=edge.name,
+          what=f"{item}: final answer to {sample.label}", detail=r.final_reason or (r.error or "no final answer"))

@@ -19,27 +19,21 @@ per-direction RTP statistics are attached to the report, passed or not.
 
 import pytest
 
-from harness.checks.qos import judge_leg, leg_of
-from harness.checks.trunk import TrunkPlan, attach_ladder
+from harness.checks.qos import judge_answered_leg, judge_leg, leg_of
+from harness.checks.trunk import TrunkPlan
 from harness.devices.drivers.edge import Edge
 from harness.devices.procedures.trunk_calls import MediaSample, TrunkProbe
 from harness.duties.profile import Profile
 from harness.evidence.attach import attach
-from harness.evidence.check import check
 
 DUTY = "QOS-MEDIA"
 
 
 def _judge(sample: MediaSample, edge: Edge, profile: Profile, item: str) -> None:
-    attach_ladder(sample.label, sample.result.ladder)
-    r = sample.result
-    if r.final_code is None:
-        edge.ensure_alive()  # a gone Edge is BROKEN, not a QoS failure
-    check(r.final_code, profile.threshold(DUTY, "call_status"), duty=DUTY, device=edge.name,
-          what=f"{item}: final answer to {sample.label}", detail=r.final_reason or (r.error or "no final answer"))
+    judge_answered_leg(sample, edge, DUTY, item)
     leg = leg_of(sample)
     attach(f"QoS: {sample.label}", leg.summary())
-    judge_leg(leg, profile, device=edge.name, item=item, sip=r.transport == "udp")
+    judge_leg(leg, profile, device=edge.name, item=item, sip=sample.result.transport == "udp")
 
 
 @pytest.mark.duty(DUTY)

@@ -41,3 +41,14 @@ def test_judge_names_the_figure_and_limit() -> None:
         judge_leg(_leg(lost_every=20), profile, device="edge1", item="leg")
     with pytest.raises(DutyNotMet, match=r"RFC 3550 jitter = 45.0 ms; limit <= 30 ms"):
         judge_leg(_leg(jitter_ms=45.0), profile, device="edge1", item="leg")
+
+
+def test_load_rate_is_layer_two_g711_per_direction() -> None:
+    from harness.checks.qos import G711_20MS_L2_BITS, load_result
+
+    assert G711_20MS_L2_BITS * 50 == 87_200  # DUTIES.md §2.4: 87.2 kbit/s per call on Ethernet
+    full = load_result([_leg(), _leg()], (0.0, 2.0))
+    assert full.offered_kbps == pytest.approx(174.4) and full.carried_kbps == pytest.approx(174.4)
+    lossy = load_result([_leg(), _leg(lost_every=10)], (0.0, 2.0))
+    assert lossy.loss_pct == pytest.approx(5.0) and lossy.carried_kbps == pytest.approx(174.4 * 0.95)
+    assert lossy.summary().startswith("2 calls over 2.00 s: offered 174.4 kbit/s, carried 165.7 kbit/s")

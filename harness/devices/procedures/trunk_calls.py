@@ -179,20 +179,29 @@ class TrunkProbe:
         (frames sent in the ``audio_s`` window, their echoes, the ToS of the RTP and of the SIP that
         came from the Edge's trunk port when ``inbound``, else from its phone port). A call that was
         not answered gives an empty sample."""
+        return self.measure_many([(call, label)], inbound=inbound, audio_s=audio_s)[0]
+
+    def measure_many(self, calls: list[tuple[CallHandle, str]], *, inbound: bool,
+                     audio_s: float = QOS_AUDIO_S) -> list[MediaSample]:
+        """:meth:`measure` on several calls at once, over one window (the load NET-BANDWIDTH offers)."""
         window = (0.0, 0.0)
-        if call.state == CONFIRMED:
+        up = [c for c, _ in calls if c.state == CONFIRMED]
+        if up:
             time.sleep(QOS_SETTLE_S)
-            t0 = call.loop_time()
+            t0 = up[0].loop_time()
             time.sleep(audio_s)
-            window = (t0, call.loop_time())
+            window = (t0, up[0].loop_time())
             time.sleep(ECHO_WAIT_S)
-        stats = call.rtp_stats()
-        sent = call.audio_sent_times()
-        if call.state == CONFIRMED:
-            call.bye()
-        result = call.result()
         host, port = self.trunk if inbound else self.phone_trunk
-        return MediaSample(label, result, stats, tuple(sent), window, self.ua.sip_tos_from(host, port))
+        samples = []
+        for call, label in calls:
+            stats = call.rtp_stats()
+            sent = call.audio_sent_times()
+            if call.state == CONFIRMED:
+                call.bye()
+            samples.append(MediaSample(label, call.result(), stats, tuple(sent),
+                                       window if call in up else (0.0, 0.0), self.ua.sip_tos_from(host, port)))
+        return samples
 
     def close(self) -> None:
         self.ua.close()
