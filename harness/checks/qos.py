@@ -25,20 +25,23 @@ carrier's test line) and reads what comes back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..devices.capabilities import SipEndpoint
 from ..devices.procedures.trunk_calls import MediaSample
 from ..duties.profile import Profile
+from ..evidence.attach import attach, attach_bytes
 from ..evidence.check import check, intent
+from ..evidence.pcap import call_pcap
 from .emodel import CODECS, LegRating, rate_leg
 from .trunk import attach_ladder
 
 DUTY = "QOS-MEDIA"
 
-__all__ = ["DUTY", "G711_20MS_L2_BITS", "Direction", "LegQos", "LoadResult", "dscp_seen", "judge_answered_leg",
-           "judge_leg", "leg_of", "leg_qos", "load_result"]
+__all__ = ["DUTY", "G711_20MS_L2_BITS", "Direction", "LegQos", "LoadResult", "dscp_seen", "evidence_on_failure",
+           "judge_answered_leg", "judge_leg", "leg_of", "leg_qos", "load_result"]
 
 
 def dscp_seen(tos_counts: Mapping[int, int]) -> int | tuple[int, ...] | None:
@@ -66,7 +69,7 @@ class Direction:
 
     def line(self) -> str:
         parts = [f"{self.name}: {self.packets} packets"]
-        if self.lost is not None:
+        if self.lost is not None and self.loss_pct is not None:
             parts.append(f"{self.lost} lost ({self.loss_pct:.2f} %)")
         if self.jitter_ms is not None:
             parts.append(f"jitter {self.jitter_ms:.2f} ms")
@@ -224,3 +227,20 @@ def judge_answered_leg(sample: MediaSample, edge: SipEndpoint, duty: str, item: 
         edge.ensure_alive()
     check(r.final_code, intent("call_status", 200, "SIP status", "==", "G-CARRIER"), duty=duty, device=edge.name,
           what=f"{item}: final answer to {sample.label}", detail=r.final_reason or (r.error or "no final answer"))
+
+
+@contextmanager
+def evidence_on_failure(samples: Iterable[MediaSample], legs: Iterable[LegQos] = ()) -> Iterator[None]:
+    """Run the judgement of ``samples``' calls; when it fails (an AssertionError, DutyNotMet among
+    them), attach to the test, for every call, a pcap of its SIP and RTP as the probe saw them
+    (``pcap: <label>``) and its per-direction RTP statistics (``RTP statistics: <label>``), then
+    re-raise. Nothing is attached to a pass (the figures are, by the scenario)."""
+    try:
+        yield
+    except AssertionError:
+        by_label = {q.label: q for q in legs}
+        for s in samples:
+            attach_bytes(f"pcap: {s.label}", call_pcap(s.local, s.sip_raw, s.rtp_raw))
+            q = by_label.get(s.label) or leg_of(s)
+            attach(f"RTP statistics: {s.label}", "\n".join(d.line() for d in q.directions))
+        raise

@@ -40,6 +40,7 @@ import math
 import secrets
 import socket
 import struct
+import time
 import warnings
 from array import array
 from collections import deque
@@ -70,6 +71,7 @@ HANGUP_DIGIT = "D"  # RFC 4733 event 15: the lab's far ends (phones, carrier ech
 END_REPEATS = 3  # RFC 4733 §2.5.1.4: the final packet is sent three times
 RESYNC_S = 0.2  # project choice: a sender more than this late restarts its schedule instead of bursting
 MAX_PACKET = 2048
+CAPTURE_MAX = 6000  # project choice: packets a probe session keeps for its pcap (a minute both ways)
 SENT_LOG = 3000  # project choice: send times kept for round-trip loss, one minute of 20 ms frames
 
 
@@ -165,12 +167,17 @@ class RtpSession(asyncio.DatagramProtocol):
     Use :meth:`open`, then :meth:`configure` after each offer/answer, :meth:`send_dtmf`, and
     :meth:`close`. Sending runs only while ``send`` is set and the remote address is real.
     ``echo=True`` (or :meth:`set_echo`) replaces the tone by an echo of what arrives (module docstring).
-    ``mark``: gives the ToS byte to send with (``None``: the socket's default, 0).
+    ``mark``: gives the ToS byte to send with (``None``: the socket's default, 0). ``capture``: keep the
+    last :data:`CAPTURE_MAX` packets both ways in ``captured`` (a probe's evidence pcap).
     """
 
-    def __init__(self, local_host: str, port: int = 0, echo: bool = False, mark: Mark | None = None) -> None:
+    def __init__(self, local_host: str, port: int = 0, echo: bool = False, mark: Mark | None = None,
+                 capture: bool = False) -> None:
         self.local_host = local_host
         self.mark = mark
+        #: with ``capture``: ``(epoch, direction, src, dst, tos, datagram)`` of the last packets (pcaps)
+        self.captured: deque[tuple[float, str, tuple[str, int], tuple[str, int], int, bytes]] | None = \
+            deque(maxlen=CAPTURE_MAX) if capture else None
         self.want_port = port
         self.port = 0
         self.receiver = RtpReceiver()
@@ -211,6 +218,8 @@ class RtpSession(asyncio.DatagramProtocol):
         self.datagram_received_tos(data, addr, None)
 
     def datagram_received_tos(self, data: bytes, addr: tuple[str, int], tos: int | None) -> None:
+        if self.captured is not None:
+            self.captured.append((time.time(), "<", addr, (self.local_host, self.port), tos or 0, data))
         if len(data) <= MAX_PACKET:
             self.receiver.feed(data, asyncio.get_running_loop().time(), tos)
             if self.echo and self.sending:
@@ -373,7 +382,11 @@ class RtpSession(asyncio.DatagramProtocol):
         pkt = dpkt.rtp.RTP(pt=pt, seq=self._seq, ts=ts, ssrc=self._ssrc, data=payload)
         pkt.m = 1 if marker else 0
         self._seq = (self._seq + 1) & 0xFFFF
-        self._transport.sendto(bytes(pkt), self.remote)
+        raw = bytes(pkt)
+        self._transport.sendto(raw, self.remote)
+        if self.captured is not None:
+            self.captured.append((time.time(), ">", (self.local_host, self.port), self.remote,
+                                  self._transport.sent_tos or 0, raw))
         self.sent.packets += 1
         if self.on_packet is not None:
             self.on_packet(payload)

@@ -14,12 +14,13 @@ probe's own frames), RFC 3550 jitter, round-trip loss, and G.107 R and MOS
 (:mod:`harness.checks.qos` says how and why). Limits (the requirement profile's, else the duty
 catalogue's): RTP DSCP 46 and SIP DSCP 24 (G-DSCP), delay <= 150 ms (G.114), jitter <= 30 ms and
 loss <= 1 % (IND-QOS-RULES), MOS >= 3.5 (G-MOS), R >= 70 (project choice). Every leg's figures and
-per-direction RTP statistics are attached to the report, passed or not.
+per-direction RTP statistics are attached to the report, passed or not; a failing leg also leaves a
+pcap of its SIP and RTP as the probe saw them.
 """
 
 import pytest
 
-from harness.checks.qos import judge_answered_leg, judge_leg, leg_of
+from harness.checks.qos import evidence_on_failure, judge_answered_leg, judge_leg, leg_of
 from harness.checks.trunk import TrunkPlan
 from harness.devices.drivers.edge import Edge
 from harness.devices.procedures.trunk_calls import MediaSample, TrunkProbe
@@ -30,10 +31,11 @@ DUTY = "QOS-MEDIA"
 
 
 def _judge(sample: MediaSample, edge: Edge, profile: Profile, item: str) -> None:
-    judge_answered_leg(sample, edge, DUTY, item)
     leg = leg_of(sample)
     attach(f"QoS: {sample.label}", leg.summary())
-    judge_leg(leg, profile, device=edge.name, item=item, sip=sample.result.transport == "udp")
+    with evidence_on_failure([sample], [leg]):  # a failing leg leaves its pcap and RTP statistics
+        judge_answered_leg(sample, edge, DUTY, item)
+        judge_leg(leg, profile, device=edge.name, item=item, sip=sample.result.transport == "udp")
 
 
 @pytest.mark.duty(DUTY)

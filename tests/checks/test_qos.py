@@ -52,3 +52,10 @@ def test_load_rate_is_layer_two_g711_per_direction() -> None:
     lossy = load_result([_leg(), _leg(lost_every=10)], (0.0, 2.0))
     assert lossy.loss_pct == pytest.approx(5.0) and lossy.carried_kbps == pytest.approx(174.4 * 0.95)
     assert lossy.summary().startswith("2 calls over 2.00 s: offered 174.4 kbit/s, carried 165.7 kbit/s")
+
+
+def test_a_call_without_media_still_summarises() -> None:
+    q = leg_qos("inbound +1 -> 1001", None, rtp_tos={}, sip_tos={}, sent_s=[], echoes=[], window=(0.0, 0.0),
+                received=0, return_lost=0, return_expected=0, jitter_ms=0.0, first_media_ms=None)
+    assert q.latency_ms is None and q.loss_pct is None and q.rating is None and q.rtp_dscp is None
+    assert "one-way delay unknown" in q.summary() and "probe -> far end (echoed back): 0 packets" in q.summary()

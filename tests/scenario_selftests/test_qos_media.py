@@ -4,8 +4,10 @@ and the limit; BROKEN (not FAIL) when the phone an inbound leg rings is gone."""
 
 from __future__ import annotations
 
+import io
 import json
 
+import dpkt
 import pytest
 
 from tests.scenario_runner import run_scenarios
@@ -39,9 +41,24 @@ def test_qos_media_passes_on_the_healthy_twin_with_figures_attached(twin, lab_pa
         assert "far end -> probe" in text and "first packet" in text and "jitter" in text, text
 
 
-def test_no_dscp_on_the_edge_fails_both_legs(twin, lab_path, out):
+def test_no_dscp_on_the_edge_fails_both_legs_leaving_pcaps(twin, lab_path, out):
     twin.fault("edge1", "no-dscp")
-    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA")
+    allure_dir = out / "allure"
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", f"--alluredir={allure_dir}")
+    pcaps, stats = [], []
+    for f in allure_dir.glob("*-result.json"):
+        for a in json.loads(f.read_text()).get("attachments", []):
+            if a["name"].startswith("pcap: "):
+                pcaps.append((allure_dir / a["source"]).read_bytes())
+            elif a["name"].startswith("RTP statistics: "):
+                stats.append((allure_dir / a["source"]).read_text())
+    assert len(pcaps) == 2 and len(stats) == 2, (len(pcaps), stats)
+    for raw in pcaps:  # the Edge's RTP in it carries ToS 0, its SIP is there too
+        ips = [dpkt.ethernet.Ethernet(buf).data for _, buf in dpkt.pcap.Reader(io.BytesIO(raw))]
+        assert any(ip.data.data.startswith(b"INVITE ") for ip in ips)
+        rtp_in = [ip for ip in ips if len(ip.data.data) == 172 and ip.data.sport >= 16384]
+        assert len(rtp_in) > 50 and {ip.tos for ip in rtp_in} == {0}, len(rtp_in)
+    assert all("far end -> probe: " in t and "first packet" in t for t in stats), stats
     t = r.tests("QOS-MEDIA")
     for test in (INBOUND, OUTBOUND):
         rec = t[test]

@@ -85,6 +85,8 @@ class MediaSample:
         window: ``(start, end)`` of the measuring window on that clock.
         sip_tos: packets per ToS byte of the SIP datagrams that came from the Edge's port the call
             used (UDP; empty over TCP).
+        local: the probe's SIP address (``"UDP host:port"``); sip_raw / rtp_raw: what passed its
+            sockets for this call, for an evidence pcap (:mod:`harness.evidence.pcap`).
     """
 
     label: str
@@ -93,6 +95,9 @@ class MediaSample:
     sent_s: tuple[float, ...]
     window: tuple[float, float]
     sip_tos: dict[int, int]
+    local: str = ""
+    sip_raw: tuple[tuple[float, str, str, bytes], ...] = ()
+    rtp_raw: tuple[tuple[float, str, tuple[str, int], tuple[str, int], int, bytes], ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -199,8 +204,11 @@ class TrunkProbe:
             sent = call.audio_sent_times()
             if call.state == CONFIRMED:
                 call.bye()
-            samples.append(MediaSample(label, call.result(), stats, tuple(sent),
-                                       window if call in up else (0.0, 0.0), self.ua.sip_tos_from(host, port)))
+            result = call.result()
+            sip_raw, rtp_raw = call.capture()
+            samples.append(MediaSample(label, result, stats, tuple(sent), window if call in up else (0.0, 0.0),
+                                       self.ua.sip_tos_from(host, port), f"UDP {self.ua.address}",
+                                       tuple(sip_raw), tuple(rtp_raw)))
         return samples
 
     def close(self) -> None:

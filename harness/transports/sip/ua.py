@@ -111,7 +111,7 @@ class UserAgentCore:
         task.add_done_callback(self._tasks.discard)
 
     async def _rtp(self, peer: Peer) -> RtpSession:
-        rtp = RtpSession(self.local_host, mark=self.rtp_mark)
+        rtp = RtpSession(self.local_host, mark=self.rtp_mark, capture=True)
         try:
             await rtp.open()
         except OSError as e:
@@ -492,6 +492,17 @@ class CallHandle:
     def loop_time(self) -> float:
         """Now on the clock RTP arrival and send times use (the UA loop's, seconds)."""
         return self.ua.call_in_loop(lambda: asyncio.get_running_loop().time())
+
+    def capture(self) -> tuple[list[tuple[float, str, str, bytes]], list[tuple[float, str, tuple[str, int],
+                                                                             tuple[str, int], int, bytes]]]:
+        """What the probe saw of this call for a pcap: its SIP messages ``(epoch, ">"|"<", peer, bytes)``
+        (``peer`` as the ladder writes it, ``"UDP host:port"``) and its RTP packets ``(epoch,
+        direction, src, dst, tos, datagram)``."""
+        def get() -> tuple[list[tuple[float, str, str, bytes]],
+                           list[tuple[float, str, tuple[str, int], tuple[str, int], int, bytes]]]:
+            rtp = self._call.rtp.captured
+            return list(self._call.ladder.raw), list(rtp) if rtp is not None else []
+        return self.ua.call_in_loop(get)
 
     def audio_sent_times(self) -> list[float]:
         """When each tone frame of this call went out (loop clock, seconds; the last minute)."""
