@@ -16,16 +16,21 @@ catalogue's): RTP DSCP 46 and SIP DSCP 24 (G-DSCP), delay <= 150 ms (G.114), jit
 loss <= 1 % (IND-QOS-RULES), MOS >= 3.5 (G-MOS), R >= 70 (project choice). Every leg's figures and
 per-direction RTP statistics are attached to the report, passed or not; a failing leg also leaves a
 pcap of its SIP and RTP as the probe saw them.
+
+Per phone: the DSCP of its own SIP (its answer to the harness's OPTIONS), CS3 24. Its RTP marking
+is not read (that needs a call straight to the phone).
 """
 
 import pytest
 
-from harness.checks.qos import evidence_on_failure, judge_answered_leg, judge_leg, leg_of
+from harness.checks.qos import dscp_seen, evidence_on_failure, judge_answered_leg, judge_leg, leg_of
 from harness.checks.trunk import TrunkPlan
 from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.phone import Phone
 from harness.devices.procedures.trunk_calls import MediaSample, TrunkProbe
 from harness.duties.profile import Profile
 from harness.evidence.attach import attach
+from harness.evidence.check import check
 
 DUTY = "QOS-MEDIA"
 
@@ -58,3 +63,17 @@ def test_outbound_leg_phone_to_carrier(edge: Edge, trunk_plan: TrunkPlan, trunk_
     sample = trunk_probe.measure(trunk_probe.outbound(phone.facts.extension, number), label,
                                  inbound=False)
     _judge(sample, edge, profile, "Edge phone leg toward the station")
+
+
+@pytest.mark.duty(DUTY)
+def test_phone_marks_its_sip(phone: Phone, profile: Profile) -> None:
+    """The phone's own SIP leaves it marked (its answer to the harness's OPTIONS, read with
+    ``IP_RECVTOS`` from the voice VLAN). The phone's RTP marking is not read: that needs a call
+    straight to the phone, which not every phone model takes."""
+    r = phone.options()
+    if r.status is None:
+        phone.ensure_alive()  # a gone phone is BROKEN
+    seen = phone.sip_tos_seen()
+    check(dscp_seen(seen), profile.threshold(DUTY, "sip_dscp"), duty=DUTY, device=phone.name,
+          what="DSCP of the phone's SIP (its answer to OPTIONS)",
+          detail=f"OPTIONS {r.status} from {r.address}; packets per ToS byte: {seen or 'none read'}")

@@ -97,3 +97,16 @@ def test_wan_impairment_fails_the_leg_on_its_figure(twin, lab_path, out, fault, 
     assert rec["verdict"] == "FAIL", rec
     for part in ("[QOS-MEDIA] edge1", figure, limit):
         assert part in rec["message"], (part, rec["message"])
+
+
+def test_no_dscp_on_a_phone_fails_its_sip_marking(twin, lab_path, out):
+    twin.fault("phone1", "no-dscp")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "phone_marks")
+    t = r.tests("QOS-MEDIA")
+    rec = t["test_phone_marks_its_sip[phone1]"]
+    assert rec["verdict"] == "FAIL", rec
+    for part in ("[QOS-MEDIA] phone1", "DSCP of the phone's SIP (its answer to OPTIONS) = 0 DSCP",
+                 "limit == 24 DSCP (G-DSCP)"):
+        assert part in rec["message"], (part, rec["message"])
+    others = [n for n in t if n.startswith("test_phone_marks_its_sip[") and n != "test_phone_marks_its_sip[phone1]"]
+    assert others and all(t[n]["verdict"] == "PASS" for n in others), {n: t[n]["verdict"] for n in others}
