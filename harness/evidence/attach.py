@@ -16,3 +16,14 @@ def attach(name: str, body: str, kind: str = "text") -> None:
         allure.attach(body, name=name, attachment_type=t)
     except Exception:  # allure not active in this run: nothing to attach to
         pass
+
+
+def attach_bytes(name: str, body: bytes, kind: str = "pcap") -> None:
+    """Attach a binary ``body`` under ``name`` (``kind``: ``"pcap"``, opened by Wireshark). Never raises."""
+    try:
+        import allure
+
+        t = allure.attachment_type.PCAP if kind == "pcap" else allure.attachment_type.TEXT
+        allure.attach(body, name=name, attachment_type=t)
+    except Exception:  # allure not active in this run: nothing to attach to
+        pass

@@ -647,6 +647,19 @@ class NtpSettings(Strict):
     servers: tuple[Host, ...] = ()
     port: Port = 123
     timeout_s: Seconds = 2.0
+class MediaSettings(Strict):
+    """The site's voice media over its WAN (``network.media``), for QOS-MEDIA and NET-BANDWIDTH.
+
+    ``wan_voice_kbps``: the rate the site's WAN policy reserves for the voice class (the EF queue),
+    kbit/s per direction on the link's layer 2; NET-BANDWIDTH offers ``bandwidth_calls`` concurrent
+    calls through it and expects each to fit (G.711 at 20 ms: 87.2 kbit/s per direction on
+    Ethernet, DUTIES.md §2.4). ``None``: not stated, so the headroom is not judged. On the twin the
+    ``wan`` unit emulates that link on the Edge's carrier media (faults ``wan-loss``,
+    ``wan-delay``, ``wan-jitter``, ``wan-shape``).
+    """
+
+    wan_voice_kbps: Annotated[float, Field(gt=0, le=10_000_000)] | None = None
+    bandwidth_calls: Annotated[int, Field(ge=1, le=1000)] = 4
 
 
 class NetworkSettings(Strict):
@@ -659,6 +672,7 @@ class NetworkSettings(Strict):
     stun: StunSettings | None = None
     internet: InternetSettings | None = None
     ntp: NtpSettings = NtpSettings()
+    media: MediaSettings | None = None
 
 
 class Lab(Strict):

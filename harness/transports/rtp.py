@@ -16,6 +16,11 @@
   timestamps are the sender's shifted into this session's own timestamp space (so an event's
   packets keep one timestamp and the far end's jitter figure stays meaningful). Echo follows the
   negotiated direction: nothing goes out while ``sending`` is off (hold, 0.0.0.0).
+* **DSCP**: the socket reads the ToS byte of every packet (``IP_RECVTOS``, :mod:`.udp_tos`) into
+  ``RtpStats.tos``, and marks what it sends with ``mark()`` when one is given (a twin phone: EF).
+* **Round trip**: a session sending the tone remembers when it last sent each frame; a frame that
+  comes back byte for byte from an echoing far end gives one round-trip sample (``RtpStats.rtt_ms``).
+  The tone repeats every second, so round trips up to 1 s are told apart.
 * **Receiving** (:class:`RtpReceiver`): packets and octets per payload type, packets on a payload
   type that was not negotiated, sequence gaps and loss (expected − received, RFC 3550 A.3),
   interarrival jitter (A.8, audio packets only: DTMF packets repeat their timestamp), SSRCs, and
@@ -35,14 +40,17 @@ import math
 import secrets
 import socket
 import struct
+import time
 import warnings
 from array import array
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import dpkt
 
 from .rtp_receiver import CLOCK_RATE, DTMF_DIGITS, DtmfEvent, RtpReceiver, RtpStats, parse_event, rtp_payload
+from .udp_tos import Mark, TosUdpEndpoint, open_udp_tos
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -63,6 +71,8 @@ HANGUP_DIGIT = "D"  # RFC 4733 event 15: the lab's far ends (phones, carrier ech
 END_REPEATS = 3  # RFC 4733 §2.5.1.4: the final packet is sent three times
 RESYNC_S = 0.2  # project choice: a sender more than this late restarts its schedule instead of bursting
 MAX_PACKET = 2048
+CAPTURE_MAX = 6000  # project choice: packets a probe session keeps for its pcap (a minute both ways)
+SENT_LOG = 3000  # project choice: send times kept for round-trip loss, one minute of 20 ms frames
 
 
 async def open_udp(factory: Callable[[], asyncio.DatagramProtocol], host: str, port: int = 0
@@ -157,20 +167,30 @@ class RtpSession(asyncio.DatagramProtocol):
     Use :meth:`open`, then :meth:`configure` after each offer/answer, :meth:`send_dtmf`, and
     :meth:`close`. Sending runs only while ``send`` is set and the remote address is real.
     ``echo=True`` (or :meth:`set_echo`) replaces the tone by an echo of what arrives (module docstring).
+    ``mark``: gives the ToS byte to send with (``None``: the socket's default, 0). ``capture``: keep the
+    last :data:`CAPTURE_MAX` packets both ways in ``captured`` (a probe's evidence pcap).
     """
 
-    def __init__(self, local_host: str, port: int = 0, echo: bool = False) -> None:
+    def __init__(self, local_host: str, port: int = 0, echo: bool = False, mark: Mark | None = None,
+                 capture: bool = False) -> None:
         self.local_host = local_host
+        self.mark = mark
+        #: with ``capture``: ``(epoch, direction, src, dst, tos, datagram)`` of the last packets (pcaps)
+        self.captured: deque[tuple[float, str, tuple[str, int], tuple[str, int], int, bytes]] | None = \
+            deque(maxlen=CAPTURE_MAX) if capture else None
         self.want_port = port
         self.port = 0
         self.receiver = RtpReceiver()
+        self._sent_at: dict[bytes, float] = {}
+        self.receiver.sent_at = self._sent_at
+        self.audio_sent_s: deque[float] = deque(maxlen=SENT_LOG)  # when each tone frame went out (loop clock)
         self.sent = RtpSent()
         self.remote: tuple[str, int] | None = None
         self.codec = "PCMU"
         self.pt = 0
         self.telephone_event_pt: int | None = None
         self.sending = False
-        self._transport: asyncio.DatagramTransport | None = None
+        self._transport: TosUdpEndpoint | None = None
         self._task: asyncio.Task[None] | None = None
         self.tone_hz = TONE_HZ
         self._frames: list[bytes] = []
@@ -191,12 +211,17 @@ class RtpSession(asyncio.DatagramProtocol):
 
     async def open(self) -> None:
         """Bind the socket. Raises OSError when ``local_host`` cannot be bound."""
-        self._transport = await open_udp(lambda: self, self.local_host, self.want_port)
+        self._transport = await open_udp_tos(self, self.local_host, self.want_port, mark=self.mark)
         self.port = self._transport.get_extra_info("sockname")[1]
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.datagram_received_tos(data, addr, None)
+
+    def datagram_received_tos(self, data: bytes, addr: tuple[str, int], tos: int | None) -> None:
+        if self.captured is not None:
+            self.captured.append((time.time(), "<", addr, (self.local_host, self.port), tos or 0, data))
         if len(data) <= MAX_PACKET:
-            self.receiver.feed(data, asyncio.get_running_loop().time())
+            self.receiver.feed(data, asyncio.get_running_loop().time(), tos)
             if self.echo and self.sending:
                 self._echo(data)
 
@@ -345,6 +370,9 @@ class RtpSession(asyncio.DatagramProtocol):
     def _send_audio(self) -> None:
         frame = self._frames[self._frame % len(self._frames)]
         self._frame += 1
+        now = asyncio.get_running_loop().time()
+        self._sent_at[frame] = now
+        self.audio_sent_s.append(now)
         self._send(self.pt, self._ts, frame, marker=self._marker)
         self._marker = False
 
@@ -354,7 +382,11 @@ class RtpSession(asyncio.DatagramProtocol):
         pkt = dpkt.rtp.RTP(pt=pt, seq=self._seq, ts=ts, ssrc=self._ssrc, data=payload)
         pkt.m = 1 if marker else 0
         self._seq = (self._seq + 1) & 0xFFFF
-        self._transport.sendto(bytes(pkt), self.remote)
+        raw = bytes(pkt)
+        self._transport.sendto(raw, self.remote)
+        if self.captured is not None:
+            self.captured.append((time.time(), ">", (self.local_host, self.port), self.remote,
+                                  self._transport.sent_tos or 0, raw))
         self.sent.packets += 1
         if self.on_packet is not None:
             self.on_packet(payload)
@@ -363,7 +395,7 @@ class RtpSession(asyncio.DatagramProtocol):
         """A snapshot of the receiver's figures."""
         st = self.receiver.stats
         return replace(st, by_pt=dict(st.by_pt), unexpected_pt=dict(st.unexpected_pt), ssrcs=list(st.ssrcs),
-                       dtmf=[replace(e) for e in st.dtmf])
+                       dtmf=[replace(e) for e in st.dtmf], tos=dict(st.tos), echoes=list(st.echoes))
 
     async def close(self) -> None:
         self._stop_task()

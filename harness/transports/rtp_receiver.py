@@ -55,6 +55,11 @@ class RtpStats:
             transparent G.711 path, as fax pass-through needs.
         malformed: datagrams that are no RTP version 2.
         first_s / last_s: loop-clock arrival time of the first and last packet (seconds).
+        tos: packets per received IP ToS byte (DSCP in its upper six bits, RFC 2474), when the
+            socket reads it (:mod:`harness.transports.udp_tos`); empty when nothing told it.
+        echoes: ``(sent_s, arrival_s)`` of each of this side's own audio frames that came back byte
+            for byte (an echoing far end, :attr:`RtpReceiver.sent_at`): when it was last sent and
+            when it arrived, on the loop clock; :attr:`rtt_ms` gives the round trips.
     """
 
     packets: int = 0
@@ -73,6 +78,31 @@ class RtpStats:
     malformed: int = 0
     first_s: float | None = None
     last_s: float | None = None
+    tos: dict[int, int] = field(default_factory=dict)
+    echoes: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def rtt_ms(self) -> list[float]:
+        """Round trip of each echoed frame, ms (see ``echoes``)."""
+        return [(arrival - sent) * 1000.0 for sent, arrival in self.echoes]
+
+    @property
+    def dscp(self) -> dict[int, int]:
+        """Packets per received DSCP value (the ToS byte's upper six bits, RFC 2474 §3)."""
+        out: dict[int, int] = {}
+        for tos, n in self.tos.items():
+            out[tos >> 2] = out.get(tos >> 2, 0) + n
+        return out
+
+    @property
+    def expected(self) -> int:
+        """Packets the sequence numbers say were sent (received + lost, RFC 3550 A.3)."""
+        return self.packets - self.duplicates + self.lost
+
+    @property
+    def loss_pct(self) -> float:
+        """``lost`` as a percentage of ``expected`` (0.0 before any packet)."""
+        return 100.0 * self.lost / self.expected if self.expected else 0.0
 
     @property
     def digits(self) -> str:
@@ -96,6 +126,7 @@ class RtpReceiver:
 
     on_digit: Callable[[str], None] | None = None
     reference: frozenset[bytes] = frozenset()
+    sent_at: dict[bytes, float] | None = None  # payload -> when this side last sent it (round trips)
 
     def __init__(self, audio_pts: tuple[int, ...] = (0, 8), telephone_event_pt: int | None = None) -> None:
         self.audio_pts = audio_pts
@@ -111,8 +142,9 @@ class RtpReceiver:
         self.audio_pts = audio_pts
         self.telephone_event_pt = telephone_event_pt
 
-    def feed(self, data: bytes, arrival_s: float) -> None:
-        """Account for one datagram that arrived at ``arrival_s`` (seconds, any monotonic clock)."""
+    def feed(self, data: bytes, arrival_s: float, tos: int | None = None) -> None:
+        """Account for one datagram that arrived at ``arrival_s`` (seconds, on the clock ``sent_at``
+        uses) with the IP ToS byte ``tos`` (``None``: not read)."""
         st = self.stats
         try:
             pkt = dpkt.rtp.RTP(data)
@@ -124,6 +156,8 @@ class RtpReceiver:
             return
         st.packets += 1
         st.octets += len(payload)
+        if tos is not None:
+            st.tos[tos] = st.tos.get(tos, 0) + 1
         st.by_pt[pkt.pt] = st.by_pt.get(pkt.pt, 0) + 1
         if st.first_s is None:
             st.first_s = arrival_s
@@ -135,6 +169,9 @@ class RtpReceiver:
             st.audio_packets += 1
             if payload in self.reference:
                 st.audio_exact += 1
+            if self.sent_at is not None and (sent := self.sent_at.get(payload)) is not None \
+                    and arrival_s >= sent:
+                st.echoes.append((sent, arrival_s))
             self._jitter_step(pkt.ts, arrival_s)
         else:
             st.unexpected_pt[pkt.pt] = st.unexpected_pt.get(pkt.pt, 0) + 1

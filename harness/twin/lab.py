@@ -5,8 +5,9 @@ role shares, the role-agnostic servers (SSH, console, SNMP), then the roles (Edg
 PSTN simulator, provisioning server), in that order, then the Genesys Cloud org (the unit
 ``cloud``, served when the inventory has ``cloud:``), the site's network services (units ``dhcp``
 and ``dns``, when it has ``network.dhcp`` and ``network.dns``; the unit ``ntp``, when
-``network.ntp.servers`` names addresses) and the internet (the unit ``internet``, served when it has
-``network.stun`` or ``network.internet``), which is also the order of
+``network.ntp.servers`` names addresses), the internet (the unit ``internet``, served when it has
+``network.stun`` or ``network.internet``) and the WAN's voice path (the unit ``wan``, with
+``network.media``), which is also the order of
 ``hil lab fault --list``. ``python -m harness.twin INVENTORY`` (:mod:`harness.twin.__main__`) runs
 :func:`serve` from here; the harness's own tests build a :class:`Twin` from here.
 """
@@ -28,10 +29,11 @@ from .cloud import CLOUD  # after the roles, so its faults list after theirs
 from .internet import INTERNET
 from .netsvc import DHCP, DNS
 from .ntp import NTP
+from .wan import WAN
 
 SERVERS = (ssh, console, snmp)
 ROLE_SPECS = (EDGE, SWITCH, PHONE, PSTN, PROVISIONING)
-UNIT_SPECS = (CLOUD, DHCP, DNS, NTP, INTERNET)
+UNIT_SPECS = (CLOUD, DHCP, DNS, NTP, INTERNET, WAN)
 
 
 def faults() -> list[FaultSpec]:

@@ -24,9 +24,9 @@ def test_lab_lifecycle_and_faults(tmp_path):
         st = json.loads(hil("lab", "status", "--inventory", inv, "--json").stdout)
         # the inventory's devices, the Genesys Cloud org (cloud:, the unit cloud), the site's DHCP server,
         # resolver and NTP servers (network.dhcp, network.dns, network.ntp: the units dhcp, dns and ntp) and the
-        # internet (network.stun and network.internet, the unit internet)
+        # internet (network.stun and network.internet, the unit internet) and the WAN (network.media, the unit wan)
         assert set(st["devices"]) == {"edge1", "sw1", "phone1", "phone2", "phone3", "phone4", "pstn1", "prov1", "cloud",
-                                      "dhcp", "dns", "ntp", "internet"}
+                                      "dhcp", "dns", "ntp", "internet", "wan"}
         assert st["devices"]["sw1"]["host"] == f"{other_net(2)}.2.1" and st["devices"]["sw1"]["up"]
 
         assert hil("lab", "fault", "sw1", "drop-voice-vlan", "--inventory", inv).returncode == 0

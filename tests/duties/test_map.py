@@ -144,7 +144,9 @@ def test_real_duties_map_to_their_scenarios_and_drivers(real_map):
     assert names(real_map["MAINT-PHONE-FIRMWARE"]) == {"Phone", "ProvisioningServer", "Edge"}
     assert "harness/devices/procedures/firmware_rollout.py" in real_map["MAINT-PHONE-FIRMWARE"].procedures
     assert names(real_map["PSTN-CAPACITY"]) == {"Edge", "PstnSimulator"}
-    assert not real_map["QOS-MEDIA"].scenarios
+    assert [s.path for s in real_map["QOS-MEDIA"].scenarios] == ["scenarios/network/test_qos_media.py"]
+    assert names(real_map["QOS-MEDIA"]) == {"Edge", "Phone"}
+    assert not real_map["PSTN-TDM"].scenarios
 
 
 def test_a_duty_reaches_the_transports_its_code_uses_not_all_its_drivers_can(real_map):

@@ -125,7 +125,8 @@ def test_no_reply_holds_a_secret(lab: Path) -> None:
     assert replies["state sw1"]["enable_secret"] == "*****"
     assert replies["status"]["devices"]["phone1"]["faults"] == {"firmware": "*****"}
     roles = {replies[f"state {n}"]["role"] for n in replies["status"]["devices"]}
-    assert roles == {"edge", "switch", "phone", "pstn", "provisioning", "cloud", "dhcp", "dns", "ntp", "internet"}
+    assert roles == {"edge", "switch", "phone", "pstn", "provisioning", "cloud", "dhcp", "dns", "ntp", "internet",
+                     "wan"}
     for what, reply in replies.items():
         text = json.dumps(reply)
         for name, form in secret_forms().items():

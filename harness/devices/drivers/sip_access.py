@@ -64,6 +64,16 @@ class SipFacts(Driver, SipEndpoint):
         assert self.device.sip is not None
         return agent.probe_options(host, p, timeout_s if timeout_s is not None else self.device.sip.timeout_s)
 
+    def sip_tos_seen(self, port: int | None = None) -> dict[int, int]:
+        """Packets per IP ToS byte (DSCP in its upper six bits, RFC 2474) of the SIP datagrams the
+        device's ``port`` (default ``sip.port``) sent the harness's OPTIONS agent so far (``IP_RECVTOS``);
+        empty before :meth:`options` or over TCP."""
+        host, p = self.sip_address(port)
+        agent = self._sessions.get(f"sip {host}:{p}")
+        if not isinstance(agent, SipUserAgent):
+            return {}
+        return agent.sip_tos_from(host, p)
+
     def probe_sip(self, port: int | None = None) -> str:
         """One-line identity from an OPTIONS answer (any final status counts as alive).
 

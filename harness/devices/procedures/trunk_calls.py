@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ...errors import LabUnreachable
 from ...inventory.models import EdgeDevice
-from ...transports.rtp import TONE_HZ
+from ...transports.rtp import TONE_HZ, RtpStats
 from ...transports.sip.call import CONFIRMED
 from ...transports.sip.call_base import CallResult
 from ...transports.sip.transport import local_address_toward
@@ -64,6 +64,40 @@ class TestCall:
     unexpected_pts: dict[int, int]
     ladder: str
     audio_exact: int = 0
+
+    @property
+    def answered(self) -> bool:
+        return self.result.final_code is not None and 200 <= self.result.final_code < 300
+
+
+QOS_SETTLE_S = 0.2  # project choice: audio before the measuring window (the path's first packets)
+QOS_AUDIO_S = 2.0  # project choice: the measuring window, 100 frames of 20 ms (1 lost frame = 1 %)
+
+
+@dataclass(frozen=True)
+class MediaSample:
+    """What the probe saw of one call measured for QoS (:meth:`TrunkProbe.measure`).
+
+    Attributes:
+        label, result: as for :class:`TestCall`.
+        rtp: the probe receiver's figures at the end (ToS per packet, echoes, jitter, loss).
+        sent_s: send times of the probe's tone frames (loop clock, seconds).
+        window: ``(start, end)`` of the measuring window on that clock.
+        sip_tos: packets per ToS byte of the SIP datagrams that came from the Edge's port the call
+            used (UDP; empty over TCP).
+        local: the probe's SIP address (``"UDP host:port"``); sip_raw / rtp_raw: what passed its
+            sockets for this call, for an evidence pcap (:mod:`harness.evidence.pcap`).
+    """
+
+    label: str
+    result: CallResult
+    rtp: RtpStats
+    sent_s: tuple[float, ...]
+    window: tuple[float, float]
+    sip_tos: dict[int, int]
+    local: str = ""
+    sip_raw: tuple[tuple[float, str, str, bytes], ...] = ()
+    rtp_raw: tuple[tuple[float, str, tuple[str, int], tuple[str, int], int, bytes], ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -143,6 +177,39 @@ class TrunkProbe:
         result = call.result()
         return TestCall(label, result, stats.audio_packets - before, digits, stats.digits,
                         dict(stats.unexpected_pt), result.ladder, stats.audio_exact - exact_before)
+
+    def measure(self, call: CallHandle, label: str, *, inbound: bool, audio_s: float = QOS_AUDIO_S) -> MediaSample:
+        """On an answered ``call``: send the tone for :data:`QOS_SETTLE_S` + ``audio_s`` seconds, wait
+        :data:`ECHO_WAIT_S` for the echo of the last frames, hang up, and return what the probe saw
+        (frames sent in the ``audio_s`` window, their echoes, the ToS of the RTP and of the SIP that
+        came from the Edge's trunk port when ``inbound``, else from its phone port). A call that was
+        not answered gives an empty sample."""
+        return self.measure_many([(call, label)], inbound=inbound, audio_s=audio_s)[0]
+
+    def measure_many(self, calls: list[tuple[CallHandle, str]], *, inbound: bool,
+                     audio_s: float = QOS_AUDIO_S) -> list[MediaSample]:
+        """:meth:`measure` on several calls at once, over one window (the load NET-BANDWIDTH offers)."""
+        window = (0.0, 0.0)
+        up = [c for c, _ in calls if c.state == CONFIRMED]
+        if up:
+            time.sleep(QOS_SETTLE_S)
+            t0 = up[0].loop_time()
+            time.sleep(audio_s)
+            window = (t0, up[0].loop_time())
+            time.sleep(ECHO_WAIT_S)
+        host, port = self.trunk if inbound else self.phone_trunk
+        samples = []
+        for call, label in calls:
+            stats = call.rtp_stats()
+            sent = call.audio_sent_times()
+            if call.state == CONFIRMED:
+                call.bye()
+            result = call.result()
+            sip_raw, rtp_raw = call.capture()
+            samples.append(MediaSample(label, result, stats, tuple(sent), window if call in up else (0.0, 0.0),
+                                       self.ua.sip_tos_from(host, port), f"UDP {self.ua.address}",
+                                       tuple(sip_raw), tuple(rtp_raw)))
+        return samples
 
     def close(self) -> None:
         self.ua.close()

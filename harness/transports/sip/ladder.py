@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sipmessage import Request, Response
 
-from .message import first_line
+from .message import encode, first_line
 
 LADDER_HEADERS = ("From", "To", "CSeq", "Contact", "Record-Route", "Route", "Reason", "Warning",
                   "P-Asserted-Identity", "Max-Forwards")
@@ -59,6 +59,7 @@ class Ladder:
         self.call_id = call_id
         self.local = local
         self.rows: list[LadderEntry] = []
+        self.raw: list[tuple[float, str, str, bytes]] = []  # (epoch, direction, peer, message bytes) for pcaps
         self._t0: float | None = None
         self._lock = threading.Lock()
 
@@ -76,6 +77,7 @@ class Ladder:
             if len(self.rows) < MAX_ROWS:
                 self.rows.append(LadderEntry(now - self._t0, wall, direction, peer, first_line(msg),
                                              tuple(headers), retransmission))
+                self.raw.append((wall, direction, peer, encode(msg)))
 
     def entries(self) -> list[LadderEntry]:
         with self._lock:

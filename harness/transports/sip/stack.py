@@ -51,6 +51,7 @@ from sipmessage import Request, Response
 
 from ...errors import LabError, LabProtocolError, LabUnreachable
 from ..transcript import Transcript
+from ..udp_tos import Mark
 from .message import SipParseError, branch_of, encode, lenient_headers, parse_message, via_value
 from .transaction import TIMER_64T1_S, ClientTransaction, ServerTransaction
 from .transport import MESSAGE_DEADLINE_S, Peer, SipTransport, TcpConnection
@@ -100,17 +101,19 @@ class SipStack:
             that peer is heard, and its ICMP port unreachable ends the transactions toward it.
         user_agent: Server/User-Agent header value.
         message_deadline_s: how long a partial TCP message may wait for its rest.
+        mark: gives the ToS byte SIP is sent with (:class:`~.transport.SipTransport`).
     """
 
     def __init__(self, device: str, transcript: Transcript, local_host: str, handler: SipHandler | None = None, *,
                  udp_port: int | None = 0, tcp_port: int | None = None, udp_peer: tuple[str, int] | None = None,
-                 user_agent: str = "hil SIP probe", message_deadline_s: float = MESSAGE_DEADLINE_S) -> None:
+                 user_agent: str = "hil SIP probe", message_deadline_s: float = MESSAGE_DEADLINE_S,
+                 mark: Mark | None = None) -> None:
         self.device, self.transcript, self.local_host, self.handler = device, transcript, local_host, handler
         self.user_agent = user_agent
         self.stats = StackStats()
         self.observers: list[Observer] = []
         self.sockets = SipTransport(device, local_host, self, udp_port=udp_port, tcp_port=tcp_port,
-                                    udp_peer=udp_peer, message_deadline_s=message_deadline_s)
+                                    udp_peer=udp_peer, message_deadline_s=message_deadline_s, mark=mark)
         self._clients: dict[tuple[str, str], ClientTransaction] = {}
         self._servers: dict[tuple[str, ...], ServerTransaction] = {}
         self._awaiting_ack: dict[tuple[str, int], ServerTransaction] = {}

@@ -13,6 +13,10 @@ hands what it receives to a :class:`MessageSink` (the stack, :class:`~harness.tr
 * an ICMP error on a UDP socket connected to one peer (``udp_peer``) to
   :meth:`MessageSink.unreachable` (RFC 3261 §18.4). An unconnected UDP socket hears no ICMP error
   on Linux, so only a connected one can tell "port unreachable" from silence.
+
+DSCP: the UDP socket reads the ToS byte of every datagram (``IP_RECVTOS``, :mod:`..udp_tos`) into
+:attr:`SipTransport.tos_seen` per peer, and, given ``mark``, marks every message sent (UDP and
+TCP) with the ToS byte ``mark()`` gives then. TCP gives no per-segment ToS on receive.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ...errors import LabUnreachable
+from ..udp_tos import Mark, TosUdpEndpoint, mark_socket, open_udp_tos
 from .message import SipParseError, StreamFramer, answerable, bad_request, lenient_headers
 
 log = logging.getLogger("hil.sip")
@@ -77,6 +82,12 @@ class _UdpProtocol(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.owner.sink.deliver(data, Peer("udp", addr[0], addr[1]), None, framed=False)
+
+    def datagram_received_tos(self, data: bytes, addr: tuple[str, int], tos: int | None) -> None:
+        if tos is not None:
+            seen = self.owner.tos_seen.setdefault((addr[0], addr[1]), {})
+            seen[tos] = seen.get(tos, 0) + 1
+        self.datagram_received(data, addr)
 
     def error_received(self, exc: Exception) -> None:
         if self.remote is not None and isinstance(exc, OSError):
@@ -166,18 +177,24 @@ class SipTransport:
         udp_peer: ``(host, port)`` to connect the UDP socket to: only that peer's datagrams are read,
             and its ICMP errors reach :meth:`MessageSink.unreachable` (``None``: unconnected).
         message_deadline_s: how long a partial TCP message may wait for its rest, seconds.
+        mark: gives the ToS byte every message is sent with (``None``: the sockets' default, 0).
+
+    Attributes:
+        tos_seen: ``(host, port)`` of a UDP peer -> packets per ToS byte received from it.
     """
 
     def __init__(self, device: str, local_host: str, sink: MessageSink, *, udp_port: int | None = 0,
                  tcp_port: int | None = None, udp_peer: tuple[str, int] | None = None,
-                 message_deadline_s: float = MESSAGE_DEADLINE_S) -> None:
+                 message_deadline_s: float = MESSAGE_DEADLINE_S, mark: Mark | None = None) -> None:
         self.device, self.local_host, self.sink = device, local_host, sink
+        self.mark = mark
+        self.tos_seen: dict[tuple[str, int], dict[int, int]] = {}
         self.message_deadline_s = message_deadline_s
         self.udp_peer = udp_peer
         self.udp_port = 0
         self.tcp_port = 0
         self._want_udp, self._want_tcp = udp_port, tcp_port
-        self._udp: asyncio.DatagramTransport | None = None
+        self._udp: TosUdpEndpoint | None = None
         self._tcp_server: asyncio.Server | None = None
         self._conns: dict[tuple[str, int], TcpConnection] = {}
 
@@ -196,11 +213,11 @@ class SipTransport:
             if self._want_udp is not None:
                 remote = Peer("udp", *self.udp_peer) if self.udp_peer is not None else None
                 if remote is None:
-                    self._udp, _ = await loop.create_datagram_endpoint(
-                        lambda: _UdpProtocol(self, None), local_addr=(self.local_host, self._want_udp))
+                    self._udp = await open_udp_tos(_UdpProtocol(self, None), self.local_host, self._want_udp,
+                                                   mark=self.mark)
                 else:
-                    self._udp, _ = await loop.create_datagram_endpoint(
-                        lambda: _UdpProtocol(self, remote), sock=self._connected_udp(self._want_udp, remote))
+                    self._udp = await open_udp_tos(_UdpProtocol(self, remote), self.local_host, mark=self.mark,
+                                                   sock=self._connected_udp(self._want_udp, remote))
                 self.udp_port = self._udp.get_extra_info("sockname")[1]
             if self._want_tcp is not None:
                 self._tcp_server = await loop.create_server(
@@ -272,11 +289,16 @@ class SipTransport:
             if peer.transport == "udp":
                 if self._udp is None:
                     raise LabUnreachable(self.device, "sip", peer.address, "the UDP socket is closed")
-                self._udp.sendto(data, (peer.host, peer.port))
+                if self.udp_peer is not None:
+                    self._udp.sendto(data)  # a connected socket (sendto with an address would fail on it)
+                else:
+                    self._udp.sendto(data, (peer.host, peer.port))
             else:
                 conn = conn if conn is not None and not conn.closed else self._conns.get((peer.host, peer.port))
                 if conn is None:
                     raise LabUnreachable(self.device, "sip", peer.address, "no TCP connection to answer on")
+                if self.mark is not None and conn.transport is not None and (tos := self.mark()) is not None:
+                    mark_socket(conn.transport.get_extra_info("socket"), tos)
                 conn.write(data)
         except OSError as e:
             raise LabUnreachable(self.device, "sip", peer.address, f"cannot send: {e}") from None

@@ -38,6 +38,7 @@ from ...errors import LabError, LabTimeout, LabUnreachable
 from ..rtp import TONE_HZ, RtpSession, RtpStats
 from ..sdp import DEFAULT_TELEPHONE_EVENT_PT, SdpSession
 from ..transcript import Transcript
+from ..udp_tos import Mark
 from .call import CONFIRMED, FINAL_STATES, Call, CallResult, UasPolicy
 from .message import build_request, new_branch, new_call_id, new_tag, tag_of, uri_target
 from .options import OptionsResult, options_result
@@ -63,6 +64,7 @@ class UserAgentCore:
         user: user part of Contact and of the default From.
         policy: how new INVITEs are answered (default: ring and answer at once).
         timeout_s: default deadline of non-INVITE transactions (BYE, CANCEL, re-INVITE), seconds.
+        sip_mark / rtp_mark: give the ToS byte SIP / RTP is sent with (``None``: unmarked).
     """
 
     allow: tuple[str, ...] = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO")
@@ -71,12 +73,15 @@ class UserAgentCore:
     def __init__(self, device: str, transcript: Transcript, local_host: str, *, udp_port: int | None = 0,
                  tcp_port: int | None = 0, udp_peer: tuple[str, int] | None = None, user: str = "hil",
                  policy: UasPolicy | None = None, user_agent: str = USER_AGENT, timeout_s: float = 8.0,
-                 message_deadline_s: float = MESSAGE_DEADLINE_S) -> None:
+                 message_deadline_s: float = MESSAGE_DEADLINE_S, sip_mark: Mark | None = None,
+                 rtp_mark: Mark | None = None) -> None:
         self.device, self.transcript, self.local_host, self.user = device, transcript, local_host, user
+        self.rtp_mark = rtp_mark
         self.policy = policy or UasPolicy()
         self.timeout_s = timeout_s
         self.stack = SipStack(device, transcript, local_host, self, udp_port=udp_port, tcp_port=tcp_port,
-                              udp_peer=udp_peer, user_agent=user_agent, message_deadline_s=message_deadline_s)
+                              udp_peer=udp_peer, user_agent=user_agent, message_deadline_s=message_deadline_s,
+                              mark=sip_mark)
         self.stack.observers.append(self._observe)
         self.calls: dict[str, Call] = {}
         self.incoming: asyncio.Queue[Call] | None = None
@@ -106,7 +111,7 @@ class UserAgentCore:
         task.add_done_callback(self._tasks.discard)
 
     async def _rtp(self, peer: Peer) -> RtpSession:
-        rtp = RtpSession(self.local_host)
+        rtp = RtpSession(self.local_host, mark=self.rtp_mark, capture=True)
         try:
             await rtp.open()
         except OSError as e:
@@ -352,6 +357,10 @@ class SipUserAgent:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def sip_tos_from(self, host: str, port: int) -> dict[int, int]:
+        """Packets per ToS byte of the SIP datagrams received from ``host:port`` (UDP only)."""
+        return self.call_in_loop(lambda: dict(self.core.stack.sockets.tos_seen.get((host, port), {})))
+
     @property
     def udp_port(self) -> int:
         return self.core.stack.udp_port
@@ -479,6 +488,25 @@ class CallHandle:
 
     def rtp_stats(self) -> RtpStats:
         return self.ua.call_in_loop(self._call.rtp.stats)
+
+    def loop_time(self) -> float:
+        """Now on the clock RTP arrival and send times use (the UA loop's, seconds)."""
+        return self.ua.call_in_loop(lambda: asyncio.get_running_loop().time())
+
+    def capture(self) -> tuple[list[tuple[float, str, str, bytes]], list[tuple[float, str, tuple[str, int],
+                                                                             tuple[str, int], int, bytes]]]:
+        """What the probe saw of this call for a pcap: its SIP messages ``(epoch, ">"|"<", peer, bytes)``
+        (``peer`` as the ladder writes it, ``"UDP host:port"``) and its RTP packets ``(epoch,
+        direction, src, dst, tos, datagram)``."""
+        def get() -> tuple[list[tuple[float, str, str, bytes]],
+                           list[tuple[float, str, tuple[str, int], tuple[str, int], int, bytes]]]:
+            rtp = self._call.rtp.captured
+            return list(self._call.ladder.raw), list(rtp) if rtp is not None else []
+        return self.ua.call_in_loop(get)
+
+    def audio_sent_times(self) -> list[float]:
+        """When each tone frame of this call went out (loop clock, seconds; the last minute)."""
+        return self.ua.call_in_loop(lambda: list(self._call.rtp.audio_sent_s))
 
     def rtp_sent_packets(self) -> int:
         return self.ua.call_in_loop(lambda: self._call.rtp.sent.packets)

@@ -8,11 +8,16 @@
 * ``never-returns`` and ``slow-boot=SECONDS`` (phone, Edge): a reboot (firmware flash, software
   install) takes the device away until healed, or takes that long (``harness/twin/phone/firmware.py``,
   ``harness/twin/edge/software.py``; docs/firmware.md, docs/edge-update.md).
+* ``no-dscp`` and ``wrong-dscp=N`` (phone, Edge): the device sends its RTP and SIP unmarked (DSCP 0,
+  best effort) or marked DSCP N instead of the values its base settings give (RTP EF 46, SIP CS3
+  24, G-DSCP); read per datagram through :func:`marked_tos` (``harness/twin/phone/sip.py``,
+  ``harness/twin/edge/sip.py``, ``harness/twin/edge/media_relay.py``).
 """
 
 from __future__ import annotations
 
-from .faults import declare, declare_value, text, undo_all
+from .faults import declare, declare_value, text, undo_all, whole_number
+from .state import DeviceState
 from .twin import Twin, Undo
 
 EVERY_ROLE = ("edge", "switch", "phone", "pstn", "provisioning")  # the roles of a twin lab (inventory `role`)
@@ -50,3 +55,17 @@ NEVER_RETURNS = declare("never-returns", ("phone", "edge"), "a reboot (firmware 
                         "healed")
 SLOW_BOOT = declare_value("slow-boot", ("phone", "edge"), "a reboot (firmware flash) takes SECONDS before the "
                           "services come back", "SECONDS", boot_seconds)
+NO_DSCP = declare("no-dscp", ("phone", "edge"), "RTP and SIP leave the device unmarked (DSCP 0, best effort) "
+                  "instead of EF 46 / CS3 24")
+WRONG_DSCP = declare_value("wrong-dscp", ("phone", "edge"), "RTP and SIP leave the device marked DSCP N instead of "
+                           "EF 46 / CS3 24", "N", whole_number(0, 63))
+
+
+def marked_tos(st: DeviceState, dscp: int) -> int:
+    """The ToS byte a device whose state is ``st`` sends with, when its settings say ``dscp``
+    (0-63): ``dscp`` shifted into the DSCP bits (RFC 2474 §3), unless ``no-dscp`` (0) or
+    ``wrong-dscp=N`` (N) is set."""
+    if NO_DSCP.on(st):
+        return 0
+    wrong = WRONG_DSCP.value(st)
+    return (dscp if wrong is None else wrong) << 2

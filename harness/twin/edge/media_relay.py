@@ -17,6 +17,15 @@ Faults read per packet from the Edge's state (declared in :mod:`.faults`):
   as on an Edge that transcodes between a µ-law and an A-law leg: speech still sounds right, but
   the bytes change, and fax (G.711 pass-through) fails.
 
+Marking: every packet leaves a relay socket with the ToS byte of the Edge's media DSCP
+(``EdgeState.media_dscp``, EF 46: the trunk and phone base settings' default, G-DSCP), as a real
+Edge marks its own egress whatever the sender marked; the ``no-dscp`` / ``wrong-dscp`` faults
+(:mod:`harness.twin.core.shared_faults`) change it per packet.
+
+The carrier leg crosses the site's WAN: with the twin's ``wan`` unit running, every packet between
+the trunk leg and a phone leg goes through its link (:mod:`harness.twin.wan.link`: loss, delay,
+jitter, shaping as its faults say) instead of out at once.
+
 Counters go to :class:`~harness.twin.edge.state.EdgeState` (``media_relays``, ``media_packets_relayed``,
 ``media_packets_dropped``).
 """
@@ -28,8 +37,11 @@ import contextlib
 import itertools
 from dataclasses import dataclass, field
 
-from ...transports.rtp import decode_g711, encode_g711, open_udp
+from ...transports.rtp import decode_g711, encode_g711
 from ...transports.sdp import HOLD_ADDRESS, SdpError, parse_sdp
+from ...transports.udp_tos import TosUdpEndpoint, open_udp_tos
+from ..core.shared_faults import marked_tos
+from ..wan.link import active as active_wan
 from .faults import DTMF_PT, MEDIA_TRANSCODE, NO_EARLY_MEDIA, NO_TELEPHONE_EVENT, ONE_WAY_AUDIO
 from .state import EdgeState
 
@@ -70,10 +82,10 @@ class RelayLeg(asyncio.DatagramProtocol):
     from_sdp: bool = False
     te_pt: int | None = None  # telephone-event payload type this party's SDP gave
     stats: LegStats = field(default_factory=LegStats)
-    transport: asyncio.DatagramTransport | None = None
+    transport: TosUdpEndpoint | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # a _SelectorDatagramTransport
+    def connection_made(self, transport: TosUdpEndpoint) -> None:  # type: ignore[override]
+        self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         self.relay._forward(self, data, addr)
@@ -113,13 +125,16 @@ class MediaRelay:
         for _ in range(BIND_ATTEMPTS):
             port = next(_next_port)
             try:
-                transport = await open_udp(lambda: leg, self.host, port)
+                transport = await open_udp_tos(leg, self.host, port, mark=self._mark)
             except OSError as e:
                 error = e
                 continue
             leg.transport, leg.port = transport, port
             return
         raise error or OSError("no free media port")
+
+    def _mark(self) -> int:
+        return marked_tos(self.st, self.st.media_dscp)
 
     def learn(self, leg: RelayLeg, body: bytes) -> None:
         """Take the RTP address and telephone-event type from the SDP ``leg``'s party sent."""
@@ -154,7 +169,12 @@ class MediaRelay:
                     data = data[:1] + bytes([(data[1] & 0x80) | (v & 0x7F)]) + data[2:]
             elif pt in (0, 8) and MEDIA_TRANSCODE.on(st):
                 data = _through_other_law(data, pt)
-        if not drop and dst.send(data):
+        link = active_wan() if "trunk" in (src.kind, dst.kind) and src.kind != dst.kind else None
+        if not drop and link is not None and dst.dest is not None and not dst.held:
+            link.carry("out" if dst.kind == "trunk" else "in", data, dst.send)  # the WAN decides if and when
+            src.stats.forwarded += 1
+            self.st.media_packets_relayed += 1
+        elif not drop and dst.send(data):
             src.stats.forwarded += 1
             self.st.media_packets_relayed += 1
         else:

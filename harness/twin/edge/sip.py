@@ -53,7 +53,7 @@ from ...transports.sip.stack import ClientTransaction, Peer, ServerTransaction, 
 from ...transports.sip.ua import KNOWN_METHODS
 from ...transports.sip.uas_checks import refusal
 from ...transports.transcript import Transcript
-from ..core.shared_faults import OPTIONS_SILENT
+from ..core.shared_faults import OPTIONS_SILENT, marked_tos
 from ..core.twin import Service, Twin
 from .faults import (
     CODEC_REJECT,
@@ -96,8 +96,10 @@ class _EdgeStack(SipStack):
 
     def __init__(self, core: EdgeSip, side: str, port: int) -> None:
         self._core = core
+        st = core.st
         super().__init__(core.device, _NullTranscript(f"{core.device} sip {core.host}:{port}"), core.host,
-                         _SideHandler(core, side), udp_port=port, tcp_port=port)
+                         _SideHandler(core, side), udp_port=port, tcp_port=port,
+                         mark=lambda: marked_tos(st, st.sip_dscp))
 
     @property
     def user_agent(self) -> str:

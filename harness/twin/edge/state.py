@@ -43,6 +43,8 @@ class EdgeState(DeviceState):
     media_relays: int = 0  # relays open (two UDP sockets each)
     media_packets_relayed: int = 0
     media_packets_dropped: int = 0
+    media_dscp: int = 46  # DSCP of RTP the Edge sends (trunk/phone base settings default EF, G-DSCP)
+    sip_dscp: int = 24  # DSCP of SIP the Edge sends (base settings default CS3, G-DSCP)
     # software update (harness/twin/edge/software.py, docs/edge-update.md)
     software_status: str = "idle"  # see show software in docs/edge-update.md (idle, staged, draining …)
     staged_version: str | None = None  # the version of the image staged (downloaded and verified)

@@ -11,6 +11,8 @@ whose media is an echo.
   last answer. Stopping the service (the ``down`` fault) sends ``Expires: 0`` and unbinds.
 * **Calls**: as every twin user agent answers them (180, 200 with the SDP answer, echo media;
   the RFC 4733 digit ``D`` makes the phone hang up).
+* **DSCP**: SIP leaves marked CS3 (24) and RTP EF (46), the phone base settings' defaults (G-DSCP),
+  unless the ``no-dscp`` / ``wrong-dscp`` fault says otherwise (:func:`~harness.twin.core.shared_faults.marked_tos`).
 * **Firmware**: an out-of-dialog NOTIFY with ``Event: check-sync`` gets 200 and starts the
   phone's firmware state machine (:mod:`.firmware`: fetch config, download, verify, flash,
   reboot); another event package gets 489 Bad Event.
@@ -30,6 +32,7 @@ from ...errors import LabError
 from ...inventory.models import PhoneDevice
 from ...transports.sip.message import build_request, new_branch, new_call_id, new_tag
 from ...transports.sip.stack import Peer
+from ..core.shared_faults import marked_tos
 from ..core.twin import Service, Twin
 from ..servers.sip_ua import TwinUserAgent, UaService
 from .firmware import machine
@@ -65,7 +68,9 @@ class PhoneService(UaService):
         return f"{self.state.model} {self.state.firmware}".strip()
 
     def _new_ua(self) -> TwinUserAgent:
-        ua = TwinUserAgent(self.device, self.host, self.port, self.user, self.server, echo=True)
+        st = self.state
+        ua = TwinUserAgent(self.device, self.host, self.port, self.user, self.server, echo=True,
+                           sip_mark=lambda: marked_tos(st, st.sip_dscp), rtp_mark=lambda: marked_tos(st, st.media_dscp))
         ua.on_notify = self.firmware.on_notify
         ua.allow = (*ua.allow, "NOTIFY")  # OPTIONS and 405 list it: the phone takes check-sync
         return ua

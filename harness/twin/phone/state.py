@@ -25,6 +25,8 @@ class PhoneState(DeviceState):
     # firmware state machine (harness/twin/phone/firmware.py, docs/firmware.md)
     firmware_state: str = "idle"  # idle | downloading | verifying | flashing | rebooting | up
     last_upgrade_error: str | None = None  # why the last check-sync did not flash (download, checksum …)
+    media_dscp: int = 46  # DSCP of the phone's RTP (phone base settings phone_media_dscp default EF, G-DSCP)
+    sip_dscp: int = 24  # DSCP of the phone's SIP (phone base settings phone_sip_dscp default CS3, G-DSCP)
     boots: int = 0  # reboots since the twin started (a flash reboots the phone)
 
     def __post_init__(self) -> None:

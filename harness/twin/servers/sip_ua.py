@@ -35,6 +35,7 @@ from ...transports.sip.message import SipParseError, tag_of
 from ...transports.sip.stack import Peer, ServerTransaction, SipStack
 from ...transports.sip.ua import UserAgentCore
 from ...transports.transcript import Transcript
+from ...transports.udp_tos import Mark
 
 log = logging.getLogger("hil.twin.sip")
 
@@ -64,15 +65,17 @@ class TwinUserAgent(UserAgentCore):
         server: callable giving the Server/User-Agent header (the ``firmware`` fault changes it).
         echo: RTP sessions start in echo mode (phones); the PSTN switches to echo at answer.
         on_ended: called with each call once it has ended (before it is forgotten).
+        sip_mark / rtp_mark: give the ToS byte the device's SIP / RTP leaves with (phones: EF/CS3).
     """
 
     def __init__(self, device: str, host: str, port: int, user: str, server: Callable[[], str], *,
-                 echo: bool, on_ended: Callable[[Call], None] | None = None) -> None:
+                 echo: bool, on_ended: Callable[[Call], None] | None = None, sip_mark: Mark | None = None,
+                 rtp_mark: Mark | None = None) -> None:
         super().__init__(device, Transcript(f"{device} sip {host}:{port}"), host, udp_port=port, tcp_port=port,
-                         user=user, policy=UasPolicy(), user_agent=server())
+                         user=user, policy=UasPolicy(), user_agent=server(), rtp_mark=rtp_mark)
         self.on_malformed: Callable[[SipParseError, Peer, bytes], None] | None = None
         self.stack = _TwinStack(self, device, self.transcript, host, self, udp_port=port, tcp_port=port,
-                                user_agent=server())
+                                user_agent=server(), mark=sip_mark)
         self.stack.observers.append(self._observe)
         self.server = server
         self.echo = echo
@@ -91,7 +94,7 @@ class TwinUserAgent(UserAgentCore):
         super().on_request(txn)
 
     async def _rtp(self, peer: Peer) -> RtpSession:
-        rtp = RtpSession(self.local_host, echo=self.echo)
+        rtp = RtpSession(self.local_host, echo=self.echo, mark=self.rtp_mark)
         try:
             await rtp.open()
         except OSError as e:

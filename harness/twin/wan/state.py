@@ -1,0 +1,33 @@
+"""The WAN link's live state: its counters per direction (``out``: Edge -> carrier, ``in``: carrier ->
+Edge) and the voice rate the inventory gives it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...inventory.models import Lab
+from ..core.state import DeviceState
+
+UNIT_NAME = "wan"
+
+
+@dataclass
+class WanState(DeviceState):
+    """``voice_kbps``: the inventory's ``network.media.wan_voice_kbps`` (``None``: not stated).
+    Counters per direction (``"out"``, ``"in"``): datagrams offered, delivered, dropped by loss,
+    dropped by the shaper's full queue, and layer-2 octets delivered."""
+
+    voice_kbps: float | None = None
+    offered: dict[str, int] = field(default_factory=lambda: {"out": 0, "in": 0})
+    delivered: dict[str, int] = field(default_factory=lambda: {"out": 0, "in": 0})
+    lost: dict[str, int] = field(default_factory=lambda: {"out": 0, "in": 0})
+    shaped_out: dict[str, int] = field(default_factory=lambda: {"out": 0, "in": 0})
+    octets: dict[str, int] = field(default_factory=lambda: {"out": 0, "in": 0})
+
+
+def wan_state(lab: Lab) -> WanState | None:
+    """The unit's state when the inventory has ``network.media``; ``None`` (no unit) otherwise."""
+    media = lab.network.media
+    if media is None:
+        return None
+    return WanState(name=UNIT_NAME, role="wan", platform="twin_wan", host="", voice_kbps=media.wan_voice_kbps)

@@ -1,0 +1,72 @@
+"""NET-BANDWIDTH: the site's WAN carries its planned voice load.
+
+The harness, as a station on the Edge's phone trunk, places ``network.media.bandwidth_calls`` (N)
+concurrent calls to the carrier's test number (an echo line), so N G.711 streams cross the Edge's
+carrier media and the WAN both ways, and measures them over one 2 s window:
+
+* when the inventory states the voice class's rate (``network.media.wan_voice_kbps``), it must be at
+  least N x 87.2 kbit/s (G.711 at 20 ms per direction on Ethernet: DUTIES.md §2.4, IND-CISCO-BW);
+* the rate that came back (layer 2, per direction) must be N x 87.2 kbit/s less at most the loss
+  allowed, and the round-trip loss over all calls at most 1 % (IND-QOS-RULES).
+
+Every call's figures are attached; when the check fails, every call also leaves a pcap of its SIP
+and RTP as the probe saw them, and its per-direction RTP statistics. The switch's IF-MIB octet
+counters are not compared: the WAN link is not a switch port of the lab (the twin's switch counts no
+relayed media).
+"""
+
+import pytest
+
+from harness.checks.qos import LoadResult, evidence_on_failure, judge_answered_leg, leg_of, load_result
+from harness.checks.trunk import TrunkPlan
+from harness.devices.drivers.edge import Edge
+from harness.devices.procedures.trunk_calls import TrunkProbe
+from harness.devices.session import LabSession
+from harness.duties.catalogue import Threshold
+from harness.duties.profile import Profile
+from harness.evidence.attach import attach
+from harness.evidence.check import check, intent
+
+DUTY = "NET-BANDWIDTH"
+
+
+@pytest.mark.duty(DUTY)
+@pytest.mark.core("the voice load through the WAN")
+def test_planned_voice_load_crosses_the_wan(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
+                                            lab: LabSession, profile: Profile) -> None:
+    media = lab.lab.network.media
+    if media is None:
+        pytest.skip("the inventory has no network.media (the WAN's voice class and the calls to offer)")
+    n = media.bandwidth_calls
+    per_call = profile.threshold(DUTY, "g711_20ms_bandwidth_kbps")
+    loss_limit = profile.threshold(DUTY, "loss_pct")
+    needed = n * float(per_call.number)
+    if media.wan_voice_kbps is not None:
+        check(media.wan_voice_kbps, intent("wan_voice_kbps", round(needed, 1), "kbit/s", ">=",
+                                           f"{n} x {per_call.value} kbit/s ({per_call.source})"),
+              duty=DUTY, device="network.media", what="voice class rate the inventory states for the WAN")
+    station, phone = trunk_plan.any_station()
+    number = trunk_plan.test_number()
+    ext = phone.facts.extension
+    calls = [(trunk_probe.outbound(ext, number, codecs=("PCMU",)), f"call {i + 1}/{n}: {ext} ({station}) -> {number}")
+             for i in range(n)]
+    samples = trunk_probe.measure_many(calls, inbound=False)
+    legs = [leg_of(s) for s in samples]
+    result = load_result(legs, samples[0].window)
+    attach(f"NET-BANDWIDTH: {n} calls", result.summary())
+    allowed = round(needed * (1 - float(loss_limit.number) / 100.0), 1)
+    with evidence_on_failure(samples, legs):  # failing calls leave their pcaps and RTP statistics
+        for s in samples:
+            judge_answered_leg(s, edge, DUTY, "load call")
+        _judge_load(result, edge, n, allowed, per_call.value, per_call.source, loss_limit)
+
+
+def _judge_load(result: LoadResult, edge: Edge, n: int, allowed: float, per_call: object,
+                per_call_source: str, loss_limit: Threshold) -> None:
+    check(result.carried_kbps, intent("carried_kbps", allowed, "kbit/s", ">=",
+                                      f"{n} x {per_call} kbit/s ({per_call_source}) less {loss_limit.value} % "
+                                      f"loss ({loss_limit.source})"),
+          duty=DUTY, device=edge.name, what=f"voice rate carried per direction by {n} concurrent calls over the WAN",
+          detail=result.summary())
+    check(result.loss_pct, loss_limit, duty=DUTY, device=edge.name,
+          what=f"round-trip loss of {n} concurrent calls over the WAN", detail=result.summary())

@@ -1,0 +1,61 @@
+"""QOS-MEDIA leg arithmetic: DSCP seen, one-way delay from echo round trips, round-trip loss in the
+window, and the G.107 rating; the judgement names the figure and the limit."""
+
+import pytest
+
+from harness.checks.qos import dscp_seen, judge_leg, leg_qos
+from harness.duties.profile import Profile
+from harness.evidence.check import DutyNotMet
+
+
+def _leg(rtt_s=0.100, lost_every=0, rtp_tos=None, sip_tos=None, jitter_ms=1.0):
+    sent = [i * 0.02 for i in range(100)]
+    echoes = [(s, s + rtt_s) for i, s in enumerate(sent) if not (lost_every and i % lost_every == 0)]
+    return leg_qos("inbound +1 -> 1001", "PCMU", rtp_tos=rtp_tos or {0xB8: 100}, sip_tos=sip_tos or {0x60: 3},
+                   sent_s=[-1.0, *sent, 5.0], echoes=echoes, window=(0.0, 1.99), received=len(echoes),
+                   return_lost=0, return_expected=len(echoes), jitter_ms=jitter_ms, first_media_ms=40.0)
+
+
+def test_dscp_seen() -> None:
+    assert dscp_seen({}) is None
+    assert dscp_seen({0xB8: 5, 0xB9: 1}) == 46  # ECN bits are not DSCP
+    assert dscp_seen({0xB8: 5, 0x00: 1}) == (0, 46)
+
+
+def test_delay_is_half_the_round_trip_and_loss_counts_frames_in_the_window() -> None:
+    q = _leg(rtt_s=0.100, lost_every=25)
+    assert q.sent == 100 and q.echoed == 96
+    assert q.latency_ms == pytest.approx(50.0) and q.loss_pct == pytest.approx(4.0)
+    assert q.rating is not None and q.rating.r_factor < 93.2
+    assert "round-trip loss 4.00 % (96/100 frames back)" in q.summary()
+
+
+def test_judge_names_the_figure_and_limit() -> None:
+    profile = Profile(name="t")
+    judge_leg(_leg(), profile, device="edge1", item="leg")  # healthy: no raise
+    with pytest.raises(DutyNotMet, match=r"DSCP of the RTP it sent = 0 DSCP; limit == 46 DSCP \(G-DSCP\)"):
+        judge_leg(_leg(rtp_tos={0: 100}), profile, device="edge1", item="leg")
+    with pytest.raises(DutyNotMet, match=r"one-way delay .* = 200.0 ms; limit <= 150 ms \(STD-G114\)"):
+        judge_leg(_leg(rtt_s=0.400), profile, device="edge1", item="leg")
+    with pytest.raises(DutyNotMet, match=r"round-trip packet loss = 5.0 %; limit <= 1 %"):
+        judge_leg(_leg(lost_every=20), profile, device="edge1", item="leg")
+    with pytest.raises(DutyNotMet, match=r"RFC 3550 jitter = 45.0 ms; limit <= 30 ms"):
+        judge_leg(_leg(jitter_ms=45.0), profile, device="edge1", item="leg")
+
+
+def test_load_rate_is_layer_two_g711_per_direction() -> None:
+    from harness.checks.qos import G711_20MS_L2_BITS, load_result
+
+    assert G711_20MS_L2_BITS * 50 == 87_200  # DUTIES.md §2.4: 87.2 kbit/s per call on Ethernet
+    full = load_result([_leg(), _leg()], (0.0, 2.0))
+    assert full.offered_kbps == pytest.approx(174.4) and full.carried_kbps == pytest.approx(174.4)
+    lossy = load_result([_leg(), _leg(lost_every=10)], (0.0, 2.0))
+    assert lossy.loss_pct == pytest.approx(5.0) and lossy.carried_kbps == pytest.approx(174.4 * 0.95)
+    assert lossy.summary().startswith("2 calls over 2.00 s: offered 174.4 kbit/s, carried 165.7 kbit/s")
+
+
+def test_a_call_without_media_still_summarises() -> None:
+    q = leg_qos("inbound +1 -> 1001", None, rtp_tos={}, sip_tos={}, sent_s=[], echoes=[], window=(0.0, 0.0),
+                received=0, return_lost=0, return_expected=0, jitter_ms=0.0, first_media_ms=None)
+    assert q.latency_ms is None and q.loss_pct is None and q.rating is None and q.rtp_dscp is None
+    assert "one-way delay unknown" in q.summary() and "probe -> far end (echoed back): 0 packets" in q.summary()

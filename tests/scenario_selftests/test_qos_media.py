@@ -1,0 +1,112 @@
+"""QOS-MEDIA against the twin: PASS on the healthy twin with every leg's figures attached, FAIL when
+the Edge sends unmarked or wrongly marked media and SIP, naming the Edge, the leg, the DSCP measured
+and the limit; BROKEN (not FAIL) when the phone an inbound leg rings is gone."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import dpkt
+import pytest
+
+from tests.scenario_runner import run_scenarios
+
+pytestmark = pytest.mark.timeout(300)
+
+INBOUND = "test_inbound_leg_carrier_to_phone[edge1]"
+OUTBOUND = "test_outbound_leg_phone_to_carrier[edge1]"
+
+
+@pytest.fixture
+def out(tmp_path):
+    return tmp_path / "reports"
+
+
+def test_qos_media_passes_on_the_healthy_twin_with_figures_attached(twin, lab_path, out):
+    allure_dir = out / "allure"
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", f"--alluredir={allure_dir}")
+    assert r.returncode == 0, r.output[-4000:]
+    assert r.verdict("QOS-MEDIA") == "PASS", r.summary["duties"]["QOS-MEDIA"]
+    t = r.tests("QOS-MEDIA")
+    assert t[INBOUND]["verdict"] == "PASS" and t[OUTBOUND]["verdict"] == "PASS", t
+    figures = []
+    for f in allure_dir.glob("*-result.json"):
+        res = json.loads(f.read_text())
+        figures += [(allure_dir / a["source"]).read_text() for a in res.get("attachments", [])
+                    if a["name"].startswith("QoS: ")]
+    assert len(figures) == 2, figures
+    for text in figures:
+        assert "RTP DSCP 46, SIP DSCP 24" in text and "R " in text and "MOS " in text, text
+        assert "far end -> probe" in text and "first packet" in text and "jitter" in text, text
+
+
+def test_no_dscp_on_the_edge_fails_both_legs_leaving_pcaps(twin, lab_path, out):
+    twin.fault("edge1", "no-dscp")
+    allure_dir = out / "allure"
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", f"--alluredir={allure_dir}")
+    pcaps, stats = [], []
+    for f in allure_dir.glob("*-result.json"):
+        for a in json.loads(f.read_text()).get("attachments", []):
+            if a["name"].startswith("pcap: "):
+                pcaps.append((allure_dir / a["source"]).read_bytes())
+            elif a["name"].startswith("RTP statistics: "):
+                stats.append((allure_dir / a["source"]).read_text())
+    assert len(pcaps) == 2 and len(stats) == 2, (len(pcaps), stats)
+    for raw in pcaps:  # the Edge's RTP in it carries ToS 0, its SIP is there too
+        ips = [dpkt.ethernet.Ethernet(buf).data for _, buf in dpkt.pcap.Reader(io.BytesIO(raw))]
+        assert any(ip.data.data.startswith(b"INVITE ") for ip in ips)
+        rtp_in = [ip for ip in ips if len(ip.data.data) == 172 and ip.data.sport >= 16384]
+        assert len(rtp_in) > 50 and {ip.tos for ip in rtp_in} == {0}, len(rtp_in)
+    assert all("far end -> probe: " in t and "first packet" in t for t in stats), stats
+    t = r.tests("QOS-MEDIA")
+    for test in (INBOUND, OUTBOUND):
+        rec = t[test]
+        assert rec["verdict"] == "FAIL", (test, rec)
+        for part in ("[QOS-MEDIA] edge1", "DSCP of the RTP it sent = 0 DSCP", "limit == 46 DSCP (G-DSCP)"):
+            assert part in rec["message"], (test, part, rec["message"])
+    assert r.verdict("QOS-MEDIA") == "FAIL"
+
+
+def test_wrong_dscp_on_the_edge_fails(twin, lab_path, out):
+    twin.fault("edge1", "wrong-dscp", "34")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "outbound")
+    rec = r.tests("QOS-MEDIA")[OUTBOUND]
+    assert rec["verdict"] == "FAIL", rec
+    assert "DSCP of the RTP it sent = 34 DSCP" in rec["message"] and "limit == 46" in rec["message"], rec["message"]
+
+
+def test_dead_phone_breaks_the_inbound_leg(twin, lab_path, out):
+    twin.fault("phone1", "down")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "inbound")
+    rec = r.tests("QOS-MEDIA")[INBOUND]
+    assert rec["verdict"] == "BROKEN", rec
+    assert "phone1" in rec["message"], rec["message"]
+
+
+@pytest.mark.parametrize(("fault", "value", "figure", "limit"), [
+    ("wan-loss", "5", "round-trip packet loss = ", "limit <= 1 % (IND-QOS-RULES)"),
+    ("wan-delay", "200", "one-way delay (half the echo round trip) = ", "limit <= 150 ms (STD-G114)"),
+    ("wan-jitter", "100", "RFC 3550 jitter = ", "limit <= 30 ms (IND-QOS-RULES)"),
+    ("wan-shape", "64", "round-trip packet loss = ", "limit <= 1 % (IND-QOS-RULES)"),  # below one G.711 call
+])
+def test_wan_impairment_fails_the_leg_on_its_figure(twin, lab_path, out, fault, value, figure, limit):
+    twin.fault("wan", fault, value)
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "inbound")
+    rec = r.tests("QOS-MEDIA")[INBOUND]
+    assert rec["verdict"] == "FAIL", rec
+    for part in ("[QOS-MEDIA] edge1", figure, limit):
+        assert part in rec["message"], (part, rec["message"])
+
+
+def test_no_dscp_on_a_phone_fails_its_sip_marking(twin, lab_path, out):
+    twin.fault("phone1", "no-dscp")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "phone_marks")
+    t = r.tests("QOS-MEDIA")
+    rec = t["test_phone_marks_its_sip[phone1]"]
+    assert rec["verdict"] == "FAIL", rec
+    for part in ("[QOS-MEDIA] phone1", "DSCP of the phone's SIP (its answer to OPTIONS) = 0 DSCP",
+                 "limit == 24 DSCP (G-DSCP)"):
+        assert part in rec["message"], (part, rec["message"])
+    others = [n for n in t if n.startswith("test_phone_marks_its_sip[") and n != "test_phone_marks_its_sip[phone1]"]
+    assert others and all(t[n]["verdict"] == "PASS" for n in others), {n: t[n]["verdict"] for n in others}
