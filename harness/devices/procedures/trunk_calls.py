@@ -23,11 +23,12 @@ result (``final_code``), for the scenario to judge.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...errors import LabUnreachable
 from ...inventory.models import EdgeDevice
-from ...transports.rtp import TONE_HZ, RtpStats
+from ...transports.rtp import FRAME_S, TONE_HZ, RtpStats
 from ...transports.sip.call import CONFIRMED
 from ...transports.sip.call_base import CallResult
 from ...transports.sip.transport import local_address_toward
@@ -38,6 +39,7 @@ DEFAULT_ANI = "+13175557777"  # the carrier-side caller of inbound test calls (p
 ANONYMOUS = "sip:anonymous@anonymous.invalid"  # RFC 3323 §4.1.1.3
 AUDIO_S = 0.4  # project choice: audio sent before looking at what came back (20 frames of 20 ms)
 ECHO_WAIT_S = 0.6  # project choice: time the echo of the last digit or frame has to come back
+ECHO_POLL_S = 0.02  # one frame: how often the echo is looked at while waiting for it
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,8 @@ class TrunkProbe:
     def exercise(self, call: CallHandle, label: str, *, digits: str = "", audio_s: float = AUDIO_S,
                  hang_up: bool = True) -> TestCall:
         """On an answered ``call``: let audio flow ``audio_s`` seconds, send ``digits`` as RFC 4733
-        events, wait for the echo, then hang up (BYE) unless ``hang_up`` is false. A call that was
+        events, wait for the echo (every digit back, and as many audio frames back as ``audio_s``
+        sent; at most :data:`ECHO_WAIT_S`), then hang up (BYE) unless ``hang_up`` is false. A call that was
         not answered is only summarised; digits are not sent when the SDP negotiated no
         telephone-event (``digits_sent`` is then ``""``)."""
         before = exact_before = 0
@@ -170,7 +173,8 @@ class TrunkProbe:
                 digits = ""
             if digits:
                 call.send_dtmf(digits)
-            time.sleep(ECHO_WAIT_S)
+            frames = round(audio_s / FRAME_S)
+            _wait_until(lambda: _echoed(call.rtp_stats(), before, frames, digits), ECHO_WAIT_S)
         stats = call.rtp_stats()
         if hang_up and call.state == CONFIRMED:
             call.bye()
@@ -213,3 +217,16 @@ class TrunkProbe:
 
     def close(self) -> None:
         self.ua.close()
+
+
+def _echoed(stats: RtpStats, audio_before: int, frames: int, digits: str) -> bool:
+    """Everything :meth:`TrunkProbe.exercise` sent has come back: ``frames`` audio packets since
+    ``audio_before``, and every digit of ``digits`` (the far ends echo what they receive)."""
+    return stats.audio_packets - audio_before >= frames and (not digits or stats.digits.endswith(digits))
+
+
+def _wait_until(done: Callable[[], bool], timeout_s: float) -> None:
+    """Poll ``done`` every :data:`ECHO_POLL_S` until it is true or ``timeout_s`` has passed."""
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:
+        time.sleep(ECHO_POLL_S)
