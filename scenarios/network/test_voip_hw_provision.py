@@ -89,7 +89,7 @@ def _verify(switch: Switch, want: SwitchIntent, profile: Profile) -> None:
 
 
 def _sources(*sources: str) -> str:
-    """``"inventory"`` and each distinct threshold source, in order (``"inventory, IND-MITEL-CISCODEF"``)."""
+    """``"inventory"`` and each distinct threshold source, in order (``"inventory, STD-RFC4594"``)."""
     return ", ".join(dict.fromkeys(("inventory", *sources)))
 
 

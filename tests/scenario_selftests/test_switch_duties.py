@@ -105,7 +105,7 @@ def test_speed_vlan_name_mode_and_lldp_policy_fail(twin, lab_path, out, loaded):
     _fails(t, "test_phone_port_is_access_port_in_data_vlan[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
            "switchport mode (cli) = trunk", "limit == access")
     _fails(t, "test_phone_port_advertises_lldp_med_voice_policy[phone3]", "LLDP-MED voice DSCP (cli) = 40 DSCP",
-           "limit == 46 DSCP (IND-MITEL-CISCODEF)")
+           "limit == 46 DSCP (STD-RFC4594)")
     session = LabSession(loaded)
     try:
         session.driver("sw1").configure(["vlan 100", "name VOICE", "interface GigabitEthernet1/0/2",
@@ -200,11 +200,11 @@ def test_link_down_poe_budget_class_and_lldp_cos_fail(twin, lab_path, out, loade
     _fails(t, "test_phone_port_runs_full_duplex_at_100mbps_or_more[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
            "link up (cli) = False", "limit == True")
     _fails(t, "test_phone_port_delivers_poe_in_the_phone_class[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
-           "PoE budget of the port (cli) = 7.0 W", "limit >= 15.4 W (IND-POE)")
+           "PoE budget of the port (cli) = 7.0 W", "limit >= 15.4 W (STD-8023AF)")
     _fails(t, "test_phone_port_delivers_poe_in_the_phone_class[phone1]", "PoE class granted (cli) = 2",
            "limit == 4")
     _fails(t, "test_phone_port_advertises_lldp_med_voice_policy[phone4]", "LLDP-MED voice CoS (cli) = 3 CoS",
-           "limit == 5 CoS (IND-MITEL-CISCODEF)")
+           "limit == 5 CoS (STD-8021Q)")
     session = LabSession(loaded)
     try:
         session.driver("sw1").configure(["interface GigabitEthernet1/0/4", "network-policy 1",

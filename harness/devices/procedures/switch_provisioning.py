@@ -7,7 +7,7 @@ plan writes:
 
 - voice VLAN created and named; data VLAN created if missing;
 - LLDP-MED ``network-policy profile P`` with ``voice vlan V cos 5`` and ``voice vlan V dscp 46``
-  (CoS 5 and DSCP 46: IND-MITEL-CISCODEF, the catalogue's ``lldp_med_cos``/``lldp_med_dscp``);
+  (CoS 5: STD-8021Q, DSCP 46: STD-RFC4594, the catalogue's ``lldp_med_cos``/``lldp_med_dscp``);
 - per phone port: ``switchport mode access``, ``switchport access vlan DATA``, ``switchport voice
   vlan V``, ``network-policy P``, ``mls qos trust dscp``, ``spanning-tree portfast``, PoE on
   (``power inline auto`` where ``power inline never`` was set) and ``no shutdown`` where shut.
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from ...transports.cli import LineResult
     from ..drivers.switch import Switch
 
-#: LLDP-MED voice policy the plan writes: IND-MITEL-CISCODEF (catalogue NET-VOIP-HW thresholds)
+#: LLDP-MED voice policy the plan writes: STD-8021Q and STD-RFC4594 (catalogue NET-VOIP-HW thresholds)
 VOICE_COS = 5
 VOICE_DSCP = 46
 #: lines of `show running-config` that change without a config change (never compared)
