@@ -294,6 +294,19 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str],
                                                          "the YAML file in it (e.g. attestations.yaml)"))
         elif not attested.is_file():
             out.append(loaded.problem(("attestations",), f"attestation file {lab.attestations} does not exist"))
+    internet = lab.network.internet
+    if internet is not None and internet.ca_file:
+        where = ("network", "internet", "ca_file")
+        bundle = loaded.relative(internet.ca_file)
+        if lab.lab.emulated:  # the twin writes its CAs there: keep it in the lab's own folder
+            inside = bundle.resolve().is_relative_to(loaded.base_dir.resolve())
+            if not inside:
+                out.append(loaded.problem(where, f"CA bundle {internet.ca_file}: the twin writes its emulated CAs "
+                                                 "here, so on an emulated lab it must be a path inside the "
+                                                 "inventory's folder (e.g. .hil/internet-cas.pem)"))
+        elif not bundle.is_file():
+            out.append(loaded.problem(where, f"CA bundle {internet.ca_file} does not exist (a PEM file of the CAs "
+                                             "the harness host trusts besides the system's store)"))
     if check_secrets:
         checked: set[Path_] = set()  # an inherited reference is checked and reported once, where it is written
         for name, d in lab.devices.items():

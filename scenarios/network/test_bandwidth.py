@@ -26,6 +26,7 @@ from harness.duties.catalogue import Threshold
 from harness.duties.profile import Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent
+from harness.evidence.reliance import relies_on
 
 DUTY = "NET-BANDWIDTH"
 
@@ -47,6 +48,7 @@ def test_planned_voice_load_crosses_the_wan(edge: Edge, trunk_plan: TrunkPlan, t
               duty=DUTY, device="network.media", what="voice class rate the inventory states for the WAN")
     station, phone = trunk_plan.any_station()
     number = trunk_plan.test_number()
+    relies_on(*trunk_plan.routes[:1])  # the carrier's echo line answers: a dead carrier is BROKEN, not the Edge's FAIL
     ext = phone.facts.extension
     calls = [(trunk_probe.outbound(ext, number, codecs=("PCMU",)), f"call {i + 1}/{n}: {ext} ({station}) -> {number}")
              for i in range(n)]

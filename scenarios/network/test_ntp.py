@@ -20,15 +20,17 @@ the site's network gives its phones and switches). Checks:
   server list (above) is what the Edges take their time from; the Edge's own clock is left to
   attestation.
 
-**A silent server is a finding, not a broken lab.** The NTP servers are the customer's service: on a
-real site, a server that does not answer a request the harness sends from the voice VLAN is exactly
-what this duty exists to catch (the phones there would not get time either), so the server check
-FAILs naming the silent servers (a refused port, or a server name that does not resolve, counts the
-same: the site names a time source its network does not serve). The harness's own failure to be on
-that segment is different: a vantage address the host does not have raises a lab error (BROKEN).
-The device-clock checks rely on the reference: when no server answers there is nothing to judge a
-device against, so they are BROKEN ("no NTP server of the site answered"), not FAIL, and the server
-check carries the finding.
+**A silent server is a finding while another answers.** The NTP servers are the customer's service:
+on a real site, a server that does not answer a request the harness sends from the voice VLAN while
+another server of the site does is exactly what this duty exists to catch (the phones there would not
+get time from it either), so the server check FAILs naming the silent servers (a refused port, or a
+server name that does not resolve, counts the same: the site names a time source its network does not
+serve). When *no* server answers, the harness cannot tell dead servers from its own path to the
+segment being gone (a harness host off the VLAN, a lab that died), so the check is BROKEN, naming every
+server and what it gave, as DHCP and DNS are when their server is silent. A vantage address the host
+does not have is a broken lab too (BROKEN). The device-clock checks rely on the reference: when no
+server answers there is nothing to judge a device against, so they are BROKEN ("no NTP server of the
+site answered").
 """
 
 from __future__ import annotations
@@ -162,6 +164,12 @@ def test_every_ntp_server_answers(ntp_survey: NtpSurvey, lab: LabSession, profil
                 detail=f"stratum {r.stratum}, reference {r.ref_id}, delay {r.delay_s * 1000:.1f} ms")
     silent = {s: e for s, e in ntp_survey.answers.items() if isinstance(e, LabError)}
     source = lab.lab.network.vantage.voice_vlan or "the harness's default address"
+    if silent and len(silent) == len(ntp_survey.answers):
+        first = next(iter(silent.values()))
+        raise type(first)("ntp servers", "ntp", ", ".join(silent),
+                          f"no NTP server of the site answered a request from {source} (a dead path from the "
+                          "harness cannot be told from dead servers): "
+                          + "; ".join(f"{s}: {e.detail}" for s, e in silent.items()))
     check(len(silent), profile.threshold(DUTY, "silent_servers"), duty=DUTY,
           device="ntp servers " + ", ".join(ntp_survey.answers),
           what=f"NTP servers that did not answer a request from {source}",

@@ -31,6 +31,7 @@ from harness.devices.procedures.trunk_calls import MediaSample, TrunkProbe
 from harness.duties.profile import Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check
+from harness.evidence.reliance import relies_on
 
 DUTY = "QOS-MEDIA"
 
@@ -59,6 +60,7 @@ def test_outbound_leg_phone_to_carrier(edge: Edge, trunk_plan: TrunkPlan, trunk_
                                        profile: Profile) -> None:
     station, phone = trunk_plan.any_station()
     number = trunk_plan.test_number()
+    relies_on(*trunk_plan.routes[:1])  # the carrier's echo line answers: a dead carrier is BROKEN, not the Edge's FAIL
     label = f"outbound {phone.facts.extension} ({station}) -> {number}"
     sample = trunk_probe.measure(trunk_probe.outbound(phone.facts.extension, number), label,
                                  inbound=False)

@@ -42,3 +42,12 @@ def test_wan_below_the_load_fails(twin, lab_path, out, fault, value, part):
     assert rec["verdict"] == "FAIL", rec
     assert "[NET-BANDWIDTH] edge1" in rec["message"] and part in rec["message"], rec["message"]
     assert "limit >= 345.3 kbit/s" in rec["message"] and "round-trip loss " in rec["message"], rec["message"]
+
+
+def test_dead_carrier_is_broken_naming_it(twin, lab_path, out):
+    # the load calls go to the carrier's echo line: a dead carrier is not the WAN's finding
+    twin.fault("pstn1", "down")
+    r = run_scenarios(lab_path, out, "--duty=NET-BANDWIDTH")
+    rec = r.tests("NET-BANDWIDTH")["test_planned_voice_load_crosses_the_wan[edge1]"]
+    assert rec["verdict"] == "BROKEN", rec
+    assert "pstn1" in rec["message"], rec["message"]

@@ -84,6 +84,15 @@ def test_dead_phone_breaks_the_inbound_leg(twin, lab_path, out):
     assert "phone1" in rec["message"], rec["message"]
 
 
+def test_dead_carrier_breaks_the_outbound_leg_naming_it(twin, lab_path, out):
+    # the carrier's echo line answers the outbound call: its 503 is not the Edge's finding
+    twin.fault("pstn1", "down")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "outbound")
+    rec = r.tests("QOS-MEDIA")["test_outbound_leg_phone_to_carrier[edge1]"]
+    assert rec["verdict"] == "BROKEN", rec
+    assert "pstn1" in rec["message"], rec["message"]
+
+
 @pytest.mark.parametrize(("fault", "value", "figure", "limit"), [
     ("wan-loss", "5", "round-trip packet loss = ", "limit <= 1 % (IND-QOS-RULES)"),
     ("wan-delay", "200", "one-way delay (half the echo round trip) = ", "limit <= 150 ms (STD-G114)"),

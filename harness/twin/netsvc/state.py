@@ -89,7 +89,8 @@ def dhcp_state(lab: Lab) -> DhcpServerState | None:
 def dns_state(lab: Lab) -> DnsServerState | None:
     """The emulated resolver of ``lab`` (``None`` without ``network.dns``): on the first of
     ``dns.servers``. The voice VLAN's view holds the Genesys names and the lab's devices as
-    ``<device>.<domain>``; the Edge WAN's view holds the Genesys names only (what the internet has)."""
+    ``<device>.<domain>``; the Edge WAN's view (the segments of ``vantage.edge_wan`` and of every
+    Edge) holds the Genesys names only (what the internet has)."""
     dns = lab.network.dns
     if dns is None:
         return None
@@ -97,8 +98,10 @@ def dns_state(lab: Lab) -> DnsServerState | None:
     cloud = genesys_address(lab) or server
     public = {n.lower(): cloud for n in site_names(lab)}
     views: dict[str, dict[str, str]] = {}
-    wan = _net(lab.network.vantage.edge_wan)
-    if wan:
+    # the Edge WAN segment: the /24 of the harness's vantage there, and of every Edge (an Edge's own
+    # nslookup comes from its address, whether or not the inventory names a vantage on its segment)
+    wans = [lab.network.vantage.edge_wan, *(d.host for d in lab.by_role("edge").values())]
+    for wan in filter(None, map(_net, wans)):
         views[wan] = dict(public)
     voice = _net(lab.network.vantage.voice_vlan)
     if voice:

@@ -6,6 +6,7 @@ on every request, on every address the unit serves:
   devices keep true time, so they disagree with it; two servers apart disagree with each other.
 * ``ntp-silent``: requests are dropped unanswered (the server's address is there; its NTP service
   says nothing).
+* ``ntp-server-silent=ADDRESS``: only that server drops its requests; the others answer.
 * ``ntp-unsynchronized``: the servers answer as a server that has lost its upstream does: leap
   indicator 3 (alarm) and stratum 16 (RFC 5905 §7.3).
 """
@@ -50,3 +51,23 @@ NTP_OFFSET = declare_value("ntp-offset", ROLE, "the site's NTP servers' clock (o
 NTP_SILENT = declare("ntp-silent", ROLE, "the site's NTP servers drop every request unanswered")
 NTP_UNSYNCHRONIZED = declare("ntp-unsynchronized", ROLE, "the site's NTP servers answer unsynchronized (leap 3, "
                              "stratum 16)")
+
+
+def server_address(name: str, value: str) -> str:
+    """The ``ADDRESS`` of ``ntp-server-silent`` (checked against the unit when the fault is applied)."""
+    if not value:
+        raise ValueError(f"fault {name} needs ADDRESS, one of the unit's NTP server addresses")
+    return value
+
+
+async def _check_server(twin: Twin, unit: str, value: str) -> None:
+    st = twin.states[unit]
+    assert isinstance(st, NtpState)
+    if value not in st.servers:
+        raise ValueError(f"fault {NTP_SERVER_SILENT.name}: the unit serves no NTP on {value!r} "
+                         f"(it serves {', '.join(st.servers)})")
+    return None  # the server reads NTP_SERVER_SILENT.value(state) on every request
+
+
+NTP_SERVER_SILENT = declare_value("ntp-server-silent", ROLE, "one of the site's NTP servers (ADDRESS) drops every "
+                                  "request; the others answer", "ADDRESS", server_address, _check_server)

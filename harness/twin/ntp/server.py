@@ -17,7 +17,7 @@ import time
 import ntplib
 
 from ..core.twin import Service, Twin
-from .faults import NTP_OFFSET, NTP_SILENT, NTP_UNSYNCHRONIZED
+from .faults import NTP_OFFSET, NTP_SERVER_SILENT, NTP_SILENT, NTP_UNSYNCHRONIZED
 from .state import UPSTREAM_REF_ID, NtpState
 
 _PACKET_BYTES = 48
@@ -31,6 +31,8 @@ def answer(state: NtpState, request: bytes, received_at: float, host: str) -> by
     """The answer of the server on ``host`` to ``request`` (received at epoch ``received_at``), or
     ``None`` to stay silent."""
     if len(request) < _PACKET_BYTES or request[0] & 0x7 != 3 or NTP_SILENT.on(state):
+        return None
+    if NTP_SERVER_SILENT.value(state) == host:
         return None
     offset = NTP_OFFSET.value(state)
     skew = offset[1] if offset is not None and offset[0] in (None, host) else 0.0

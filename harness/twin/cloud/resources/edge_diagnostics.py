@@ -51,7 +51,12 @@ async def _ask_site_resolver(host: str, st: EdgeState, resolver: tuple[str, int]
 
 async def _resolve(host: str, st: EdgeState | None = None, resolver: tuple[str, int] | None = None) -> list[str] | None:
     """The addresses of ``host`` as the Edge resolves it: through ``resolver`` (the site's) when
-    given, else the host's; ``None`` when the resolver does not answer."""
+    given, else the host's; ``None`` when the resolver does not answer. An address literal is
+    itself (no resolver is asked, as getaddrinfo does not ask one)."""
+    try:
+        return [str(ipaddress.IPv4Address(host))]
+    except ValueError:
+        pass
     if resolver is not None and st is not None:
         return await _ask_site_resolver(host, st, resolver)
     try:
