@@ -14,6 +14,7 @@ from tests.conftest import REPO, TEST_NET, make_test_lab
 from tests.inventory.test_loader import edit, line_at
 
 SHIPPED = (REPO / "lab_inventory.yaml").read_text()
+CA_LINE = "    ca_file: .hil/internet-cas.pem       # extra CAs the harness host trusts (the twin writes its two)"
 
 
 def problems(tmp_path: Path, text: str) -> list[str]:
@@ -35,12 +36,8 @@ def test_a_real_lab_takes_the_api_host_from_its_region(tmp_path):
     text = edit("    api_host: api.mypurecloud.com        # the API host of us-east-1 (harness/inventory/regions.py)\n",
                 "", text)
     text = edit("  emulated: true\n", "  emulated: false\n", text)
-    text = edit("    ca_file: .hil/internet-cas.pem       # extra CAs the harness host trusts (the twin writes its two)\n",
-                "", text)
+    text = edit(CA_LINE + "\n", "", text)
     assert load(make_test_lab(tmp_path, text)).lab.genesys_api_host == "api.mypurecloud.ie"
-
-
-CA_LINE = "    ca_file: .hil/internet-cas.pem       # extra CAs the harness host trusts (the twin writes its two)"
 
 
 def test_a_real_labs_ca_bundle_must_exist(tmp_path):
