@@ -33,7 +33,7 @@ from ..devices.capabilities import SipEndpoint
 from ..devices.procedures.trunk_calls import MediaSample
 from ..duties.profile import Profile
 from ..evidence.attach import attach, attach_bytes
-from ..evidence.check import check, intent
+from ..evidence.check import DutyNotMet, check, intent
 from ..evidence.pcap import call_pcap
 from .emodel import CODECS, LegRating, rate_leg
 from .trunk import attach_ladder
@@ -148,26 +148,33 @@ def leg_qos(label: str, codec: str | None, *, rtp_tos: Mapping[int, int], sip_to
 def judge_leg(q: LegQos, profile: Profile, *, device: str, item: str, sip: bool = True) -> None:
     """Check one leg against the QOS-MEDIA limits of ``profile``, in the order a voice engineer reads
     them: marking (RTP, then SIP unless ``sip`` is false: SIP over TCP gives no ToS to read), then
-    delay, jitter, loss, MOS and R. Raises DutyNotMet at the first limit not met; the message names
-    ``device``, the leg and the figure, and the detail carries the whole leg's summary."""
+    delay, jitter, loss, MOS and R. Every figure is checked and recorded (the report lists each, met
+    or not, so a failing leg keeps its other figures); raises DutyNotMet for the first limit not met,
+    its message naming ``device``, the leg and the figure, with the others not met after it."""
     detail = q.summary()
     what = f"{item} ({q.label})"
-    check(q.rtp_dscp, profile.threshold(DUTY, "rtp_dscp"), duty=DUTY, device=device,
-          what=f"{what}: DSCP of the RTP it sent", detail=detail)
-    if sip:
-        check(q.sip_dscp, profile.threshold(DUTY, "sip_dscp"), duty=DUTY, device=device,
-              what=f"{what}: DSCP of the SIP it sent", detail=detail)
-    check(q.latency_ms, profile.threshold(DUTY, "latency_ms"), duty=DUTY, device=device,
-          what=f"{what}: one-way delay (half the echo round trip)", detail=detail)
-    check(q.jitter_ms, profile.threshold(DUTY, "jitter_ms"), duty=DUTY, device=device,
-          what=f"{what}: RFC 3550 jitter", detail=detail)
-    check(q.loss_pct, profile.threshold(DUTY, "loss_pct"), duty=DUTY, device=device,
-          what=f"{what}: round-trip packet loss", detail=detail)
     mos = q.rating.mos if q.rating else None
     r = q.rating.r_factor if q.rating else None
-    check(mos, profile.threshold(DUTY, "mos"), duty=DUTY, device=device, what=f"{what}: G.107 MOS", detail=detail)
-    check(r, profile.threshold(DUTY, "r_factor"), duty=DUTY, device=device, what=f"{what}: G.107 R-factor",
-          detail=detail)
+    figures: list[tuple[object, str, str]] = [(q.rtp_dscp, "rtp_dscp", "DSCP of the RTP it sent")]
+    if sip:
+        figures.append((q.sip_dscp, "sip_dscp", "DSCP of the SIP it sent"))
+    figures += [(q.latency_ms, "latency_ms", "one-way delay (half the echo round trip)"),
+                (q.jitter_ms, "jitter_ms", "RFC 3550 jitter"), (q.loss_pct, "loss_pct", "round-trip packet loss"),
+                (mos, "mos", "G.107 MOS"), (r, "r_factor", "G.107 R-factor")]
+    failed: list[DutyNotMet] = []
+    for measured, name, label in figures:
+        try:
+            check(measured, profile.threshold(DUTY, name), duty=DUTY, device=device, what=f"{what}: {label}",
+                  detail=detail)
+        except DutyNotMet as e:
+            failed.append(e)
+    if failed:
+        first = failed[0]
+        if len(failed) > 1:
+            first.args = (f"{first.args[0]}; also not met: "
+                          + "; ".join(f"{e.measurement.what.split(': ', 1)[-1]} = {e.measurement.measured}"
+                                      for e in failed[1:]),)
+        raise first
 
 
 def leg_of(sample: MediaSample) -> LegQos:

@@ -54,6 +54,9 @@ def _host(v: str) -> str:
     except ValueError:
         if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", v):
             raise ValueError("must be an IP address or a host name") from None
+        if re.fullmatch(r"[0-9.]+", v):  # no host name is all digits (RFC 1123 2.1): a mistyped address
+            raise ValueError("must be an IP address or a host name (an address has four numbers 0-255, like "
+                             "192.0.2.10)") from None
     return v
 
 

@@ -39,6 +39,7 @@ def test_a_real_lab_names_its_region(tmp_path):
     text = edit(CLOUD, "cloud:\n  region: eu-west-1\n  client_id: env:HOME\n  client_secret: env:HOME\n"
                        "  site: Dublin HQ\n  proxy: http://proxy.example.net:3128\n")
     text = edit("emulated: true", "emulated: false", text)
+    text = edit("    ca_file: .hil/internet-cas.pem", "    # no ca_file on a real lab", text)
     lab = load(make_test_lab(tmp_path, text)).lab
     assert lab.cloud is not None and lab.cloud.api_url == "https://api.mypurecloud.ie"
     assert lab.cloud.login_url == "https://login.mypurecloud.ie" and lab.cloud_site == "Dublin HQ"

@@ -62,6 +62,8 @@ def test_the_twin_writes_its_cas_only_inside_the_labs_folder(tmp_path):
     ("      - spki_sha256: 546bbcd6", "      - spki_sha256: 546b", "spki_sha256:",
      "network.internet.pinned_issuers.0.spki_sha256: must be a SHA-256 hash"),
     ("    server: 127.0.9.70", "    server: 127.0.9.70\n    port: 0", "port: 0", "network.stun.port:"),
+    ("    server: 127.0.9.70", "    server: 127.0.9.700", "server:",
+     "network.stun.server: must be an IP address or a host name (an address has four numbers"),
 ])
 def test_mistakes_name_file_line_and_key(tmp_path, old, new, where, says):
     text = edit(old, new)
