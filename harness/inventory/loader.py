@@ -304,9 +304,6 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str],
                 out.append(loaded.problem(where, f"CA bundle {internet.ca_file}: the twin writes its emulated CAs "
                                                  "here, so on an emulated lab it must be a path inside the "
                                                  "inventory's folder (e.g. .hil/internet-cas.pem)"))
-        elif not bundle.is_file():
-            out.append(loaded.problem(where, f"CA bundle {internet.ca_file} does not exist (a PEM file of the CAs "
-                                             "the harness host trusts besides the system's store)"))
     if check_secrets:
         checked: set[Path_] = set()  # an inherited reference is checked and reported once, where it is written
         for name, d in lab.devices.items():

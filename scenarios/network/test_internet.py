@@ -70,7 +70,16 @@ def _internet(lab: LabSession) -> tuple[InternetSettings, str]:
 
 
 def _ca_file(lab: LabSession, net: InternetSettings) -> Path | None:
-    return lab.loaded.relative(net.ca_file) if net.ca_file else None
+    """``network.internet.ca_file`` as a path; a file that is not there is a broken lab (BROKEN naming
+    it), not an unreachable API host."""
+    if not net.ca_file:
+        return None
+    path = lab.loaded.relative(net.ca_file)
+    if not path.is_file():
+        raise LabUnreachable("harness", "tls", str(path),
+                             f"network.internet.ca_file {net.ca_file} does not exist (a PEM file of the CAs the "
+                             "harness host trusts besides the system's store; the twin writes it when it starts)")
+    return path
 
 
 def _where(wan: str) -> str:

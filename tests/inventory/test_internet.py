@@ -40,14 +40,6 @@ def test_a_real_lab_takes_the_api_host_from_its_region(tmp_path):
     assert load(make_test_lab(tmp_path, text)).lab.genesys_api_host == "api.mypurecloud.ie"
 
 
-def test_a_real_labs_ca_bundle_must_exist(tmp_path):
-    text = edit("  emulated: true\n", "  emulated: false\n", edit(CA_LINE, "    ca_file: corp-cas.pem"))
-    found = problems(tmp_path, text)
-    line = line_at(text, "    ca_file: corp-cas.pem", "ca_file:")
-    assert any(p.startswith(f"{tmp_path / 'lab_inventory.yaml'}:{line}: network.internet.ca_file: CA bundle "
-                            "corp-cas.pem does not exist") for p in found), (found, line)
-
-
 def test_the_twin_writes_its_cas_only_inside_the_labs_folder(tmp_path):
     text = edit(CA_LINE, "    ca_file: /nonexistent/x.pem")
     found = problems(tmp_path, text)
