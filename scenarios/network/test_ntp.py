@@ -216,7 +216,6 @@ def test_switch_clock_by_cli(switch: Switch, ntp_survey: NtpSurvey, profile: Pro
     if switch.device.ssh is None or switch.SHOW_CLOCK is None:
         pytest.skip("the switch's clock is not read over the CLI here (no ssh, or a platform whose show clock "
                     "the harness does not parse)")
-    ntp_survey.reference()
     _judge(switch, switch.cli_clock, ntp_survey, profile)
 
 
@@ -224,7 +223,6 @@ def test_switch_clock_by_cli(switch: Switch, ntp_survey: NtpSurvey, profile: Pro
 def test_switch_clock_by_snmp(switch: Switch, ntp_survey: NtpSurvey, profile: Profile) -> None:
     if switch.device.snmp is None:
         pytest.skip("the inventory declares no snmp for this switch")
-    ntp_survey.reference()
     _judge(switch, switch.snmp_clock, ntp_survey, profile)
 
 
@@ -232,5 +230,4 @@ def test_switch_clock_by_snmp(switch: Switch, ntp_survey: NtpSurvey, profile: Pr
 def test_phone_clock_by_snmp(phone: Phone, ntp_survey: NtpSurvey, profile: Profile) -> None:
     if phone.device.snmp is None:
         pytest.skip("the inventory declares no snmp for this phone")
-    ntp_survey.reference()
     _judge(phone, phone.snmp_clock, ntp_survey, profile)
