@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -163,3 +164,14 @@ def wait_for(pred: Callable[[], Any], timeout_s: float = 5.0, step_s: float = 0.
         if v or time.monotonic() > deadline:
             return v
         time.sleep(step_s)
+
+
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """Stop a real peer a test started (SIGTERM, then SIGKILL after 5 s) and reap it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -20,7 +20,7 @@ import pytest
 
 from harness.transports.dhcp import discover_relayed
 from harness.transports.dns import lookup
-from tests.conftest import TEST_NET, make_test_lab
+from tests.conftest import TEST_NET, make_test_lab, stop_process
 from tests.scenario_runner import run_scenarios
 
 pytestmark = [pytest.mark.timeout(120),
@@ -50,15 +50,6 @@ def _start(args: list[str], ready: Callable[[], bool]) -> subprocess.Popen[bytes
     raise AssertionError("dnsmasq did not answer within 10 s")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture
 def dnsmasq(tmp_path: Path) -> Iterator[Callable[[dict[int, str]], None]]:
     """Start dnsmasq's resolver; ``serve_dhcp(options)`` (re)starts its DHCP server offering ``options``."""
@@ -69,7 +60,7 @@ def dnsmasq(tmp_path: Path) -> Iterator[Callable[[dict[int, str]], None]]:
 
     def serve_dhcp(options: dict[int, str]) -> None:
         for p in dhcp:
-            _stop(p)
+            stop_process(p)
         dhcp.clear()
         dhcp.append(_start(["--interface=lo", "--bind-dynamic", "--port=0", "--no-ping", "--log-dhcp",
                             f"--dhcp-range={TEST_NET}.3.100,{TEST_NET}.3.199,255.255.255.0,1h",
@@ -82,7 +73,7 @@ def dnsmasq(tmp_path: Path) -> Iterator[Callable[[dict[int, str]], None]]:
         yield serve_dhcp
     finally:
         for p in (*dhcp, dns):
-            _stop(p)
+            stop_process(p)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from harness.errors import LabError, LabTimeout
 from harness.transports.ntp import NtpReading, query
-from tests.conftest import TEST_NET
+from tests.conftest import TEST_NET, stop_process
 
 SERVER = f"{TEST_NET}.8.150"
 SOURCE = f"{TEST_NET}.3.250"
@@ -36,12 +36,7 @@ def chronyd(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
 
 

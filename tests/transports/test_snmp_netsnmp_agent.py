@@ -24,7 +24,7 @@ from harness.errors import LabTimeout
 from harness.inventory.models import SnmpSettings
 from harness.transports.snmp import SnmpClient
 from harness.transports.transcript import Transcript
-from tests.conftest import other_net
+from tests.conftest import other_net, stop_process
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"
 SECRETS = {"env:T_COMMUNITY": "labRO", "env:T_WRONG": "public", "env:T_AUTH": "auth-key-4711",
@@ -59,12 +59,7 @@ def snmpd(tmp_path: Path) -> Iterator[str]:
             time.sleep(0.05)
         yield host
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def _read(path: Path) -> str:

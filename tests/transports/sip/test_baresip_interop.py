@@ -24,7 +24,7 @@ from harness.inventory import LoadedLab
 from harness.transports.sip.call import CONFIRMED
 from harness.transports.sip.ua import SipUserAgent
 from harness.twin.manager import TwinControl
-from tests.conftest import wait_for
+from tests.conftest import stop_process, wait_for
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 NET = f"{TEST_NET}.248"  # this module's side of the test net
@@ -68,13 +68,7 @@ class Baresip:
         return self.proc.wait(timeout_s)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self._out.close()
 
 

@@ -23,7 +23,7 @@ from harness.inventory import LoadedLab
 from harness.transports.sip.call import CONFIRMED
 from harness.transports.sip.ua import SipUserAgent
 from harness.twin.manager import TwinControl
-from tests.conftest import wait_for
+from tests.conftest import stop_process, wait_for
 
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 NET = f"{TEST_NET}.247"  # this module's side of the test net
@@ -85,12 +85,7 @@ def kamailio(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
         yield host, log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def test_call_to_a_twin_phone_through_kamailio_follows_the_route_set(
