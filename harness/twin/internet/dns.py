@@ -1,12 +1,10 @@
 """A public DNS resolver as the internet offers it, on port 53 (UDP and TCP) of
 ``network.internet.dns_server``: it answers A queries for the Genesys API host (with
-``api_address``) and NXDOMAIN for every other name (it knows no others). Messages are dnspython's.
+``api_address``) and NXDOMAIN for every other name (it knows no others). Messages are dnspython's;
+the sockets and framing are :mod:`harness.twin.servers.dns`.
 """
 
 from __future__ import annotations
-
-import asyncio
-from typing import Any
 
 import dns.message
 import dns.rcode
@@ -14,7 +12,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from ..core.twin import Twin
+from ..core.twin import Service, Twin
+from ..servers.dns import DnsTcpServer, DnsUdpServer
 from .faults import dropped
 from .state import InternetState
 
@@ -37,76 +36,19 @@ def _reply(st: InternetState, wire: bytes) -> bytes | None:
     return bytes(resp.to_wire())
 
 
-class _Proto(asyncio.DatagramProtocol):
-    def __init__(self, svc: DnsUdp) -> None:
-        self.svc = svc
-        self.transport: asyncio.DatagramTransport | None = None
+def dns_services(twin: Twin, unit: str, host: str) -> list[Service]:
+    """The resolver's ``dns-udp`` and ``dns-tcp`` on ``host:53``; the emulated firewall's port faults
+    (:func:`.faults.dropped`) drop their queries."""
 
-    def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-
-    def datagram_received(self, data: bytes, addr: Any) -> None:
-        st = self.svc.state()
-        if dropped(st, DNS_PORT, udp=True) or self.transport is None:
-            return
-        out = _reply(st, data)
-        if out is not None:
-            self.transport.sendto(out, addr)
-
-
-class DnsUdp:
-    name = "dns-udp"
-
-    def __init__(self, twin: Twin, unit: str, host: str) -> None:
-        self.twin, self.unit, self.host, self.port = twin, unit, host, DNS_PORT
-        self._t: asyncio.DatagramTransport | None = None
-
-    def state(self) -> InternetState:
-        st = self.twin.states[self.unit]
+    def state() -> InternetState:
+        st = twin.states[unit]
         assert isinstance(st, InternetState)
         return st
 
-    async def start(self) -> None:
-        self._t, _ = await asyncio.get_running_loop().create_datagram_endpoint(
-            lambda: _Proto(self), local_addr=(self.host, self.port))
+    def reply(query: bytes, client: str) -> bytes | None:
+        return _reply(state(), query)
 
-    async def stop(self) -> None:
-        if self._t is not None:
-            self._t.close()
-            self._t = None
+    def firewall(udp: bool) -> bool:
+        return dropped(state(), DNS_PORT, udp=udp)
 
-
-class DnsTcp:
-    name = "dns-tcp"
-
-    def __init__(self, twin: Twin, unit: str, host: str) -> None:
-        self.twin, self.unit, self.host, self.port = twin, unit, host, DNS_PORT
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        st = self.twin.states[self.unit]
-        assert isinstance(st, InternetState)
-        try:
-            while True:
-                size = int.from_bytes(await reader.readexactly(2), "big")
-                wire = await reader.readexactly(size)
-                if dropped(st, DNS_PORT, udp=False):
-                    await reader.read()
-                    return
-                out = _reply(st, wire)
-                if out is None:
-                    return
-                writer.write(len(out).to_bytes(2, "big") + out)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    return [DnsUdpServer(host, DNS_PORT, reply, firewall), DnsTcpServer(host, DNS_PORT, reply, firewall)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from ..core.twin import Service, Twin, UnitSpec, register_unit
-from .dns import DnsTcp, DnsUdp
+from .dns import dns_services
 from .state import InternetState, internet_state
 from .stun import StunTcp, StunUdp
 from .tls import TlsApi
@@ -26,7 +26,7 @@ def _services(twin: Twin, unit: str) -> list[Service]:
     if st.api_host and st.api_address:
         out.append(TlsApi(twin, unit, st.api_address, st.api_host))
     if st.dns_address:
-        out += [DnsUdp(twin, unit, st.dns_address), DnsTcp(twin, unit, st.dns_address)]
+        out += dns_services(twin, unit, st.dns_address)
     return out
 
 
