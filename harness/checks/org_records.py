@@ -4,6 +4,7 @@ shows. Pure functions: the scenarios read the org (``OrgTelephony``) and the wir
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -48,3 +49,20 @@ def phone_macs(views: Iterable[PortView | None]) -> list[str]:
     vs = [v for v in views if v is not None]
     lldp = {v.lldp.chassis_mac for v in vs if v.lldp and v.lldp.chassis_mac}
     return sorted(lldp) if lldp else sorted({m for v in vs for m in v.macs})
+
+
+_VERSION = re.compile(r"(?<![\w.])\d+(?:\.\d+)+(?:[-+.]?\w+)*")
+
+
+def version_in_header(header: str | None, org_version: str | None) -> str | None:
+    """The software version a SIP ``Server``/``User-Agent`` header shows: ``org_version`` when it stands
+    in the header as a whole token, else the header's first dotted version number
+    (``Genesys Edge (virtual) 2026.11.1`` -> ``2026.11.1``), else ``None`` (the header shows none).
+    Genesys does not document its Edge's header, so this reading is a project choice."""
+    if not header:
+        return None
+    tokens = re.split(r"[\s/()]+", header)
+    if org_version and org_version in tokens:
+        return org_version
+    m = _VERSION.search(header)
+    return m.group(0) if m else None

@@ -282,6 +282,7 @@ _DUTIES: tuple[Duty, ...] = (
          thresholds=(T("unmatched_macs", 0, "MACs", "<=", PROJECT_CHOICE),
                      T("unmatched_dids", 0, "DIDs", "<=", "API-TF-DIDPOOL"),
                      T("unmatched_trunks", 0, "trunks", "<=", PROJECT_CHOICE),
+                     T("unmatched_edge_values", 0, "values", "<=", PROJECT_CHOICE),
                      T("duplicate_addresses", 0, "addresses", "<=", "G-PHADDR"),
                      T("locations_without_emergency_number", 0, "locations", "<=", "G-POLYCCX")),
          sources=("G-POLYCCX", "G-PHADDR", "API-TF-DIDPOOL")),

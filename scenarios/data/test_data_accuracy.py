@@ -14,9 +14,19 @@ Reconciled both ways (G-POLYCCX, API-TF-DIDPOOL, G-PHADDR), the org read through
   (``GET …/edges/trunks?trunkType=EXTERNAL``) whose servers (``optionsStatus[].proxyAddress``) are
   those routes' SIP addresses, and every external trunk of the org's Edges is such a trunk: 0
   unmatched (project choice).
+* **Edges**: per Edge, its record in the org beside what the Edge shows on the wire: the software
+  version (``softwareVersion``) and the version in the ``Server`` (else ``User-Agent``) header of its
+  answer to an OPTIONS on the carrier port (:func:`~harness.checks.org_records.version_in_header`);
+  online (``onlineStatus`` ONLINE) and its SIP answering OPTIONS on the carrier port (5060) and the
+  phone port (8060); the servers of the external trunks the org lists on the Edge (``GET
+  …/edges/{edgeId}/trunks?trunkType=EXTERNAL``) and the carrier routes the inventory gives its trunk.
+  0 disagreements (project choice). A version the header does not show is not counted (said so in
+  the table and the detail). The phones the org sees registered with the Edge (phone status
+  ``edgesStatus``) are listed beside the inventory's phones homed on it, in the table only: an Edge's
+  registrar shows its bindings to no one on the wire.
 * **Addresses**: every phone record's hardware ID, every DID and every extension is unique in the org
   (Genesys requires unique phone addresses, G-PHADDR).
-* **Side by side**: per phone, per DID and per trunk, the wire's (or the carrier's) value beside the org's and
+* **Side by side**: per phone, per Edge, per DID and per trunk, the wire's (or the carrier's) value beside the org's and
   whether they agree, as measurements of their own (summary and Allure) and an Allure table.
 * **E911**: every location of the org has an emergency number (Poly's default 911, G-POLYCCX).
   Whether the street address is truly right is for a person to attest.
@@ -27,9 +37,10 @@ from collections.abc import Sequence
 import allure
 import pytest
 
-from harness.checks.org_records import duplicates, phone_macs, reconcile
+from harness.checks.org_records import duplicates, phone_macs, reconcile, version_in_header
 from harness.checks.switch_ports import SwitchAudits
 from harness.devices.drivers.cloud_telephony import OrgTelephony
+from harness.devices.drivers.edge import Edge
 from harness.devices.facts.switch_ports import normal_mac
 from harness.devices.session import LabSession
 from harness.duties.catalogue import duty
@@ -166,6 +177,70 @@ def test_trunks_in_the_org_and_on_the_wire_match(lab: LabSession, org_telephony:
     check(len(found), duty(DUTY).threshold("unmatched_trunks"), duty=DUTY, device=f"{CLOUD_NAME} trunks",
           what="Edge trunks on the wire without their external trunk in the org, and the reverse",
           detail=_list(found) if found else f"{len(wire)} Edge trunks, {len(org)} external trunks in the org")
+
+
+def _answers(edge: Edge, port: int) -> tuple[bool, str | None]:
+    """Whether the Edge's SIP ``port`` answered an OPTIONS (any final status), and its Server header."""
+    r = edge.options(port=port)
+    return r.status is not None, r.user_agent
+
+
+@pytest.mark.duty(DUTY)
+def test_edge_records_match_the_edges_on_the_wire(edge: Edge, lab: LabSession, org_telephony: OrgTelephony) -> None:
+    sip = edge.device.sip
+    if sip is None:
+        pytest.skip(f"the inventory declares no sip settings for {edge.name}: nothing of it on the wire")
+    rec = edge.record()
+    org_version = rec.software_version or None
+    ports = [sip.port] + ([sip.phone_port] if sip.phone_port else [])
+    heard = {p: _answers(edge, p) for p in ports}
+    header = next((ua for ok, ua in heard.values() if ok and ua), None)
+    wire_version = version_in_header(header, org_version)
+    answering = all(ok for ok, _ in heard.values())
+    org_servers = sorted(o.proxy_address for t in edge.trunks("EXTERNAL") for o in t.options_status if o.proxy_address)
+    routes = _route_addresses(lab, edge.device)
+    source = "org: the Edge's record and trunks, Platform API; wire: OPTIONS to the Edge"
+    rows, found = [], []
+    if wire_version is None:
+        rows.append(("software version", org_version or "none", f"not shown ({header or 'no Server header'})",
+                     "not compared"))
+    else:
+        ok = side_by_side(edge.name, "software version: Server header of its OPTIONS answer (wire) vs softwareVersion "
+                          "(org)", wire_version, org_version, source)
+        rows.append(("software version", org_version or "none", f"{wire_version} ({header})", "agree" if ok else
+                     "DISAGREE"))
+        if not ok:
+            found.append(f"Genesys Cloud gives software {org_version}, its SIP shows {wire_version} ({header!r})")
+    port_list = " and ".join(str(p) for p in ports)
+    ok = side_by_side(edge.name, f"online: SIP answering OPTIONS on {port_list} (wire) vs onlineStatus ONLINE (org)",
+                      answering, rec.online, source)
+    silent = [str(p) for p, (a, _) in heard.items() if not a]
+    rows.append(("online", rec.online_status or "none", "SIP answers on " + port_list if answering else
+                 f"SIP silent on {', '.join(silent)}", "agree" if ok else "DISAGREE"))
+    if not ok:
+        found.append(f"{rec.online_status} in Genesys Cloud while its SIP " + (
+            f"answers on {port_list}" if answering else f"is silent on {', '.join(silent)}"))
+    if routes or org_servers:
+        w, o = ", ".join(routes) or "none", ", ".join(org_servers) or "none"
+        ok = side_by_side(edge.name, "external trunk servers: inventory routes (wire) vs the Edge's external trunks "
+                          "(org)", w, o, source)
+        rows.append(("external trunk servers", o, w, "agree" if ok else "DISAGREE"))
+        if not ok:
+            found.append(f"the org's external trunk servers on it are {o}, its trunk's routes {w}")
+    homed = sorted(n for n, d in lab.lab.devices.items()
+                   if isinstance(d, PhoneDevice) and d.sip is not None and d.sip.registrar == edge.name)
+    registered = edge.registered_phones()
+    names = ", ".join(sorted(r.name or m for m, r in registered.items())) or "none"
+    rows.append(("phones registered", f"{len(registered)} ({names})",
+                 f"not shown on the wire; the inventory homes {len(homed)} on it ({', '.join(homed) or 'none'})",
+                 "not compared"))
+    _table(f"Edge {edge.name}: org vs wire", ("what", "Genesys Cloud (org)", "the Edge on the wire", "verdict"), rows)
+    check(len(found), duty(DUTY).threshold("unmatched_edge_values"), duty=DUTY, device=edge.name,
+          what="values of the Edge's record in Genesys Cloud that the Edge on the wire contradicts",
+          detail="; ".join(found) if found else
+          f"software {org_version} " + ("on both" if wire_version else "in the org (not shown on the wire)")
+          + f"; {rec.online_status} and SIP answering on {port_list}" * answering
+          + f"; {len(registered)} phone(s) registered in the org")
 
 
 @pytest.mark.duty(DUTY)

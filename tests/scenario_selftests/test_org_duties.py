@@ -44,6 +44,7 @@ def test_the_healthy_org_passes(twin, lab_path, out):
     assert t["test_org_is_within_the_telephony_limit[trunks]"]["verdict"] == "PASS"
     assert t["test_macs_on_the_wire_and_phone_records_match"]["verdict"] == "PASS"
     assert t["test_trunks_in_the_org_and_on_the_wire_match"]["verdict"] == "PASS"
+    assert t["test_edge_records_match_the_edges_on_the_wire[edge1]"]["verdict"] == "PASS"
 
 
 def test_a_phone_record_with_another_hardware_id_fails_station_and_data(twin, lab_path, out):
@@ -99,6 +100,37 @@ def test_an_edge_trunk_missing_from_the_org_fails_naming_the_edge(twin, lab_path
            "limit <= 0 trunks (project choice)", "edge1: no external trunk in the org (its SIP trunk to ")
     side = {m["device"]: m for m in r.tests()["test_trunks_in_the_org_and_on_the_wire_match"]["measurements"]}
     assert side["trunk edge1"]["limit"] == "none" and side["trunk edge1"]["measured"].endswith(":5060"), side
+
+
+def test_an_edge_record_with_another_version_than_its_sip_shows_fails(twin, lab_path, out):
+    # The org's record of edge1 says 2026.12.0 while the Edge runs 2026.11.1 and its SIP Server header says so.
+    healthy = run_scenarios(lab_path, out / "ok", "--duty=DATA-ACCURACY", "-k", "edge_records")
+    test = "test_edge_records_match_the_edges_on_the_wire[edge1]"
+    rec = healthy.tests()[test]
+    assert rec["verdict"] == "PASS", rec
+    side = {m["what"].split(":")[0]: m for m in rec["measurements"] if m["device"] == "edge1"}
+    assert (side["software version"]["measured"], side["software version"]["limit"]) == ("2026.11.1", "2026.11.1"), side
+    assert side["online"]["passed"] and side["external trunk servers"]["passed"], side
+    twin.fault("cloud", "edge-record-version", "edge1:2026.12.0")
+    allure_dir = out / "allure"
+    r = run_scenarios(lab_path, out / "bad", "--duty=DATA-ACCURACY", "-k", "edge_records", f"--alluredir={allure_dir}")
+    _fails(r, test, "[DATA-ACCURACY] edge1: values of the Edge's record in Genesys Cloud that the Edge on the wire "
+           "contradicts = 1 values", "limit <= 0 values (project choice)",
+           "Genesys Cloud gives software 2026.12.0, its SIP shows 2026.11.1")
+    side = {m["what"].split(":")[0]: m for m in r.tests()[test]["measurements"] if m["device"] == "edge1"}
+    bad = side["software version"]
+    assert (bad["measured"], bad["limit"], bad["passed"]) == ("2026.11.1", "2026.12.0", False), bad
+    assert side["online"]["passed"], side  # one fault, one disagreement
+    tables = [p.read_text() for p in allure_dir.glob("*-attachment.txt") if "Edge edge1" in p.read_text()
+              or "| software version |" in p.read_text()]
+    assert any("| software version | 2026.12.0 | 2026.11.1 (" in t and "DISAGREE" in t for t in tables), tables
+
+
+def test_an_edge_offline_in_the_org_while_its_sip_answers_fails(twin, lab_path, out):
+    twin.fault("edge1", "edge-offline")
+    r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "-k", "edge_records")
+    _fails(r, "test_edge_records_match_the_edges_on_the_wire[edge1]", "[DATA-ACCURACY] edge1:", "= 1 values",
+           "OFFLINE in Genesys Cloud while its SIP answers on 5060 and 8060")
 
 
 def test_a_location_without_an_emergency_number_fails(twin, lab_path, out):

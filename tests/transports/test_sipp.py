@@ -10,11 +10,13 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -42,6 +44,7 @@ from tests.conftest import wait_for
 TEST_NET = os.environ.get("HIL_TEST_NET", "127.77")
 UAS_IP, UAC_IP = f"{TEST_NET}.200.1", f"{TEST_NET}.200.2"  # SIPp against SIPp on loopback
 SSH_HOST_IP = f"{TEST_NET}.201.1"  # the "lab host" of the SSH tests
+KEEPALIVE_IP = f"{TEST_NET}.200.3"  # an Edge pinging the carrier
 DID = "+13175550100"
 
 pytestmark = [pytest.mark.timeout(180),
@@ -138,6 +141,87 @@ def test_refused_calls_are_failed_with_the_sip_status() -> None:
     assert r.exit_code == 1 and r.disagreement is None and not r.complete and not r.silent
     assert "503 x3" in r.summary() and "UnexpectedMessage 3" in r.summary()
     assert a.complete and a.scenario == "uas_reject"  # refusing was what the far end was told to do
+
+
+class _Keepalives:
+    """An Edge's keepalive pings to its carrier: out-of-dialog OPTIONS, a new Call-ID each (the twin
+    Edge's trunk pings, harness/twin/edge/sip.py), every ``period_s`` from a thread; each answer's
+    status line is kept."""
+
+    def __init__(self, target: tuple[str, int], period_s: float) -> None:
+        self.target, self.period_s = target, period_s
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((KEEPALIVE_IP, 0))
+        self.sock.settimeout(1.0)
+        self.answers: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def ping(self) -> None:
+        host, port = self.target
+        lport = self.sock.getsockname()[1]
+        cid = uuid.uuid4().hex
+        msg = (f"OPTIONS sip:{host}:{port} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP {KEEPALIVE_IP}:{lport};branch=z9hG4bK{cid[:16]};rport\r\n"
+               f"Max-Forwards: 70\r\nFrom: <sip:edge1@{KEEPALIVE_IP}>;tag={cid[16:24]}\r\n"
+               f"To: <sip:{host}:{port}>\r\nCall-ID: {cid}\r\nCSeq: 1 OPTIONS\r\n"
+               f"User-Agent: keepalive test\r\nContent-Length: 0\r\n\r\n")
+        self.sock.sendto(msg.encode(), self.target)
+        try:
+            self.answers.append(self.sock.recv(4096).decode(errors="replace").split("\r\n", 1)[0])
+        except TimeoutError:
+            self.answers.append("no answer")
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period_s):
+            self.ping()
+
+    def __enter__(self) -> _Keepalives:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5.0)
+        self.sock.close()
+
+
+def test_keepalive_options_during_a_capacity_run_are_answered_and_not_counted_as_calls() -> None:
+    # Issue 12: SIPp's -m counts every new Call-ID in server mode, so an Edge's OPTIONS pings took calls'
+    # places (and failed as unexpected messages). Pings before the first INVITE (the Edge pings at start)
+    # and all through 30 calls; the answering side must count 30 calls and every ping must get 200.
+    uas = runner(UAS_IP).answer(5185, calls=30, timeout_s=60)
+    time.sleep(0.3)  # SIPp binds
+    with _Keepalives((UAS_IP, 5185), period_s=0.05) as pings:
+        pings.ping()
+        pings.ping()
+        try:
+            r = runner().originate(f"{UAS_IP}:5185", DID, calls=30, rate_cps=20, concurrency=5, duration_ms=100)
+        finally:
+            a = uas.wait()
+    # pings after the 30th INVITE find SIPp quitting (it drops new Call-IDs then, as with -m): only a tail
+    answered = pings.answers.count("SIP/2.0 200 OK")
+    assert answered >= 10 and pings.answers[:answered] == ["SIP/2.0 200 OK"] * answered, pings.answers
+    assert set(pings.answers[answered:]) <= {"no answer"}, pings.answers
+    assert r.complete, r.summary()
+    assert a.complete and a.exit_code == 0 and a.disagreement is None, a.summary()
+    assert (a.calls_requested, a.calls_created, a.calls_successful, a.calls_failed) == (30, 30, 30, 0), a.summary()
+    assert a.keepalives == answered and f"{answered} keepalive OPTIONS answered" in a.summary(), a.summary()
+    assert "-m" not in a.command and a.command[a.command.index("answer_calls") + 1] == "30"
+
+
+def test_keepalive_options_are_answered_by_a_refusing_carrier_too() -> None:
+    uas = runner(UAS_IP).answer(5186, calls=3, code=503, reason="Service Unavailable", timeout_s=30)
+    time.sleep(0.3)
+    with _Keepalives((UAS_IP, 5186), period_s=0.1) as pings:
+        pings.ping()
+        try:
+            r = runner().originate(f"{UAS_IP}:5186", DID, calls=3, rate_cps=10)
+        finally:
+            a = uas.wait()
+    assert r.failed_by_reason == {"UnexpectedMessage": 1 * 3} and r.unexpected_status == {503: 3}, r.summary()
+    assert a.complete and (a.calls_created, a.calls_successful) == (3, 3), a.summary()
+    assert a.keepalives == pings.answers.count("SIP/2.0 200 OK") >= 1, (a.summary(), pings.answers)
 
 
 # -- failures: counted results (FAIL material) vs lab errors (BROKEN) -----------------------------

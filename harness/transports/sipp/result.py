@@ -104,7 +104,11 @@ class SippResult:
         scenario, command: the scenario's name and the command line.
         calls_requested: ``-m``; calls_created: ``TotalCallCreated``; calls_successful:
             ``SuccessfulCall(C)``; calls_failed: ``FailedCall(C)``; calls_unfinished: ``CurrentCall``
-            when SIPp stopped (its deadline passed, or it was stopped).
+            when SIPp stopped (its deadline passed, or it was stopped). Keepalives are not calls:
+            both created and successful have :attr:`keepalives` taken off.
+        keepalives: out-of-dialog OPTIONS the scenario answered in its keepalive branch (the
+            ``OPTIONS`` receive step; an Edge pings its carrier so). SIPp counts each as a call
+            of its own (a new Call-ID in server mode), created and successful.
         failed_by_reason: non-zero ``Failed<Reason>(C)`` counters (see :data:`FAILURE_REASONS`).
         unexpected_messages: start line of each unexpected message in the error log -> count
             (``"SIP/2.0 503 Service Unavailable": 3``); :attr:`unexpected_status` by code.
@@ -148,6 +152,7 @@ class SippResult:
     errors: tuple[str, ...] = ()
     errors_total: int = 0
     screen: str = ""
+    keepalives: int = 0
 
     @property
     def complete(self) -> bool:
@@ -195,6 +200,8 @@ class SippResult:
             text += f", {self.calls_unfinished} unfinished"
         if self.calls_created != self.calls_requested:
             text += f", {self.calls_created} created"
+        if self.keepalives:
+            text += f"; {self.keepalives} keepalive OPTIONS answered"
         return text
 
     def summary(self) -> str:
@@ -304,11 +311,13 @@ def result_from_files(files: Mapping[str, bytes], *, device: str, where: str, sc
             unexpected[m.group(1).strip()] += 1
     reasons = {h[len("Failed"):-len("(C)")]: int(_num(row, h)) for h in row
                if h.startswith("Failed") and h.endswith("(C)") and h != "FailedCall(C)" and _num(row, h)}
+    steps = parse_counts_csv(text("_counts.csv"))
+    keepalives = keepalives_answered(steps)
     return SippResult(
         device=device, where=where, scenario=scenario.name, command=tuple(command),
         calls_requested=calls_requested,
-        calls_created=int(_num(row, "TotalCallCreated")),
-        calls_successful=int(_num(row, "SuccessfulCall(C)")),
+        calls_created=int(_num(row, "TotalCallCreated")) - keepalives,
+        calls_successful=int(_num(row, "SuccessfulCall(C)")) - keepalives,
         calls_failed=int(_num(row, "FailedCall(C)")),
         calls_unfinished=int(_num(row, "CurrentCall")),
         failed_by_reason=reasons,
@@ -324,11 +333,19 @@ def result_from_files(files: Mapping[str, bytes], *, device: str, where: str, sc
         wall_time_s=wall_time_s,
         exit_code=exit_code,
         exit_meaning=exit_meaning(exit_code),
-        steps=parse_counts_csv(text("_counts.csv")),
+        steps=steps,
         errors=tuple(errors[:ERRORS_KEPT]),
         errors_total=len(errors),
         screen=text("_screen.log"),
+        keepalives=keepalives,
     )
+
+
+def keepalives_answered(steps: tuple[SippStep, ...]) -> int:
+    """OPTIONS taken by a scenario's keepalive branch: its first step, a receive of ``OPTIONS``
+    (``uas_answer``, ``uas_reject``; each one a SIPp "call" that ended after its 200 OK)."""
+    first = steps[0] if steps else None
+    return first.messages if first and first.kind == "recv" and first.message == "OPTIONS" else 0
 
 
 def exit_meaning(code: int) -> str:

@@ -84,7 +84,11 @@ class SippOptions:
         local_ip: address SIPp binds and puts in Via/Contact/SDP (``-i``, media ``-mi`` too).
         target: ``host:port`` called (a UAC); ``None`` for an answering scenario.
         local_port: SIP port (``-p``); 0: SIPp takes 5060, or the next free one.
-        calls: calls to make, or to answer before exiting (``-m``).
+        calls: calls to make, or to answer before exiting (``-m``; with ``calls_by_scenario``,
+            ``-set answer_calls``).
+        calls_by_scenario: the scenario counts its calls itself and stops SIPp gracefully once
+            the last has come (``uas_answer``, ``uas_reject``): no ``-m``, which in server mode
+            counts every new Call-ID, an Edge's keepalive OPTIONS to its carrier as well.
         rate_cps: new calls per second (``-r``, period ``-rp 1000``).
         concurrency: most calls open at once (``-l``); ``None``: SIPp's default (3 x rate x duration).
         duration_ms: how long a call is held (``-d``: the length of ``<pause/>``).
@@ -102,6 +106,7 @@ class SippOptions:
     target: str | None = None
     local_port: int = 0
     calls: int = 1
+    calls_by_scenario: bool = False
     rate_cps: float = 10.0
     concurrency: int | None = None
     duration_ms: int = 0
@@ -140,7 +145,8 @@ class SippOptions:
             a.append(self.target)
         a += ["-sn", scenario.name] if scenario.builtin else ["-sf", scenario_file or f"{scenario.name}.xml"]
         a += ["-i", self.local_ip, "-ci", self.local_ip, "-p", str(self.local_port), "-t", self.transport,
-              "-m", str(self.calls), "-r", f"{self.rate_cps:g}", "-rp", "1000", "-d", str(self.duration_ms)]
+              *(("-set", "answer_calls", str(self.calls)) if self.calls_by_scenario else ("-m", str(self.calls))),
+              "-r", f"{self.rate_cps:g}", "-rp", "1000", "-d", str(self.duration_ms)]
         if self.concurrency is not None:
             a += ["-l", str(self.concurrency)]
         if self.service is not None:
@@ -358,9 +364,12 @@ class SippRunner:
         """Start answering ``calls`` calls on ``port`` (``uas_answer``: 180, ``ring_ms``, 200 + SDP),
         or refusing them with ``code reason`` (``uas_reject``); returns the running SIPp.
 
-        ``timeout_s`` is how long it waits for the calls. Raises LabError when it cannot start.
+        ``timeout_s`` is how long it waits for the calls. Out-of-dialog OPTIONS (the Edge's
+        keepalives to its carrier) are answered 200 and are not calls: the scenario counts the
+        INVITEs (``calls_by_scenario``) and the result gives the OPTIONS as ``keepalives``.
+        Raises LabError when it cannot start.
         """
         scenario = reject_scenario(code, reason) if code is not None else Scenario.template("uas_answer")
-        opts = SippOptions(local_ip=local_ip or self.local_ip, local_port=port, calls=calls,
+        opts = SippOptions(local_ip=local_ip or self.local_ip, local_port=port, calls=calls, calls_by_scenario=True,
                            variables={} if code is not None else {"ring_ms": str(ring_ms)}, timeout_s=timeout_s)
         return self.start(scenario, opts)

@@ -29,6 +29,9 @@ The org's configuration, each breaking one duty (read by :mod:`.resources` when 
 * ``outbound-route-drops=CLASSIFICATION``: no outbound route carries CLASSIFICATION (``Emergency`` …)
   to a trunk (CFG-DIALPLAN).
 * ``trunk-acl-allow-all``: the external trunks' SIP access list allows all (``0.0.0.0/0``: SEC-EXPOSURE).
+* ``edge-record-version=EDGE:VERSION``: the org's record of Edge EDGE gives ``softwareVersion``
+  VERSION while the Edge runs, and its SIP ``Server`` header shows, its own version (a record left
+  behind by an update the Edge did not take: DATA-ACCURACY).
 """
 
 from __future__ import annotations
@@ -139,6 +142,13 @@ def _phone_mac(name: str, value: str) -> tuple[str, str]:
     return phone, mac
 
 
+def _edge_version(name: str, value: str) -> tuple[str, str]:
+    edge, _, version = value.partition(":")
+    if not edge or not version or any(c.isspace() for c in version):
+        raise ValueError(f"fault {name} needs EDGE:VERSION such as edge1:2026.12.0, got {value!r}")
+    return edge, version
+
+
 def _e164(name: str, value: str) -> str:
     if not _E164.match(value):
         raise ValueError(f"fault {name} needs an E.164 number such as +13175550101, got {value!r}")
@@ -170,3 +180,6 @@ TRUNK_MISSING = declare_value("trunk-missing", ROLE, "the org has no external tr
                               "listings lack it) while the Edge's SIP trunk runs on the wire", "EDGE", text)
 OUTBOUND_ROUTE_DROPS = declare_value("outbound-route-drops", ROLE, "no outbound route of the site carries "
                                      "CLASSIFICATION", "CLASSIFICATION", text)
+EDGE_RECORD_VERSION = declare_value("edge-record-version", ROLE, "the org's record of Edge EDGE gives "
+                                    "softwareVersion VERSION (the Edge runs, and its SIP shows, its own)",
+                                    "EDGE:VERSION", _edge_version)

@@ -1,7 +1,9 @@
 """MAINT-EDGE-UPDATE, the update: the harness's update flow (through an Edge in memory, and through
 the twin's emulated Genesys Cloud API: order, drain, install, reboot, faults, heal) and the destructive
-scenario (PASS healthy; FAIL under install-fails, never-returns, slow-boot, image-404, bad-checksum;
-SKIPPED outside the window).
+scenario (PASS healthy; FAIL under install-fails, never-returns, slow-boot, update-fails (the download
+through the API fails), update-stays-staged; SKIPPED outside the window). The provisioning server's
+image-404 and bad-checksum are the phone rollout's (tests/devices/procedures/test_firmware_rollout.py): an
+Edge's release is Genesys' and never comes from that server.
 
 Scenario runs get an inventory whose update window is open now (:func:`open_window`) and a profile
 with a short boot limit (:data:`BOOT_MAX_S`), so an Edge that never returns costs seconds."""

@@ -5,7 +5,9 @@ Rendered from the twin Edge's own state on every request, so the API and the wir
 ``softwareVersion`` is the firmware the Edge runs (the ``firmware=`` fault included), ``stagedVersion``
 the image staged for an update, ``onlineStatus`` ``OFFLINE`` while the Edge is ``down``, rebooting
 or ``wan-down`` (its cloud link is its WAN), ``callDrainingState`` ``WAIT`` while it drains,
-``conversationCount`` its calls in progress. Every Edge is ``statusCode: ACTIVE`` (paired) and
+``conversationCount`` its calls in progress; ``edge-record-version=EDGE:VERSION`` (:mod:`..faults`)
+makes the record's version another than the one the Edge runs and its SIP shows. Every Edge is
+``statusCode: ACTIVE`` (paired) and
 ``edgeDeploymentType: HARDWARE`` (an Edge on the customer's premises). Synthetic Edges
 (``twin.cloud_synthetic_edges``) sit on the lab's site, online, on the first Edge's version.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from ...edge.faults import EDGE_OFFLINE, WAN_DOWN
 from ...edge.state import EdgeState
+from ..faults import EDGE_RECORD_VERSION
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import entity_id
 from .sites import SITES
@@ -53,9 +56,11 @@ def edge_json(req: ApiRequest, name: str, edge_id: str) -> Json:
     assert site is not None
     st = req.twin.states[name]
     assert isinstance(st, EdgeState)
+    fake = EDGE_RECORD_VERSION.value(req.state)
+    version = fake[1] if fake is not None and fake[0] == name else st.firmware
     out: Json = {"id": edge_id, "name": name, "version": 1, "state": "active", "make": "Genesys", "model": st.model,
-                 "serialNumber": st.serial, "softwareVersion": st.firmware,
-                 "fullSoftwareVersion": f"{st.firmware} ({st.platform})", "currentVersion": st.firmware,
+                 "serialNumber": st.serial, "softwareVersion": version,
+                 "fullSoftwareVersion": f"{version} ({st.platform})", "currentVersion": version,
                  "statusCode": "ACTIVE", "onlineStatus": "ONLINE" if online(req, name, st) else "OFFLINE",
                  "physicalEdge": "virtual" not in st.model.lower(), "managed": False,
                  "edgeDeploymentType": "HARDWARE", "callDrainingState": "WAIT" if st.draining else "NONE",
