@@ -88,3 +88,12 @@ def test_an_org_that_blocks_the_emergency_number_fails_the_dial_plan(twin, lab_p
     _fails(r, EMERGENCY_CLEAR, "[CFG-DIALPLAN] cloud prefix Block List", "the org's call simulation of the "
            "emergency number 911 = False", "limit == True (G-PREFIX)", "level BlockPrefix, matched prefix +1911")
     assert r.tests()[called("Emergency")]["verdict"] == "PASS"  # the Edge still routes it: only the org is wrong
+
+
+def test_no_emergency_test_call_without_a_route_to_the_lab_s_own_carrier(twin, lab_path, out):
+    twin.fault("cloud", "outbound-route-drops", "Emergency")
+    r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "reaches_the_carrier and Emergency")
+    rec = r.tests()[called("Emergency")]
+    assert rec["verdict"] == "SKIPPED", rec
+    assert "the org routes Emergency to no trunk whose servers it lists" in rec["message"], rec["message"]
+    assert "could reach a live emergency service (attest it instead)" in rec["message"], rec["message"]
