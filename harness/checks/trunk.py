@@ -12,6 +12,7 @@ from sipmessage import URI
 
 from ..devices.capabilities import SipEndpoint
 from ..devices.drivers.pstn import CarrierRecord, PstnSimulator
+from ..devices.facts.dialplan import normalize
 from ..devices.procedures.trunk_calls import TestCall
 from ..duties.profile import Profile
 from ..evidence.attach import attach
@@ -120,6 +121,12 @@ def new_carrier_rows(carrier: PstnSimulator, before: int, method: str = "INVITE"
 def rows_for(rows: list[CarrierRecord], e164: str) -> list[CarrierRecord]:
     """Rows whose Request-URI user is ``e164`` (``sip:+1317…@host;user=phone``)."""
     return [r for r in rows if uri_user(r.request_uri) == e164]
+
+
+def rows_dialling(rows: list[CarrierRecord], e164: str, country: str) -> list[CarrierRecord]:
+    """Rows whose Request-URI user, read as a number from ``country`` (E.164 or not), is ``e164``: a
+    number that reached the carrier in any form (``sip:3175559000@…`` as well as ``sip:+13175559000@…``)."""
+    return [r for r in rows if normalize(uri_user(r.request_uri), country) == e164]
 
 
 def uri_user(uri: str) -> str:

@@ -9,19 +9,38 @@ prefix, national: ``National``), and an international number in its forms (``Int
 7946 0000, from the range Ofcom keeps for drama, a project choice). Each string is classified as
 Genesys does it (the plans by priority, each by its match type: ``harness/devices/facts/cloud_dialplan.py``).
 
-Not checked yet: dialling each classification's test number from a station and seeing it reach the
-carrier with an E.164 Request-URI (PSTN-CONNECT and SEC-TOLL-FRAUD place such calls today).
+The calling half: each classification that leaves the site has its test number dialled from a
+station on the Edge's phone trunk (the harness's trunk probe, as PSTN-CONNECT and SEC-TOLL-FRAUD call),
+in every form a station dials it: ``National`` the carrier's first test number, ``International`` the
+Ofcom drama number, ``Emergency`` the emergency number. Where the org routes the classification (an
+enabled outbound route carries it), no org prefix block covers the number and some station's class may
+dial it (an emergency call: wherever it is routed, whatever blocks and classes say), each call must
+reach the carrier (its INVITEs in the carrier's call log; ``classified_calls_astray``) with the number
+in E.164 as Request-URI user (``non_e164_request_uris``; an emergency call may also carry the
+emergency number as dialled, a project choice: carriers take 911/112 either way); otherwise each must
+be refused (>= 400) and nothing reach the carrier. The emergency number is dialled only when every
+trunk the org routes ``Emergency`` to has only the lab's carrier simulators as servers (the
+inventory's ``pstn`` devices): a site whose emergency route reaches a live carrier is told so (SKIP),
+for a person to attest, never sent a test call to an emergency service.
+
+Emergency numbers and prefix blocking: the org's call simulation allows the emergency number, and no
+prefix on the org's Block List covers it (``emergency_blocks``).
 """
 
 import pytest
 
+from harness.checks.trunk import TrunkPlan, attach_ladder, new_carrier_rows, uri_user
 from harness.devices.drivers.cloud_telephony import OrgTelephony
+from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.facts import dialplan
 from harness.devices.facts.cloud_dialplan import classify
+from harness.devices.facts.cloud_prefixes import covers
+from harness.devices.procedures.trunk_calls import TrunkProbe
 from harness.devices.session import LabSession
 from harness.duties.catalogue import duty
 from harness.evidence.attach import attach
-from harness.evidence.check import check
+from harness.evidence.check import check, intent
 from harness.inventory.models import CLOUD_NAME, EdgeDevice, PhoneDevice, PstnDevice
 
 DUTY = "CFG-DIALPLAN"
@@ -37,7 +56,7 @@ def _country(lab: LabSession) -> str:
 def intended(lab: LabSession) -> dict[str, list[str]]:
     """Classification -> the dial strings that should get it, from the inventory."""
     country = _country(lab)
-    out: dict[str, list[str]] = {"Extension": [], "Emergency": ["911" if country in ("US", "CA") else "112"],
+    out: dict[str, list[str]] = {"Extension": [], "Emergency": [dialplan.emergency_number(country)],
                                  "National": [], "International": []}
     for d in lab.lab.devices.values():
         if isinstance(d, PhoneDevice):
@@ -82,3 +101,100 @@ def test_outbound_routes_carry_what_leaves_the_site(org_telephony: OrgTelephony)
           detail=(f"no enabled outbound route carries {', '.join(missing)}; routes: "
                   + "; ".join(f"{r.name}: {', '.join(r.classification_types)}" for r in routes))
           if missing else f"{len(routes)} route(s) carry {', '.join(sorted(carried))}")
+
+
+@pytest.mark.duty(DUTY)
+def test_emergency_number_is_never_caught_by_prefix_blocking(lab: LabSession, org_telephony: OrgTelephony) -> None:
+    country = _country(lab)
+    number = dialplan.emergency_number(country)
+    e164 = dialplan.normalize(number, country) or number
+    sim = org_telephony.simulate_call(number)
+    blocks = [p.e164 for p in org_telephony.blocked_prefixes()]
+    caught = [b for b in blocks if covers(b, e164)]
+    device = f"{CLOUD_NAME} prefix Block List"
+    check(sim.allowed, intent("allowed by the call simulation", True, source="G-PREFIX"), duty=DUTY, device=device,
+          what=f"the org's call simulation of the emergency number {number}",
+          detail=f"level {sim.level}, matched prefix {sim.matched_prefix}" if not sim.allowed else "allowed")
+    check(len(caught), duty(DUTY).threshold("emergency_blocks"), duty=DUTY, device=device,
+          what=f"Block List prefixes that cover the emergency number {number} ({e164})",
+          detail=", ".join(caught) or f"none of {len(blocks)}: {', '.join(blocks) or 'empty list'}")
+
+
+def _test_number(classification: str, trunk_plan: TrunkPlan) -> str:
+    if classification == "Emergency":
+        return dialplan.emergency_number(trunk_plan.plan.country)
+    if classification == "National":
+        return trunk_plan.test_number()
+    return INTERNATIONAL_SAMPLE
+
+
+def _emergency_goes_to_lab_carriers(lab: LabSession, org: OrgTelephony) -> str | None:
+    """Why an emergency test call may not be placed (None: every server of every trunk the org routes
+    ``Emergency`` to is one of the lab's carrier simulators)."""
+    bases = {r.id for route in org.outbound_routes() if route.carries("Emergency") for r in route.external_trunk_bases}
+    servers = [s for b in org.trunk_base_settings() if b.id in bases for s in b.servers]
+    sims = {(d.host, d.sip.port if d.sip else 5060) for d in lab.lab.devices.values() if isinstance(d, PstnDevice)}
+
+    def lab_carrier(server: str) -> bool:
+        host, _, port = server.partition(":")
+        return any(host == h and (not port or port == str(p)) for h, p in sims)
+
+    foreign = [s for s in servers if not lab_carrier(s)]
+    if not servers:
+        return "the org routes Emergency to no trunk whose servers it lists"
+    if foreign:
+        return f"the org routes Emergency to {', '.join(foreign)}, not the lab's carrier simulator"
+    return None
+
+
+@pytest.mark.duty(DUTY)
+@pytest.mark.parametrize("classification", LEAVE_THE_SITE)
+def test_dialled_classification_reaches_the_carrier_in_e164(classification: str, edge: Edge, trunk_plan: TrunkPlan,
+                                                            trunk_probe: TrunkProbe, carrier: PstnSimulator,
+                                                            lab: LabSession, org_telephony: OrgTelephony) -> None:
+    plan = trunk_plan.plan
+    number = _test_number(classification, trunk_plan)
+    e164 = dialplan.normalize(number, plan.country) or number
+    if classification == "Emergency" and (why := _emergency_goes_to_lab_carriers(lab, org_telephony)):
+        pytest.skip(f"{why}: an emergency test call could reach a live emergency service (attest it instead)")
+    routed = any(r.carries(classification) for r in org_telephony.outbound_routes())
+    org_blocked = [p.e164 for p in org_telephony.blocked_prefixes() if covers(p.e164, e164)]
+    may = [(n, p) for n, p in trunk_plan.stations.items()
+           if dialplan.blocked(plan, p.facts.station_class, e164) is None]
+    if classification == "Emergency":  # an emergency call routes whatever blocks and station classes say
+        org_blocked, may = [], list(trunk_plan.stations.items())
+    reach = routed and not org_blocked and bool(may)
+    station, phone = may[0] if may else trunk_plan.any_station()
+    forms = [number] if classification == "Emergency" else dialplan.dial_forms(e164, plan.country)
+    before = len(carrier.call_log())
+    answers: list[tuple[str, int | None, str]] = []
+    for form in forms:
+        call = trunk_probe.outbound(phone.facts.extension, form, timeout_s=4.0)
+        if call.state == "confirmed":
+            call.bye()
+        r = call.result()
+        answers.append((form, r.final_code, r.final_reason))
+        attach_ladder(f"{station} ({phone.facts.station_class}) dials {form}", call.ladder())
+    rows = new_carrier_rows(carrier, before)  # the probe's calls only: the trunk_probe fixture guards the test
+    attach(f"{classification} calls", "\n".join(f"{station:8} dialled {f:18} -> {c} {why}" for f, c, why in answers)
+           + "\n" + ("\n".join(f"at {carrier.name}: {r.request_uri}" for r in rows) or f"nothing at {carrier.name}"))
+    why_not = ("" if reach else "no enabled outbound route carries it" if not routed
+               else f"the org blocks {', '.join(org_blocked)}" if org_blocked
+               else "every station class bars it")
+    if reach:
+        check(len(forms) - min(len(rows), len(forms)), duty(DUTY).threshold("classified_calls_astray"), duty=DUTY,
+              device=edge.name, what=f"{classification} calls from {station} that never reached {carrier.name}",
+              detail=(f"{len(rows)} INVITE(s) at the carrier for {len(forms)} calls to {e164}; answers: "
+                      + "; ".join(f"{f} -> {c} {why}".strip() for f, c, why in answers)))
+        allowed = {e164, number} if classification == "Emergency" else {e164}
+        wrong = [r.request_uri for r in rows if uri_user(r.request_uri) not in allowed]
+        check(len(wrong), duty(DUTY).threshold("non_e164_request_uris"), duty=DUTY, device=edge.name,
+              what=f"{classification} INVITEs at {carrier.name} whose Request-URI is not E.164 ({e164})",
+              detail="; ".join(sorted(set(wrong))[:5]) or f"{len(rows)} INVITE(s) for {e164}")
+    else:
+        through = [f"{f} -> {c}" for f, c, _ in answers if c is None or c < 400]
+        check(max(len(rows), len(through)), duty(DUTY).threshold("classified_calls_astray"), duty=DUTY,
+              device=edge.name,
+              what=f"{classification} calls from {station} that should be refused ({why_not}) and were not",
+              detail="; ".join([*through, *(f"reached {carrier.name} as {r.request_uri}" for r in rows)])
+              or f"{len(forms)} calls refused: " + ", ".join(f"{f} -> {c}" for f, c, _ in answers))

@@ -4,27 +4,42 @@ and never produce an INVITE at the carrier [G-PREFIX].
 For each station class of the Edge's dial plan that a phone of the inventory has, the harness dials
 as that phone (on the Edge's phone trunk) one number per blocked prefix, in every form a station may
 dial it (E.164, the international or long-distance form dialled from the plan's country, the national
-form), then reads the carrier's call log: zero INVITEs for those numbers may reach it
-(``blocked_invites_at_carrier``), and each attempt must get a final reject (>= 400,
+form), then reads the carrier's call log: zero INVITEs for those numbers, in whatever form the Request-URI
+writes them, may reach it (``blocked_invites_at_carrier``), and each attempt must get a final reject (>= 400,
 ``blocked_call_status``).
 
 A control call from the same station to the carrier's test number must show up in the call log: a
 log that shows nothing cannot prove that nothing leaked, so a missing control row is a broken lab
 (LabProtocolError), not a pass.
+
+The org's prefix blocking (Genesys Cloud's Block List, G-PREFIX; read through the Platform API):
+
+* every prefix the inventory bars for every station class (``dialplan.org_wide_blocked``: the org's
+  list is one for the whole org) is on the org's Block List, or covered by a shorter prefix there
+  (``barred_prefixes_unlisted``);
+* every prefix on the org's Block List is refused by the API's own call simulation (``GET
+  /api/v2/telephony/prefixes/simulate/call``: ``allowed: false``, ``blocked_prefixes_simulated_allowed``)
+  and, dialled on the wire from the least restricted station in every form, never reaches the carrier
+  (``blocked_invites_at_carrier``; a control call proves the log sees calls). A prefix the org blocks
+  and the Edge lets through FAILs here. Genesys documents prefix blocking for Genesys Cloud Voice; the
+  wire half holds an Edge on a BYOC trunk to the org's list just the same: a number the org says is
+  blocked and the carrier receives is a leak either way.
 """
 
 import pytest
 
-from harness.checks.trunk import TrunkPlan, attach_ladder, new_carrier_rows, rows_for
+from harness.checks.trunk import TrunkPlan, attach_ladder, new_carrier_rows, rows_dialling
+from harness.devices.drivers.cloud_telephony import OrgTelephony
 from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.facts import dialplan
+from harness.devices.facts.cloud_prefixes import covers
 from harness.devices.procedures.trunk_calls import TrunkProbe
 from harness.duties.profile import Profile
 from harness.errors import LabProtocolError
 from harness.evidence.attach import attach
 from harness.evidence.check import check, observe
-from harness.inventory.models import DialPlan, PhoneDevice
+from harness.inventory.models import CLOUD_NAME, DialPlan, PhoneDevice
 
 DUTY = "SEC-TOLL-FRAUD"
 
@@ -71,13 +86,14 @@ def test_blocked_prefixes_never_reach_the_carrier(edge: Edge, trunk_plan: TrunkP
     rows = new_carrier_rows(carrier, before)
     attach("attempts", "\n".join(f"{c:10} {s:8} {pc:14} {p:7} {n:16} dialled {f:18} -> {code} {why}"
                                  for c, s, pc, p, n, f, code, why in outcomes))
-    if len(rows_for(rows, control_e164)) < len(tested):
+    if len(rows_dialling(rows, control_e164, plan.country)) < len(tested):
         raise LabProtocolError(carrier.name, carrier.call_log_transport, carrier.device.host,
-                               f"the call log shows {len(rows_for(rows, control_e164))} INVITE(s) for the control "
+                               f"the call log shows {len(rows_dialling(rows, control_e164, plan.country))} INVITE(s) "
+                               f"for the control "
                                f"number {control_e164}, expected {len(tested)}: it cannot prove that nothing leaked")
     leaks = []
     for cls, station, prefix_class, prefix, number, form, _, _ in outcomes:
-        for row in rows_for(rows, number):
+        for row in rows_dialling(rows, number, plan.country):
             leaks.append(f"{station} ({cls}) dialled {form}: {prefix_class} {prefix} reached {carrier.name} as "
                          f"{row.request_uri}")
     check(len(set(leaks)), profile.threshold(DUTY, "blocked_invites_at_carrier"), duty=DUTY, device=edge.name,
@@ -87,3 +103,77 @@ def test_blocked_prefixes_never_reach_the_carrier(edge: Edge, trunk_plan: TrunkP
         check(code, profile.threshold(DUTY, "blocked_call_status"), duty=DUTY, device=edge.name,
               what=f"answer to {station} ({cls}) dialling {form} ({prefix_class} {prefix})",
               detail=why or "no final answer")
+
+
+@pytest.mark.duty(DUTY)
+def test_org_block_list_holds_every_prefix_barred_for_all_stations(edge: Edge, trunk_plan: TrunkPlan,
+                                                                   org_telephony: OrgTelephony,
+                                                                   profile: Profile) -> None:
+    barred = dialplan.org_wide_blocked(trunk_plan.plan)
+    if not barred:
+        pytest.skip(f"no prefix class of {edge.name}'s dial plan is barred for every station class")
+    listed = [p.e164 for p in org_telephony.blocked_prefixes()]
+    attach("the org's Block List", "\n".join(listed) or "(empty)")
+    unlisted = [p for p in barred if not any(covers(b, p) for b in listed)]
+    check(len(unlisted), profile.threshold(DUTY, "barred_prefixes_unlisted"), duty=DUTY,
+          device=f"{CLOUD_NAME} prefix Block List",
+          what=f"prefixes {edge.name}'s dial plan bars for every station and the org does not block",
+          detail=(f"{', '.join(unlisted)} not on the org's Block List ({', '.join(listed) or 'empty'})"
+                  if unlisted else f"{', '.join(barred)} covered by {', '.join(listed)}"))
+
+
+def _least_restricted(trunk_plan: TrunkPlan) -> tuple[str, PhoneDevice]:
+    """The station whose class bars the fewest prefix classes (the likeliest to leak), or a SKIP."""
+    trunk_plan.any_station()
+    return min(trunk_plan.stations.items(), key=lambda s: (
+        len(dialplan.station_policy(trunk_plan.plan, s[1].facts.station_class).blocked), s[0]))
+
+
+@pytest.mark.duty(DUTY)
+def test_org_blocked_prefixes_are_refused_by_the_org_and_on_the_wire(edge: Edge, trunk_plan: TrunkPlan,
+                                                                     trunk_probe: TrunkProbe,
+                                                                     carrier: PstnSimulator,
+                                                                     org_telephony: OrgTelephony,
+                                                                     profile: Profile) -> None:
+    blocks = [p.e164 for p in org_telephony.blocked_prefixes()]
+    if not blocks:
+        pytest.skip("the org's prefix Block List is empty")
+    plan = trunk_plan.plan
+    numbers = {b: dialplan.test_number(b) for b in blocks}
+    simulated = {b: org_telephony.simulate_call(n) for b, n in numbers.items()}
+    attach("call simulation", "\n".join(f"{b:8} {n:16} allowed={s.allowed} level={s.level} matched={s.matched_prefix}"
+                                        for (b, n), s in zip(numbers.items(), simulated.values(), strict=True)))
+    allowed = [f"{numbers[b]} ({b}): allowed" + (f" at level {s.level}" if s.level else "")
+               for b, s in simulated.items() if s.allowed]
+    check(len(allowed), profile.threshold(DUTY, "blocked_prefixes_simulated_allowed"), duty=DUTY,
+          device=f"{CLOUD_NAME} prefix Block List", what="blocked prefixes the org's call simulation allows",
+          detail="; ".join(allowed) or f"{len(blocks)} prefixes refused: {', '.join(blocks)}")
+    station, phone = _least_restricted(trunk_plan)
+    control = trunk_plan.test_number()
+    control_e164 = dialplan.normalize(control, plan.country) or control
+    before = len(carrier.call_log())
+    outcomes: list[tuple[str, str, str, int | None, str]] = []
+    for prefix, number in numbers.items():
+        for form in dialplan.dial_forms(number, plan.country):
+            call = trunk_probe.outbound(phone.facts.extension, form, timeout_s=4.0)
+            if call.state == "confirmed":
+                call.bye()
+            r = call.result()
+            outcomes.append((prefix, number, form, r.final_code, r.final_reason))
+            if r.final_code is None or r.final_code < 400:
+                attach_ladder(f"{station} dials {form}", call.ladder())
+    ctl = trunk_probe.outbound(phone.facts.extension, control, timeout_s=6.0)
+    if ctl.state == "confirmed":
+        ctl.bye()
+    rows = new_carrier_rows(carrier, before)
+    attach("attempts", "\n".join(f"{station:8} {p:8} {n:16} dialled {f:18} -> {code} {why}"
+                                 for p, n, f, code, why in outcomes))
+    if not rows_dialling(rows, control_e164, plan.country):
+        raise LabProtocolError(carrier.name, carrier.call_log_transport, carrier.device.host,
+                               f"the call log shows no INVITE for the control number {control_e164}: it cannot "
+                               "prove that nothing leaked")
+    leaks = sorted({f"{station} dialled {form}: org-blocked {prefix} reached {carrier.name} as {row.request_uri}"
+                    for prefix, number, form, _, _ in outcomes for row in rows_dialling(rows, number, plan.country)})
+    check(len(leaks), profile.threshold(DUTY, "blocked_invites_at_carrier"), duty=DUTY, device=edge.name,
+          what=f"INVITEs at the carrier for {len(outcomes)} calls to prefixes the org blocks",
+          detail="; ".join(leaks[:10]) or f"from {station} ({phone.facts.station_class}): {', '.join(blocks)}")

@@ -1,6 +1,7 @@
 """The org's telephony configuration around the lab's site, read through the Platform API
 (:class:`OrgTelephony`): phone records, phone base settings, trunks, trunk base settings, DID pools, DIDs,
-extensions, the site's E911 location and the org's telephony limits.
+extensions, the site's E911 location, the org's telephony limits and its prefix blocking (the Block List
+and the API's call simulation).
 
 A sibling of :class:`~harness.devices.drivers.cloud.CloudOrg` (which it reads through): each accessor
 is one listing, every page, typed by ``harness/devices/facts/cloud_phones.py`` and
@@ -36,6 +37,7 @@ from ..facts.cloud_numbers import (
     Location,
 )
 from ..facts.cloud_phones import PHONE_BASES, PHONES, PhoneBaseSettings, PhoneRecord
+from ..facts.cloud_prefixes import PREFIXES, SIMULATE_CALL, CallSimulation, Prefix
 from ..facts.cloud_sites import Site
 from ..facts.cloud_trunk_bases import TRUNK_BASES, TrunkBaseSettings
 from .cloud import CloudOrg
@@ -139,3 +141,14 @@ class OrgTelephony:
         key -> value."""
         got = self._once("limits", lambda: self.org.api().get(LIMITS, Limits, namespaceName=TELEPHONY_LIMITS))
         return {lim.key: lim.value for lim in got.entities}
+
+    def blocked_prefixes(self) -> list[Prefix]:
+        """The org's prefix Block List (``GET /api/v2/telephony/prefixes?type=Block``, every page)."""
+        return self._once("prefixes Block", lambda: self.org.api().list(
+            PREFIXES, Prefix, params={"type": "Block"}, page_size=200))
+
+    def simulate_call(self, number: str) -> CallSimulation:
+        """The org's own verdict on an outbound call to ``number``
+        (``GET /api/v2/telephony/prefixes/simulate/call?number=…``), read once per number."""
+        return self._once(f"simulate {number}", lambda: self.org.api().get(
+            SIMULATE_CALL, CallSimulation, params={"number": number}))

@@ -15,6 +15,7 @@ import re
 import phonenumbers
 
 from ...transports.cloud import CloudModel
+from .cloud_sites import EntityRef
 from .dialplan import normalize
 
 NUMBER_PLANS = "/api/v2/telephony/providers/edges/sites/{siteId}/numberplans"
@@ -75,12 +76,18 @@ class NumberPlan(CloudModel):
 
 
 class OutboundRoute(CloudModel):
-    """An outbound route of the site: the ``classification_types`` it carries to its trunks."""
+    """An outbound route of the site: the ``classification_types`` it carries to its trunks
+    (``external_trunk_bases``: references to the trunk base settings)."""
 
     id: str
     name: str
     classification_types: tuple[str, ...] = ()
     enabled: bool | None = None
+    external_trunk_bases: tuple[EntityRef, ...] = ()
+
+    def carries(self, classification: str) -> bool:
+        """The route is enabled and carries ``classification`` (compared without case)."""
+        return self.enabled is not False and classification.lower() in (c.lower() for c in self.classification_types)
 
 
 def classify(plans: list[NumberPlan], dialled: str, country: str) -> NumberPlan | None:

@@ -53,3 +53,8 @@ class TrunkBaseSettings(CloudModel):
         """The SIP transport toward the trunk's servers (``udp``, ``tcp``, ``tls``)."""
         v = self.prop("trunk_transport_protocolVariant")
         return str(v) if v is not None else None
+
+    @property
+    def servers(self) -> tuple[str, ...]:
+        """The trunk's SIP servers (``trunk_transport_serverProxyList``: ``host`` or ``host:port``)."""
+        return tuple(str(s) for s in self.prop("trunk_transport_serverProxyList") or ())

@@ -118,3 +118,30 @@ def dial_forms(e164: str, country: str) -> list[str]:
     if parsed.country_code and phonenumbers.region_code_for_country_code(parsed.country_code) == country:
         forms.append(str(parsed.national_number))
     return list(dict.fromkeys(forms))
+
+
+def org_wide_blocked(plan: DialPlan) -> list[str]:
+    """The E.164 prefixes that every station class of ``plan`` may not dial, in plan order: what an
+    org-wide block list (Genesys prefix blocking, [G-PREFIX]: one Block List for the whole org) must
+    hold. A prefix class barred for some station classes only is the Edge's per-station business, not
+    the org's list. Empty when the plan names no station class."""
+    classes = list(plan.station_classes.values())
+    if not classes:
+        return []
+    barred = [c for c in plan.prefix_classes if all(c in sc.blocked for sc in classes)]
+    return list(dict.fromkeys(p for c in barred for p in plan.prefix_classes[c]))
+
+
+def national_form(e164: str) -> str:
+    """``e164`` as its national significant number (``+13175559000`` gives ``3175559000``): the form
+    that is not E.164 on a Request-URI; ``e164`` unchanged when phonenumbers cannot read it."""
+    try:
+        return str(phonenumbers.parse(e164, None).national_number)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def emergency_number(country: str) -> str:
+    """The emergency number a station in ``country`` dials: 911 in North America (US, CA), else 112
+    (project choice: the numbers of North America and of the EU's single emergency number)."""
+    return "911" if country in ("US", "CA") else "112"

@@ -32,6 +32,10 @@ The org's configuration, each breaking one duty (read by :mod:`.resources` when 
 * ``edge-record-version=EDGE:VERSION``: the org's record of Edge EDGE gives ``softwareVersion``
   VERSION while the Edge runs, and its SIP ``Server`` header shows, its own version (a record left
   behind by an update the Edge did not take: DATA-ACCURACY).
+* ``prefix-block-missing=PREFIX``: the org's prefix Block List lacks PREFIX (E.164, ``+1900``), which the
+  inventory bars for every station (SEC-TOLL-FRAUD).
+* ``emergency-blocked``: the org's Block List holds the site's emergency number (911, else 112): the call
+  simulation refuses it (CFG-DIALPLAN).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ _PERMISSION = re.compile(r"^[a-zA-Z]+:[a-zA-Z*]+:[a-zA-Z*]+$")
 _MAC = re.compile(r"^[0-9a-fA-F]{2}([:-]?[0-9a-fA-F]{2}){5}$")
 _E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 _LIMIT_KEY = re.compile(r"^[a-z][a-z.]*$")
+_E164_PREFIX = re.compile(r"^\+[1-9][0-9]{0,14}$")
 
 
 def _permission(name: str, value: str) -> str:
@@ -155,6 +160,12 @@ def _e164(name: str, value: str) -> str:
     return value
 
 
+def _e164_prefix(name: str, value: str) -> str:
+    if not _E164_PREFIX.match(value):
+        raise ValueError(f"fault {name} needs an E.164 prefix such as +1900, got {value!r}")
+    return value
+
+
 def _limit(name: str, value: str) -> tuple[str, int]:
     key, _, n = value.partition(":")
     if not _LIMIT_KEY.match(key) or not n.isdigit():
@@ -183,3 +194,7 @@ OUTBOUND_ROUTE_DROPS = declare_value("outbound-route-drops", ROLE, "no outbound 
 EDGE_RECORD_VERSION = declare_value("edge-record-version", ROLE, "the org's record of Edge EDGE gives "
                                     "softwareVersion VERSION (the Edge runs, and its SIP shows, its own)",
                                     "EDGE:VERSION", _edge_version)
+PREFIX_BLOCK_MISSING = declare_value("prefix-block-missing", ROLE, "the org's prefix Block List lacks PREFIX (the "
+                                     "inventory bars it for every station)", "PREFIX", _e164_prefix)
+EMERGENCY_BLOCKED = declare("emergency-blocked", ROLE, "the org's prefix Block List holds the site's emergency "
+                            "number (911, else 112): the call simulation refuses it")

@@ -11,6 +11,9 @@ phone records, DIDs and DID pools, extensions, the site's E911 location and the 
   holds a range ``startPhoneNumber``..``endPhoneNumber``).
 * **Location**: the site's E911 location, emergency number ``911`` (``default``; Poly's default, G-POLYCCX)
   for a North American dial plan, else ``112`` (project choice).
+* **Prefix blocking**: the org's Block List holds the prefixes every station class of the Edges' dial
+  plans may not dial (``dialplan.org_wide_blocked``: Genesys' list is one for the whole org, G-PREFIX);
+  its Allow List is empty.
 * **Limits**: the ``telephony.configuration`` namespace with the published Genesys resource limits
   (G-LIMITS); their key names are this project's, as no public source lists the API's keys.
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ...devices.facts.dialplan import emergency_number, org_wide_blocked
 from ...inventory.models import EdgeDevice, Lab, PhoneDevice
 
 #: Genesys' published telephony resource limits (G-LIMITS:
@@ -53,7 +57,8 @@ class PhoneRecord:
 @dataclass
 class TelephonyConfig:
     """The org's numbers and phones: ``phones`` by inventory name, ``dids`` (E.164 -> owning phone's
-    inventory name, or None), ``country`` of the dial plan, ``emergency_number``, ``limits``."""
+    inventory name, or None), ``country`` of the dial plan, ``emergency_number``, ``limits``,
+    ``blocked_prefixes``: the org's prefix Block List (E.164 prefixes)."""
 
     phones: dict[str, PhoneRecord] = field(default_factory=dict)
     dids: dict[str, str | None] = field(default_factory=dict)
@@ -61,6 +66,7 @@ class TelephonyConfig:
     emergency_number: str = "911"
     limits: dict[str, int] = field(default_factory=lambda: dict(LIMITS))
     synthetic_phones: int = 0
+    blocked_prefixes: list[str] = field(default_factory=list)
 
 
 def telephony_config(lab: Lab) -> TelephonyConfig:
@@ -78,7 +84,9 @@ def telephony_config(lab: Lab) -> TelephonyConfig:
             cfg.country = d.facts.dial_plan.country
             for number, ext in d.facts.dial_plan.dids.items():
                 cfg.dids[number] = by_ext.get(ext)
-    cfg.emergency_number = "911" if cfg.country in ("US", "CA") else "112"
+    cfg.emergency_number = emergency_number(cfg.country)
+    cfg.blocked_prefixes = list(dict.fromkeys(p for d in lab.devices.values() if isinstance(d, EdgeDevice)
+                                              and d.facts.dial_plan for p in org_wide_blocked(d.facts.dial_plan)))
     return cfg
 
 

@@ -45,6 +45,8 @@ MAX_CALLS = declare_value("max-calls", ("edge",), "the trunk enforces N concurre
                           "max_calls (0: unlimited)", "N", whole_number(0, 100000))
 ALLOW_PREFIX = declare_value("allow-prefix", ("edge",), "numbers starting with PREFIX (E.164, +1900) are not blocked: "
                              "toll fraud leaks to the carrier", "PREFIX", _e164_prefix)
+RURI_NATIONAL = declare("ruri-national", ("edge",), "outbound INVITEs to the carrier carry the national number "
+                        "(3175559000) in the Request-URI instead of E.164 (+13175559000)")
 NO_EARLY_MEDIA = declare("no-early-media", ("edge",), "18x relayed as 180 without SDP and no media relayed before the "
                          "200, both directions")
 REINVITE_REJECT = declare("reinvite-reject", ("edge",), "every re-INVITE is answered 488 (no hold, no resume)")

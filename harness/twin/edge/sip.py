@@ -16,8 +16,9 @@ behaviour, formats and faults are in ``docs/twin-edge-sip.md``; in short:
   extension (404) → registered contact (480) → G.711 in the offer (488) → INVITE to the phone.
 * **Outbound** (INVITE on the phone port): From user must be a phone's extension (403); R-URI an
   extension → station-to-station; else E.164 (484), blocked prefix (403 with Warning, nothing sent),
-  Max Calls, then ``trunk.routes`` in order (a 503, a transport error or silence for the route's
-  ``sip.timeout_s`` → next route; none left → 503).
+  Max Calls, then ``trunk.routes`` in order, the E.164 number as Request-URI user (``ruri-national``:
+  the national number) (a 503, a transport error or silence for the route's ``sip.timeout_s`` → next
+  route; none left → 503).
 * Media through a :class:`~harness.twin.edge.media_relay.MediaRelay` per call, SDP rewritten by
   :func:`~harness.twin.edge.routing.rewrite_sdp`; early media (183 with SDP), re-INVITE relayed,
   BYE/CANCEL relayed, ACK per leg, Record-Route honoured on the trunk leg (RFC 3261 §12.1).
@@ -61,6 +62,7 @@ from .faults import (
     NO_EARLY_MEDIA,
     NO_TELEPHONE_EVENT,
     REINVITE_REJECT,
+    RURI_NATIONAL,
     STRIP_CALLER_ID,
     SWALLOW_503,
 )
@@ -390,7 +392,8 @@ class B2bCall:
         while self.routes and self.state != ENDED:
             route = self.routes.pop(0)
             peer = Peer(route.transport, route.host, route.port)
-            uri = f"sip:{self.e164}@{route.host}:{route.port};user=phone"
+            user = dialplan.national_form(self.e164) if RURI_NATIONAL.on(self.st) else self.e164
+            uri = f"sip:{user}@{route.host}:{route.port};user=phone"
             extra: tuple[tuple[str, str], ...] = ()
             if STRIP_CALLER_ID.on(self.st):
                 from_ = '"Anonymous" <sip:anonymous@anonymous.invalid>'

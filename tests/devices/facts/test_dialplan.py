@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.devices.facts import dialplan
+from harness.devices.facts.cloud_prefixes import covers
 from harness.inventory.models import DialPlan, StationClass
 
 PLAN = DialPlan(country="US", dids={"+13175550100": "1001"}, caller_id="+13175550199",
@@ -63,3 +64,24 @@ def test_test_number_starts_with_the_prefix_and_is_barred(prefix):
 def test_dial_forms_of_domestic_and_international_numbers():
     assert dialplan.dial_forms("+19002345678", "US") == ["+19002345678", "19002345678", "9002345678"]
     assert dialplan.dial_forms("+442079460000", "US") == ["+442079460000", "011442079460000"]
+
+
+def test_the_org_wide_block_list_is_what_every_station_class_bars():
+    plan = DialPlan(prefix_classes={"premium": ["+1900", "+1976"], "international": ["+44"]},
+                    station_classes={"default": StationClass(blocked=["premium", "international"]),
+                                     "executive": StationClass(blocked=["premium"])})
+    assert dialplan.org_wide_blocked(plan) == ["+1900", "+1976"]
+    assert dialplan.org_wide_blocked(DialPlan(prefix_classes={"premium": ["+1900"]})) == []
+
+
+def test_national_form_and_emergency_number():
+    assert dialplan.national_form("+13175559000") == "3175559000"
+    assert dialplan.national_form("+442079460000") == "2079460000"
+    assert dialplan.national_form("not a number") == "not a number"
+    assert (dialplan.emergency_number("US"), dialplan.emergency_number("CA"), dialplan.emergency_number("GB")) == \
+        ("911", "911", "112")
+
+
+def test_prefix_cover_compares_digits():
+    assert covers("+1900", "+19002345678") and covers("1900", "+19002345678")
+    assert not covers("+1976", "+19002345678") and not covers("", "+1900")
