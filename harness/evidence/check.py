@@ -93,6 +93,11 @@ class Record:
         with self._lock:
             self._items.append(m)
 
+    def items(self) -> list[Measurement]:
+        """The measurements made since the last :meth:`reset` (a copy; the record keeps them)."""
+        with self._lock:
+            return list(self._items)
+
     def reset(self) -> list[Measurement]:
         with self._lock:
             items, self._items = self._items, []

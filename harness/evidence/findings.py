@@ -92,3 +92,23 @@ def group(tests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             consequences[t].append({**f, "because": list(f["inputs_used"])})
     return [{"root": found[i], "inputs": [k for k in found[i]["inputs_checked"] if first_root[k] == i],
              "consequences": consequences[i]} for i in roots]
+
+
+def failed_inputs(measurements: Iterable[Measurement]) -> dict[str, str]:
+    """The inputs judged by the failed ones among ``measurements``, each with the message of the first
+    check that failed it (what :func:`causes_of` looks a failure's inputs up in)."""
+    out: dict[str, str] = {}
+    for m in measurements:
+        if not m.passed and m.op != OBSERVED:
+            for key in m.inputs_checked:
+                out.setdefault(key, m.message())
+    return out
+
+
+def causes_of(m: Measurement, failed: Mapping[str, str]) -> list[str]:
+    """The root findings (messages, each once) the failed check ``m`` is a consequence of, given the
+    ``failed`` inputs known so far (:func:`failed_inputs`); ``[]`` unless every input it used failed."""
+    used = m.inputs_used
+    if not used or not all(k in failed and failed[k] != m.message() for k in used):
+        return []
+    return list(dict.fromkeys(failed[k] for k in used))

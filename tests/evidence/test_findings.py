@@ -32,7 +32,7 @@ def rec(name: str, *measurements: dict[str, Any], verdict: str | None = None, me
     if verdict is None:
         verdict = "FAIL" if failed else "PASS"
     return {"nodeid": f"scenarios/network/test_ntp.py::{name}", "duty": "NET-NTP", "devices": [],
-            "verdict": verdict, "message": message or (failed and "x" or ""), "duration_s": 0.1,
+            "verdict": verdict, "message": message or ("x" if failed else ""), "duration_s": 0.1,
             "measurements": list(measurements), "failure": bool(failed), "explained_failure": None,
             "core": None, "skipped_for": None}
 
