@@ -13,8 +13,10 @@ import re
 
 import pytest
 
+from harness.transports.hostclock import host_clock
 from tests.conftest import TEST_NET
 from tests.scenario_runner import ScenarioRun, run_scenarios
+from tests.scenario_selftests.test_real_lab import real_copy
 
 DUTY = ("--duty=NET-NTP",)
 SERVERS = (f"{TEST_NET}.8.123", f"{TEST_NET}.8.124")  # the shipped lab's network.ntp.servers, shifted
@@ -166,3 +168,17 @@ def test_an_unreadable_site_breaks_the_list_checks_alone(twin, lab_path, out):
     for name, rec in r.tests("NET-NTP").items():
         if name not in lists:  # the inventory's servers are still asked, the clocks still judged
             assert rec["verdict"] == "PASS", (name, rec)
+
+
+def test_on_a_real_lab_the_servers_true_time_needs_a_disciplined_harness_clock(twin, lab_path, tmp_path):
+    # the twin's lab addressed as a real one: the harness's clock stands for true time only when an NTP
+    # daemon disciplines it (adjtimex); a container's clock often is not, and then the check says so
+    r = run_scenarios(real_copy(lab_path), tmp_path / "reports", *DUTY, "-k", "true_time")
+    rec = r.tests("NET-NTP")[TRUE_TIME]
+    clock = host_clock()
+    if clock.synchronized and clock.max_error_s is not None and clock.max_error_s <= 0.5:
+        assert rec["verdict"] == "PASS", rec
+    else:
+        assert rec["verdict"] == "SKIPPED", rec
+        assert rec["message"].startswith(f"the harness's own clock is {clock.describe().split(',')[0]}"), rec
+        assert "cannot stand for true time within 0.5 s" in rec["message"], rec
