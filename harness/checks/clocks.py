@@ -49,3 +49,15 @@ def spread_s(readings: Iterable[NtpReading]) -> float:
     """How far apart the servers' clocks are: the largest minus the smallest offset, seconds (0 for one)."""
     offsets = [r.offset_s for r in readings]
     return max(offsets) - min(offsets) if offsets else 0.0
+
+
+def ntp_server_input(server: str) -> str:
+    """The shared input a clock judged against ``server`` relied on, as NET-NTP's checks name it
+    (:mod:`harness.evidence.findings`): ``"ntp server 10.0.0.123"``."""
+    return f"ntp server {server}"
+
+
+def explained_by_reference(offset_s: float, reference: NtpReading, limit_s: float) -> bool:
+    """Whether a device clock ``offset_s`` off ``reference`` keeps true time (the harness's clock)
+    within ``limit_s``: then the reference's own error is what made the offset, seconds."""
+    return abs(offset_s + reference.offset_s) <= limit_s

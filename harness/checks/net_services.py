@@ -25,6 +25,13 @@ def site_names(lab: Lab) -> list[str]:
     return []
 
 
+def dns_name_input(name: str, server: str) -> str:
+    """The shared input a lookup of ``name`` at the resolver ``server`` relies on, as NET-DHCP-DNS's
+    checks name it (:mod:`harness.evidence.findings`): the resolver's record of the name, the same
+    whichever vantage point or transport asks (``"dns name login.mypurecloud.com at 10.0.0.53"``)."""
+    return f"dns name {name.rstrip('.').lower()} at {server}"
+
+
 @dataclass(frozen=True)
 class Expected:
     """One option the site's intent names: its ``code``, the value as :meth:`DhcpOffer.value`

@@ -14,7 +14,9 @@
   run: …``), so a filter on the tag finds what a PASS would have hidden. ``environment.properties``
   carries the overall verdict and, for a partial run, its selection.
 
-:data:`CATEGORIES`, first match wins: "Duty not met" (failed), "Lab broken" (broken by a
+:data:`CATEGORIES`, first match wins: "Duty not met: consequence of a root cause" (failed, and the
+plugin noted ``consequence of: …`` under the message: :mod:`harness.evidence.findings`), "Duty not
+met" (any other failed), "Lab broken" (broken by a
 :class:`~harness.errors.LabError`: allure-pytest's message is ``module.Class: str(exc)`` and a lab
 error's text starts with its ``kind``, e.g. ``harness.errors.LabTimeout: timeout: phone4 snmp …``),
 "Harness error" (any other broken). The regex is written so that Allure 2 (Java, whole message)

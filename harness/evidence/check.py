@@ -8,6 +8,12 @@ value and the limit with its unit and source::
 
 Every check, passed or not, is kept in :data:`RECORD` so the plugin can attach the evidence of a
 test to its report.
+
+A check may also name the *shared inputs* it is about (:mod:`harness.evidence.findings` groups on
+them): ``inputs_checked`` are the inputs the check itself judges (``"ntp server 10.0.0.123"``, the
+site's resolver's record of a name), ``inputs_used`` the inputs its result hinged on although another
+check judges them (a device clock judged against that NTP server). A failure whose every used input
+failed its own check is reported as a consequence of those root findings; its verdict stays FAIL.
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ class Measurement:
     source: str
     passed: bool
     detail: str = ""
+    inputs_checked: tuple[str, ...] = ()
+    inputs_used: tuple[str, ...] = ()
 
     def _fmt(self, v: Any) -> str:
         if v is None:
@@ -85,6 +93,11 @@ class Record:
         with self._lock:
             self._items.append(m)
 
+    def items(self) -> list[Measurement]:
+        """The measurements made since the last :meth:`reset` (a copy; the record keeps them)."""
+        with self._lock:
+            return list(self._items)
+
     def reset(self) -> list[Measurement]:
         with self._lock:
             items, self._items = self._items, []
@@ -104,12 +117,15 @@ _OPS = {
 
 
 def check(measured: Any, limit: Threshold, *, duty: str, device: str, what: str,
-          expected: Any = None, detail: str = "") -> Measurement:
+          expected: Any = None, detail: str = "", inputs_checked: Iterable[str] = (),
+          inputs_used: Iterable[str] = ()) -> Measurement:
     """Compare ``measured`` with ``limit`` (``limit.op``), record it, raise if not met.
 
     ``expected`` replaces ``limit.value`` when the limit's value is symbolic (e.g. the approved
     version list comes from the requirement profile while the threshold names the rule).
     ``measured=None`` means "no answer" and fails every comparison but ``== None``.
+    ``inputs_checked`` / ``inputs_used`` name the shared inputs this check judges / relied on (module
+    docstring; stable strings, the same on both sides).
 
     Raises:
         DutyNotMet: the comparison is false.
@@ -118,7 +134,8 @@ def check(measured: Any, limit: Threshold, *, duty: str, device: str, what: str,
     if isinstance(value, Iterable) and not isinstance(value, str) and limit.op != "in":
         raise TypeError("a list limit needs op 'in'")
     passed = bool(_OPS[limit.op](measured, value))
-    m = Measurement(duty, device, what, measured, limit.op, value, limit.unit, limit.source, passed, detail)
+    m = Measurement(duty, device, what, measured, limit.op, value, limit.unit, limit.source, passed, detail,
+                    tuple(dict.fromkeys(inputs_checked)), tuple(dict.fromkeys(inputs_used)))
     RECORD.add(m)
     if not passed:
         raise DutyNotMet(m)

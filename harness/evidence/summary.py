@@ -16,7 +16,13 @@
                          "checks": [test names], "findings": [message, ...],
                          "skip_reasons": [...], "evidence": [measurement, ...], "thresholds": [...]}},
      "tests": [{"nodeid", "duty", "devices", "verdict", "message", "duration_s", "measurements",
-                "failure", "explained_failure", "core", "skipped_for"}]}
+                "failure", "explained_failure", "core", "skipped_for"}],
+     "findings": [{"root": failure, "inputs": [...], "consequences": [failure + {"because"}, ...]}]}
+
+``findings`` is every failed test of the run once, grouped by root cause (:mod:`.findings`): a failure
+whose shared inputs (an NTP server, a DNS name) failed their own check is listed as a consequence
+under that root finding; every other failure is a finding of its own. summary.md shows one heading
+per finding, its consequences indented under it. Grouping changes no verdict and no exit code.
 
 A duty's ``automated`` verdict comes from its tests: FAIL when any failed; else BROKEN when any was
 broken; else, when any passed, PASS only if every check that makes it up ran: PARTIAL when a core
@@ -59,6 +65,7 @@ from .. import __version__
 from ..duties.catalogue import CATALOGUE, SOURCES, Duty
 from ..inventory import LoadedLab
 from ..inventory.attestations import Attestation, attestation_status
+from .findings import group
 
 VERDICTS = ("PASS", "PARTIAL", "FAIL", "BROKEN", "SKIPPED", "NOT SELECTED", "NOT RUN", "ATTEST")
 #: the verdicts of a duty that was checked (the overall verdict is the worst of these)
@@ -203,7 +210,7 @@ def build(loaded: LoadedLab, tests: list[dict[str, Any]], *, started: float, fin
         "verdict": verdict, "exit_code": exit_code(duties), "overall": overall,
         "partial_run": partial, "selection": sel,
         "counts": _in_verdict_order(Counter(d["verdict"] for d in duties.values())),
-        "duties": duties, "tests": tests,
+        "duties": duties, "tests": tests, "findings": group(tests),
     }
 
 
@@ -286,6 +293,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
                    f"{_md('; '.join(d.get('reasons', [])))} |")
         for label, _, text in parts(d):
             out.append(f"| ↳ {label} | {_md(text)} | | | | | | | | |")
+    out += _findings_markdown(summary.get("findings", []))
     ran = [(k, d) for k, d in summary["duties"].items()
            if d["tests"]["total"] or (d.get("attestation") or {}).get("record")]
     if ran:
@@ -304,6 +312,26 @@ def render_markdown(summary: dict[str, Any]) -> str:
                 if len(ev) > MAX_EVIDENCE:
                     out.append(f"  - … {len(ev) - MAX_EVIDENCE} more in summary.json")
     return "\n".join(out) + "\n"
+
+
+def _findings_markdown(findings: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The ``## Findings`` section: one heading per root finding, its consequences indented under it."""
+    if not findings:
+        return []
+    grouped = sum(1 for f in findings if f["consequences"])
+    out = ["", "## Findings", "",
+           f"{len(findings)} {'finding' if len(findings) == 1 else 'findings'}"
+           + (f", {grouped} of them the root cause of other failures (listed under it, each still FAIL)"
+              if grouped else "") + "."]
+    for n, f in enumerate(findings, 1):
+        root = f["root"]
+        out += ["", f"### {n}. {_md(root['message'])}", "", f"- test: {_md(root['nodeid'])}"]
+        if f["inputs"]:
+            out.append(f"- root cause of: {_md(', '.join(f['inputs']))}")
+        if f["consequences"]:
+            out.append(f"- consequences ({len(f['consequences'])}):")
+            out += [f"  - {_md(c['message'])} ({_md(c['nodeid'])})" for c in f["consequences"]]
+    return out
 
 
 def parts(duty: dict[str, Any]) -> list[tuple[str, str, str]]:

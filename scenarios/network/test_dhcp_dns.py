@@ -16,13 +16,21 @@ A resolver that answers nothing over UDP is BROKEN; one that refuses TCP while i
 With ``cloud:``, each Edge's own view too: its ``nslookup`` network diagnostic through the Platform
 API (``POST …/edges/{edgeId}/diagnostic/nslookup``) resolves every name. An Edge the org sees
 OFFLINE runs no diagnostic, and an Edge whose resolver answers nothing proves nothing: BROKEN.
+
+A name the resolver answers as not resolving (NXDOMAIN, no address) is one root cause however many
+checks see it: the lookup from the voice VLAN over UDP (what a phone asks) judges the resolver's
+record of each name (``inputs_checked``); the other vantage point, TCP and the Edge's own nslookup
+through the same resolver rely on it (``inputs_used``), so when only such names fail them they are
+listed as consequences of that one finding (:mod:`harness.evidence.findings`; each still FAILs). A
+failure that also has a name nothing came back for (a refused TCP port, a timeout) is a finding of
+its own. Without ``vantage.voice_vlan`` nothing is grouped.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from harness.checks.net_services import address_problem, expected_options, site_names
+from harness.checks.net_services import address_problem, dns_name_input, expected_options, site_names
 from harness.devices.drivers.edge import Edge
 from harness.devices.facts.nslookup import parse_nslookup
 from harness.devices.session import LabSession
@@ -152,7 +160,11 @@ def test_genesys_names_resolve(vantage: str, transport: Transport, lab: LabSessi
             observe(f"{len(bad)} of {len(answers)}", duty=DUTY, device=label,
                     what=f"{what} (internal DNS: TCP not required)", detail=detail)
             continue
-        check(len(bad), limit, duty=DUTY, device=label, what=what, detail=detail)
+        # the resolver's record of each name: judged from where a phone asks, relied on everywhere else
+        records = [dns_name_input(a.name, server) for a in bad] if all(a.answered for a in bad) else []
+        root = vantage == "voice_vlan" and transport == "udp"
+        check(len(bad), limit, duty=DUTY, device=label, what=what, detail=detail,
+              inputs_checked=records if root else (), inputs_used=() if root else records)
 
 
 @pytest.mark.duty(DUTY)
@@ -171,7 +183,11 @@ def test_edge_resolves_genesys_names(edge: Edge, lab: LabSession, profile: Profi
         raise LabTimeout(edge.name, "dns", next(iter(seen.values())).server or "its resolver",
                          "the Edge's resolver answered none of its nslookups (timed out)")
     bad = {n: r for n, r in seen.items() if r.failure is not None}
+    servers = {s.lower() for s in lab.lab.network.dns.servers} if lab.lab.network.dns is not None else set()
+    # a name the site's resolver answered as not resolving: the resolver's record of it is what failed
+    by_site = all(r.failure != "timed out" and (r.server or "").split("#")[0].lower() in servers for r in bad.values())
+    records = [dns_name_input(n, (r.server or "").split("#")[0]) for n, r in bad.items()] if by_site else []
     check(len(bad), profile.threshold(DUTY, "unresolved_names"), duty=DUTY, device=edge.name,
           what="Genesys names the Edge's own nslookup does not resolve (Genesys Cloud network diagnostic)",
           detail="; ".join(f"{n}: {r.outcome()}" + (f" (server {r.server})" if r.server else "")
-                           for n, r in (bad or seen).items()))
+                           for n, r in (bad or seen).items()), inputs_used=records)

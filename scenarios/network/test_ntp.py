@@ -9,6 +9,14 @@ the site's network gives its phones and switches). Checks:
 * **the servers** (core): each answers an NTP client request from the harness's voice-VLAN vantage
   address (ntplib); each answering server is synchronized (stratum 1-15, RFC 5905); the servers agree
   with one another within the clock threshold; the harness clock's offset against each is recorded;
+* **true time** (the servers' own error): each answering server's offset against the harness's
+  clock ≤ ``clock_offset_s``, where the harness's clock stands for true time: on an emulated lab by
+  construction (the twin's devices keep the host's time), on a real one only when an NTP daemon
+  disciplines it within :data:`MAX_UNCERTAINTY_S` (the kernel's ``adjtimex``,
+  :mod:`harness.transports.hostclock`), else the check is skipped saying so. It is the root of the
+  device-clock findings: a device clock that is off the reference only by the reference's own error
+  is reported as its consequence (``inputs_used``, :mod:`harness.evidence.findings`), one finding
+  with its consequences rather than one per device (each still FAIL);
 * **the device clocks**: against the first server that answers synchronized (the reference; else the
   first that answers at all), each switch's clock by ``show clock`` and by SNMP (CISCO-NTP-MIB
   cntpSysClock on Cisco IOS, HOST-RESOURCES-MIB hrSystemDate elsewhere), each phone's by SNMP
@@ -43,7 +51,9 @@ import pytest
 from harness.checks.clocks import (
     device_offset_s,
     effective_stratum,
+    explained_by_reference,
     not_on_both,
+    ntp_server_input,
     servers_to_ask,
     sharpest,
     spread_s,
@@ -57,6 +67,7 @@ from harness.duties.profile import Profile
 from harness.errors import LabError, LabTimeout, LabUnreachable
 from harness.evidence.check import check, observe
 from harness.inventory.models import CLOUD_NAME
+from harness.transports.hostclock import host_clock
 from harness.transports.ntp import UNSYNCHRONIZED_STRATUM, NtpReading, NtpSourceError, query
 
 DUTY = "NET-NTP"
@@ -191,6 +202,36 @@ def test_ntp_servers_are_synchronized_and_agree(ntp_survey: NtpSurvey, profile: 
           detail=", ".join(f"{s} {r.offset_s:+.3f} s against the harness" for s, r in answering.items()))
 
 
+def _true_time(lab: LabSession) -> str:
+    """What stands for true time: the harness's clock on an emulated lab (the twin keeps the host's
+    time), else on a real lab only while an NTP daemon disciplines it within :data:`MAX_UNCERTAINTY_S`.
+
+    Raises:
+        pytest.skip.Exception: the harness's clock cannot stand for true time here.
+    """
+    if lab.lab.lab.emulated:
+        return "the harness's clock, which the emulated lab's devices keep"
+    clock = host_clock()
+    if not clock.synchronized or clock.max_error_s is None or clock.max_error_s > MAX_UNCERTAINTY_S:
+        pytest.skip(f"the harness's own clock is {clock.describe()}: it cannot stand for true time within "
+                    f"{MAX_UNCERTAINTY_S:g} s, so the servers' own error is not judged")
+    return f"the harness's NTP-disciplined clock ({clock.describe()})"
+
+
+@pytest.mark.duty(DUTY)
+def test_ntp_servers_keep_true_time(ntp_survey: NtpSurvey, lab: LabSession, profile: Profile) -> None:
+    ntp_survey.reference()  # none answered: BROKEN here, the answering check carries the finding
+    truth = _true_time(lab)
+    answering = ntp_survey.answering
+    limit = profile.threshold(DUTY, "clock_offset_s")
+    worst = max(answering, key=lambda s: abs(answering[s].offset_s))
+    off = [s for s, r in answering.items() if abs(r.offset_s) > limit.number]
+    check(round(abs(answering[worst].offset_s), 3), limit, duty=DUTY, device="ntp servers " + ", ".join(answering),
+          what="how far the servers' clocks are from true time",
+          detail=", ".join(f"{s} {r.offset_s:+.3f} s" for s, r in answering.items()) + f" against {truth}",
+          inputs_checked=[ntp_server_input(s) for s in off])
+
+
 def _judge(driver: Driver, read: Callable[[], ClockReading], survey: NtpSurvey, profile: Profile) -> None:
     """Read the device's clock until a reading is sharp enough (at most :data:`READS`), then judge the
     sharpest: a clock whose reading is vaguer than :data:`MAX_UNCERTAINTY_S` cannot be judged against a
@@ -205,10 +246,13 @@ def _judge(driver: Driver, read: Callable[[], ClockReading], survey: NtpSurvey, 
                          f"{len(readings)} reads of the clock ({reading.source}) each took too long to time "
                          f"it: ± {reading.uncertainty_s:.3f} s at best, more than {MAX_UNCERTAINTY_S:g} s")
     offset = device_offset_s(reading, ref)
-    check(round(abs(offset), 3), profile.threshold(DUTY, "clock_offset_s"), duty=DUTY, device=driver.name,
+    limit = profile.threshold(DUTY, "clock_offset_s")
+    # off the reference only by the reference's own error: a consequence of it, when it is found off true time
+    used = [ntp_server_input(ref.server)] if explained_by_reference(offset, ref, limit.number) else []
+    check(round(abs(offset), 3), limit, duty=DUTY, device=driver.name,
           what=f"clock offset against the site's NTP ({reading.source})",
           detail=f"{'ahead of' if offset >= 0 else 'behind'} {ref.server} by {abs(offset):.3f} s "
-                 f"(± {reading.uncertainty_s:.3f} s, sharpest of {len(readings)} reads)")
+                 f"(± {reading.uncertainty_s:.3f} s, sharpest of {len(readings)} reads)", inputs_used=used)
 
 
 @pytest.mark.duty(DUTY)

@@ -8,7 +8,9 @@ import pytest
 from harness.checks.clocks import (
     device_offset_s,
     effective_stratum,
+    explained_by_reference,
     not_on_both,
+    ntp_server_input,
     servers_to_ask,
     sharpest,
     spread_s,
@@ -58,3 +60,11 @@ def test_an_alarm_or_stratum_0_is_unsynchronized() -> None:
     assert effective_stratum(r) == 2
     assert effective_stratum(NtpReading("a", "a:123", 2, 3, "", 0.0, 0.0, 0.0)) == 16
     assert effective_stratum(NtpReading("a", "a:123", 0, 0, "RATE", 0.0, 0.0, 0.0)) == 16
+
+
+def test_a_clock_off_only_by_the_references_own_error_is_explained_by_it() -> None:
+    ahead = _ntp("10.0.0.123", 2.5)  # the server runs 2.5 s ahead of the harness (true time)
+    assert explained_by_reference(-2.5, ahead, 1.0)  # the device keeps true time: the server made the offset
+    assert not explained_by_reference(-5.5, ahead, 1.0)  # 3 s behind true time on its own too
+    assert not explained_by_reference(3.0, _ntp("x", 0.0), 1.0)  # a true reference explains nothing
+    assert ntp_server_input("10.0.0.123") == "ntp server 10.0.0.123"

@@ -178,7 +178,13 @@ def test_categories_put_every_lab_error_under_lab_broken_and_nothing_else():
     for harness_error in ("KeyError: 'firmware'", "fixtures.plugin.ScenarioMadeNoCheck: x ended without a check",
                           "RuntimeError: retry after timeout: phone4", "harness error: timeout: x"):
         assert not regex.search(harness_error), harness_error
-    assert [c["name"] for c in allure_env.CATEGORIES] == ["Duty not met", "Lab broken", "Harness error"]
+    assert [c["name"] for c in allure_env.CATEGORIES] == ["Duty not met: consequence of a root cause", "Duty not met",
+                                                          "Lab broken", "Harness error"]
+    # a consequence is told by the plugin's note under the message (harness.evidence.findings), nothing else
+    consequence = re.compile(allure_env.CATEGORIES[0]["messageRegex"])
+    noted = "harness.evidence.check.DutyNotMet: [NET-NTP] sw1: x = 2.5 s\nconsequence of: [NET-NTP] ntp servers: y\n"
+    assert consequence.fullmatch(noted) and consequence.search(noted)
+    assert not consequence.search("harness.evidence.check.DutyNotMet: [NET-NTP] sw1: consequence of: x = 2.5 s\n")
 
 
 def test_allurerc_reads_the_same_categories_file():

@@ -103,7 +103,8 @@ def test_allure_labels_environment_and_categories(pytester, labdir, tmp_path):
     env = (allure_dir / "environment.properties").read_text()
     assert "lab=hil-twin" in env and "edge1.platform=genesys_edge" in env and "phone1.firmware=6.4.3" in env
     cats = json.loads((allure_dir / "categories.json").read_text())
-    assert [c["name"] for c in cats] == ["Duty not met", "Lab broken", "Harness error"]
+    assert [c["name"] for c in cats] == ["Duty not met: consequence of a root cause", "Duty not met", "Lab broken",
+                                         "Harness error"]
 
 
 def test_duty_and_device_selection(pytester, labdir):

@@ -1,6 +1,7 @@
 """NET-DHCP-DNS on the twin: PASS on the healthy lab; each fault of the units ``dhcp`` and ``dns``
 FAILs the check it exists for (naming the server, the duty, what was measured and the limit); a
-server that answers nothing is BROKEN, not FAIL."""
+server that answers nothing is BROKEN, not FAIL. A name the resolver does not resolve is ONE finding
+(the voice VLAN's UDP lookup) with every other check that failed on it listed as its consequences."""
 
 from __future__ import annotations
 
@@ -76,6 +77,9 @@ def test_dns_over_tcp_refused_fails_tcp_only(twin, lab_path, out):
     assert t["message"].startswith(
         f"[{DUTY}] {DNS}: Genesys names that do not resolve from the voice VLAN ({TEST_NET}.3.250) over TCP = 2 names; "
         "limit <= 0 names (G-PORTS-OLD); api.mypurecloud.com: connection refused"), t
+    # a refused port is the path's finding, not a name's: nothing to group it under
+    assert [(f["root"]["nodeid"].split("::")[1], f["consequences"]) for f in r.summary["findings"]] == [
+        (names("voice_vlan", "tcp"), []), (names("edge_wan", "tcp"), [])], r.summary["findings"]
 
 
 def test_a_name_that_does_not_resolve_fails_everywhere(twin, lab_path, out):
@@ -91,6 +95,17 @@ def test_a_name_that_does_not_resolve_fails_everywhere(twin, lab_path, out):
     assert edge["verdict"] == "FAIL" and edge["message"] == (
         f"[{DUTY}] edge1: Genesys names the Edge's own nslookup does not resolve (Genesys Cloud network diagnostic) "
         f"= 1 names; limit <= 0 names (G-PORTS-OLD); login.mypurecloud.com: NXDOMAIN (server {TEST_NET}.7.53)"), edge
+    # one root cause: the resolver's record of the name, judged where a phone asks; the rest its consequences
+    assert r.returncode == 1 and r.verdict(DUTY) == "FAIL"
+    (f,) = r.summary["findings"]
+    node = f"scenarios/network/test_dhcp_dns.py::{names('voice_vlan', 'udp')}"
+    assert f["root"]["nodeid"] == node and f["inputs"] == [f"dns name login.mypurecloud.com at {TEST_NET}.7.53"], f
+    assert f["root"]["device"] == DNS and f["root"]["measured"] == 1 and f["root"]["limit"] == 0, f
+    assert sorted(c["nodeid"].split("::")[1] for c in f["consequences"]) == sorted(
+        [names("voice_vlan", "tcp"), names("edge_wan", "udp"), names("edge_wan", "tcp"), EDGE]), f
+    assert all(c["because"] == f["inputs"] and c["measured"] == 1 for c in f["consequences"]), f
+    md = (out / "summary.md").read_text()
+    assert "1 finding, 1 of them the root cause of other failures" in md and "- consequences (4):" in md, md
 
 
 def test_a_dead_resolver_is_broken(twin, lab_path, out):

@@ -1,19 +1,26 @@
 """NET-NTP against the twin: PASS on the healthy twin; FAIL under each fault that breaks the site's
 time (naming the device, the duty, the measured value and the limit); a server that is silent while
 the other answers FAILs; when no NTP server answers, every check is BROKEN (dead servers cannot be
-told from a dead path, and the clocks have nothing to be judged by)."""
+told from a dead path, and the clocks have nothing to be judged by). Servers off true time are ONE
+finding in summary.json and summary.md, the device clocks they put off listed under it as its
+consequences (each still FAIL, named in the Allure result as a consequence); a clock off on its own is
+its own finding."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
+from harness.transports.hostclock import host_clock
 from tests.conftest import TEST_NET
 from tests.scenario_runner import ScenarioRun, run_scenarios
+from tests.scenario_selftests.test_real_lab import real_copy
 
 DUTY = ("--duty=NET-NTP",)
 SERVERS = (f"{TEST_NET}.8.123", f"{TEST_NET}.8.124")  # the shipped lab's network.ntp.servers, shifted
+TRUE_TIME = "test_ntp_servers_keep_true_time"
 CLOCKS = ("test_switch_clock_by_cli[sw1]", "test_switch_clock_by_snmp[sw1]", "test_phone_clock_by_snmp[phone1]",
           "test_phone_clock_by_snmp[phone2]", "test_phone_clock_by_snmp[phone3]", "test_phone_clock_by_snmp[phone4]")
 
@@ -41,18 +48,44 @@ def test_the_healthy_site_keeps_time(twin, lab_path, out):
     assert r.returncode == 0, r.output[-3000:]
     assert r.verdict("NET-NTP") == "PASS", r.summary["duties"]["NET-NTP"]
     t = r.tests("NET-NTP")
-    assert len(t) == 10 and all(rec["verdict"] == "PASS" for rec in t.values()), t
+    assert len(t) == 11 and all(rec["verdict"] == "PASS" for rec in t.values()), t
+    assert r.summary["findings"] == [] and "## Findings" not in (out / "summary.md").read_text()
 
 
-def test_an_ntp_server_ahead_fails_every_device_clock(twin, lab_path, out):
+def _node(test: str) -> str:
+    return f"scenarios/network/test_ntp.py::{test}"
+
+
+def test_servers_off_true_time_are_one_finding_with_every_device_clock_under_it(twin, lab_path, out):
     twin.fault("ntp", "ntp-offset", "2.5")
-    r = run_scenarios(lab_path, out, *DUTY)
+    allure_dir = out / "allure"
+    r = run_scenarios(lab_path, out, *DUTY, f"--alluredir={allure_dir}")
+    _fails(r, TRUE_TIME, f"[NET-NTP] ntp servers {', '.join(SERVERS)}: how far the servers' clocks are from true "
+           "time = 2.5", "limit <= 1 s (project choice)", f"{SERVERS[0]} +2.")
     for test in CLOCKS:
         device = test.split("[")[1].rstrip("]")
         _fails(r, test, f"[NET-NTP] {device}: clock offset against the site's NTP", "= 2.",
                "limit <= 1 s (project choice)", "behind ")
-    _others_pass(r, *CLOCKS)  # the servers agree with one another: only the devices are off
-    assert r.verdict("NET-NTP") == "FAIL"
+    _others_pass(r, TRUE_TIME, *CLOCKS)  # the servers agree with one another
+    assert r.verdict("NET-NTP") == "FAIL" and r.returncode == 1  # grouping changes no verdict
+    # one root finding, the six device clocks its consequences, each with device, measured and limit
+    (f,) = r.summary["findings"]
+    assert f["root"]["nodeid"] == _node(TRUE_TIME) and f["inputs"] == [f"ntp server {s}" for s in SERVERS], f
+    assert sorted(c["nodeid"] for c in f["consequences"]) == sorted(_node(t) for t in CLOCKS), f
+    for c in f["consequences"]:
+        assert c["duty"] == "NET-NTP" and c["limit"] == 1 and 2.4 < c["measured"] < 2.6, c
+        assert c["because"] == [f"ntp server {SERVERS[0]}"], c
+    md = (out / "summary.md").read_text()
+    head = md.index("### 1. \\[NET-NTP\\] ntp servers")
+    assert md.count("### ") - md.count("### NET-") == 1, md  # one heading under Findings
+    assert md.index("  - \\[NET-NTP\\] sw1: clock offset", head) > head, md
+    # Allure: each device clock's failure names its root finding, the root's does not
+    results = {json.loads(p.read_text())["name"]: json.loads(p.read_text()) for p in allure_dir.glob("*-result.json")}
+    for test in CLOCKS:
+        details = results[test]["statusDetails"]["message"]
+        assert "consequence of: [NET-NTP] ntp servers" in details, details
+        assert any(a["name"] == "root cause" for a in results[test]["attachments"]), results[test]["attachments"]
+    assert "consequence of" not in results[TRUE_TIME]["statusDetails"]["message"]
 
 
 def test_a_switch_clock_off_fails_that_switch_alone(twin, lab_path, out):
@@ -63,6 +96,10 @@ def test_a_switch_clock_off_fails_that_switch_alone(twin, lab_path, out):
     _fails(r, failing[1], "[NET-NTP] sw1: clock offset against the site's NTP (snmp cntpSysClock) = 3.0 s",
            "limit <= 1 s (project choice)", "behind ")
     _others_pass(r, *failing)
+    # each clock reading of sw1 is a finding of its own: the servers keep true time, nothing is grouped
+    findings = r.summary["findings"]
+    assert sorted(f["root"]["nodeid"] for f in findings) == sorted(_node(t) for t in failing), findings
+    assert all(f["consequences"] == [] and f["inputs"] == [] for f in findings), findings
 
 
 def test_every_server_silent_is_broken_naming_each_server(twin, lab_path, out):
@@ -73,7 +110,7 @@ def test_every_server_silent_is_broken_naming_each_server(twin, lab_path, out):
     assert rec["verdict"] == "BROKEN", rec
     assert "no NTP server of the site answered a request from" in rec["message"], rec
     assert all(s in rec["message"] for s in SERVERS) and "no NTP answer within 2 s" in rec["message"], rec
-    for test in (*CLOCKS, "test_ntp_servers_are_synchronized_and_agree"):
+    for test in (*CLOCKS, "test_ntp_servers_are_synchronized_and_agree", TRUE_TIME):
         rec = r.tests()[test]
         assert rec["verdict"] == "BROKEN" and "no NTP server of the site answered" in rec["message"], (test, rec)
     assert r.verdict("NET-NTP") == "BROKEN"
@@ -116,7 +153,9 @@ def test_servers_apart_fail_the_agreement_check(twin, lab_path, loaded, out):
     # few ms the two requests are apart (+2.498 on a loaded machine)
     m = re.search(rf"{re.escape(second)} \+([0-9.]+) s against the harness", r.tests()[failing]["message"])
     assert m is not None and abs(float(m.group(1)) - 2.5) < 0.05, r.tests()[failing]["message"]
-    _others_pass(r, failing)  # the devices keep the first server's time
+    _fails(r, TRUE_TIME, "how far the servers' clocks are from true time = 2.5 s", f"{SERVERS[1]} +2.")
+    _others_pass(r, failing, TRUE_TIME)  # the devices keep the first server's time
+    assert all(f["consequences"] == [] for f in r.summary["findings"]), r.summary["findings"]
 
 
 def test_an_unreadable_site_breaks_the_list_checks_alone(twin, lab_path, out):
@@ -129,3 +168,17 @@ def test_an_unreadable_site_breaks_the_list_checks_alone(twin, lab_path, out):
     for name, rec in r.tests("NET-NTP").items():
         if name not in lists:  # the inventory's servers are still asked, the clocks still judged
             assert rec["verdict"] == "PASS", (name, rec)
+
+
+def test_on_a_real_lab_the_servers_true_time_needs_a_disciplined_harness_clock(twin, lab_path, tmp_path):
+    # the twin's lab addressed as a real one: the harness's clock stands for true time only when an NTP
+    # daemon disciplines it (adjtimex); a container's clock often is not, and then the check says so
+    r = run_scenarios(real_copy(lab_path), tmp_path / "reports", *DUTY, "-k", "true_time")
+    rec = r.tests("NET-NTP")[TRUE_TIME]
+    clock = host_clock()
+    if clock.synchronized and clock.max_error_s is not None and clock.max_error_s <= 0.5:
+        assert rec["verdict"] == "PASS", rec
+    else:
+        assert rec["verdict"] == "SKIPPED", rec
+        assert rec["message"].startswith(f"the harness's own clock is {clock.describe().split(',')[0]}"), rec
+        assert "cannot stand for true time within 0.5 s" in rec["message"], rec
