@@ -383,7 +383,8 @@ def test_twin_pstn_host_runs_sipp_over_ssh_and_sftp(twin: TwinControl, pstn: Pst
     assert wait_for(lambda: twin.state("pstn1")["calls_completed"] >= before + 10, 5.0)
     log = pstn.ssh_session().transcript.render()
     assert "sftp put" in log and "uac_did.xml" in log and "sftp get" in log and "exec sipp" in log
-    root = Path(twin.status()["inventory"]).parent / ".hil" / "pstn-host" / "pstn1"
+    inv = Path(twin.status()["inventory"])
+    root = inv.parent / ".hil" / f"twin-{inv.stem}" / "pstn-host" / "pstn1"
     assert not list((root / "tmp").glob("hil-sipp-*"))  # the work folder was removed over SFTP
     rows = [line for line in (root / "var/log/hil-pstn/calls.csv").read_text().splitlines() if ",INVITE," in line]
     assert len(rows) >= 10  # the call log as a file on the host, for SFTP

@@ -117,6 +117,9 @@ def test_two_labs_share_known_hosts(two_labs: tuple[Path, Path]) -> None:
         check_host_keys(inv_a)
         check_host_keys(inv_b)
         assert len(kh.read_text().splitlines()) == 4
+        for inv in (inv_a, inv_b):  # each lab's devices keep their own files (same device names in both)
+            own = kh.parent / f"twin-{inv.stem}"
+            assert (own / "internet" / "api-public.pem").is_file() and (own / "pstn-host" / "pstn1").is_dir()
         manager.down(inv_a)
         manager.down(inv_b)
 

@@ -239,7 +239,8 @@ def _reason(e: BaseException) -> str:
 
 
 class Twin:
-    """All devices of one inventory. ``runtime_dir`` holds host keys, known_hosts and state.
+    """All devices of one inventory. ``runtime_dir`` holds host keys, known_hosts and state;
+    :attr:`data_dir` what the devices of this inventory keep on disk.
 
     Raises ValueError at construction for a device whose role no package registered.
     """
@@ -264,6 +265,13 @@ class Twin:
         self._undo: dict[str, list[Undo]] = {}
         self._running: dict[str, bool] = {}
         self.stopping = asyncio.Event()
+
+    @property
+    def data_dir(self) -> Path:
+        """``<runtime_dir>/twin-<inventory stem>/``: the devices' own files (an Edge's disk, the carrier
+        host's call log, the emulated internet's certificates). Per inventory, since two labs kept in
+        one folder share ``runtime_dir`` and may name their devices alike."""
+        return self.runtime_dir / f"twin-{self.loaded.path.stem}"
 
     def secret(self, ref: str | None) -> str | None:
         return self.loaded.resolve(ref) if ref else None

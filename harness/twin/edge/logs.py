@@ -1,8 +1,9 @@
 """The twin Edge's log bundles: made on request (a log job through the emulated Genesys Cloud API).
 
-An Edge keeps its files under ``<runtime_dir>/edge-disk/<device>/`` (its "disk"): bundles live in
-``logs/`` there, named ``<hostname>-logs-<UTC time>-<n>.tar.gz``; the newest
-:data:`KEEP_BUNDLES` are kept. A bundle is a gzip'd tar of ``edge.log``, ``sip.log``,
+An Edge keeps its files (its "disk") under ``<data_dir>/edge-disk/<device>/``
+(:attr:`~harness.twin.core.twin.Twin.data_dir`): bundles live in ``logs/`` there, named
+``<hostname>-logs-<UTC time>-<n>.tar.gz``; the newest :data:`KEEP_BUNDLES` are kept.
+A bundle is a gzip'd tar of ``edge.log``, ``sip.log``,
 ``media.log``, ``cloud-link.log`` (text written from the Edge's live state: firmware, services,
 registrations, trunk and media counters, the cloud link's ups and downs) and ``capture.pcap``
 (a libpcap capture of RTP on the phone trunk). The capture fills the bundle to the Edge's log
@@ -45,8 +46,8 @@ FILES = ("edge.log", "sip.log", "media.log", "cloud-link.log", "capture.pcap")
 
 
 def edge_disk(twin: Twin, device: str) -> Path:
-    """The Edge's own folder (``<runtime_dir>/edge-disk/<device>``, with ``logs/``), made on first use."""
-    d = twin.runtime_dir / "edge-disk" / device
+    """The Edge's own folder (``<data_dir>/edge-disk/<device>``, with ``logs/``), made on first use."""
+    d = twin.data_dir / "edge-disk" / device
     (d / LOG_DIR).mkdir(parents=True, exist_ok=True)
     return d
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,9 +101,18 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
                              serialization.NoEncryption())
 
 
+def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``path`` whole or not at all (a reader never sees half a PEM file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.chmod(mode)
+    os.replace(tmp, path)
+
+
 def make_pki(host: str, folder: Path, bundle: Path) -> Pki:
     """Make both CAs and a leaf of each for ``host``; write the leaves and keys into ``folder`` and
-    the two CA certificates to ``bundle`` (the harness host's extra trust)."""
+    the two CA certificates to ``bundle`` (the harness host's extra trust). Each file is replaced
+    whole, so a harness reading the bundle while the twin starts never reads half of it."""
     now = datetime.datetime.now(datetime.UTC)
     public_key = public_root_key()
     public = _ca(PUBLIC_ROOT_NAME, public_key, now)
@@ -110,14 +120,13 @@ def make_pki(host: str, folder: Path, bundle: Path) -> Pki:
     inspection = _ca(INSPECTION_CA_NAME, inspection_key, now)
     folder.mkdir(parents=True, exist_ok=True)
     bundle.parent.mkdir(parents=True, exist_ok=True)
-    bundle.write_bytes(_pem(public) + _pem(inspection))
+    _write(bundle, _pem(public) + _pem(inspection))
     pki = Pki(bundle, folder / "api-public.pem", folder / "api-public.key", folder / "api-inspected.pem",
               folder / "api-inspected.key")
     for (cert_path, key_path), (ca, ca_key) in (((pki.public_cert, pki.public_key), (public, public_key)),
                                                  ((pki.inspection_cert, pki.inspection_key),
                                                   (inspection, inspection_key))):
         leaf, key = _leaf(host, ca, ca_key, now)
-        cert_path.write_bytes(_pem(leaf))
-        key_path.write_bytes(_key_pem(key))
-        key_path.chmod(0o600)
+        _write(cert_path, _pem(leaf))
+        _write(key_path, _key_pem(key), 0o600)
     return pki

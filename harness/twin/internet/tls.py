@@ -32,8 +32,8 @@ class TlsApi:
     def _contexts(self) -> ssl.SSLContext:
         st = self.twin.states[self.unit]
         assert isinstance(st, InternetState)
-        bundle = self.twin.loaded.relative(st.ca_file) if st.ca_file else self.twin.runtime_dir / "internet-cas.pem"
-        pki = make_pki(self.api_host, self.twin.runtime_dir / "internet", bundle)
+        bundle = self.twin.loaded.relative(st.ca_file) if st.ca_file else self.twin.data_dir / "internet-cas.pem"
+        pki = make_pki(self.api_host, self.twin.data_dir / "internet", bundle)
         public = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         public.load_cert_chain(pki.public_cert, pki.public_key)
         inspected = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

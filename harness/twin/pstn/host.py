@@ -7,7 +7,7 @@ channel and stops it with ``kill`` (:class:`harness.transports.sipp.hosts.SshHos
 host does the same, so that path runs in the tests:
 
 * **SFTP** (asyncssh's SFTP server, read-write) chrooted to :func:`host_root`,
-  ``<runtime_dir>/pstn-host/<device>/``, which holds ``tmp/`` (SIPp's work folders) and the call
+  ``<data_dir>/pstn-host/<device>/`` (``Twin.data_dir``), which holds ``tmp/`` (SIPp's work folders) and the call
   log at its ``facts.call_log`` path (``var/log/hil-pstn/calls.csv``), rewritten while it changes
   (:class:`CallLogFileService`, :func:`~harness.twin.pstn.call_log.keep_written`).
 * **Exec** of exactly the two commands :class:`~harness.transports.sipp.hosts.SshHost` sends
@@ -45,7 +45,7 @@ SIPP_KILL_WAIT_S = 5.0  # project choice: a killed SIPp is waited for this long
 
 def host_root(twin: Twin, device: str) -> Path:
     """The chroot of ``device``'s SFTP (made with ``tmp/`` and the call log's folder)."""
-    root = twin.runtime_dir / "pstn-host" / device
+    root = twin.data_dir / "pstn-host" / device
     (root / "tmp").mkdir(parents=True, exist_ok=True)
     call_log_path(twin, device).parent.mkdir(parents=True, exist_ok=True)
     return root
@@ -55,7 +55,7 @@ def call_log_path(twin: Twin, device: str) -> Path:
     """Where the call log file is on this machine (``facts.call_log`` inside :func:`host_root`)."""
     dev = twin.lab.devices[device]
     assert isinstance(dev, PstnDevice)
-    return twin.runtime_dir / "pstn-host" / device / dev.facts.call_log.lstrip("/")
+    return twin.data_dir / "pstn-host" / device / dev.facts.call_log.lstrip("/")
 
 
 def _running(twin: Twin, device: str) -> dict[int, asyncio.subprocess.Process]:
