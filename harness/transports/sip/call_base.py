@@ -396,8 +396,24 @@ class CallBase:
         return code
 
     async def send_dtmf(self, digits: str, duration_ms: int = 100, gap_ms: int = 60) -> None:
-        """Send ``digits`` as RFC 4733 events on the negotiated payload type (see RtpSession.send_dtmf)."""
-        await self.rtp.send_dtmf(digits, duration_ms, gap_ms)
+        """Send ``digits`` as RFC 4733 events on the negotiated payload type (see RtpSession.send_dtmf).
+
+        A call that ends while the digits go out (the far end hangs up on a digit it has already
+        received, before the event's repeated end packets are all sent) returns, with the end noted in
+        the transcript; ``dtmf_sent`` then lacks ``digits``.
+
+        Raises:
+            asyncio.CancelledError: this coroutine was cancelled, or media stopped (hold) while the
+                call goes on.
+        """
+        try:
+            await self.rtp.send_dtmf(digits, duration_ms, gap_ms)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if (task is not None and task.cancelling()) or self.state != ENDED:
+                raise
+            self.core.transcript.event(f"call {self.call_id} ended while DTMF {digits!r} went out")
+            return
         self.dtmf_sent += digits.upper()
 
     async def bye(self, timeout_s: float) -> int | None:

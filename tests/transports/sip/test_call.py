@@ -165,6 +165,27 @@ def test_full_call_media_dtmf_hold_resume_both_ways(agents: Callable[..., SipUse
     assert any("a=recvonly" in x for x in reinvites)  # the answer to sendonly
 
 
+def test_a_hang_up_while_dtmf_goes_out_ends_the_send_quietly(agents: Callable[..., SipUserAgent]) -> None:
+    """The far end hangs up on the first digit (as an IVR's hang-up digit does) while the rest are still
+    going out: send_dtmf returns, the call reads as ended by the far end (no CancelledError)."""
+    uas = agents(2, "uas", tcp_port=None)
+    uac = agents(1, "uac")
+    call = uac.dial(f"sip:1000@{addr(2)}:{uas.udp_port}", timeout_s=5.0)
+    callee = uas.next_incoming(2.0)
+    assert callee.wait(CONFIRMED, timeout_s=2.0) == CONFIRMED
+
+    def hang_up_on_first_digit() -> None:
+        if wait_for(lambda: callee.rtp_stats().digits.startswith("1"), 3.0):
+            callee.bye()
+
+    t = threading.Thread(target=hang_up_on_first_digit)
+    t.start()
+    call.send_dtmf("1234567890")
+    t.join()
+    assert call.wait_ended(3.0) == ENDED
+    assert call.result().ended_by == "remote" and call.result().dtmf_sent == ""
+
+
 def test_cancel_before_answer(agents: Callable[..., SipUserAgent]) -> None:
     uas = agents(2, "uas", policy=UasPolicy(auto_answer=False))
     uac = agents(1, "uac")
