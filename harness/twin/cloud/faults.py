@@ -29,14 +29,19 @@ The org's configuration, each breaking one duty (read by :mod:`.resources` when 
 * ``outbound-route-drops=CLASSIFICATION``: no outbound route carries CLASSIFICATION (``Emergency`` …)
   to a trunk (CFG-DIALPLAN).
 * ``trunk-acl-allow-all``: the external trunks' SIP access list allows all (``0.0.0.0/0``: SEC-EXPOSURE).
+* ``base-media-dscp=N``: the org's trunk and phone base settings give RTP DSCP N, and every Edge and
+  phone applies it (an org's own choice, not Genesys' default 46: QOS-MEDIA reports it and judges
+  the devices against N).
 """
 
 from __future__ import annotations
 
 import re
 
-from ..core.faults import declare, declare_value, text, whole_number
+from ..core.faults import declare, declare_value, set_fields, text, undo_all, whole_number
 from ..core.twin import Twin, Undo
+from ..edge.state import EdgeState
+from ..phone.state import PhoneState
 from .state import CloudState
 
 ROLE = ("cloud",)
@@ -139,6 +144,12 @@ def _phone_mac(name: str, value: str) -> tuple[str, str]:
     return phone, mac
 
 
+async def _base_media_dscp(twin: Twin, device: str, value: int) -> Undo:
+    """The org configures RTP DSCP ``value``: the Edges and phones were provisioned with it."""
+    return undo_all([set_fields(st, media_dscp=value) for st in twin.states.values()
+                     if isinstance(st, EdgeState | PhoneState)])
+
+
 def _e164(name: str, value: str) -> str:
     if not _E164.match(value):
         raise ValueError(f"fault {name} needs an E.164 number such as +13175550101, got {value!r}")
@@ -166,6 +177,9 @@ TRUNK_ACL_ALLOW_ALL = declare("trunk-acl-allow-all", ROLE, "the external trunks'
                               "(0.0.0.0/0)")
 NUMBERPLAN_MISSING = declare_value("numberplan-missing", ROLE, "the site has no number plan of CLASSIFICATION",
                                    "CLASSIFICATION", text)
+BASE_MEDIA_DSCP = declare_value("base-media-dscp", ROLE, "the org's trunk and phone base settings give RTP DSCP N "
+                                "(not Genesys' default 46) and every Edge and phone applies it", "N",
+                                whole_number(0, 63), _base_media_dscp)
 TRUNK_MISSING = declare_value("trunk-missing", ROLE, "the org has no external trunk on Edge EDGE (its trunk "
                               "listings lack it) while the Edge's SIP trunk runs on the wire", "EDGE", text)
 OUTBOUND_ROUTE_DROPS = declare_value("outbound-route-drops", ROLE, "no outbound route of the site carries "

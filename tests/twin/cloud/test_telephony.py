@@ -104,3 +104,25 @@ def test_trunk_base_settings_are_the_edge_trunk(twin: TwinControl, org: LabSessi
     twin.fault("cloud", "trunk-acl-allow-all")
     b = fresh(org).trunk_base_settings()[0]
     assert b.acl_allow == ("0.0.0.0/0",) and b.allows_all
+
+
+def test_base_media_dscp_is_what_the_org_and_its_devices_say(twin: TwinControl, org: LabSession,
+                                                             loaded: LoadedLab) -> None:
+    tel = fresh(org)
+    base, where = tel.edge_trunk_base("edge1")
+    assert base is not None and (base.media_dscp, base.sip_dscp) == (46, 24), where
+    assert where == "trunk base settings 'edge1 external trunk' of Edge edge1's external trunk"
+    phone1 = loaded.lab.devices["phone1"]
+    assert isinstance(phone1, PhoneDevice)
+    pbase, pwhere = tel.phone_base(phone1.facts.mac.lower())
+    assert pbase is not None and (pbase.media_dscp, pbase.sip_dscp) == (46, 24), pwhere
+    assert fresh(org).edge_trunk_base("nosuch") == (None, "the org has no external trunk on Edge nosuch")
+    twin.fault("cloud", "base-media-dscp", "34")
+    tel = fresh(org)
+    base, _ = tel.edge_trunk_base("edge1")
+    pbase, _ = tel.phone_base(phone1.facts.mac.lower())
+    assert base is not None and pbase is not None
+    assert (base.media_dscp, base.sip_dscp, pbase.media_dscp, pbase.sip_dscp) == (34, 24, 34, 24)
+    twin.heal("cloud")
+    base, _ = fresh(org).edge_trunk_base("edge1")
+    assert base is not None and base.media_dscp == 46

@@ -9,7 +9,9 @@ trunk), ``trunk_transport_serverProxyList`` (the routes' ``host:port``),
 route's host as a /32: the SIP access list admits the carrier only; ``trunk-acl-allow-all`` makes it
 ``0.0.0.0/0``), ``trunk_access_acl_denyList`` (empty), ``trunk_media_dtmf_method`` ``RTP Events``
 with ``trunk_media_dtmf_payload`` 101 (RFC 4733, as the twin's Edge sends DTMF),
-``trunk_media_dscpValue`` 46 and ``trunk_transport_sipDscpValue`` 24 (Genesys' defaults, G-DSCP).
+``trunk_media_dscpValue`` and ``trunk_transport_sipDscpValue``: the DSCP the twin Edge was provisioned
+with (``EdgeState.media_dscp`` / ``sip_dscp``: Genesys' defaults 46 and 24, G-DSCP, unless the org's
+``base-media-dscp`` fault configured another media value, which the Edge applies).
 The trunk's *Max Calls* and its reason code are not rendered: no public source names their properties.
 """
 
@@ -57,7 +59,8 @@ def trunk_base_json(req: ApiRequest, edge: str, st: EdgeState) -> Json:
                            "trunk_transport_protocolVariant": _prop(st.trunk_routes[0].transport),
                            "trunk_access_acl_allowList": _prop(allow), "trunk_access_acl_denyList": _prop([]),
                            "trunk_media_dtmf_method": _prop("RTP Events"), "trunk_media_dtmf_payload": _prop(101),
-                           "trunk_media_dscpValue": _prop(46), "trunk_transport_sipDscpValue": _prop(24)},
+                           "trunk_media_dscpValue": _prop(st.media_dscp),
+                           "trunk_transport_sipDscpValue": _prop(st.sip_dscp)},
             "selfUri": f"{TRUNK_BASES}/{bid}"}
 
 
