@@ -183,3 +183,14 @@ def test_dead_phone_breaks_its_rtp_marking(twin, lab_path, out):
     rec = r.tests("QOS-MEDIA")["test_phone_marks_its_rtp[phone1]"]
     assert rec["verdict"] == "BROKEN", rec
     assert "phone1" in rec["message"], rec["message"]
+
+
+def test_org_api_down_breaks_the_legs_that_read_it(twin, lab_path, out):
+    # the expected marking comes from the org: an org that cannot be read is a broken lab, not the Edge's FAIL
+    twin.fault("cloud", "api-down")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "inbound or phone_marks_its_sip")
+    t = r.tests("QOS-MEDIA")
+    assert t[INBOUND]["verdict"] == "BROKEN", t[INBOUND]
+    sip = {n: v for n, v in t.items() if n.startswith("test_phone_marks_its_sip[")}
+    assert sip and all(v["verdict"] == "BROKEN" for v in sip.values()), sip
+    assert "cloud" in t[INBOUND]["message"], t[INBOUND]["message"]
