@@ -46,9 +46,9 @@ from .trunk import attach_ladder
 
 DUTY = "QOS-MEDIA"
 
-__all__ = ["DUTY", "G711_20MS_L2_BITS", "Direction", "LegQos", "LoadResult", "OrgDscp", "dscp_seen", "edge_org_dscp",
-           "evidence_on_failure", "expected_dscp", "judge_answered_leg", "judge_leg", "leg_of", "leg_qos",
-           "load_result", "observe_org_choice", "phone_org_dscp"]
+__all__ = ["DUTY", "G711_20MS_L2_BITS", "G711_20MS_L2_OCTETS", "Direction", "LegQos", "LoadResult", "OrgDscp",
+           "PortCount", "dscp_seen", "edge_org_dscp", "evidence_on_failure", "expected_dscp", "judge_answered_leg",
+           "judge_leg", "leg_of", "leg_qos", "load_result", "observe_org_choice", "phone_org_dscp", "port_count"]
 
 
 def dscp_seen(tos_counts: Mapping[int, int]) -> int | tuple[int, ...] | None:
@@ -296,6 +296,40 @@ def load_result(legs: list[LegQos], window: tuple[float, float]) -> LoadResult:
     return LoadResult(tuple(legs), window_s, sent * G711_20MS_L2_BITS / window_s / 1000.0,
                       echoed * G711_20MS_L2_BITS / window_s / 1000.0,
                       100.0 * max(0, sent - echoed) / sent if sent else None)
+
+
+G711_20MS_L2_OCTETS = G711_20MS_L2_BITS // 8  # 218 octets of one G.711 20 ms frame on Ethernet
+
+
+@dataclass(frozen=True)
+class PortCount:
+    """What the switch port toward the WAN router counted of a load, one direction.
+
+    Attributes:
+        direction: ``"out"`` (toward the WAN: ifHCOutOctets) or ``"in"`` (from it: ifHCInOctets).
+        counted: octets the counter rose by between the reads before and after the load (``None``:
+            the agent served no counter); expected: layer-2 octets of the load's frames that crossed
+            the port that way (frames x 218, G.711 20 ms on Ethernet); counted_pct: counted / expected.
+    """
+
+    direction: str
+    counted: int | None
+    expected: int
+    counted_pct: float | None
+
+    def line(self) -> str:
+        got = "no counter" if self.counted is None else f"{self.counted} octets"
+        pct = "" if self.counted_pct is None else f" ({self.counted_pct:.1f} % of it)"
+        return f"{self.direction}: {got} counted, {self.expected} octets of the load{pct}"
+
+
+def port_count(direction: str, before: int | None, after: int | None, frames: int) -> PortCount:
+    """The :class:`PortCount` of ``frames`` G.711 20 ms frames between two Counter64 reads (a wrap
+    between them counted modulo 2^64, RFC 2863)."""
+    counted = None if before is None or after is None else (after - before) % 2**64
+    expected = frames * G711_20MS_L2_OCTETS
+    pct = None if counted is None or not expected else 100.0 * counted / expected
+    return PortCount(direction, counted, expected, pct)
 
 
 def judge_answered_leg(sample: MediaSample, edge: SipEndpoint, duty: str, item: str) -> None:
