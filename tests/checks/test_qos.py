@@ -3,7 +3,15 @@ window, and the G.107 rating; the judgement names the figure and the limit."""
 
 import pytest
 
-from harness.checks.qos import OrgDscp, dscp_seen, expected_dscp, judge_leg, leg_qos, observe_org_choice
+from harness.checks.qos import (
+    OrgDscp,
+    dscp_seen,
+    expected_dscp,
+    judge_leg,
+    leg_qos,
+    observe_org_choice,
+    port_count,
+)
 from harness.duties.profile import Profile
 from harness.evidence.check import RECORD, DutyNotMet
 
@@ -93,3 +101,15 @@ def test_an_org_choice_other_than_the_default_is_observed() -> None:
     got = RECORD.reset()
     assert [(m.what, m.measured, m.passed, m.op) for m in got] == [
         ("trunk_media_dscpValue the org configures, not Genesys' default 46 (G-DSCP)", 34, True, "observed")]
+
+
+def test_port_count_is_the_counter_rise_against_the_load_s_octets() -> None:
+    c = port_count("out", 1000, 1000 + 218 * 400, 400)
+    assert (c.counted, c.expected, c.counted_pct) == (87200, 87200, 100.0)
+    assert c.line() == "out: 87200 octets counted, 87200 octets of the load (100.0 % of it)"
+    wrapped = port_count("in", 2**64 - 100, 218 * 10 - 100, 10)  # Counter64 wrapped between the reads
+    assert wrapped.counted == 2180 and wrapped.counted_pct == 100.0
+    frozen = port_count("out", 5, 5, 10)
+    assert frozen.counted == 0 and frozen.counted_pct == 0.0
+    none = port_count("in", None, 5, 10)
+    assert none.counted is None and none.counted_pct is None and "no counter" in none.line()
