@@ -305,7 +305,7 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str],
                                                  "here, so on an emulated lab it must be a path inside the "
                                                  "inventory's folder (e.g. .hil/internet-cas.pem)"))
     wan = lab.network.media.wan_port if lab.network.media else None
-    if wan is not None:
+    if wan is not None and lab.devices:  # no devices at all is its own error
         where = ("network", "media", "wan_port")
         sw = lab.devices.get(wan.switch)
         if wan.switch not in invalid and (sw is None or sw.role != "switch"):
