@@ -194,3 +194,16 @@ def test_org_api_down_breaks_the_legs_that_read_it(twin, lab_path, out):
     sip = {n: v for n, v in t.items() if n.startswith("test_phone_marks_its_sip[")}
     assert sip and all(v["verdict"] == "BROKEN" for v in sip.values()), sip
     assert "cloud" in t[INBOUND]["message"], t[INBOUND]["message"]
+
+
+def test_a_phone_taking_calls_from_its_registrar_only_leaves_its_rtp_unread(twin, lab_path, out):
+    # a phone set to take calls from its proxy alone refuses the harness's direct call: its RTP marking
+    # is not read (SKIPPED, saying why), which is no finding against the phone
+    twin.fault("phone1", "registrar-only")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "inbound or phone_marks_its_rtp")
+    t = r.tests("QOS-MEDIA")
+    rec = t["test_phone_marks_its_rtp[phone1]"]
+    assert rec["verdict"] == "SKIPPED", rec
+    assert "phone1 did not take a call straight to" in rec["message"] and "403" in rec["message"], rec["message"]
+    assert "its RTP marking is not read" in rec["message"], rec["message"]
+    assert t[INBOUND]["verdict"] == "PASS", t[INBOUND]  # the Edge's calls to the phone still go through
