@@ -6,8 +6,9 @@ carrier's test line) and reads what comes back.
 
 * **DSCP**: the ToS byte of every RTP packet and SIP datagram that reached the probe from the
   device under test (``IP_RECVTOS``), as DSCP (RFC 2474). Expected: what the org configures for
-  the device (:func:`expected_dscp`): the Edge's external trunk base settings
-  (``trunk_media_dscpValue`` / ``trunk_transport_sipDscpValue``), a phone's phone base settings
+  the device (:func:`expected_dscp`): the base settings of the Edge's trunk the leg uses (external
+  toward the carrier, phone toward the stations: ``trunk_media_dscpValue`` /
+  ``trunk_transport_sipDscpValue``), a phone's phone base settings
   (``phone_media_dscp`` / ``phone_sip_dscp``); where the org gives no value (no ``cloud:`` in the
   inventory, no base, no such property) the requirement profile's, else Genesys' defaults RTP EF 46
   and SIP CS3 24 (G-DSCP), the evidence saying which. An org value other than Genesys' default is
@@ -76,14 +77,15 @@ class OrgDscp:
 NO_ORG = "the inventory has no cloud: section"
 
 
-def edge_org_dscp(tel: OrgTelephony | None, edge: str) -> OrgDscp:
-    """What the org configures for the Edge ``edge``'s trunk toward the carrier: its external trunk's
-    base settings (``trunk_media_dscpValue``, ``trunk_transport_sipDscpValue``). ``tel`` None: no org.
+def edge_org_dscp(tel: OrgTelephony | None, edge: str, kind: str = "EXTERNAL") -> OrgDscp:
+    """What the org configures for the Edge ``edge``'s ``kind`` trunk (``EXTERNAL``: toward the carrier,
+    ``PHONE``: toward the stations): that trunk's base settings (``trunk_media_dscpValue``,
+    ``trunk_transport_sipDscpValue``). ``tel`` None: no org.
 
     Raises: what :class:`OrgTelephony` raises (a LabError when the API cannot be read: BROKEN)."""
     if tel is None:
         return OrgDscp(None, None, NO_ORG)
-    base, where = tel.edge_trunk_base(edge)
+    base, where = tel.edge_trunk_base(edge, kind)
     return OrgDscp(base.media_dscp if base else None, base.sip_dscp if base else None, where,
                    "trunk_media_dscpValue", "trunk_transport_sipDscpValue")
 

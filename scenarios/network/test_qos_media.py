@@ -12,10 +12,10 @@ Two legs per Edge, each a call placed by the harness's probe and echoed back by 
 On each leg, over a 2 s window of G.711 at 20 ms: one-way delay (half the echo round trip of the
 probe's own frames), RFC 3550 jitter, round-trip loss, and G.107 R and MOS
 (:mod:`harness.checks.qos` says how and why). Limits: the DSCP the org configures for the Edge's
-external trunk (its trunk base settings, read through the Platform API) on the inbound leg; the
-requirement profile's, else the duty catalogue's, for what the org does not say (the outbound leg:
-the Edge's phone trunk base settings are not read) and everything else: RTP DSCP 46 and SIP DSCP 24
-(G-DSCP), delay <= 150 ms (G.114), jitter <= 30 ms and
+trunk the leg's probe side sits on (the base settings of its external trunk on the inbound leg, of
+its phone trunk on the outbound one, read through the Platform API); the requirement profile's,
+else the duty catalogue's, for what the org does not say and everything else: RTP DSCP 46 and SIP
+DSCP 24 (G-DSCP), delay <= 150 ms (G.114), jitter <= 30 ms and
 loss <= 1 % (IND-QOS-RULES), MOS >= 3.5 (G-MOS), R >= 70 (project choice). Every leg's figures and
 per-direction RTP statistics are attached to the report, passed or not; a failing leg also leaves a
 pcap of its SIP and RTP as the probe saw them.
@@ -80,15 +80,15 @@ def test_inbound_leg_carrier_to_phone(edge: Edge, trunk_plan: TrunkPlan, trunk_p
 @pytest.mark.duty(DUTY)
 @pytest.mark.core("the outbound leg's QoS")
 def test_outbound_leg_phone_to_carrier(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
-                                       profile: Profile) -> None:
+                                       profile: Profile, org_telephony_if_any: OrgTelephony | None) -> None:
+    org = edge_org_dscp(org_telephony_if_any, edge.name, "PHONE")
     station, phone = trunk_plan.any_station()
     number = trunk_plan.test_number()
     relies_on(*trunk_plan.routes[:1])  # the carrier's echo line answers: a dead carrier is BROKEN, not the Edge's FAIL
     label = f"outbound {phone.facts.extension} ({station}) -> {number}"
     sample = trunk_probe.measure(trunk_probe.outbound(phone.facts.extension, number), label,
                                  inbound=False)
-    _judge(sample, edge, profile, "Edge phone leg toward the station",
-           OrgDscp(None, None, "the Edge's phone trunk base settings are not read"))
+    _judge(sample, edge, profile, "Edge phone leg toward the station", org)
 
 
 def _phone_org(phone: Phone, tel: OrgTelephony | None) -> OrgDscp:
