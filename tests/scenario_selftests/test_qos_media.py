@@ -207,3 +207,19 @@ def test_a_phone_taking_calls_from_its_registrar_only_leaves_its_rtp_unread(twin
     assert "phone1 did not take a call straight to" in rec["message"] and "403" in rec["message"], rec["message"]
     assert "its RTP marking is not read" in rec["message"], rec["message"]
     assert t[INBOUND]["verdict"] == "PASS", t[INBOUND]  # the Edge's calls to the phone still go through
+
+
+def test_a_phone_marking_genesys_default_fails_where_the_org_configures_another(twin, lab_path, out):
+    # the org's base settings say RTP 34; phone1 marks 46 (the catalogue's default) all the same: FAIL
+    # against the org's value, which only reading the org can tell
+    twin.fault("cloud", "base-media-dscp", "34")
+    twin.fault("phone1", "wrong-dscp", "46")
+    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", "-k", "phone_marks_its_rtp")
+    t = r.tests("QOS-MEDIA")
+    rec = t["test_phone_marks_its_rtp[phone1]"]
+    assert rec["verdict"] == "FAIL", rec
+    for part in ("[QOS-MEDIA] phone1", "RTP (a call straight to the phone) = 46 DSCP",
+                 "limit == 34 DSCP (org: phone base settings", "phone_media_dscp)"):
+        assert part in rec["message"], (part, rec["message"])
+    others = [n for n in t if n != "test_phone_marks_its_rtp[phone1]"]
+    assert others and all(t[n]["verdict"] == "PASS" for n in others), {n: t[n]["verdict"] for n in others}
