@@ -310,6 +310,9 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str],
         sw = lab.devices.get(wan.switch)
         if wan.switch not in invalid and (sw is None or sw.role != "switch"):
             out.append(loaded.problem((*where, "switch"), f"switch {wan.switch!r} is not a switch in devices"))
+        elif sw is not None and sw.snmp is None:
+            out.append(loaded.problem((*where, "switch"), f"switch {wan.switch!r} declares no snmp: NET-BANDWIDTH "
+                                                          "reads the port's IF-MIB octet counters over SNMP"))
         if (other := seen["switch_port"].get(f"{wan.switch} {wan.port}")) is not None:
             out.append(loaded.problem((*where, "port"), f"switch port {wan.switch} {wan.port} is already used by "
                                                         f"{other} (the WAN router's port carries no phone)"))

@@ -39,3 +39,16 @@ def test_mistakes_name_file_line_and_key(tmp_path, new, where, says):
     found = problems(tmp_path, text)
     line = line_at(text, new, "wan_port:")
     assert any(f":{line}: {where}: {says}" in p for p in found), (found, line)
+
+
+def test_the_wan_port_s_switch_must_answer_snmp(tmp_path):
+    text = edit("""    snmp:
+      version: "2c"
+      community: file:twin_secrets/snmp_community
+    facts:
+      model: WS-C3850-48P""", """    snmp: null
+    facts:
+      model: WS-C3850-48P""")
+    found = problems(tmp_path, text)
+    line = line_at(text, WAN_LINE, "wan_port:")
+    assert any(f":{line}: network.media.wan_port.switch: switch 'sw1' declares no snmp" in p for p in found), found
