@@ -26,6 +26,9 @@ carrier's test line) and reads what comes back.
   numbers (RFC 3550 A.3). Limit 1 % (IND-QOS-RULES).
 * **R and MOS**: ITU-T G.107 from the one-way delay and the round-trip loss (:mod:`.emodel`);
   limits MOS >= 3.5 (G-MOS), R >= 70 (project choice).
+
+NET-BANDWIDTH's figures are here too (:func:`load_result`: the rate N concurrent calls carried;
+:func:`port_count`: what the WAN router's switch port counted of them, IF-MIB octets, RFC 2863).
 """
 
 from __future__ import annotations
