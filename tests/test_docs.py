@@ -112,3 +112,16 @@ def test_every_python_file_the_docs_name_exists():
     missing = [f"{doc.name}: {name}" for doc in DOCS for name in PY_FILE.findall(doc.read_text())
                if not any(f == name or f.endswith("/" + name) for f in files)]
     assert not missing, "docs name Python files that do not exist:\n" + "\n".join(missing)
+
+
+MARKER = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
+
+
+def test_no_file_keeps_a_merge_conflict_marker() -> None:
+    """No doc, code, inventory or profile keeps a line git writes into a file it could not merge."""
+    files = [*DOCS, *(p for d in (*SOURCE_DIRS, "profiles", "docs") for p in (REPO / d).rglob("*")
+                      if p.suffix in (".py", ".md", ".yaml", ".yml", ".json", ".xml", ".txt")),
+             REPO / "lab_inventory.yaml", REPO / "Makefile", REPO / "pyproject.toml"]
+    kept = [f"{p.relative_to(REPO)}:{s.count(chr(10), 0, m.start()) + 1}" for p in files if p.is_file()
+            for s in [p.read_text(errors="replace")] for m in MARKER.finditer(s)]
+    assert kept == []

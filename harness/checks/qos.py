@@ -5,9 +5,14 @@ Pure: the figures come from the harness's probe (:class:`~harness.devices.proced
 carrier's test line) and reads what comes back.
 
 * **DSCP**: the ToS byte of every RTP packet and SIP datagram that reached the probe from the
-  device under test (``IP_RECVTOS``), as DSCP (RFC 2474). Limits: RTP EF 46, SIP CS3 24 (G-DSCP,
-  Genesys' base settings defaults), overridable in the requirement profile when the org's phone or
-  trunk base settings configure other values.
+  device under test (``IP_RECVTOS``), as DSCP (RFC 2474). Expected: what the org configures for
+  the device (:func:`expected_dscp`): the base settings of the Edge's trunk the leg uses (external
+  toward the carrier, phone toward the stations: ``trunk_media_dscpValue`` /
+  ``trunk_transport_sipDscpValue``), a phone's phone base settings
+  (``phone_media_dscp`` / ``phone_sip_dscp``); where the org gives no value (no ``cloud:`` in the
+  inventory, no base, no such property) the requirement profile's, else Genesys' defaults RTP EF 46
+  and SIP CS3 24 (G-DSCP), the evidence saying which. An org value other than Genesys' default is
+  recorded as an observation (:func:`observe_org_choice`), not a failure.
 * **One-way delay**: half the mean round trip of the probe's own frames echoed back byte for byte
   (``RtpStats.echoes``). Chosen over RTCP because the lab's far ends (echo lines) send no RTCP
   and a real site's carrier test line seldom does, while an echo needs nothing of the far end; the
@@ -21,6 +26,9 @@ carrier's test line) and reads what comes back.
   numbers (RFC 3550 A.3). Limit 1 % (IND-QOS-RULES).
 * **R and MOS**: ITU-T G.107 from the one-way delay and the round-trip loss (:mod:`.emodel`);
   limits MOS >= 3.5 (G-MOS), R >= 70 (project choice).
+
+NET-BANDWIDTH's figures are here too (:func:`load_result`: the rate N concurrent calls carried;
+:func:`port_count`: what the WAN router's switch port counted of them, IF-MIB octets, RFC 2863).
 """
 
 from __future__ import annotations
@@ -30,18 +38,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..devices.capabilities import SipEndpoint
+from ..devices.drivers.cloud_telephony import OrgTelephony
 from ..devices.procedures.trunk_calls import MediaSample
+from ..duties.catalogue import CATALOGUE, Threshold
 from ..duties.profile import Profile
 from ..evidence.attach import attach, attach_bytes
-from ..evidence.check import DutyNotMet, check, intent
+from ..evidence.check import DutyNotMet, check, intent, observe
 from ..evidence.pcap import call_pcap
 from .emodel import CODECS, LegRating, rate_leg
 from .trunk import attach_ladder
 
 DUTY = "QOS-MEDIA"
 
-__all__ = ["DUTY", "G711_20MS_L2_BITS", "Direction", "LegQos", "LoadResult", "dscp_seen", "evidence_on_failure",
-           "judge_answered_leg", "judge_leg", "leg_of", "leg_qos", "load_result"]
+__all__ = ["DUTY", "G711_20MS_L2_BITS", "G711_20MS_L2_OCTETS", "Direction", "LegQos", "LoadResult", "OrgDscp",
+           "PortCount", "dscp_seen", "edge_org_dscp", "evidence_on_failure", "expected_dscp", "judge_answered_leg",
+           "judge_leg", "leg_of", "leg_qos", "load_result", "observe_org_choice", "phone_org_dscp", "port_count"]
 
 
 def dscp_seen(tos_counts: Mapping[int, int]) -> int | tuple[int, ...] | None:
@@ -51,6 +62,70 @@ def dscp_seen(tos_counts: Mapping[int, int]) -> int | tuple[int, ...] | None:
     if not values:
         return None
     return values[0] if len(values) == 1 else tuple(values)
+
+
+@dataclass(frozen=True)
+class OrgDscp:
+    """The DSCP the org configures for a device: ``rtp`` / ``sip`` (``None``: the org gives none),
+    ``where``: the base settings read, or why none was (``"the inventory has no cloud: section"``),
+    ``rtp_property`` / ``sip_property``: the property names read."""
+
+    rtp: int | None
+    sip: int | None
+    where: str
+    rtp_property: str = ""
+    sip_property: str = ""
+
+
+NO_ORG = "the inventory has no cloud: section"
+
+
+def edge_org_dscp(tel: OrgTelephony | None, edge: str, kind: str = "EXTERNAL") -> OrgDscp:
+    """What the org configures for the Edge ``edge``'s ``kind`` trunk (``EXTERNAL``: toward the carrier,
+    ``PHONE``: toward the stations): that trunk's base settings (``trunk_media_dscpValue``,
+    ``trunk_transport_sipDscpValue``). ``tel`` None: no org.
+
+    Raises: what :class:`OrgTelephony` raises (a LabError when the API cannot be read: BROKEN)."""
+    if tel is None:
+        return OrgDscp(None, None, NO_ORG)
+    base, where = tel.edge_trunk_base(edge, kind)
+    return OrgDscp(base.media_dscp if base else None, base.sip_dscp if base else None, where,
+                   "trunk_media_dscpValue", "trunk_transport_sipDscpValue")
+
+
+def phone_org_dscp(tel: OrgTelephony | None, mac: str) -> OrgDscp:
+    """What the org configures for the phone of MAC ``mac``: its phone record's phone base settings
+    (``phone_media_dscp``, ``phone_sip_dscp``). Raises as :func:`edge_org_dscp`."""
+    if tel is None:
+        return OrgDscp(None, None, NO_ORG)
+    base, where = tel.phone_base(mac)
+    return OrgDscp(base.media_dscp if base else None, base.sip_dscp if base else None, where,
+                   "phone_media_dscp", "phone_sip_dscp")
+
+
+def expected_dscp(profile: Profile, name: str, org: OrgDscp) -> tuple[Threshold, str]:
+    """The limit for figure ``name`` (``rtp_dscp`` or ``sip_dscp``) of a device whose org settings are
+    ``org``, and a sentence for the evidence saying where it came from: the org's value (its source
+    names the base settings and property), else the requirement profile's (the catalogue's G-DSCP
+    default when the profile does not override it)."""
+    value, prop = (org.rtp, org.rtp_property) if name == "rtp_dscp" else (org.sip, org.sip_property)
+    if value is None:
+        base = profile.threshold(DUTY, name)
+        return base, f"expected {name} {base.value} from {base.source}: the org gives none ({org.where})"
+    return (Threshold(name, value, "DSCP", "==", f"org: {org.where}, {prop}"),
+            f"expected {name} {value} as the org configures it ({org.where}, {prop})")
+
+
+def observe_org_choice(org: OrgDscp, *, device: str) -> None:
+    """Record, for each of ``org``'s values that differs from Genesys' default (the catalogue's
+    ``rtp_dscp`` 46 / ``sip_dscp`` 24, G-DSCP), that the org chose another marking: evidence, never a
+    failure (the org may mark as its network needs; the devices are judged against its value)."""
+    duty = CATALOGUE[DUTY]
+    for name, value, prop in (("rtp_dscp", org.rtp, org.rtp_property), ("sip_dscp", org.sip, org.sip_property)):
+        default = duty.threshold(name).value
+        if value is not None and value != default:
+            observe(value, duty=DUTY, device=device,
+                    what=f"{prop} the org configures, not Genesys' default {default} (G-DSCP)", detail=org.where)
 
 
 @dataclass(frozen=True)
@@ -145,9 +220,11 @@ def leg_qos(label: str, codec: str | None, *, rtp_tos: Mapping[int, int], sip_to
                   max(rtts) if rtts else None, jitter_ms, loss, rating, directions)
 
 
-def judge_leg(q: LegQos, profile: Profile, *, device: str, item: str, sip: bool = True) -> None:
-    """Check one leg against the QOS-MEDIA limits of ``profile``, in the order a voice engineer reads
-    them: marking (RTP, then SIP unless ``sip`` is false: SIP over TCP gives no ToS to read), then
+def judge_leg(q: LegQos, profile: Profile, *, device: str, item: str, sip: bool = True,
+              limits: Mapping[str, tuple[Threshold, str]] | None = None) -> None:
+    """Check one leg against the QOS-MEDIA limits of ``profile`` (``limits`` replaces some: figure name
+    -> ``(limit, note for the evidence)``, as :func:`expected_dscp` gives them), in the order a voice
+    engineer reads them: marking (RTP, then SIP unless ``sip`` is false: SIP over TCP gives no ToS to read), then
     delay, jitter, loss, MOS and R. Every figure is checked and recorded (the report lists each, met
     or not, so a failing leg keeps its other figures); raises DutyNotMet for the first limit not met,
     its message naming ``device``, the leg and the figure, with the others not met after it."""
@@ -162,10 +239,12 @@ def judge_leg(q: LegQos, profile: Profile, *, device: str, item: str, sip: bool 
                 (q.jitter_ms, "jitter_ms", "RFC 3550 jitter"), (q.loss_pct, "loss_pct", "round-trip packet loss"),
                 (mos, "mos", "G.107 MOS"), (r, "r_factor", "G.107 R-factor")]
     failed: list[DutyNotMet] = []
+    given = limits or {}
     for measured, name, label in figures:
+        limit, note = given.get(name, (profile.threshold(DUTY, name), ""))
         try:
-            check(measured, profile.threshold(DUTY, name), duty=DUTY, device=device, what=f"{what}: {label}",
-                  detail=detail)
+            check(measured, limit, duty=DUTY, device=device, what=f"{what}: {label}",
+                  detail=f"{note}; {detail}" if note else detail)
         except DutyNotMet as e:
             failed.append(e)
     if failed:
@@ -222,6 +301,40 @@ def load_result(legs: list[LegQos], window: tuple[float, float]) -> LoadResult:
     return LoadResult(tuple(legs), window_s, sent * G711_20MS_L2_BITS / window_s / 1000.0,
                       echoed * G711_20MS_L2_BITS / window_s / 1000.0,
                       100.0 * max(0, sent - echoed) / sent if sent else None)
+
+
+G711_20MS_L2_OCTETS = G711_20MS_L2_BITS // 8  # 218 octets of one G.711 20 ms frame on Ethernet
+
+
+@dataclass(frozen=True)
+class PortCount:
+    """What the switch port toward the WAN router counted of a load, one direction.
+
+    Attributes:
+        direction: ``"out"`` (toward the WAN: ifHCOutOctets) or ``"in"`` (from it: ifHCInOctets).
+        counted: octets the counter rose by between the reads before and after the load (``None``:
+            the agent served no counter); expected: layer-2 octets of the load's frames that crossed
+            the port that way (frames x 218, G.711 20 ms on Ethernet); counted_pct: counted / expected.
+    """
+
+    direction: str
+    counted: int | None
+    expected: int
+    counted_pct: float | None
+
+    def line(self) -> str:
+        got = "no counter" if self.counted is None else f"{self.counted} octets"
+        pct = "" if self.counted_pct is None else f" ({self.counted_pct:.1f} % of it)"
+        return f"{self.direction}: {got} counted, {self.expected} octets of the load{pct}"
+
+
+def port_count(direction: str, before: int | None, after: int | None, frames: int) -> PortCount:
+    """The :class:`PortCount` of ``frames`` G.711 20 ms frames between two Counter64 reads (a wrap
+    between them counted modulo 2^64, RFC 2863)."""
+    counted = None if before is None or after is None else (after - before) % 2**64
+    expected = frames * G711_20MS_L2_OCTETS
+    pct = None if counted is None or not expected else 100.0 * counted / expected
+    return PortCount(direction, counted, expected, pct)
 
 
 def judge_answered_leg(sample: MediaSample, edge: SipEndpoint, duty: str, item: str) -> None:

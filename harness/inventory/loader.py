@@ -304,6 +304,18 @@ def _cross_checks(loaded: LoadedLab, check_secrets: bool, invalid: set[str],
                 out.append(loaded.problem(where, f"CA bundle {internet.ca_file}: the twin writes its emulated CAs "
                                                  "here, so on an emulated lab it must be a path inside the "
                                                  "inventory's folder (e.g. .hil/internet-cas.pem)"))
+    wan = lab.network.media.wan_port if lab.network.media else None
+    if wan is not None and lab.devices:  # no devices at all is its own error
+        where = ("network", "media", "wan_port")
+        sw = lab.devices.get(wan.switch)
+        if wan.switch not in invalid and (sw is None or sw.role != "switch"):
+            out.append(loaded.problem((*where, "switch"), f"switch {wan.switch!r} is not a switch in devices"))
+        elif sw is not None and sw.snmp is None:
+            out.append(loaded.problem((*where, "switch"), f"switch {wan.switch!r} declares no snmp: NET-BANDWIDTH "
+                                                          "reads the port's IF-MIB octet counters over SNMP"))
+        if (other := seen["switch_port"].get(f"{wan.switch} {wan.port}")) is not None:
+            out.append(loaded.problem((*where, "port"), f"switch port {wan.switch} {wan.port} is already used by "
+                                                        f"{other} (the WAN router's port carries no phone)"))
     if check_secrets:
         checked: set[Path_] = set()  # an inherited reference is checked and reported once, where it is written
         for name, d in lab.devices.items():

@@ -659,10 +659,15 @@ class MediaSettings(Strict):
     Ethernet, DUTIES.md §2.4). ``None``: not stated, so the headroom is not judged. On the twin the
     ``wan`` unit emulates that link on the Edge's carrier media (faults ``wan-loss``,
     ``wan-delay``, ``wan-jitter``, ``wan-shape``).
+
+    ``wan_port``: the switch port toward the WAN router (``{switch: sw1, port: GigabitEthernet1/0/48}``):
+    NET-BANDWIDTH reads its IF-MIB octet counters (RFC 2863 ``ifHCInOctets`` / ``ifHCOutOctets``)
+    before and after the load and expects them to have counted it. ``None``: not compared.
     """
 
     wan_voice_kbps: Annotated[float, Field(gt=0, le=10_000_000)] | None = None
     bandwidth_calls: Annotated[int, Field(ge=1, le=1000)] = 4
+    wan_port: SwitchPortRef | None = None
 
 
 class NetworkSettings(Strict):

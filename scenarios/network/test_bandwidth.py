@@ -9,17 +9,31 @@ carrier media and the WAN both ways, and measures them over one 2 s window:
 * the rate that came back (layer 2, per direction) must be N x 87.2 kbit/s less at most the loss
   allowed, and the round-trip loss over all calls at most 1 % (IND-QOS-RULES).
 
+And when the inventory names the switch port toward the WAN router (``network.media.wan_port``),
+its IF-MIB octet counters (RFC 2863 ``ifHCOutOctets`` / ``ifHCInOctets``, read over SNMP just before
+the calls and just after they hang up) must have counted the load: out, the frames the probe sent
+(each crossed the port toward the carrier), in, the echoed frames that came back to it, each 218
+octets on Ethernet (G.711 20 ms). Limit: at least 95 % of it each way (project choice: a counter
+read a moment early or a frame lost beyond the port, not a switch that does not count). More is
+not a failure: the port carries the site's other traffic too; the surplus is in the evidence.
+
 Every call's figures are attached; when the check fails, every call also leaves a pcap of its SIP
-and RTP as the probe saw them, and its per-direction RTP statistics. The switch's IF-MIB octet
-counters are not compared: the WAN link is not a switch port of the lab (the twin's switch counts no
-relayed media).
+and RTP as the probe saw them, and its per-direction RTP statistics.
 """
 
 import pytest
 
-from harness.checks.qos import LoadResult, evidence_on_failure, judge_answered_leg, leg_of, load_result
+from harness.checks.qos import (
+    LoadResult,
+    evidence_on_failure,
+    judge_answered_leg,
+    leg_of,
+    load_result,
+    port_count,
+)
 from harness.checks.trunk import TrunkPlan
 from harness.devices.drivers.edge import Edge
+from harness.devices.drivers.switch import OctetCounters, Switch
 from harness.devices.procedures.trunk_calls import TrunkProbe
 from harness.devices.session import LabSession
 from harness.duties.catalogue import Threshold
@@ -49,10 +63,14 @@ def test_planned_voice_load_crosses_the_wan(edge: Edge, trunk_plan: TrunkPlan, t
     station, phone = trunk_plan.any_station()
     number = trunk_plan.test_number()
     relies_on(*trunk_plan.routes[:1])  # the carrier's echo line answers: a dead carrier is BROKEN, not the Edge's FAIL
+    wan = media.wan_port
+    switch = lab.driver(wan.switch, Switch) if wan is not None else None
+    before = switch.octet_counters(wan.port) if switch is not None and wan is not None else None
     ext = phone.facts.extension
     calls = [(trunk_probe.outbound(ext, number, codecs=("PCMU",)), f"call {i + 1}/{n}: {ext} ({station}) -> {number}")
              for i in range(n)]
     samples = trunk_probe.measure_many(calls, inbound=False)
+    after = switch.octet_counters(wan.port) if switch is not None and wan is not None else None
     legs = [leg_of(s) for s in samples]
     result = load_result(legs, samples[0].window)
     attach(f"NET-BANDWIDTH: {n} calls", result.summary())
@@ -61,6 +79,31 @@ def test_planned_voice_load_crosses_the_wan(edge: Edge, trunk_plan: TrunkPlan, t
         for s in samples:
             judge_answered_leg(s, edge, DUTY, "load call")
         _judge_load(result, edge, n, allowed, per_call.value, per_call.source, loss_limit)
+        if switch is not None and before is not None and after is not None:
+            sent = sum(len(smp.sent_s) for smp in samples)
+            back = sum(smp.rtp.audio_packets for smp in samples)
+            _judge_port(switch.name, before, after, sent, back, n, profile)
+
+
+def _judge_port(switch: str, before: OctetCounters, after: OctetCounters, sent: int, back: int, n: int,
+                profile: Profile) -> None:
+    """The WAN router's switch port counted the load both ways (see the module docstring)."""
+    counts = [port_count("out", before.out_octets, after.out_octets, sent),
+              port_count("in", before.in_octets, after.in_octets, back)]
+    detail = (f"{after.interface} (ifIndex {after.if_index}), read {after.at_s - before.at_s:.1f} s apart; "
+              + "; ".join(c.line() for c in counts))
+    attach(f"NET-BANDWIDTH: {switch} {after.interface} IF-MIB octets", detail)
+    limit = profile.threshold(DUTY, "wan_port_counted_pct")
+    what = {"out": f"ifHCOutOctets of {after.interface} (toward the WAN) over {n} calls, % of the {sent} frames sent",
+            "in": f"ifHCInOctets of {after.interface} (from the WAN) over {n} calls, % of the {back} frames echoed"}
+    failed: list[AssertionError] = []
+    for c in counts:
+        try:
+            check(c.counted_pct, limit, duty=DUTY, device=switch, what=what[c.direction], detail=detail)
+        except AssertionError as e:
+            failed.append(e)
+    if failed:
+        raise failed[0]
 
 
 def _judge_load(result: LoadResult, edge: Edge, n: int, allowed: float, per_call: object,

@@ -3,9 +3,17 @@ window, and the G.107 rating; the judgement names the figure and the limit."""
 
 import pytest
 
-from harness.checks.qos import dscp_seen, judge_leg, leg_qos
+from harness.checks.qos import (
+    OrgDscp,
+    dscp_seen,
+    expected_dscp,
+    judge_leg,
+    leg_qos,
+    observe_org_choice,
+    port_count,
+)
 from harness.duties.profile import Profile
-from harness.evidence.check import DutyNotMet
+from harness.evidence.check import RECORD, DutyNotMet
 
 
 def _leg(rtt_s=0.100, lost_every=0, rtp_tos=None, sip_tos=None, jitter_ms=1.0):
@@ -59,3 +67,49 @@ def test_a_call_without_media_still_summarises() -> None:
                 received=0, return_lost=0, return_expected=0, jitter_ms=0.0, first_media_ms=None)
     assert q.latency_ms is None and q.loss_pct is None and q.rating is None and q.rtp_dscp is None
     assert "one-way delay unknown" in q.summary() and "probe -> far end (echoed back): 0 packets" in q.summary()
+
+
+ORG = OrgDscp(34, 24, "trunk base settings 'edge1 external trunk'", "trunk_media_dscpValue",
+              "trunk_transport_sipDscpValue")
+
+
+def test_expected_dscp_is_the_org_s_else_the_profile_s() -> None:
+    profile = Profile(name="site", thresholds={"QOS-MEDIA.sip_dscp": 26})
+    limit, note = expected_dscp(profile, "rtp_dscp", ORG)
+    assert (limit.value, limit.op) == (34, "==")
+    assert limit.source == "org: trunk base settings 'edge1 external trunk', trunk_media_dscpValue"
+    assert "as the org configures it" in note
+    none = OrgDscp(None, None, "the inventory has no cloud: section")
+    limit, note = expected_dscp(profile, "rtp_dscp", none)
+    assert (limit.value, limit.source) == (46, "G-DSCP")
+    assert note == "expected rtp_dscp 46 from G-DSCP: the org gives none (the inventory has no cloud: section)"
+    limit, _ = expected_dscp(profile, "sip_dscp", none)
+    assert (limit.value, limit.source) == (26, "requirement profile site")
+
+
+def test_judge_takes_the_org_s_marking() -> None:
+    limits = {n: expected_dscp(Profile(name="t"), n, ORG) for n in ("rtp_dscp", "sip_dscp")}
+    judge_leg(_leg(rtp_tos={34 << 2: 100}), Profile(name="t"), device="edge1", item="leg", limits=limits)
+    with pytest.raises(DutyNotMet, match=r"RTP it sent = 46 DSCP; limit == 34 DSCP \(org: trunk base settings"):
+        judge_leg(_leg(), Profile(name="t"), device="edge1", item="leg", limits=limits)
+
+
+def test_an_org_choice_other_than_the_default_is_observed() -> None:
+    RECORD.reset()
+    observe_org_choice(ORG, device="edge1")
+    observe_org_choice(OrgDscp(46, 24, "x", "a", "b"), device="edge1")
+    got = RECORD.reset()
+    assert [(m.what, m.measured, m.passed, m.op) for m in got] == [
+        ("trunk_media_dscpValue the org configures, not Genesys' default 46 (G-DSCP)", 34, True, "observed")]
+
+
+def test_port_count_is_the_counter_rise_against_the_load_s_octets() -> None:
+    c = port_count("out", 1000, 1000 + 218 * 400, 400)
+    assert (c.counted, c.expected, c.counted_pct) == (87200, 87200, 100.0)
+    assert c.line() == "out: 87200 octets counted, 87200 octets of the load (100.0 % of it)"
+    wrapped = port_count("in", 2**64 - 100, 218 * 10 - 100, 10)  # Counter64 wrapped between the reads
+    assert wrapped.counted == 2180 and wrapped.counted_pct == 100.0
+    frozen = port_count("out", 5, 5, 10)
+    assert frozen.counted == 0 and frozen.counted_pct == 0.0
+    none = port_count("in", None, 5, 10)
+    assert none.counted is None and none.counted_pct is None and "no counter" in none.line()

@@ -250,7 +250,7 @@ def test_provisioning_fails_on_a_rejected_line_and_rolls_back(twin, lab_path, ou
     twin.fault("sw1", "reject-config", "power inline auto")
     r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision", "--allow-destructive")
     _fails(r.tests(), "test_phone_ports_provision_verify_and_restore[sw1]",
-           "'power inline auto' under 'interface GigabitEthernet1/0/48' rejected",
+           "'power inline auto' under 'interface GigabitEthernet1/0/47' rejected",  # the spare port (48: WAN)
            "% Invalid input detected at '^' marker.", "rolled back")
     assert _running_config(loaded) == before
 

@@ -152,3 +152,39 @@ class OrgTelephony:
         (``GET /api/v2/telephony/prefixes/simulate/call?number=…``), read once per number."""
         return self._once(f"simulate {number}", lambda: self.org.api().get(
             SIMULATE_CALL, CallSimulation, params={"number": number}))
+    def phone_trunks(self) -> list[Trunk]:
+        """The org's phone trunks, every Edge's (``GET …/edges/trunks?trunkType=PHONE``)."""
+        return self._once("phonetrunks", lambda: [t for t in self.org.api().list(TRUNKS, Trunk, params={
+            "trunkType": "PHONE"}) if (t.trunk_type or "PHONE") == "PHONE"])
+
+    def edge_trunk_base(self, edge: str, kind: str = "EXTERNAL") -> tuple[TrunkBaseSettings | None, str]:
+        """The trunk base settings of Edge ``edge``'s ``kind`` trunk (``EXTERNAL``: toward the carrier,
+        ``PHONE``: toward the stations; its ``trunkBase``), with a note saying which base it is or why
+        there is none (no such trunk of that Edge in the org, a trunk that names no base, a base not in
+        the listing)."""
+        what = "external" if kind == "EXTERNAL" else "phone"
+        listed = self.trunks() if kind == "EXTERNAL" else self.phone_trunks()
+        trunks = [t for t in listed if t.edge is not None and t.edge.name == edge]
+        if not trunks:
+            return None, f"the org has no {what} trunk on Edge {edge}"
+        ref = trunks[0].trunk_base
+        if ref is None:
+            return None, f"the org's trunk {trunks[0].name or trunks[0].id} names no trunk base settings"
+        found = [b for b in self.trunk_base_settings() if b.id == ref.id]
+        if not found:
+            return None, f"trunk base settings {ref.id} of the trunk {trunks[0].name or trunks[0].id} is not in the org"
+        return found[0], f"trunk base settings {found[0].name!r} of Edge {edge}'s {what} trunk"
+
+    def phone_base(self, mac: str) -> tuple[PhoneBaseSettings | None, str]:
+        """The phone base settings of the site's phone record whose hardware ID is ``mac``
+        (``00:04:f2:…``), with a note saying which base it is or why there is none."""
+        records = [r for r in self.phones() if r.mac == mac]
+        if not records:
+            return None, f"the site has no phone record of hardware ID {mac}"
+        ref = records[0].phone_base_settings
+        if ref is None:
+            return None, f"the phone record {records[0].name} names no phone base settings"
+        found = [b for b in self.phone_base_settings() if b.id == ref.id]
+        if not found:
+            return None, f"phone base settings {ref.id} of the phone record {records[0].name} is not in the org"
+        return found[0], f"phone base settings {found[0].name!r} of the phone record {records[0].name}"

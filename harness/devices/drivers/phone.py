@@ -8,10 +8,12 @@ a project choice documented in docs/twin-snmp.md). A real phone without that MIB
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from ...errors import LabError, LabTimeout
 from ...inventory.models import PhoneDevice
+from ...transports.sip.call import CONFIRMED
 from ...transports.sip.message import build_request, new_branch, new_call_id, new_tag
 from ...transports.sip.stack import Peer
 from ...transports.sip.transport import local_address_toward
@@ -29,6 +31,8 @@ PHONE_OIDS = (ENT_MODEL_1, ENT_SOFTWARE_REV_1, ENT_SERIAL_1, IF_PHYS_ADDRESS_1, 
 FIRMWARE_OIDS = (ENT_MODEL_1, ENT_SOFTWARE_REV_1)
 TWIN_PHONE_FIRMWARE_STATE = "1.3.6.1.4.1.99999.2.5.0"  # OCTET STRING idle|downloading|…|up (docs/firmware.md)
 TWIN_PHONE_UPGRADE_ERROR = "1.3.6.1.4.1.99999.2.6.0"  # OCTET STRING, why the last check-sync did not flash
+DIRECT_CALL_AUDIO_S = 0.2  # project choice: 10 frames of 20 ms, enough to read the phone's RTP marking
+DIRECT_CALL_TIMEOUT_S = 4.0  # project choice: a phone on the LAN answers (auto-answer or not) in seconds
 POLL_TIMEOUT_S = 0.3  # project choice: one try of a "is it there?" poll during a reboot (loopback or LAN)
 
 
@@ -82,6 +86,28 @@ def phone_info(values: dict[str, object]) -> PhoneInfo:
                      mac=str(mac) if mac else None, registered=(reg == 1) if isinstance(reg, int) else None,
                      extension=str(ext) if ext is not None else None,
                      serial=str(values.get(ENT_SERIAL_1) or ""))
+
+
+@dataclass(frozen=True)
+class DirectCall:
+    """A call the harness placed straight to the phone (:meth:`Phone.direct_call`).
+
+    Attributes:
+        final_code / final_reason: the INVITE's final status (``None``: no final answer) and phrase.
+        rtp_tos: packets per IP ToS byte of the RTP the phone sent (``IP_RECVTOS``; DSCP in its upper
+            six bits, RFC 2474); audio_packets: the phone's audio packets received.
+        address: the phone's SIP address called.
+    """
+
+    final_code: int | None
+    final_reason: str
+    rtp_tos: dict[int, int]
+    audio_packets: int
+    address: str
+
+    @property
+    def answered(self) -> bool:
+        return self.final_code is not None and 200 <= self.final_code < 300
 
 
 @register("phone", "generic_sip_phone")
@@ -160,6 +186,33 @@ class Phone(SnmpFacts, SipFacts, Driver):
             return resp.code if resp is not None else None
 
         return ua.run(notify(), deadline + 2.0)
+
+    def direct_call(self, audio_s: float = DIRECT_CALL_AUDIO_S,
+                    timeout_s: float = DIRECT_CALL_TIMEOUT_S) -> DirectCall:
+        """Call the phone's own SIP address (``sip:USER@host:port``, not through its Edge), send a G.711
+        tone for ``audio_s`` seconds once it answers, then hang up: what its RTP was marked with.
+        A phone that takes calls only from its registrar answers 403 or the like (``answered`` false).
+
+        Raises:
+            ValueError: the inventory declares no ``sip`` for this phone.
+            LabUnreachable: the INVITE could not be sent.
+        """
+        host, port = self.sip_address()
+        sip = self.device.sip
+        assert sip is not None
+        transport = "tcp" if sip.transport == "tcp" else "udp"
+        ua: SipUserAgent = self.session("sip-ua", lambda: SipUserAgent(
+            self.name, self.transcript("sip", f"{host}:{port}"), local_address_toward(host, port), user="hil"))
+        user = sip.username or self.device.facts.extension or "phone"
+        call = ua.dial(f"sip:{user}@{host}:{port}", peer=(host, port), transport=transport, timeout_s=timeout_s)
+        if call.state == CONFIRMED:
+            time.sleep(audio_s)
+            stats = call.rtp_stats()
+            call.bye()
+        else:
+            stats = call.rtp_stats()
+        r = call.result()
+        return DirectCall(r.final_code, r.final_reason, dict(stats.tos), stats.audio_packets, f"{host}:{port}")
 
 
 def firmware_audit(drivers: list[Phone], limit: int = 50) -> dict[str, FirmwareReading | LabError]:

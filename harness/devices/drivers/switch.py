@@ -51,6 +51,8 @@ from ..registry import register
 from .snmp_access import SnmpFacts
 
 T = TypeVar("T")
+IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"  # IF-MIB ifHCInOctets (RFC 2863), Counter64
+IF_HC_OUT_OCTETS = "1.3.6.1.2.1.31.1.1.1.10"  # IF-MIB ifHCOutOctets
 
 #: fact of the CLI view (a :class:`PortView` field, or ``vlans``) -> the :class:`Switch` attributes
 #: naming the commands it comes from; a fact is unread when one of them did not parse
@@ -286,10 +288,47 @@ class Switch(SnmpFacts, Driver, CliDevice):
                     snmp = row.in_errors
         return cli, snmp
 
+    def octet_counters(self, interface: str) -> OctetCounters:
+        """IF-MIB ifHCInOctets / ifHCOutOctets (RFC 2863, Counter64) of ``interface`` (long or short name,
+        matched to ifName/ifDescr) in one GET; the ifIndex is found once per driver by walking IF-MIB.
+
+        Raises:
+            LabProtocolError: the switch has no such interface in IF-MIB. LabError: as every SNMP read.
+        """
+        want = long_interface(interface)
+        known: dict[str, int] = self.__dict__.setdefault("_if_indexes", {})  # name -> ifIndex, read once
+        idx = known.get(want)
+        if idx is None:
+            rows = self.interfaces()
+            known.update({long_interface(r.descr or r.name): r.if_index for r in rows})
+            idx = known.get(want)
+            if idx is None:
+                raise LabProtocolError(self.name, "snmp", self.device.host,
+                                       f"IF-MIB has no interface {interface} ({len(rows)} interfaces)")
+        v = self.snmp.get_sync(f"{IF_HC_IN_OCTETS}.{idx}", f"{IF_HC_OUT_OCTETS}.{idx}")
+        at = time.monotonic()
+
+        def n(x: object) -> int | None:
+            return x if isinstance(x, int) and not isinstance(x, bool) else None
+
+        return OctetCounters(want, idx, n(v[f"{IF_HC_IN_OCTETS}.{idx}"]), n(v[f"{IF_HC_OUT_OCTETS}.{idx}"]), at)
+
     def probe_ssh(self) -> str:
         """Log in, enable, ``show version`` -> ``"sw1 WS-C3850-48P 16.12.4 serial FOC…"``."""
         v = self.version()
         return f"{v.hostname} {v.model} {v.version} serial {v.serial}"
+
+
+@dataclass(frozen=True)
+class OctetCounters:
+    """A port's IF-MIB octet counters at one moment: ``in_octets`` (ifHCInOctets) and ``out_octets``
+    (ifHCOutOctets), ``None`` when the agent does not serve them; ``at_s``: ``time.monotonic()`` of the read."""
+
+    interface: str
+    if_index: int
+    in_octets: int | None
+    out_octets: int | None
+    at_s: float
 
 
 def audit_switches(switches: Iterable[Switch], max_workers: int = 16) -> dict[str, SwitchAudit | LabError]:

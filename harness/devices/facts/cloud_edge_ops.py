@@ -168,6 +168,7 @@ class Trunk(CloudModel):
     in_service: bool | None = None
     enabled: bool | None = None
     edge: EntityRef | None = None
+    trunk_base: EntityRef | None = None  # its trunk base settings (``trunkBase``)
     options_status: list[TrunkOptions] = Field(default_factory=list)
 
 

@@ -73,7 +73,9 @@ class PhoneRecord(CloudModel):
 
 
 class PhoneBaseSettings(CloudModel):
-    """Phone base settings (``PhoneBase``): the DSCP values the phones of a model are given."""
+    """Phone base settings (``PhoneBase``): the DSCP values the phones of a model are given, under the
+    property names of the Genesys Cloud Terraform provider's phone base settings example and schema
+    (``phone_media_dscp``, ``phone_sip_dscp``; API-TF-PHONEBASE)."""
 
     id: str
     name: str

@@ -36,14 +36,19 @@ The org's configuration, each breaking one duty (read by :mod:`.resources` when 
   inventory bars for every station (SEC-TOLL-FRAUD).
 * ``emergency-blocked``: the org's Block List holds the site's emergency number (911, else 112): the call
   simulation refuses it (CFG-DIALPLAN).
+* ``base-media-dscp=N``: the org's trunk and phone base settings give RTP DSCP N, and every Edge and
+  phone applies it (an org's own choice, not Genesys' default 46: QOS-MEDIA reports it and judges
+  the devices against N).
 """
 
 from __future__ import annotations
 
 import re
 
-from ..core.faults import declare, declare_value, text, whole_number
+from ..core.faults import declare, declare_value, set_fields, text, undo_all, whole_number
 from ..core.twin import Twin, Undo
+from ..edge.state import EdgeState
+from ..phone.state import PhoneState
 from .state import CloudState
 
 ROLE = ("cloud",)
@@ -152,6 +157,10 @@ def _edge_version(name: str, value: str) -> tuple[str, str]:
     if not edge or not version or any(c.isspace() for c in version):
         raise ValueError(f"fault {name} needs EDGE:VERSION such as edge1:2026.12.0, got {value!r}")
     return edge, version
+async def _base_media_dscp(twin: Twin, device: str, value: int) -> Undo:
+    """The org configures RTP DSCP ``value``: the Edges and phones were provisioned with it."""
+    return undo_all([set_fields(st, media_dscp=value) for st in twin.states.values()
+                     if isinstance(st, EdgeState | PhoneState)])
 
 
 def _e164(name: str, value: str) -> str:
@@ -187,6 +196,9 @@ TRUNK_ACL_ALLOW_ALL = declare("trunk-acl-allow-all", ROLE, "the external trunks'
                               "(0.0.0.0/0)")
 NUMBERPLAN_MISSING = declare_value("numberplan-missing", ROLE, "the site has no number plan of CLASSIFICATION",
                                    "CLASSIFICATION", text)
+BASE_MEDIA_DSCP = declare_value("base-media-dscp", ROLE, "the org's trunk and phone base settings give RTP DSCP N "
+                                "(not Genesys' default 46) and every Edge and phone applies it", "N",
+                                whole_number(0, 63), _base_media_dscp)
 TRUNK_MISSING = declare_value("trunk-missing", ROLE, "the org has no external trunk on Edge EDGE (its trunk "
                               "listings lack it) while the Edge's SIP trunk runs on the wire", "EDGE", text)
 OUTBOUND_ROUTE_DROPS = declare_value("outbound-route-drops", ROLE, "no outbound route of the site carries "

@@ -10,7 +10,8 @@ whose media is an echo.
   5 s while it fails; ``PhoneState.registered`` / ``registrar`` / ``last_register_code`` follow the
   last answer. Stopping the service (the ``down`` fault) sends ``Expires: 0`` and unbinds.
 * **Calls**: as every twin user agent answers them (180, 200 with the SDP answer, echo media;
-  the RFC 4733 digit ``D`` makes the phone hang up).
+  the RFC 4733 digit ``D`` makes the phone hang up); under ``registrar-only`` an INVITE from any
+  address but its registrar Edge's gets 403.
 * **DSCP**: SIP leaves marked CS3 (24) and RTP EF (46), the phone base settings' defaults (G-DSCP),
   unless the ``no-dscp`` / ``wrong-dscp`` fault says otherwise (:func:`~harness.twin.core.shared_faults.marked_tos`).
 * **Firmware**: an out-of-dialog NOTIFY with ``Event: check-sync`` gets 200 and starts the
@@ -31,10 +32,11 @@ from sipmessage import Request, Response
 from ...errors import LabError
 from ...inventory.models import PhoneDevice
 from ...transports.sip.message import build_request, new_branch, new_call_id, new_tag
-from ...transports.sip.stack import Peer
+from ...transports.sip.stack import Peer, ServerTransaction
 from ..core.shared_faults import marked_tos
 from ..core.twin import Service, Twin
 from ..servers.sip_ua import TwinUserAgent, UaService
+from .faults import REGISTRAR_ONLY
 from .firmware import machine
 from .state import PhoneState
 
@@ -72,8 +74,15 @@ class PhoneService(UaService):
         ua = TwinUserAgent(self.device, self.host, self.port, self.user, self.server, echo=True,
                            sip_mark=lambda: marked_tos(st, st.sip_dscp), rtp_mark=lambda: marked_tos(st, st.media_dscp))
         ua.on_notify = self.firmware.on_notify
+        ua.refuse_invite = self._refuse
         ua.allow = (*ua.allow, "NOTIFY")  # OPTIONS and 405 list it: the phone takes check-sync
         return ua
+
+    def _refuse(self, txn: ServerTransaction) -> int | None:
+        """403 for an INVITE not from the registrar Edge's address while ``registrar-only`` is on."""
+        if REGISTRAR_ONLY.on(self.state) and (self.registrar is None or txn.peer.host != self.registrar.host):
+            return 403
+        return None
 
     def _background(self) -> Coroutine[Any, Any, None] | None:
         if self.registrar is None:

@@ -81,11 +81,17 @@ class TwinUserAgent(UserAgentCore):
         self.echo = echo
         self.on_ended = on_ended
         self.on_notify: Callable[[ServerTransaction], None] | None = None  # phones: check-sync (phone/firmware.py)
+        #: a new INVITE's refusal status (403 …), or None to take it (phones: the registrar-only fault)
+        self.refuse_invite: Callable[[ServerTransaction], int | None] | None = None
 
     def on_request(self, txn: ServerTransaction) -> None:
         self.stack.user_agent = self.server()
         if txn.req.method == "NOTIFY" and self.on_notify is not None and not tag_of(txn.req.headers.get("To")):
             self.on_notify(txn)
+            return
+        if (txn.req.method == "INVITE" and self.refuse_invite is not None and not tag_of(txn.req.headers.get("To"))
+                and (code := self.refuse_invite(txn)) is not None):
+            txn.reply(code)
             return
         call = self.calls.get(txn.req.call_id)
         if call is not None and call.state in FINAL_STATES and tag_of(txn.req.headers.get("To")):

@@ -2,7 +2,8 @@
 back what it changed. Ports are named long or short (``GigabitEthernet1/0/5``, ``Gi1/0/5``).
 
 Read elsewhere: ``reject-config`` and ``cli-hang`` by the IOS session (:mod:`.ios`), ``snmp-vlan``
-by the switch MIB (:mod:`.mib`), ``clock-offset`` by :func:`switch_clock` (``show clock`` and the MIB's
+by the switch MIB (:mod:`.mib`), ``counters-frozen`` through the ports' octet counters
+(:func:`~.state.port_octets`), ``clock-offset`` by :func:`switch_clock` (``show clock`` and the MIB's
 ``cntpSysClock``); the others change :class:`~.state.SwitchState` here.
 """
 
@@ -12,9 +13,9 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
-from ..core.faults import declare, declare_value, set_fields, text
+from ..core.faults import declare, declare_value, set_fields, text, undo_all
 from ..core.twin import Twin, Undo
-from .state import PortState, SwitchState, neighbor_port, port_name, port_order
+from .state import PortState, SwitchState, neighbor_port, port_name, port_octets, port_order
 
 MAX_CLOCK_OFFSET_S = 86400.0  # project choice: a day either way is any clock error a site shows
 PORT_ERRORS_PER_S = 5.0  # project choice: clearly rising within a one-second test
@@ -229,3 +230,15 @@ CLOCK_OFFSET = declare_value("clock-offset", ("switch",), "the switch's clock ru
 def switch_clock(st: SwitchState) -> float:
     """The switch's clock now, epoch seconds: this host's clock plus ``clock-offset``."""
     return time.time() + (CLOCK_OFFSET.value(st) or 0.0)
+
+
+async def _freeze_counters(twin: Twin, device: str) -> Undo | None:
+    """Every port's octet counters keep the value they have now (as a stuck ASIC counter or an SNMP
+    agent serving a stale cache does)."""
+    undos = [set_fields(p, frozen_octets=port_octets(p)) for p in _switch(twin, device).ports.values()]
+    return undo_all(undos)
+
+
+COUNTERS_FROZEN = declare("counters-frozen", ("switch",), "the IF-MIB octet counters of every port stop "
+                          "counting (ifInOctets, ifOutOctets, ifHCInOctets, ifHCOutOctets keep their value)",
+                          _freeze_counters)

@@ -25,9 +25,18 @@ from pysnmp.proto import rfc1902
 from ...devices.facts.clocks import ntp_timestamp
 from ...devices.facts.switch_ports import POE_CLASS_PSE_W
 from ..core.faces import Mib, Section
-from ..servers.mib2 import IF_NUMBER, SYSTEM, entity_chassis, if_row, mac_bytes, system_group
+from ..servers.mib2 import (
+    IF_ENTRY,
+    IF_NUMBER,
+    IFX_ENTRY,
+    SYSTEM,
+    entity_chassis,
+    if_row,
+    mac_bytes,
+    system_group,
+)
 from .faults import SNMP_VLAN, switch_clock
-from .state import PortState, SwitchState
+from .state import PortState, SwitchState, port_octets
 
 DOT3_STATS_ENTRY = (1, 3, 6, 1, 2, 1, 10, 7, 2, 1)  # EtherLike-MIB dot3StatsTable
 DOT1D_BASE = (1, 3, 6, 1, 2, 1, 17, 1)  # BRIDGE-MIB dot1dBase
@@ -127,13 +136,20 @@ def _entity(st: SwitchState, location: str) -> Mib:
 
 
 def _interfaces(st: SwitchState, location: str) -> Mib:
-    """IF-MIB ifNumber, ifTable and ifXTable (built together: both come from the same rows)."""
+    """IF-MIB ifNumber, ifTable and ifXTable (built together: both come from the same rows), with the
+    octet counters (RFC 2863 ifInOctets/ifOutOctets, Counter32 wrapping, and ifHCInOctets/ifHCOutOctets,
+    Counter64) of :func:`~.state.port_octets`."""
     base = int(re.sub(r"[^0-9a-fA-F]", "", st.base_mac), 16)
     mib: Mib = {IF_NUMBER: _i(len(st.ports))}
     for p in st.ports.values():
         mac = f"{(base + p.if_index) % 2**48:012x}"
         mib |= if_row(p.if_index, p.name, short_if(p.name), p.description, mac, p.speed_mbps, p.admin_up,
                       p.oper_up, p.errors_now())
+        in_octets, out_octets = port_octets(p)
+        mib |= {(*IF_ENTRY, 10, p.if_index): rfc1902.Counter32(in_octets % 2**32),
+                (*IF_ENTRY, 16, p.if_index): rfc1902.Counter32(out_octets % 2**32),
+                (*IFX_ENTRY, 6, p.if_index): rfc1902.Counter64(in_octets % 2**64),
+                (*IFX_ENTRY, 10, p.if_index): rfc1902.Counter64(out_octets % 2**64)}
     return mib
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ...inventory.models import AnyDevice, Lab, PhoneDevice, SwitchDevice
 from ..core.state import DeviceState, secret_field
+from ..wan.link import active as active_wan
 
 N_PORTS = 48  # project choice: a 48-port access switch (WS-C3850-48P)
 PORT_PREFIX = "GigabitEthernet1/0/"
@@ -81,6 +82,11 @@ class PortState:
     in_errors_per_s: float = 0.0
     errors_since: float = 0.0
     neighbor: Neighbor | None = None
+    #: the port toward the WAN router (``network.media.wan_port``): its octet counters count what the
+    #: ``wan`` unit's link carried (:mod:`.mib`)
+    wan_uplink: bool = False
+    octets_seen: tuple[int, int] = (0, 0)  # (in, out) octets counted so far (kept while the link is stopped)
+    frozen_octets: tuple[int, int] | None = None  # the ``counters-frozen`` fault's values
 
     def errors_now(self, now: float | None = None) -> int:
         """ifInErrors right now: the base count plus what the ``port-errors`` fault adds over time."""
@@ -138,7 +144,9 @@ def populate_switch(st: SwitchState, name: str, lab: Lab) -> None:
     ``facts.switch_port`` names this switch sits on its port as the lab's intent asks: link up at
     1000/full, access port in the data VLAN with the voice VLAN, ``mls qos trust dscp``, portfast,
     PoE on, network-policy 1, and the phone as LLDP neighbour (its MAC, model, serial, firmware,
-    address and ``facts.poe_class``, default class 2).
+    address and ``facts.poe_class``, default class 2). The port ``network.media.wan_port`` names on
+    this switch is up, described ``WAN router``, an access port of the data VLAN, and counts the WAN
+    link's octets.
     """
     if st.ports:
         return
@@ -153,6 +161,10 @@ def populate_switch(st: SwitchState, name: str, lab: Lab) -> None:
         st.network_policies[1] = NetworkPolicy(vlan=voice_vlan, cos=5, dscp=46)
     for n in range(1, N_PORTS + 1):
         st.ports[f"{PORT_PREFIX}{n}"] = PortState(name=f"{PORT_PREFIX}{n}", if_index=n, oper_up=False)
+    wan = lab.network.media.wan_port if lab.network.media else None
+    if wan is not None and wan.switch == name and wan.port in st.ports:
+        p = st.ports[wan.port]
+        p.oper_up, p.wan_uplink, p.description, p.access_vlan = True, True, "WAN router", data_vlan or 1
     for phone, d in lab.devices.items():
         if not isinstance(d, PhoneDevice):
             continue
@@ -197,3 +209,15 @@ def port_order(name: str) -> list[int]:
 def neighbor_port(st: SwitchState, device: str) -> PortState | None:
     """The port of switch ``st`` whose LLDP neighbour is ``device``, None when none is."""
     return next((p for p in st.ports.values() if p.neighbor is not None and p.neighbor.name == device), None)
+
+
+def port_octets(p: PortState) -> tuple[int, int]:
+    """``(in, out)`` layer-2 octets port ``p`` has counted: on the WAN uplink, what the ``wan`` unit's
+    link carried (:meth:`~harness.twin.wan.state.WanState.switch_port_octets`; the last count while
+    the link is stopped), the ``counters-frozen`` fault's values while it is on; 0 on the other ports
+    (the twin does not count the phones' or the harness's own packets)."""
+    if p.frozen_octets is not None:
+        return p.frozen_octets
+    if p.wan_uplink and (link := active_wan()) is not None:
+        p.octets_seen = link.st.switch_port_octets()
+    return p.octets_seen

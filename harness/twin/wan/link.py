@@ -44,6 +44,7 @@ class WanLink:
         if) the link lets it through."""
         st = self.st
         st.offered[direction] += 1
+        st.offered_octets[direction] += len(data) + IP_UDP + L2_OVERHEAD
         loss = WAN_LOSS.value(st)
         if loss and self.rng.random() * 100.0 < loss:
             st.lost[direction] += 1

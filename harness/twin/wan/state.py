@@ -15,7 +15,7 @@ UNIT_NAME = "wan"
 class WanState(DeviceState):
     """``voice_kbps``: the inventory's ``network.media.wan_voice_kbps`` (``None``: not stated).
     Counters per direction (``"out"``, ``"in"``): datagrams offered, delivered, dropped by loss,
-    dropped by the shaper's full queue, and layer-2 octets delivered."""
+    dropped by the shaper's full queue, layer-2 octets offered (before loss and shaping) and delivered."""
 
     voice_kbps: float | None = None
     offered: dict[str, int] = field(default_factory=lambda: {"out": 0, "in": 0})
@@ -23,6 +23,13 @@ class WanState(DeviceState):
     lost: dict[str, int] = field(default_factory=lambda: {"out": 0, "in": 0})
     shaped_out: dict[str, int] = field(default_factory=lambda: {"out": 0, "in": 0})
     octets: dict[str, int] = field(default_factory=lambda: {"out": 0, "in": 0})
+    offered_octets: dict[str, int] = field(default_factory=lambda: {"out": 0, "in": 0})
+
+    def switch_port_octets(self) -> tuple[int, int]:
+        """What the switch port toward the WAN router counts of this link, as ``(in, out)`` layer-2
+        octets: out, what the Edge sent toward the WAN (counted on the port before the WAN loses or
+        shapes it); in, what came back over the WAN (after it)."""
+        return self.octets["in"], self.offered_octets["out"]
 
 
 def wan_state(lab: Lab) -> WanState | None:

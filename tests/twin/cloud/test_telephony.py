@@ -97,10 +97,38 @@ def test_configuration_faults_bend_what_they_name(twin: TwinControl, org: LabSes
 def test_trunk_base_settings_are_the_edge_trunk(twin: TwinControl, org: LabSession, loaded: LoadedLab) -> None:
     pstn = loaded.lab.devices["pstn1"]
     bases = fresh(org).trunk_base_settings()
-    assert [b.name for b in bases] == ["edge1 external trunk"]
+    assert [(b.name, b.trunk_type) for b in bases] == [("edge1 external trunk", "EXTERNAL"),
+                                                       ("Genesys Cloud - CDM SIP Phone Trunk", "PHONE")]
     b = bases[0]
     assert b.trunk_type == "EXTERNAL" and b.acl_allow == (f"{pstn.host}/32",) and not b.allows_all
     assert b.dtmf_method == "RTP Events" and b.transport == "udp"
     twin.fault("cloud", "trunk-acl-allow-all")
     b = fresh(org).trunk_base_settings()[0]
     assert b.acl_allow == ("0.0.0.0/0",) and b.allows_all
+
+
+def test_base_media_dscp_is_what_the_org_and_its_devices_say(twin: TwinControl, org: LabSession,
+                                                             loaded: LoadedLab) -> None:
+    tel = fresh(org)
+    base, where = tel.edge_trunk_base("edge1")
+    assert base is not None and (base.media_dscp, base.sip_dscp) == (46, 24), where
+    assert where == "trunk base settings 'edge1 external trunk' of Edge edge1's external trunk"
+    phone1 = loaded.lab.devices["phone1"]
+    assert isinstance(phone1, PhoneDevice)
+    pbase, pwhere = tel.phone_base(phone1.facts.mac.lower())
+    assert pbase is not None and (pbase.media_dscp, pbase.sip_dscp) == (46, 24), pwhere
+    assert fresh(org).edge_trunk_base("nosuch") == (None, "the org has no external trunk on Edge nosuch")
+    phone_base, where = tel.edge_trunk_base("edge1", "PHONE")
+    assert phone_base is not None and (phone_base.media_dscp, phone_base.sip_dscp) == (46, 24), where
+    assert where == "trunk base settings 'Genesys Cloud - CDM SIP Phone Trunk' of Edge edge1's phone trunk"
+    twin.fault("cloud", "base-media-dscp", "34")
+    tel = fresh(org)
+    base, _ = tel.edge_trunk_base("edge1")
+    pbase, _ = tel.phone_base(phone1.facts.mac.lower())
+    ptrunk, _ = tel.edge_trunk_base("edge1", "PHONE")
+    assert base is not None and pbase is not None and ptrunk is not None
+    assert (base.media_dscp, base.sip_dscp, pbase.media_dscp, pbase.sip_dscp) == (34, 24, 34, 24)
+    assert (ptrunk.media_dscp, ptrunk.sip_dscp) == (34, 24)
+    twin.heal("cloud")
+    base, _ = fresh(org).edge_trunk_base("edge1")
+    assert base is not None and base.media_dscp == 46

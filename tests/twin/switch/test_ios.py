@@ -122,9 +122,10 @@ def test_show_commands_parse_and_match_state(cli: SwitchCli, twin: TwinControl) 
     assert (poe["Gi1/0/5"]["admin_status"], poe["Gi1/0/5"]["operational_status"]) == ("auto", "off")
 
     stp = _parse(cli, "show spanning-tree")
-    assert {(r["vlan_id"], r["interface"]) for r in stp} == {(v, _short(n)) for n in up
-                                                               for v in ("10", "100")}
-    assert all(r["type"] == "P2p Edge" for r in stp)
+    assert {(r["vlan_id"], r["interface"]) for r in stp} == {  # the phones' ports, and the WAN router's (data VLAN)
+        (str(v), _short(n)) for n in up for v in (ports[n]["access_vlan"], ports[n]["voice_vlan"]) if v}
+    assert {r["vlan_id"] for r in stp if r["interface"] == "Gi1/0/48"} == {"10"}
+    assert all(r["type"] == "P2p Edge" for r in stp if r["interface"] != "Gi1/0/48")  # portfast on the phones' ports
 
     macs = _parse(cli, "show mac address-table")
     assert {(r["vlan_id"], r["destination_address"].replace(".", ""), r["destination_port"][0]) for r in macs} == {

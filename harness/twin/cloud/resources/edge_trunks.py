@@ -5,11 +5,12 @@
 
 Each inventory Edge has its external trunk (``trunkType: EXTERNAL``: ``inService`` while one of its
 routes answered its last OPTIONS, ``optionsStatus`` per route from those answers) and its phone
-trunk (``PHONE``). Metrics count the calls in progress (``calls.inboundCallCount`` carrier → Edge,
-``outboundCallCount`` Edge → carrier; the phone trunk's inbound count is the station calls). While
-the Edge does not run (rebooting, ``down``) its trunks are out of service with no calls.
-``trunk-missing=EDGE`` (a fault of the org) takes that Edge's external trunk out of every listing
-while its SIP trunk runs on the wire (DATA-ACCURACY).
+trunk (``PHONE``); each names its trunk base settings (``trunkBase``, :mod:`.trunk_bases`: the
+Edge's external one, the managed phones' one). Metrics count the calls in progress
+(``calls.inboundCallCount`` carrier → Edge, ``outboundCallCount`` Edge → carrier; the phone trunk's
+inbound count is the station calls). While the Edge does not run (rebooting, ``down``) its trunks
+are out of service with no calls. ``trunk-missing=EDGE`` (a fault of the org) takes that Edge's
+external trunk out of every listing while its SIP trunk runs on the wire (DATA-ACCURACY).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..faults import TRUNK_MISSING
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import entity_id
 from .edges import EDGES, find_edge
+from .trunk_bases import PHONE_BASE_NAME, TRUNK_BASES, base_id, phone_base_id
 
 TRUNKS = f"{EDGES}/trunks"
 KINDS = ("EXTERNAL", "PHONE")
@@ -41,6 +43,7 @@ def trunk_json(req: ApiRequest, name: str, edge_id: str, st: EdgeState, kind: st
     out: Json = {"id": tid, "name": f"{name} {kind.lower()} trunk", "state": "active", "trunkType": kind,
                  "edge": ref(EDGES, edge_id, name), "enabled": True, "family": 2, "selfUri": f"{TRUNKS}/{tid}"}
     if kind == "EXTERNAL":
+        out["trunkBase"] = ref(TRUNK_BASES, base_id(req, name), f"{name} external trunk")
         options = [{"proxyAddress": r.address, "optionState": st.trunk_options.get(r.name) is not None
                     and 200 <= (st.trunk_options.get(r.name) or 0) < 300, "optionStateTime": now}
                    for r in st.trunk_routes]
@@ -50,6 +53,7 @@ def trunk_json(req: ApiRequest, name: str, edge_id: str, st: EdgeState, kind: st
                                                                               "connectedStateTime": now},
                     "proxyAddressList": [r.address for r in st.trunk_routes]})
     else:
+        out["trunkBase"] = ref(TRUNK_BASES, phone_base_id(req), PHONE_BASE_NAME)
         out.update({"inService": running, "optionsEnabledStatus": "NOT_SUPPORTED",
                     "registersEnabledStatus": "NOT_SUPPORTED",
                     "connectedStatus": {"connected": running, "connectedStateTime": now}})

@@ -1,8 +1,10 @@
 """Phones: ``GET /api/v2/telephony/providers/edges/phones`` (filters ``site.id``, ``phone_hardwareId``,
 ``name``, ``status.operationalStatus``) and ``GET …/phones/{phoneId}``, as the SDK's ``Phone`` and
 ``PhoneEntityListing``; lines: ``GET …/lines`` (``LineEntityListing``, one per phone record); phone base
-settings: ``GET …/phonebasesettings[/{phoneBaseSettingsId}]`` (``PhoneBase``, one per phone model, DSCP
-media 46 and SIP 24: Genesys' defaults, G-DSCP).
+settings: ``GET …/phonebasesettings[/{phoneBaseSettingsId}]`` (``PhoneBase``, one per phone model; its
+``phone_media_dscp`` / ``phone_sip_dscp`` are the DSCP the twin phones of that model were provisioned
+with, ``PhoneState.media_dscp`` / ``sip_dscp``: Genesys' defaults 46 and 24, G-DSCP, unless the org's
+``base-media-dscp`` fault configured another media value, which the phones apply).
 
 A phone record is the org's configuration (:class:`~harness.twin.cloud.telephony.PhoneRecord`, its
 hardware ID in ``properties.phone_hardwareId.value.instance``, bent by ``phone-record-mac``); its
@@ -20,6 +22,7 @@ import time
 
 from ....inventory.models import PhoneDevice
 from ...edge.state import EdgeState
+from ...phone.state import PhoneState
 from ..faults import PHONE_RECORD_MAC
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import entity_id
@@ -169,12 +172,22 @@ def _models(req: ApiRequest) -> list[str]:
     return sorted({r.model for r in req.state.telephony.phones.values()})
 
 
+def _dscp(req: ApiRequest, model: str) -> tuple[int, int]:
+    """(media, SIP) DSCP of the model's base settings: what its first twin phone was provisioned with,
+    Genesys' defaults for a model without one."""
+    for rec in req.state.telephony.phones.values():
+        if rec.model == model and isinstance(st := req.twin.states.get(rec.name), PhoneState):
+            return st.media_dscp, st.sip_dscp
+    return DSCP_MEDIA, DSCP_SIP
+
+
 def _base_json(req: ApiRequest, model: str) -> Json:
     bid = base_id(req, model)
+    media, sip = _dscp(req, model)
     return {"id": bid, "name": model, "state": "active", "version": 1,
             "phoneMetaBase": {"id": model.lower().replace(" ", "_"), "name": model},
-            "properties": {"phone_media_dscp": {"value": {"instance": DSCP_MEDIA}},
-                           "phone_sip_dscp": {"value": {"instance": DSCP_SIP}}},
+            "properties": {"phone_media_dscp": {"value": {"instance": media}},
+                           "phone_sip_dscp": {"value": {"instance": sip}}},
             "selfUri": f"{PHONE_BASES}/{bid}"}
 
 

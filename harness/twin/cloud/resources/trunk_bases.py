@@ -9,8 +9,16 @@ trunk), ``trunk_transport_serverProxyList`` (the routes' ``host:port``),
 route's host as a /32: the SIP access list admits the carrier only; ``trunk-acl-allow-all`` makes it
 ``0.0.0.0/0``), ``trunk_access_acl_denyList`` (empty), ``trunk_media_dtmf_method`` ``RTP Events``
 with ``trunk_media_dtmf_payload`` 101 (RFC 4733, as the twin's Edge sends DTMF),
-``trunk_media_dscpValue`` 46 and ``trunk_transport_sipDscpValue`` 24 (Genesys' defaults, G-DSCP).
+``trunk_media_dscpValue`` and ``trunk_transport_sipDscpValue``: the DSCP the twin Edge was provisioned
+with (``EdgeState.media_dscp`` / ``sip_dscp``: Genesys' defaults 46 and 24, G-DSCP, unless the org's
+``base-media-dscp`` fault configured another media value, which the Edge applies).
 The trunk's *Max Calls* and its reason code are not rendered: no public source names their properties.
+
+And one ``PHONE`` trunk base for the org's managed phones, ``Genesys Cloud - CDM SIP Phone Trunk``
+(``trunk_type`` ``station.cdm``, metabase ``phone_connections_cdm.json``: as a public Terraform
+export of a real org holds it), the base every Edge's phone trunk names: its
+``trunk_media_dscpValue`` / ``trunk_transport_sipDscpValue`` are the DSCP the twin Edges were
+provisioned with (the first inventory Edge's), what they mark toward the stations.
 """
 
 from __future__ import annotations
@@ -57,21 +65,54 @@ def trunk_base_json(req: ApiRequest, edge: str, st: EdgeState) -> Json:
                            "trunk_transport_protocolVariant": _prop(st.trunk_routes[0].transport),
                            "trunk_access_acl_allowList": _prop(allow), "trunk_access_acl_denyList": _prop([]),
                            "trunk_media_dtmf_method": _prop("RTP Events"), "trunk_media_dtmf_payload": _prop(101),
-                           "trunk_media_dscpValue": _prop(46), "trunk_transport_sipDscpValue": _prop(24)},
+                           "trunk_media_dscpValue": _prop(st.media_dscp),
+                           "trunk_transport_sipDscpValue": _prop(st.sip_dscp)},
             "selfUri": f"{TRUNK_BASES}/{bid}"}
+
+
+PHONE_BASE_NAME = "Genesys Cloud - CDM SIP Phone Trunk"
+
+
+def phone_base_id(req: ApiRequest) -> str:
+    return entity_id(req.twin.lab.lab.name, "trunkbasesettings", "phone")
+
+
+def phone_edge(req: ApiRequest) -> EdgeState | None:
+    """The Edge whose provisioning the phone trunk base shows (the first inventory Edge), or None."""
+    return next((st for name in req.state.edge_ids if isinstance(st := req.twin.states.get(name), EdgeState)), None)
+
+
+def phone_trunk_base_json(req: ApiRequest, st: EdgeState) -> Json:
+    """The managed phones' trunk base settings as ``TrunkBase`` (``PHONE``)."""
+    bid = phone_base_id(req)
+    return {"id": bid, "name": PHONE_BASE_NAME, "state": "active", "version": 1, "trunkType": "PHONE",
+            "managed": False, "trunkMetabase": {"id": "phone_connections_cdm.json", "name": "Phone Connections"},
+            "properties": {"trunk_type": _prop("station.cdm"), "trunk_label": _prop(PHONE_BASE_NAME),
+                           "trunk_enabled": _prop(True), "trunk_media_dtmf_method": _prop("RTP Events"),
+                           "trunk_media_dtmf_payload": _prop(101), "trunk_media_dscpValue": _prop(st.media_dscp),
+                           "trunk_transport_sipDscpValue": _prop(st.sip_dscp)},
+            "selfUri": f"{TRUNK_BASES}/{bid}"}
+
+
+def _all(req: ApiRequest) -> list[tuple[str, Json]]:
+    """Every trunk base as ``(name, its JSON)``: the external ones in Edge order, then the phones'."""
+    out = [(f"{edge} external trunk", trunk_base_json(req, edge, st)) for edge, st in bases(req)]
+    if (st := phone_edge(req)) is not None:
+        out.append((PHONE_BASE_NAME, phone_trunk_base_json(req, st)))
+    return out
 
 
 @route("GET", TRUNK_BASES)
 async def trunk_bases(req: ApiRequest) -> Json:
-    found = bases(req)
+    found = _all(req)
     if (name := req.query.get("name")) is not None:
-        found = [b for b in found if f"{b[0]} external trunk".lower() == name.lower()]
-    return listing(req, found, lambda b: trunk_base_json(req, *b))
+        found = [b for b in found if b[0].lower() == name.lower()]
+    return listing(req, found, lambda b: b[1])
 
 
 @route("GET", f"{TRUNK_BASES}/{{trunkBaseSettingsId}}")
 async def trunk_base(req: ApiRequest) -> Json:
-    for edge, st in bases(req):
-        if base_id(req, edge) == req.match["trunkBaseSettingsId"]:
-            return trunk_base_json(req, edge, st)
+    for _, body in _all(req):
+        if body["id"] == req.match["trunkBaseSettingsId"]:
+            return body
     raise ApiError.not_found("trunk base settings", req.match["trunkBaseSettingsId"])
