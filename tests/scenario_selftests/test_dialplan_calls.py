@@ -84,10 +84,17 @@ def test_an_org_blocked_prefix_the_edge_lets_through_fails_toll_fraud(twin, lab_
 
 def test_an_org_that_blocks_the_emergency_number_fails_the_dial_plan(twin, lab_path, out):
     twin.fault("cloud", "emergency-blocked")
-    r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "emergency or Emergency")
+    r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "--duty=SEC-TOLL-FRAUD", "-k",
+                      "emergency or Emergency or org_blocked")
     _fails(r, EMERGENCY_CLEAR, "[CFG-DIALPLAN] cloud prefix Block List", "the org's call simulation of the "
            "emergency number 911 = False", "limit == True (G-PREFIX)", "level BlockPrefix, matched prefix +1911")
     assert r.tests()[called("Emergency")]["verdict"] == "PASS"  # the Edge still routes it: only the org is wrong
+    # toll fraud never dials a number that begins with 911 (+1911 on the Block List): it says so instead
+    refused = r.tests()[ORG_REFUSED]
+    assert refused["verdict"] == "PASS", refused
+    skipped = [m for m in refused["measurements"] if m["measured"] == "not dialled"]
+    assert {m["what"] for m in skipped} == {"test call to +19112345678", "test call to 19112345678",
+                                            "test call to 9112345678"}, skipped
 
 
 def test_no_emergency_test_call_without_a_route_to_the_lab_s_own_carrier(twin, lab_path, out):

@@ -145,3 +145,16 @@ def emergency_number(country: str) -> str:
     """The emergency number a station in ``country`` dials: 911 in North America (US, CA), else 112
     (project choice: the numbers of North America and of the EU's single emergency number)."""
     return "911" if country in ("US", "CA") else "112"
+
+
+def emergency_like(dialled: str, country: str) -> bool:
+    """``dialled`` (any form a station dials: ``9112345678``, ``+19112345678``, ``19112345678``)
+    begins with the emergency number of ``country``, as dialled or once the country code and the
+    trunk prefix are taken off. A test call never dials such a string on a site whose emergency route
+    may reach a live service: a switch or carrier may act on the first three digits (project choice,
+    for safety)."""
+    sos = emergency_number(country)
+    digits = dialled.strip().lstrip("+")
+    e164 = normalize(dialled, country)
+    national = national_form(e164) if e164 else digits
+    return any(s.startswith(sos) for s in (digits, national, digits[1:] if digits.startswith("1") else digits))

@@ -85,3 +85,12 @@ def test_national_form_and_emergency_number():
 def test_prefix_cover_compares_digits():
     assert covers("+1900", "+19002345678") and covers("1900", "+19002345678")
     assert not covers("+1976", "+19002345678") and not covers("", "+1900")
+
+
+@pytest.mark.parametrize(("dialled", "country", "like"), [
+    ("9112345678", "US", True), ("+19112345678", "US", True), ("19112345678", "US", True), ("911", "US", True),
+    ("+19002345678", "US", False), ("+13175559000", "US", False), ("9112345678", "GB", False),
+    ("1122334455", "DE", True), ("+4411223344", "GB", True), ("+442079460000", "GB", False),
+])
+def test_emergency_like_numbers_are_known_in_every_form(dialled: str, country: str, like: bool) -> None:
+    assert dialplan.emergency_like(dialled, country) is like
