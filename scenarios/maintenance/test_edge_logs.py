@@ -7,7 +7,8 @@ report) and read through: the bytes fetched equal the ``sizeBytes`` the API anno
 (``log_file_bytes``) and the archive reads whole (gzip CRC-32, ``log_archive_damage``, RFC 1952),
 with at least ``bundle_files`` files. An Edge the org sees OFFLINE runs no log job: collecting the
 logs of an Edge that cannot reach the cloud has no public Genesys procedure (DUTIES.md), so that
-part of the duty falls to attestation, and the test is SKIPPED saying so.
+part of the duty falls to attestation, and the test is skipped saying so: the Edge's state, not the
+inventory, kept the core check from running, so the duty is PARTIAL, not SKIPPED.
 
 One test per Edge. A Genesys Edge is cloud-managed: its customer has no SSH command line or serial
 console on it (GENESYS-API.md), so the API's log job is the only path a customer has. Each fetched
@@ -26,6 +27,7 @@ from harness.devices.session import LabSession
 from harness.duties.profile import Profile
 from harness.evidence.attach import attach
 from harness.evidence.check import check, intent, observe
+from harness.evidence.skips import skip_for_run
 
 DUTY = "MAINT-EDGE-LOGS"
 
@@ -43,9 +45,9 @@ def test_edge_logs_through_the_api(edge: Edge, lab: LabSession, profile: Profile
         pytest.skip("the inventory has no cloud: section: an Edge's log jobs run through Genesys Cloud")
     rec = edge.record()
     if not rec.online:
-        pytest.skip(f"{edge.name} is {rec.online_status} in Genesys Cloud: no log job can run. Collecting the logs "
-                    "of an Edge that cannot reach the cloud has no public Genesys procedure, so this part of "
-                    f"{DUTY} falls to attestation (the site's offline log runbook)")
+        skip_for_run(f"{edge.name} is {rec.online_status} in Genesys Cloud: no log job can run. Collecting the "
+                     "logs of an Edge that cannot reach the cloud has no public Genesys procedure, so this part of "
+                     f"{DUTY} falls to attestation (the site's offline log runbook)", f"{edge.name} offline")
     report = run_log_job(edge, _folder(pytestconfig, tmp_path, edge))
     attach(f"{edge.name} log job (Genesys Cloud API)", json.dumps({
         "device": edge.name, "job": report.job_id, "seconds": round(report.seconds, 3), "problem": report.problem,
