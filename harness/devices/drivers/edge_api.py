@@ -135,7 +135,8 @@ class EdgeCloud(Driver):
                 "conversations")
         if not rec.online:
             raise LabUnreachable(self.name, "api", self.org().api().address,
-                                 f"{rec.name} is {rec.online_status} in Genesys Cloud ({line})")
+                                 f"the API answered: {rec.name} is {rec.online_status} in Genesys Cloud, out of "
+                                 f"contact with the cloud ({line})")
         return line
 
     def edge_id(self) -> str:

@@ -166,8 +166,9 @@ class ApiAccess:
         OFFLINE (Genesys Cloud cannot vouch for what it runs), LabProtocolError without a version."""
         rec = self.edge.record()
         if not rec.online:
-            raise LabUnreachable(self.name, "api", self.edge.org().api().address, f"{self.name} is "
-                                 f"{rec.online_status} in Genesys Cloud: its version cannot be read")
+            raise LabUnreachable(self.name, "api", self.edge.org().api().address, "the API answered: "
+                                 f"{self.name} is {rec.online_status} in Genesys Cloud, out of contact with the "
+                                 "cloud: its version cannot be read")
         if not rec.software_version:
             raise LabUnreachable(self.name, "api", self.edge.org().api().address,
                                  f"{self.name}'s record has no softwareVersion")
