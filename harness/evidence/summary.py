@@ -327,7 +327,7 @@ def _findings_markdown(findings: Sequence[Mapping[str, Any]]) -> list[str]:
         root = f["root"]
         out += ["", f"### {n}. {_md(root['message'])}", "", f"- test: {_md(root['nodeid'])}"]
         if f["inputs"]:
-            out.append(f"- root cause of: {_md(', '.join(f['inputs']))}")
+            out.append(f"- failed input: {_md(', '.join(f['inputs']))} (the consequences below were judged with it)")
         if f["consequences"]:
             out.append(f"- consequences ({len(f['consequences'])}):")
             out += [f"  - {_md(c['message'])} ({_md(c['nodeid'])})" for c in f["consequences"]]

@@ -32,6 +32,8 @@ Reconciled both ways (G-POLYCCX, API-TF-DIDPOOL, G-PHADDR), the org read through
   Whether the street address is truly right is for a person to attest.
 """
 
+import csv
+import io
 from collections.abc import Sequence
 
 import allure
@@ -61,9 +63,10 @@ def side_by_side(device: str, what: str, wire: object, org: object, source: str)
 
 
 def _table(title: str, header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    allure.attach("\n".join(lines) + "\n", name=title, attachment_type=allure.attachment_type.TEXT)
+    """Attach ``rows`` under ``header`` as CSV, which the Allure report shows as a table."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([header, *rows])
+    allure.attach(text.getvalue(), name=title, attachment_type=allure.attachment_type.CSV)
 
 
 def _list(items: list[str], limit: int = 10) -> str:
@@ -170,10 +173,10 @@ def test_trunks_in_the_org_and_on_the_wire_match(lab: LabSession, org_telephony:
     rows = []
     for e in sorted(set(wire) | set(org)):
         w, o = ", ".join(wire.get(e, [])) or "none", ", ".join(sorted(org.get(e, []))) or "none"
-        ok = side_by_side(f"trunk {e}", "carrier servers of the Edge's trunk: inventory routes (wire) vs the org's "
-                          "external trunk (org)", w, o, "org: trunks, Platform API")
+        ok = side_by_side(f"trunk {e}", "carrier servers of the Edge's trunk: the inventory's routes vs the "
+                          "org's external trunk (org)", w, o, "org: trunks, Platform API")
         rows.append((e, w, o, "agree" if ok else "DISAGREE"))
-    _table("trunks: org vs wire", ("Edge", "routes (wire)", "external trunk servers (org)", "verdict"), rows)
+    _table("trunks: org vs inventory", ("Edge", "routes (inventory)", "external trunk servers (org)", "verdict"), rows)
     check(len(found), duty(DUTY).threshold("unmatched_trunks"), duty=DUTY, device=f"{CLOUD_NAME} trunks",
           what="Edge trunks on the wire without their external trunk in the org, and the reverse",
           detail=_list(found) if found else f"{len(wire)} Edge trunks, {len(org)} external trunks in the org")
@@ -222,7 +225,7 @@ def test_edge_records_match_the_edges_on_the_wire(edge: Edge, lab: LabSession, o
             f"answers on {port_list}" if answering else f"is silent on {', '.join(silent)}"))
     if routes or org_servers:
         w, o = ", ".join(routes) or "none", ", ".join(org_servers) or "none"
-        ok = side_by_side(edge.name, "external trunk servers: inventory routes (wire) vs the Edge's external trunks "
+        ok = side_by_side(edge.name, "external trunk servers: the inventory's routes vs the Edge's external trunks "
                           "(org)", w, o, source)
         rows.append(("external trunk servers", o, w, "agree" if ok else "DISAGREE"))
         if not ok:

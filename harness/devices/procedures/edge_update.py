@@ -96,7 +96,8 @@ class EdgeUpdateReport:
     Attributes:
         edge: inventory name. target: the version asked for.
         version_before / version_after: the record's ``softwareVersion`` before and after (``None``: not
-            read, or the Edge did not come back). On a rollback ``version_after`` is the previous one.
+            read, or the Edge did not come back). On a rollback ``version_after`` is the previous one;
+            after an update stopped before its install, the version the Edge kept.
         step_reached: the :class:`EdgeStep` it stopped in (``verify`` with no ``error``: done);
             steps: every step taken, in order.
         seconds: step -> seconds it took (``reboot``: from OFFLINE to ONLINE with the update ended;
@@ -341,7 +342,16 @@ class EdgeUpdateRun:
             return True  # the Edge went on by itself (drain, install) before this poll saw it staged
         self.report.error = _staging_problem(sw, self.target.version)
         _cancel(self.access)
+        self._kept_version()
         return False
+
+    def _kept_version(self) -> None:
+        """After an update stopped before its install: ``version_after`` is what the Edge runs now (read
+        again; ``None`` when it cannot be read)."""
+        try:
+            self.report.version_after = self.access.running_version()
+        except LabError:
+            self.report.version_after = None
 
     def drained(self) -> bool:
         """Drain, call ``during_drain``, then poll until no trunk call is left; else ``error``, and
@@ -352,6 +362,7 @@ class EdgeUpdateRun:
             self.report.error = (f"the Edge has {sw.staged_version or 'nothing'} staged and did not begin its drain "
                                  f"within {self.boot_timeout_s:g} s: staged and not installed (status {sw.status})")
             _cancel(self.access)
+            self._kept_version()
             return False
         try:
             if self.during_drain is not None:
@@ -368,6 +379,7 @@ class EdgeUpdateRun:
         self.report.error = (f"{left} trunk calls still in progress {give_up_s:g} s after the drain began "
                              f"(drain timeout {self.drain_timeout_s:g} s)")
         _cancel(self.access)
+        self._kept_version()
         return False
 
     def install_began(self) -> bool:

@@ -180,6 +180,7 @@ def test_the_update_reaches_the_edge_only_through_its_access(twin: TwinControl, 
     else:
         assert r.steps == [EdgeStep.WINDOW, EdgeStep.IMAGE, EdgeStep.STAGE] and r.step_reached == "stage"
         assert r.error == "staging failed: checksum differs" and edge.done == ["stage", "cancel"], r.describe()
+        assert r.version_after == OLD, r.describe()  # the Edge kept what it ran
     st = twin.state("edge1")  # the twin's Edge was never touched
     assert (st["software_status"], st["installed_firmware"]) == ("idle", OLD)
 
@@ -255,6 +256,7 @@ def test_a_failed_download_stops_the_update_at_staging(twin: TwinControl, open_w
     assert t["verdict"] == "FAIL", (t["message"], r.output[-3000:])
     assert f"[{DUTY}] edge1: software version after the update from {OLD} (step reached stage" in msg, msg
     assert f"staging failed: software update to {NEW} ended FAILED" in msg, msg
+    assert "(step reached stage, " in msg and f"= {OLD}; limit == {NEW}" in msg, msg  # the version it kept
     st = twin.state("edge1")
     assert (st["staged_version"], st["installed_firmware"]) == (None, OLD)
 
