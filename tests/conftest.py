@@ -15,6 +15,7 @@ modules whose tests start a twin of their own carry ``pytestmark = pytest.mark.t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -62,6 +63,14 @@ def worker_net() -> str:
 TEST_NET = worker_net()
 os.environ["HIL_TEST_NET"] = TEST_NET  # test modules and the processes they start read it
 
+# Bytecode caching on for the suite and every process it starts. Container images often set
+# PYTHONDONTWRITEBYTECODE; then each of the few hundred Python processes the suite starts (a pytest per
+# scenario self-test run, `hil run`s, lab twins) compiles the harness anew, and pytest re-does its
+# assertion rewriting of it (the `hil` plugin's distribution is rewritten): about 1 s of CPU per process,
+# most of a short scenario run. The caches go to the git-ignored __pycache__ folders, as Python's default.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+
 
 @pytest.hookimpl(tryfirst=True)  # before -m selects on the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -88,6 +97,20 @@ def make_test_lab(dest: Path, text: str | None = None) -> Path:
     for profile in (dest / "profiles").glob("*.yaml"):  # image URLs name lab addresses too
         profile.write_text(profile.read_text().replace("127.0.", f"{TEST_NET}."))
     return dest / "lab_inventory.yaml"
+
+
+@contextlib.contextmanager
+def edited(path: Path, old: str, new: str) -> Iterator[None]:
+    """``path`` with ``old`` (found exactly once) replaced by ``new`` while the block runs, then as it
+    was. For a test's own settings in the session's lab file: the scenario runs read it anew each
+    time, the twin only at its start."""
+    original = path.read_text()
+    assert original.count(old) == 1, old
+    path.write_text(original.replace(old, new))
+    try:
+        yield
+    finally:
+        path.write_text(original)
 
 
 @pytest.fixture(scope="session")

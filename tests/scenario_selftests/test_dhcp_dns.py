@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TEST_NET
+from tests.conftest import TEST_NET, edited
 from tests.scenario_runner import run_scenarios
 
 DUTY = "NET-DHCP-DNS"
@@ -60,10 +60,12 @@ def test_a_missing_option_fails(twin, lab_path, out, code, test, message):
 
 def test_a_dead_dhcp_server_is_broken(twin, lab_path, out):
     twin.fault("dhcp", "dhcp-down")
-    r = _run(lab_path, out, REQUIRED)
+    # a dead server answers nothing however long the probe waits: 1 s here instead of the default 5 s
+    with edited(lab_path, "    boot_options: [66, 160]\n", "    boot_options: [66, 160]\n    timeout_s: 1\n"):
+        r = _run(lab_path, out, REQUIRED)
     t = r.tests(DUTY)[REQUIRED]
     assert t["verdict"] == "BROKEN", t
-    assert f"{DHCP} dhcp {TEST_NET}.7.67:67: no OFFER within 5 s to a DISCOVER relayed from {TEST_NET}.3.250" \
+    assert f"{DHCP} dhcp {TEST_NET}.7.67:67: no OFFER within 1 s to a DISCOVER relayed from {TEST_NET}.3.250" \
         in t["message"], t
 
 
@@ -110,7 +112,9 @@ def test_a_name_that_does_not_resolve_fails_everywhere(twin, lab_path, out):
 
 def test_a_dead_resolver_is_broken(twin, lab_path, out):
     twin.fault("dns", "dns-down")
-    r = _run(lab_path, out, "voice_vlan", "edge")
+    # a dead resolver answers nothing however long the probe waits: 0.5 s per query here instead of 2 s
+    with edited(lab_path, "    domain: lab-a.example\n", "    domain: lab-a.example\n    timeout_s: 0.5\n"):
+        r = _run(lab_path, out, "voice_vlan", "edge")
     for tr in ("udp", "tcp"):
         t = r.tests(DUTY)[names("voice_vlan", tr)]
         assert t["verdict"] == "BROKEN" and f"{DNS} dns {TEST_NET}.7.53:53: no answer over UDP" in t["message"], t

@@ -27,7 +27,7 @@ from harness.transports.sip.ua import CallHandle
 from harness.transports.transcript import Transcript
 from harness.twin import manager
 from tests.cli.test_run import hil
-from tests.conftest import REPO, make_test_lab, other_net
+from tests.conftest import REPO, edited, make_test_lab, other_net
 from tests.scenario_runner import run_scenarios
 
 pytestmark = pytest.mark.timeout(900)
@@ -45,24 +45,12 @@ def _summary(reports: Path) -> dict[str, Any]:
     return json.loads((reports / "summary.json").read_text())
 
 
-@contextlib.contextmanager
-def _edited(path: Path, old: str, new: str) -> Iterator[None]:
-    """``path`` with ``old`` replaced by ``new`` while the block runs (the twin reads it only at start)."""
-    original = path.read_text()
-    assert original.count(old) == 1, old
-    path.write_text(original.replace(old, new))
-    try:
-        yield
-    finally:
-        path.write_text(original)
-
-
 def _closed_window(lab_path: Path, twin: manager.TwinControl) -> contextlib.AbstractContextManager[None]:
     """The test lab's update window, moved to open three hours from now (UTC): closed for the test, in
     the inventory and in the twin's site in Genesys Cloud (``update-window``; the ``twin`` fixture heals it)."""
     opens = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
     twin.fault("cloud", "update-window", f"{opens:%H:00}-{opens + dt.timedelta(hours=3):%H:00}")
-    return _edited(lab_path, 'start: "02:00"\n    end: "05:00"\n    time_zone: America/Indiana/Indianapolis',
+    return edited(lab_path, 'start: "02:00"\n    end: "05:00"\n    time_zone: America/Indiana/Indianapolis',
                    f'start: "{opens:%H:00}"\n    end: "{opens + dt.timedelta(hours=3):%H:00}"\n    time_zone: UTC')
 
 
@@ -93,7 +81,13 @@ def test_a_phone_down_explains_every_failure_it_causes(twin, lab_path, out):
 
 def test_a_twin_killed_mid_run_leaves_no_failure(tmp_path):
     net = other_net(2)
-    inv = make_test_lab(tmp_path / "lab", (REPO / "lab_inventory.yaml").read_text().replace("127.0.", f"{net}."))
+    text = (REPO / "lab_inventory.yaml").read_text().replace("127.0.", f"{net}.")
+    # the dead site services answer nothing however long the probes wait: their timeouts cut here (DHCP
+    # 5 s -> 1 s, DNS 2 s -> 0.5 s per query), 13 s of the run's waiting on them after the kill
+    for after, timeout in (("    boot_options: [66, 160]\n", 1), ("    domain: lab-a.example\n", 0.5)):
+        assert text.count(after) == 1, after
+        text = text.replace(after, f"{after}    timeout_s: {timeout}\n")
+    inv = make_test_lab(tmp_path / "lab", text)
     for profile in (tmp_path / "lab" / "profiles").glob("*.yaml"):  # image URLs on this lab's provisioning server
         profile.write_text(profile.read_text().replace(f"{os.environ['HIL_TEST_NET']}.", f"{net}."))
     reports = tmp_path / "reports"
@@ -218,7 +212,7 @@ def _attested(lab_path: Path, date: dt.date) -> Iterator[None]:
                                 ("CLOUD-ORG-CONFIG", "Queues and scripts are configured as designed")))
     (folder / "attestations.yaml").write_text("attestations:\n" + records)
     try:
-        with _edited(lab_path, "profile: profiles/default.yaml", "profile: profiles/default.yaml\n"
+        with edited(lab_path, "profile: profiles/default.yaml", "profile: profiles/default.yaml\n"
                                                                   "attestations: attestations.yaml"):
             yield
     finally:
