@@ -18,7 +18,8 @@ the site's network gives its phones and switches). Checks:
   is reported as its consequence (``inputs_used``, :mod:`harness.evidence.findings`), one finding
   with its consequences rather than one per device (each still FAIL);
 * **the device clocks**: against the first server that answers synchronized (the reference; else the
-  first that answers at all), each switch's clock by ``show clock`` and by SNMP (CISCO-NTP-MIB
+  first that answers at all; where the harness's clock stands for true time, the synchronized server
+  nearest to it), each switch's clock by ``show clock`` and by SNMP (CISCO-NTP-MIB
   cntpSysClock on Cisco IOS, HOST-RESOURCES-MIB hrSystemDate elsewhere), each phone's by SNMP
   hrSystemDate: offset ≤ ``clock_offset_s`` (1 s, project choice, from the requirement profile).
   Each reading carries its own uncertainty (half the request's round trip plus the value's
@@ -87,6 +88,7 @@ class NtpSurvey:
     inventory: tuple[str, ...]
     answers: dict[str, NtpReading | LabError]
     site_error: LabError | None = None
+    host_is_true_time: bool = False  # the harness's clock stands for true time (see _true_time)
 
     @property
     def answering(self) -> dict[str, NtpReading]:
@@ -95,14 +97,19 @@ class NtpSurvey:
     def reference(self) -> NtpReading:
         """The first server that answered synchronized (stratum 1-15), else the first that answered (the
         devices are still judged against the site's time; the stratum check carries that finding).
+        When the harness's clock stands for true time, the synchronized server nearest to it is the
+        reference instead: devices that follow the right server are not failed for a wrong one (the
+        true-time check names that one).
 
         Raises:
             LabUnreachable: none answered (the device checks have nothing to judge against: BROKEN).
         """
         answering = list(self.answering.values())
-        for r in answering:
-            if effective_stratum(r) < UNSYNCHRONIZED_STRATUM:
-                return r
+        synced = [r for r in answering if effective_stratum(r) < UNSYNCHRONIZED_STRATUM]
+        if synced and self.host_is_true_time:
+            return min(synced, key=lambda r: abs(r.offset_s))
+        if synced:
+            return synced[0]
         if answering:
             return answering[0]
         why = "; ".join(f"{s}: {e.detail if isinstance(e, LabError) else e}" for s, e in self.answers.items())
@@ -131,7 +138,7 @@ def ntp_survey(lab: LabSession) -> NtpSurvey:
             raise  # the harness is not on the voice VLAN: a broken lab, not a silent server
         except LabError as e:  # no answer, a refused port, a name that does not resolve: the site's finding
             answers[server] = e
-    return NtpSurvey(site, network.ntp.servers, answers, site_error)
+    return NtpSurvey(site, network.ntp.servers, answers, site_error, _host_is_true_time(lab))
 
 
 def _site_servers(survey: NtpSurvey) -> tuple[str, ...]:
@@ -202,6 +209,14 @@ def test_ntp_servers_are_synchronized_and_agree(ntp_survey: NtpSurvey, profile: 
           detail=", ".join(f"{s} {r.offset_s:+.3f} s against the harness" for s, r in answering.items()))
 
 
+def _host_is_true_time(lab: LabSession) -> bool:
+    """The harness's clock stands for true time (:func:`_true_time` would not skip)."""
+    if lab.lab.lab.emulated:
+        return True
+    clock = host_clock()
+    return clock.synchronized and clock.max_error_s is not None and clock.max_error_s <= MAX_UNCERTAINTY_S
+
+
 def _true_time(lab: LabSession) -> str:
     """What stands for true time: the harness's clock on an emulated lab (the twin keeps the host's
     time), else on a real lab only while an NTP daemon disciplines it within :data:`MAX_UNCERTAINTY_S`.
@@ -212,7 +227,7 @@ def _true_time(lab: LabSession) -> str:
     if lab.lab.lab.emulated:
         return "the harness's clock, which the emulated lab's devices keep"
     clock = host_clock()
-    if not clock.synchronized or clock.max_error_s is None or clock.max_error_s > MAX_UNCERTAINTY_S:
+    if not _host_is_true_time(lab):
         pytest.skip(f"the harness's own clock is {clock.describe()}: it cannot stand for true time within "
                     f"{MAX_UNCERTAINTY_S:g} s, so the servers' own error is not judged")
     return f"the harness's NTP-disciplined clock ({clock.describe()})"

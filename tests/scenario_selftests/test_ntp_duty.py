@@ -158,6 +158,18 @@ def test_servers_apart_fail_the_agreement_check(twin, lab_path, loaded, out):
     assert all(f["consequences"] == [] for f in r.summary["findings"]), r.summary["findings"]
 
 
+def test_devices_that_keep_true_time_pass_when_the_first_server_is_off(twin, lab_path, out):
+    """The harness's clock stands for true time on the twin: the devices are judged against the server
+    that keeps it (the second), not the first, which is off; the true-time check names the first."""
+    twin.fault("ntp", "ntp-offset", f"{SERVERS[0]}:2.5")
+    r = run_scenarios(lab_path, out, *DUTY)
+    _fails(r, TRUE_TIME, "how far the servers' clocks are from true time = 2.5 s", f"{SERVERS[0]} +2.")
+    _fails(r, "test_ntp_servers_are_synchronized_and_agree", "how far apart the servers' clocks are = 2.5 s")
+    _others_pass(r, TRUE_TIME, "test_ntp_servers_are_synchronized_and_agree")
+    for test in CLOCKS:
+        assert r.tests()[test]["verdict"] == "PASS", (test, r.tests()[test])
+
+
 def test_an_unreadable_site_breaks_the_list_checks_alone(twin, lab_path, out):
     twin.fault("cloud", "api-down")
     r = run_scenarios(lab_path, out, *DUTY)
