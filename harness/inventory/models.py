@@ -357,11 +357,24 @@ class Trunk(Strict):
 
 
 class EdgeFacts(Strict):
+    """What the inventory expects of an Edge. ``wan_addressing``: how its WAN port gets its IPv4
+    address, ``dhcp`` or ``static`` (set on the Edge's LCD, G-LCD; NET-DHCP-DNS (b) judges it against
+    the Edge's logical interfaces in Genesys Cloud; ``None``: reported, not judged). ``wan_address``:
+    the static address the WAN port should hold (only with ``static``; ``None``: any address)."""
+
     firmware: str | None = None
     serial: str | None = None
     model: str | None = None
     trunk: Trunk | None = None
     dial_plan: DialPlan | None = None
+    wan_addressing: Literal["dhcp", "static"] | None = None
+    wan_address: Annotated[str, AfterValidator(_ipv4)] | None = None
+
+    @model_validator(mode="after")
+    def _static_address(self) -> EdgeFacts:
+        if self.wan_address is not None and self.wan_addressing != "static":
+            raise ValueError("wan_address names the WAN port's static address: set wan_addressing: static with it")
+        return self
 
 
 class SwitchFacts(Strict):
