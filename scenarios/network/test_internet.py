@@ -20,6 +20,7 @@ harness's uplink is dead), not FAIL.
 
 from __future__ import annotations
 
+import errno
 import socket
 import ssl
 from dataclasses import replace
@@ -31,6 +32,7 @@ import dns.query
 import dns.rcode
 import pytest
 
+from harness.checks.ports import port_range, sample_ports
 from harness.checks.tls_pin import leaf_issuer, pinned, pinned_roots
 from harness.devices.drivers.edge import Edge
 from harness.devices.session import LabSession
@@ -202,6 +204,53 @@ def test_edge_wan_reaches_genesys_cloud(lab: LabSession, profile: Profile) -> No
         try:
             check(state, replace(limit, value=OPEN, unit=""), duty=ACCESS, device=_where(wan), what=what,
                   detail=f"{limit.name} {limit.value:g}; {detail}" if isinstance(limit.value, int | float) else detail)
+        except DutyNotMet as e:
+            failed.append(e)
+    if failed:
+        raise failed[0]
+
+
+def _stun_from_port(stun: StunSettings, wan: str, port: int, low: int, high: int) -> tuple[int, str, str]:
+    """STUN over UDP from source port ``port`` of ``wan`` (the next free port toward the range's
+    middle when this host already uses it): ``(port used, state, detail)``."""
+    step = 1 if port < (low + high) // 2 else -1
+    for tried in range(port, port + 16 * step, step):
+        if not low <= tried <= high:
+            break
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind((wan, tried))
+            except OSError as e:
+                if e.errno == errno.EADDRINUSE:
+                    continue
+                raise
+            s.connect((stun.server, stun.port))
+            try:
+                b = binding(s, (stun.server, stun.port), timeout_s=stun.timeout_s)
+            except ConnectionRefusedError:
+                return tried, "refused", "ICMP port unreachable"
+            if b is None:
+                return tried, f"no answer within 2 x {stun.timeout_s * 1000:.0f} ms", "no STUN answer"
+            return tried, OPEN, f"STUN answered in {b.rtt_ms:.1f} ms, mapped {b.mapped[0]}:{b.mapped[1]}"
+    raise LabUnreachable("harness", "udp", f"{wan}:{port}", "this host uses every source port near it: the media "
+                         "port cannot be probed")
+
+
+@pytest.mark.duty(ACCESS)
+def test_media_udp_source_ports_pass(lab: LabSession, profile: Profile) -> None:
+    wan, stun = _wan(lab), _stun(lab)
+    limit = profile.threshold(ACCESS, "media_udp_source_ports")
+    low, high = port_range(str(limit.value))
+    seen = [_stun_from_port(stun, wan, p, low, high) for p in sample_ports(low, high)]
+    summary = "; ".join(f"{p}: {state}" for p, state, _ in seen)
+    if not any(state == OPEN for _, state, _ in seen):  # UDP dead altogether: is the STUN server alive?
+        _tcp_reference(stun, wan, f"STUN over UDP answered no media source port ({summary})")
+    failed: list[DutyNotMet] = []
+    for port, state, detail in seen:
+        try:
+            check(state, replace(limit, value=OPEN, unit=""), duty=ACCESS, device=_where(wan),
+                  what=f"UDP from source port {port} to STUN {stun.server}:{stun.port} (WebRTC media)",
+                  detail=f"{limit.name} {limit.value}; {detail}")
         except DutyNotMet as e:
             failed.append(e)
     if failed:

@@ -47,7 +47,7 @@ class _Proto(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         st = self.svc.state()
-        if dropped(st, DNS_PORT, udp=True) or self.transport is None:
+        if dropped(st, DNS_PORT, udp=True, source_port=addr[1]) or self.transport is None:
             return
         out = _reply(st, data)
         if out is not None:
