@@ -26,10 +26,6 @@ import ssl
 from dataclasses import replace
 from pathlib import Path
 
-import dns.exception
-import dns.message
-import dns.query
-import dns.rcode
 import pytest
 
 from harness.checks.ports import port_range, sample_ports
@@ -41,6 +37,7 @@ from harness.duties.profile import Profile
 from harness.errors import LabProtocolError, LabUnreachable
 from harness.evidence.check import DutyNotMet, check, intent, observe
 from harness.inventory.models import InternetSettings, StunSettings
+from harness.transports.dns import lookup
 from harness.transports.stun import Binding, binding, binding_tcp, discover
 from harness.transports.tls_probe import handshake, trusted_pem
 
@@ -166,17 +163,14 @@ def _stun_tcp_state(stun: StunSettings, wan: str) -> tuple[str, str]:
 
 
 def _dns_state(host: str, server: str, wan: str, tcp: bool, timeout_s: float) -> tuple[str, str]:
-    q = dns.message.make_query(host, "A")
-    try:
-        r = (dns.query.tcp if tcp else dns.query.udp)(q, server, timeout=timeout_s, source=wan)
-    except ConnectionRefusedError:
+    a = lookup(host, server, transport="tcp" if tcp else "udp", source=wan, timeout_s=timeout_s)
+    if a.error == "connection refused":  # TCP reset, or the ICMP port unreachable of a closed UDP port
         return "refused", "connection refused"
-    except dns.exception.Timeout:
+    if a.rcode is None and a.error and a.error.startswith("no answer"):
         return f"no answer within {timeout_s * 1000:.0f} ms", "no DNS answer"
-    except (OSError, dns.exception.DNSException) as e:
-        return f"failed: {e}", "DNS failed"
-    answers = [rr.to_text() for rrset in r.answer for rr in rrset]
-    return OPEN, f"{dns.rcode.to_text(r.rcode())}: {host} -> {', '.join(answers) or 'no address'}"
+    if a.rcode is None:
+        return f"failed: {a.error}", "DNS failed"
+    return OPEN, f"{a.rcode}: {host} -> {', '.join(a.addresses) or 'no address'}"
 
 
 @pytest.mark.duty(ACCESS)

@@ -118,6 +118,14 @@ def test_access_fails_on_a_dropped_dns_port(twin, lab_path, out):
         t["message"], t
 
 
+def test_access_reads_a_refused_dns_port_as_refused(twin, lab_path, out):
+    twin.fault("internet", "port-refuse", "53")
+    t = _run(lab_path, out, "INET-ACCESS").tests()[ACCESS]
+    assert t["verdict"] == "FAIL" and "DNS UDP 53 to " in t["message"] and "= refused; limit == open (G-LCD)" in \
+        t["message"], t
+    assert _measured(t, "DNS TCP 53")["measured"] == "refused"
+
+
 def test_quality_fails_on_tls_interception(twin, lab_path, out):
     twin.fault("internet", "tls-intercept")
     tests = _run(lab_path, out, "INET-QUALITY", "INET-ACCESS").tests()
