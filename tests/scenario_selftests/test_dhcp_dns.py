@@ -64,8 +64,8 @@ def test_a_dead_dhcp_server_is_broken(twin, lab_path, out):
     r = _run(lab_path, out, REQUIRED)
     t = r.tests(DUTY)[REQUIRED]
     assert t["verdict"] == "BROKEN", t
-    assert f"{DHCP} dhcp {TEST_NET}.7.67:67: no OFFER within 5 s to a DISCOVER relayed from {TEST_NET}.3.250" \
-        in t["message"], t
+    assert t["message"].startswith(f"timeout: dhcp {TEST_NET}.7.67:67: no OFFER within 5 s to a DISCOVER relayed "
+                                   f"from {TEST_NET}.3.250"), t  # the server named once
 
 
 def test_dns_over_tcp_refused_fails_tcp_only(twin, lab_path, out):
@@ -100,7 +100,7 @@ def test_a_dead_resolver_is_broken(twin, lab_path, out):
     r = _run(lab_path, out, "voice_vlan", "edge")
     for tr in ("udp", "tcp"):
         t = r.tests(DUTY)[names("voice_vlan", tr)]
-        assert t["verdict"] == "BROKEN" and f"{DNS} dns {TEST_NET}.7.53:53: no answer over UDP" in t["message"], t
+        assert t["verdict"] == "BROKEN" and f"timeout: dns {TEST_NET}.7.53:53: no answer over UDP" in t["message"], t
     edge = r.tests(DUTY)[EDGE]
     assert edge["verdict"] == "BROKEN" and "the Edge's resolver answered none of its nslookups" in edge["message"], edge
 
