@@ -7,7 +7,10 @@ toward the inventory's STUN server (``network.stun``) and Genesys API host (``ne
   Genesys requires it for WebRTC media, G-NAT); the filtering is reported (tests II–III).
 * **INET-ACCESS**: TCP 443 with a TLS handshake to the API host, STUN on UDP and TCP 3478 (a UDP
   port counts as open only when STUN answers on it), DNS on 53 over UDP and TCP; and per Edge, its
-  own view through Genesys Cloud (``online_status``, the Edge's ``tracepath`` toward the API host).
+  own view through Genesys Cloud (``online_status``, the Edge's ``tracepath`` toward the API host);
+  WebRTC media: STUN over UDP from source ports sampled in 16384-65535 (G-CLIENTPORTS); and the
+  Edge's HTTP proxy (``Edge.proxy`` in Genesys Cloud, port 80 when it names none): when set, it
+  accepts TCP from the Edge WAN (refused or silent FAILs; BROKEN when STUN over TCP is dead too).
 * **INET-QUALITY**: the API host's certificate is issued by a pinned CA (chain validation alone
   passes an inspection proxy a managed PC trusts), and STUN returns a server-reflexive address (the
   site's public address, when the inventory names it). Media bypassing cloud security proxies is
@@ -23,6 +26,7 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,7 +40,7 @@ from harness.duties.catalogue import Threshold
 from harness.duties.profile import Profile
 from harness.errors import LabProtocolError, LabUnreachable
 from harness.evidence.check import DutyNotMet, check, intent, observe
-from harness.inventory.models import InternetSettings, StunSettings
+from harness.inventory.models import InternetSettings, StunSettings, proxy_endpoint
 from harness.transports.dns import lookup
 from harness.transports.stun import Binding, binding, binding_tcp, discover
 from harness.transports.tls_probe import handshake, trusted_pem
@@ -249,6 +253,51 @@ def test_media_udp_source_ports_pass(lab: LabSession, profile: Profile) -> None:
             failed.append(e)
     if failed:
         raise failed[0]
+
+
+def _tcp_state(host: str, port: int, wan: str, timeout_s: float) -> tuple[str, str]:
+    t0 = time.monotonic()
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s, source_address=(wan, 0)):
+            pass
+    except ConnectionRefusedError:
+        return "refused", "TCP connection refused"
+    except TimeoutError:
+        return f"no answer within {timeout_s * 1000:.0f} ms", "no TCP connection"
+    except OSError as e:
+        return f"failed: {e.strerror or e}", "TCP failed"
+    return OPEN, f"TCP connected in {(time.monotonic() - t0) * 1000:.1f} ms"
+
+
+@pytest.mark.duty(ACCESS)
+def test_edge_proxy_accepts_tcp(edge: Edge, lab: LabSession) -> None:
+    if lab.lab.cloud is None:
+        pytest.skip("the inventory has no cloud: section: the Edge's proxy setting is read through Genesys Cloud")
+    wan = _wan(lab)
+    rec = edge.record()
+    wanted = edge.device.facts.proxy
+    if not rec.proxy:
+        observe("none", duty=ACCESS, device=edge.name, what="the Edge's WAN proxy (Edge.proxy in Genesys Cloud): "
+                "nothing to reach", detail=f"the inventory's facts.proxy: {wanted or 'none'}")
+        if wanted:
+            check("none", intent("facts.proxy", wanted), duty=ACCESS, device=edge.name,
+                  what="the Edge's WAN proxy (Edge.proxy in Genesys Cloud)")
+        return
+    try:
+        host, port = proxy_endpoint(rec.proxy)
+    except ValueError as e:
+        raise LabProtocolError(edge.name, "api", edge.org().api().address,
+                               f"Edge.proxy {rec.proxy!r} is no host[:port]: {e}") from None
+    timeout_s = lab.lab.network.internet.timeout_s if lab.lab.network.internet else 2.0
+    state, detail = _tcp_state(host, port, wan, timeout_s)
+    stun = lab.lab.network.stun
+    if state != OPEN and stun is not None:  # is the harness's own uplink alive? (BROKEN when not)
+        _tcp_reference(stun, wan, f"the proxy {host}:{port} is {state}")
+    check(state, intent("TCP connection", OPEN, source="G-LCD"), duty=ACCESS, device=edge.name,
+          what=f"TCP from the Edge WAN ({wan}) to its proxy {host}:{port} (Edge.proxy {rec.proxy})", detail=detail)
+    if wanted:
+        check(rec.proxy, intent("facts.proxy", wanted), duty=ACCESS, device=edge.name,
+              what="the Edge's WAN proxy (Edge.proxy in Genesys Cloud)")
 
 
 @pytest.mark.duty(ACCESS)

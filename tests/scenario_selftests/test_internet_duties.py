@@ -14,6 +14,7 @@ EDGE_VIEW = "test_edge_is_online_and_traces_to_genesys[edge1]"
 TLS = "test_tls_to_genesys_is_not_intercepted"
 SRFLX = "test_stun_returns_a_server_reflexive_address"
 MEDIA = "test_media_udp_source_ports_pass"
+PROXY = "test_edge_proxy_accepts_tcp[edge1]"
 K = "internet"  # -k: the scenarios of scenarios/network/test_internet.py
 
 
@@ -33,7 +34,7 @@ def _measured(t, prefix):
 def test_all_three_pass_on_the_healthy_twin(twin, lab_path, loaded, out):
     r = _run(lab_path, out, "NET-NAT", "INET-ACCESS", "INET-QUALITY")
     tests = r.tests()
-    for name in (NAT, ACCESS, EDGE_VIEW, TLS, SRFLX, MEDIA):
+    for name in (NAT, ACCESS, EDGE_VIEW, TLS, SRFLX, MEDIA, PROXY):
         assert tests[name]["verdict"] == "PASS", (name, tests[name], r.output[-2000:])
     media = [m["what"].split(" to ")[0] for m in tests[MEDIA]["measurements"]]
     assert media == [f"UDP from source port {p}" for p in (16384, 28672, 40960, 53247, 65535)], media
@@ -94,6 +95,16 @@ def test_access_fails_when_a_media_source_port_band_is_dropped(twin, lab_path, o
     assert seen["UDP from source port 16384"] == "open" and seen["UDP from source port 65535"] == "open", seen
 
 
+def test_access_fails_when_the_edge_proxy_refuses(twin, lab_path, out):
+    twin.fault("internet", "port-refuse", "3128")
+    t = _run(lab_path, out, "INET-ACCESS").tests()[PROXY]
+    wan = lab_path.read_text().split("edge_wan: ")[1].split()[0]
+    proxy = lab_path.read_text().split("proxy: ")[1].split()[0]
+    assert t["verdict"] == "FAIL" and t["message"] == (
+        f"[INET-ACCESS] edge1: TCP from the Edge WAN ({wan}) to its proxy {proxy} (Edge.proxy {proxy}) = refused; "
+        "limit == open (G-LCD); TCP connection refused"), t
+
+
 @pytest.mark.parametrize(("fault", "seen"), [("port-refuse", "refused"), ("port-drop", "no answer within 2000 ms")])
 def test_access_fails_on_a_blocked_443(twin, lab_path, out, fault, seen):
     twin.fault("internet", fault, "443")
@@ -140,7 +151,7 @@ def test_quality_fails_on_tls_interception(twin, lab_path, out):
 def test_dead_internet_is_broken_not_fail(twin, lab_path, out):
     twin.fault("internet", "internet-down")
     tests = _run(lab_path, out, "NET-NAT", "INET-ACCESS", "INET-QUALITY").tests()
-    for name in (NAT, ACCESS, TLS, SRFLX, MEDIA):
+    for name in (NAT, ACCESS, TLS, SRFLX, MEDIA, PROXY):
         assert tests[name]["verdict"] == "BROKEN", (name, tests[name])
     assert "no port on the internet side was open" in tests[ACCESS]["message"]
     assert "STUN over TCP failed too" in tests[NAT]["message"]

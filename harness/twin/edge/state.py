@@ -59,6 +59,7 @@ class EdgeState(DeviceState):
     # the WAN port as set on the Edge's LCD (inventory facts wan_addressing, wan_address; else DHCP, on host)
     wan_address: str = ""
     wan_dhcp: bool = True
+    proxy: str | None = None  # the HTTP proxy set for the WAN port (inventory facts.proxy; Edge.proxy in the API)
 
     @property
     def firmware(self) -> str:
@@ -85,4 +86,5 @@ def initial_state(name: str, dev: AnyDevice, lab: Lab | None = None) -> EdgeStat
                      model=f.model or "Genesys Edge (virtual)", serial=f.serial or "VE-000000",
                      trunk_max_calls=f.trunk.max_calls if f.trunk else 0,
                      trunk_max_calls_code=f.trunk.max_calls_code if f.trunk else 503,
-                     wan_address=f.wan_address or dev.host, wan_dhcp=f.wan_addressing != "static")
+                     wan_address=f.wan_address or dev.host, wan_dhcp=f.wan_addressing != "static",
+                     proxy=f.proxy)
