@@ -19,12 +19,12 @@ from dataclasses import dataclass
 def who(device: str, transport: str, address: str) -> str:
     """``device transport address`` for a message, each name once: a device label that ends with the
     address's host (``dhcp 192.0.2.67`` at ``192.0.2.67:67``) drops it, and a transport the label
-    already names (``dhcp``) is not repeated: ``dhcp 192.0.2.67:67``, ``dns udp 192.0.2.53:53``,
-    ``sw1 ssh 192.0.2.1:22``."""
+    already names (``dhcp``, ``NTP``; any case) is not repeated: ``dhcp 192.0.2.67:67``,
+    ``dns udp 192.0.2.53:53``, ``site NTP servers 192.0.2.123``, ``sw1 ssh 192.0.2.1:22``."""
     words = device.split()
     if words and address and (address == words[-1] or address.startswith(words[-1] + ":")):
         words.pop()
-    if transport in words:
+    if transport.lower() in (w.lower() for w in words):
         transport = ""
     return " ".join(w for w in (*words, transport, address) if w)
 

@@ -13,6 +13,7 @@ from harness.errors import LabTimeout, LabUnreachable, who
     ("dns 192.0.2.53", "dns", "192.0.2.53:53", "dns 192.0.2.53:53"),
     ("stun", "stun", "192.0.2.70:3478", "stun 192.0.2.70:3478"),
     ("sw1", "ssh", "192.0.2.1:22", "sw1 ssh 192.0.2.1:22"),
+    ("site NTP servers", "ntp", "192.0.2.123", "site NTP servers 192.0.2.123"),
     ("edge1", "api", "https://api.mypurecloud.com", "edge1 api https://api.mypurecloud.com"),
     ("192.0.2.9", "tls", "192.0.2.9", "tls 192.0.2.9"),
     ("dns 192.0.2.53", "dns", "192.0.2.5:53", "dns 192.0.2.53 192.0.2.5:53"),  # another host: both named
