@@ -16,6 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def who(device: str, transport: str, address: str) -> str:
+    """``device transport address`` for a message, each name once: a device label that ends with the
+    address's host (``dhcp 192.0.2.67`` at ``192.0.2.67:67``) drops it, and a transport the label
+    already names (``dhcp``, ``NTP``; any case) is not repeated: ``dhcp 192.0.2.67:67``,
+    ``dns udp 192.0.2.53:53``, ``site NTP servers 192.0.2.123``, ``sw1 ssh 192.0.2.1:22``."""
+    words = device.split()
+    if words and address and (address == words[-1] or address.startswith(words[-1] + ":")):
+        words.pop()
+    if transport.lower() in (w.lower() for w in words):
+        transport = ""
+    return " ".join(w for w in (*words, transport, address) if w)
+
+
 class LabError(Exception):
     """The lab infrastructure failed: names device, transport and address.
 
@@ -33,7 +46,7 @@ class LabError(Exception):
         self.transport = transport
         self.address = address
         self.detail = detail
-        super().__init__(f"{self.kind}: {device} {transport} {address}: {detail}")
+        super().__init__(f"{self.kind}: {who(device, transport, address)}: {detail}")
 
 
 class LabTimeout(LabError):

@@ -356,12 +356,53 @@ class Trunk(Strict):
     max_calls_code: SipCode = 503
 
 
+PROXY_DEFAULT_PORT = 80  # an Edge proxy without a port (the SDK's Edge.proxy: "port 80 is assumed")
+
+
+def proxy_endpoint(v: str) -> tuple[str, int]:
+    """An Edge's ``proxy`` setting (``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address) as
+    ``(host, port)``, port :data:`PROXY_DEFAULT_PORT` when it names none. Raises ValueError."""
+    v = v.strip()
+    if v.startswith("[") and "]" in v:
+        host, _, rest = v[1:].partition("]")
+        port = rest.removeprefix(":") if rest.startswith(":") else ""
+    elif v.count(":") == 1:
+        host, _, port = v.partition(":")
+    else:
+        host, port = v, ""
+    if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+        raise ValueError("must be host or host:port with a port 1-65535 (the Edge's proxy; port 80 when none)")
+    return _host(host), int(port) if port else PROXY_DEFAULT_PORT
+
+
+def _edge_proxy(v: str) -> str:
+    proxy_endpoint(v)
+    return v
+
+
 class EdgeFacts(Strict):
+    """What the inventory expects of an Edge. ``wan_addressing``: how its WAN port gets its IPv4
+    address, ``dhcp`` or ``static`` (set on the Edge's LCD, G-LCD; NET-DHCP-DNS (b) judges it against
+    the Edge's logical interfaces in Genesys Cloud; ``None``: reported, not judged). ``wan_address``:
+    the static address the WAN port should hold (only with ``static``; ``None``: any address).
+    ``proxy``: the HTTP proxy set for the Edge's WAN port, ``host`` or ``host:port`` (the API's
+    ``Edge.proxy``: port 80 when none; INET-ACCESS probes what the API says, and names this when they
+    differ; on the twin, the Edge's ``proxy`` and a proxy the emulated internet serves there)."""
+
     firmware: str | None = None
     serial: str | None = None
     model: str | None = None
     trunk: Trunk | None = None
     dial_plan: DialPlan | None = None
+    wan_addressing: Literal["dhcp", "static"] | None = None
+    wan_address: Annotated[str, AfterValidator(_ipv4)] | None = None
+    proxy: Annotated[str, AfterValidator(_edge_proxy)] | None = None
+
+    @model_validator(mode="after")
+    def _static_address(self) -> EdgeFacts:
+        if self.wan_address is not None and self.wan_addressing != "static":
+            raise ValueError("wan_address names the WAN port's static address: set wan_addressing: static with it")
+        return self
 
 
 class SwitchFacts(Strict):

@@ -3,12 +3,14 @@ chosen source address (the harness's vantage address on the voice VLAN or the Ed
 dnspython (``dns.query.udp``/``dns.query.tcp`` and their ``source=``).
 
 :func:`lookup` never raises for what the network does: a timeout, a refused TCP connection or an
-error code from the resolver are all in the :class:`DnsAnswer` it returns, so a check can tell a
+error code from the resolver are all in the :class:`DnsAnswer` it returns (a closed UDP port reads
+"connection refused", from its ICMP port unreachable, not as a timeout), so a check can tell a
 resolver that answers badly (FAIL) from one that answers nothing (BROKEN).
 """
 
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -57,6 +59,22 @@ class DnsAnswer:
         return self.rcode if self.rcode != "NOERROR" else "NOERROR, no address"
 
 
+def _connected_udp(server: str, port: int, source: str | None) -> socket.socket:
+    """A UDP socket bound to ``source`` and connected to ``server:port``: only a connected socket
+    hears the ICMP port unreachable of a closed port (``ConnectionRefusedError`` on the next receive;
+    an unconnected one waits out its timeout). Raises OSError when ``source`` cannot be bound."""
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.bind((source or ("::" if family == socket.AF_INET6 else "0.0.0.0"), 0))
+        sock.connect((server, port))
+        sock.setblocking(False)  # dnspython waits on its own deadline, and needs a nonblocking socket for it
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def lookup(name: str, server: str, *, transport: Transport = "udp", source: str | None = None, port: int = 53,
            timeout_s: float = 2.0) -> DnsAnswer:
     """Ask ``server:port`` for the A records of ``name`` over ``transport``, from ``source`` (an
@@ -70,7 +88,8 @@ def lookup(name: str, server: str, *, transport: Transport = "udp", source: str 
 
     try:
         if transport == "udp":
-            reply = dns.query.udp(query, server, timeout=timeout_s, port=port, source=source)
+            with _connected_udp(server, port, source) as sock:
+                reply = dns.query.udp(query, server, timeout=timeout_s, port=port, sock=sock)
         else:
             reply = dns.query.tcp(query, server, timeout=timeout_s, port=port, source=source)
     except dns.exception.Timeout:

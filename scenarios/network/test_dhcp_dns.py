@@ -24,6 +24,12 @@ through the same resolver rely on it (``inputs_used``), so when only such names 
 listed as consequences of that one finding (:mod:`harness.evidence.findings`; each still FAILs). A
 failure that also has a name nothing came back for (a refused TCP port, a timeout) is a finding of
 its own. Without ``vantage.voice_vlan`` nothing is grouped.
+
+Edge WAN port (b): each Edge's logical interfaces through the Platform API
+(``GET …/edges/{edgeId}/logicalinterfaces``): its WAN port (``useForWanInterface``) has IPv4 enabled
+and an IPv4 address, takes it by DHCP or holds a static one as the inventory says
+(``facts.wan_addressing``, set on the Edge's LCD, G-LCD), and holds ``facts.wan_address`` when static.
+An Edge the org sees OFFLINE reports a stale view: BROKEN.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import pytest
 
 from harness.checks.net_services import address_problem, dns_name_input, expected_options, site_names
 from harness.devices.drivers.edge import Edge
+from harness.devices.facts.cloud_edge_interfaces import wan_port
 from harness.devices.facts.nslookup import parse_nslookup
 from harness.devices.session import LabSession
 from harness.duties.profile import Profile
@@ -191,3 +198,44 @@ def test_edge_resolves_genesys_names(edge: Edge, lab: LabSession, profile: Profi
           what="Genesys names the Edge's own nslookup does not resolve (Genesys Cloud network diagnostic)",
           detail="; ".join(f"{n}: {r.outcome()}" + (f" (server {r.server})" if r.server else "")
                            for n, r in (bad or seen).items()), inputs_used=records)
+
+
+@pytest.mark.duty(DUTY)
+@pytest.mark.core("the Edge WAN port's IPv4 address and how it gets it")
+def test_edge_wan_port_has_its_address(edge: Edge, lab: LabSession) -> None:
+    if lab.lab.cloud is None:
+        pytest.skip("the inventory has no cloud: section: the Edge's interfaces are read through Genesys Cloud")
+    rec = edge.record()
+    if not rec.online:
+        raise LabUnreachable(edge.name, "api", edge.org().api().address, f"{edge.name} is {rec.online_status} in "
+                             "Genesys Cloud: its interfaces as the org lists them are not the Edge's now")
+    found = edge.logical_interfaces()
+    listed = "; ".join(f"{i.label}: {', '.join(a.address or '?' for a in i.addresses) or 'no address'}"
+                       for i in found) or "none"
+    wan = wan_port(found)
+    check("present" if wan is not None else "absent", intent("WAN port (useForWanInterface)", "present",
+                                                             source="G-LCD"),
+          duty=DUTY, device=edge.name, what="the Edge's WAN port among its logical interfaces",
+          detail=f"logical interfaces: {listed}")
+    assert wan is not None
+    caps = wan.ipv4_capabilities
+    check("enabled" if caps is not None and caps.enabled else "disabled", intent("IPv4", "enabled", source="G-LCD"),
+          duty=DUTY, device=edge.name, what=f"IPv4 on the WAN port ({wan.label})")
+    addresses = wan.ipv4_addresses
+    mode = wan.ipv4_addressing
+    check(len(addresses), intent("IPv4 addresses", 1, "addresses", ">=", source="G-LCD"), duty=DUTY,
+          device=edge.name, what=f"IPv4 addresses on the WAN port ({wan.label}, {mode or 'addressing not reported'})",
+          detail=", ".join(addresses) or "none listed" + (" (its DHCP got no lease)" if mode == "dhcp" else ""))
+    facts = edge.device.facts
+    wanted = facts.wan_addressing
+    what = f"how the WAN port ({wan.label}) gets its IPv4 address (ipv4Capabilities.dhcp)"
+    if wanted is None:
+        observe(mode or "not reported", duty=DUTY, device=edge.name, what=f"{what}; the inventory sets no "
+                "facts.wan_addressing", detail=", ".join(addresses))
+        return
+    check(mode or "not reported", intent("facts.wan_addressing", wanted), duty=DUTY, device=edge.name, what=what,
+          detail=", ".join(addresses))
+    static = facts.wan_address
+    if static is not None:
+        check(static if static in addresses else ", ".join(addresses), intent("facts.wan_address", static),
+              duty=DUTY, device=edge.name, what=f"the WAN port's ({wan.label}) static IPv4 address")

@@ -7,7 +7,10 @@ toward the inventory's STUN server (``network.stun``) and Genesys API host (``ne
   Genesys requires it for WebRTC media, G-NAT); the filtering is reported (tests II–III).
 * **INET-ACCESS**: TCP 443 with a TLS handshake to the API host, STUN on UDP and TCP 3478 (a UDP
   port counts as open only when STUN answers on it), DNS on 53 over UDP and TCP; and per Edge, its
-  own view through Genesys Cloud (``online_status``, the Edge's ``tracepath`` toward the API host).
+  own view through Genesys Cloud (``online_status``, the Edge's ``tracepath`` toward the API host);
+  WebRTC media: STUN over UDP from source ports sampled in 16384-65535 (G-CLIENTPORTS); and the
+  Edge's HTTP proxy (``Edge.proxy`` in Genesys Cloud, port 80 when it names none): when set, it
+  accepts TCP from the Edge WAN (refused or silent FAILs; BROKEN when STUN over TCP is dead too).
 * **INET-QUALITY**: the API host's certificate is issued by a pinned CA (chain validation alone
   passes an inspection proxy a managed PC trusts), and STUN returns a server-reflexive address (the
   site's public address, when the inventory names it). Media bypassing cloud security proxies is
@@ -20,17 +23,16 @@ harness's uplink is dead), not FAIL.
 
 from __future__ import annotations
 
+import errno
 import socket
 import ssl
+import time
 from dataclasses import replace
 from pathlib import Path
 
-import dns.exception
-import dns.message
-import dns.query
-import dns.rcode
 import pytest
 
+from harness.checks.ports import port_range, sample_ports
 from harness.checks.tls_pin import leaf_issuer, pinned, pinned_roots
 from harness.devices.drivers.edge import Edge
 from harness.devices.session import LabSession
@@ -38,7 +40,8 @@ from harness.duties.catalogue import Threshold
 from harness.duties.profile import Profile
 from harness.errors import LabProtocolError, LabUnreachable
 from harness.evidence.check import DutyNotMet, check, intent, observe
-from harness.inventory.models import InternetSettings, StunSettings
+from harness.inventory.models import InternetSettings, StunSettings, proxy_endpoint
+from harness.transports.dns import lookup
 from harness.transports.stun import Binding, binding, binding_tcp, discover
 from harness.transports.tls_probe import handshake, trusted_pem
 
@@ -164,17 +167,14 @@ def _stun_tcp_state(stun: StunSettings, wan: str) -> tuple[str, str]:
 
 
 def _dns_state(host: str, server: str, wan: str, tcp: bool, timeout_s: float) -> tuple[str, str]:
-    q = dns.message.make_query(host, "A")
-    try:
-        r = (dns.query.tcp if tcp else dns.query.udp)(q, server, timeout=timeout_s, source=wan)
-    except ConnectionRefusedError:
+    a = lookup(host, server, transport="tcp" if tcp else "udp", source=wan, timeout_s=timeout_s)
+    if a.error == "connection refused":  # TCP reset, or the ICMP port unreachable of a closed UDP port
         return "refused", "connection refused"
-    except dns.exception.Timeout:
+    if a.rcode is None and a.error and a.error.startswith("no answer"):
         return f"no answer within {timeout_s * 1000:.0f} ms", "no DNS answer"
-    except (OSError, dns.exception.DNSException) as e:
-        return f"failed: {e}", "DNS failed"
-    answers = [rr.to_text() for rrset in r.answer for rr in rrset]
-    return OPEN, f"{dns.rcode.to_text(r.rcode())}: {host} -> {', '.join(answers) or 'no address'}"
+    if a.rcode is None:
+        return f"failed: {a.error}", "DNS failed"
+    return OPEN, f"{a.rcode}: {host} -> {', '.join(a.addresses) or 'no address'}"
 
 
 @pytest.mark.duty(ACCESS)
@@ -206,6 +206,98 @@ def test_edge_wan_reaches_genesys_cloud(lab: LabSession, profile: Profile) -> No
             failed.append(e)
     if failed:
         raise failed[0]
+
+
+def _stun_from_port(stun: StunSettings, wan: str, port: int, low: int, high: int) -> tuple[int, str, str]:
+    """STUN over UDP from source port ``port`` of ``wan`` (the next free port toward the range's
+    middle when this host already uses it): ``(port used, state, detail)``."""
+    step = 1 if port < (low + high) // 2 else -1
+    for tried in range(port, port + 16 * step, step):
+        if not low <= tried <= high:
+            break
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind((wan, tried))
+            except OSError as e:
+                if e.errno == errno.EADDRINUSE:
+                    continue
+                raise
+            s.connect((stun.server, stun.port))
+            try:
+                b = binding(s, (stun.server, stun.port), timeout_s=stun.timeout_s)
+            except ConnectionRefusedError:
+                return tried, "refused", "ICMP port unreachable"
+            if b is None:
+                return tried, f"no answer within 2 x {stun.timeout_s * 1000:.0f} ms", "no STUN answer"
+            return tried, OPEN, f"STUN answered in {b.rtt_ms:.1f} ms, mapped {b.mapped[0]}:{b.mapped[1]}"
+    raise LabUnreachable("harness", "udp", f"{wan}:{port}", "this host uses every source port near it: the media "
+                         "port cannot be probed")
+
+
+@pytest.mark.duty(ACCESS)
+def test_media_udp_source_ports_pass(lab: LabSession, profile: Profile) -> None:
+    wan, stun = _wan(lab), _stun(lab)
+    limit = profile.threshold(ACCESS, "media_udp_source_ports")
+    low, high = port_range(str(limit.value))
+    seen = [_stun_from_port(stun, wan, p, low, high) for p in sample_ports(low, high)]
+    summary = "; ".join(f"{p}: {state}" for p, state, _ in seen)
+    if not any(state == OPEN for _, state, _ in seen):  # UDP dead altogether: is the STUN server alive?
+        _tcp_reference(stun, wan, f"STUN over UDP answered no media source port ({summary})")
+    failed: list[DutyNotMet] = []
+    for port, state, detail in seen:
+        try:
+            check(state, replace(limit, value=OPEN, unit=""), duty=ACCESS, device=_where(wan),
+                  what=f"UDP from source port {port} to STUN {stun.server}:{stun.port} (WebRTC media)",
+                  detail=f"{limit.name} {limit.value}; {detail}")
+        except DutyNotMet as e:
+            failed.append(e)
+    if failed:
+        raise failed[0]
+
+
+def _tcp_state(host: str, port: int, wan: str, timeout_s: float) -> tuple[str, str]:
+    t0 = time.monotonic()
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s, source_address=(wan, 0)):
+            pass
+    except ConnectionRefusedError:
+        return "refused", "TCP connection refused"
+    except TimeoutError:
+        return f"no answer within {timeout_s * 1000:.0f} ms", "no TCP connection"
+    except OSError as e:
+        return f"failed: {e.strerror or e}", "TCP failed"
+    return OPEN, f"TCP connected in {(time.monotonic() - t0) * 1000:.1f} ms"
+
+
+@pytest.mark.duty(ACCESS)
+def test_edge_proxy_accepts_tcp(edge: Edge, lab: LabSession) -> None:
+    if lab.lab.cloud is None:
+        pytest.skip("the inventory has no cloud: section: the Edge's proxy setting is read through Genesys Cloud")
+    wan = _wan(lab)
+    rec = edge.record()
+    wanted = edge.device.facts.proxy
+    if not rec.proxy:
+        observe("none", duty=ACCESS, device=edge.name, what="the Edge's WAN proxy (Edge.proxy in Genesys Cloud): "
+                "nothing to reach", detail=f"the inventory's facts.proxy: {wanted or 'none'}")
+        if wanted:
+            check("none", intent("facts.proxy", wanted), duty=ACCESS, device=edge.name,
+                  what="the Edge's WAN proxy (Edge.proxy in Genesys Cloud)")
+        return
+    try:
+        host, port = proxy_endpoint(rec.proxy)
+    except ValueError as e:
+        raise LabProtocolError(edge.name, "api", edge.org().api().address,
+                               f"Edge.proxy {rec.proxy!r} is no host[:port]: {e}") from None
+    timeout_s = lab.lab.network.internet.timeout_s if lab.lab.network.internet else 2.0
+    state, detail = _tcp_state(host, port, wan, timeout_s)
+    stun = lab.lab.network.stun
+    if state != OPEN and stun is not None:  # is the harness's own uplink alive? (BROKEN when not)
+        _tcp_reference(stun, wan, f"the proxy {host}:{port} is {state}")
+    check(state, intent("TCP connection", OPEN, source="G-LCD"), duty=ACCESS, device=edge.name,
+          what=f"TCP from the Edge WAN ({wan}) to its proxy {host}:{port} (Edge.proxy {rec.proxy})", detail=detail)
+    if wanted:
+        check(rec.proxy, intent("facts.proxy", wanted), duty=ACCESS, device=edge.name,
+              what="the Edge's WAN proxy (Edge.proxy in Genesys Cloud)")
 
 
 @pytest.mark.duty(ACCESS)

@@ -13,6 +13,8 @@ ACCESS = "test_edge_wan_reaches_genesys_cloud"
 EDGE_VIEW = "test_edge_is_online_and_traces_to_genesys[edge1]"
 TLS = "test_tls_to_genesys_is_not_intercepted"
 SRFLX = "test_stun_returns_a_server_reflexive_address"
+MEDIA = "test_media_udp_source_ports_pass"
+PROXY = "test_edge_proxy_accepts_tcp[edge1]"
 K = "internet"  # -k: the scenarios of scenarios/network/test_internet.py
 
 
@@ -32,8 +34,10 @@ def _measured(t, prefix):
 def test_all_three_pass_on_the_healthy_twin(twin, lab_path, loaded, out):
     r = _run(lab_path, out, "NET-NAT", "INET-ACCESS", "INET-QUALITY")
     tests = r.tests()
-    for name in (NAT, ACCESS, EDGE_VIEW, TLS, SRFLX):
+    for name in (NAT, ACCESS, EDGE_VIEW, TLS, SRFLX, MEDIA, PROXY):
         assert tests[name]["verdict"] == "PASS", (name, tests[name], r.output[-2000:])
+    media = [m["what"].split(" to ")[0] for m in tests[MEDIA]["measurements"]]
+    assert media == [f"UDP from source port {p}" for p in (16384, 28672, 40960, 53247, 65535)], media
     assert _measured(tests[NAT], "NAT mapping")["measured"] == "endpoint-independent"
     assert _measured(tests[NAT], "NAT filtering")["measured"] == "endpoint-independent"
     assert _measured(tests[TLS], "issuer of api.mypurecloud.com")["measured"] == "HIL Emulated Public Root CA"
@@ -76,6 +80,29 @@ def test_udp_blocked_fails_nat_access_and_srflx(twin, lab_path, out):
     assert tests[SRFLX]["verdict"] == "FAIL" and "= no answer over UDP; limit == returned (G-NAT)" in \
         tests[SRFLX]["message"], tests[SRFLX]
     assert tests[TLS]["verdict"] == "PASS"
+    assert tests[MEDIA]["verdict"] == "FAIL" and "STUN over TCP answered" not in tests[MEDIA]["message"], tests[MEDIA]
+
+
+def test_access_fails_when_a_media_source_port_band_is_dropped(twin, lab_path, out):
+    twin.fault("internet", "udp-src-drop", "40000-41000")
+    t = _run(lab_path, out, "INET-ACCESS").tests()[MEDIA]
+    wan = lab_path.read_text().split("edge_wan: ")[1].split()[0]
+    stun = lab_path.read_text().split("stun:\n    server: ")[1].split()[0]
+    assert t["verdict"] == "FAIL" and t["message"] == (
+        f"[INET-ACCESS] Edge WAN {wan}: UDP from source port 40960 to STUN {stun}:3478 (WebRTC media) = no answer "
+        "within 2 x 500 ms; limit == open (G-CLIENTPORTS); media_udp_source_ports 16384-65535; no STUN answer"), t
+    seen = {m["what"].split(" to ")[0]: m["measured"] for m in t["measurements"]}
+    assert seen["UDP from source port 16384"] == "open" and seen["UDP from source port 65535"] == "open", seen
+
+
+def test_access_fails_when_the_edge_proxy_refuses(twin, lab_path, out):
+    twin.fault("internet", "port-refuse", "3128")
+    t = _run(lab_path, out, "INET-ACCESS").tests()[PROXY]
+    wan = lab_path.read_text().split("edge_wan: ")[1].split()[0]
+    proxy = lab_path.read_text().split("proxy: ")[1].split()[0]
+    assert t["verdict"] == "FAIL" and t["message"] == (
+        f"[INET-ACCESS] edge1: TCP from the Edge WAN ({wan}) to its proxy {proxy} (Edge.proxy {proxy}) = refused; "
+        "limit == open (G-LCD); TCP connection refused"), t
 
 
 @pytest.mark.parametrize(("fault", "seen"), [("port-refuse", "refused"), ("port-drop", "no answer within 2000 ms")])
@@ -102,6 +129,14 @@ def test_access_fails_on_a_dropped_dns_port(twin, lab_path, out):
         t["message"], t
 
 
+def test_access_reads_a_refused_dns_port_as_refused(twin, lab_path, out):
+    twin.fault("internet", "port-refuse", "53")
+    t = _run(lab_path, out, "INET-ACCESS").tests()[ACCESS]
+    assert t["verdict"] == "FAIL" and "DNS UDP 53 to " in t["message"] and "= refused; limit == open (G-LCD)" in \
+        t["message"], t
+    assert _measured(t, "DNS TCP 53")["measured"] == "refused"
+
+
 def test_quality_fails_on_tls_interception(twin, lab_path, out):
     twin.fault("internet", "tls-intercept")
     tests = _run(lab_path, out, "INET-QUALITY", "INET-ACCESS").tests()
@@ -116,7 +151,7 @@ def test_quality_fails_on_tls_interception(twin, lab_path, out):
 def test_dead_internet_is_broken_not_fail(twin, lab_path, out):
     twin.fault("internet", "internet-down")
     tests = _run(lab_path, out, "NET-NAT", "INET-ACCESS", "INET-QUALITY").tests()
-    for name in (NAT, ACCESS, TLS, SRFLX):
+    for name in (NAT, ACCESS, TLS, SRFLX, MEDIA, PROXY):
         assert tests[name]["verdict"] == "BROKEN", (name, tests[name])
     assert "no port on the internet side was open" in tests[ACCESS]["message"]
     assert "STUN over TCP failed too" in tests[NAT]["message"]

@@ -3,6 +3,8 @@ each fault does to the answers (the resolver is the unit ``dns`` of the test lab
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from harness.inventory import LoadedLab
@@ -50,5 +52,21 @@ def test_faults_break_tcp_one_name_or_everything(twin: TwinControl, loaded: Load
     assert lookup("login.mypurecloud.com", resolver, source=src).resolved
     twin.heal("dns")
     twin.fault("dns", "dns-down")
-    silent = lookup(API, resolver, source=src, timeout_s=0.3)
-    assert silent.outcome() == "no answer within 0.3 s" and not silent.answered
+    gone = lookup(API, resolver, source=src, timeout_s=0.3)  # its sockets closed: the host answers ICMP unreachable
+    assert gone.outcome() == "connection refused" and not gone.answered
+
+
+def test_a_closed_udp_port_reads_as_refused_not_a_timeout() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # a port nobody listens on
+        s.bind((f"{TEST_NET}.7.99", 0))
+        port = s.getsockname()[1]
+    a = lookup(API, f"{TEST_NET}.7.99", port=port, source=f"{TEST_NET}.3.250", timeout_s=2.0)
+    assert a.rcode is None and a.error == "connection refused" and a.outcome() == "connection refused", a
+    assert a.elapsed_ms < 500, a  # the ICMP port unreachable, not the 2 s deadline
+
+
+def test_a_silent_udp_port_times_out_on_the_deadline() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # bound, never answers
+        s.bind((f"{TEST_NET}.7.99", 0))
+        a = lookup(API, f"{TEST_NET}.7.99", port=s.getsockname()[1], source=f"{TEST_NET}.3.250", timeout_s=0.3)
+    assert a.error == "no answer within 0.3 s" and 250 < a.elapsed_ms < 1000, a

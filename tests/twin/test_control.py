@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from harness.inventory import load
+from harness.inventory.models import proxy_endpoint
 from harness.twin import manager
 from harness.twin.core.control import SUN_PATH_MAX, socket_path
 from tests.conftest import REPO, make_test_lab, other_net
@@ -89,6 +90,8 @@ def test_the_channel_is_a_socket_only_its_owner_may_open(lab: Path) -> None:
         served.add(loaded.network.stun.server)
     if loaded.network.internet is not None:  # its TLS endpoint and resolver
         served |= {a for a in (loaded.network.internet.api_address, loaded.network.internet.dns_server) if a}
+    # and the HTTP proxy of each Edge's WAN port (facts.proxy, served by the emulated internet)
+    served |= {proxy_endpoint(p)[0] for d in loaded.devices.values() if (p := getattr(d.facts, "proxy", None))}
     assert {a.ip for a in listening} <= served
 
 

@@ -25,6 +25,7 @@ from ...errors import LabError, LabProtocolError, LabTimeout, LabUnreachable
 from ...transports.cloud import CloudModel
 from ..capabilities import GenesysCloudOrg
 from ..driver import Driver
+from ..facts.cloud_edge_interfaces import LOGICAL_INTERFACES, LogicalInterface
 from ..facts.cloud_edge_ops import (
     DIAGNOSTIC,
     DIAGNOSTIC_KINDS,
@@ -181,6 +182,13 @@ class EdgeCloud(Driver):
     def abort_update(self) -> None:
         """``DELETE …/softwareupdate``: abort the update in progress (not once it installs)."""
         self.org().api().send("DELETE", SOFTWARE_UPDATE, edgeId=self.edge_id())
+
+    # -- network --------------------------------------------------------------------------------
+
+    def logical_interfaces(self) -> list[LogicalInterface]:
+        """``GET …/edges/{edgeId}/logicalinterfaces``: the Edge's network interfaces as Genesys Cloud
+        knows them (addresses, DHCP or static, which one is the WAN port)."""
+        return self.org().api().list(LOGICAL_INTERFACES, LogicalInterface, edgeId=self.edge_id())
 
     # -- metrics, trunks --------------------------------------------------------------------------
 

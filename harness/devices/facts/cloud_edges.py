@@ -30,6 +30,7 @@ class Edge(CloudModel):
     site: EntityRef | None = None
     model: str | None = None
     serial_number: str | None = None
+    proxy: str | None = None  # the WAN port's HTTP proxy, host or host:port (port 80 when none); None: none
 
     @property
     def online(self) -> bool:

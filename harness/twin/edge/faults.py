@@ -62,6 +62,18 @@ TRANSPORT_MISMATCH = declare("transport-mismatch", ("edge",), "toward the carrie
 
 WAN_DOWN = declare("wan-down", ("edge",), "the Edge's WAN is down: Genesys Cloud sees it OFFLINE (no software "
                    "update, log job or diagnostic), its cloud-link.log records it; its LAN side goes on")
+WAN_NO_ADDRESS = declare("wan-no-address", ("edge",), "the Edge's WAN port holds no IPv4 address (its DHCP got no "
+                         "lease): its logical interface in Genesys Cloud lists none")
+
+
+def _addressing(name: str, value: str) -> str:
+    if value not in ("dhcp", "static"):
+        raise ValueError(f"fault {name} needs dhcp or static, got {value!r}")
+    return value
+
+
+WAN_ADDRESSING = declare_value("wan-addressing", ("edge",), "the Edge's WAN port is set to MODE (dhcp or static) on "
+                               "its LCD, whatever the inventory says", "MODE", _addressing)
 LOG_CORRUPT = declare("log-corrupt", ("edge",), "each new log bundle is damaged on the Edge's disk after it was "
                       "hashed: the archive a log job delivers no longer reads whole (gzip CRC-32)")
 LOG_VOLUME = declare_value("log-volume", ("edge",), "the Edge has KB KiB of logs: its next bundles are about that "

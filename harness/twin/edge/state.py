@@ -56,6 +56,10 @@ class EdgeState(DeviceState):
     update_executed_at: float | None = None  # the drain began
     update_ended_at: float | None = None  # installed, rolled back, failed or aborted
     update_drain_s: int = 0  # callDrainingWaitTimeSeconds of the order
+    # the WAN port as set on the Edge's LCD (inventory facts wan_addressing, wan_address; else DHCP, on host)
+    wan_address: str = ""
+    wan_dhcp: bool = True
+    proxy: str | None = None  # the HTTP proxy set for the WAN port (inventory facts.proxy; Edge.proxy in the API)
 
     @property
     def firmware(self) -> str:
@@ -81,4 +85,6 @@ def initial_state(name: str, dev: AnyDevice, lab: Lab | None = None) -> EdgeStat
                      installed_firmware=f.firmware or "2026.11.1",
                      model=f.model or "Genesys Edge (virtual)", serial=f.serial or "VE-000000",
                      trunk_max_calls=f.trunk.max_calls if f.trunk else 0,
-                     trunk_max_calls_code=f.trunk.max_calls_code if f.trunk else 503)
+                     trunk_max_calls_code=f.trunk.max_calls_code if f.trunk else 503,
+                     wan_address=f.wan_address or dev.host, wan_dhcp=f.wan_addressing != "static",
+                     proxy=f.proxy)

@@ -48,7 +48,7 @@ def dns_services(twin: Twin, unit: str, host: str) -> list[Service]:
     def reply(query: bytes, client: str) -> bytes | None:
         return _reply(state(), query)
 
-    def firewall(udp: bool) -> bool:
-        return dropped(state(), DNS_PORT, udp=udp)
+    def firewall(udp: bool, client_port: int) -> bool:
+        return dropped(state(), DNS_PORT, udp=udp, source_port=client_port)
 
     return [DnsUdpServer(host, DNS_PORT, reply, firewall), DnsTcpServer(host, DNS_PORT, reply, firewall)]

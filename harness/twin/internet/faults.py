@@ -12,6 +12,8 @@
 * ``port-drop=PORT``: the firewall drops traffic to PORT (UDP datagrams get no answer; a TCP
   connection is held open and never answered).
 * ``port-refuse=PORT``: the firewall refuses PORT (TCP resets, ICMP port unreachable for UDP).
+* ``udp-src-drop=LOW-HIGH``: the firewall drops outbound UDP whose source port is LOW..HIGH (a
+  media port range closed: STUN from those ports gets no answer, from others it does).
 * ``internet-down``: every internet-side server is gone (the reference the checks rely on is dead:
   the scenarios are BROKEN, not FAIL).
 
@@ -69,6 +71,17 @@ PORT_DROP = declare_value("port-drop", ROLE, "the firewall drops traffic to PORT
                           whole_number(1, 65535))
 PORT_REFUSE = declare_value("port-refuse", ROLE, "the firewall refuses PORT (TCP reset, ICMP port unreachable)",
                             "PORT", whole_number(1, 65535), _refuse)
+
+
+def _port_range(name: str, value: str) -> tuple[int, int]:
+    low, sep, high = value.partition("-")
+    if not (sep and low.isdigit() and high.isdigit() and 1 <= int(low) <= int(high) <= 65535):
+        raise ValueError(f"fault {name} needs a port range LOW-HIGH within 1-65535, got {value!r}")
+    return int(low), int(high)
+
+
+UDP_SRC_DROP = declare_value("udp-src-drop", ROLE, "the firewall drops outbound UDP from source ports LOW..HIGH",
+                             "LOW-HIGH", _port_range)
 INTERNET_DOWN = declare("internet-down", ROLE, "every internet-side server (STUN, TLS, DNS) is gone", _down)
 
 
@@ -84,6 +97,10 @@ def nat_policy(st: DeviceState) -> tuple[Mapping, Filtering]:
     return "EIM", "EIF"
 
 
-def dropped(st: DeviceState, port: int, udp: bool) -> bool:
-    """Traffic to ``port`` (UDP when ``udp``) is dropped by the emulated firewall."""
-    return PORT_DROP.value(st) == port or (udp and UDP_BLOCKED.on(st))
+def dropped(st: DeviceState, port: int, udp: bool, source_port: int | None = None) -> bool:
+    """Traffic to ``port`` (UDP when ``udp``, from ``source_port`` when given) is dropped by the
+    emulated firewall."""
+    if PORT_DROP.value(st) == port or (udp and UDP_BLOCKED.on(st)):
+        return True
+    closed = UDP_SRC_DROP.value(st)
+    return udp and closed is not None and source_port is not None and closed[0] <= source_port <= closed[1]

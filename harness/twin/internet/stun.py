@@ -90,7 +90,8 @@ class StunUdp:
     def received(self, data: bytes, client: tuple[str, int]) -> None:
         st = _state(self.twin, self.unit)
         request = _binding_request(data)
-        if request is None or dropped(st, self.port, udp=True) or st.stun_primary is None or st.stun_alternate is None:
+        if (request is None or dropped(st, self.port, udp=True, source_port=client[1]) or st.stun_primary is None
+                or st.stun_alternate is None):
             return
         change = int(request.attributes.get("CHANGE-REQUEST", 0))
         (ip1, p1), (ip2, p2) = st.stun_primary, st.stun_alternate

@@ -1,7 +1,8 @@
 """The emulated internet as a twin unit named ``internet`` (faults, heal and ``hil lab status``
 address it by that name): the STUN server (:mod:`.stun`) where the inventory has ``network.stun``, the
 API host's TLS endpoint (:mod:`.tls`) where ``network.internet`` names ``api_address`` and an API host,
-the resolver (:mod:`.dns`) where it names ``dns_server``. Heal forgets the NAT's bindings."""
+the resolver (:mod:`.dns`) where it names ``dns_server``, and the HTTP proxy of each Edge whose
+``facts.proxy`` is an address (:mod:`.proxy`). Heal forgets the NAT's bindings."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 
 from ..core.twin import Service, Twin, UnitSpec, register_unit
 from .dns import dns_services
+from .proxy import HttpProxy
 from .state import InternetState, internet_state
 from .stun import StunTcp, StunUdp
 from .tls import TlsApi
@@ -27,6 +29,7 @@ def _services(twin: Twin, unit: str) -> list[Service]:
         out.append(TlsApi(twin, unit, st.api_address, st.api_host))
     if st.dns_address:
         out += dns_services(twin, unit, st.dns_address)
+    out += [HttpProxy(twin, unit, host, port) for host, port in st.proxies]
     return out
 
 

@@ -6,7 +6,8 @@ one part of NET-DHCP-DNS (``hil lab fault dhcp dhcp-no-option=6``):
 * ``dhcp-down`` (dhcp): the server's socket is closed; a DISCOVER gets no answer.
 * ``dns-tcp-off`` (dns): the resolver answers over UDP only; TCP 53 is refused.
 * ``dns-nxdomain=NAME`` (dns): NAME does not resolve (NXDOMAIN) in any view.
-* ``dns-down`` (dns): the resolver answers nothing, over UDP or TCP.
+* ``dns-down`` (dns): the resolver answers nothing, over UDP or TCP (its sockets are closed: its host
+  refuses, ICMP port unreachable for UDP).
 """
 
 from __future__ import annotations

@@ -18,13 +18,14 @@ from typing import cast
 
 Answer = Callable[[bytes, str], "bytes | None"]
 """``(query in wire format, client address) -> answer in wire format``; ``None``: no answer (garbage)."""
-Dropped = Callable[[bool], bool]
-"""``(udp) -> True`` when the unit's firewall drops a query over that transport now."""
+Dropped = Callable[[bool, int], bool]
+"""``(udp, client's port) -> True`` when the unit's firewall drops a query over that transport, from
+that source port, now."""
 
 TCP_IDLE_S = 10.0  # project choice: a TCP client silent this long is closed (RFC 7766 §6.2.3 suggests seconds)
 
 
-def _never(udp: bool) -> bool:
+def _never(udp: bool, client_port: int) -> bool:
     return False
 
 
@@ -37,7 +38,7 @@ class _Udp(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if self.transport is None or self.dropped(True):
+        if self.transport is None or self.dropped(True, addr[1]):
             return
         out = self.answer(data, addr[0])
         if out is not None:
@@ -85,12 +86,13 @@ class DnsTcpServer:
         self._server: asyncio.Server | None = None
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        client = str(writer.get_extra_info("peername")[0])
+        peer = writer.get_extra_info("peername")
+        client, client_port = str(peer[0]), int(peer[1])
         try:
             while True:
                 (n,) = struct.unpack("!H", await asyncio.wait_for(reader.readexactly(2), TCP_IDLE_S))
                 query = await asyncio.wait_for(reader.readexactly(n), TCP_IDLE_S)
-                if self.dropped(False):
+                if self.dropped(False, client_port):
                     continue
                 out = self.answer(query, client)
                 if out is None:

@@ -46,6 +46,8 @@ GETS = [
     Endpoint(f"{EDGES}/trunks", "TrunkEntityListing",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_trunks(edge_id=ids["edgeId"]),
              params=(("edge.id", "{edgeId}"),)),
+    Endpoint(f"{EDGES}/{{edgeId}}/logicalinterfaces", "LogicalInterfaceEntityListing",
+             lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edge_logicalinterfaces(ids["edgeId"])),
     Endpoint(f"{EDGES}/trunks/{{trunkId}}/metrics", "TrunkMetrics",
              lambda sdk, c, ids: tpe(sdk, c).get_telephony_providers_edges_trunk_metrics(ids["trunkId"])),
 ]

@@ -65,7 +65,7 @@ def test_port_refuse_and_drop(twin, net):
     twin.fault("internet", "port-drop", "443")
     with pytest.raises(TimeoutError):
         handshake(net.internet.api_host, net.internet.api_address, timeout_s=0.3)
-    with pytest.raises(TwinError, match="serves ports 53, 443, 3478, 3479, not 8443"):
+    with pytest.raises(TwinError, match="serves ports 53, 443, 3128, 3478, 3479, not 8443"):
         twin.fault("internet", "port-refuse", "8443")
 
 

@@ -5,8 +5,9 @@ Rendered from the twin Edge's own state on every request, so the API and the wir
 ``softwareVersion`` is the firmware the Edge runs (the ``firmware=`` fault included), ``stagedVersion``
 the image staged for an update, ``onlineStatus`` ``OFFLINE`` while the Edge is ``down``, rebooting
 or ``wan-down`` (its cloud link is its WAN), ``callDrainingState`` ``WAIT`` while it drains,
-``conversationCount`` its calls in progress; ``edge-record-version=EDGE:VERSION`` (:mod:`..faults`)
-makes the record's version another than the one the Edge runs and its SIP shows. Every Edge is
+``conversationCount`` its calls in progress, ``proxy`` the WAN port's HTTP proxy (the inventory's
+``facts.proxy``; absent when none); ``edge-record-version=EDGE:VERSION`` (:mod:`..faults`) makes the
+record's version another than the one the Edge runs and its SIP shows. Every Edge is
 ``statusCode: ACTIVE`` (paired) and
 ``edgeDeploymentType: HARDWARE`` (an Edge on the customer's premises). Synthetic Edges
 (``twin.cloud_synthetic_edges``) sit on the lab's site, online, on the first Edge's version.
@@ -69,6 +70,8 @@ def edge_json(req: ApiRequest, name: str, edge_id: str) -> Json:
                  "selfUri": f"{EDGES}/{edge_id}"}
     if st.staged_version:
         out["stagedVersion"] = st.staged_version
+    if st.proxy:
+        out["proxy"] = st.proxy
     return out
 
 
