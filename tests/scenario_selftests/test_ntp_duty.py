@@ -73,7 +73,8 @@ def test_servers_off_true_time_are_one_finding_with_every_device_clock_under_it(
     assert f["root"]["nodeid"] == _node(TRUE_TIME) and f["inputs"] == [f"ntp server {s}" for s in SERVERS], f
     assert sorted(c["nodeid"] for c in f["consequences"]) == sorted(_node(t) for t in CLOCKS), f
     for c in f["consequences"]:
-        assert c["duty"] == "NET-NTP" and c["limit"] == 1 and 2.4 < c["measured"] < 2.6, c
+        # 2.5 s give or take the reading: hrSystemDate has 0.1 s resolution, plus half the round trip
+        assert c["duty"] == "NET-NTP" and c["limit"] == 1 and 2.3 < c["measured"] < 2.8, c
         assert c["because"] == [f"ntp server {SERVERS[0]}"], c
     md = (out / "summary.md").read_text()
     head = md.index("### 1. \\[NET-NTP\\] ntp servers")
