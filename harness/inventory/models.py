@@ -23,7 +23,17 @@ import zoneinfo
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .names import Name
 from .regions import REGION_DOMAINS, login_url, region_problem
@@ -363,6 +373,9 @@ def proxy_endpoint(v: str) -> tuple[str, int]:
     """An Edge's ``proxy`` setting (``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address) as
     ``(host, port)``, port :data:`PROXY_DEFAULT_PORT` when it names none. Raises ValueError."""
     v = v.strip()
+    if "://" in v or "@" in v:
+        raise ValueError("must be host or host:port, without a scheme or credentials (the Edge's proxy setting; "
+                         "unlike cloud.proxy, which is a URL)")
     if v.startswith("[") and "]" in v:
         host, _, rest = v[1:].partition("]")
         port = rest.removeprefix(":") if rest.startswith(":") else ""
@@ -398,11 +411,13 @@ class EdgeFacts(Strict):
     wan_address: Annotated[str, AfterValidator(_ipv4)] | None = None
     proxy: Annotated[str, AfterValidator(_edge_proxy)] | None = None
 
-    @model_validator(mode="after")
-    def _static_address(self) -> EdgeFacts:
-        if self.wan_address is not None and self.wan_addressing != "static":
+    @field_validator("wan_address")
+    @classmethod
+    def _static_address(cls, v: str | None, info: ValidationInfo) -> str | None:
+        # reported at wan_address's own line: wan_addressing is declared (and validated) before it
+        if v is not None and info.data.get("wan_addressing") != "static":
             raise ValueError("wan_address names the WAN port's static address: set wan_addressing: static with it")
-        return self
+        return v
 
 
 class SwitchFacts(Strict):

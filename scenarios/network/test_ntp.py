@@ -18,9 +18,9 @@ the site's network gives its phones and switches). Checks:
   is reported as its consequence (``inputs_used``, :mod:`harness.evidence.findings`), one finding
   with its consequences rather than one per device (each still FAIL);
 * **the device clocks**: against the first server that answers synchronized (the reference; else the
-  first that answers at all; where the harness's clock stands for true time, the synchronized server
-  nearest to it), each switch's clock by ``show clock`` and by SNMP (CISCO-NTP-MIB
-  cntpSysClock on Cisco IOS, HOST-RESOURCES-MIB hrSystemDate elsewhere), each phone's by SNMP
+  first that answers at all; where the harness's clock stands for true time and that server is off
+  it, the first synchronized server within the limit of it), each switch's clock by ``show clock``
+  and by SNMP (CISCO-NTP-MIB cntpSysClock on Cisco IOS, HOST-RESOURCES-MIB hrSystemDate elsewhere), each phone's by SNMP
   hrSystemDate: offset ≤ ``clock_offset_s`` (1 s, project choice, from the requirement profile).
   Each reading carries its own uncertainty (half the request's round trip plus the value's
   resolution), shown in the detail.
@@ -88,7 +88,7 @@ class NtpSurvey:
     inventory: tuple[str, ...]
     answers: dict[str, NtpReading | LabError]
     site_error: LabError | None = None
-    host_is_true_time: bool = False  # the harness's clock stands for true time (see _true_time)
+    true_time_limit_s: float | None = None  # when the harness's clock stands for true time: clock_offset_s
 
     @property
     def answering(self) -> dict[str, NtpReading]:
@@ -97,17 +97,20 @@ class NtpSurvey:
     def reference(self) -> NtpReading:
         """The first server that answered synchronized (stratum 1-15), else the first that answered (the
         devices are still judged against the site's time; the stratum check carries that finding).
-        When the harness's clock stands for true time, the synchronized server nearest to it is the
-        reference instead: devices that follow the right server are not failed for a wrong one (the
-        true-time check names that one).
+        When the harness's clock stands for true time and that first server is off it by more than the
+        limit while another synchronized server is within it, that other one is the reference: devices
+        that follow the right server are not failed for a wrong one (the true-time check names it).
 
         Raises:
             LabUnreachable: none answered (the device checks have nothing to judge against: BROKEN).
         """
         answering = list(self.answering.values())
         synced = [r for r in answering if effective_stratum(r) < UNSYNCHRONIZED_STRATUM]
-        if synced and self.host_is_true_time:
-            return min(synced, key=lambda r: abs(r.offset_s))
+        limit = self.true_time_limit_s
+        if synced and limit is not None and abs(synced[0].offset_s) > limit:
+            right = [r for r in synced if abs(r.offset_s) <= limit]
+            if right:
+                return right[0]
         if synced:
             return synced[0]
         if answering:
@@ -118,7 +121,7 @@ class NtpSurvey:
 
 
 @pytest.fixture(scope="module")
-def ntp_survey(lab: LabSession) -> NtpSurvey:
+def ntp_survey(lab: LabSession, profile: Profile) -> NtpSurvey:
     """Ask every server once (module scope: the device checks share the reference)."""
     network = lab.lab.network
     site: tuple[str, ...] | None = None
@@ -138,7 +141,8 @@ def ntp_survey(lab: LabSession) -> NtpSurvey:
             raise  # the harness is not on the voice VLAN: a broken lab, not a silent server
         except LabError as e:  # no answer, a refused port, a name that does not resolve: the site's finding
             answers[server] = e
-    return NtpSurvey(site, network.ntp.servers, answers, site_error, _host_is_true_time(lab))
+    limit = float(profile.threshold(DUTY, "clock_offset_s").number) if _host_is_true_time(lab) else None
+    return NtpSurvey(site, network.ntp.servers, answers, site_error, limit)
 
 
 def _site_servers(survey: NtpSurvey) -> tuple[str, ...]:

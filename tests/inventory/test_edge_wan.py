@@ -26,9 +26,10 @@ def test_a_static_wan_address(tmp_path):
 
 
 def test_a_wan_address_needs_static(tmp_path):
-    text = edit(LINE, LINE + "      wan_address: 127.0.1.1\n")  # reported on its facts: line, 3 above
+    text = edit(LINE, LINE + "      wan_address: 127.0.1.1\n")  # reported at its own line and path
     found = problems(tmp_path, text)
-    assert len(found) == 1 and f":{line_at(text, LINE) - 3}: devices.edge1.facts: wan_address names the WAN port's " \
+    line = line_at(text, "wan_address: ")
+    assert len(found) == 1 and f":{line}: devices.edge1.facts.wan_address: wan_address names the WAN port's " \
         "static address: set wan_addressing: static with it" in found[0], found
 
 
@@ -53,3 +54,12 @@ def test_the_shipped_edge_has_a_proxy_and_a_bad_one_is_named(loaded, tmp_path):
     found = problems(tmp_path, text)
     assert len(found) == 1 and f":{line_at(text, 'proxy: 127.0.9.80:99999')}: devices.edge1.facts.proxy: must be " \
         "host or host:port with a port 1-65535" in found[0], found
+
+
+@pytest.mark.parametrize("written", ["http://127.0.9.80:3128", "hil:s3cret@127.0.9.80:3128"])
+def test_an_edge_proxy_written_as_a_url_is_told_apart_from_cloud_proxy(tmp_path, written):
+    text = edit("      proxy: 127.0.9.80:3128 ", f"      proxy: {written} ")
+    found = problems(tmp_path, text)
+    assert len(found) == 1 and f":{line_at(text, 'proxy: ' + written)}: devices.edge1.facts.proxy: must be host " \
+        "or host:port, without a scheme or credentials" in found[0] and "unlike cloud.proxy" in found[0], found
+    assert "s3cret" not in found[0]  # a password written into the wrong field is not echoed

@@ -55,7 +55,8 @@ def test_ios_outputs_parse_with_ntc_templates(loaded: LoadedLab) -> None:
     assert "Ambiguous" in s.handle("sh v")[0]
     # the wrapped Ports column reads back whole
     rows = parse_output(platform="cisco_ios", command="show vlan brief", data=show_vlan_brief(st))
-    assert len(next(r for r in rows if r["vlan_id"] == "1")["interfaces"]) == 44
+    # 48 ports less 4 phone ports (voice VLAN) and the WAN router's port (the data VLAN)
+    assert len(next(r for r in rows if r["vlan_id"] == "1")["interfaces"]) == 43
 
 
 @pytest.mark.skipif(not REALWORLD.is_dir(), reason="shared/realworld captures are not available")
@@ -205,3 +206,24 @@ def test_pstn_management_ssh(twin: TwinControl, loaded: LoadedLab) -> None:
         assert s.last_exit_status == 127
     finally:
         s.close()
+
+
+def test_a_short_port_name_in_the_inventory_is_the_same_port_on_the_twin(loaded: LoadedLab) -> None:
+    """``network.media.wan_port: Gi1/0/48`` and a phone's ``switch_port: Gi1/0/1`` name the ports the
+    harness reads as GigabitEthernet1/0/48 and 1/0/1: the twin's switch cables the same ports."""
+    media = loaded.lab.network.media
+    assert media is not None and media.wan_port is not None
+    short_wan = media.model_copy(update={"wan_port": media.wan_port.model_copy(update={"port": "Gi1/0/48"})})
+    devices = dict(loaded.lab.devices)
+    phone = devices["phone1"]
+    assert phone.facts.switch_port is not None  # type: ignore[union-attr]
+    sp = phone.facts.switch_port.model_copy(update={"port": "Gi1/0/1"})  # type: ignore[union-attr]
+    devices["phone1"] = phone.model_copy(update={"facts": phone.facts.model_copy(update={"switch_port": sp})})
+    lab = loaded.lab.model_copy(update={"devices": devices, "network": loaded.lab.network.model_copy(
+        update={"media": short_wan})})
+    st = initial_state("sw1", _switch(loaded))
+    assert isinstance(st, SwitchState)
+    populate_switch(st, "sw1", lab)
+    wan, first = st.ports["GigabitEthernet1/0/48"], st.ports["GigabitEthernet1/0/1"]
+    assert wan.oper_up and wan.wan_uplink and wan.description == "WAN router"
+    assert first.oper_up and first.voice_vlan is not None

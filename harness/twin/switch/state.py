@@ -11,6 +11,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from ...devices.facts.switch_cli import long_interface
 from ...inventory.models import AnyDevice, Lab, PhoneDevice, SwitchDevice
 from ..core.state import DeviceState, secret_field
 from ..wan.link import active as active_wan
@@ -161,17 +162,18 @@ def populate_switch(st: SwitchState, name: str, lab: Lab) -> None:
         st.network_policies[1] = NetworkPolicy(vlan=voice_vlan, cos=5, dscp=46)
     for n in range(1, N_PORTS + 1):
         st.ports[f"{PORT_PREFIX}{n}"] = PortState(name=f"{PORT_PREFIX}{n}", if_index=n, oper_up=False)
+    # a short name (Gi1/0/48) is the port the harness reads it as
     wan = lab.network.media.wan_port if lab.network.media else None
-    if wan is not None and wan.switch == name and wan.port in st.ports:
-        p = st.ports[wan.port]
+    if wan is not None and wan.switch == name and long_interface(wan.port) in st.ports:
+        p = st.ports[long_interface(wan.port)]
         p.oper_up, p.wan_uplink, p.description, p.access_vlan = True, True, "WAN router", data_vlan or 1
     for phone, d in lab.devices.items():
         if not isinstance(d, PhoneDevice):
             continue
         sp = d.facts.switch_port
-        if sp is None or sp.switch != name or sp.port not in st.ports:
+        if sp is None or sp.switch != name or long_interface(sp.port) not in st.ports:
             continue
-        p = st.ports[sp.port]
+        p = st.ports[long_interface(sp.port)]
         p.oper_up = True
         p.access_vlan = data_vlan or 1
         p.voice_vlan = voice_vlan
