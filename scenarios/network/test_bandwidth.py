@@ -78,16 +78,16 @@ def test_planned_voice_load_crosses_the_wan(edge: Edge, trunk_plan: TrunkPlan, t
     legs = [leg_of(s) for s in samples]
     result = load_result(legs, samples[0].window)
     attach(f"NET-BANDWIDTH: {n} calls", result.summary())
-    if result.offered_kbps < needed * (1 - PACING_TOLERANCE_PCT / 100.0):
-        raise LabProtocolError(edge.name, "rtp", trunk_probe.local_host,
-                               f"the harness offered only {result.offered_kbps:.1f} kbit/s per direction of the "
-                               f"{needed:.1f} kbit/s under test (its own sending fell behind): the WAN was not "
-                               "loaded to the rate the duty asks about")
     # the link is judged on what it was given: the probe's pacing may fall a frame short of the nominal rate
     allowed = round(min(needed, result.offered_kbps) * (1 - float(loss_limit.number) / 100.0), 1)
     with evidence_on_failure(samples, legs):  # failing calls leave their pcaps and RTP statistics
         for s in samples:
             judge_answered_leg(s, edge, DUTY, "load call")
+        if result.offered_kbps < needed * (1 - PACING_TOLERANCE_PCT / 100.0):  # every call answered
+            raise LabProtocolError(edge.name, "rtp", trunk_probe.local_host,
+                                   f"the harness offered only {result.offered_kbps:.1f} kbit/s per direction of the "
+                                   f"{needed:.1f} kbit/s under test (its own sending fell behind): the WAN was not "
+                                   "loaded to the rate the duty asks about")
         _judge_load(result, edge, n, allowed, per_call.value, per_call.source, loss_limit)
         if switch is not None and before is not None and after is not None:
             sent = sum(len(smp.sent_s) for smp in samples)
@@ -121,9 +121,11 @@ def _judge_port(switch: str, before: OctetCounters, after: OctetCounters, sent: 
 
 def _judge_load(result: LoadResult, edge: Edge, n: int, allowed: float, per_call: object,
                 per_call_source: str, loss_limit: Threshold) -> None:
+    nominal = f"{n} x {per_call} kbit/s ({per_call_source})"
+    basis = nominal if result.offered_kbps >= n * float(str(per_call)) else \
+        f"the {result.offered_kbps:.1f} kbit/s the harness offered of {nominal}"
     check(result.carried_kbps, intent("carried_kbps", allowed, "kbit/s", ">=",
-                                      f"{n} x {per_call} kbit/s ({per_call_source}) less {loss_limit.value} % "
-                                      f"loss ({loss_limit.source})"),
+                                      f"{basis} less {loss_limit.value} % loss ({loss_limit.source})"),
           duty=DUTY, device=edge.name, what=f"voice rate carried per direction by {n} concurrent calls over the WAN",
           detail=result.summary())
     check(result.loss_pct, loss_limit, duty=DUTY, device=edge.name,

@@ -50,7 +50,11 @@ def test_wan_below_the_load_fails(twin, lab_path, out, fault, value, part):
     rec = r.tests("NET-BANDWIDTH")[TEST]
     assert rec["verdict"] == "FAIL", rec
     assert "[NET-BANDWIDTH] edge1" in rec["message"] and part in rec["message"], rec["message"]
-    assert "limit >= 345.3 kbit/s" in rec["message"] and "round-trip loss " in rec["message"], rec["message"]
+    # 4 x 87.2 kbit/s less 1 %: 345.3, or less when the harness's own sending fell a frame short (said so)
+    limit = re.search(r"limit >= (\d+\.\d) kbit/s \((4 x 87.2|the \d+\.\d kbit/s the harness offered of 4 x 87.2)",
+                      rec["message"])
+    assert limit and 338.3 <= float(limit.group(1)) <= 345.3, rec["message"]
+    assert "round-trip loss " in rec["message"], rec["message"]
 
 
 def test_dead_carrier_is_broken_naming_it(twin, lab_path, out):
