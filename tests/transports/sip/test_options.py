@@ -130,6 +130,10 @@ class Dialog:
                                  from_tag=self.from_tag),
                          (self.host, self.port))
         got = parse_all(_drain(self.sock, quiet_s)) if method != "ACK" else []
+        # a final answer sent again before our ACK (RFC 3261 §13.3.1.4: 2xx every T1, 500 ms, until the
+        # ACK) is the same answer: kept once, whatever the drain's timing caught
+        finals = [r for r in got if r.code >= 200]
+        got = [r for r in got if r.code < 200] + finals[:1]
         for r in got:
             tag = r.to_address.parameters.get("tag")
             if tag and r.code >= 180 and method == "INVITE":
