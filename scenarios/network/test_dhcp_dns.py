@@ -42,7 +42,7 @@ from harness.devices.facts.cloud_edge_interfaces import wan_port
 from harness.devices.facts.nslookup import parse_nslookup
 from harness.devices.session import LabSession
 from harness.duties.profile import Profile
-from harness.errors import LabTimeout, LabUnreachable
+from harness.errors import LabTimeout
 from harness.evidence.check import check, intent, observe
 from harness.inventory.models import DhcpSettings, DnsSettings
 from harness.transports.dhcp import DhcpOffer, discover_broadcast, discover_relayed, option_name
@@ -181,10 +181,7 @@ def test_edge_resolves_genesys_names(edge: Edge, lab: LabSession, profile: Profi
     names = site_names(lab.lab)
     if not names:
         pytest.skip("no Genesys names to resolve: set network.dns.names, or cloud.region for its defaults")
-    rec = edge.record()
-    if not rec.online:
-        raise LabUnreachable(edge.name, "api", edge.org().api().address, f"{edge.name} is {rec.online_status} in "
-                             "Genesys Cloud: it runs no network diagnostic")
+    edge.online_record("it runs no network diagnostic")
     seen = {n: parse_nslookup(edge.diagnostic("nslookup", n)) for n in names}
     if all(r.failure == "timed out" for r in seen.values()):
         raise LabTimeout(edge.name, "dns", next(iter(seen.values())).server or "its resolver",
@@ -205,10 +202,7 @@ def test_edge_resolves_genesys_names(edge: Edge, lab: LabSession, profile: Profi
 def test_edge_wan_port_has_its_address(edge: Edge, lab: LabSession) -> None:
     if lab.lab.cloud is None:
         pytest.skip("the inventory has no cloud: section: the Edge's interfaces are read through Genesys Cloud")
-    rec = edge.record()
-    if not rec.online:
-        raise LabUnreachable(edge.name, "api", edge.org().api().address, f"{edge.name} is {rec.online_status} in "
-                             "Genesys Cloud: its interfaces as the org lists them are not the Edge's now")
+    edge.online_record("its interfaces as the org lists them are not the Edge's now")
     found = edge.logical_interfaces()
     listed = "; ".join(f"{i.label}: {', '.join(a.address or '?' for a in i.addresses) or 'no address'}"
                        for i in found) or "none"

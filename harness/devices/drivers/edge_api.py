@@ -122,6 +122,20 @@ class EdgeCloud(Driver):
         ``staged_version``, ``online_status``, ``call_draining_state``, ``conversation_count`` …"""
         return self.org().edge(self.name)
 
+    def online_record(self, consequence: str) -> CloudEdge:
+        """The Edge's record (:meth:`record`) while Genesys Cloud sees it ONLINE.
+
+        Raises:
+            LabUnreachable (transport ``api``): the org sees it OFFLINE; the message ends with
+                ``consequence``, what that keeps the caller from reading (``"it reports no metrics"``).
+        """
+        rec = self.record()
+        if not rec.online:
+            raise LabUnreachable(self.name, "api", self.org().api().address,
+                                 f"the API answered: {rec.name} is {rec.online_status} in Genesys Cloud, out of "
+                                 f"contact with the cloud: {consequence}")
+        return rec
+
     def probe_api(self) -> str:
         """The Edge's identity as Genesys Cloud knows it, one line
         (``edge1 Genesys Edge (virtual) serial VE-000001 software 2026.11.1: ONLINE, ACTIVE, 0 conversations``).
@@ -134,7 +148,7 @@ class EdgeCloud(Driver):
         line = (f"{rec.name} {rec.model or 'Genesys Edge'} serial {rec.serial_number or '?'} software "
                 f"{rec.software_version}: {rec.online_status}, {rec.status_code}, {rec.conversation_count or 0} "
                 "conversations")
-        if not rec.online:
+        if not rec.online:  # as online_record, with the Edge's identity as the evidence
             raise LabUnreachable(self.name, "api", self.org().api().address,
                                  f"the API answered: {rec.name} is {rec.online_status} in Genesys Cloud, out of "
                                  f"contact with the cloud ({line})")

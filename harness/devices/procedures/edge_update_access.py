@@ -164,11 +164,7 @@ class ApiAccess:
     def running_version(self) -> str:
         """The record's ``softwareVersion`` while the Edge is ONLINE. Raises LabUnreachable while it is
         OFFLINE (Genesys Cloud cannot vouch for what it runs), LabProtocolError without a version."""
-        rec = self.edge.record()
-        if not rec.online:
-            raise LabUnreachable(self.name, "api", self.edge.org().api().address, "the API answered: "
-                                 f"{self.name} is {rec.online_status} in Genesys Cloud, out of contact with the "
-                                 "cloud: its version cannot be read")
+        rec = self.edge.online_record("its version cannot be read")
         if not rec.software_version:
             raise LabUnreachable(self.name, "api", self.edge.org().api().address,
                                  f"{self.name}'s record has no softwareVersion")
