@@ -17,9 +17,8 @@ import pytest
 
 from harness.inventory import LoadedLab
 from harness.transports.cloud import CloudApi
-from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
-from tests.twin.cloud.sdk_contract import Endpoint, check_json, import_sdk, model_problems, sdk_session
+from tests.twin.cloud.sdk_contract import Endpoint, check_json, model_problems, sdk_session
 
 EDGES = "/api/v2/telephony/providers/edges"
 
@@ -44,23 +43,10 @@ ENDPOINTS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def sdk(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    return import_sdk(tmp_path_factory.mktemp("sdk-home"))
-
-
 @pytest.fixture(scope="module")
 def ids(twin_process: TwinControl) -> dict[str, str]:
     org = twin_process.state("cloud")
     return {"siteId": org["site"]["id"], "siteName": org["site"]["name"], "edgeId": org["edge_ids"]["edge1"]}
-
-
-@pytest.fixture
-def api(loaded: LoadedLab) -> Any:
-    assert loaded.lab.cloud is not None
-    a = CloudApi(loaded.lab.cloud, loaded.resolve, Transcript("cloud api contract"))
-    yield a
-    a.close()
 
 
 def _fill(text: str, ids: dict[str, str]) -> str:

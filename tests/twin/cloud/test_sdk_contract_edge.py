@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import string
 import time
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -16,10 +15,9 @@ import pytest
 
 from harness.inventory import LoadedLab
 from harness.transports.cloud import CloudApi
-from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 from tests.conftest import wait_for
-from tests.twin.cloud.sdk_contract import Endpoint, check_json, import_sdk, model_problems, sdk_session
+from tests.twin.cloud.sdk_contract import Endpoint, check_json, model_problems, sdk_session
 
 EDGES = "/api/v2/telephony/providers/edges"
 
@@ -55,19 +53,6 @@ for _kind in ("nslookup", "ping", "route", "tracepath"):
     GETS.append(Endpoint(f"{EDGES}/{{edgeId}}/diagnostic/{_kind}", "EdgeNetworkDiagnosticResponse",
                          lambda sdk, c, ids, k=_kind: getattr(
                              tpe(sdk, c), f"get_telephony_providers_edge_diagnostic_{k}")(ids["edgeId"])))
-
-
-@pytest.fixture(scope="session")
-def sdk(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    return import_sdk(tmp_path_factory.mktemp("sdk-home-edge"))
-
-
-@pytest.fixture
-def api(loaded: LoadedLab) -> Iterator[CloudApi]:
-    assert loaded.lab.cloud is not None
-    a = CloudApi(loaded.lab.cloud, loaded.resolve, Transcript("cloud api edge contract"))
-    yield a
-    a.close()
 
 
 @pytest.fixture

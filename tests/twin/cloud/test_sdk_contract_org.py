@@ -10,7 +10,6 @@ the org's ids (``siteId``; ``phoneId``: ``phone1``; ``didPoolId``: the pool star
 from __future__ import annotations
 
 import string
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -18,11 +17,10 @@ import pytest
 
 from harness.inventory import LoadedLab
 from harness.transports.cloud import CloudApi
-from harness.transports.transcript import Transcript
 from harness.twin.cloud.state import entity_id
 from harness.twin.cloud.telephony import LIMITS_NAMESPACE
 from harness.twin.manager import TwinControl
-from tests.twin.cloud.sdk_contract import Endpoint, check_json, import_sdk, model_problems, sdk_session
+from tests.twin.cloud.sdk_contract import Endpoint, check_json, model_problems, sdk_session
 
 EDGES = "/api/v2/telephony/providers/edges"
 
@@ -75,11 +73,6 @@ ENDPOINTS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def sdk(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    return import_sdk(tmp_path_factory.mktemp("sdk-home"))
-
-
 @pytest.fixture(scope="module")
 def ids(twin_process: TwinControl, loaded: LoadedLab) -> dict[str, str]:
     org = twin_process.state("cloud")
@@ -89,14 +82,6 @@ def ids(twin_process: TwinControl, loaded: LoadedLab) -> dict[str, str]:
             "phoneBaseSettingsId": entity_id(lab, "phonebasesettings", "VVX 450"),
             "trunkBaseSettingsId": entity_id(lab, "trunkbasesettings", "edge1"),
             "didPoolId": entity_id(lab, "didpool", "+13175550100"), "namespace": LIMITS_NAMESPACE}
-
-
-@pytest.fixture
-def api(loaded: LoadedLab) -> Iterator[CloudApi]:
-    assert loaded.lab.cloud is not None
-    a = CloudApi(loaded.lab.cloud, loaded.resolve, Transcript("cloud api contract"))
-    yield a
-    a.close()
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.id)

@@ -6,7 +6,6 @@ station (``premium``: +1900, +1976), with the faults that bend it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
@@ -14,25 +13,11 @@ import pytest
 from harness.devices.facts.cloud_prefixes import Prefix
 from harness.inventory import LoadedLab
 from harness.transports.cloud import CloudApi
-from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
-from tests.twin.cloud.sdk_contract import check_json, import_sdk, model_problems, sdk_session
+from tests.twin.cloud.sdk_contract import check_json, model_problems, sdk_session
 
 PREFIXES = "/api/v2/telephony/prefixes"
 SIMULATE = f"{PREFIXES}/simulate/call"
-
-
-@pytest.fixture(scope="session")
-def sdk(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    return import_sdk(tmp_path_factory.mktemp("sdk-home"))
-
-
-@pytest.fixture
-def api(loaded: LoadedLab) -> Iterator[CloudApi]:
-    assert loaded.lab.cloud is not None
-    a = CloudApi(loaded.lab.cloud, loaded.resolve, Transcript("cloud api contract"))
-    yield a
-    a.close()
 
 
 def test_the_block_list_is_the_sdk_model_and_the_inventory_s(twin: TwinControl, sdk: ModuleType,
