@@ -19,6 +19,7 @@ from typing import Any
 from aioice import stun
 
 from ..core.twin import Twin
+from ..servers.tcp import TcpListener
 from .faults import dropped, nat_policy
 from .state import InternetState
 
@@ -105,24 +106,16 @@ class StunUdp:
         sender.sendto(reply, client)
 
 
-class StunTcp:
+class StunTcp(TcpListener):
     """STUN over TCP on (``host``, ``port``): Binding requests, each answered on the connection."""
 
     name = "stun-tcp"
 
     def __init__(self, twin: Twin, unit: str, host: str, port: int) -> None:
-        self.twin, self.unit, self.host, self.port = twin, unit, host, port
-        self._server: asyncio.Server | None = None
+        super().__init__(host, port)
+        self.twin, self.unit = twin, unit
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         try:
             while True:

@@ -16,6 +16,8 @@ import struct
 from collections.abc import Callable
 from typing import cast
 
+from .tcp import TcpListener
+
 Answer = Callable[[bytes, str], "bytes | None"]
 """``(query in wire format, client address) -> answer in wire format``; ``None``: no answer (garbage)."""
 Dropped = Callable[[bool, int], bool]
@@ -73,7 +75,7 @@ class DnsUdpServer:
             self._transport = None
 
 
-class DnsTcpServer:
+class DnsTcpServer(TcpListener):
     """A resolver's TCP ``host:port`` (RFC 1035 §4.2.2; several queries per connection, RFC 7766).
 
     Args and errors as :class:`DnsUdpServer`.
@@ -82,10 +84,10 @@ class DnsTcpServer:
     name = "dns-tcp"
 
     def __init__(self, host: str, port: int, answer: Answer, dropped: Dropped = _never) -> None:
-        self.host, self.port, self.answer, self.dropped = host, port, answer, dropped
-        self._server: asyncio.Server | None = None
+        super().__init__(host, port)
+        self.answer, self.dropped = answer, dropped
 
-    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         client, client_port = str(peer[0]), int(peer[1])
         try:
@@ -103,11 +105,3 @@ class DnsTcpServer:
             pass
         finally:
             writer.close()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._client, self.host, self.port, reuse_address=True)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
