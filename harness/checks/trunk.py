@@ -136,3 +136,25 @@ def uri_user(uri: str) -> str:
         return URI.parse(uri.strip().removeprefix("<").removesuffix(">")).user or ""
     except ValueError:
         return ""
+
+
+def block_list_input(prefix: str) -> str:
+    """The shared input a call to a number starting with ``prefix`` (E.164) relies on, as CFG-DIALPLAN's
+    and SEC-TOLL-FRAUD's checks name it (:mod:`harness.evidence.findings`): what the org's prefix Block
+    List does with it, which the org pushes to its Edges (``"org block list +1900"``). The org's checks
+    judge it; a call an Edge put through or refused by it only used it."""
+    return f"org block list {prefix}"
+
+
+def station_class_input(station_class: str, prefix: str) -> str:
+    """The shared input a call to ``prefix`` from a station of ``station_class`` relies on when the
+    inventory's station class (not the org) bars it (``"station class lobby bars +4"``): no check judges
+    it on its own, so a leak it explains stands as its own finding."""
+    return f"station class {station_class} bars {prefix}"
+
+
+def number_plan_input(dialled: str) -> str:
+    """The shared input a call to ``dialled`` relies on, as CFG-DIALPLAN's checks name it: the
+    classification the site's number plans give the dial string, which the org pushes to its Edges
+    (``"number plan classification of 3175559000"``)."""
+    return f"number plan classification of {dialled}"

@@ -24,12 +24,23 @@ inventory's ``pstn`` devices): a site whose emergency route reaches a live carri
 for a person to attest, never sent a test call to an emergency service.
 
 Emergency numbers and prefix blocking: the org's call simulation allows the emergency number, and no
-prefix on the org's Block List covers it (``emergency_blocks``).
+prefix on the org's Block List covers it (``emergency_blocks``). A Genesys Edge takes its configuration
+(number plans, outbound routes, the Block List) from the org, so an org that blocks the emergency
+number has its Edge refuse the emergency call too: the calling half's failure is then reported as a
+consequence of the org's finding (``inputs_used``, :mod:`harness.evidence.findings`), one root cause;
+likewise a call the Edge refused because the site's number plans misclassify what was dialled.
 """
 
 import pytest
 
-from harness.checks.trunk import TrunkPlan, attach_ladder, new_carrier_rows, uri_user
+from harness.checks.trunk import (
+    TrunkPlan,
+    attach_ladder,
+    block_list_input,
+    new_carrier_rows,
+    number_plan_input,
+    uri_user,
+)
 from harness.devices.drivers.cloud_telephony import OrgTelephony
 from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.pstn import PstnSimulator
@@ -86,7 +97,8 @@ def test_number_plans_classify_dial_strings(classification: str, lab: LabSession
           device=f"{CLOUD_NAME} site {site}", what=f"dial strings not classified {classification}",
           detail=(f"{', '.join(wrong)}; the site's plans: "
                   + ", ".join(f"{p.name} ({p.match_type}, priority {p.priority})" for p in plans))
-          if wrong else f"{len(strings)} dial strings: {', '.join(strings)}")
+          if wrong else f"{len(strings)} dial strings: {', '.join(strings)}",
+          inputs_checked=[number_plan_input(s) for s, c in got.items() if (c or "").lower() != classification.lower()])
 
 
 @pytest.mark.duty(DUTY)
@@ -114,10 +126,12 @@ def test_emergency_number_is_never_caught_by_prefix_blocking(lab: LabSession, or
     device = f"{CLOUD_NAME} prefix Block List"
     check(sim.allowed, intent("allowed by the call simulation", True, source="G-PREFIX"), duty=DUTY, device=device,
           what=f"the org's call simulation of the emergency number {number}",
-          detail=f"level {sim.level}, matched prefix {sim.matched_prefix}" if not sim.allowed else "allowed")
+          detail=f"level {sim.level}, matched prefix {sim.matched_prefix}" if not sim.allowed else "allowed",
+          inputs_checked=[block_list_input(e164)])
     check(len(caught), duty(DUTY).threshold("emergency_blocks"), duty=DUTY, device=device,
           what=f"Block List prefixes that cover the emergency number {number} ({e164})",
-          detail=", ".join(caught) or f"none of {len(blocks)}: {', '.join(blocks) or 'empty list'}")
+          detail=", ".join(caught) or f"none of {len(blocks)}: {', '.join(blocks) or 'empty list'}",
+          inputs_checked=[block_list_input(e164)])
 
 
 def _test_number(classification: str, trunk_plan: TrunkPlan) -> str:
@@ -181,11 +195,15 @@ def test_dialled_classification_reaches_the_carrier_in_e164(classification: str,
     why_not = ("" if reach else "no enabled outbound route carries it" if not routed
                else f"the org blocks {', '.join(org_blocked)}" if org_blocked
                else "every station class bars it")
+    # an emergency call reaches the carrier whatever the org blocks, and the Edge follows the org's Block List:
+    # an emergency call it refused is a consequence of a Block List that covers the number, when that is what
+    # the org's own check found (emergency_blocks; harness.evidence.findings)
+    used = [block_list_input(e164)] if classification == "Emergency" else [number_plan_input(f) for f in forms]
     if reach:
         check(len(forms) - min(len(rows), len(forms)), duty(DUTY).threshold("classified_calls_astray"), duty=DUTY,
               device=edge.name, what=f"{classification} calls from {station} that never reached {carrier.name}",
               detail=(f"{len(rows)} INVITE(s) at the carrier for {len(forms)} calls to {e164}; answers: "
-                      + "; ".join(f"{f} -> {c} {why}".strip() for f, c, why in answers)))
+                      + "; ".join(f"{f} -> {c} {why}".strip() for f, c, why in answers)), inputs_used=used)
         allowed = {e164, number} if classification == "Emergency" else {e164}
         wrong = [r.request_uri for r in rows if uri_user(r.request_uri) not in allowed]
         check(len(wrong), duty(DUTY).threshold("non_e164_request_uris"), duty=DUTY, device=edge.name,

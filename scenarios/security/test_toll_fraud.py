@@ -20,7 +20,10 @@ The org's prefix blocking (Genesys Cloud's Block List, G-PREFIX; read through th
 
 * every prefix the inventory bars for every station class (``dialplan.org_wide_blocked``: the org's
   list is one for the whole org) is on the org's Block List, or covered by a shorter prefix there
-  (``barred_prefixes_unlisted``);
+  (``barred_prefixes_unlisted``). An Edge takes its Block List from the org, so a prefix missing there
+  also reaches the carrier in the per-class calls above: those failures are reported as consequences
+  of the org's finding (``inputs_used``, :mod:`harness.evidence.findings`), while a prefix only some
+  station classes bar is the inventory's station class rule and a leak of it stands on its own;
 * every prefix on the org's Block List is refused by the API's own call simulation (``GET
   /api/v2/telephony/prefixes/simulate/call``: ``allowed: false``, ``blocked_prefixes_simulated_allowed``)
   and, dialled on the wire from the least restricted station in every form, never reaches the carrier
@@ -32,7 +35,14 @@ The org's prefix blocking (Genesys Cloud's Block List, G-PREFIX; read through th
 
 import pytest
 
-from harness.checks.trunk import TrunkPlan, attach_ladder, new_carrier_rows, rows_dialling
+from harness.checks.trunk import (
+    TrunkPlan,
+    attach_ladder,
+    block_list_input,
+    new_carrier_rows,
+    rows_dialling,
+    station_class_input,
+)
 from harness.devices.drivers.cloud_telephony import OrgTelephony
 from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.pstn import PstnSimulator
@@ -111,18 +121,26 @@ def test_blocked_prefixes_never_reach_the_carrier(edge: Edge, trunk_plan: TrunkP
                                f"the call log shows {len(rows_dialling(rows, control_e164, plan.country))} INVITE(s) "
                                f"for the control "
                                f"number {control_e164}, expected {len(tested)}: it cannot prove that nothing leaked")
-    leaks = []
+    org_wide = set(dialplan.org_wide_blocked(plan))
+
+    def rule(cls: str, prefix: str) -> str:
+        """What bars ``prefix`` for ``cls``: the org's Block List (a prefix every class bars) or the class."""
+        return block_list_input(prefix) if prefix in org_wide else station_class_input(cls, prefix)
+
+    leaks, leak_rules = [], []
     for cls, station, prefix_class, prefix, number, form, _, _ in outcomes:
         for row in rows_dialling(rows, number, plan.country):
             leaks.append(f"{station} ({cls}) dialled {form}: {prefix_class} {prefix} reached {carrier.name} as "
                          f"{row.request_uri}")
+            leak_rules.append(rule(cls, prefix))
     check(len(set(leaks)), profile.threshold(DUTY, "blocked_invites_at_carrier"), duty=DUTY, device=edge.name,
           what=f"INVITEs at the carrier for {len(outcomes)} calls to blocked prefixes",
-          detail="; ".join(sorted(set(leaks))[:10]) or f"station classes {', '.join(sorted(tested))}")
+          detail="; ".join(sorted(set(leaks))[:10]) or f"station classes {', '.join(sorted(tested))}",
+          inputs_used=leak_rules)
     for cls, station, prefix_class, prefix, _, form, code, why in outcomes:
         check(code, profile.threshold(DUTY, "blocked_call_status"), duty=DUTY, device=edge.name,
               what=f"answer to {station} ({cls}) dialling {form} ({prefix_class} {prefix})",
-              detail=why or "no final answer")
+              detail=why or "no final answer", inputs_used=[rule(cls, prefix)])
 
 
 @pytest.mark.duty(DUTY)
@@ -139,7 +157,8 @@ def test_org_block_list_holds_every_prefix_barred_for_all_stations(edge: Edge, t
           device=f"{CLOUD_NAME} prefix Block List",
           what=f"prefixes {edge.name}'s dial plan bars for every station and the org does not block",
           detail=(f"{', '.join(unlisted)} not on the org's Block List ({', '.join(listed) or 'empty'})"
-                  if unlisted else f"{', '.join(barred)} covered by {', '.join(listed)}"))
+                  if unlisted else f"{', '.join(barred)} covered by {', '.join(listed)}"),
+          inputs_checked=[block_list_input(p) for p in unlisted])
 
 
 def _least_restricted(trunk_plan: TrunkPlan) -> tuple[str, PhoneDevice]:

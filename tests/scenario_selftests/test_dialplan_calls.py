@@ -14,6 +14,7 @@ pytestmark = pytest.mark.timeout(300)
 ORG_BLOCKS = "test_org_block_list_holds_every_prefix_barred_for_all_stations[edge1]"
 ORG_REFUSED = "test_org_blocked_prefixes_are_refused_by_the_org_and_on_the_wire[edge1]"
 EMERGENCY_CLEAR = "test_emergency_number_is_never_caught_by_prefix_blocking"
+WIRE = "test_blocked_prefixes_never_reach_the_carrier[edge1]"
 
 
 def called(classification: str) -> str:
@@ -56,6 +57,8 @@ def test_a_national_request_uri_fails_the_calling_half(twin, lab_path, out):
 
 
 def test_an_international_call_without_a_route_must_be_refused(twin, lab_path, out):
+    # an Edge on stale configuration (it never got the org's change) keeps routing what the org dropped
+    twin.fault("edge1", "config-stale")
     twin.fault("cloud", "outbound-route-drops", "International")
     r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "reaches_the_carrier")
     _fails(r, called("International"), "[CFG-DIALPLAN] edge1", "International calls from phone3 that should be "
@@ -64,12 +67,33 @@ def test_an_international_call_without_a_route_must_be_refused(twin, lab_path, o
     assert r.tests()[called("National")]["verdict"] == "PASS"
 
 
+def test_an_org_without_an_international_route_has_its_edge_refuse_the_calls(twin, lab_path, out):
+    twin.fault("cloud", "outbound-route-drops", "International")
+    r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "reaches_the_carrier or outbound_routes")
+    _fails(r, "test_outbound_routes_carry_what_leaves_the_site", "[CFG-DIALPLAN] cloud site Lab Site A",
+           "= 1 classifications", "no enabled outbound route carries International")
+    rec = r.tests()[called("International")]  # the Edge follows the org: it refuses what no route carries
+    assert rec["verdict"] == "PASS", rec
+    (m,) = [m for m in rec["measurements"] if "should be refused" in m["what"]]
+    assert m["measured"] == 0 and "+442079460000 -> 404" in m["detail"], m
+    assert r.tests()[called("National")]["verdict"] == "PASS"
+
+
 def test_a_prefix_missing_from_the_org_block_list_fails_toll_fraud(twin, lab_path, out):
     twin.fault("cloud", "prefix-block-missing", "+1900")
-    r = run_scenarios(lab_path, out, "--duty=SEC-TOLL-FRAUD", "-k", "org_")
+    r = run_scenarios(lab_path, out, "--duty=SEC-TOLL-FRAUD")
     _fails(r, ORG_BLOCKS, "[SEC-TOLL-FRAUD] cloud prefix Block List", "the org does not block = 1 prefixes",
            "limit <= 0 prefixes (G-PREFIX)", "+1900 not on the org's Block List (+1976)")
     assert r.tests()[ORG_REFUSED]["verdict"] == "PASS"  # what the org does list is refused everywhere
+    # the Edge takes the org's Block List: +1900 reaches the carrier, as on a real site
+    msg = _fails(r, WIRE, "[SEC-TOLL-FRAUD] edge1", "INVITEs at the carrier", "limit <= 0 INVITEs",
+                 "premium +1900 reached pstn1 as sip:+19002345678@")
+    assert "+1976 reached" not in msg, msg
+    # one finding: the org's Block List, the wire's leaks its consequences
+    (f,) = r.summary["findings"]
+    assert f["root"]["nodeid"].endswith(ORG_BLOCKS) and f["inputs"] == ["org block list +1900"], f
+    assert f["consequences"] and all(c["nodeid"].endswith(WIRE) and c["because"] == ["org block list +1900"]
+                                     for c in f["consequences"]), f
 
 
 def test_an_org_blocked_prefix_the_edge_lets_through_fails_toll_fraud(twin, lab_path, out):
@@ -88,7 +112,13 @@ def test_an_org_that_blocks_the_emergency_number_fails_the_dial_plan(twin, lab_p
                       "emergency or Emergency or org_blocked")
     _fails(r, EMERGENCY_CLEAR, "[CFG-DIALPLAN] cloud prefix Block List", "the org's call simulation of the "
            "emergency number 911 = False", "limit == True (G-PREFIX)", "level BlockPrefix, matched prefix +1911")
-    assert r.tests()[called("Emergency")]["verdict"] == "PASS"  # the Edge still routes it: only the org is wrong
+    # the Edge takes the org's Block List and refuses 911, as a real one would: a consequence of the org's
+    _fails(r, called("Emergency"), "[CFG-DIALPLAN] edge1", "Emergency calls from phone1 that never reached pstn1 "
+           "= 1 calls", "911 -> 403")
+    (f,) = [f for f in r.summary["findings"] if f["root"]["nodeid"].endswith(EMERGENCY_CLEAR)]
+    assert f["inputs"] == ["org block list +1911"], f
+    assert [c["nodeid"].split("::")[-1] for c in f["consequences"]] == [called("Emergency")], f
+    assert len(r.summary["findings"]) == 1, r.summary["findings"]
     # toll fraud never dials a number that begins with 911 (+1911 on the Block List): it says so instead
     refused = r.tests()[ORG_REFUSED]
     assert refused["verdict"] == "PASS", refused

@@ -188,7 +188,14 @@ def test_a_missing_number_plan_misclassifies_its_dial_strings(twin, lab_path, ou
     _fails(r, "test_number_plans_classify_dial_strings[National]", "[CFG-DIALPLAN] cloud site Lab Site A",
            "dial strings not classified National = ", "limit <= 0 dial strings (G-NUMPLAN)",
            "+13175559000 -> no plan", "3175559000 -> no plan")
-    _passes_but(r, "CFG-DIALPLAN", "test_number_plans_classify_dial_strings[National]")
+    # the Edge classifies by the org's plans too: it refuses what no plan classifies, as a real one would
+    called = "test_dialled_classification_reaches_the_carrier_in_e164[edge1-National]"
+    _fails(r, called, "[CFG-DIALPLAN] edge1", "National calls from phone1 that never reached pstn1 = 3 calls",
+           "3175559000 -> 404")
+    _passes_but(r, "CFG-DIALPLAN", "test_number_plans_classify_dial_strings[National]", called)
+    (f,) = r.summary["findings"]  # one finding: the plans; the refused calls its consequence
+    assert f["root"]["nodeid"].endswith("test_number_plans_classify_dial_strings[National]"), f
+    assert [c["nodeid"].split("::")[-1] for c in f["consequences"]] == [called], f
 
 
 def test_an_emergency_classification_without_a_route_fails(twin, lab_path, out):

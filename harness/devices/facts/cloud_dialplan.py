@@ -5,8 +5,10 @@
 Genesys' match types (G-NUMPLAN, API-TF-SITE): ``numberList`` (the dialled digits lie in one of
 ``numbers``' ranges), ``digitLength`` (all digits, ``digitLength.start``..``end`` of them), ``regex``
 (``match`` matches the whole dial string), ``e164NumberList`` (the number in E.164 lies in one of
-``numbers``' ranges), ``intraCountryCode`` (a number of the site's own country), ``interCountryCode``
-(a number of another country); plans are tried by ``priority``, lowest first."""
+``numbers``' ranges), ``intraCountryCode`` (a number of the site's own country code, of a length phonenumbers deems
+possible for it, local-only lengths excluded: ``+1`` covers the whole North American Numbering Plan,
+dialled without an international prefix), ``interCountryCode`` (a possible number of another
+country code); plans are tried by ``priority``, lowest first."""
 
 from __future__ import annotations
 
@@ -67,11 +69,14 @@ class NumberPlan(CloudModel):
             return False
         if kind == "e164NumberList":
             return any(r.holds(e164) for r in self.numbers)
-        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+        parsed = phonenumbers.parse(e164, None)
+        if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
+            return False
+        home = phonenumbers.country_code_for_region(country)
         if kind == "intraCountryCode":
-            return region == country
+            return parsed.country_code == home
         if kind == "interCountryCode":
-            return region is not None and region != country
+            return parsed.country_code != home
         return False
 
 

@@ -13,6 +13,7 @@ normalised to E.164 ([G-NUMPLAN]); blocked prefixes answered with a reject and n
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import phonenumbers
@@ -56,12 +57,14 @@ def station_policy(plan: DialPlan, station_class: str) -> StationClass:
     return plan.station_classes.get(station_class) or plan.station_classes.get("default") or StationClass()
 
 
-def blocked(plan: DialPlan, station_class: str, e164: str) -> Block | None:
-    """The first blocked prefix class whose prefix starts ``e164`` for this station class, or ``None``.
+def blocked(plan: DialPlan, station_class: str, e164: str, skip: Collection[str] = ()) -> Block | None:
+    """The first blocked prefix class whose prefix starts ``e164`` for this station class, or ``None``;
+    prefixes in ``skip`` are not tried (an Edge that follows the org's Block List skips
+    :func:`org_wide_blocked`: those are the org's to block).
 
     Longer prefixes are tried first, so ``+1900`` wins over ``+1``."""
     hits = [(len(p), cls, p) for cls in station_policy(plan, station_class).blocked
-            for p in plan.prefix_classes.get(cls, []) if e164.startswith(p)]
+            for p in plan.prefix_classes.get(cls, []) if e164.startswith(p) and p not in skip]
     if not hits:
         return None
     _, cls, prefix = max(hits)

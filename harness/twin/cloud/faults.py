@@ -36,6 +36,12 @@ The org's configuration, each breaking one duty (read by :mod:`.resources` when 
   inventory bars for every station (SEC-TOLL-FRAUD).
 * ``emergency-blocked``: the org's Block List holds the site's emergency number (911, else 112): the call
   simulation refuses it (CFG-DIALPLAN).
+
+The four that change the org's outbound configuration (``numberplan-missing``, ``outbound-route-drops``,
+``prefix-block-missing``, ``emergency-blocked``) also reach the Edges: set or healed, the org pushes its
+configuration again (:func:`~harness.twin.cloud.outbound.push`), as Genesys Cloud does to its Edges, and
+an Edge routes by it (harness/twin/edge/routing.py) unless ``config-stale`` holds it on its cache.
+
 * ``base-media-dscp=N``: the org's trunk and phone base settings give RTP DSCP N, and every Edge and
   phone applies it (an org's own choice, not Genesys' default 46: QOS-MEDIA reports it and judges
   the devices against N).
@@ -44,11 +50,13 @@ The org's configuration, each breaking one duty (read by :mod:`.resources` when 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..core.faults import declare, declare_value, set_fields, text, undo_all, whole_number
 from ..core.twin import Twin, Undo
 from ..edge.state import EdgeState
 from ..phone.state import PhoneState
+from .outbound import OutboundFaults, push
 from .state import CloudState
 
 ROLE = ("cloud",)
@@ -182,6 +190,22 @@ def _limit(name: str, value: str) -> tuple[str, int]:
     return key, int(n)
 
 
+async def _repush_numberplan(twin: Twin, device: str, value: str) -> Undo:
+    return await _repush(twin, device, NUMBERPLAN_MISSING.name, value)
+
+
+async def _repush_route(twin: Twin, device: str, value: str) -> Undo:
+    return await _repush(twin, device, OUTBOUND_ROUTE_DROPS.name, value)
+
+
+async def _repush_prefix(twin: Twin, device: str, value: str) -> Undo:
+    return await _repush(twin, device, PREFIX_BLOCK_MISSING.name, value)
+
+
+async def _repush_emergency(twin: Twin, device: str) -> Undo:
+    return await _repush(twin, device, EMERGENCY_BLOCKED.name, None)
+
+
 PHONE_RECORD_MAC = declare_value("phone-record-mac", ROLE, "the phone record of inventory phone PHONE holds hardware "
                                  "ID MAC, not the phone on its port", "PHONE:MAC", _phone_mac)
 DID_NOT_POOLED = declare_value("did-not-pooled", ROLE, "the org has no DID E164 and no DID pool holds it (the "
@@ -194,19 +218,42 @@ TELEPHONY_LIMIT = declare_value("telephony-limit", ROLE, "the org's telephony li
 SITE_CALLER_ID = declare_value("site-caller-id", ROLE, "the site's caller ID is TEXT", "TEXT", text)
 TRUNK_ACL_ALLOW_ALL = declare("trunk-acl-allow-all", ROLE, "the external trunks' SIP access list allows all "
                               "(0.0.0.0/0)")
-NUMBERPLAN_MISSING = declare_value("numberplan-missing", ROLE, "the site has no number plan of CLASSIFICATION",
-                                   "CLASSIFICATION", text)
+NUMBERPLAN_MISSING = declare_value("numberplan-missing", ROLE, "the site has no number plan of CLASSIFICATION "
+                                   "(the Edges get the change)", "CLASSIFICATION", text, _repush_numberplan)
 BASE_MEDIA_DSCP = declare_value("base-media-dscp", ROLE, "the org's trunk and phone base settings give RTP DSCP N "
                                 "(not Genesys' default 46) and every Edge and phone applies it", "N",
                                 whole_number(0, 63), _base_media_dscp)
 TRUNK_MISSING = declare_value("trunk-missing", ROLE, "the org has no external trunk on Edge EDGE (its trunk "
                               "listings lack it) while the Edge's SIP trunk runs on the wire", "EDGE", text)
 OUTBOUND_ROUTE_DROPS = declare_value("outbound-route-drops", ROLE, "no outbound route of the site carries "
-                                     "CLASSIFICATION", "CLASSIFICATION", text)
+                                     "CLASSIFICATION (the Edges get the change: they refuse it)", "CLASSIFICATION",
+                                     text, _repush_route)
 EDGE_RECORD_VERSION = declare_value("edge-record-version", ROLE, "the org's record of Edge EDGE gives "
                                     "softwareVersion VERSION (the Edge runs, and its SIP shows, its own)",
                                     "EDGE:VERSION", _edge_version)
 PREFIX_BLOCK_MISSING = declare_value("prefix-block-missing", ROLE, "the org's prefix Block List lacks PREFIX (the "
-                                     "inventory bars it for every station)", "PREFIX", _e164_prefix)
+                                     "inventory bars it for every station; the Edges get the change: they let it "
+                                     "through)", "PREFIX", _e164_prefix, _repush_prefix)
 EMERGENCY_BLOCKED = declare("emergency-blocked", ROLE, "the org's prefix Block List holds the site's emergency "
-                            "number (911, else 112): the call simulation refuses it")
+                            "number (911, else 112): the call simulation refuses it, and so do the Edges",
+                            _repush_emergency)
+
+
+def outbound_faults(st: CloudState) -> OutboundFaults:
+    """The values of the org's faults that change its outbound configuration, on org ``st``."""
+    return OutboundFaults(NUMBERPLAN_MISSING.value(st), OUTBOUND_ROUTE_DROPS.value(st),
+                          PREFIX_BLOCK_MISSING.value(st), EMERGENCY_BLOCKED.on(st))
+
+
+async def _repush(twin: Twin, device: str, name: str, value: str | None) -> Undo:
+    """Fault ``name`` (``value``) is being set on the org: the org pushes its outbound configuration with
+    it to the Edges (the core records the fault after this returns, so it is rendered on a copy of the
+    org's faults); the undo pushes the configuration without it (heal runs it before clearing the faults)."""
+    st = twin.states[device]
+    assert isinstance(st, CloudState)
+    push(twin, st, outbound_faults(replace(st, faults={**st.faults, name: value})))
+
+    async def undo() -> None:
+        push(twin, st, outbound_faults(replace(st, faults={k: v for k, v in st.faults.items() if k != name})))
+
+    return undo

@@ -58,6 +58,26 @@ TRANSPORT_MISMATCH = declare("transport-mismatch", ("edge",), "toward the carrie
                              "says UDP and UDP where it says TCP")
 
 
+
+
+# --- the org's configuration on the Edge (state.py's receive_org_outbound, routing.py) ------------------------
+
+async def _catch_up(twin: Twin, device: str) -> Undo:
+    """The Edge takes the configuration the org pushed while it ran stale, once the fault is healed."""
+
+    async def undo() -> None:
+        st = twin.states[device]
+        st.org_outbound = st.org_outbound_pushed  # type: ignore[attr-defined]
+
+    return undo
+
+
+CONFIG_STALE = declare("config-stale", ("edge",), "the Edge keeps the configuration it had when the fault was set "
+                       "(number plans, outbound routes, the org's Block List) and ignores every later change the "
+                       "org pushes (cached configuration: the Edge lost the cloud or did not pick the change up); "
+                       "on heal it takes the org's current one", _catch_up)
+
+
 # --- the WAN and the logs (logs.py, harness/twin/cloud/resources/edges.py) ---------------------------------
 
 WAN_DOWN = declare("wan-down", ("edge",), "the Edge's WAN is down: Genesys Cloud sees it OFFLINE (no software "

@@ -7,9 +7,29 @@ scenarios use, so both agree on what the dial plan means:
   → ``dial_plan.dids`` → the extension.
 * **Outbound** (a phone INVITE): the caller is the From user, an extension (or ``sip.username``) of
   a phone in the inventory; a Request-URI user that is an extension is a station-to-station call;
-  anything else is normalised to E.164 (``None`` → 484), checked against the caller's station class
-  (``dialplan.blocked``; the ``allow-prefix`` fault exempts numbers starting with its value) and
+  anything else is normalised to E.164 (``None`` → 484), judged by :meth:`EdgeRouting.refusal` and
   sent to the trunk's routes in order.
+
+What an outbound number may reach follows the org, as Genesys Cloud pushes its configuration to its
+Edges (:class:`~harness.twin.edge.state.OrgOutbound` on the Edge's state, written by the emulated org
+from the functions its API renders, so the API and the Edge cannot disagree unless a fault says so):
+
+1. **The org's number plans** classify the number as dialled (``classify`` of
+   :mod:`harness.devices.facts.cloud_dialplan`, the classification the API's number plans describe);
+   a classification no outbound route of the Edge's trunk carries, or a number no plan classifies, is
+   refused **404** (project choice: no public source gives the code a Genesys Edge answers without a
+   route; 404 is RFC 3261's "not found" for a Request-URI the server cannot route).
+2. **The org's prefix Block List** (org-wide, G-PREFIX): a number that starts with one of its
+   prefixes is refused **403**, emergency numbers included (an org that blocks 911 blocks it).
+3. **The inventory's station classes** (``dial_plan.station_classes``, not an org setting): the
+   prefix classes a caller's class bars, except those barred for every class
+   (``dialplan.org_wide_blocked``: the org's Block List holds those), are refused 403; an
+   ``Emergency`` call is never barred by a station class.
+
+The ``allow-prefix`` fault exempts numbers starting with its value from 2 and 3 (an Edge that lets an
+org-blocked prefix through); ``config-stale`` keeps the Edge on the configuration it had when the fault
+was set. Without an emulated org (no ``cloud:`` with a ``base_url``) the Edge routes by the inventory
+alone: every number is routed and the station classes bar every prefix class they list.
 
 SDP (RFC 4566, parsed and written with sdp-transform) is rewritten leg to leg by
 :func:`rewrite_sdp`: ``c=``/``m=``/``o=`` name the Edge's relay socket, except that a ``0.0.0.0``
@@ -28,14 +48,19 @@ from typing import Any
 import sdp_transform
 
 from ...devices.facts import dialplan
+from ...devices.facts.cloud_dialplan import NumberPlan, OutboundRoute, classify
 from ...inventory.models import DialPlan, EdgeDevice, Lab, PhoneDevice, PstnDevice, Trunk
 from ...transports.sdp import HOLD_ADDRESS, TELEPHONE_EVENT
 from ..core.state import DeviceState
 from .faults import ALLOW_PREFIX, MAX_CALLS, TRANSPORT_MISMATCH
+from .state import EdgeState, OrgOutbound
 
 G711_NAMES = frozenset({"PCMU", "PCMA"})
 STATIC_NAMES = {0: "PCMU", 8: "PCMA", 18: "G729", 9: "G722", 3: "GSM", 4: "G723"}  # RFC 3551 table 4
 G729_PT = 18
+NO_ROUTE_CODE = 404  # project choice (module docstring): no public source gives a Genesys Edge's code
+BLOCKED_CODE = 403  # G-PREFIX: a blocked prefix is rejected, never sent on
+EMERGENCY = "Emergency"  # the number plan classification of emergency numbers (G-NUMPLAN)
 _MIRROR = {"sendonly": "recvonly", "recvonly": "sendonly", "inactive": "inactive", "sendrecv": "sendrecv"}
 
 
@@ -112,15 +137,41 @@ class EdgeRouting:
         v = MAX_CALLS.value(st)
         return v if v is not None else self.trunk.max_calls
 
-    def blocked(self, station_class: str, e164: str, st: DeviceState) -> Refusal | None:
-        """403 when ``e164`` has a prefix the caller's class may not dial (unless ``allow-prefix``)."""
+    def refusal(self, station_class: str, dialled: str, e164: str, st: EdgeState) -> Refusal | None:
+        """Why the Edge refuses an outbound call to ``dialled`` (``e164`` its E.164 form) from a caller of
+        ``station_class``, or ``None`` when it goes to the trunk (module docstring: the org's number
+        plans and outbound routes 404, the org's Block List 403, the inventory's station classes 403)."""
         allow = ALLOW_PREFIX.value(st)
-        if allow and e164.startswith(allow):
+        exempt = bool(allow) and e164.startswith(allow or "")
+        org = st.org_outbound
+        if org is None:
+            return None if exempt else self._station_block(station_class, e164, ())
+        classification = self.classification(org, dialled)
+        if classification is None or not any(OutboundRoute.model_validate(r).carries(classification)
+                                             for r in org.outbound_routes):
+            what = classification or "a number no number plan classifies"
+            return Refusal(NO_ROUTE_CODE, f"no outbound route carries {what}")
+        if exempt:
             return None
-        blk = dialplan.blocked(self.plan, station_class, e164)
+        hits = [p for p in org.blocked_prefixes if e164.startswith(p)]
+        if hits:
+            return Refusal(BLOCKED_CODE, f"blocked prefix {max(hits, key=len)} (the org's Block List)")
+        if classification.lower() == EMERGENCY.lower():
+            return None
+        return self._station_block(station_class, e164, dialplan.org_wide_blocked(self.plan))
+
+    @staticmethod
+    def classification(org: OrgOutbound, dialled: str) -> str | None:
+        """The classification the org's number plans give ``dialled`` (the first plan by priority that
+        matches), or ``None``."""
+        plan = classify([NumberPlan.model_validate(p) for p in org.number_plans], dialled, org.country)
+        return plan.classification if plan else None
+
+    def _station_block(self, station_class: str, e164: str, skip: list[str] | tuple[str, ...]) -> Refusal | None:
+        blk = dialplan.blocked(self.plan, station_class, e164, skip)
         if blk is None:
             return None
-        return Refusal(403, f"blocked prefix class {blk.prefix_class} ({blk.prefix})")
+        return Refusal(BLOCKED_CODE, f"blocked prefix class {blk.prefix_class} ({blk.prefix})")
 
     def ani(self, extension: str) -> str:
         """Caller ID sent to the carrier for ``extension``: its DID, else the site's, else the extension."""

@@ -15,7 +15,8 @@ behaviour, formats and faults are in ``docs/twin-edge-sip.md``; in short:
 * **Inbound** (INVITE on the trunk port): Max Calls → ``max_calls_code``; R-URI user → DID →
   extension (404) → registered contact (480) → G.711 in the offer (488) → INVITE to the phone.
 * **Outbound** (INVITE on the phone port): From user must be a phone's extension (403); R-URI an
-  extension → station-to-station; else E.164 (484), blocked prefix (403 with Warning, nothing sent),
+  extension → station-to-station; else E.164 (484), the org's routes and Block List and the station's
+  class (:meth:`~harness.twin.edge.routing.EdgeRouting.refusal`: 404 or 403 with Warning, nothing sent),
   Max Calls, then ``trunk.routes`` in order, the E.164 number as Request-URI user (``ruri-national``:
   the national number) (a 503, a transport error or silence for the route's ``sip.timeout_s`` → next
   route; none left → 503).
@@ -819,7 +820,7 @@ class EdgeSip:
         if e164 is None:
             self._refuse(txn, 484, f"cannot read {dialled[:40]!r} as a number", True)
             return
-        block = self.routing.blocked(caller.station_class, e164, st)
+        block = self.routing.refusal(caller.station_class, dialled, e164, st)
         if block is not None:
             self._refuse(txn, block.code, block.warning, True)
             return

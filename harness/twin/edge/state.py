@@ -5,11 +5,12 @@ emulated Genesys Cloud API renders it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...inventory.models import AnyDevice, EdgeDevice, Lab
 from ..core.shared_faults import FIRMWARE
 from ..core.state import DeviceState
-from .faults import MAX_CALLS
+from .faults import CONFIG_STALE, MAX_CALLS
 
 
 @dataclass
@@ -20,6 +21,21 @@ class TrunkRouteConfig:
     name: str
     address: str
     transport: str
+
+
+@dataclass(frozen=True)
+class OrgOutbound:
+    """The org's outbound configuration as Genesys Cloud pushes it to an Edge (the Edge is configured from
+    the cloud; written by the emulated org, :mod:`harness.twin.cloud.outbound`, from the same functions
+    its API renders): ``number_plans``, the site's plans as ``GET …/sites/{siteId}/numberplans`` gives them
+    (``NumberPlan`` JSON); ``outbound_routes``, the site's outbound routes that carry calls to this Edge's
+    external trunk (``OutboundRouteBase`` JSON); ``blocked_prefixes``, the org's prefix Block List (E.164
+    prefixes, org-wide); ``country``, the site's dial plan country (ISO 3166 alpha-2)."""
+
+    number_plans: tuple[dict[str, Any], ...] = ()
+    outbound_routes: tuple[dict[str, Any], ...] = ()
+    blocked_prefixes: tuple[str, ...] = ()
+    country: str = "US"
 
 
 @dataclass
@@ -60,6 +76,10 @@ class EdgeState(DeviceState):
     wan_address: str = ""
     wan_dhcp: bool = True
     proxy: str | None = None  # the HTTP proxy set for the WAN port (inventory facts.proxy; Edge.proxy in the API)
+    # the org's outbound configuration the Edge routes by (None: no emulated org, the inventory's dial plan
+    # alone) and the one the org last pushed (they differ while config-stale holds the Edge on its cache)
+    org_outbound: OrgOutbound | None = None
+    org_outbound_pushed: OrgOutbound | None = None
 
     @property
     def firmware(self) -> str:
@@ -71,6 +91,13 @@ class EdgeState(DeviceState):
         """Max Calls enforced: the ``max-calls=N`` fault's N, else the inventory's (0: unlimited)."""
         v = MAX_CALLS.value(self)
         return v if v is not None else self.trunk_max_calls
+
+    def receive_org_outbound(self, config: OrgOutbound) -> None:
+        """The org pushes its outbound configuration: the Edge routes by it from now on, unless
+        ``config-stale`` holds it on the configuration it had (it keeps the push for its heal)."""
+        self.org_outbound_pushed = config
+        if not CONFIG_STALE.on(self):
+            self.org_outbound = config
 
     @property
     def calls_refused(self) -> int:

@@ -354,9 +354,10 @@ def test_outbound_refusals_send_nothing_to_the_carrier(carrier_probe: Callable[.
                                                        twin: TwinControl) -> None:
     carrier = carrier_probe()
     phone = agents(12, "phone")
-    cases = [("1001", "+19005551234", 403, '"blocked prefix class premium (+1900)"'),
+    cases = [("1001", "+19005551234", 403, "\"blocked prefix +1900 (the org's Block List)\""),
              ("1004", "011442079460000", 403, '"blocked prefix class international (+4)"'),
-             ("1003", "+19765550000", 403, '"blocked prefix class premium (+1976)"'),
+             ("1003", "+19765550000", 403, "\"blocked prefix +1976 (the org's Block List)\""),
+             ("1003", "55555", 404, '"no outbound route carries Extension"'),
              ("1001", "abc", 484, ""),
              ("5555", "+13175559000", 403, '"unknown station 5555"')]
     for ext, number, code, warning in cases:
@@ -385,6 +386,49 @@ def test_allow_prefix_leaks_a_blocked_number(carrier_probe: Callable[..., SipUse
     call.bye()
     blocked = dial_out(phone, edge_host, "+19765550000")  # the other premium prefix stays barred
     assert blocked.wait_ended(5.0) == FAILED and blocked.result().final_code == 403
+    settle(twin)
+
+
+def test_the_edge_follows_the_org_s_routes_and_block_list(carrier_probe: Callable[..., SipUserAgent],
+                                                        agents: Callable[..., SipUserAgent], edge_host: str,
+                                                        twin: TwinControl) -> None:
+    carrier = carrier_probe()
+    phone = agents(12, "phone")
+    twin.fault("cloud", "outbound-route-drops", "International")
+    abroad = dial_out(phone, edge_host, "+442079460000", ext="1003")  # executive: its class may call abroad
+    assert abroad.wait_ended(5.0) == FAILED and abroad.result().final_code == 404, abroad.ladder()
+    assert '"no outbound route carries International"' in abroad.ladder()
+    twin.fault("cloud", "prefix-block-missing", "+1900")
+    leak = dial_out(phone, edge_host, "+19005551234", ext="1001")  # the org no longer blocks it: it leaks
+    assert leak.wait(CONFIRMED, timeout_s=5.0) == CONFIRMED, leak.ladder()
+    assert invite_of(carrier.next_incoming(3.0)).uri.user == "+19005551234"
+    leak.bye()
+    twin.fault("cloud", "emergency-blocked")
+    sos = dial_out(phone, edge_host, "911", ext="1001")
+    assert sos.wait_ended(5.0) == FAILED and sos.result().final_code == 403, sos.ladder()
+    assert "\"blocked prefix +1911 (the org's Block List)\"" in sos.ladder()
+    twin.heal("cloud")  # the org pushes its healthy configuration again
+    ok = dial_out(phone, edge_host, "+442079460000", ext="1003")
+    assert ok.wait(CONFIRMED, timeout_s=5.0) == CONFIRMED, ok.ladder()
+    carrier.next_incoming(3.0)
+    ok.bye()
+    settle(twin)
+
+
+def test_a_stale_edge_keeps_the_configuration_it_had(carrier_probe: Callable[..., SipUserAgent],
+                                                     agents: Callable[..., SipUserAgent], edge_host: str,
+                                                     twin: TwinControl) -> None:
+    carrier = carrier_probe()
+    phone = agents(12, "phone")
+    twin.fault("edge1", "config-stale")
+    twin.fault("cloud", "outbound-route-drops", "International")
+    stale = dial_out(phone, edge_host, "+442079460000", ext="1003")  # the Edge never got the change
+    assert stale.wait(CONFIRMED, timeout_s=5.0) == CONFIRMED, stale.ladder()
+    assert invite_of(carrier.next_incoming(3.0)).uri.user == "+442079460000"
+    stale.bye()
+    twin.heal("edge1")  # back in touch: the Edge takes the org's configuration as it is now
+    fresh = dial_out(phone, edge_host, "+442079460000", ext="1003")
+    assert fresh.wait_ended(5.0) == FAILED and fresh.result().final_code == 404, fresh.ladder()
     settle(twin)
 
 

@@ -4,11 +4,12 @@
 ``pageSize`` up to 200, as the SDK documents) and ``GET /api/v2/telephony/prefixes/simulate/call?number=``
 (the SDK's ``CallSimulationResult``: ``allowed``, ``level``, ``matchedPrefix``).
 
-The Block List is the org's (:class:`~harness.twin.cloud.telephony.TelephonyConfig`'s
-``blocked_prefixes``, built from the prefix classes the inventory bars for every station); each E.164
-prefix is written as its country code (``1``) and the digits after it (``900``); a prefix shorter than
-any country code (``+2``: all of world zone 2) is written whole as ``countryCode`` with an empty
-``number`` (project choice: no public source shows how the API writes one). The Allow List is empty.
+The Block List is the org's, the one it pushes to its Edges too (:mod:`harness.twin.cloud.outbound`):
+:class:`~harness.twin.cloud.telephony.TelephonyConfig`'s ``blocked_prefixes``, built from the prefix
+classes the inventory bars for every station; each E.164 prefix is written as its country code
+(``1``) and the digits after it (``900``); a prefix shorter than any country code (``+2``: all of
+world zone 2) is written whole as ``countryCode`` with an empty ``number`` (project choice: no public
+source shows how the API writes one). The Allow List is empty.
 
 The simulation reads ``number`` as a station of the site's country dials it (phonenumbers), then looks
 for the longest Block prefix it starts with: ``allowed: false``, ``level: BlockPrefix`` and
@@ -24,7 +25,8 @@ from __future__ import annotations
 import phonenumbers
 
 from ....devices.facts.dialplan import normalize
-from ..faults import EMERGENCY_BLOCKED, PREFIX_BLOCK_MISSING
+from ..faults import outbound_faults
+from ..outbound import block_list as org_block_list
 from ..router import ApiError, ApiRequest, Json, route
 
 PREFIXES = "/api/v2/telephony/prefixes"
@@ -44,14 +46,9 @@ def split(prefix: str) -> tuple[str, str]:
 
 
 def block_list(req: ApiRequest) -> list[str]:
-    """The org's Block List as E.164 prefixes (faults applied)."""
-    tel = req.state.telephony
-    gone = PREFIX_BLOCK_MISSING.value(req.state)
-    out = [p for p in tel.blocked_prefixes if p != gone]
-    if EMERGENCY_BLOCKED.on(req.state):
-        cc = phonenumbers.country_code_for_region(tel.country) or 1
-        out.append(f"+{cc}{tel.emergency_number}")
-    return list(dict.fromkeys(out))
+    """The org's Block List as E.164 prefixes (faults applied; :func:`harness.twin.cloud.outbound.block_list`,
+    what the org pushes to its Edges too)."""
+    return org_block_list(req.state.telephony, outbound_faults(req.state))
 
 
 @route("GET", PREFIXES)

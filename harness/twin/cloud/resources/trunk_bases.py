@@ -25,12 +25,11 @@ from __future__ import annotations
 
 from ...edge.state import EdgeState
 from ..faults import TRUNK_ACL_ALLOW_ALL
+from ..outbound import TRUNK_BASES, edges_with_trunk, trunk_base_id
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import entity_id
-from .edges import EDGES
 from .sites import SITES
 
-TRUNK_BASES = f"{EDGES}/trunkbasesettings"
 ALLOW_ALL = "0.0.0.0/0"
 
 
@@ -40,12 +39,11 @@ def _prop(value: object) -> Json:
 
 def bases(req: ApiRequest) -> list[tuple[str, EdgeState]]:
     """The inventory's Edges with a trunk, as ``(name, twin state)``."""
-    return [(name, st) for name in req.state.edge_ids if isinstance(st := req.twin.states.get(name), EdgeState)
-            and st.trunk_routes]
+    return edges_with_trunk(req.twin, req.state)
 
 
 def base_id(req: ApiRequest, edge: str) -> str:
-    return entity_id(req.twin.lab.lab.name, "trunkbasesettings", edge)
+    return trunk_base_id(req.twin.lab.lab.name, edge)
 
 
 def trunk_base_json(req: ApiRequest, edge: str, st: EdgeState) -> Json:
