@@ -12,7 +12,7 @@ from harness.devices.drivers.cloud import CloudOrg, NotInOrg
 from harness.devices.session import LabSession
 from harness.errors import LabTimeout, LabUnreachable
 from harness.inventory import LoadedLab
-from harness.transports.cloud import ApiAuthError, ApiStatusError, CloudApi
+from harness.transports.cloud import ApiAuthError, ApiRateLimited, ApiStatusError, CloudApi
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl
 from tests.conftest import wait_for
@@ -94,11 +94,22 @@ def test_a_rate_limit_is_waited_out(twin: TwinControl, org: CloudOrg) -> None:
     assert "HTTP 429: waiting Retry-After 1 s" in org.api().transcript.render(mark)
 
 
-def test_a_rate_limit_past_the_deadline_is_a_timeout(twin: TwinControl, loaded: LoadedLab) -> None:
-    twin.fault("cloud", "rate-limit", "60")
-    api = api_with(loaded)
-    with pytest.raises(LabTimeout, match="rate limited \\(HTTP 429\\): Retry-After 60 s ends past the call's deadline"):
+def test_a_rate_limit_past_the_deadline_is_busy_until_its_retry_after_passes(twin: TwinControl,
+                                                                             loaded: LoadedLab) -> None:
+    twin.fault("cloud", "rate-limit", "2")
+    api = api_with(loaded, timeout_s=0.5)
+    api.token()
+    with pytest.raises(ApiRateLimited, match="rate-limited by Genesys Cloud: Retry-After 2 s exceeds the call's "
+                                             "0.5 s deadline$"):
         api.get_json(EDGES)
+    mark = api.transcript.mark()
+    started = time.monotonic()
+    with pytest.raises(ApiRateLimited, match="so this call was not sent"):
+        api.get_json(EDGES + "/sites")
+    assert time.monotonic() - started < 0.1 and "> GET" not in api.transcript.render(mark)  # no request, no wait
+    time.sleep(2.0)
+    assert api.get_json(EDGES)["entities"]  # the first call after the Retry-After is sent and answered
+    api.close()
 
 
 def test_a_missing_permission_names_it_and_the_client(twin: TwinControl, org: CloudOrg) -> None:
