@@ -11,5 +11,5 @@ from .errors import ApiAuthError, ApiRateLimited, ApiStatusError, ApiUnavailable
 from .models import CloudModel, ErrorBody, Page, TokenAnswer
 from .paging import PAGE_SIZE
 
-__all__ = ["PAGE_SIZE", "ApiAuthError", "ApiCall", "ApiRateLimited", "ApiStatusError", "ApiUnavailable", "CloudApi", "CloudModel",
-           "ErrorBody", "Page", "TokenAnswer", "missing_permissions", "retry_after_s"]
+__all__ = ["PAGE_SIZE", "ApiAuthError", "ApiCall", "ApiRateLimited", "ApiStatusError", "ApiUnavailable", "CloudApi",
+           "CloudModel", "ErrorBody", "Page", "TokenAnswer", "missing_permissions", "retry_after_s"]

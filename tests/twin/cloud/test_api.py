@@ -99,8 +99,8 @@ def test_a_rate_limit_past_the_deadline_is_busy_until_its_retry_after_passes(twi
     twin.fault("cloud", "rate-limit", "2")
     api = api_with(loaded, timeout_s=0.5)
     api.token()
-    with pytest.raises(ApiRateLimited, match="rate-limited by Genesys Cloud: Retry-After 2 s exceeds the call's "
-                                             "0.5 s deadline$"):
+    with pytest.raises(ApiRateLimited, match=r"rate-limited by Genesys Cloud: Retry-After 2 s exceeds the call's "
+                                             r"0\.5 s deadline$"):
         api.get_json(EDGES)
     mark = api.transcript.mark()
     started = time.monotonic()
