@@ -19,6 +19,8 @@ tests as the contract, never the run; docs/cloud-api.md).
 * **Retries** (tenacity) for idempotent reads only: a GET is sent again after a connection error or
   502/503/504, up to :data:`MAX_ATTEMPTS` times within the deadline, with exponential back-off. A
   POST is never sent twice after a failure that may have reached the API.
+* **403** names the permissions the answer names, else those Genesys publishes for the call
+  (:mod:`.permissions`).
 * **401** renews the token once and sends the call again; a 401 with the new token is
   :class:`~.errors.ApiAuthError` (credentials refused). Errors in general: :mod:`.errors`.
 * **Paging** (:meth:`CloudApi.pages`): :mod:`.paging`.
@@ -71,6 +73,7 @@ from .errors import (
 )
 from .models import Page, TokenAnswer
 from .paging import MAX_PAGES, PAGE_SIZE, first_params, next_page
+from .permissions import permissions_for
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -367,8 +370,16 @@ class CloudApi(TransportSession):
                                client=self.client)
         if r.status_code == 403:
             perms = missing_permissions(body)
-            lacks = (f"{self.client} lacks the permission{'s' if len(perms) > 1 else ''} {', '.join(perms)}"
-                     if perms else f"{self.client} is not allowed this call")
+            entry = permissions_for(call.method, call.template)
+            if perms:
+                lacks = f"{self.client} lacks the permission{'s' if len(perms) > 1 else ''} {', '.join(perms)}"
+            elif entry is not None and entry.published:
+                perms = entry.permissions
+                lacks = (f"{self.client} is not allowed this call, which needs {entry.needs()} (the permission"
+                         f"{'s' if len(perms) > 1 else ''} Genesys publishes for it; the answer named none)")
+            else:
+                lacks = (f"{self.client} is not allowed this call (the answer names no permission, and Genesys "
+                         "publishes none for it)")
             return self._error(ApiAuthError, f"{detail}: {lacks}", call=call.name, status=403, client=self.client,
                                permissions=perms)
         if r.status_code in RETRY_STATUSES:

@@ -204,6 +204,20 @@ def test_a_403_names_the_client_and_the_missing_permission(tmp_path, body):
     assert str(e.value).endswith("OAuth client client-42 lacks the permission telephony:plugin:all")
 
 
+def test_a_403_without_permissions_in_its_body_names_those_genesys_publishes_for_the_call(tmp_path):
+    a = Api(tmp_path, lambda r: httpx.Response(403, json={"message": "Forbidden", "code": "forbidden", "status": 403}))
+    with pytest.raises(ApiAuthError) as e:
+        a.api.get(EDGE, Thing, edgeId="e1")
+    assert e.value.permissions == ("telephony:plugin:all",)
+    assert str(e.value).endswith("OAuth client client-42 is not allowed this call, which needs telephony:plugin:all "
+                                 "(the permission Genesys publishes for it; the answer named none)")
+    with pytest.raises(ApiAuthError) as e:
+        a.api.get_json("/api/v2/locations")  # Genesys publishes no permission for it
+    assert e.value.permissions == ()
+    assert str(e.value).endswith("is not allowed this call (the answer names no permission, and Genesys publishes "
+                                 "none for it)")
+
+
 def test_missing_permissions_reads_lists_and_keeps_order():
     body = ErrorBody(message="x", message_params={"a": ["directory:user:view", "telephony:plugin:all"],
                                                   "b": "directory:user:view"})
