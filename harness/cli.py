@@ -1,4 +1,4 @@
-"""The ``hil`` command line: ``inventory``, ``lab``, ``run``, ``report``, ``duties``, ``carrier``.
+"""The ``hil`` command line: ``inventory``, ``lab``, ``run``, ``report``, ``duties``, ``carrier``, ``cloud``.
 
 Exit codes: 0 nothing was found wrong (every duty that ran is PASS, PARTIAL, SKIPPED, NOT SELECTED,
 NOT RUN or ATTEST: ``verdict`` in summary.json says whether the run was complete) · 1 a duty failed ·
@@ -22,12 +22,14 @@ from rich.table import Table
 from . import runner
 from .duties.catalogue import CATALOGUE, SOURCES
 from .duties.map import MapError, SourceMap, duty_map, map_markdown, map_text
+from .duties.permissions import UnknownCall, duty_calls, permissions_text
 from .errors import InventoryError
 from .inventory import load
 from .inventory.models import Lab
 from .inventory.secrets import MASK
 from .lifecycle import interrupt_on, signal_of
 from .preflight import check_lab
+from .transports.cloud.permissions import table_markdown
 from .twin import manager
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -38,6 +40,8 @@ carrier_app = typer.Typer(no_args_is_help=True, help="Run the PSTN simulator on 
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(lab_app, name="lab")
 app.add_typer(carrier_app, name="carrier")
+cloud_app = typer.Typer(no_args_is_help=True, help="What the harness asks of a Genesys Cloud org (docs/cloud-api.md).")
+app.add_typer(cloud_app, name="cloud")
 out = Console()
 err = Console(stderr=True)
 
@@ -255,6 +259,35 @@ def duties_cmd(
         if d.id in wanted:
             t.add_row(d.id, d.kind, d.area, d.title)
     out.print(t)
+
+
+@cloud_app.command("permissions")
+def cloud_permissions(
+        duty: Annotated[list[str] | None, typer.Option("--duty", "-d", help="only this duty (repeatable)")] = None,
+        markdown: Annotated[bool, typer.Option("--markdown", help="print the calls as the Markdown table of "
+                                               "docs/cloud-api.md")] = False,
+        scenarios: Annotated[Path | None, typer.Option("--scenarios", help="scenarios folder the calls are read "
+                                                       "from (default: the checkout's scenarios/)")] = None) -> None:
+    """The Genesys Cloud permissions the OAuth client's role needs for the selected duties (default:
+    every duty), read from the API calls their code makes. --markdown: without --duty, every call the
+    harness makes with its permissions; with --duty, those duties' calls. Exit 2 for an unknown duty ID."""
+    unknown = [d for d in duty or [] if d not in CATALOGUE]
+    if unknown:
+        err.print(f"unknown duty {', '.join(unknown)} (see `hil duties`)", soft_wrap=True)
+        raise typer.Exit(2)
+    if markdown and not duty:
+        print(table_markdown())
+        return
+    wanted = set(duty or CATALOGUE)
+    try:
+        selected = duty_calls([r for r in duty_map(SourceMap(scenarios)) if r.duty.id in wanted])
+    except (MapError, UnknownCall) as e:
+        err.print(str(e), soft_wrap=True)
+        raise typer.Exit(2) from None
+    if markdown:
+        print(table_markdown(list({e.call: e for d in selected for e in d.calls}.values())))
+        return
+    print(permissions_text(selected))
 
 
 @carrier_app.command("serve")

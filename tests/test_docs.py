@@ -9,6 +9,7 @@ import re
 from harness.cli import catalogue_markdown
 from harness.duties.catalogue import CATALOGUE
 from harness.duties.map import duty_map, map_markdown, map_text
+from harness.transports.cloud.permissions import table_markdown
 from tests.conftest import REPO
 
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -65,6 +66,11 @@ def test_duties_page_is_the_catalogue():
 def test_duties_page_holds_the_current_duty_map():
     page = (REPO / "docs" / "duties.md").read_text()
     assert map_markdown(duty_map()) in page, "docs/duties.md is stale: regenerate with `hil duties --map --markdown`"
+
+
+def test_cloud_api_page_holds_the_current_permissions_table():
+    page = (REPO / "docs" / "cloud-api.md").read_text()
+    assert table_markdown() in page, "docs/cloud-api.md is stale: regenerate with `hil cloud permissions --markdown`"
 
 
 def test_every_path_in_the_duty_map_exists():

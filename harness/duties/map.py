@@ -2,10 +2,10 @@
 
 The map is read from the source with :mod:`ast`, so it says what the code says and cannot go
 stale: nothing of the scenarios, the plugin, the drivers or the transports is imported (a map needs
-no twin, no inventory and no device library), and only the ``hil duties`` command imports this
-module (neither the plugin nor the scenarios do). ``hil duties --map`` prints it, ``--map
---markdown`` as the tables of docs/duties.md, and the harness's tests check that the page holds the
-current output.
+no twin, no inventory and no device library), and only the ``hil duties`` and ``hil cloud
+permissions`` commands import this module (neither the plugin nor the scenarios do). ``hil duties
+--map`` prints it, ``--map --markdown`` as the tables of docs/duties.md, and the harness's tests check
+that the page holds the current output.
 
 How each hop is found:
 
@@ -35,6 +35,13 @@ How each hop is found:
   of the capability that claims it (``harness/transports/serial.py``: console), else under its package
   or file name (``harness/transports/sip/call.py``: sip). Calls are matched by name, so a method of the
   same name elsewhere counts too (the map errs toward listing).
+- **Genesys Cloud API calls** (:attr:`DutyRoute.endpoints`, ``hil cloud permissions``): the calls
+  (``GET /api/v2/telephony/providers/edges/{edgeId}``) the driver methods the duty's code calls by name
+  make, found as :class:`~harness.transports.cloud.CloudApi` calls whose first argument is a module
+  constant holding an ``/api/`` template: ``.get``, ``.get_json``, ``.list``, ``.pages`` (GET),
+  ``.post`` (POST), ``.send("DELETE", …)`` (its method), and a method that hands its parameter to one
+  of the reads (a GET: ``EdgeCloud._get``, ``OrgTelephony.total``), which, called from the duty's own
+  code, reads every template constant the scenario module names. Followed like the transports.
 - **drivers table** (``--markdown``): per driver class, the capabilities
   (``harness/devices/capabilities.py``, one ``Protocol`` each) it implements, each with the inventory
   transport its ``probe_<transport>`` method names, and the ``harness/transports/`` modules named by
@@ -72,6 +79,12 @@ LIVENESS = "harness.devices.liveness"
 #: the plugin's own module (``lab``, the role fixtures): every scenario uses it, the map leaves it out
 PLUGIN_MODULE = f"{PLUGIN_PACKAGE}.plugin"
 OTHER = "other"
+#: the run's drivers (``lab``): its methods hand out the org (``lab.cloud()``)
+SESSION = "harness.devices.session.LabSession"
+#: what a Genesys Cloud API template starts with (``/api/v2/…``)
+API_PREFIX = "/api/"
+#: the CloudApi reads: each sends a GET of the template it is given first
+API_READS = frozenset({"get", "get_json", "list", "pages"})
 
 
 class MapError(Exception):
@@ -127,6 +140,8 @@ class DutyRoute:
     fixtures: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()
     used_transports: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: the Genesys Cloud API calls the duty's code makes (``GET /api/v2/…/{edgeId}``), sorted
+    endpoints: tuple[str, ...] = ()
 
     def transports(self) -> dict[str, tuple[str, ...]]:
         """Transport name → module paths the duty's code uses (sorted by name; see the module docstring)."""
@@ -170,10 +185,28 @@ def _parse(name: str, path: Path, package: str) -> _Module:
         targets = (stmt.targets if isinstance(stmt, ast.Assign)
                    else [stmt.target] if isinstance(stmt, ast.AnnAssign) else [])
         defined.update(t.id for t in targets if isinstance(t, ast.Name))
-        if (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant)
-                and isinstance(stmt.value.value, str)):
-            constants.update((t.id, stmt.value.value) for t in stmt.targets if isinstance(t, ast.Name))
+        if isinstance(stmt, ast.Assign) and (value := _text(stmt.value, constants)) is not None:
+            constants.update((t.id, value) for t in stmt.targets if isinstance(t, ast.Name))
     return _Module(name, path, tree, imports, constants, defined)
+
+
+def _text(node: ast.expr, constants: dict[str, str]) -> str | None:
+    """The string a module-level value is: a literal, or an f-string of literals and constants
+    defined above it (``f"{_EDGE}/logs/jobs/{{jobId}}"``); None for anything else."""
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if not isinstance(node, ast.JoinedStr):
+        return None
+    parts: list[str] = []
+    for v in node.values:
+        if isinstance(v, ast.Constant) and isinstance(v.value, str):
+            parts.append(v.value)
+        elif (isinstance(v, ast.FormattedValue) and isinstance(v.value, ast.Name) and v.conversion == -1
+              and v.format_spec is None and v.value.id in constants):
+            parts.append(constants[v.value.id])
+        else:
+            return None
+    return "".join(parts)
 
 
 def _dotted(node: ast.expr) -> list[str] | None:
@@ -224,6 +257,13 @@ def _attributes(node: ast.AST) -> set[str]:
     return {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute) and not n.attr.startswith("_")}
 
 
+def _is_api(node: ast.expr) -> bool:
+    """``api`` or ``….api()``: what a CloudApi is called by in the drivers."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return (isinstance(node, ast.Name) and node.id == "api") or (isinstance(node, ast.Attribute) and node.attr == "api")
+
+
 def _driver_calls(node: ast.AST) -> Iterator[ast.expr]:
     """The class argument of every ``x.driver(name, Cls)`` call in ``node``."""
     for n in ast.walk(node):
@@ -259,8 +299,9 @@ class SourceMap:
         self._routes: dict[str, DriverRoute] = {}
         self._procedures: dict[str, set[str]] = {}
         self._code: dict[str, _Uses] = {}
-        self._methods: dict[str, dict[str, set[str]]] = {}
+        self._methods: dict[tuple[str, str], dict[str, set[str]]] = {}
         self._classes: list[str] | None = None
+        self._forwarders: frozenset[str] | None = None
 
     # --- modules and names -------------------------------------------------------------------
 
@@ -522,8 +563,82 @@ class SourceMap:
         """Public method (or property) name of driver class ``full`` → the transport modules (dotted)
         its body uses, with those of the ``self.<method>`` calls it makes, over the class and the
         harness's base classes (the capability protocols and ``Driver`` left out)."""
-        if full in self._methods:
-            return self._methods[full]
+        return self._method_reach(full, "transports")
+
+    def method_endpoints(self, full: str) -> dict[str, set[str]]:
+        """Public method name of driver class ``full`` → the Genesys Cloud API calls
+        (``GET /api/v2/…``) its body makes, followed as :meth:`method_transports` follows transports."""
+        return self._method_reach(full, "endpoints")
+
+    def _direct(self, kind: str, mod: _Module, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+        if kind == "endpoints":
+            return self.api_calls(mod, fn)
+        return {self.module_of(m) for m in self._transport_names(mod, fn)}
+
+    def template(self, mod: _Module, node: ast.expr) -> str | None:
+        """The ``/api/`` template a name used in ``mod`` holds (a module constant there or imported), or None."""
+        if not isinstance(node, ast.Name):
+            return None
+        value = mod.constants.get(node.id)
+        if value is None and (full := self.resolve(mod, [node.id])) is not None:
+            where, _, name = full.rpartition(".")
+            value = m.constants.get(name) if (m := self.module(where)) is not None else None
+        return value if value is not None and value.startswith(API_PREFIX) else None
+
+    def forwarders(self) -> frozenset[str]:
+        """Names of the functions of ``harness/devices/drivers/`` that hand a parameter of theirs to a
+        CloudApi read as its template (``_get(template, …)``, ``total(template)``): each sends a GET."""
+        if self._forwarders is None:
+            found: set[str] = set()
+            for path in sorted((self.harness_dir / "devices" / "drivers").glob("*.py")):
+                mod = self.module(f"{DRIVERS_PACKAGE}.{path.stem}")
+                for fn in (n for n in ast.walk(mod.tree) if isinstance(n, ast.FunctionDef)) if mod else ():
+                    params = {a.arg for a in _args(fn)}
+                    if any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in API_READS
+                           and _is_api(c.func.value) and c.args and isinstance(c.args[0], ast.Name)
+                           and c.args[0].id in params for c in ast.walk(fn)):
+                        found.add(fn.name)
+            self._forwarders = frozenset(found)
+        return self._forwarders
+
+    def api_calls(self, mod: _Module, node: ast.AST) -> set[str]:
+        """The Genesys Cloud API calls (``METHOD /api/v2/…``) made in ``node`` with a template constant
+        (see the module docstring)."""
+        found: set[str] = set()
+        for n in ast.walk(node):
+            if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.args):
+                continue
+            attr, first = n.func.attr, n.args[0]
+            if attr == "send" and len(n.args) >= 2 and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                method, arg = first.value.upper(), n.args[1]
+            elif attr in API_READS or attr in self.forwarders():
+                method, arg = "GET", first
+            elif attr == "post":
+                method, arg = "POST", first
+            else:
+                continue
+            if (t := self.template(mod, arg)) is not None:
+                found.add(f"{method} {t}")
+        return found
+
+    def session_classes(self, attrs: set[str]) -> set[str]:
+        """The classes of ``harness/devices/drivers/`` that the :data:`SESSION` methods named in ``attrs``
+        return (``lab.cloud()``: ``CloudOrg``)."""
+        found = self.classdef(SESSION)
+        if found is None:
+            return set()
+        mod, cls = found
+        return {c for fn in _functions(cls.body).values() if fn.name in attrs and fn.returns
+                for d in _names(fn.returns, annotation=True) if (r := self.resolve(mod, d))
+                for c in self.implementers(r)}
+
+    def module_templates(self, mod: _Module) -> set[str]:
+        """Every ``/api/`` template constant module ``mod`` names (defined there or imported)."""
+        return {t for n in ast.walk(mod.tree) if isinstance(n, ast.Name) and (t := self.template(mod, n))}
+
+    def _method_reach(self, full: str, kind: str) -> dict[str, set[str]]:
+        if (full, kind) in self._methods:
+            return self._methods[full, kind]
         bodies: dict[str, tuple[_Module, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
         for c in self.ancestry(full):
             found = self.classdef(c)
@@ -533,9 +648,8 @@ class SourceMap:
             for name, fn in _functions(cls.body).items():
                 bodies.setdefault(name, (mod, fn))  # the nearest class's definition wins
         result: dict[str, set[str]] = {}
-        self._methods[full] = result  # a circle between drivers ends here
-        direct = {name: {self.module_of(m) for m in self._transport_names(mod, fn)}
-                  for name, (mod, fn) in bodies.items()}
+        self._methods[full, kind] = result  # a circle between drivers ends here
+        direct = {name: self._direct(kind, mod, fn) for name, (mod, fn) in bodies.items()}
         calls = {name: {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute) and
                         isinstance(n.value, ast.Name) and n.value.id == "self" and n.attr in bodies}
                  for name, (_, fn) in bodies.items()}
@@ -560,7 +674,7 @@ class SourceMap:
                 seen |= calls[m]
             attrs = {a for m in seen for a in _attributes(bodies[m][1])}
             for other in {c for m in seen for c in others[m]}:  # another driver it reaches (the org)
-                mods |= {t for a, ts in self.method_transports(other).items() if a in attrs for t in ts}
+                mods |= {t for a, ts in self._method_reach(other, kind).items() if a in attrs for t in ts}
             result[name] = mods
         return result
 
@@ -620,9 +734,12 @@ class _Uses:
     attrs: set[str] = field(default_factory=set)  # every attribute name the code uses (``edge.record``)
     transports: set[str] = field(default_factory=set)  # transport modules (dotted) the code imports
     classes: set[str] = field(default_factory=set)  # other classes of harness/devices/drivers/ it names
+    endpoints: set[str] = field(default_factory=set)  # API calls the code makes itself (``GET /api/v2/…``)
+    templates: set[str] = field(default_factory=set)  # API templates the scenario module names
 
     def update(self, other: _Uses) -> None:
-        for f in ("drivers", "procedures", "fixtures", "checks", "attrs", "transports", "classes"):
+        for f in ("drivers", "procedures", "fixtures", "checks", "attrs", "transports", "classes", "endpoints",
+                  "templates"):
             getattr(self, f).update(getattr(other, f))
 
 
@@ -712,12 +829,14 @@ class _ScenarioReader:
                 self._fixture_code(a.arg, uses)
         bodies: list[ast.AST] = [fn]
         seen = {fn.name}
+        uses.templates |= self.src.module_templates(self.mod)
         while bodies:  # the test and the module's functions it calls
             body = bodies.pop()
             for cls in _driver_calls(body):
                 uses.drivers |= self._driver_classes(self.mod, cls, expand=False)
             self._note_names(self.mod, body, uses)
             uses.attrs |= _attributes(body)
+            uses.endpoints |= self.src.api_calls(self.mod, body)
             for n in ast.walk(body):
                 if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in self.functions
                         and n.func.id not in seen):
@@ -732,6 +851,7 @@ class _ScenarioReader:
             return
         fmod, ffn = self.fixtures[name]
         uses.attrs |= _attributes(ffn)
+        uses.endpoints |= self.src.api_calls(fmod, ffn)
         self._note_names(fmod, ffn, uses)
         if fmod.name.startswith(PLUGIN_PACKAGE) and fmod.name != PLUGIN_MODULE:
             uses.fixtures.add(self.src.display(fmod.path))
@@ -791,8 +911,23 @@ def duty_map(src: SourceMap | None = None) -> list[DutyRoute]:
         routes.append(DutyRoute(
             duty=d, scenarios=tuple(ScenarioFile(p, tuple(t)) for p, t in sorted(tests.get(d.id, {}).items())),
             procedures=tuple(sorted(u.procedures)), drivers=tuple(drivers), fixtures=tuple(sorted(u.fixtures)),
-            checks=tuple(sorted(u.checks)), used_transports=_used_transports(src, u, drivers)))
+            checks=tuple(sorted(u.checks)), used_transports=_used_transports(src, u, drivers),
+            endpoints=_used_endpoints(src, u)))
     return routes
+
+
+def _used_endpoints(src: SourceMap, uses: _Uses) -> tuple[str, ...]:
+    """The Genesys Cloud API calls of a duty's code: its own, those of the driver methods it calls by
+    name, and a GET of each template its scenario module names when it calls a forwarder
+    (``org_telephony.total(LINES)``)."""
+    found = set(uses.endpoints)
+    for d in uses.drivers | uses.classes | src.session_classes(uses.attrs):
+        for method, calls in src.method_endpoints(d).items():
+            if method in uses.attrs or ("probe" in uses.attrs and method.startswith("probe_")):
+                found |= calls
+    if uses.attrs & src.forwarders():
+        found |= {f"GET {t}" for t in uses.templates}
+    return tuple(sorted(found, key=lambda c: (c.split(" ", 1)[1], c)))
 
 
 def _used_transports(src: SourceMap, uses: _Uses,

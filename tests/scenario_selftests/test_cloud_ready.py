@@ -48,3 +48,17 @@ def test_a_rate_limited_cloud_api_still_passes(twin, lab_path, out):
     probe = r.tests()[PROBE]
     assert probe["verdict"] == "PASS", probe
     assert probe["duration_s"] >= 1.0  # the site read waited out one Retry-After
+
+
+def test_a_retry_after_past_the_deadline_is_broken_as_busy_not_a_dead_api(twin, lab_path, out):
+    twin.fault("cloud", "rate-limit", "60")  # the lab's cloud.timeout_s is 5 s
+    r = run_scenarios(lab_path, out, "--duty=LAB-READY")
+    probe = r.tests()[PROBE]
+    assert probe["verdict"] == "BROKEN", probe
+    assert "rate-limited by Genesys Cloud: Retry-After 60 s exceeds the call's 5 s deadline" in probe["message"], probe
+    assert "lab busy" in probe["message"] and probe["duration_s"] < 2.0, probe  # no timeout spent
+    edge = r.tests()["test_edge_is_online_in_genesys_cloud[edge1]"]  # before the Retry-After: refused, not sent
+    assert edge["verdict"] == "BROKEN" and "so this call was not sent" in edge["message"], edge
+    assert "quarantined" not in edge["message"] and edge["duration_s"] < 1.0, edge
+    assert not any(t["verdict"] == "FAIL" for t in r.tests().values())
+    assert r.verdict("LAB-READY") == "BROKEN"

@@ -7,9 +7,9 @@ failures.
 """
 
 from .client import ApiCall, CloudApi, retry_after_s
-from .errors import ApiAuthError, ApiStatusError, ApiUnavailable, missing_permissions
+from .errors import ApiAuthError, ApiRateLimited, ApiStatusError, ApiUnavailable, missing_permissions
 from .models import CloudModel, ErrorBody, Page, TokenAnswer
 from .paging import PAGE_SIZE
 
-__all__ = ["PAGE_SIZE", "ApiAuthError", "ApiCall", "ApiStatusError", "ApiUnavailable", "CloudApi", "CloudModel",
-           "ErrorBody", "Page", "TokenAnswer", "missing_permissions", "retry_after_s"]
+__all__ = ["PAGE_SIZE", "ApiAuthError", "ApiCall", "ApiRateLimited", "ApiStatusError", "ApiUnavailable", "CloudApi",
+           "CloudModel", "ErrorBody", "Page", "TokenAnswer", "missing_permissions", "retry_after_s"]

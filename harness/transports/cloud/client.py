@@ -12,10 +12,15 @@ tests as the contract, never the run; docs/cloud-api.md).
   write each), and nothing starts past the deadline: :class:`~harness.errors.LabTimeout`.
 * **429** is waited out as ``Retry-After`` says (seconds or an HTTP date; 1 s when absent) and the
   call sent again, whatever its method: a 429 is a refusal before the API acted. A Retry-After
-  that ends past the deadline is a LabTimeout naming it.
+  that ends past the deadline is :class:`~.errors.ApiRateLimited` (``LabBusy``: the API is busy for
+  this client, not dead, so nothing is quarantined): that call, and every call made before the
+  Retry-After has passed, raise it at once without a request (no timeout spent); the first call
+  after it is sent normally. Genesys' own Retry-After values are seconds to a minute.
 * **Retries** (tenacity) for idempotent reads only: a GET is sent again after a connection error or
   502/503/504, up to :data:`MAX_ATTEMPTS` times within the deadline, with exponential back-off. A
   POST is never sent twice after a failure that may have reached the API.
+* **403** names the permissions the answer names, else those Genesys publishes for the call
+  (:mod:`.permissions`).
 * **401** renews the token once and sends the call again; a 401 with the new token is
   :class:`~.errors.ApiAuthError` (credentials refused). Errors in general: :mod:`.errors`.
 * **Paging** (:meth:`CloudApi.pages`): :mod:`.paging`.
@@ -57,9 +62,18 @@ from ...inventory.secrets import MASK
 from ..base import TransportSession
 from ..transcript import Transcript
 from .auth import TOKEN_FORM, TOKEN_PATH, CachedToken
-from .errors import ApiAuthError, ApiStatusError, ApiUnavailable, error_body, missing_permissions, token_refusal
+from .errors import (
+    ApiAuthError,
+    ApiRateLimited,
+    ApiStatusError,
+    ApiUnavailable,
+    error_body,
+    missing_permissions,
+    token_refusal,
+)
 from .models import Page, TokenAnswer
 from .paging import MAX_PAGES, PAGE_SIZE, first_params, next_page
+from .permissions import permissions_for
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -121,6 +135,7 @@ class CloudApi(TransportSession):
                                                                    "Accept": "application/json"})
         self._token: CachedToken | None = None
         self._token_lock = threading.Lock()
+        self._quiet: tuple[float, float, str] | None = None  # (clock when a 429's Retry-After ends, its s, the call)
 
     # -- what callers use ----------------------------------------------------------------------
 
@@ -128,7 +143,9 @@ class CloudApi(TransportSession):
         """``GET template`` (``{names}`` filled from ``values``) read as ``model``.
 
         Raises:
-            LabTimeout: the deadline passed (no answer, or a Retry-After past it).
+            LabTimeout: the deadline passed with no answer.
+            ApiRateLimited: a 429's Retry-After ends past the deadline, or an earlier one has not
+                passed yet (then nothing is sent).
             LabUnreachable: connection refused or dropped; :class:`~.errors.ApiUnavailable` for 502/503/504.
             ApiAuthError: 401 with a renewed token, 403 (naming the missing permissions).
             ApiStatusError: any other error status (404 …).
@@ -260,6 +277,7 @@ class CloudApi(TransportSession):
         """One HTTP exchange, sent again (GET only) after a connection error or 502/503/504 while
         attempts and the deadline last. Returns the last response; raises LabTimeout or LabUnreachable
         when no response came."""
+        self._refuse_while_rate_limited(call)
         idempotent = method == "GET"
         retry = (retry_if_exception_type(LabUnreachable) | retry_if_result(lambda r: r.status_code in RETRY_STATUSES)
                  if idempotent else retry_never)
@@ -310,13 +328,33 @@ class CloudApi(TransportSession):
         return r
 
     def _wait_out(self, call: ApiCall, r: httpx.Response, deadline: float) -> None:
-        """Sleep the 429's Retry-After, or raise LabTimeout when it ends past ``deadline``."""
+        """Sleep the 429's Retry-After, or raise ApiRateLimited when it ends past ``deadline`` (and
+        refuse every call until it has passed: :meth:`_refuse_while_rate_limited`)."""
         after = retry_after_s(r.headers.get("Retry-After"))
-        if self._clock() + after > deadline:
-            raise self._error(LabTimeout, f"{call}: rate limited (HTTP 429): Retry-After {after:g} s ends past the "
-                                          f"call's deadline of {self.settings.timeout_s:g} s")
+        now = self._clock()
+        if now + after > deadline:
+            self._quiet = (now + after, after, call.name)
+            raise self._error(ApiRateLimited, f"{call}: rate-limited by Genesys Cloud: Retry-After {after:g} s exceeds "
+                                              f"the call's {self.settings.timeout_s:g} s deadline",
+                              call=call.name, retry_after_s=after, deadline_s=self.settings.timeout_s)
         self.transcript.event(f"HTTP 429: waiting Retry-After {after:g} s")
         self._sleep(after)
+
+    def _refuse_while_rate_limited(self, call: ApiCall) -> None:
+        """Raise ApiRateLimited, sending nothing, while the Retry-After of a 429 that ended an
+        earlier call has not passed (the API would refuse this call too)."""
+        quiet = self._quiet
+        if quiet is None:
+            return
+        until, after, refused = quiet
+        left = until - self._clock()
+        if left <= 0:
+            self._quiet = None
+            return
+        raise self._error(ApiRateLimited, f"{call}: rate-limited by Genesys Cloud: Retry-After {after:g} s exceeds the "
+                                          f"call's {self.settings.timeout_s:g} s deadline (given to {refused}; "
+                                          f"{left:.3g} s of it left, so this call was not sent)",
+                          call=call.name, retry_after_s=after, deadline_s=self.settings.timeout_s, sent=False)
 
     # -- answers --------------------------------------------------------------------------------
 
@@ -332,8 +370,16 @@ class CloudApi(TransportSession):
                                client=self.client)
         if r.status_code == 403:
             perms = missing_permissions(body)
-            lacks = (f"{self.client} lacks the permission{'s' if len(perms) > 1 else ''} {', '.join(perms)}"
-                     if perms else f"{self.client} is not allowed this call")
+            entry = permissions_for(call.method, call.template)
+            if perms:
+                lacks = f"{self.client} lacks the permission{'s' if len(perms) > 1 else ''} {', '.join(perms)}"
+            elif entry is not None and entry.published:
+                perms = entry.permissions
+                lacks = (f"{self.client} is not allowed this call, which needs {entry.needs()} (the permission"
+                         f"{'s' if len(perms) > 1 else ''} Genesys publishes for it; the answer named none)")
+            else:
+                lacks = (f"{self.client} is not allowed this call (the answer names no permission, and Genesys "
+                         "publishes none for it)")
             return self._error(ApiAuthError, f"{detail}: {lacks}", call=call.name, status=403, client=self.client,
                                permissions=perms)
         if r.status_code in RETRY_STATUSES:

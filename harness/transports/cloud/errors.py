@@ -8,8 +8,8 @@ answer                                 error                                    
 endpoint 400/401                        client's id (or its reference) and Genesys' reason
 403                                     :class:`ApiAuthError`: the client, and the permissions    no
                                         it lacks (``code: missing.permissions``)
-429 with a Retry-After past the         ``LabTimeout`` naming the Retry-After                     yes
-call's deadline
+429 with a Retry-After past the         :class:`ApiRateLimited` (``LabBusy``) naming the          no: later calls fail
+call's deadline                         Retry-After and the deadline                             fast until it passes
 502/503/504 (after the retries of a     :class:`ApiUnavailable` (``LabUnreachable``)              yes
 GET)
 any other 4xx/5xx                       :class:`ApiStatusError` (``LabProtocolError``)            no
@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ...errors import LabAuthError, LabProtocolError, LabUnreachable
+from ...errors import LabAuthError, LabBusy, LabProtocolError, LabUnreachable, who
 from .models import ErrorBody
 
 #: a Genesys permission: ``domain:entity:action`` (``telephony:plugin:all``, ``directory:user:view``)
@@ -56,6 +56,18 @@ class ApiUnavailable(LabUnreachable):
                  status: int = 0) -> None:
         super().__init__(device, transport, address, detail)
         self.call, self.status = call, status
+
+
+class ApiRateLimited(LabBusy):
+    """Genesys Cloud refused ``call`` with 429 and a ``Retry-After`` of ``retry_after_s`` that ends past
+    the call's deadline (``deadline_s``): the API is busy for this client, not dead. Every call made
+    before the Retry-After has passed raises it too, without being sent (``sent`` false)."""
+
+    def __init__(self, device: str, transport: str, address: str, detail: str, *, call: str = "",
+                 retry_after_s: float = 0.0, deadline_s: float = 0.0, sent: bool = True) -> None:
+        super().__init__(device, transport, address, detail)
+        self.call, self.retry_after_s, self.deadline_s, self.sent = call, retry_after_s, deadline_s, sent
+        self.args = (f"{self.kind}: {who(device, transport, address)}: {detail}",)
 
 
 def error_body(data: Any) -> ErrorBody:

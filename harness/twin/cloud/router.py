@@ -15,8 +15,10 @@ A handler returns the JSON body of a 200 (a dict or list) or raises :class:`ApiE
 returns :func:`listing` (``pageSize``/``pageNumber`` paging with ``entities``, ``pageCount``,
 ``total`` and the ``selfUri``/``firstUri``/``lastUri``/``nextUri``/``previousUri`` the real API
 writes). Every route needs a bearer token unless declared ``auth=False``, and names the permission
-it needs (Genesys' ``telephony:plugin:all`` for the telephony endpoints), which the
-``missing-permission`` fault takes away.
+it needs (Genesys' ``telephony:plugin:all`` for most telephony endpoints; ``None`` where Genesys
+publishes none), which the ``missing-permission`` fault takes away; a test holds each route the
+harness calls to the harness's table of published permissions
+(``harness/transports/cloud/permissions.py``).
 """
 
 from __future__ import annotations

@@ -14,11 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.errors import LabProtocolError, LabTimeout, LabUnreachable
+from harness.errors import LabBusy, LabProtocolError, LabTimeout, LabUnreachable
 from harness.inventory.models import CloudSettings
 from harness.inventory.secrets import resolve
 from harness.transports.cloud import (
     ApiAuthError,
+    ApiRateLimited,
     ApiStatusError,
     ApiUnavailable,
     CloudApi,
@@ -203,6 +204,20 @@ def test_a_403_names_the_client_and_the_missing_permission(tmp_path, body):
     assert str(e.value).endswith("OAuth client client-42 lacks the permission telephony:plugin:all")
 
 
+def test_a_403_without_permissions_in_its_body_names_those_genesys_publishes_for_the_call(tmp_path):
+    a = Api(tmp_path, lambda r: httpx.Response(403, json={"message": "Forbidden", "code": "forbidden", "status": 403}))
+    with pytest.raises(ApiAuthError) as e:
+        a.api.get(EDGE, Thing, edgeId="e1")
+    assert e.value.permissions == ("telephony:plugin:all",)
+    assert str(e.value).endswith("OAuth client client-42 is not allowed this call, which needs telephony:plugin:all "
+                                 "(the permission Genesys publishes for it; the answer named none)")
+    with pytest.raises(ApiAuthError) as e:
+        a.api.get_json("/api/v2/locations")  # Genesys publishes no permission for it
+    assert e.value.permissions == ()
+    assert str(e.value).endswith("is not allowed this call (the answer names no permission, and Genesys publishes "
+                                 "none for it)")
+
+
 def test_missing_permissions_reads_lists_and_keeps_order():
     body = ErrorBody(message="x", message_params={"a": ["directory:user:view", "telephony:plugin:all"],
                                                   "b": "directory:user:view"})
@@ -252,12 +267,47 @@ def test_a_429_is_waited_out_for_a_post_too(tmp_path):
     assert len(a.calls()) == 2
 
 
-def test_a_retry_after_past_the_deadline_is_a_timeout_naming_it(tmp_path):
+def test_a_retry_after_past_the_deadline_is_busy_naming_it(tmp_path):
     a = Api(tmp_path, lambda r: httpx.Response(429, headers={"Retry-After": "30"}), timeout_s=10)
-    with pytest.raises(LabTimeout) as e:
+    with pytest.raises(ApiRateLimited) as e:
         a.api.get(EDGE, Thing, edgeId="e1")
-    assert "rate limited (HTTP 429): Retry-After 30 s ends past the call's deadline of 10 s" in str(e.value)
+    assert isinstance(e.value, LabBusy) and not isinstance(e.value, LabTimeout | LabUnreachable)  # not quarantined
+    assert str(e.value).startswith(f"lab busy: cloud api api.example.test: GET {EDGE}")
+    assert "rate-limited by Genesys Cloud: Retry-After 30 s exceeds the call's 10 s deadline" in str(e.value)
+    assert (e.value.retry_after_s, e.value.deadline_s, e.value.sent) == (30.0, 10.0, True)
     assert a.clock.slept == []
+
+
+def test_calls_before_the_retry_after_has_passed_fail_fast_and_the_first_after_it_is_sent(tmp_path):
+    answers = iter([httpx.Response(429, headers={"Retry-After": "30"})])
+    a = Api(tmp_path, lambda r: next(answers, None) or thing(r), timeout_s=10)
+    with pytest.raises(ApiRateLimited):
+        a.api.get(EDGE, Thing, edgeId="e1")
+    sent = len(a.requests)
+    a.clock.now += 29.0
+    for attempt in (lambda: a.api.get(EDGE, Thing, edgeId="e2"), lambda: a.api.send("POST", EDGES, body={}),
+                    lambda: a.api.list(EDGES, Thing)):
+        with pytest.raises(ApiRateLimited) as e:
+            attempt()
+        assert not e.value.sent and "Retry-After 30 s exceeds the call's 10 s deadline" in str(e.value)
+        assert "given to GET /api/v2/telephony/providers/edges/{edgeId}; 1 s of it left, so this call was not sent" \
+            in str(e.value)
+    assert len(a.requests) == sent and a.clock.slept == [] and a.clock.now == 1029.0  # nothing sent, no time spent
+    a.clock.now += 1.0
+    assert a.api.get(EDGE, Thing, edgeId="e1").id == "e1"
+    assert len(a.requests) == sent + 1
+
+
+def test_a_token_request_waits_for_the_retry_after_too(tmp_path):
+    answers = iter([httpx.Response(429, headers={"Retry-After": "60"})])
+    a = Api(tmp_path, thing, token=lambda r: next(answers, None) or token_answer(), timeout_s=10)
+    with pytest.raises(ApiRateLimited, match="POST /oauth/token: rate-limited by Genesys Cloud: Retry-After 60 s"):
+        a.api.token()
+    with pytest.raises(ApiRateLimited, match="not sent"):
+        a.api.get(EDGE, Thing, edgeId="e1")
+    assert len(a.requests) == 1
+    a.clock.now += 60.0
+    assert a.api.get(EDGE, Thing, edgeId="e1").id == "e1"
 
 
 def test_retry_after_reads_seconds_and_http_dates():

@@ -3,6 +3,7 @@ inventory describes, rendered from the same state as the wire, and each fault of
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
@@ -12,8 +13,10 @@ from harness.devices.drivers.cloud import CloudOrg, NotInOrg
 from harness.devices.session import LabSession
 from harness.errors import LabTimeout, LabUnreachable
 from harness.inventory import LoadedLab
-from harness.transports.cloud import ApiAuthError, ApiStatusError, CloudApi
+from harness.transports.cloud import ApiAuthError, ApiRateLimited, ApiStatusError, CloudApi
+from harness.transports.cloud.permissions import ENDPOINTS
 from harness.transports.transcript import Transcript
+from harness.twin.cloud.router import ROUTES
 from harness.twin.manager import TwinControl
 from tests.conftest import wait_for
 
@@ -94,20 +97,48 @@ def test_a_rate_limit_is_waited_out(twin: TwinControl, org: CloudOrg) -> None:
     assert "HTTP 429: waiting Retry-After 1 s" in org.api().transcript.render(mark)
 
 
-def test_a_rate_limit_past_the_deadline_is_a_timeout(twin: TwinControl, loaded: LoadedLab) -> None:
-    twin.fault("cloud", "rate-limit", "60")
-    api = api_with(loaded)
-    with pytest.raises(LabTimeout, match="rate limited \\(HTTP 429\\): Retry-After 60 s ends past the call's deadline"):
+def test_a_rate_limit_past_the_deadline_is_busy_until_its_retry_after_passes(twin: TwinControl,
+                                                                             loaded: LoadedLab) -> None:
+    twin.fault("cloud", "rate-limit", "2")
+    api = api_with(loaded, timeout_s=0.5)
+    api.token()
+    with pytest.raises(ApiRateLimited, match=r"rate-limited by Genesys Cloud: Retry-After 2 s exceeds the call's "
+                                             r"0\.5 s deadline$"):
         api.get_json(EDGES)
+    mark = api.transcript.mark()
+    started = time.monotonic()
+    with pytest.raises(ApiRateLimited, match="so this call was not sent"):
+        api.get_json(EDGES + "/sites")
+    assert time.monotonic() - started < 0.1 and "> GET" not in api.transcript.render(mark)  # no request, no wait
+    time.sleep(2.0)
+    assert api.get_json(EDGES)["entities"]  # the first call after the Retry-After is sent and answered
+    api.close()
 
 
 def test_a_missing_permission_names_it_and_the_client(twin: TwinControl, org: CloudOrg) -> None:
     twin.fault("cloud", "missing-permission", "telephony:plugin:all")
+    assert org.site().name == org.site_name  # Genesys publishes no permission for the sites listing
     with pytest.raises(ApiAuthError) as e:
-        org.site()
+        org.edges()
     assert e.value.permissions == ("telephony:plugin:all",) and e.value.status == 403
-    assert "GET /api/v2/telephony/providers/edges/sites: HTTP 403 missing.permissions" in str(e.value)
+    assert "GET /api/v2/telephony/providers/edges: HTTP 403 missing.permissions" in str(e.value)
     assert str(e.value).endswith("OAuth client hil-twin-client lacks the permission telephony:plugin:all")
+
+
+def test_each_route_the_harness_calls_asks_for_the_permission_genesys_publishes() -> None:
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]+\}", "{}", path)
+
+    table = {(e.method, shape(e.template)): e for e in ENDPOINTS.values()}
+    checked = 0
+    for r in ROUTES:
+        entry = table.get((r.method, shape(r.path)))
+        if entry is None:
+            continue
+        checked += 1
+        published = entry.permissions[0] if len(entry.permissions) == 1 else None
+        assert r.permission == published, f"twin route {r.method} {r.path}: {r.permission}, Genesys: {entry.needs()}"
+    assert checked >= len(ENDPOINTS) - 2  # the diagnostics' {kind} is served as four literal paths
 
 
 def test_a_wrong_secret_is_refused_at_login(twin: TwinControl, loaded: LoadedLab, tmp_path, monkeypatch) -> None:

@@ -86,7 +86,7 @@ def test_error_bodies_are_the_sdk_error_body(twin: TwinControl, sdk: ModuleType,
     answers = [httpx.get(f"{cloud.api_url}{EDGES}/no-such-edge", headers={"Authorization": f"Bearer {token}"}),
                httpx.get(f"{cloud.api_url}{EDGES}/sites")]
     twin.fault("cloud", "missing-permission", "telephony:plugin:all")
-    answers.append(httpx.get(f"{cloud.api_url}{EDGES}/sites", headers={"Authorization": f"Bearer {token}"}))
+    answers.append(httpx.get(f"{cloud.api_url}{EDGES}", headers={"Authorization": f"Bearer {token}"}))
     assert [r.status_code for r in answers] == [404, 401, 403]
     for r in answers:
         body = check_json(sdk, r.json(), "ErrorBody")

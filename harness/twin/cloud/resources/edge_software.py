@@ -54,7 +54,7 @@ def _version_json(req: ApiRequest, edge_id: str, st: EdgeState, version: str) ->
             "selfUri": f"{EDGES}/{edge_id}/softwareversions/{vid}"}
 
 
-@route("GET", f"{EDGES}/{{edgeId}}/softwareversions")
+@route("GET", f"{EDGES}/{{edgeId}}/softwareversions", permission=None)
 async def software_versions(req: ApiRequest) -> Json:
     _, edge_id, st = find_edge(req)
     return listing(req, releases(st), lambda v: _version_json(req, edge_id, st, v))
@@ -76,7 +76,7 @@ def update_json(req: ApiRequest, edge_id: str, st: EdgeState) -> Json:
     return {k: v for k, v in out.items() if v is not None}
 
 
-@route("GET", f"{EDGES}/{{edgeId}}/softwareupdate")
+@route("GET", f"{EDGES}/{{edgeId}}/softwareupdate", permission=None)
 async def software_update(req: ApiRequest) -> Json:
     _, edge_id, st = find_edge(req)
     return update_json(req, edge_id, st)
@@ -94,7 +94,7 @@ def _wanted_version(req: ApiRequest, st: EdgeState, body: Json) -> str:
     raise ApiError(400, "bad.request", f"version {json.dumps(v)} is not offered to this Edge (see softwareversions)")
 
 
-@route("POST", f"{EDGES}/{{edgeId}}/softwareupdate")
+@route("POST", f"{EDGES}/{{edgeId}}/softwareupdate", permission=None)
 async def start_update(req: ApiRequest) -> Json:
     name, edge_id, st = find_edge(req)
     try:
@@ -112,7 +112,7 @@ async def start_update(req: ApiRequest) -> Json:
     return update_json(req, edge_id, st)
 
 
-@route("DELETE", f"{EDGES}/{{edgeId}}/softwareupdate")
+@route("DELETE", f"{EDGES}/{{edgeId}}/softwareupdate", permission=None)
 async def abort_update(req: ApiRequest) -> Json:
     name, _, _ = find_edge(req)
     refused = machine(req.twin, name).api_cancel()

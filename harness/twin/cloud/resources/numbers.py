@@ -95,7 +95,7 @@ async def dids(req: ApiRequest) -> Json:
     return listing(req, found, render)
 
 
-@route("GET", EXTENSIONS)
+@route("GET", EXTENSIONS, permission="telephony:extensionPool:view")  # Genesys publishes this one for it
 async def extensions(req: ApiRequest) -> Json:
     found = [rec for rec, synthetic in records(req) if not synthetic]
     if (number := req.query.get("number")) is not None:

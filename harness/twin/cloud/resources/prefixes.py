@@ -17,7 +17,8 @@ for the longest Block prefix it starts with: ``allowed: false``, ``level: BlockP
 neither ``level`` nor ``matchedPrefix`` (no public source says which level such a call is given).
 ``prefix-block-missing=PREFIX`` takes PREFIX off the Block List; ``emergency-blocked`` puts the site's
 emergency number on it (``+1`` ``911``). The permission these endpoints need is not published where
-the project found it: the twin asks for ``telephony:plugin:all``, as for the other telephony endpoints.
+the project looked (``harness/transports/cloud/permissions.py``): the twin asks for none, so the
+``missing-permission`` fault does not refuse them.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def block_list(req: ApiRequest) -> list[str]:
     return org_block_list(req.state.telephony, outbound_faults(req.state))
 
 
-@route("GET", PREFIXES)
+@route("GET", PREFIXES, permission=None)
 async def prefixes(req: ApiRequest) -> Json:
     kind = req.query.get("type")
     if kind is None or kind.lower() not in (t.lower() for t in TYPES):
@@ -72,7 +73,7 @@ async def prefixes(req: ApiRequest) -> Json:
     return body
 
 
-@route("GET", f"{PREFIXES}/simulate/call")
+@route("GET", f"{PREFIXES}/simulate/call", permission=None)
 async def simulate_call(req: ApiRequest) -> Json:
     number = req.query.get("number") or ""
     e164 = normalize(number, req.state.telephony.country)

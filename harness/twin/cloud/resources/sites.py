@@ -70,7 +70,7 @@ def _render(req: ApiRequest, entry: tuple[str, int]) -> Json:
     return site_json(st, st.site) if entry[1] < 0 else _synthetic_json(req.twin.lab.lab.name, entry[1])
 
 
-@route("GET", SITES)
+@route("GET", SITES, permission=None)  # Genesys publishes none for the listing (permissions.py)
 async def sites(req: ApiRequest) -> Json:
     found = all_sites(req)
     if (name := req.query.get("name")) is not None:
