@@ -13,8 +13,10 @@ it while the Edge on the wire (the ``Server`` header of its answer to an OPTIONS
 as DATA-ACCURACY reads it) shows another version that would have passed, the failure relies on the
 record (``inputs_used``, :func:`~harness.checks.org_records.edge_record_input`): DATA-ACCURACY judges
 that record against the wire, and the failure is listed under that finding as its consequence
-(:mod:`harness.evidence.findings`; each still FAIL). An Edge whose own version fails is a finding of
-its own."""
+(:mod:`harness.evidence.findings`; each still FAIL). Otherwise the Edge's approval check judges that
+version itself (``inputs_checked``): an Edge that runs an unapproved version is one finding, and each
+phone's compatibility check that failed because the Edge's version is in no row of the matrix
+(``edge-not-listed``) is its consequence; a phone's own firmware out of range is a finding of its own."""
 
 from collections.abc import Callable
 
@@ -50,10 +52,13 @@ def _check_approved(driver: Edge | Phone, firmware: str, profile: Profile) -> No
     approved = profile.approved(driver.platform)
     if not approved:
         pytest.skip(f"requirement profile {profile.name} approves no version for platform {driver.platform}")
-    used = (_record_relied_on(driver, firmware, lambda v: v in approved)
-            if isinstance(driver, Edge) and firmware not in approved else [])
+    used: list[str] = []
+    checked: list[str] = []
+    if isinstance(driver, Edge) and firmware not in approved:  # the record's version, unless the wire's passes
+        used = _record_relied_on(driver, firmware, lambda v: v in approved)
+        checked = [] if used else [edge_record_input(driver.name, "softwareVersion")]
     check(firmware, profile.threshold(DUTY, "approved_firmware"), expected=approved, duty=DUTY,
-          device=driver.name, what="firmware version", inputs_used=used)
+          device=driver.name, what="firmware version", inputs_checked=checked, inputs_used=used)
 
 
 @pytest.mark.duty(DUTY)
@@ -81,6 +86,8 @@ def test_phone_is_compatible_with_its_edge(phone: Phone, lab: LabSession, profil
     pair = f"{edge.name} {edge_version} with {phone.name} {phone.platform} {firmware}"
     used = [] if c.verdict == "compatible" else _record_relied_on(
         edge, edge_version, lambda v: profile.compatibility_of(v, phone.platform, firmware).verdict == "compatible")
+    if not used and c.verdict == "edge-not-listed":  # the Edge's version, which its approval check judges
+        used = [edge_record_input(edge.name, "softwareVersion")]
     check(c.verdict, intent("compatibility matrix verdict", "compatible", source=f"requirement profile {profile.name}"),
           duty=DUTY, device=phone.name,
           what=f"{pair} in the matrix of profile {profile.name}",

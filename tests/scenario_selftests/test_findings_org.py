@@ -15,6 +15,7 @@ still FAIL, every failed test in the findings); the healthy twin has no findings
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,8 @@ def test_a_phone_record_with_another_mac_is_one_finding_the_station_record(twin,
 
 def test_an_edge_record_with_another_version_is_one_finding_the_record(twin, lab_path, out):
     twin.fault("cloud", "edge-record-version", "edge1:2026.1.0")
-    r = run_scenarios(lab_path, out, *DUTIES)
+    allure_dir = out / "allure"
+    r = run_scenarios(lab_path, out, *DUTIES, f"--alluredir={allure_dir}")
     edge_checks = {f"{MATRIX}test_edge_runs_an_approved_version[edge1]"} | {
         f"{MATRIX}test_phone_is_compatible_with_its_edge[{p}]" for p in PHONES}
     assert _failed(r) == {EDGE_ROW} | edge_checks, _failed(r)
@@ -124,3 +126,34 @@ def test_an_edge_record_with_another_version_is_one_finding_the_record(twin, lab
     message = r.tests()["test_edge_records_match_the_edges_on_the_wire[edge1]"]["message"]
     assert message.startswith("[DATA-ACCURACY] edge1: values of the Edge's record in Genesys Cloud that the Edge on "
                               "the wire contradicts = 1 values"), message
+    # Allure: the version matrix ran after its root, so each of its failures names it
+    results = [json.loads(p.read_text()) for p in allure_dir.glob("*-result.json")]
+    for res in results:
+        if res["fullName"].startswith("scenarios.maintenance.test_version_matrix") and res["status"] == "failed":
+            details = res["statusDetails"]["message"]
+            assert "consequence of: [DATA-ACCURACY] edge1: software version" in details, details
+    assert sum(res["status"] == "failed" and "test_version_matrix" in res["fullName"] for res in results) == 5
+
+
+def test_an_edge_running_an_unapproved_version_is_one_finding_the_edge_version(twin, lab_path, out):
+    # the Edge runs it, and its record and SIP agree: DATA-ACCURACY passes, the approval check is the root
+    twin.fault("edge1", "firmware", "2026.1.0")
+    r = run_scenarios(lab_path, out, "--duty=MAINT-VERSION-MATRIX", "--duty=DATA-ACCURACY")
+    approved = f"{MATRIX}test_edge_runs_an_approved_version[edge1]"
+    pairs = {f"{MATRIX}test_phone_is_compatible_with_its_edge[{p}]" for p in PHONES}
+    assert _failed(r) == {approved} | pairs, _failed(r)
+    f = _one_finding(r, out)
+    assert f["root"]["nodeid"] == approved and f["root"]["measured"] == "2026.1.0", f["root"]
+    assert f["inputs"] == ["genesys cloud record of edge edge1: softwareVersion"], f
+    assert {c["nodeid"] for c in f["consequences"]} == pairs, f
+    assert all(c["measured"] == "edge-not-listed" for c in f["consequences"]), f
+
+
+def test_a_phone_out_of_the_matrix_is_its_own_finding(twin, lab_path, out):
+    # the phone's own firmware fails the matrix beside an approved Edge: nothing to group
+    twin.fault("phone2", "firmware", "5.9.0")
+    r = run_scenarios(lab_path, out, "--duty=MAINT-VERSION-MATRIX")
+    failed = _failed(r)
+    assert f"{MATRIX}test_phone_is_compatible_with_its_edge[phone2]" in failed, failed
+    assert len(r.summary["findings"]) == len(failed), r.summary["findings"]
+    assert all(f["consequences"] == [] for f in r.summary["findings"]), r.summary["findings"]
