@@ -228,8 +228,8 @@ def test_edge_records_match_the_edges_on_the_wire(edge: Edge, lab: LabSession, o
     source = "org: the Edge's record and trunks, Platform API; wire: OPTIONS to the Edge"
     rows, found = [], []
     because: list[str | None] = []  # per disagreement found, the input it is (None: none named)
-    version_key, online_key = edge_record_input(edge.name, "softwareVersion"), edge_record_input(edge.name,
-                                                                                                 "onlineStatus")
+    version_key = edge_record_input(edge.name, "softwareVersion")
+    online_key = edge_record_input(edge.name, "onlineStatus")
     trunks_key = edge_record_input(edge.name, "external trunk servers")
     if wire_version is None:
         rows.append(("software version", org_version or "none", f"not shown ({header or 'no Server header'})",
