@@ -1,6 +1,10 @@
 """What the org-configuration scenarios share (CFG-TELEPHONY, DATA-ACCURACY): E.164 validity, a
 limit's use, and two-way reconciliation of what the org records with what the wire or the carrier
-shows. Pure functions: the scenarios read the org (``OrgTelephony``) and the wire themselves."""
+shows. Pure functions: the scenarios read the org (``OrgTelephony``) and the wire themselves.
+
+It also names the org's records as the shared inputs of :mod:`harness.evidence.findings` (one place
+for every duty that judges or relies on them: CFG-STATION, DATA-ACCURACY, INET-ACCESS,
+MAINT-VERSION-MATRIX): :func:`phone_record_input` and :func:`edge_record_input`."""
 
 from __future__ import annotations
 
@@ -10,7 +14,23 @@ from collections.abc import Iterable
 
 import phonenumbers
 
-from ..devices.facts.switch_ports import PortView
+from ..devices.facts.switch_ports import PortView, normal_mac
+
+
+def phone_record_input(mac: str) -> str:
+    """The shared input a check of the org's phone record of hardware ID ``mac`` judges or relies on
+    (:mod:`harness.evidence.findings`): ``"phone record of hardware id 00:04:f2:00:00:02"``, the same
+    whichever way the MAC is written (``0004f2000002``, ``0004.f200.0002``). CFG-STATION judges it
+    (the MAC on the phone's port has exactly one record of that hardware ID); DATA-ACCURACY's MAC
+    reconciliation relies on it."""
+    return f"phone record of hardware id {normal_mac(mac) or mac.strip().lower()}"
+
+
+def edge_record_input(edge: str, field: str) -> str:
+    """The shared input a check of one field of the org's record of Edge ``edge`` (``GET
+    …/edges/{edgeId}``: ``onlineStatus``, ``softwareVersion``, its external trunks) judges or relies on
+    (:mod:`harness.evidence.findings`): ``"genesys cloud record of edge edge1: softwareVersion"``."""
+    return f"genesys cloud record of edge {edge}: {field}"
 
 
 def is_e164(text: str) -> bool:

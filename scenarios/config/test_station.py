@@ -8,11 +8,19 @@ forwarding table) has a phone record of the lab's site whose
 hardware ID is that MAC (the org's phone records read through the Platform API; inventory phones are
 matched to their records by MAC, never by name). Limit: exact match for 100 % of stations
 (API-TF-PHONEBASE), i.e. every phone passes.
+
+The record check is the root of the org's phone-record findings (:mod:`harness.evidence.findings`):
+it judges the record of each MAC on the port (``inputs_checked``,
+:func:`~harness.checks.org_records.phone_record_input`), and, when one has none, the record named
+after the phone that holds another hardware ID (that record is the station's, set to the wrong
+hardware ID, as the detail says). DATA-ACCURACY's MAC reconciliation, which sees the same records
+from the site's side (a MAC on the wire without a record, a record on no phone port), relies on them
+and is listed under this finding as its consequence (each still FAIL).
 """
 
 import pytest
 
-from harness.checks.org_records import phone_macs
+from harness.checks.org_records import phone_macs, phone_record_input
 from harness.checks.switch_ports import PhonePort, SwitchAudits
 from harness.devices.drivers.cloud_telephony import OrgTelephony
 from harness.devices.drivers.phone import Phone
@@ -71,10 +79,13 @@ def test_phone_record_hardware_id_is_the_mac_on_the_port(phone_port: PhonePort, 
     same_name = [r for r in records if r.name == phone_port.phone and r.mac != mac]
     if same_name:
         notes.append(f"the record named {phone_port.phone} holds hardware ID {same_name[0].hardware_id}")
+    unmatched = [m for m in on_port if m not in matched]
+    # the records judged: each MAC's on the port and, when one has none, the phone's own record by name
+    judged = unmatched + ([r.hardware_id for r in same_name if r.hardware_id] if unmatched else [])
     site = org_telephony.site().name
     check(pct, duty_of(DUTY).threshold("mac_match_pct"), duty=DUTY, device=phone_port.where,
           what=f"phone MACs on the port with a phone record of site {site!r} of that hardware ID",
-          detail="; ".join(notes) or "no MAC on the port")
+          detail="; ".join(notes) or "no MAC on the port", inputs_checked=[phone_record_input(m) for m in judged])
 
 
 @pytest.mark.duty(DUTY)

@@ -30,6 +30,16 @@ Reconciled both ways (G-POLYCCX, API-TF-DIDPOOL, G-PHADDR), the org read through
   whether they agree, as measurements of their own (summary and Allure) and an Allure table.
 * **E911**: every location of the org has an emergency number (Poly's default 911, G-POLYCCX).
   Whether the street address is truly right is for a person to attest.
+
+**One root cause, one finding** (:mod:`harness.evidence.findings`; the inputs are named by
+:mod:`harness.checks.org_records`). A phone record's hardware ID is judged by CFG-STATION (the record
+of the MAC on the phone's port); the MAC reconciliation relies on it (each MAC without a record, each
+record on no phone port), so a record with a wrong hardware ID is one finding, CFG-STATION's, with
+these failures under it. An Edge's ``onlineStatus`` is judged by INET-ACCESS (the Edge reaches the
+cloud); the Edge comparison relies on it when the org sees the Edge OFFLINE while its SIP answers.
+The Edge comparison itself judges the record's ``softwareVersion`` and external trunk servers against
+the wire: MAINT-VERSION-MATRIX's failures that the version the Edge shows would pass are its
+consequences. Each count check relies on the rows it counts.
 """
 
 import csv
@@ -39,7 +49,14 @@ from collections.abc import Sequence
 import allure
 import pytest
 
-from harness.checks.org_records import duplicates, phone_macs, reconcile, version_in_header
+from harness.checks.org_records import (
+    duplicates,
+    edge_record_input,
+    phone_macs,
+    phone_record_input,
+    reconcile,
+    version_in_header,
+)
 from harness.checks.switch_ports import SwitchAudits
 from harness.devices.drivers.cloud_telephony import OrgTelephony
 from harness.devices.drivers.edge import Edge
@@ -53,12 +70,15 @@ from harness.inventory.models import CLOUD_NAME, EdgeDevice, PhoneDevice, PstnDe
 DUTY = "DATA-ACCURACY"
 
 
-def side_by_side(device: str, what: str, wire: object, org: object, source: str) -> bool:
+def side_by_side(device: str, what: str, wire: object, org: object, source: str, *,
+                 inputs_checked: Sequence[str] = (), inputs_used: Sequence[str] = ()) -> bool:
     """Record the wire's value beside the org's for one phone, DID or trunk (a measurement of its own in
     the summary and the Allure report, passed when they agree); the test's verdict is its count check.
-    Returns whether they agree."""
+    ``inputs_checked`` / ``inputs_used``: the shared inputs the row judges / relies on
+    (:func:`~harness.evidence.check.check`). Returns whether they agree."""
     agree = wire == org
-    RECORD.add(Measurement(DUTY, device, what, wire, "==", org, "", source, agree))
+    RECORD.add(Measurement(DUTY, device, what, wire, "==", org, "", source, agree, "",
+                           tuple(dict.fromkeys(inputs_checked)), tuple(dict.fromkeys(inputs_used))))
     return agree
 
 
@@ -101,22 +121,25 @@ def test_macs_on_the_wire_and_phone_records_match(lab: LabSession, switch_audits
         for m in macs or [""]:
             org = m if m in records else None
             ok = side_by_side(f"{where.switch} {where.port} ({name})", "MAC on the port (wire) vs its phone record's "
-                              "hardware ID (org)", m or None, org, "org: phone record, Platform API")
+                              "hardware ID (org)", m or None, org, "org: phone record, Platform API",
+                              inputs_used=[phone_record_input(m)] if m else [])
             rows.append((name, f"{where.switch} {where.port}", m or "none", f"{records[m]} ({m})" if org else "none",
                          "agree" if ok else "DISAGREE"))
     for m, rec in sorted(records.items()):
         if m not in wire:
             side_by_side(f"phone record {rec}", "MAC on a phone port (wire) vs the record's hardware ID (org)", None, m,
-                         "org: phone record, Platform API")
+                         "org: phone record, Platform API", inputs_used=[phone_record_input(m)] if m else [])
             rows.append(("", "", "none", f"{rec} ({m})", "DISAGREE"))
     _table("phones: org vs wire", ("phone", "port", "MAC on the wire", "phone record (org)", "verdict"), rows)
     on_wire_only, in_org_only = reconcile(wire, records)
     found = [f"{m} on {wire[m]} has no phone record" for m in on_wire_only]
     found += [f"phone record {records[m]} ({m}) is on no phone port" for m in in_org_only]
     site = org_telephony.site().name
+    unmatched = [*on_wire_only, *in_org_only]
     check(len(found), duty(DUTY).threshold("unmatched_macs"), duty=DUTY, device=f"{CLOUD_NAME} site {site}",
           what="MACs on the wire without a phone record, and phone records without their MAC on the wire",
-          detail=_list(found) if found else f"{len(wire)} MACs on {len(phones)} phone ports, {len(records)} records")
+          detail=_list(found) if found else f"{len(wire)} MACs on {len(phones)} phone ports, {len(records)} records",
+          inputs_used=[phone_record_input(m) for m in unmatched] if all(unmatched) else [])
 
 
 @pytest.mark.duty(DUTY)
@@ -204,32 +227,41 @@ def test_edge_records_match_the_edges_on_the_wire(edge: Edge, lab: LabSession, o
     routes = _route_addresses(lab, edge.device)
     source = "org: the Edge's record and trunks, Platform API; wire: OPTIONS to the Edge"
     rows, found = [], []
+    because: list[str | None] = []  # per disagreement found, the input it is (None: none named)
+    version_key = edge_record_input(edge.name, "softwareVersion")
+    online_key = edge_record_input(edge.name, "onlineStatus")
+    trunks_key = edge_record_input(edge.name, "external trunk servers")
     if wire_version is None:
         rows.append(("software version", org_version or "none", f"not shown ({header or 'no Server header'})",
                      "not compared"))
     else:
         ok = side_by_side(edge.name, "software version: Server header of its OPTIONS answer (wire) vs softwareVersion "
-                          "(org)", wire_version, org_version, source)
+                          "(org)", wire_version, org_version, source, inputs_checked=[version_key])
         rows.append(("software version", org_version or "none", f"{wire_version} ({header})", "agree" if ok else
                      "DISAGREE"))
         if not ok:
             found.append(f"Genesys Cloud gives software {org_version}, its SIP shows {wire_version} ({header!r})")
+            because.append(version_key)
     port_list = " and ".join(str(p) for p in ports)
+    # the org sees it OFFLINE while its SIP answers: the record's onlineStatus, INET-ACCESS's to judge
+    offline_key = [online_key] if answering and not rec.online else []
     ok = side_by_side(edge.name, f"online: SIP answering OPTIONS on {port_list} (wire) vs onlineStatus ONLINE (org)",
-                      answering, rec.online, source)
+                      answering, rec.online, source, inputs_used=offline_key)
     silent = [str(p) for p, (a, _) in heard.items() if not a]
     rows.append(("online", rec.online_status or "none", "SIP answers on " + port_list if answering else
                  f"SIP silent on {', '.join(silent)}", "agree" if ok else "DISAGREE"))
     if not ok:
         found.append(f"{rec.online_status} in Genesys Cloud while its SIP " + (
             f"answers on {port_list}" if answering else f"is silent on {', '.join(silent)}"))
+        because.append(offline_key[0] if offline_key else None)
     if routes or org_servers:
         w, o = ", ".join(routes) or "none", ", ".join(org_servers) or "none"
         ok = side_by_side(edge.name, "external trunk servers: the inventory's routes vs the Edge's external trunks "
-                          "(org)", w, o, source)
+                          "(org)", w, o, source, inputs_checked=[trunks_key])
         rows.append(("external trunk servers", o, w, "agree" if ok else "DISAGREE"))
         if not ok:
             found.append(f"the org's external trunk servers on it are {o}, its trunk's routes {w}")
+            because.append(trunks_key)
     homed = sorted(n for n, d in lab.lab.devices.items()
                    if isinstance(d, PhoneDevice) and d.sip is not None and d.sip.registrar == edge.name)
     registered = edge.registered_phones()
@@ -243,7 +275,8 @@ def test_edge_records_match_the_edges_on_the_wire(edge: Edge, lab: LabSession, o
           detail="; ".join(found) if found else
           f"software {org_version} " + ("on both" if wire_version else "in the org (not shown on the wire)")
           + f"; {rec.online_status} and SIP answering on {port_list}" * answering
-          + f"; {len(registered)} phone(s) registered in the org")
+          + f"; {len(registered)} phone(s) registered in the org",
+          inputs_used=[k for k in because if k] if all(because) else [])
 
 
 @pytest.mark.duty(DUTY)

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.checks.org_records import edge_record_input
 from harness.checks.ports import port_range, sample_ports
 from harness.checks.tls_pin import leaf_issuer, pinned, pinned_roots
 from harness.devices.drivers.edge import Edge
@@ -311,8 +312,10 @@ def test_edge_is_online_and_traces_to_genesys(edge: Edge, lab: LabSession, profi
     if target and rec.online:
         observe(edge.diagnostic("tracepath", target).strip().splitlines()[-1], duty=ACCESS, device=edge.name,
                 what=f"the Edge's tracepath to {target} (Genesys Cloud diagnostics)")
+    # the root of an OFFLINE Edge's findings: DATA-ACCURACY's Edge comparison relies on this status
     check(rec.online_status, profile.threshold(ACCESS, "online_status"), duty=ACCESS, device=edge.name,
-          what="online_status in Genesys Cloud (the Edge reaches the cloud)")
+          what="online_status in Genesys Cloud (the Edge reaches the cloud)",
+          inputs_checked=[edge_record_input(edge.name, "onlineStatus")])
 
 
 # --- INET-QUALITY ----------------------------------------------------------------------------------
