@@ -23,11 +23,6 @@ def names(vantage: str, transport: str) -> str:
     return f"test_genesys_names_resolve[{vantage}-{transport}]"
 
 
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
-
-
 def _run(lab_path, out, *k: str):
     return run_scenarios(lab_path, out, f"--duty={DUTY}", *(("-k", " or ".join(k)) if k else ()))
 

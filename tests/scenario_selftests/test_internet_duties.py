@@ -18,11 +18,6 @@ PROXY = "test_edge_proxy_accepts_tcp[edge1]"
 K = "internet"  # -k: the scenarios of scenarios/network/test_internet.py
 
 
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
-
-
 def _run(lab_path, out, *duties):
     return run_scenarios(lab_path, out, *(f"--duty={d}" for d in duties), "-k", "internet or nat or stun or tls")
 

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.timeout(300)
 TEST = "test_planned_voice_load_crosses_the_wan[edge1]"
 
 
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
-
-
 def test_planned_load_passes_on_the_healthy_twin(twin, lab_path, out):
     allure_dir = out / "allure"
     r = run_scenarios(lab_path, out, "--duty=NET-BANDWIDTH", f"--alluredir={allure_dir}")

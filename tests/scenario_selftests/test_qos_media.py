@@ -20,11 +20,6 @@ INBOUND = "test_inbound_leg_carrier_to_phone[edge1]"
 OUTBOUND = "test_outbound_leg_phone_to_carrier[edge1]"
 
 
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
-
-
 def test_qos_media_passes_on_the_healthy_twin_with_figures_attached(twin, lab_path, out):
     allure_dir = out / "allure"
     r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", f"--alluredir={allure_dir}")
