@@ -105,15 +105,14 @@ def phone_org_dscp(tel: OrgTelephony | None, mac: str) -> OrgDscp:
 
 def expected_dscp(profile: Profile, name: str, org: OrgDscp) -> tuple[Threshold, str]:
     """The limit for figure ``name`` (``rtp_dscp`` or ``sip_dscp``) of a device whose org settings are
-    ``org``, and a sentence for the evidence saying where it came from: the org's value (its source
-    names the base settings and property), else the requirement profile's (the catalogue's G-DSCP
-    default when the profile does not override it)."""
+    ``org``, and a note for the evidence with what the limit does not say already: the org's value
+    has its base settings and property as its source (note ``""``); the requirement profile's (the
+    catalogue's G-DSCP default when the profile does not override it) comes with why the org gave
+    none."""
     value, prop = (org.rtp, org.rtp_property) if name == "rtp_dscp" else (org.sip, org.sip_property)
     if value is None:
-        base = profile.threshold(DUTY, name)
-        return base, f"expected {name} {base.value} from {base.source}: the org gives none ({org.where})"
-    return (Threshold(name, value, "DSCP", "==", f"org: {org.where}, {prop}"),
-            f"expected {name} {value} as the org configures it ({org.where}, {prop})")
+        return profile.threshold(DUTY, name), f"the org gives none ({org.where})"
+    return Threshold(name, value, "DSCP", "==", f"org: {org.where}, {prop}"), ""
 
 
 def observe_org_choice(org: OrgDscp, *, device: str) -> None:
@@ -228,8 +227,8 @@ def judge_leg(q: LegQos, profile: Profile, *, device: str, item: str, sip: bool 
     delay, jitter, loss, MOS and R. Every figure is checked and recorded (the report lists each, met
     or not, so a failing leg keeps its other figures); raises DutyNotMet for the first limit not met,
     its message naming ``device``, the leg and the figure, with the others not met after it."""
-    detail = q.summary()
     what = f"{item} ({q.label})"
+    detail = q.summary().removeprefix(f"{q.label}: ")  # the leg is named in ``what``
     mos = q.rating.mos if q.rating else None
     r = q.rating.r_factor if q.rating else None
     figures: list[tuple[object, str, str]] = [(q.rtp_dscp, "rtp_dscp", "DSCP of the RTP it sent")]

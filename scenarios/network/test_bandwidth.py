@@ -97,22 +97,26 @@ def test_planned_voice_load_crosses_the_wan(edge: Edge, trunk_plan: TrunkPlan, t
 
 def _judge_port(switch: str, before: OctetCounters, after: OctetCounters, sent: int, back: int, n: int,
                 profile: Profile) -> None:
-    """The WAN router's switch port counted the load both ways (see the module docstring)."""
+    """The WAN router's switch port counted the load both ways (see the module docstring). Each
+    direction's line names the switch and port once (as its device) and gives the octets behind its
+    percentage; the attachment holds both directions."""
     counts = [port_count("out", before.out_octets, after.out_octets, sent),
               port_count("in", before.in_octets, after.in_octets, back)]
-    detail = (f"{after.interface} (ifIndex {after.if_index}), read {after.at_s - before.at_s:.1f} s apart; "
-              + "; ".join(c.line() for c in counts))
-    attach(f"NET-BANDWIDTH: {switch} {after.interface} IF-MIB octets", detail)
+    apart = f"read {after.at_s - before.at_s:.1f} s apart"
+    attach(f"NET-BANDWIDTH: {switch} {after.interface} IF-MIB octets",
+           f"{after.interface} (ifIndex {after.if_index}), {apart}; " + "; ".join(c.line() for c in counts))
     limit = profile.threshold(DUTY, "wan_port_counted_pct")
     what = {"out": f"ifHCOutOctets toward the WAN over {n} calls, % of the octets of the {sent} frames sent",
             "in": f"ifHCInOctets from the WAN over {n} calls, % of the octets of the {back} frames echoed"}
-    if any(c.counted == 0 for c in counts):
-        detail += ("; a counter that did not move while the load crossed: the switch's counters are stuck, "
-                   "or network.media.wan_port names a port the voice traffic does not take")
+    stuck = ("; a counter that did not move while the load crossed: the switch's counters are stuck, "
+             "or network.media.wan_port names a port the voice traffic does not take"
+             if any(c.counted == 0 for c in counts) else "")
     failed: list[AssertionError] = []
     for c in counts:
+        counted = "no counter" if c.counted is None else f"{c.counted} octets counted"
         try:
-            check(c.counted_pct, limit, duty=DUTY, device=switch, what=what[c.direction], detail=detail)
+            check(c.counted_pct, limit, duty=DUTY, device=f"{switch} {after.interface}", what=what[c.direction],
+                  detail=f"ifIndex {after.if_index}, {apart}; {counted} of the load's {c.expected}{stuck}")
         except AssertionError as e:
             failed.append(e)
     if failed:
