@@ -50,9 +50,10 @@ from .trunk import attach_ladder
 
 DUTY = "QOS-MEDIA"
 
-__all__ = ["DUTY", "G711_20MS_L2_BITS", "G711_20MS_L2_OCTETS", "Direction", "LegQos", "LoadResult", "OrgDscp",
-           "PortCount", "dscp_seen", "edge_org_dscp", "evidence_on_failure", "expected_dscp", "judge_answered_leg",
-           "judge_leg", "leg_of", "leg_qos", "load_result", "observe_org_choice", "phone_org_dscp", "port_count"]
+__all__ = ["DUTY", "G711_20MS_L2_BITS", "G711_20MS_L2_OCTETS", "PACING_TOLERANCE_PCT", "Direction", "LegQos",
+           "LoadResult", "OrgDscp", "PortCount", "dscp_seen", "edge_org_dscp", "evidence_on_failure", "expected_dscp",
+           "judge_answered_leg", "judge_leg", "leg_of", "leg_qos", "load_result", "observe_org_choice",
+           "phone_org_dscp", "port_count"]
 
 
 def dscp_seen(tos_counts: Mapping[int, int]) -> int | tuple[int, ...] | None:
@@ -268,6 +269,9 @@ def leg_of(sample: MediaSample) -> LegQos:
 G711_20MS_L2_BITS = (160 + 40 + 18) * 8
 
 
+PACING_TOLERANCE_PCT = 3.0  # project choice: the harness's own sending may fall this far below the rate under test
+
+
 @dataclass(frozen=True)
 class LoadResult:
     """NET-BANDWIDTH: what N concurrent calls carried over one window.
@@ -284,6 +288,18 @@ class LoadResult:
     offered_kbps: float
     carried_kbps: float
     loss_pct: float | None
+
+    def offer_shortfall(self, needed_kbps: float) -> str | None:
+        """Why this load did not test the link at ``needed_kbps`` (kbit/s per direction, N x the
+        per-call rate): the probe offered more than :data:`PACING_TOLERANCE_PCT` % less (its own
+        sending fell behind), a broken measurement rather than the WAN's finding; ``None`` when it
+        offered enough. Ask once every call is known answered (a call not answered offers nothing,
+        and that is the Edge's or the carrier's finding)."""
+        if self.offered_kbps >= needed_kbps * (1 - PACING_TOLERANCE_PCT / 100.0):
+            return None
+        return (f"the harness offered only {self.offered_kbps:.1f} kbit/s per direction of the {needed_kbps:.1f} "
+                "kbit/s under test (its own sending fell behind): the WAN was not loaded to the rate the duty asks "
+                "about")
 
     def summary(self) -> str:
         loss = "unknown" if self.loss_pct is None else f"{self.loss_pct:.2f} %"
