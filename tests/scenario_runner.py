@@ -22,6 +22,16 @@ class ScenarioRun:
         """Test records by test id (``test_name[device]``), optionally of one duty."""
         return {t["nodeid"].split("::")[-1]: t for t in self.summary["tests"] if duty is None or t["duty"] == duty}
 
+    def fails(self, test: str, *parts: str) -> str:
+        """Assert that ``test`` (a key of :meth:`tests`) is FAIL and its message holds every one of
+        ``parts``; return the message."""
+        rec = self.tests()[test]
+        assert rec["verdict"] == "FAIL", (test, rec)
+        message = str(rec["message"])
+        for part in parts:
+            assert part in message, (test, part, message)
+        return message
+
     def verdict(self, duty: str) -> str:
         return str(self.summary["duties"][duty]["verdict"])
 

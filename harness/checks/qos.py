@@ -50,9 +50,10 @@ from .trunk import attach_ladder
 
 DUTY = "QOS-MEDIA"
 
-__all__ = ["DUTY", "G711_20MS_L2_BITS", "G711_20MS_L2_OCTETS", "Direction", "LegQos", "LoadResult", "OrgDscp",
-           "PortCount", "dscp_seen", "edge_org_dscp", "evidence_on_failure", "expected_dscp", "judge_answered_leg",
-           "judge_leg", "leg_of", "leg_qos", "load_result", "observe_org_choice", "phone_org_dscp", "port_count"]
+__all__ = ["DUTY", "G711_20MS_L2_BITS", "G711_20MS_L2_OCTETS", "PACING_TOLERANCE_PCT", "Direction", "LegQos",
+           "LoadResult", "OrgDscp", "PortCount", "dscp_seen", "edge_org_dscp", "evidence_on_failure", "expected_dscp",
+           "judge_answered_leg", "judge_leg", "leg_of", "leg_qos", "load_result", "observe_org_choice",
+           "phone_org_dscp", "port_count"]
 
 
 def dscp_seen(tos_counts: Mapping[int, int]) -> int | tuple[int, ...] | None:
@@ -105,15 +106,14 @@ def phone_org_dscp(tel: OrgTelephony | None, mac: str) -> OrgDscp:
 
 def expected_dscp(profile: Profile, name: str, org: OrgDscp) -> tuple[Threshold, str]:
     """The limit for figure ``name`` (``rtp_dscp`` or ``sip_dscp``) of a device whose org settings are
-    ``org``, and a sentence for the evidence saying where it came from: the org's value (its source
-    names the base settings and property), else the requirement profile's (the catalogue's G-DSCP
-    default when the profile does not override it)."""
+    ``org``, and a note for the evidence with what the limit does not say already: the org's value
+    has its base settings and property as its source (note ``""``); the requirement profile's (the
+    catalogue's G-DSCP default when the profile does not override it) comes with why the org gave
+    none."""
     value, prop = (org.rtp, org.rtp_property) if name == "rtp_dscp" else (org.sip, org.sip_property)
     if value is None:
-        base = profile.threshold(DUTY, name)
-        return base, f"expected {name} {base.value} from {base.source}: the org gives none ({org.where})"
-    return (Threshold(name, value, "DSCP", "==", f"org: {org.where}, {prop}"),
-            f"expected {name} {value} as the org configures it ({org.where}, {prop})")
+        return profile.threshold(DUTY, name), f"the org gives none ({org.where})"
+    return Threshold(name, value, "DSCP", "==", f"org: {org.where}, {prop}"), ""
 
 
 def observe_org_choice(org: OrgDscp, *, device: str) -> None:
@@ -228,8 +228,8 @@ def judge_leg(q: LegQos, profile: Profile, *, device: str, item: str, sip: bool 
     delay, jitter, loss, MOS and R. Every figure is checked and recorded (the report lists each, met
     or not, so a failing leg keeps its other figures); raises DutyNotMet for the first limit not met,
     its message naming ``device``, the leg and the figure, with the others not met after it."""
-    detail = q.summary()
     what = f"{item} ({q.label})"
+    detail = q.summary().removeprefix(f"{q.label}: ")  # the leg is named in ``what``
     mos = q.rating.mos if q.rating else None
     r = q.rating.r_factor if q.rating else None
     figures: list[tuple[object, str, str]] = [(q.rtp_dscp, "rtp_dscp", "DSCP of the RTP it sent")]
@@ -269,6 +269,9 @@ def leg_of(sample: MediaSample) -> LegQos:
 G711_20MS_L2_BITS = (160 + 40 + 18) * 8
 
 
+PACING_TOLERANCE_PCT = 3.0  # project choice: the harness's own sending may fall this far below the rate under test
+
+
 @dataclass(frozen=True)
 class LoadResult:
     """NET-BANDWIDTH: what N concurrent calls carried over one window.
@@ -285,6 +288,18 @@ class LoadResult:
     offered_kbps: float
     carried_kbps: float
     loss_pct: float | None
+
+    def offer_shortfall(self, needed_kbps: float) -> str | None:
+        """Why this load did not test the link at ``needed_kbps`` (kbit/s per direction, N x the
+        per-call rate): the probe offered more than :data:`PACING_TOLERANCE_PCT` % less (its own
+        sending fell behind), a broken measurement rather than the WAN's finding; ``None`` when it
+        offered enough. Ask once every call is known answered (a call not answered offers nothing,
+        and that is the Edge's or the carrier's finding)."""
+        if self.offered_kbps >= needed_kbps * (1 - PACING_TOLERANCE_PCT / 100.0):
+            return None
+        return (f"the harness offered only {self.offered_kbps:.1f} kbit/s per direction of the {needed_kbps:.1f} "
+                "kbit/s under test (its own sending fell behind): the WAN was not loaded to the rate the duty asks "
+                "about")
 
     def summary(self) -> str:
         loss = "unknown" if self.loss_pct is None else f"{self.loss_pct:.2f} %"

@@ -955,7 +955,9 @@ def _used_transports(src: SourceMap, uses: _Uses,
 
 
 def _tests(n: int) -> str:
-    return f"{n} test" if n == 1 else f"{n} tests"
+    """``n`` test functions as the map counts them: functions, not the cases pytest collects from
+    them (one per device or parameter, which depends on the lab)."""
+    return f"{n} test function" if n == 1 else f"{n} test functions"
 
 
 def map_text(routes: list[DutyRoute]) -> str:

@@ -7,9 +7,10 @@ carrier media and the WAN both ways, and measures them over one 2 s window:
 * when the inventory states the voice class's rate (``network.media.wan_voice_kbps``), it must be at
   least N x 87.2 kbit/s (G.711 at 20 ms per direction on Ethernet: DUTIES.md §2.4, IND-CISCO-BW);
 * the rate that came back (layer 2, per direction) must be N x 87.2 kbit/s (or the rate the harness
-  really offered, when its own sending fell up to :data:`PACING_TOLERANCE_PCT` short of it) less at
-  most the loss allowed, and the round-trip loss over all calls at most 1 % (IND-QOS-RULES). A harness
-  that offered less than that did not load the WAN to the rate under test: BROKEN, not a finding.
+  really offered, when its own sending fell up to :data:`~harness.checks.qos.PACING_TOLERANCE_PCT`
+  (3 %) short of it) less at most the loss allowed, and the round-trip loss over all calls at most 1 %
+  (IND-QOS-RULES). A harness that offered less than that, every call answered, did not load the WAN
+  to the rate under test: BROKEN, not a finding (:meth:`~harness.checks.qos.LoadResult.offer_shortfall`).
 
 And when the inventory names the switch port toward the WAN router (``network.media.wan_port``),
 its IF-MIB octet counters (RFC 2863 ``ifHCOutOctets`` / ``ifHCInOctets``, read over SNMP just before
@@ -46,7 +47,6 @@ from harness.evidence.check import check, intent
 from harness.evidence.reliance import relies_on
 
 DUTY = "NET-BANDWIDTH"
-PACING_TOLERANCE_PCT = 3.0  # project choice: the harness's own sending may fall this far below N x 87.2 kbit/s
 
 
 @pytest.mark.duty(DUTY)
@@ -83,11 +83,8 @@ def test_planned_voice_load_crosses_the_wan(edge: Edge, trunk_plan: TrunkPlan, t
     with evidence_on_failure(samples, legs):  # failing calls leave their pcaps and RTP statistics
         for s in samples:
             judge_answered_leg(s, edge, DUTY, "load call")
-        if result.offered_kbps < needed * (1 - PACING_TOLERANCE_PCT / 100.0):  # every call answered
-            raise LabProtocolError(edge.name, "rtp", trunk_probe.local_host,
-                                   f"the harness offered only {result.offered_kbps:.1f} kbit/s per direction of the "
-                                   f"{needed:.1f} kbit/s under test (its own sending fell behind): the WAN was not "
-                                   "loaded to the rate the duty asks about")
+        if (short := result.offer_shortfall(needed)) is not None:  # every call answered
+            raise LabProtocolError(edge.name, "rtp", trunk_probe.local_host, short)
         _judge_load(result, edge, n, allowed, per_call.value, per_call.source, loss_limit)
         if switch is not None and before is not None and after is not None:
             sent = sum(len(smp.sent_s) for smp in samples)
@@ -97,22 +94,26 @@ def test_planned_voice_load_crosses_the_wan(edge: Edge, trunk_plan: TrunkPlan, t
 
 def _judge_port(switch: str, before: OctetCounters, after: OctetCounters, sent: int, back: int, n: int,
                 profile: Profile) -> None:
-    """The WAN router's switch port counted the load both ways (see the module docstring)."""
+    """The WAN router's switch port counted the load both ways (see the module docstring). Each
+    direction's line names the switch and port once (as its device) and gives the octets behind its
+    percentage; the attachment holds both directions."""
     counts = [port_count("out", before.out_octets, after.out_octets, sent),
               port_count("in", before.in_octets, after.in_octets, back)]
-    detail = (f"{after.interface} (ifIndex {after.if_index}), read {after.at_s - before.at_s:.1f} s apart; "
-              + "; ".join(c.line() for c in counts))
-    attach(f"NET-BANDWIDTH: {switch} {after.interface} IF-MIB octets", detail)
+    apart = f"read {after.at_s - before.at_s:.1f} s apart"
+    attach(f"NET-BANDWIDTH: {switch} {after.interface} IF-MIB octets",
+           f"{after.interface} (ifIndex {after.if_index}), {apart}; " + "; ".join(c.line() for c in counts))
     limit = profile.threshold(DUTY, "wan_port_counted_pct")
     what = {"out": f"ifHCOutOctets toward the WAN over {n} calls, % of the octets of the {sent} frames sent",
             "in": f"ifHCInOctets from the WAN over {n} calls, % of the octets of the {back} frames echoed"}
-    if any(c.counted == 0 for c in counts):
-        detail += ("; a counter that did not move while the load crossed: the switch's counters are stuck, "
-                   "or network.media.wan_port names a port the voice traffic does not take")
+    stuck = ("; a counter that did not move while the load crossed: the switch's counters are stuck, "
+             "or network.media.wan_port names a port the voice traffic does not take"
+             if any(c.counted == 0 for c in counts) else "")
     failed: list[AssertionError] = []
     for c in counts:
+        counted = "no counter" if c.counted is None else f"{c.counted} octets counted"
         try:
-            check(c.counted_pct, limit, duty=DUTY, device=switch, what=what[c.direction], detail=detail)
+            check(c.counted_pct, limit, duty=DUTY, device=f"{switch} {after.interface}", what=what[c.direction],
+                  detail=f"ifIndex {after.if_index}, {apart}; {counted} of the load's {c.expected}{stuck}")
         except AssertionError as e:
             failed.append(e)
     if failed:

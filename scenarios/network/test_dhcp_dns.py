@@ -197,6 +197,11 @@ def test_edge_resolves_genesys_names(edge: Edge, lab: LabSession, profile: Profi
                            for n, r in (bad or seen).items()), inputs_used=records)
 
 
+def _named(label: str) -> str:
+    """The Edge's WAN port as a message names it: with its interface's name unless that is WAN too."""
+    return "the WAN port" if label.casefold() == "wan" else f"the WAN port {label}"
+
+
 @pytest.mark.duty(DUTY)
 @pytest.mark.core("the Edge WAN port's IPv4 address and how it gets it")
 def test_edge_wan_port_has_its_address(edge: Edge, lab: LabSession) -> None:
@@ -214,15 +219,15 @@ def test_edge_wan_port_has_its_address(edge: Edge, lab: LabSession) -> None:
     assert wan is not None
     caps = wan.ipv4_capabilities
     check("enabled" if caps is not None and caps.enabled else "disabled", intent("IPv4", "enabled", source="G-LCD"),
-          duty=DUTY, device=edge.name, what=f"IPv4 on the WAN port ({wan.label})")
+          duty=DUTY, device=edge.name, what=f"IPv4 on {_named(wan.label)}")
     addresses = wan.ipv4_addresses
     mode = wan.ipv4_addressing
     check(len(addresses), intent("IPv4 addresses", 1, "addresses", ">=", source="G-LCD"), duty=DUTY,
-          device=edge.name, what=f"IPv4 addresses on the WAN port ({wan.label}, {mode or 'addressing not reported'})",
+          device=edge.name, what=f"IPv4 addresses on {_named(wan.label)} ({mode or 'addressing not reported'})",
           detail=", ".join(addresses) or "none listed" + (" (its DHCP got no lease)" if mode == "dhcp" else ""))
     facts = edge.device.facts
     wanted = facts.wan_addressing
-    what = f"how the WAN port ({wan.label}) gets its IPv4 address (ipv4Capabilities.dhcp)"
+    what = f"how {_named(wan.label)} gets its IPv4 address (ipv4Capabilities.dhcp)"
     if wanted is None:
         observe(mode or "not reported", duty=DUTY, device=edge.name, what=f"{what}; the inventory sets no "
                 "facts.wan_addressing", detail=", ".join(addresses))
@@ -232,4 +237,4 @@ def test_edge_wan_port_has_its_address(edge: Edge, lab: LabSession) -> None:
     static = facts.wan_address
     if static is not None:
         check(static if static in addresses else ", ".join(addresses), intent("facts.wan_address", static),
-              duty=DUTY, device=edge.name, what=f"the WAN port's ({wan.label}) static IPv4 address")
+              duty=DUTY, device=edge.name, what=f"the static IPv4 address of {_named(wan.label)}")

@@ -6,7 +6,8 @@ toward the inventory's STUN server (``network.stun``) and Genesys API host (``ne
 * **NET-NAT**: RFC 5780 mapping tests I–III must find endpoint-independent mapping (RFC 4787 REQ-1;
   Genesys requires it for WebRTC media, G-NAT); the filtering is reported (tests II–III).
 * **INET-ACCESS**: TCP 443 with a TLS handshake to the API host, STUN on UDP and TCP 3478 (a UDP
-  port counts as open only when STUN answers on it), DNS on 53 over UDP and TCP; and per Edge, its
+  port counts as open only when STUN answers on it), DNS on 53 over UDP and TCP (one finding when both
+  are closed the same way); and per Edge, its
   own view through Genesys Cloud (``online_status``, the Edge's ``tracepath`` toward the API host);
   WebRTC media: STUN over UDP from source ports sampled in 16384-65535 (G-CLIENTPORTS); and the
   Edge's HTTP proxy (``Edge.proxy`` in Genesys Cloud, port 80 when it names none): when set, it
@@ -134,7 +135,7 @@ def _tls_state(host: str, net: InternetSettings, wan: str, ca: Path | None) -> t
     except ssl.SSLCertVerificationError as e:  # the port is open; whose certificate it is, INET-QUALITY judges
         return OPEN, f"TLS handshake reached a certificate the harness does not trust ({e.verify_message})"
     except ConnectionRefusedError:
-        return "refused", "TCP connection refused"
+        return "refused", "TCP reset"
     except TimeoutError:
         return f"no answer within {net.timeout_s * 1000:.0f} ms", "no TCP connection or no TLS handshake"
     except (OSError, ssl.SSLError) as e:
@@ -159,7 +160,7 @@ def _stun_tcp_state(stun: StunSettings, wan: str) -> tuple[str, str]:
     try:
         b = binding_tcp(wan, (stun.server, stun.port), timeout_s=max(stun.timeout_s, 1.0))
     except ConnectionRefusedError:
-        return "refused", "TCP connection refused"
+        return "refused", "TCP reset"
     except TimeoutError:
         return f"no answer within {max(stun.timeout_s, 1.0) * 1000:.0f} ms", "no STUN answer over TCP"
     except (OSError, ValueError) as e:
@@ -169,8 +170,8 @@ def _stun_tcp_state(stun: StunSettings, wan: str) -> tuple[str, str]:
 
 def _dns_state(host: str, server: str, wan: str, tcp: bool, timeout_s: float) -> tuple[str, str]:
     a = lookup(host, server, transport="tcp" if tcp else "udp", source=wan, timeout_s=timeout_s)
-    if a.error == "connection refused":  # TCP reset, or the ICMP port unreachable of a closed UDP port
-        return "refused", "connection refused"
+    if a.error == "connection refused":
+        return "refused", "TCP reset" if tcp else "ICMP port unreachable"
     if a.rcode is None and a.error and a.error.startswith("no answer"):
         return f"no answer within {timeout_s * 1000:.0f} ms", "no DNS answer"
     if a.rcode is None:
@@ -191,9 +192,13 @@ def test_edge_wan_reaches_genesys_cloud(lab: LabSession, profile: Profile) -> No
     ]
     if net.dns_server:
         dns_port = profile.threshold(ACCESS, "dns_port")
-        for tcp in (False, True):
-            probes.append((f"DNS {'TCP' if tcp else 'UDP'} 53 to {net.dns_server}", dns_port,
-                           _dns_state(host, net.dns_server, wan, tcp, net.timeout_s)))
+        udp, tcp = (_dns_state(host, net.dns_server, wan, over_tcp, net.timeout_s) for over_tcp in (False, True))
+        if udp[0] == tcp[0] != OPEN:  # closed the same way over both: one finding that names both
+            probes.append((f"DNS 53 over UDP and TCP to {net.dns_server}", dns_port,
+                           (udp[0], ", ".join(dict.fromkeys((udp[1], tcp[1]))))))
+        else:
+            probes += [(f"DNS UDP 53 to {net.dns_server}", dns_port, udp),
+                       (f"DNS TCP 53 to {net.dns_server}", dns_port, tcp)]
     if not any(state == OPEN for _, _, (state, _) in probes):  # a refusal may come from the dead server's host
         raise LabUnreachable("internet", "tcp/udp", wan, "no port on the internet side was open: " + "; ".join(
             f"{what}: {state}" for what, _, (state, _) in probes) + " (the reference servers or the harness's uplink "
@@ -202,7 +207,7 @@ def test_edge_wan_reaches_genesys_cloud(lab: LabSession, profile: Profile) -> No
     for what, limit, (state, detail) in probes:
         try:
             check(state, replace(limit, value=OPEN, unit=""), duty=ACCESS, device=_where(wan), what=what,
-                  detail=f"{limit.name} {limit.value:g}; {detail}" if isinstance(limit.value, int | float) else detail)
+                  detail=detail)  # the port is in ``what``
         except DutyNotMet as e:
             failed.append(e)
     if failed:
@@ -262,7 +267,7 @@ def _tcp_state(host: str, port: int, wan: str, timeout_s: float) -> tuple[str, s
         with socket.create_connection((host, port), timeout=timeout_s, source_address=(wan, 0)):
             pass
     except ConnectionRefusedError:
-        return "refused", "TCP connection refused"
+        return "refused", "TCP reset"
     except TimeoutError:
         return f"no answer within {timeout_s * 1000:.0f} ms", "no TCP connection"
     except OSError as e:
@@ -294,8 +299,10 @@ def test_edge_proxy_accepts_tcp(edge: Edge, lab: LabSession) -> None:
     stun = lab.lab.network.stun
     if state != OPEN and stun is not None:  # is the harness's own uplink alive? (BROKEN when not)
         _tcp_reference(stun, wan, f"the proxy {host}:{port} is {state}")
+    # the setting's text only when it says more than host:port (no port: 80 assumed)
+    setting = "Edge.proxy" if rec.proxy in (f"{host}:{port}", f"[{host}]:{port}") else f"Edge.proxy {rec.proxy}"
     check(state, intent("TCP connection", OPEN, source="G-LCD"), duty=ACCESS, device=edge.name,
-          what=f"TCP from the Edge WAN ({wan}) to its proxy {host}:{port} (Edge.proxy {rec.proxy})", detail=detail)
+          what=f"TCP from the Edge WAN ({wan}) to its proxy {host}:{port} ({setting})", detail=detail)
     if wanted:
         check(rec.proxy, intent("facts.proxy", wanted), duty=ACCESS, device=edge.name,
               what="the Edge's WAN proxy (Edge.proxy in Genesys Cloud)")

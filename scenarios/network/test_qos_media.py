@@ -108,7 +108,8 @@ def test_phone_marks_its_sip(phone: Phone, profile: Profile, org_telephony_if_an
     seen = phone.sip_tos_seen()
     check(dscp_seen(seen), limit, duty=DUTY, device=phone.name,
           what="DSCP of the phone's SIP (its answer to OPTIONS)",
-          detail=f"{note}; OPTIONS {r.status} from {r.address}; packets per ToS byte: {seen or 'none read'}")
+          detail="; ".join(filter(None, (note, f"OPTIONS {r.status} from {r.address}",
+                                         f"packets per ToS byte: {seen or 'none read'}"))))
 
 
 @pytest.mark.duty(DUTY)
@@ -124,5 +125,5 @@ def test_phone_marks_its_rtp(phone: Phone, profile: Profile, org_telephony_if_an
                     "its RTP marking is not read")
     check(dscp_seen(c.rtp_tos), limit, duty=DUTY, device=phone.name,
           what="DSCP of the phone's RTP (a call straight to the phone)",
-          detail=f"{note}; {c.audio_packets} audio packets from the phone; packets per ToS byte: "
-                 f"{c.rtp_tos or 'none read'}")
+          detail="; ".join(filter(None, (note, f"{c.audio_packets} audio packets from the phone",
+                                         f"packets per ToS byte: {c.rtp_tos or 'none read'}"))))

@@ -10,11 +10,6 @@ from tests.scenario_runner import run_scenarios
 PROBE = "test_cloud_api_answers"
 
 
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
-
-
 def test_the_cloud_api_answers_on_the_healthy_twin(twin, lab_path, out):
     r = run_scenarios(lab_path, out, "--duty=LAB-READY")
     probe = r.tests()[PROBE]

@@ -23,11 +23,6 @@ def names(vantage: str, transport: str) -> str:
     return f"test_genesys_names_resolve[{vantage}-{transport}]"
 
 
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
-
-
 def _run(lab_path, out, *k: str):
     return run_scenarios(lab_path, out, f"--duty={DUTY}", *(("-k", " or ".join(k)) if k else ()))
 
@@ -129,14 +124,14 @@ def test_the_edge_wan_port_passes_on_the_healthy_twin(twin, lab_path, out):
     t = r.tests(DUTY)[WAN]
     assert t["verdict"] == "PASS", r.output[-3000:]
     seen = {m["what"]: m for m in t["measurements"]}
-    how = seen["how the WAN port (WAN) gets its IPv4 address (ipv4Capabilities.dhcp)"]
+    how = seen["how the WAN port gets its IPv4 address (ipv4Capabilities.dhcp)"]
     assert (how["measured"], how["limit"], how["detail"]) == ("dhcp", "dhcp", f"{TEST_NET}.1.1"), how
 
 
 @pytest.mark.parametrize("fault, value, message", [
-    ("wan-no-address", None, f"[{DUTY}] edge1: IPv4 addresses on the WAN port (WAN, dhcp) = 0 addresses; limit >= 1 "
+    ("wan-no-address", None, f"[{DUTY}] edge1: IPv4 addresses on the WAN port (dhcp) = 0 addresses; limit >= 1 "
                              "addresses (G-LCD); none listed (its DHCP got no lease)"),
-    ("wan-addressing", "static", f"[{DUTY}] edge1: how the WAN port (WAN) gets its IPv4 address "
+    ("wan-addressing", "static", f"[{DUTY}] edge1: how the WAN port gets its IPv4 address "
                                  f"(ipv4Capabilities.dhcp) = static; limit == dhcp (inventory); {TEST_NET}.1.1"),
 ])
 def test_the_edge_wan_port_fails(twin, lab_path, out, fault, value, message):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.scenario_runner import ScenarioRun, run_scenarios
+from tests.scenario_runner import run_scenarios
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -19,19 +19,6 @@ WIRE = "test_blocked_prefixes_never_reach_the_carrier[edge1]"
 
 def called(classification: str) -> str:
     return f"test_dialled_classification_reaches_the_carrier_in_e164[edge1-{classification}]"
-
-
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
-
-
-def _fails(r: ScenarioRun, test: str, *parts: str) -> str:
-    rec = r.tests()[test]
-    assert rec["verdict"] == "FAIL", (test, rec)
-    for part in parts:
-        assert part in rec["message"], (test, part, rec["message"])
-    return str(rec["message"])
 
 
 def test_the_healthy_twin_passes_the_org_and_calling_checks(twin, lab_path, out):
@@ -50,9 +37,9 @@ def test_the_healthy_twin_passes_the_org_and_calling_checks(twin, lab_path, out)
 def test_a_national_request_uri_fails_the_calling_half(twin, lab_path, out):
     twin.fault("edge1", "ruri-national")
     r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "reaches_the_carrier")
-    _fails(r, called("National"), "[CFG-DIALPLAN] edge1", "National INVITEs at pstn1 whose Request-URI is not E.164 "
-           "(+13175559000) = 3 INVITEs", "limit <= 0 INVITEs (G-E164)", "sip:3175559000@")
-    _fails(r, called("International"), "= 2 INVITEs", "sip:2079460000@")
+    r.fails(called("National"), "[CFG-DIALPLAN] edge1", "National INVITEs at pstn1 whose Request-URI is not E.164 "
+            "(+13175559000) = 3 INVITEs", "limit <= 0 INVITEs (G-E164)", "sip:3175559000@")
+    r.fails(called("International"), "= 2 INVITEs", "sip:2079460000@")
     assert r.tests()[called("Emergency")]["verdict"] == "PASS"  # 911 as dialled is what a carrier takes
 
 
@@ -61,17 +48,17 @@ def test_an_international_call_without_a_route_must_be_refused(twin, lab_path, o
     twin.fault("edge1", "config-stale")
     twin.fault("cloud", "outbound-route-drops", "International")
     r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "reaches_the_carrier")
-    _fails(r, called("International"), "[CFG-DIALPLAN] edge1", "International calls from phone3 that should be "
-           "refused (no enabled outbound route carries it) and were not = 2 calls", "limit <= 0 calls (G-NUMPLAN)",
-           "reached pstn1 as sip:+442079460000@")
+    r.fails(called("International"), "[CFG-DIALPLAN] edge1", "International calls from phone3 that should be "
+            "refused (no enabled outbound route carries it) and were not = 2 calls", "limit <= 0 calls (G-NUMPLAN)",
+            "reached pstn1 as sip:+442079460000@")
     assert r.tests()[called("National")]["verdict"] == "PASS"
 
 
 def test_an_org_without_an_international_route_has_its_edge_refuse_the_calls(twin, lab_path, out):
     twin.fault("cloud", "outbound-route-drops", "International")
     r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "reaches_the_carrier or outbound_routes")
-    _fails(r, "test_outbound_routes_carry_what_leaves_the_site", "[CFG-DIALPLAN] cloud site Lab Site A",
-           "= 1 classifications", "no enabled outbound route carries International")
+    r.fails("test_outbound_routes_carry_what_leaves_the_site", "[CFG-DIALPLAN] cloud site Lab Site A",
+          "= 1 classifications", "no enabled outbound route carries International")
     rec = r.tests()[called("International")]  # the Edge follows the org: it refuses what no route carries
     assert rec["verdict"] == "PASS", rec
     (m,) = [m for m in rec["measurements"] if "should be refused" in m["what"]]
@@ -82,12 +69,12 @@ def test_an_org_without_an_international_route_has_its_edge_refuse_the_calls(twi
 def test_a_prefix_missing_from_the_org_block_list_fails_toll_fraud(twin, lab_path, out):
     twin.fault("cloud", "prefix-block-missing", "+1900")
     r = run_scenarios(lab_path, out, "--duty=SEC-TOLL-FRAUD")
-    _fails(r, ORG_BLOCKS, "[SEC-TOLL-FRAUD] cloud prefix Block List", "the org does not block = 1 prefixes",
-           "limit <= 0 prefixes (G-PREFIX)", "+1900 not on the org's Block List (+1976)")
+    r.fails(ORG_BLOCKS, "[SEC-TOLL-FRAUD] cloud prefix Block List", "the org does not block = 1 prefixes",
+          "limit <= 0 prefixes (G-PREFIX)", "+1900 not on the org's Block List (+1976)")
     assert r.tests()[ORG_REFUSED]["verdict"] == "PASS"  # what the org does list is refused everywhere
     # the Edge takes the org's Block List: +1900 reaches the carrier, as on a real site
-    msg = _fails(r, WIRE, "[SEC-TOLL-FRAUD] edge1", "INVITEs at the carrier", "limit <= 0 INVITEs",
-                 "premium +1900 reached pstn1 as sip:+19002345678@")
+    msg = r.fails(WIRE, "[SEC-TOLL-FRAUD] edge1", "INVITEs at the carrier", "limit <= 0 INVITEs",
+                "premium +1900 reached pstn1 as sip:+19002345678@")
     assert "+1976 reached" not in msg, msg
     # one finding: the org's Block List, the wire's leaks its consequences
     (f,) = r.summary["findings"]
@@ -99,9 +86,9 @@ def test_a_prefix_missing_from_the_org_block_list_fails_toll_fraud(twin, lab_pat
 def test_an_org_blocked_prefix_the_edge_lets_through_fails_toll_fraud(twin, lab_path, out):
     twin.fault("edge1", "allow-prefix", "+1976")
     r = run_scenarios(lab_path, out, "--duty=SEC-TOLL-FRAUD", "-k", "org_")
-    msg = _fails(r, ORG_REFUSED, "[SEC-TOLL-FRAUD] edge1", "calls to prefixes the org blocks = 3 INVITEs",
-                 "limit <= 0 INVITEs (G-PREFIX)", "phone3 dialled 9762345678: org-blocked +1976 reached pstn1 as "
-                 "sip:+19762345678@")
+    msg = r.fails(ORG_REFUSED, "[SEC-TOLL-FRAUD] edge1", "calls to prefixes the org blocks = 3 INVITEs",
+                  "limit <= 0 INVITEs (G-PREFIX)", "phone3 dialled 9762345678: org-blocked +1976 reached pstn1 as "
+                  "sip:+19762345678@")
     assert "+1900 reached" not in msg, msg
     assert r.tests()[ORG_BLOCKS]["verdict"] == "PASS"
 
@@ -110,11 +97,11 @@ def test_an_org_that_blocks_the_emergency_number_fails_the_dial_plan(twin, lab_p
     twin.fault("cloud", "emergency-blocked")
     r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "--duty=SEC-TOLL-FRAUD", "-k",
                       "emergency or Emergency or org_blocked")
-    _fails(r, EMERGENCY_CLEAR, "[CFG-DIALPLAN] cloud prefix Block List", "the org's call simulation of the "
-           "emergency number 911 = False", "limit == True (G-PREFIX)", "level BlockPrefix, matched prefix +1911")
+    r.fails(EMERGENCY_CLEAR, "[CFG-DIALPLAN] cloud prefix Block List", "the org's call simulation of the "
+          "emergency number 911 = False", "limit == True (G-PREFIX)", "level BlockPrefix, matched prefix +1911")
     # the Edge takes the org's Block List and refuses 911, as a real one would: a consequence of the org's
-    _fails(r, called("Emergency"), "[CFG-DIALPLAN] edge1", "Emergency calls from phone1 that never reached pstn1 "
-           "= 1 calls", "911 -> 403")
+    r.fails(called("Emergency"), "[CFG-DIALPLAN] edge1", "Emergency calls from phone1 that never reached pstn1 "
+          "= 1 calls", "911 -> 403")
     (f,) = [f for f in r.summary["findings"] if f["root"]["nodeid"].endswith(EMERGENCY_CLEAR)]
     assert f["inputs"] == ["org block list +1911"], f
     assert [c["nodeid"].split("::")[-1] for c in f["consequences"]] == [called("Emergency")], f

@@ -6,17 +6,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.scenario_runner import run_scenarios
 
 LOGS = "test_edge_logs_through_the_api[edge1]"
 READY = "test_edge_is_online_in_genesys_cloud[edge1]"
-
-
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
 
 
 def test_lab_ready_edge_probe_passes_online_and_is_broken_offline(twin, lab_path, out):

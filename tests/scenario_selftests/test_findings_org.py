@@ -19,8 +19,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.scenario_runner import ScenarioRun, run_scenarios
 
 # the duties that read the Edge or the org's records (the others cannot fail under these faults)
@@ -33,11 +31,6 @@ ONLINE = "scenarios/network/test_internet.py::test_edge_is_online_and_traces_to_
 STATION = "scenarios/config/test_station.py::test_phone_record_hardware_id_is_the_mac_on_the_port[phone2]"
 MATRIX = "scenarios/maintenance/test_version_matrix.py::"
 PHONES = ("phone1", "phone2", "phone3", "phone4")
-
-
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
 
 
 def _failed(r: ScenarioRun) -> set[str]:

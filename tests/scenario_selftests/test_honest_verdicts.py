@@ -36,11 +36,6 @@ DEVICES = ("edge1", "sw1", "phone1", "phone2", "phone3", "phone4", "pstn1", "pro
 UPDATE_TEST = "test_edge_software_update[edge1]"
 
 
-@pytest.fixture
-def out(tmp_path: Path) -> Path:
-    return tmp_path / "reports"
-
-
 def _summary(reports: Path) -> dict[str, Any]:
     return json.loads((reports / "summary.json").read_text())
 

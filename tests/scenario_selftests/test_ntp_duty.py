@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from harness.transports.hostclock import host_clock
 from tests.conftest import TEST_NET
 from tests.scenario_runner import ScenarioRun, run_scenarios
@@ -23,18 +21,6 @@ SERVERS = (f"{TEST_NET}.8.123", f"{TEST_NET}.8.124")  # the shipped lab's networ
 TRUE_TIME = "test_ntp_servers_keep_true_time"
 CLOCKS = ("test_switch_clock_by_cli[sw1]", "test_switch_clock_by_snmp[sw1]", "test_phone_clock_by_snmp[phone1]",
           "test_phone_clock_by_snmp[phone2]", "test_phone_clock_by_snmp[phone3]", "test_phone_clock_by_snmp[phone4]")
-
-
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
-
-
-def _fails(r: ScenarioRun, test: str, *parts: str) -> None:
-    rec = r.tests()[test]
-    assert rec["verdict"] == "FAIL", (test, rec)
-    for part in parts:
-        assert part in rec["message"], (test, part, rec["message"])
 
 
 def _others_pass(r: ScenarioRun, *failing: str) -> None:
@@ -60,12 +46,12 @@ def test_servers_off_true_time_are_one_finding_with_every_device_clock_under_it(
     twin.fault("ntp", "ntp-offset", "2.5")
     allure_dir = out / "allure"
     r = run_scenarios(lab_path, out, *DUTY, f"--alluredir={allure_dir}")
-    _fails(r, TRUE_TIME, f"[NET-NTP] ntp servers {', '.join(SERVERS)}: how far the servers' clocks are from true "
-           "time = 2.5", "limit <= 1 s (project choice)", f"{SERVERS[0]} +2.")
+    r.fails(TRUE_TIME, f"[NET-NTP] ntp servers {', '.join(SERVERS)}: how far the servers' clocks are from true "
+            "time = 2.5", "limit <= 1 s (project choice)", f"{SERVERS[0]} +2.")
     for test in CLOCKS:
         device = test.split("[")[1].rstrip("]")
-        _fails(r, test, f"[NET-NTP] {device}: clock offset against the site's NTP", "= 2.",
-               "limit <= 1 s (project choice)", "behind ")
+        r.fails(test, f"[NET-NTP] {device}: clock offset against the site's NTP", "= 2.",
+                "limit <= 1 s (project choice)", "behind ")
     _others_pass(r, TRUE_TIME, *CLOCKS)  # the servers agree with one another
     assert r.verdict("NET-NTP") == "FAIL" and r.returncode == 1  # grouping changes no verdict
     # one root finding, the six device clocks its consequences, each with device, measured and limit
@@ -93,9 +79,9 @@ def test_a_switch_clock_off_fails_that_switch_alone(twin, lab_path, out):
     twin.fault("sw1", "clock-offset", "-3")
     r = run_scenarios(lab_path, out, *DUTY)
     failing = ("test_switch_clock_by_cli[sw1]", "test_switch_clock_by_snmp[sw1]")
-    _fails(r, failing[0], "[NET-NTP] sw1: clock offset against the site's NTP (cli show clock) = 3.", "limit <= 1 s")
-    _fails(r, failing[1], "[NET-NTP] sw1: clock offset against the site's NTP (snmp cntpSysClock) = 3.0 s",
-           "limit <= 1 s (project choice)", "behind ")
+    r.fails(failing[0], "[NET-NTP] sw1: clock offset against the site's NTP (cli show clock) = 3.", "limit <= 1 s")
+    r.fails(failing[1], "[NET-NTP] sw1: clock offset against the site's NTP (snmp cntpSysClock) = 3.0 s",
+            "limit <= 1 s (project choice)", "behind ")
     _others_pass(r, *failing)
     # each clock reading of sw1 is a finding of its own: the servers keep true time, nothing is grouped
     findings = r.summary["findings"]
@@ -120,8 +106,8 @@ def test_every_server_silent_is_broken_naming_each_server(twin, lab_path, out):
 def test_one_silent_server_fails_while_the_other_answers(twin, lab_path, out):
     twin.fault("ntp", "ntp-server-silent", SERVERS[1])
     r = run_scenarios(lab_path, out, *DUTY)
-    _fails(r, "test_every_ntp_server_answers", "[NET-NTP] ntp servers", "= 1 servers", "limit <= 0 servers",
-           f"{SERVERS[1]}: no NTP answer within 2 s")
+    r.fails("test_every_ntp_server_answers", "[NET-NTP] ntp servers", "= 1 servers", "limit <= 0 servers",
+            f"{SERVERS[1]}: no NTP answer within 2 s")
     _others_pass(r, "test_every_ntp_server_answers")  # the clocks are judged against the server that answers
 
 
@@ -129,8 +115,8 @@ def test_a_site_without_ntp_servers_fails_both_list_checks(twin, lab_path, out):
     twin.fault("cloud", "ntp-empty")
     r = run_scenarios(lab_path, out, *DUTY)
     failing = ("test_site_names_ntp_servers", "test_site_and_inventory_name_the_same_ntp_servers")
-    _fails(r, failing[0], "[NET-NTP] cloud site", "ntpSettings = 0 servers", "limit >= 1 servers")
-    _fails(r, failing[1], "= 2 servers", "limit <= 0 servers", "in the inventory only")
+    r.fails(failing[0], "[NET-NTP] cloud site", "ntpSettings = 0 servers", "limit >= 1 servers")
+    r.fails(failing[1], "= 2 servers", "limit <= 0 servers", "in the inventory only")
     _others_pass(r, *failing)  # the inventory's servers still answer, and the clocks are judged by them
 
 
@@ -138,8 +124,8 @@ def test_unsynchronized_servers_fail_the_stratum_check(twin, lab_path, out):
     twin.fault("ntp", "ntp-unsynchronized")
     r = run_scenarios(lab_path, out, *DUTY)
     failing = "test_ntp_servers_are_synchronized_and_agree"
-    _fails(r, failing, "[NET-NTP] ntp server", "(16: unsynchronized) = 16 stratum", "limit <= 15 stratum (STD-RFC5905)",
-           "stratum 16 leap 3")
+    r.fails(failing, "[NET-NTP] ntp server", "(16: unsynchronized) = 16 stratum", "limit <= 15 stratum (STD-RFC5905)",
+            "stratum 16 leap 3")
     _others_pass(r, failing)
 
 
@@ -148,13 +134,13 @@ def test_servers_apart_fail_the_agreement_check(twin, lab_path, loaded, out):
     twin.fault("ntp", "ntp-offset", f"{second}:2.5")
     r = run_scenarios(lab_path, out, *DUTY)
     failing = "test_ntp_servers_are_synchronized_and_agree"
-    _fails(r, failing, "[NET-NTP] ntp servers", "how far apart the servers' clocks are = 2.5 s",
-           "limit <= 1 s (project choice)")
+    r.fails(failing, "[NET-NTP] ntp servers", "how far apart the servers' clocks are = 2.5 s",
+            "limit <= 1 s (project choice)")
     # the detail gives each server's offset to the ms: the 2.5 s server reads 2.5 s give or take the
     # few ms the two requests are apart (+2.498 on a loaded machine)
     m = re.search(rf"{re.escape(second)} \+([0-9.]+) s against the harness", r.tests()[failing]["message"])
     assert m is not None and abs(float(m.group(1)) - 2.5) < 0.05, r.tests()[failing]["message"]
-    _fails(r, TRUE_TIME, "how far the servers' clocks are from true time = 2.5 s", f"{SERVERS[1]} +2.")
+    r.fails(TRUE_TIME, "how far the servers' clocks are from true time = 2.5 s", f"{SERVERS[1]} +2.")
     _others_pass(r, failing, TRUE_TIME)  # the devices keep the first server's time
     assert all(f["consequences"] == [] for f in r.summary["findings"]), r.summary["findings"]
 
@@ -164,8 +150,8 @@ def test_devices_that_keep_true_time_pass_when_the_first_server_is_off(twin, lab
     that keeps it (the second), not the first, which is off; the true-time check names the first."""
     twin.fault("ntp", "ntp-offset", f"{SERVERS[0]}:2.5")
     r = run_scenarios(lab_path, out, *DUTY)
-    _fails(r, TRUE_TIME, "how far the servers' clocks are from true time = 2.5 s", f"{SERVERS[0]} +2.")
-    _fails(r, "test_ntp_servers_are_synchronized_and_agree", "how far apart the servers' clocks are = 2.5 s")
+    r.fails(TRUE_TIME, "how far the servers' clocks are from true time = 2.5 s", f"{SERVERS[0]} +2.")
+    r.fails("test_ntp_servers_are_synchronized_and_agree", "how far apart the servers' clocks are = 2.5 s")
     _others_pass(r, TRUE_TIME, "test_ntp_servers_are_synchronized_and_agree")
     for test in CLOCKS:
         assert r.tests()[test]["verdict"] == "PASS", (test, r.tests()[test])

@@ -15,19 +15,6 @@ pytestmark = pytest.mark.timeout(300)
 PSTN_DUTIES = ("PSTN-CONNECT", "PSTN-INTEROP", "PSTN-CAPACITY", "SEC-TOLL-FRAUD")
 
 
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
-
-
-def _fails(t, test, *parts):
-    rec = t[test]
-    assert rec["verdict"] == "FAIL", (test, rec)
-    for part in parts:
-        assert part in rec["message"], (test, part, rec["message"])
-    return rec["message"]
-
-
 def _passes(t, *tests):
     for test in tests:
         assert t[test]["verdict"] == "PASS", (test, t[test])
@@ -64,13 +51,13 @@ def test_dtmf_payload_type_early_media_record_route_caller_id_and_hold_faults_fa
     twin.fault("edge1", "reinvite-reject")
     r = run_scenarios(lab_path, out, "--duty=PSTN-INTEROP")
     t = r.tests("PSTN-INTEROP")
-    _fails(t, "test_item3_dtmf_rfc4733_both_ways[edge1-inbound]", "[PSTN-INTEROP] edge1", "item 3",
-           "digits received back on payload type 101 = (none)", "limit == 1234567890*#")
-    _fails(t, "test_item6_early_media[edge1-outbound]", "item 6", "provisional answer with SDP = 180", "limit == 183")
-    _fails(t, "test_item14_record_route_honoured[edge1]", "item 14", "limit == honoured", "Record-Route")
-    _fails(t, "test_item5_outbound_call_sends_e164_caller_id[edge1]", "item 5", "anonymous", "+13175550100")
-    _fails(t, "test_item7_hold_and_resume_by_reinvite[edge1-sendonly]", "item 7", "= 488", "limit == 200")
-    _fails(t, "test_item7_hold_and_resume_by_reinvite[edge1-zero]", "item 7", "c=0.0.0.0", "= 488")
+    r.fails("test_item3_dtmf_rfc4733_both_ways[edge1-inbound]", "[PSTN-INTEROP] edge1", "item 3",
+            "digits received back on payload type 101 = (none)", "limit == 1234567890*#")
+    r.fails("test_item6_early_media[edge1-outbound]", "item 6", "provisional answer with SDP = 180", "limit == 183")
+    r.fails("test_item14_record_route_honoured[edge1]", "item 14", "limit == honoured", "Record-Route")
+    r.fails("test_item5_outbound_call_sends_e164_caller_id[edge1]", "item 5", "anonymous", "+13175550100")
+    r.fails("test_item7_hold_and_resume_by_reinvite[edge1-sendonly]", "item 7", "= 488", "limit == 200")
+    r.fails("test_item7_hold_and_resume_by_reinvite[edge1-zero]", "item 7", "c=0.0.0.0", "= 488")
     _passes(t, "test_item11_g711_offered_and_agreed[edge1-inbound]",
             "test_item5_inbound_call_with_and_without_caller_id[edge1-without ANI]",
             "test_item10_same_transport_both_ways_inbound[edge1-tcp]")
@@ -80,10 +67,9 @@ def test_dtmf_payload_type_early_media_record_route_caller_id_and_hold_faults_fa
 def test_codec_reject_fails_g711_both_ways(twin, lab_path, out):
     twin.fault("edge1", "codec-reject")
     r = run_scenarios(lab_path, out, "--duty=PSTN-INTEROP", "-k", "item11")
-    t = r.tests("PSTN-INTEROP")
     for direction in ("inbound", "outbound"):
-        _fails(t, f"test_item11_g711_offered_and_agreed[edge1-{direction}]", "item 11", f"G.711 {direction}",
-               "= 488", "limit == 200")
+        r.fails(f"test_item11_g711_offered_and_agreed[edge1-{direction}]", "item 11", f"G.711 {direction}",
+                "= 488", "limit == 200")
 
 
 def test_transcoding_edge_fails_fax_pass_through_but_not_speech(twin, lab_path, out):
@@ -91,9 +77,9 @@ def test_transcoding_edge_fails_fax_pass_through_but_not_speech(twin, lab_path, 
     r = run_scenarios(lab_path, out, "--duty=PSTN-INTEROP", "-k", "item4 or item11")
     t = r.tests("PSTN-INTEROP")
     for direction in ("inbound", "outbound"):
-        msg = _fails(t, f"test_item4_fax_g711_pass_through[edge1-{direction}]", "[PSTN-INTEROP] edge1",
-                     f"item 4, fax G.711 pass-through {direction}", "2100 Hz frames echoed back unchanged",
-                     "limit >= 99 %")
+        msg = r.fails(f"test_item4_fax_g711_pass_through[edge1-{direction}]", "[PSTN-INTEROP] edge1",
+                      f"item 4, fax G.711 pass-through {direction}", "2100 Hz frames echoed back unchanged",
+                      "limit >= 99 %")
         assert float(msg.split("unchanged on ")[1].split(" = ")[1].split(" %")[0]) < 50, msg
         _passes(t, f"test_item11_g711_offered_and_agreed[edge1-{direction}]")
 
@@ -104,10 +90,10 @@ def test_no_telephone_event_transport_mismatch_and_swallowed_503_fail(twin, lab_
     twin.fault("edge1", "swallow-503")
     r = run_scenarios(lab_path, out, "--duty=PSTN-INTEROP", "-k", "item3 or item10 or item9")
     t = r.tests("PSTN-INTEROP")
-    _fails(t, "test_item3_dtmf_rfc4733_both_ways[edge1-inbound]", "item 3", "DTMF negotiated",
-           "= no telephone-event in the SDP", "limit == RFC 4733 telephone-event")
-    _fails(t, "test_item10_same_transport_both_ways_outbound[edge1]", "item 10", "= tcp", "limit == udp")
-    _fails(t, "test_item9_carrier_503_retried_or_failed_cleanly[edge1]", "item 9", "never answered the station")
+    r.fails("test_item3_dtmf_rfc4733_both_ways[edge1-inbound]", "item 3", "DTMF negotiated",
+            "= no telephone-event in the SDP", "limit == RFC 4733 telephone-event")
+    r.fails("test_item10_same_transport_both_ways_outbound[edge1]", "item 10", "= tcp", "limit == udp")
+    r.fails("test_item9_carrier_503_retried_or_failed_cleanly[edge1]", "item 9", "never answered the station")
     _passes(t, "test_item10_same_transport_both_ways_inbound[edge1-tcp]")
 
 
@@ -116,10 +102,10 @@ def test_one_way_audio_and_a_refusing_carrier_fail_the_test_calls(twin, lab_path
     twin.fault("pstn1", "trunk-503")
     r = run_scenarios(lab_path, out, "--duty=PSTN-CONNECT")
     t = r.tests("PSTN-CONNECT")
-    _fails(t, "test_inbound_call_to_every_did_has_audio_both_ways[edge1]", "inbound test call",
-           "audio echoed back", "= 0 RTP packets", "limit >= 5")
-    _fails(t, "test_outbound_call_to_the_carrier_has_audio_both_ways[edge1]", "outbound test call", "= 503",
-           "limit == 200")
+    r.fails("test_inbound_call_to_every_did_has_audio_both_ways[edge1]", "inbound test call",
+            "audio echoed back", "= 0 RTP packets", "limit >= 5")
+    r.fails("test_outbound_call_to_the_carrier_has_audio_both_ways[edge1]", "outbound test call", "= 503",
+            "limit == 200")
     _passes(t, "test_edge_trunk_answers_sip_options[edge1]", "test_trunk_peer_answers_sip_options[pstn1]")
 
 
@@ -128,10 +114,9 @@ def test_silent_carrier_fails_the_edges_options_pings(twin, lab_path, out):
     twin.fault("edge1", "down")  # the Edge pings its routes when it starts
     twin.heal("edge1")
     r = run_scenarios(lab_path, out, "--duty=PSTN-CONNECT", "-k", "options")
-    t = r.tests("PSTN-CONNECT")
-    _fails(t, "test_edge_options_pings_answered_by_every_route[edge1]", "OPTIONS ping from the Edge to route pstn1",
-           "= False", "limit == True (Genesys Cloud trunk optionsStatus)", "out of service")
-    _fails(t, "test_trunk_peer_answers_sip_options[pstn1]", "no response")
+    r.fails("test_edge_options_pings_answered_by_every_route[edge1]", "OPTIONS ping from the Edge to route pstn1",
+            "= False", "limit == True (Genesys Cloud trunk optionsStatus)", "out of service")
+    r.fails("test_trunk_peer_answers_sip_options[pstn1]", "no response")
 
 
 @pytest.mark.parametrize(("limit", "failing"), [("12", "answer to call 11 with 10 calls up"),
@@ -139,25 +124,24 @@ def test_silent_carrier_fails_the_edges_options_pings(twin, lab_path, out):
 def test_capacity_fails_when_the_edge_enforces_another_limit(twin, lab_path, out, limit, failing):
     twin.fault("edge1", "max-calls", limit)
     r = run_scenarios(lab_path, out, "--duty=PSTN-CAPACITY", "-k", "max_calls")
-    t = r.tests("PSTN-CAPACITY")
-    msg = _fails(t, "test_max_calls_held_and_next_call_refused[edge1]", "[PSTN-CAPACITY] edge1", failing)
+    msg = r.fails("test_max_calls_held_and_next_call_refused[edge1]", "[PSTN-CAPACITY] edge1", failing)
     assert ("= 200" in msg and "limit == 503" in msg) if limit == "12" else ("= 503" in msg and "limit == 200" in msg)
 
 
 def test_sustained_rate_fails_when_calls_are_refused(twin, lab_path, out):
     twin.fault("edge1", "max-calls", "1")
     r = run_scenarios(lab_path, out, "--duty=PSTN-CAPACITY", "-k", "sustained")
-    msg = _fails(r.tests("PSTN-CAPACITY"), "test_sustained_call_rate_has_no_failed_call[edge1]",
-                 "at 10 calls/s for 5 s that did not succeed", "limit <= 0 calls")
+    msg = r.fails("test_sustained_call_rate_has_no_failed_call[edge1]",
+                  "at 10 calls/s for 5 s that did not succeed", "limit <= 0 calls")
     assert "503" in msg, msg
 
 
 def test_leaked_prefix_fails_toll_fraud_naming_station_number_and_prefix(twin, lab_path, out):
     twin.fault("edge1", "allow-prefix", "+1900")
     r = run_scenarios(lab_path, out, "--duty=SEC-TOLL-FRAUD")
-    msg = _fails(r.tests("SEC-TOLL-FRAUD"), "test_blocked_prefixes_never_reach_the_carrier[edge1]",
-                 "[SEC-TOLL-FRAUD] edge1", "INVITEs at the carrier", "limit <= 0 INVITEs", "premium +1900",
-                 "reached pstn1 as sip:+19002345678@")
+    msg = r.fails("test_blocked_prefixes_never_reach_the_carrier[edge1]",
+                  "[SEC-TOLL-FRAUD] edge1", "INVITEs at the carrier", "limit <= 0 INVITEs", "premium +1900",
+                  "reached pstn1 as sip:+19002345678@")
     assert "+1976" not in msg, msg  # the other premium prefix stayed blocked
 
 

@@ -3,14 +3,7 @@ device, duty, measured value and limit in the message), BROKEN when the device i
 
 from __future__ import annotations
 
-import pytest
-
 from tests.scenario_runner import run_scenarios
-
-
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
 
 
 def test_healthy_twin_passes_every_duty(twin, lab_path, out):

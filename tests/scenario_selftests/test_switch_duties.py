@@ -8,18 +8,11 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
-
 from harness.devices.procedures.switch_provisioning import config_lines
 from harness.devices.session import LabSession
 from tests.scenario_runner import run_scenarios
 
 P = "GigabitEthernet1/0/"
-
-
-@pytest.fixture
-def out(tmp_path):
-    return tmp_path / "reports"
 
 
 def _running_config(loaded) -> list[str]:
@@ -40,13 +33,6 @@ def _transcripts(allure_dir: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def _fails(t, test, *parts):
-    rec = t[test]
-    assert rec["verdict"] == "FAIL", (test, rec)
-    for part in parts:
-        assert part in rec["message"], (test, part, rec["message"])
-
-
 def test_port_audit_names_switch_port_phone_expected_and_found(twin, lab_path, out):
     twin.fault("sw1", "port-vlan", f"{P}1:20")
     twin.fault("sw1", "no-qos-trust", f"{P}2")
@@ -55,14 +41,14 @@ def test_port_audit_names_switch_port_phone_expected_and_found(twin, lab_path, o
     r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW")
     assert r.returncode == 1, r.output
     t = r.tests()
-    _fails(t, "test_phone_port_is_access_port_in_data_vlan[phone1]", "[NET-VOIP-HW] sw1 GigabitEthernet1/0/1 (phone1)",
-           "access VLAN (cli) = 20", "limit == 10")
-    _fails(t, "test_phone_port_trusts_dscp[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)", "QoS trust (cli) = none",
-           "dscp")
-    _fails(t, "test_phone_port_runs_full_duplex_at_100mbps_or_more[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
-           "= half", "limit == full")
-    _fails(t, "test_phone_port_delivers_poe_in_the_phone_class[phone4]", "sw1 GigabitEthernet1/0/4 (phone4)",
-           "PoE delivered", "limit == on")
+    r.fails("test_phone_port_is_access_port_in_data_vlan[phone1]", "[NET-VOIP-HW] sw1 GigabitEthernet1/0/1 (phone1)",
+            "access VLAN (cli) = 20", "limit == 10")
+    r.fails("test_phone_port_trusts_dscp[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)", "QoS trust (cli) = none",
+            "dscp")
+    r.fails("test_phone_port_runs_full_duplex_at_100mbps_or_more[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
+            "= half", "limit == full")
+    r.fails("test_phone_port_delivers_poe_in_the_phone_class[phone4]", "sw1 GigabitEthernet1/0/4 (phone4)",
+            "PoE delivered", "limit == on")
     for ok in ("test_phone_port_trusts_dscp[phone1]", "test_phone_port_is_access_port_in_data_vlan[phone2]",
                "test_phone_port_delivers_poe_in_the_phone_class[phone3]",
                "test_phone_port_runs_full_duplex_at_100mbps_or_more[phone4]", "test_cli_and_snmp_views_agree[sw1]"):
@@ -76,14 +62,14 @@ def test_voice_vlan_errors_lldp_and_view_disagreement_fail(twin, lab_path, out):
     twin.fault("sw1", "snmp-vlan", f"{P}4:30")
     r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW")
     t = r.tests()
-    _fails(t, "test_phone_port_carries_voice_vlan[phone1]", "sw1 GigabitEthernet1/0/1 (phone1)", "= nothing",
-           "limit == 100")
-    _fails(t, "test_phone_port_input_errors_do_not_rise[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
-           "input errors added", "limit <= 0 errors")
-    _fails(t, "test_phone_port_advertises_lldp_med_voice_policy[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
-           "no LLDP neighbour", "limit == present")
-    _fails(t, "test_cli_and_snmp_views_agree[sw1]", "[NET-VOIP-HW] sw1", "GigabitEthernet1/0/4 access_vlan",
-           "CLI says 10, SNMP says 30")
+    r.fails("test_phone_port_carries_voice_vlan[phone1]", "sw1 GigabitEthernet1/0/1 (phone1)", "= nothing",
+            "limit == 100")
+    r.fails("test_phone_port_input_errors_do_not_rise[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
+            "input errors added", "limit <= 0 errors")
+    r.fails("test_phone_port_advertises_lldp_med_voice_policy[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
+            "no LLDP neighbour", "limit == present")
+    r.fails("test_cli_and_snmp_views_agree[sw1]", "[NET-VOIP-HW] sw1", "GigabitEthernet1/0/4 access_vlan",
+            "CLI says 10, SNMP says 30")
     assert t["test_phone_port_input_errors_do_not_rise[phone1]"]["verdict"] == "PASS"
     assert t["test_phone_port_advertises_lldp_med_voice_policy[phone4]"]["verdict"] == "PASS"
 
@@ -98,14 +84,13 @@ def test_speed_vlan_name_mode_and_lldp_policy_fail(twin, lab_path, out, loaded):
     finally:
         session.close()
     r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW")
-    t = r.tests()
-    _fails(t, "test_phone_port_runs_full_duplex_at_100mbps_or_more[phone1]", "sw1 GigabitEthernet1/0/1 (phone1)",
-           "speed (cli) = 10 Mb/s", "limit >= 100 Mb/s (project choice)")
-    _fails(t, "test_voice_vlan_exists_on_access_switch[sw1]", "name of VLAN 100 = PHONES", "limit == VOICE")
-    _fails(t, "test_phone_port_is_access_port_in_data_vlan[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
-           "switchport mode (cli) = trunk", "limit == access")
-    _fails(t, "test_phone_port_advertises_lldp_med_voice_policy[phone3]", "LLDP-MED voice DSCP (cli) = 40 DSCP",
-           "limit == 46 DSCP (STD-RFC4594)")
+    r.fails("test_phone_port_runs_full_duplex_at_100mbps_or_more[phone1]", "sw1 GigabitEthernet1/0/1 (phone1)",
+            "speed (cli) = 10 Mb/s", "limit >= 100 Mb/s (project choice)")
+    r.fails("test_voice_vlan_exists_on_access_switch[sw1]", "name of VLAN 100 = PHONES", "limit == VOICE")
+    r.fails("test_phone_port_is_access_port_in_data_vlan[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
+            "switchport mode (cli) = trunk", "limit == access")
+    r.fails("test_phone_port_advertises_lldp_med_voice_policy[phone3]", "LLDP-MED voice DSCP (cli) = 40 DSCP",
+            "limit == 46 DSCP (STD-RFC4594)")
     session = LabSession(loaded)
     try:
         session.driver("sw1").configure(["vlan 100", "name VOICE", "interface GigabitEthernet1/0/2",
@@ -145,8 +130,8 @@ def test_switch_with_phones_but_no_voice_vlan_in_the_intent_fails(twin, lab_path
     real = _as_real_lab(lab_path, tmp_path, lambda t: t.replace("      voice_vlan: 100\n", "")
                         .replace("      voice_vlan_name: VOICE\n", ""))  # the inventory forgot the voice VLAN
     r = run_scenarios(real, out, "--duty=NET-VOIP-HW")
-    _fails(r.tests(), "test_voice_vlan_exists_on_access_switch[sw1]", "voice_vlan of a switch with phones = not set",
-           "phones cabled to it: phone1, phone2, phone3, phone4")
+    r.fails("test_voice_vlan_exists_on_access_switch[sw1]", "voice_vlan of a switch with phones = not set",
+            "phones cabled to it: phone1, phone2, phone3, phone4")
     assert r.verdict("NET-VOIP-HW") == "FAIL"
 
 
@@ -154,8 +139,8 @@ def test_station_mac_found_on_another_port_names_both_ports(twin, lab_path, out)
     twin.fault("sw1", "phone-moved", f"phone2:{P}10")
     r = run_scenarios(lab_path, out, "--duty=CFG-STATION")
     t = r.tests()
-    _fails(t, "test_phone_mac_is_seen_on_its_switch_port[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
-           "00:04:f2:00:00:02", "= sw1 GigabitEthernet1/0/10", "limit == sw1 GigabitEthernet1/0/2")
+    r.fails("test_phone_mac_is_seen_on_its_switch_port[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
+            "00:04:f2:00:00:02", "= sw1 GigabitEthernet1/0/10", "limit == sw1 GigabitEthernet1/0/2")
     assert t["test_phone_mac_is_seen_on_its_switch_port[phone1]"]["verdict"] == "PASS"
     assert t["test_phone_reports_its_inventory_mac[phone2]"]["verdict"] == "PASS"
 
@@ -164,20 +149,19 @@ def test_station_with_a_cloned_mac_names_both_ports_and_the_owner(twin, lab_path
     twin.fault("phone3", "swapped-phone", "00:04:f2:00:00:01")  # phone3's port now shows phone1's MAC
     r = run_scenarios(lab_path, out, "--duty=CFG-STATION")
     t = r.tests()
-    _fails(t, "test_phone_mac_is_seen_on_its_switch_port[phone1]",
-           "= sw1 GigabitEthernet1/0/1, sw1 GigabitEthernet1/0/3", "cloned or duplicated hardware ID")
-    _fails(t, "test_phone_mac_is_seen_on_its_switch_port[phone3]", "00:04:f2:00:00:01 (phone1's)")
+    r.fails("test_phone_mac_is_seen_on_its_switch_port[phone1]",
+            "= sw1 GigabitEthernet1/0/1, sw1 GigabitEthernet1/0/3", "cloned or duplicated hardware ID")
+    r.fails("test_phone_mac_is_seen_on_its_switch_port[phone3]", "00:04:f2:00:00:01 (phone1's)")
     assert t["test_phone_mac_is_seen_on_its_switch_port[phone2]"]["verdict"] == "PASS"
 
 
 def test_station_with_another_unit_in_its_place_fails_both_checks(twin, lab_path, out):
     twin.fault("phone3", "swapped-phone", "80:5e:c0:99:99:99")
     r = run_scenarios(lab_path, out, "--duty=CFG-STATION")
-    t = r.tests()
-    _fails(t, "test_phone_mac_is_seen_on_its_switch_port[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
-           "not seen on any switch port", "MACs on GigabitEthernet1/0/3: 80:5e:c0:99:99:99 (in no inventory entry)")
-    _fails(t, "test_phone_reports_its_inventory_mac[phone3]", "[CFG-STATION] phone3", "= 80:5e:c0:99:99:99",
-           "limit == 80:5e:c0:00:00:03")
+    r.fails("test_phone_mac_is_seen_on_its_switch_port[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
+            "not seen on any switch port", "MACs on GigabitEthernet1/0/3: 80:5e:c0:99:99:99 (in no inventory entry)")
+    r.fails("test_phone_reports_its_inventory_mac[phone3]", "[CFG-STATION] phone3", "= 80:5e:c0:99:99:99",
+            "limit == 80:5e:c0:00:00:03")
     assert r.verdict("CFG-STATION") == "FAIL"
 
 
@@ -196,15 +180,14 @@ def test_link_down_poe_budget_class_and_lldp_cos_fail(twin, lab_path, out, loade
         '      switch_port: {switch: sw1, port: GigabitEthernet1/0/1}\n',
         '      switch_port: {switch: sw1, port: GigabitEthernet1/0/1}\n      poe_class: 4\n'))
     r = run_scenarios(real, out, "--duty=NET-VOIP-HW")
-    t = r.tests()
-    _fails(t, "test_phone_port_runs_full_duplex_at_100mbps_or_more[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
-           "link up (cli) = False", "limit == True")
-    _fails(t, "test_phone_port_delivers_poe_in_the_phone_class[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
-           "PoE budget of the port (cli) = 7.0 W", "limit >= 15.4 W (STD-8023AF)")
-    _fails(t, "test_phone_port_delivers_poe_in_the_phone_class[phone1]", "PoE class granted (cli) = 2",
-           "limit == 4")
-    _fails(t, "test_phone_port_advertises_lldp_med_voice_policy[phone4]", "LLDP-MED voice CoS (cli) = 3 CoS",
-           "limit == 5 CoS (STD-8021Q)")
+    r.fails("test_phone_port_runs_full_duplex_at_100mbps_or_more[phone2]", "sw1 GigabitEthernet1/0/2 (phone2)",
+            "link up (cli) = False", "limit == True")
+    r.fails("test_phone_port_delivers_poe_in_the_phone_class[phone3]", "sw1 GigabitEthernet1/0/3 (phone3)",
+            "PoE budget of the port (cli) = 7.0 W", "limit >= 15.4 W (STD-8023AF)")
+    r.fails("test_phone_port_delivers_poe_in_the_phone_class[phone1]", "PoE class granted (cli) = 2",
+            "limit == 4")
+    r.fails("test_phone_port_advertises_lldp_med_voice_policy[phone4]", "LLDP-MED voice CoS (cli) = 3 CoS",
+            "limit == 5 CoS (STD-8021Q)")
     session = LabSession(loaded)
     try:
         session.driver("sw1").configure(["interface GigabitEthernet1/0/4", "network-policy 1",
@@ -249,9 +232,9 @@ def test_provisioning_fails_on_a_rejected_line_and_rolls_back(twin, lab_path, ou
     before = _running_config(loaded)
     twin.fault("sw1", "reject-config", "power inline auto")
     r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision", "--allow-destructive")
-    _fails(r.tests(), "test_phone_ports_provision_verify_and_restore[sw1]",
-           "'power inline auto' under 'interface GigabitEthernet1/0/47' rejected",  # the spare port (48: WAN)
-           "% Invalid input detected at '^' marker.", "rolled back")
+    r.fails("test_phone_ports_provision_verify_and_restore[sw1]",
+            "'power inline auto' under 'interface GigabitEthernet1/0/47' rejected",  # the spare port (48: WAN)
+            "% Invalid input detected at '^' marker.", "rolled back")
     assert _running_config(loaded) == before
 
 
@@ -259,8 +242,8 @@ def test_provisioning_fails_when_the_port_gives_no_power(twin, lab_path, out, lo
     before = _running_config(loaded)
     twin.fault("sw1", "poe-off", f"{P}3")
     r = run_scenarios(lab_path, out, "--duty=NET-VOIP-HW", "-k", "provision", "--allow-destructive")
-    _fails(r.tests(), "test_phone_ports_provision_verify_and_restore[sw1]", "sw1 GigabitEthernet1/0/3 (phone3)",
-           "PoE delivered after provisioning")
+    r.fails("test_phone_ports_provision_verify_and_restore[sw1]", "sw1 GigabitEthernet1/0/3 (phone3)",
+            "PoE delivered after provisioning")
     assert _running_config(loaded) == before
 
 
@@ -303,8 +286,8 @@ def test_voip_hw_takes_its_limits_from_the_requirement_profile(twin, lab_path, o
     assert r.verdict("NET-VOIP-HW") == "FAIL", r.summary["duties"]["NET-VOIP-HW"]
     t = r.tests()
     for phone in ("phone1", "phone2", "phone3", "phone4"):
-        _fails(t, f"test_phone_port_runs_full_duplex_at_100mbps_or_more[{phone}]", f"({phone}): speed (cli) = ",
-               "limit >= 10000.0 Mb/s (requirement profile default)")
+        r.fails(f"test_phone_port_runs_full_duplex_at_100mbps_or_more[{phone}]", f"({phone}): speed (cli) = ",
+                "limit >= 10000.0 Mb/s (requirement profile default)")
     # the other checks keep the catalogue's limits, named as such
     _passes = [n for n, rec in t.items() if "full_duplex" not in n and "provision" not in n]
     assert _passes and all(t[n]["verdict"] == "PASS" for n in _passes), {n: t[n] for n in _passes}

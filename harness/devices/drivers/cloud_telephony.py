@@ -38,11 +38,13 @@ from ..facts.cloud_numbers import (
 )
 from ..facts.cloud_phones import PHONE_BASES, PHONES, PhoneBaseSettings, PhoneRecord
 from ..facts.cloud_prefixes import PREFIXES, SIMULATE_CALL, CallSimulation, Prefix
-from ..facts.cloud_sites import Site
+from ..facts.cloud_sites import EntityRef, Site
 from ..facts.cloud_trunk_bases import TRUNK_BASES, TrunkBaseSettings
 from .cloud import CloudOrg
 
 T = TypeVar("T")
+H = TypeVar("H", Trunk, PhoneRecord)
+B = TypeVar("B", TrunkBaseSettings, PhoneBaseSettings)
 
 
 class _Entity(CloudModel):
@@ -164,27 +166,34 @@ class OrgTelephony:
         the listing)."""
         what = "external" if kind == "EXTERNAL" else "phone"
         listed = self.trunks() if kind == "EXTERNAL" else self.phone_trunks()
-        trunks = [t for t in listed if t.edge is not None and t.edge.name == edge]
-        if not trunks:
-            return None, f"the org has no {what} trunk on Edge {edge}"
-        ref = trunks[0].trunk_base
-        if ref is None:
-            return None, f"the org's trunk {trunks[0].name or trunks[0].id} names no trunk base settings"
-        found = [b for b in self.trunk_base_settings() if b.id == ref.id]
-        if not found:
-            return None, f"trunk base settings {ref.id} of the trunk {trunks[0].name or trunks[0].id} is not in the org"
-        return found[0], f"trunk base settings {found[0].name!r} of Edge {edge}'s {what} trunk"
+        return _base_of([t for t in listed if t.edge is not None and t.edge.name == edge],
+                        missing=f"the org has no {what} trunk on Edge {edge}",
+                        ref=lambda t: t.trunk_base, label=lambda t: f"trunk {t.name or t.id}", whose="the org's",
+                        kind="trunk base settings", bases=self.trunk_base_settings,
+                        owner=f"Edge {edge}'s {what} trunk")
 
     def phone_base(self, mac: str) -> tuple[PhoneBaseSettings | None, str]:
         """The phone base settings of the site's phone record whose hardware ID is ``mac``
         (``00:04:f2:…``), with a note saying which base it is or why there is none."""
-        records = [r for r in self.phones() if r.mac == mac]
-        if not records:
-            return None, f"the site has no phone record of hardware ID {mac}"
-        ref = records[0].phone_base_settings
-        if ref is None:
-            return None, f"the phone record {records[0].name} names no phone base settings"
-        found = [b for b in self.phone_base_settings() if b.id == ref.id]
-        if not found:
-            return None, f"phone base settings {ref.id} of the phone record {records[0].name} is not in the org"
-        return found[0], f"phone base settings {found[0].name!r} of the phone record {records[0].name}"
+        return _base_of([r for r in self.phones() if r.mac == mac],
+                        missing=f"the site has no phone record of hardware ID {mac}",
+                        ref=lambda r: r.phone_base_settings, label=lambda r: f"phone record {r.name}", whose="the",
+                        kind="phone base settings", bases=self.phone_base_settings)
+
+
+def _base_of(holders: list[H], *, missing: str, ref: Callable[[H], EntityRef | None], label: Callable[[H], str],
+             whose: str, kind: str, bases: Callable[[], list[B]], owner: str | None = None) -> tuple[B | None, str]:
+    """The base settings the first of ``holders`` (a trunk or a phone record) refers to through ``ref``,
+    looked up by id in ``bases()`` (read only when there is a reference), with a note: which ``kind``
+    of base it is and whose (``owner``, else the holder's ``label``), or why there is none (``missing``
+    when there is no holder; the holder names no base; the base it names is not in the listing)."""
+    if not holders:
+        return None, missing
+    holder = holders[0]
+    target = ref(holder)
+    if target is None:
+        return None, f"{whose} {label(holder)} names no {kind}"
+    found = [b for b in bases() if b.id == target.id]
+    if not found:
+        return None, f"{kind} {target.id} of the {label(holder)} is not in the org"
+    return found[0], f"{kind} {found[0].name!r} of {owner or f'the {label(holder)}'}"

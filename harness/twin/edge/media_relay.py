@@ -23,8 +23,8 @@ Edge marks its own egress whatever the sender marked; the ``no-dscp`` / ``wrong-
 (:mod:`harness.twin.core.shared_faults`) change it per packet.
 
 The carrier leg crosses the site's WAN: with the twin's ``wan`` unit running, every packet between
-the trunk leg and a phone leg goes through its link (:mod:`harness.twin.wan.link`: loss, delay,
-jitter, shaping as its faults say) instead of out at once.
+the trunk leg and a phone leg goes through its link (:mod:`harness.twin.core.uplink`, served by
+:mod:`harness.twin.wan.link`: loss, delay, jitter, shaping as its faults say) instead of out at once.
 
 Counters go to :class:`~harness.twin.edge.state.EdgeState` (``media_relays``, ``media_packets_relayed``,
 ``media_packets_dropped``).
@@ -41,7 +41,7 @@ from ...transports.rtp import decode_g711, encode_g711
 from ...transports.sdp import HOLD_ADDRESS, SdpError, parse_sdp
 from ...transports.udp_tos import TosUdpEndpoint, open_udp_tos
 from ..core.shared_faults import marked_tos
-from ..wan.link import active as active_wan
+from ..core.uplink import active as active_wan
 from .faults import DTMF_PT, MEDIA_TRANSCODE, NO_EARLY_MEDIA, NO_TELEPHONE_EVENT, ONE_WAY_AUDIO
 from .state import EdgeState
 

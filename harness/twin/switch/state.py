@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ...devices.facts.switch_cli import long_interface
 from ...inventory.models import AnyDevice, Lab, PhoneDevice, SwitchDevice
 from ..core.state import DeviceState, secret_field
-from ..wan.link import active as active_wan
+from ..core.uplink import active as active_wan
 
 N_PORTS = 48  # project choice: a 48-port access switch (WS-C3850-48P)
 PORT_PREFIX = "GigabitEthernet1/0/"
@@ -214,12 +214,13 @@ def neighbor_port(st: SwitchState, device: str) -> PortState | None:
 
 
 def port_octets(p: PortState) -> tuple[int, int]:
-    """``(in, out)`` layer-2 octets port ``p`` has counted: on the WAN uplink, what the ``wan`` unit's
-    link carried (:meth:`~harness.twin.wan.state.WanState.switch_port_octets`; the last count while
-    the link is stopped), the ``counters-frozen`` fault's values while it is on; 0 on the other ports
-    (the twin does not count the phones' or the harness's own packets)."""
+    """``(in, out)`` layer-2 octets port ``p`` has counted: on the WAN uplink, what the site's uplink
+    carried (:mod:`harness.twin.core.uplink`, the ``wan`` unit's link:
+    :meth:`~harness.twin.wan.state.WanState.switch_port_octets`; the last count while the link is
+    stopped), the ``counters-frozen`` fault's values while it is on; 0 on the other ports (the twin
+    does not count the phones' or the harness's own packets)."""
     if p.frozen_octets is not None:
         return p.frozen_octets
     if p.wan_uplink and (link := active_wan()) is not None:
-        p.octets_seen = link.st.switch_port_octets()
+        p.octets_seen = link.switch_port_octets()
     return p.octets_seen

@@ -21,6 +21,7 @@ import asyncio
 import random
 from collections.abc import Callable
 
+from ..core import uplink
 from .faults import WAN_DELAY, WAN_JITTER, WAN_LOSS, WAN_SHAPE
 from .state import WanState
 
@@ -75,17 +76,14 @@ class WanLink:
         else:
             loop.call_at(release, deliver, data)
 
-
-_ACTIVE: list[WanLink] = []  # the running twin's link (one lab per twin process)
-
-
-def active() -> WanLink | None:
-    """The link the running ``wan`` unit serves, or ``None`` (no unit, or it is stopped)."""
-    return _ACTIVE[0] if _ACTIVE else None
+    def switch_port_octets(self) -> tuple[int, int]:
+        """What the switch port toward the WAN router counts of this link (:meth:`WanState.switch_port_octets`)."""
+        return self.st.switch_port_octets()
 
 
 class WanService:
-    """``wan-link`` of the ``wan`` unit: while started, the Edge's carrier media goes through the link."""
+    """``wan-link`` of the ``wan`` unit: while started, the link is the site's uplink
+    (:mod:`harness.twin.core.uplink`) and the Edge's carrier media goes through it."""
 
     name = "wan-link"
 
@@ -93,8 +91,7 @@ class WanService:
         self.link = WanLink(st)
 
     async def start(self) -> None:
-        _ACTIVE[:] = [self.link]
+        uplink.attach(self.link)
 
     async def stop(self) -> None:
-        if _ACTIVE and _ACTIVE[0] is self.link:
-            _ACTIVE.clear()
+        uplink.detach(self.link)

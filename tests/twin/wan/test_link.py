@@ -5,7 +5,8 @@ import random
 
 import pytest
 
-from harness.twin.wan.link import IP_UDP, L2_OVERHEAD, QUEUE_MAX_MS, WanLink
+from harness.twin.core import uplink
+from harness.twin.wan.link import IP_UDP, L2_OVERHEAD, QUEUE_MAX_MS, WanLink, WanService
 from harness.twin.wan.state import WanState
 
 
@@ -54,3 +55,18 @@ def test_shaper_holds_the_rate_and_drops_past_its_queue() -> None:
     per_packet_s = (172 + IP_UDP + L2_OVERHEAD) * 8 / 64_000
     assert len(got) == pytest.approx(QUEUE_MAX_MS / 1000 / per_packet_s + 1, abs=1)
     assert link.st.shaped_out["out"] == 100 - len(got)
+
+
+def test_the_wan_service_is_the_sites_uplink_while_it_runs() -> None:
+    st = WanState(name="wan", role="wan", platform="twin_wan", host="")
+    service = WanService(st)
+    assert uplink.active() is None
+    asyncio.run(service.start())
+    try:
+        link = uplink.active()
+        assert link is service.link
+        st.octets["in"], st.offered_octets["out"] = 1000, 2000
+        assert link.switch_port_octets() == (1000, 2000)
+    finally:
+        asyncio.run(service.stop())
+    assert uplink.active() is None
