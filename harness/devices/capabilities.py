@@ -30,17 +30,22 @@ device does not answer as it should.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from ..transports.cli import SwitchCli
 from ..transports.cloud import CloudApi
 from ..transports.http import Digest, HttpSession
 from ..transports.serial import SerialConsole
 from ..transports.sip.options import OptionsResult
-from ..transports.ssh import SSHSession
 from .facts.cloud_edges import Edge
 from .facts.cloud_sites import Site
 from .facts.snmp_system import InterfaceRow, SystemInfo
+
+if TYPE_CHECKING:
+    # Named in signatures only. paramiko and netmiko cost about 0.2 s of CPU to import, and every
+    # `pytest scenarios` and `hil` process imports this module; the drivers import them where a
+    # session is opened (:mod:`.drivers.ssh_access`, :mod:`.drivers.switch`).
+    from ..transports.cli import SwitchCli
+    from ..transports.ssh import SSHSession
 
 #: a transport an inventory entry may declare, in the order readiness probes them
 Transport = Literal["ssh", "snmp", "console", "sip", "http"]

@@ -24,12 +24,15 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from scapy.layers.dhcp import BOOTP, DHCP
-from scapy.layers.inet import IP, UDP
-from scapy.layers.l2 import Ether
-from scapy.packet import Packet
-from scapy.sendrecv import AsyncSniffer, sendp
+if TYPE_CHECKING:
+    from scapy.layers.dhcp import BOOTP
+    from scapy.packet import Packet
+
+# scapy is imported in the functions that build, send or parse a packet, not here: its import costs
+# about 0.3 s of CPU (it loads its protocol tables), and every `pytest scenarios` process imports this
+# module when it collects the NET-DHCP-DNS scenario and its checks, whatever duties it then runs.
 
 BOOTPS_PORT = 67  # RFC 2131 §4.1: servers and relays listen on 67, clients on 68
 BOOTPC_PORT = 68
@@ -146,6 +149,8 @@ def build_discover(*, client_mac: str, xid: int, giaddr: str = "0.0.0.0", vendor
                    request: tuple[int, ...] = PARAMETER_REQUEST, broadcast: bool = False) -> BOOTP:
     """The DISCOVER (BOOTP layer): ``giaddr`` set and ``hops`` 1 when relayed, the broadcast flag
     when ``broadcast``."""
+    from scapy.layers.dhcp import BOOTP, DHCP  # where it is used: see the note at the imports
+
     chaddr = bytes.fromhex(client_mac.replace(":", "")) + b"\0" * 10
     relayed = giaddr != "0.0.0.0"
     pkt: BOOTP = BOOTP(op=1, htype=1, hlen=6, hops=1 if relayed else 0, xid=xid, giaddr=giaddr, chaddr=chaddr,
@@ -156,6 +161,8 @@ def build_discover(*, client_mac: str, xid: int, giaddr: str = "0.0.0.0", vendor
 def parse_offer(data: bytes, source: str, xid: int, elapsed_ms: float) -> DhcpOffer | None:
     """``data`` (a BOOTP message) as an OFFER answering ``xid``; ``None`` when it is something else
     (another transaction, a NAK, garbage)."""
+    from scapy.layers.dhcp import BOOTP, DHCP  # where it is used: see the note at the imports
+
     try:
         msg = BOOTP(data)
     except Exception:  # scapy raises many kinds on garbage; anything unparsable is not our OFFER
@@ -221,6 +228,12 @@ def discover_broadcast(interface: str, *, client_mac: str, vendor_class: str | N
 
     Returns the OFFER, or ``None`` when none came in time. Raises :class:`DhcpProbeError` when the
     interface cannot be opened (no such interface, not root)."""
+    # where they are used: see the note at the imports
+    from scapy.layers.dhcp import BOOTP
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.sendrecv import AsyncSniffer, sendp
+
     xid = _xid()
     frame = (Ether(src=client_mac, dst="ff:ff:ff:ff:ff:ff") / IP(src="0.0.0.0", dst="255.255.255.255")
              / UDP(sport=BOOTPC_PORT, dport=BOOTPS_PORT)

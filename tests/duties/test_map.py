@@ -127,7 +127,8 @@ def test_drivers_reach_their_transports_through_their_capabilities(real_map):
     switch = drivers["Switch"]
     assert switch.path == "harness/devices/drivers/switch.py"
     assert {(c.name, c.transport, c.modules) for c in switch.capabilities} == {
-        ("CliDevice", "ssh", ("harness/transports/cli.py",)), ("SnmpAgent", "snmp", ("harness/transports/snmp.py",))}
+        ("CliDevice", "ssh", ("harness/transports/cli.py", "harness/transports/cli_text.py")),
+        ("SnmpAgent", "snmp", ("harness/transports/snmp.py",))}
     edge = drivers["Edge"].transports()
     # a Genesys Edge is cloud-managed: no SSH command line or console; its SIP side and SNMP agent remain
     assert set(edge) == {"sip", "snmp"}, edge

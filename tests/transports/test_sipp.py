@@ -32,9 +32,10 @@ from harness.inventory import LoadedLab
 from harness.inventory.models import SshSettings
 from harness.transports.sipp import result as sipp_result
 from harness.transports.sipp import runner as sipp
-from harness.transports.sipp.hosts import LocalHost, SshHost
+from harness.transports.sipp.hosts import LocalHost
 from harness.transports.sipp.result import SippResult, parse_errors, parse_stat_csv
 from harness.transports.sipp.runner import Scenario, SippOptions, SippRunner, reject_scenario
+from harness.transports.sipp.ssh_host import SshHost
 from harness.transports.ssh import SSHSession
 from harness.transports.transcript import Transcript
 from harness.twin.manager import TwinControl

@@ -19,8 +19,7 @@ from typing import Literal
 from ...errors import LabProtocolError, LabUnreachable
 from ...inventory.models import PstnDevice
 from ...transports.http import HttpSession
-from ...transports.sftp import sftp_get
-from ...transports.sipp.hosts import LocalHost, SippHost, SshHost
+from ...transports.sipp.hosts import LocalHost, SippHost
 from ...transports.sipp.runner import SippRunner
 from ..driver import Driver
 from ..registry import register
@@ -105,6 +104,10 @@ class PstnSimulator(SipFacts, SshFacts, Driver):
         host: SippHost = LocalHost()
         if where == "ssh":
             ssh = self.ssh_session()  # outside self.session(): its lock is not re-entrant
+            # imported where it is used: paramiko's import (about 0.2 s of CPU) is paid by the runs that
+            # open an SSH session, not by every process that loads the drivers
+            from ...transports.sipp.ssh_host import SshHost
+
             host = self.session("sipp ssh", lambda: SshHost(ssh))
         return SippRunner(self.name, host, self.device.host, self.transcript("sipp", where))
 
@@ -163,6 +166,8 @@ class PstnSimulator(SipFacts, SshFacts, Driver):
         ssh = self.device.ssh
         address = f"{self.device.host}:{ssh.port}" if ssh else self.device.host
         if how == "sftp":
+            from ...transports.sftp import sftp_get  # paramiko: imported where it is used, as in sipp()
+
             buf = io.BytesIO()
             sftp_get(self.ssh_session(), path, buf, CALL_LOG_MAX_BYTES)
             return parse_call_log(buf.getvalue().decode("utf-8", "replace"), self.name, address)

@@ -6,10 +6,14 @@ channel, session opened on first use and reused) and a default :meth:`SshFacts.p
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...errors import LabUnreachable
-from ...transports.ssh import SSHSession
 from ..capabilities import SshHost
 from ..driver import Driver
+
+if TYPE_CHECKING:
+    from ...transports.ssh import SSHSession
 
 
 class SshFacts(Driver, SshHost):
@@ -24,6 +28,11 @@ class SshFacts(Driver, SshHost):
         if ssh is None:
             raise LabUnreachable(self.name, "ssh", self.device.host, "the inventory declares no ssh access")
         address = f"{self.device.host}:{ssh.port}"
+        # The session module is imported here, where a session is opened, not with the driver: paramiko
+        # costs about 0.2 s of CPU to import, and every `pytest scenarios` and `hil` process imports
+        # this mixin (the registry loads all drivers) while most runs open no SSH session.
+        from ...transports.ssh import SSHSession
+
         return self.session("ssh", lambda: SSHSession(self.name, self.device.host, ssh, self.loaded.resolve,
                                                       self.known_hosts, self.transcript("ssh", address)))
 

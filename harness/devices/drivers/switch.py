@@ -2,8 +2,8 @@
 
 ``cisco_ios`` is the platform the twin emulates; ``cisco_xe``, ``cisco_nxos`` and ``arista_eos`` share
 the code with their own netmiko device type and command spellings. There is one driver per entry of
-:data:`~harness.transports.cli.CLI_PLATFORMS`, the one list of CLI platforms. Interface names are returned in the long
-form (``Gi1/0/1`` -> ``GigabitEthernet1/0/1``). Sessions are opened on first use and reused.
+:data:`~harness.transports.cli_text.CLI_PLATFORMS`, the one list of CLI platforms. Interface names are
+returned in the long form (``Gi1/0/1`` -> ``GigabitEthernet1/0/1``). Sessions are opened on first use and reused.
 
 :meth:`Switch.audit` reads both views at once (the CLI commands over the one SSH session while the
 SNMP walks run on the SNMP loop) and lists where they disagree; :func:`audit_switches` audits many
@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ...errors import LabError, LabProtocolError, LabUnreachable
 from ...inventory.models import SwitchDevice
-from ...transports.cli import CliParseError, SwitchCli, parse_output
+from ...transports.cli_text import CliParseError, parse_output
 from ..capabilities import CliDevice
 from ..driver import Driver
 from ..facts.clocks import CNTP_SYS_CLOCK, HR_SYSTEM_DATE, ClockReading, ios_clock
@@ -49,6 +49,9 @@ from ..facts.switch_ports import Disagreement, PortView, disagreements
 from ..facts.switch_snmp import read_port_views_sync
 from ..registry import register
 from .snmp_access import SnmpFacts
+
+if TYPE_CHECKING:
+    from ...transports.cli import SwitchCli
 
 T = TypeVar("T")
 IF_HC_IN_OCTETS = "1.3.6.1.2.1.31.1.1.1.6"  # IF-MIB ifHCInOctets (RFC 2863), Counter64
@@ -139,6 +142,11 @@ class Switch(SnmpFacts, Driver, CliDevice):
         if ssh is None:
             raise LabUnreachable(self.name, "cli", self.device.host, "the inventory declares no ssh access")
         address = f"{self.device.host}:{ssh.port}"
+        # The session module is imported here, where a session is opened, not with the driver: netmiko
+        # and paramiko cost about 0.2 s of CPU to import, and every `pytest scenarios` and `hil` process
+        # imports the switch driver (the registry loads all drivers) while few of them open a switch CLI.
+        from ...transports.cli import SwitchCli
+
         return self.session("ssh", lambda: SwitchCli(self.name, self.device.host, self.device.platform, ssh,
                                                      self.loaded.resolve, self.known_hosts,
                                                      self.transcript("cli", address)))

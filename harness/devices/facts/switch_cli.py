@@ -28,7 +28,7 @@ from typing import Any
 
 from hier_config import Platform, get_hconfig
 
-from ...transports.cli import parse_output
+from ...transports.cli_text import parse_output
 from .switch_ports import LldpNeighbor, NetworkPolicy, PoePort, PortView, normal_mac
 from .templates import parse_template
 

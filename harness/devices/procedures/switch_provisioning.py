@@ -49,7 +49,7 @@ from ...inventory.models import Lab, PhoneDevice, SwitchDevice, SwitchFacts
 from .run_lock import take_or_name_holder
 
 if TYPE_CHECKING:
-    from ...transports.cli import LineResult
+    from ...transports.cli_text import LineResult
     from ..drivers.switch import Switch
 
 #: LLDP-MED voice policy the plan writes: STD-8021Q and STD-RFC4594 (catalogue NET-VOIP-HW thresholds)

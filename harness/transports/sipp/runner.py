@@ -27,7 +27,7 @@ two tell different stories, and :meth:`SippResult.summary` always shows both.
 Nothing outlives the process that started SIPp: a wait that is interrupted (Ctrl-C, or the SIGTERM
 ``hil run`` turns into one) kills SIPp and removes its work folder before the interrupt goes on
 (:meth:`SippRun.abort`); so do :func:`~harness.transports.sipp.hosts.stop_all` at interpreter exit,
-and :meth:`~harness.transports.sipp.hosts.SshHost.close` for the runs on its host, for every run not
+and :meth:`~harness.transports.sipp.ssh_host.SshHost.close` for the runs on its host, for every run not
 collected yet. A local SIPp stays in the process group of the process that started it (``hil run``
 kills that group at its end). SIPp's remote-control socket (UDP, ``-cp``, 8888 and up) is bound to
 the run's own address (``-ci``, the same as ``-i``), never to every interface.

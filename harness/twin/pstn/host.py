@@ -3,14 +3,14 @@ and SIPp run for real.
 
 A real carrier host (``hil carrier serve`` on a lab's Linux machine, docs/carrier.md) has an SSH
 server with SFTP and a shell; the harness puts SIPp's scenario there by SFTP, starts SIPp on an exec
-channel and stops it with ``kill`` (:class:`harness.transports.sipp.hosts.SshHost`). The twin's PSTN
+channel and stops it with ``kill`` (:class:`harness.transports.sipp.ssh_host.SshHost`). The twin's PSTN
 host does the same, so that path runs in the tests:
 
 * **SFTP** (asyncssh's SFTP server, read-write) chrooted to :func:`host_root`,
   ``<data_dir>/pstn-host/<device>/`` (``Twin.data_dir``), which holds ``tmp/`` (SIPp's work folders) and the call
   log at its ``facts.call_log`` path (``var/log/hil-pstn/calls.csv``), rewritten while it changes
   (:class:`CallLogFileService`, :func:`~harness.twin.pstn.call_log.keep_written`).
-* **Exec** of exactly the two commands :class:`~harness.transports.sipp.hosts.SshHost` sends
+* **Exec** of exactly the two commands :class:`~harness.transports.sipp.ssh_host.SshHost` sends
   (:func:`ssh_exec`): ``cd DIR && echo $$ > PIDFILE && exec sipp ARGS > OUT 2>&1`` runs this machine's
   ``sipp`` (Debian ``sip-tester``) without a shell, in DIR inside the chroot, its output in OUT and
   its pid in PIDFILE, and answers with SIPp's exit status when it ends; ``kill -SIG PID`` signals a
@@ -70,7 +70,7 @@ def _inside(root: Path, remote: str) -> Path | None:
 
 
 def ssh_exec(twin: Twin, device: str, command: str) -> Awaitable[tuple[str, int]] | None:
-    """The SIPp start and ``kill`` of :class:`~harness.transports.sipp.hosts.SshHost`, else None."""
+    """The SIPp start and ``kill`` of :class:`~harness.transports.sipp.ssh_host.SshHost`, else None."""
     cmd = command.strip()
     if m := _SIPP.match(cmd):
         return _sipp(twin, device, *m.groups())
