@@ -158,3 +158,12 @@ def number_plan_input(dialled: str) -> str:
     classification the site's number plans give the dial string, which the org pushes to its Edges
     (``"number plan classification of 3175559000"``)."""
     return f"number plan classification of {dialled}"
+
+
+def edge_sip_input(edge: str, port: int) -> str:
+    """The shared input a check of whether Edge ``edge``'s SIP answers on ``port`` judges or relies on
+    (:mod:`harness.evidence.findings`): ``"sip options answered by edge edge1 on port 5060"``.
+    PSTN-CONNECT judges it for the trunk port (an OPTIONS from the carrier's side, no answer within
+    its limit); DATA-ACCURACY's Edge comparison relies on it when the org shows the Edge ONLINE while
+    its SIP is silent (the Edge's SIP is at fault there, not the org's record)."""
+    return f"sip options answered by edge {edge} on port {port}"

@@ -11,18 +11,32 @@ consequence) instead of standing as one more unrelated failure. When the input's
 did not run, or a failure also used an input that did not fail, nothing is grouped: the failure is
 its own finding.
 
-Grouping is presentation: every failed test of the run appears exactly once, as a root or as a
-consequence (a device is never dropped), each still FAIL; verdicts and exit codes do not change.
+Which inputs a failure names is its check's to say, and it names those its result hung on, not every
+input it read (an emergency call the Edge refused names the site's number plan when the plans leave
+the number unclassified, the Block List when a blocked prefix covers it, both when both do): the
+grouping asks every input named to have failed, so a failure that may have a cause no check found
+stands as its own finding.
+
+Grouping is presentation: every failed test of the run appears in the findings, once under each root
+its failed checks hang on (one root, nearly always: a test whose checks hang on two roots is listed
+under both, each time with the checks of that root), as the root's test or as one consequence, with
+its failed checks under that root inside it (a device is never dropped); each stays FAIL; verdicts
+and exit codes do not change.
 
 :func:`group` works on the plugin's per-test records (``summary.json``'s ``tests``), so it groups
 across the tests of a run and inside one test alike. Each finding::
 
-    {"root": failure, "inputs": [the failed inputs the root judged],
-     "consequences": [failure + {"because": [inputs it used]}, ...]}
+    {"root": failure + {"checks": [check, ...]}, "inputs": [the failed inputs the root judged],
+     "consequences": [failure + {"because": [inputs used], "checks": [check, ...]}, ...]}
 
-and each failure ``{"nodeid", "duty", "device", "what", "measured", "op", "limit", "unit",
-"source", "message", "inputs_checked", "inputs_used"}`` (a failed test whose failure carries no
-measurement, a bare ``assert``, has its message, its devices and ``None`` for the rest).
+``root`` is the failed check that judged the input first, ``checks`` every failed check of its test
+under this root (the root itself among them). Each consequence is one test: the fields of the last of
+its failed checks under the root (the one that failed the test, when it is among them), ``because``
+every input those checks used, and ``checks`` all of them. Each failure (and each check: a failure +
+``{"because": [inputs it used]}``, ``[]`` for the root itself) is ``{"nodeid", "duty", "device",
+"what", "measured", "op", "limit", "unit", "source", "message", "inputs_checked", "inputs_used"}`` (a
+failed test whose failure carries no measurement, a bare ``assert``, has its message, its devices and
+``None`` for the rest).
 """
 
 from __future__ import annotations
@@ -86,12 +100,26 @@ def group(tests: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             parent[i] = first_root[used[0]]  # never a loop: a failure is not its own root's root
 
     roots = [i for i in range(len(found)) if top(i) == i]
-    consequences: dict[int, list[dict[str, Any]]] = {i: [] for i in roots}
+    # per root, the failed checks under it by test, each test once, in the order their first check failed
+    by_test: dict[int, dict[str, list[dict[str, Any]]]] = {i: {} for i in roots}
     for i, f in enumerate(found):
-        if (t := top(i)) != i:
-            consequences[t].append({**f, "because": list(f["inputs_used"])})
-    return [{"root": found[i], "inputs": [k for k in found[i]["inputs_checked"] if first_root[k] == i],
-             "consequences": consequences[i]} for i in roots]
+        because = list(f["inputs_used"]) if top(i) != i else []
+        by_test[top(i)].setdefault(f["nodeid"], []).append({**f, "because": because})
+    out = []
+    for i in roots:
+        tests_here = by_test[i]
+        root = {**found[i], "checks": tests_here.pop(found[i]["nodeid"])}
+        out.append({"root": root, "inputs": [k for k in found[i]["inputs_checked"] if first_root[k] == i],
+                    "consequences": [_test_entry(checks) for checks in tests_here.values()]})
+    return out
+
+
+def _test_entry(checks: list[dict[str, Any]]) -> dict[str, Any]:
+    """One consequence: a test, once, as the last of its failed ``checks`` under the root (the one that
+    failed the test, when it is among them: a test stops at the check that raises), ``because`` every
+    input they used, and ``checks`` all of them."""
+    because = list(dict.fromkeys(k for c in checks for k in c["because"]))
+    return {**checks[-1], "because": because, "checks": checks}
 
 
 def failed_inputs(measurements: Iterable[Measurement]) -> dict[str, str]:

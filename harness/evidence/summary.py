@@ -17,12 +17,16 @@
                          "skip_reasons": [...], "evidence": [measurement, ...], "thresholds": [...]}},
      "tests": [{"nodeid", "duty", "devices", "verdict", "message", "duration_s", "measurements",
                 "failure", "explained_failure", "core", "skipped_for"}],
-     "findings": [{"root": failure, "inputs": [...], "consequences": [failure + {"because"}, ...]}]}
+     "findings": [{"root": failure + {"checks"}, "inputs": [...],
+                   "consequences": [failure + {"because", "checks"}, ...]}]}   # one per test
 
-``findings`` is every failed test of the run once, grouped by root cause (:mod:`.findings`): a failure
+``findings`` is every failed test of the run grouped by root cause (:mod:`.findings`): a failure
 whose shared inputs (an NTP server, a DNS name) failed their own check is listed as a consequence
-under that root finding; every other failure is a finding of its own. summary.md shows one heading
-per finding, its consequences indented under it. Grouping changes no verdict and no exit code.
+under that root finding; every other failure is a finding of its own. A test is listed once under
+each root its failed checks hang on (nearly always one), with those checks inside it (``checks``): a
+DATA-ACCURACY row that disagrees and the count that fails the test are one entry. summary.md shows one
+heading per finding, its consequences indented under it, each test once with its failed checks under
+it. Grouping changes no verdict and no exit code.
 
 A duty's ``automated`` verdict comes from its tests: FAIL when any failed; else BROKEN when any was
 broken; else, when any passed, PASS only if every check that makes it up ran: PARTIAL when a core
@@ -315,10 +319,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
 
 
 def _findings_markdown(findings: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The ``## Findings`` section: one heading per root finding, its consequences indented under it."""
+    """The ``## Findings`` section: one heading per root finding, the root's test under it with its other
+    failed checks under that root, then its consequences, each test once with its failed checks inside."""
     if not findings:
         return []
-    grouped = sum(1 for f in findings if f["consequences"])
+    grouped = sum(1 for f in findings if f["consequences"] or len(f["root"].get("checks", [])) > 1)
     out = ["", "## Findings", "",
            f"{len(findings)} {'finding' if len(findings) == 1 else 'findings'}"
            + (f", {grouped} of them the root cause of other failures (listed under it, each still FAIL)"
@@ -326,11 +331,23 @@ def _findings_markdown(findings: Sequence[Mapping[str, Any]]) -> list[str]:
     for n, f in enumerate(findings, 1):
         root = f["root"]
         out += ["", f"### {n}. {_md(root['message'])}", "", f"- test: {_md(root['nodeid'])}"]
+        also = [c for c in root.get("checks", []) if c["because"]]  # the root itself used none it is under
+        if also:
+            out.append(f"- in the same test, failed with it ({len(also)}):")
+            out += [f"  - {_md(c['message'])}" for c in also]
         if f["inputs"]:
             out.append(f"- failed input: {_md(', '.join(f['inputs']))} (the consequences below were judged with it)")
         if f["consequences"]:
-            out.append(f"- consequences ({len(f['consequences'])}):")
-            out += [f"  - {_md(c['message'])} ({_md(c['nodeid'])})" for c in f["consequences"]]
+            n_checks = sum(len(c.get("checks", [c])) for c in f["consequences"])
+            out.append(f"- consequences ({len(f['consequences'])} {'test' if len(f['consequences']) == 1 else 'tests'}"
+                       + (f", {n_checks} failed checks" if n_checks != len(f["consequences"]) else "") + "):")
+            for c in f["consequences"]:
+                checks = c.get("checks", [c])
+                if len(checks) == 1:
+                    out.append(f"  - {_md(c['message'])} ({_md(c['nodeid'])})")
+                else:
+                    out.append(f"  - {_md(c['nodeid'])}, {len(checks)} failed checks:")
+                    out += [f"    - {_md(k['message'])}" for k in checks]
     return out
 
 

@@ -28,8 +28,14 @@ prefix on the org's Block List covers it (``emergency_blocks``). A Genesys Edge 
 (number plans, outbound routes, the Block List) from the org, so an org that blocks the emergency
 number has its Edge refuse the emergency call too: the calling half's failure is then reported as a
 consequence of the org's finding (``inputs_used``, :mod:`harness.evidence.findings`), one root cause;
-likewise a call the Edge refused because the site's number plans misclassify what was dialled.
+likewise a call the Edge refused because the site's number plans misclassify what was dialled (an
+emergency number with no Emergency plan included). The calling check names only what its refusals
+hung on, read from the org as the Edge takes it: the number plan of each refused form the plans
+misclassify, the Block List where it covers the emergency number; a refusal neither explains is the
+Edge's own and stands as its own finding.
 """
+
+from collections.abc import Sequence
 
 import pytest
 
@@ -45,7 +51,7 @@ from harness.devices.drivers.cloud_telephony import OrgTelephony
 from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.facts import dialplan
-from harness.devices.facts.cloud_dialplan import classify
+from harness.devices.facts.cloud_dialplan import NumberPlan, classify
 from harness.devices.facts.cloud_prefixes import covers
 from harness.devices.procedures.trunk_calls import TrunkProbe
 from harness.devices.session import LabSession
@@ -161,6 +167,25 @@ def _emergency_goes_to_lab_carriers(lab: LabSession, org: OrgTelephony) -> str |
     return None
 
 
+def _refused_because(classification: str, answers: Sequence[tuple[str, int | None, str]], plans: list[NumberPlan],
+                     country: str, block: str | None) -> list[str]:
+    """The shared inputs the refusals among ``answers`` (dial string, final code, reason) hung on
+    (:mod:`harness.evidence.findings`): the Edge takes the org's configuration, so a form the site's
+    number plans do not classify ``classification`` was refused for its plan (``number_plan_input``), an
+    emergency number the org's Block List covers for that (``block``: ``block_list_input``, both when
+    both hold). ``[]`` when some refusal has neither (the Edge's own: its own finding) or none was refused."""
+    refused = [f for f, code, _ in answers if code is None or code >= 400]
+    used: list[str] = []
+    for form in refused:
+        got = (p.classification or "") if (p := classify(plans, form, country)) else ""
+        why = [number_plan_input(form)] if got.lower() != classification.lower() else []
+        why += [block] if block else []
+        if not why:
+            return []
+        used += why
+    return list(dict.fromkeys(used))
+
+
 @pytest.mark.duty(DUTY)
 @pytest.mark.parametrize("classification", LEAVE_THE_SITE)
 def test_dialled_classification_reaches_the_carrier_in_e164(classification: str, edge: Edge, trunk_plan: TrunkPlan,
@@ -175,6 +200,7 @@ def test_dialled_classification_reaches_the_carrier_in_e164(classification: str,
     org_blocked = [p.e164 for p in org_telephony.blocked_prefixes() if covers(p.e164, e164)]
     may = [(n, p) for n, p in trunk_plan.stations.items()
            if dialplan.blocked(plan, p.facts.station_class, e164) is None]
+    blocks_emergency = bool(org_blocked) and classification == "Emergency"
     if classification == "Emergency":  # an emergency call routes whatever blocks and station classes say
         org_blocked, may = [], list(trunk_plan.stations.items())
     reach = routed and not org_blocked and bool(may)
@@ -195,12 +221,11 @@ def test_dialled_classification_reaches_the_carrier_in_e164(classification: str,
     why_not = ("" if reach else "no enabled outbound route carries it" if not routed
                else f"the org blocks {', '.join(org_blocked)}" if org_blocked
                else "every station class bars it")
-    # an emergency call reaches the carrier whatever the org blocks, and the Edge follows the org's Block List:
-    # an emergency call it refused is a consequence of a Block List that covers the number, when that is what
-    # the org's own check found (emergency_blocks; harness.evidence.findings)
-    used = [block_list_input(e164)] if classification == "Emergency" else [number_plan_input(f) for f in forms]
     if reach:
-        check(len(forms) - min(len(rows), len(forms)), duty(DUTY).threshold("classified_calls_astray"), duty=DUTY,
+        astray = len(forms) - min(len(rows), len(forms))
+        used = _refused_because(classification, answers, org_telephony.number_plans(), plan.country,
+                                block_list_input(e164) if blocks_emergency else None) if astray else []
+        check(astray, duty(DUTY).threshold("classified_calls_astray"), duty=DUTY,
               device=edge.name, what=f"{classification} calls from {station} that never reached {carrier.name}",
               detail=(f"{len(rows)} INVITE(s) at the carrier for {len(forms)} calls to {e164}; answers: "
                       + "; ".join(f"{f} -> {c} {why}".strip() for f, c, why in answers)), inputs_used=used)

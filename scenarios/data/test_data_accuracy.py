@@ -37,6 +37,10 @@ of the MAC on the phone's port); the MAC reconciliation relies on it (each MAC w
 record on no phone port), so a record with a wrong hardware ID is one finding, CFG-STATION's, with
 these failures under it. An Edge's ``onlineStatus`` is judged by INET-ACCESS (the Edge reaches the
 cloud); the Edge comparison relies on it when the org sees the Edge OFFLINE while its SIP answers.
+When the org sees it ONLINE while its SIP is silent, the record is not what is wrong: the Edge's SIP
+is, and PSTN-CONNECT judges it on the trunk port (the Edge trunk answers OPTIONS,
+:func:`~harness.checks.trunk.edge_sip_input`): the comparison relies on that when the trunk port is
+silent, and a silent phone port alone (which nothing else judges) stands as its own finding.
 The Edge comparison itself judges the record's ``softwareVersion`` and external trunk servers against
 the wire: MAINT-VERSION-MATRIX's failures that the version the Edge shows would pass are its
 consequences. Each count check relies on the rows it counts.
@@ -58,6 +62,7 @@ from harness.checks.org_records import (
     version_in_header,
 )
 from harness.checks.switch_ports import SwitchAudits
+from harness.checks.trunk import edge_sip_input
 from harness.devices.drivers.cloud_telephony import OrgTelephony
 from harness.devices.drivers.edge import Edge
 from harness.devices.facts.switch_ports import normal_mac
@@ -243,17 +248,20 @@ def test_edge_records_match_the_edges_on_the_wire(edge: Edge, lab: LabSession, o
             found.append(f"Genesys Cloud gives software {org_version}, its SIP shows {wire_version} ({header!r})")
             because.append(version_key)
     port_list = " and ".join(str(p) for p in ports)
-    # the org sees it OFFLINE while its SIP answers: the record's onlineStatus, INET-ACCESS's to judge
-    offline_key = [online_key] if answering and not rec.online else []
+    silent = [p for p, (a, _) in heard.items() if not a]  # the trunk port first
+    # the org sees it OFFLINE while its SIP answers: the record's onlineStatus, INET-ACCESS's to judge; ONLINE
+    # while its SIP is silent: the Edge's SIP, not the record, PSTN-CONNECT's to judge on the trunk port (silence
+    # there alone makes the row disagree; the phone port's alone stands as its own finding: nothing else judges it)
+    why_row = ([online_key] if answering and not rec.online else
+               [edge_sip_input(edge.name, silent[0])] if rec.online and silent else [])
     ok = side_by_side(edge.name, f"online: SIP answering OPTIONS on {port_list} (wire) vs onlineStatus ONLINE (org)",
-                      answering, rec.online, source, inputs_used=offline_key)
-    silent = [str(p) for p, (a, _) in heard.items() if not a]
+                      answering, rec.online, source, inputs_used=why_row)
     rows.append(("online", rec.online_status or "none", "SIP answers on " + port_list if answering else
-                 f"SIP silent on {', '.join(silent)}", "agree" if ok else "DISAGREE"))
+                 f"SIP silent on {', '.join(map(str, silent))}", "agree" if ok else "DISAGREE"))
     if not ok:
         found.append(f"{rec.online_status} in Genesys Cloud while its SIP " + (
-            f"answers on {port_list}" if answering else f"is silent on {', '.join(silent)}"))
-        because.append(offline_key[0] if offline_key else None)
+            f"answers on {port_list}" if answering else f"is silent on {', '.join(map(str, silent))}"))
+        because.append(why_row[0] if why_row else None)
     if routes or org_servers:
         w, o = ", ".join(routes) or "none", ", ".join(org_servers) or "none"
         ok = side_by_side(edge.name, "external trunk servers: the inventory's routes vs the Edge's external trunks "

@@ -14,11 +14,15 @@
 
 Limits: status 200 (G-CARRIER); round trip <= 2000 ms and >= 5 audio packets back (project
 choices, overridable in the requirement profile). Silence from a device whose management plane
-answers is a duty failure; silence from a device that is gone altogether is a broken lab."""
+answers is a duty failure; silence from a device that is gone altogether is a broken lab.
+
+An Edge trunk that does not answer judges the Edge's SIP on that port
+(:func:`~harness.checks.trunk.edge_sip_input`, :mod:`harness.evidence.findings`): DATA-ACCURACY's Edge
+comparison, which finds the org's ONLINE beside a silent SIP, is reported as its consequence."""
 
 import pytest
 
-from harness.checks.trunk import TrunkPlan, judge_answered, judge_audio_back, new_carrier_rows, rows_for
+from harness.checks.trunk import TrunkPlan, edge_sip_input, judge_answered, judge_audio_back, new_carrier_rows, rows_for
 from harness.devices.capabilities import SipEndpoint
 from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.pstn import PstnSimulator
@@ -32,13 +36,15 @@ from harness.inventory.models import PstnDevice
 DUTY = "PSTN-CONNECT"
 
 
-def _options_answered(driver: SipEndpoint, profile: Profile, what: str) -> None:
+def _options_answered(driver: SipEndpoint, profile: Profile, what: str, silence: tuple[str, ...] = ()) -> None:
+    """OPTIONS answered 200 within the limit; ``silence``: the shared inputs an unanswered OPTIONS
+    judges (:mod:`harness.evidence.findings`)."""
     rtt_limit = profile.threshold(DUTY, "options_rtt_ms")
     result = driver.options(timeout_s=rtt_limit.number / 1000.0)
     if result.status is None:
         driver.ensure_alive()  # raises LabUnreachable (BROKEN) when the whole device is gone
         check(None, rtt_limit, duty=DUTY, device=driver.name, what=f"{what} round trip",
-              detail=f"no response within {rtt_limit.value} ms")
+              detail=f"no response within {rtt_limit.value} ms", inputs_checked=silence)
     check(result.status, profile.threshold(DUTY, "options_status"), duty=DUTY, device=driver.name,
           what=f"{what} status", detail=result.reason)
     check(result.rtt_ms, rtt_limit, duty=DUTY, device=driver.name, what=f"{what} round trip")
@@ -51,7 +57,8 @@ def test_trunk_peer_answers_sip_options(pstn: PstnSimulator, profile: Profile) -
 
 @pytest.mark.duty(DUTY)
 def test_edge_trunk_answers_sip_options(edge: Edge, profile: Profile) -> None:
-    _options_answered(edge, profile, "SIP OPTIONS to the Edge trunk")
+    port = edge.device.sip.port if edge.device.sip else 5060
+    _options_answered(edge, profile, "SIP OPTIONS to the Edge trunk", (edge_sip_input(edge.name, port),))
 
 
 @pytest.mark.duty(DUTY)

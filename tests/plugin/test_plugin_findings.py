@@ -32,4 +32,6 @@ def test_rows_then_count():
     assert t["verdict"] == "FAIL" and t["message"].startswith("[DATA-ACCURACY] edge1: count = 1"), t["message"]
     (f,) = s["findings"]
     assert f["root"]["what"] == "row" and f["inputs"] == ["input x"], f
-    assert [c["what"] for c in f["consequences"]] == ["count"], f
+    # the test once: the root's test, its count (a consequence of its own row) inside it
+    assert [(c["what"], c["because"]) for c in f["root"]["checks"]] == [("row", []), ("count", ["input x"])], f
+    assert f["consequences"] == [], f

@@ -104,7 +104,7 @@ def test_a_name_that_does_not_resolve_fails_everywhere(twin, lab_path, out):
         [names("voice_vlan", "tcp"), names("edge_wan", "udp"), names("edge_wan", "tcp"), EDGE]), f
     assert all(c["because"] == f["inputs"] and c["measured"] == 1 for c in f["consequences"]), f
     md = (out / "summary.md").read_text()
-    assert "1 finding, 1 of them the root cause of other failures" in md and "- consequences (4):" in md, md
+    assert "1 finding, 1 of them the root cause of other failures" in md and "- consequences (4 tests):" in md, md
 
 
 def test_a_dead_resolver_is_broken(twin, lab_path, out):

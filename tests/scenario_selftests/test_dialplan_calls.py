@@ -121,3 +121,24 @@ def test_no_emergency_test_call_without_a_route_to_the_lab_s_own_carrier(twin, l
     assert rec["verdict"] == "SKIPPED", rec
     assert "the org routes Emergency to no trunk whose servers it lists" in rec["message"], rec["message"]
     assert "could reach a live emergency service (attest it instead)" in rec["message"], rec["message"]
+
+
+def test_an_org_without_an_emergency_plan_has_its_refused_emergency_call_under_the_plans(twin, lab_path, out):
+    # no Emergency number plan: the Edge, taking the org's plans, refuses 911. The call check names the plan
+    # its refusal hung on (not the Block List, which passes): one finding, the plans'
+    twin.fault("cloud", "numberplan-missing", "Emergency")
+    r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "Emergency or emergency")
+    r.fails("test_number_plans_classify_dial_strings[Emergency]", "[CFG-DIALPLAN] cloud site Lab Site A",
+            "dial strings not classified Emergency = 1 dial strings", "limit <= 0 dial strings (G-NUMPLAN)",
+            "911 -> no plan")
+    r.fails(called("Emergency"), "[CFG-DIALPLAN] edge1", "Emergency calls from phone1 that never reached pstn1 "
+            "= 1 calls", "limit <= 0 calls (G-NUMPLAN)", "911 -> 404")
+    assert r.tests()[EMERGENCY_CLEAR]["verdict"] == "PASS"  # the Block List does not cover 911
+    (f,) = r.summary["findings"]
+    assert f["root"]["nodeid"].endswith("test_number_plans_classify_dial_strings[Emergency]"), f
+    assert f["inputs"] == ["number plan classification of 911"], f
+    (c,) = f["consequences"]
+    assert c["nodeid"].endswith(called("Emergency")) and c["because"] == f["inputs"], c
+    assert c["inputs_used"] == ["number plan classification of 911"], c  # not the Block List's +1911
+    assert r.returncode == 1
+

@@ -11,7 +11,10 @@ still FAIL, every failed test in the findings); the healthy twin has no findings
   consequence.
 * ``edge-record-version``: DATA-ACCURACY's comparison of the record's ``softwareVersion`` with the
   version the Edge's SIP shows is the root; MAINT-VERSION-MATRIX's Edge checks judged on the record's
-  version (the Edge's own would pass) are its consequences."""
+  version (the Edge's own would pass) are its consequences.
+* ``options-silent`` on the Edge (ONLINE in the org, its SIP silent): PSTN-CONNECT's OPTIONS to the Edge
+  trunk, the check that measures the Edge's SIP itself, is the root; DATA-ACCURACY's Edge comparison
+  (ONLINE while its SIP is silent, and its count) is its consequence, listed once."""
 
 from __future__ import annotations
 
@@ -38,11 +41,11 @@ def _failed(r: ScenarioRun) -> set[str]:
 
 
 def _one_finding(r: ScenarioRun, out: Path) -> dict[str, Any]:
-    """The run's only finding; every failed test is in it (root or consequence), each still FAIL; one
-    heading under summary.md's Findings."""
+    """The run's only finding; every failed test is in it once (root or consequence), each still FAIL;
+    one heading under summary.md's Findings."""
     (f,) = r.summary["findings"]
-    listed = {f["root"]["nodeid"]} | {c["nodeid"] for c in f["consequences"]}
-    assert listed == _failed(r), (listed, _failed(r))
+    listed = [f["root"]["nodeid"]] + [c["nodeid"] for c in f["consequences"]]
+    assert sorted(listed) == sorted(_failed(r)), (listed, _failed(r))  # each test once
     assert r.returncode == 1, r.output[-3000:]  # grouping changes no exit code
     md = (out / "summary.md").read_text()
     findings = md[md.index("## Findings"):md.index("\n## ", md.index("## Findings"))]
@@ -66,10 +69,14 @@ def test_an_offline_edge_is_one_finding_the_online_status(twin, lab_path, out):
     assert root["nodeid"] == ONLINE and root["duty"] == "INET-ACCESS" and root["measured"] == "OFFLINE", root
     assert root["limit"] == "ONLINE" and root["device"] == "edge1", root
     assert f["inputs"] == ["genesys cloud record of edge edge1: onlineStatus"], f
-    # the org's OFFLINE against the SIP that answers, and the count of that one disagreement
-    assert {c["nodeid"] for c in f["consequences"]} == {EDGE_ROW}, f
-    assert all(c["because"] == f["inputs"] and c["duty"] == "DATA-ACCURACY" for c in f["consequences"]), f
-    assert any("OFFLINE in Genesys Cloud while its SIP answers" in c["message"] for c in f["consequences"]), f
+    # the Edge comparison once: the org's OFFLINE against the SIP that answers, and the count of that one
+    # disagreement (the check that failed the test) inside it
+    (c,) = f["consequences"]
+    assert c["nodeid"] == EDGE_ROW and c["because"] == f["inputs"] and c["duty"] == "DATA-ACCURACY", f
+    assert "OFFLINE in Genesys Cloud while its SIP answers" in c["message"], c
+    assert [k["what"].split(":")[0] for k in c["checks"]] == ["online", "values of the Edge's record in Genesys "
+                                                             "Cloud that the Edge on the wire contradicts"], c
+    assert all(k["because"] == f["inputs"] for k in c["checks"]), c
     # the checks that need the Edge online are BROKEN, not findings
     t = r.tests()
     assert t["test_edge_runs_within_its_limits[edge1]"]["verdict"] == "BROKEN", t
@@ -89,13 +96,18 @@ def test_a_phone_record_with_another_mac_is_one_finding_the_station_record(twin,
     assert root["limit"] == 100 and "GigabitEthernet1/0/2 (phone2)" in root["device"], root
     assert sorted(f["inputs"]) == ["phone record of hardware id 00:04:f2:00:00:02",
                                    "phone record of hardware id 00:04:f2:00:00:99"], f
-    assert {c["nodeid"] for c in f["consequences"]} == {MACS}, f
-    # the MAC on phone2's port without a record, the record on no port, and the count of both
-    got = {c["device"]: c for c in f["consequences"]}
+    # the MAC reconciliation once, as the count that failed it: the MAC on phone2's port without a record,
+    # the record on no port, and the count of both inside it
+    (macs,) = f["consequences"]
+    assert macs["nodeid"] == MACS and macs["what"].startswith("MACs on the wire without"), macs
+    assert macs["measured"] == 2 and macs["limit"] == 0 and sorted(macs["because"]) == f["inputs"], macs
+    got = {c["device"]: c for c in macs["checks"]}
     assert got["sw1 GigabitEthernet1/0/2 (phone2)"]["because"] == ["phone record of hardware id 00:04:f2:00:00:02"]
     assert got["phone record phone2"]["because"] == ["phone record of hardware id 00:04:f2:00:00:99"]
-    count = next(c for c in f["consequences"] if c["what"].startswith("MACs on the wire without"))
-    assert count["measured"] == 2 and count["limit"] == 0 and len(count["because"]) == 2, count
+    assert len(macs["checks"]) == 3, macs
+    md = (out / "summary.md").read_text()
+    assert md.count("test\\_macs\\_on\\_the\\_wire\\_and\\_phone\\_records\\_match") == 1, md
+    assert "- consequences (1 test, 3 failed checks):" in md, md
 
 
 def test_an_edge_record_with_another_version_is_one_finding_the_record(twin, lab_path, out):
@@ -110,7 +122,11 @@ def test_an_edge_record_with_another_version_is_one_finding_the_record(twin, lab
     assert root["nodeid"] == EDGE_ROW and root["duty"] == "DATA-ACCURACY" and root["device"] == "edge1", root
     assert root["measured"] == "2026.11.1" and root["limit"] == "2026.1.0", root  # the wire's vs the org's
     assert f["inputs"] == ["genesys cloud record of edge edge1: softwareVersion"], f
-    assert {c["nodeid"] for c in f["consequences"]} == {EDGE_ROW} | edge_checks, f
+    # the Edge comparison once, as the root's test: its count (a consequence of its version row) inside it
+    assert [(c["what"].split(":")[0], c["because"]) for c in root["checks"]] == [
+        ("software version", []), ("values of the Edge's record in Genesys Cloud that the Edge on the wire contradicts",
+                                   f["inputs"])], root
+    assert {c["nodeid"] for c in f["consequences"]} == edge_checks, f
     for c in f["consequences"]:
         assert c["because"] == f["inputs"], c
         if c["duty"] == "MAINT-VERSION-MATRIX":
@@ -150,3 +166,23 @@ def test_a_phone_out_of_the_matrix_is_its_own_finding(twin, lab_path, out):
     assert f"{MATRIX}test_phone_is_compatible_with_its_edge[phone2]" in failed, failed
     assert len(r.summary["findings"]) == len(failed), r.summary["findings"]
     assert all(f["consequences"] == [] for f in r.summary["findings"]), r.summary["findings"]
+
+
+def test_an_online_edge_whose_sip_is_silent_is_one_finding_the_edge_trunk(twin, lab_path, out):
+    twin.fault("edge1", "options-silent")
+    r = run_scenarios(lab_path, out, "--duty=LAB-READY", "--duty=PSTN-CONNECT", "--duty=DATA-ACCURACY",
+                      "--duty=MAINT-VERSION-MATRIX", "-k", "options or edge_records or version or transport")
+    trunk = "scenarios/pstn/test_pstn_connect.py::test_edge_trunk_answers_sip_options[edge1]"
+    assert _failed(r) == {trunk, EDGE_ROW}, _failed(r)
+    f = _one_finding(r, out)
+    root = f["root"]
+    assert root["nodeid"] == trunk and root["duty"] == "PSTN-CONNECT" and root["device"] == "edge1", root
+    assert root["measured"] is None and root["limit"] == 2000 and root["unit"] == "ms", root
+    assert f["inputs"] == ["sip options answered by edge edge1 on port 5060"], f
+    (c,) = f["consequences"]  # the Edge comparison once, its online row and its count inside it
+    assert c["nodeid"] == EDGE_ROW and c["because"] == f["inputs"], c
+    assert "ONLINE in Genesys Cloud while its SIP is silent on 5060, 8060" in c["message"], c
+    assert [k["what"].split(":")[0] for k in c["checks"]] == ["online", "values of the Edge's record in Genesys "
+                                                             "Cloud that the Edge on the wire contradicts"], c
+    assert r.tests()["test_device_answers_on_every_declared_transport[edge1]"]["verdict"] == "PASS"
+
