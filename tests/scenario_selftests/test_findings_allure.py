@@ -4,6 +4,8 @@
   carrier) runs BEFORE the org's Block List check, its root; its Allure result still names the root
   (``consequence of: …``, a ``root cause`` attachment, the category "Duty not met: consequence of a
   root cause"), and the root's does not. ``hil report``'s report files them so.
+* ``edge-offline`` on edge1: DATA-ACCURACY's Edge comparison (OFFLINE in the org while its SIP answers)
+  runs before INET-ACCESS's ``onlineStatus`` check, its root: tagged the same way.
 * ``edge-record-version=edge1:2026.1.0`` on cloud: DATA-ACCURACY's Edge comparison judges the record's
   version (its root row) and fails on its count, which used it: the test is the root, never tagged as
   a consequence of its own finding; the version matrix's failures are its consequences."""
@@ -30,6 +32,7 @@ WIRE = f"{TOLL}test_blocked_prefixes_never_reach_the_carrier[edge1]"
 ORG_BLOCKS = f"{TOLL}test_org_block_list_holds_every_prefix_barred_for_all_stations[edge1]"
 EDGE_ROW = "scenarios/data/test_data_accuracy.py::test_edge_records_match_the_edges_on_the_wire[edge1]"
 MATRIX = "scenarios/maintenance/test_version_matrix.py::"
+ONLINE = "scenarios/network/test_internet.py::test_edge_is_online_and_traces_to_genesys[edge1]"
 
 
 def _results(allure_dir: Path) -> dict[str, dict[str, Any]]:
@@ -96,3 +99,17 @@ def test_the_root_test_is_never_a_consequence_of_its_own_finding_in_allure(twin,
     assert "consequence of" not in res[EDGE_ROW]["statusDetails"]["trace"]  # nor in pytest's report
     for n in matrix:
         _tagged_with(res[n], f["root"]["message"], allure_dir)
+
+
+def test_an_offline_edge_names_its_root_on_the_comparison_that_ran_before_it(twin, lab_path, out):
+    twin.fault("edge1", "edge-offline")
+    allure_dir = out / "allure-results"
+    r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "--duty=INET-ACCESS", "-k",
+                      "edge_records_match or edge_is_online_and_traces", f"--alluredir={allure_dir}")
+    assert {t["nodeid"] for t in r.summary["tests"] if t["verdict"] == "FAIL"} == {EDGE_ROW, ONLINE}, r.summary
+    assert _order(r).index(EDGE_ROW) < _order(r).index(ONLINE), _order(r)  # the consequence ran first
+    (f,) = r.summary["findings"]
+    assert f["root"]["nodeid"] == ONLINE, f
+    res = _results(allure_dir)
+    _tagged_with(res[EDGE_ROW], f["root"]["message"], allure_dir)
+    _untagged(res[ONLINE])
