@@ -13,9 +13,12 @@
   MISSING, ATTESTATION EXPIRED); a PARTIAL duty's reasons become tags (``PARTIAL: core check not
   run: …``), so a filter on the tag finds what a PASS would have hidden. ``environment.properties``
   carries the overall verdict and, for a partial run, its selection.
+* the run's root-cause findings on the consequences' results (``consequence of: …`` and a ``root
+  cause`` attachment), written once all findings are known: :mod:`harness.evidence.allure_findings`.
 
 :data:`CATEGORIES`, first match wins: "Duty not met: consequence of a root cause" (failed, and the
-plugin noted ``consequence of: …`` under the message: :mod:`harness.evidence.findings`), "Duty not
+plugin noted ``consequence of: …`` under the message when pytest ended:
+:mod:`harness.evidence.allure_findings`), "Duty not
 met" (any other failed), "Lab broken" (broken by a
 :class:`~harness.errors.LabError`: allure-pytest's message is ``module.Class: str(exc)`` and a lab
 error's text starts with its ``kind``, e.g. ``harness.errors.LabTimeout: timeout: phone4 snmp …``),
@@ -37,6 +40,7 @@ from allure_commons.model2 import GlobalAttachment, Globals
 
 from ..inventory import LoadedLab
 from ..inventory.secrets import MASK
+from .allure_findings import tag_consequences
 from .summary import render_markdown
 
 #: Allure categories (Allure 2 ``categories.json`` keys, which Allure 3 also accepts)
@@ -89,6 +93,7 @@ def write_allure_metadata(results_dir: Path, loaded: LoadedLab, summary: dict[st
     (results_dir / "environment.properties").write_text(text)
     (results_dir / "categories.json").write_text(json.dumps(CATEGORIES, indent=2))
     label_duty_verdicts(results_dir, summary)
+    tag_consequences(results_dir, summary.get("findings", []))
     attach_summary(results_dir, summary)
 
 
