@@ -128,6 +128,9 @@ def test_an_edge_offline_in_the_org_while_its_sip_answers_fails(twin, lab_path, 
     r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "-k", "edge_records")
     r.fails("test_edge_records_match_the_edges_on_the_wire[edge1]", "[DATA-ACCURACY] edge1:", "= 1 values",
              "OFFLINE in Genesys Cloud while its SIP answers on 5060 and 8060")
+    side = {m["what"].split(":")[0]: m for m in r.tests()["test_edge_records_match_the_edges_on_the_wire[edge1]"][
+        "measurements"] if m["device"] == "edge1"}
+    assert (side["online"]["measured"], side["online"]["limit"]) == ("ONLINE", "OFFLINE"), side["online"]
 
 
 def test_a_location_without_an_emergency_number_fails(twin, lab_path, out):
