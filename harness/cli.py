@@ -28,7 +28,7 @@ from .inventory import load
 from .inventory.models import Lab
 from .inventory.secrets import MASK
 from .lifecycle import interrupt_on, signal_of
-from .preflight import check_lab
+from .preflight import check_lab, inventory_warnings
 from .transports.cloud.permissions import table_markdown
 from .twin import manager
 
@@ -59,6 +59,8 @@ def inventory_check(file: Annotated[Path, typer.Argument(help="inventory file")]
         print(line)
     if loaded is None or problems:
         raise typer.Exit(2)
+    for line in inventory_warnings(loaded):
+        print(line)
     roles: dict[str, int] = {}
     for d in loaded.lab.devices.values():
         roles[d.role] = roles.get(d.role, 0) + 1
