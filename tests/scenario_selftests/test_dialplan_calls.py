@@ -141,3 +141,17 @@ def test_no_costly_test_call_over_a_trunk_to_a_real_carrier(twin, lab_path, out)
     assert r.verdict("SEC-TOLL-FRAUD") == "PARTIAL", r.summary["duties"]["SEC-TOLL-FRAUD"]
     assert any("core check not run: blocked prefixes dialled from every station class" in why
                for why in r.summary["duties"]["SEC-TOLL-FRAUD"]["reasons"]), r.summary["duties"]["SEC-TOLL-FRAUD"]
+
+
+def test_toll_fraud_without_the_telephony_permission_is_broken_naming_it(twin, lab_path, out):
+    """The OAuth client lacks telephony:plugin:all: where the org's trunks lead cannot be read, so no
+    blocked-prefix call is placed and the wire checks are BROKEN naming the permission (the Block List
+    read, which Genesys publishes no permission for, still passes)."""
+    twin.fault("cloud", "missing-permission", "telephony:plugin:all")
+    r = run_scenarios(lab_path, out, "--duty=SEC-TOLL-FRAUD")
+    t = r.tests()
+    for test in (WIRE, ORG_REFUSED):
+        assert t[test]["verdict"] == "BROKEN", (test, t[test])
+        assert "HTTP 403" in t[test]["message"] and "telephony:plugin:all" in t[test]["message"], t[test]
+    assert t[ORG_BLOCKS]["verdict"] == "PASS", t[ORG_BLOCKS]
+    assert r.verdict("SEC-TOLL-FRAUD") == "BROKEN", r.summary["duties"]["SEC-TOLL-FRAUD"]
