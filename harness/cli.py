@@ -28,7 +28,7 @@ from .inventory import load
 from .inventory.models import Lab
 from .inventory.secrets import MASK
 from .lifecycle import interrupt_on, signal_of
-from .preflight import check_lab
+from .preflight import check_lab, inventory_warnings
 from .transports.cloud.permissions import table_markdown
 from .twin import manager
 
@@ -59,6 +59,8 @@ def inventory_check(file: Annotated[Path, typer.Argument(help="inventory file")]
         print(line)
     if loaded is None or problems:
         raise typer.Exit(2)
+    for line in inventory_warnings(loaded):
+        print(line)
     roles: dict[str, int] = {}
     for d in loaded.lab.devices.values():
         roles[d.role] = roles.get(d.role, 0) + 1
@@ -174,15 +176,24 @@ def lab_image_sha(platform: Annotated[str, typer.Argument(help="platform, e.g. g
 
 
 @lab_app.command("heal")
-def lab_heal(device: Annotated[str, typer.Argument(help="device name")],
+def lab_heal(device: Annotated[str | None, typer.Argument(help="device name (none: every device)")] = None,
+             all_devices: Annotated[bool, typer.Option("--all", help="every device (the same as no DEVICE)")] = False,
              inventory: InventoryOpt = DEFAULT_INVENTORY) -> None:
-    """Remove every fault of DEVICE and undo what they changed."""
+    """Remove every fault of DEVICE (of every device without one, or with --all) and undo what they changed."""
+    if device is not None and all_devices:
+        err.print("usage: hil lab heal DEVICE   or   hil lab heal [--all]")
+        raise typer.Exit(2)
     try:
-        healed = manager.TwinControl(inventory).heal(device)["healed"]
+        healed = ({device: manager.TwinControl(inventory).heal(device)["healed"]} if device is not None
+                  else manager.TwinControl(inventory).heal_all())
     except manager.TwinError as e:
         err.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    out.print(f"{device}: healed {', '.join(healed) if healed else '(no faults)'}")
+    faulty = {d: f for d, f in healed.items() if f}
+    if device is None and not faulty:
+        out.print(f"no faults on any of the {len(healed)} devices")
+    for d, faults in (faulty if device is None else healed).items():
+        out.print(f"{d}: healed {', '.join(faults) if faults else '(no faults)'}")
 
 
 @app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -61,6 +61,15 @@ class LabUnreachable(LabError):
     kind = "unreachable"
 
 
+class DeviceOffline(LabUnreachable):
+    """The device's management plane answered and says the device is out of its contact: a Genesys
+    Edge OFFLINE in Genesys Cloud (the Platform API answered; the Edge has lost its link to the
+    cloud). Still the lab, not the duty (BROKEN), and still a device that cannot be reached for what
+    the check needed (a :class:`LabUnreachable`); its message says which."""
+
+    kind = "offline"
+
+
 class LabAuthError(LabError):
     """The device refused the credentials from the inventory."""
 

@@ -1,6 +1,7 @@
 """What can be checked before a run, in one place: the inventory (models and cross-checks), a
 driver for every platform, and the requirement profile and the attestation file the inventory
-names. `hil inventory check`, `hil run` and the pytest plugin all call :func:`check_lab`."""
+names. `hil inventory check`, `hil run` and the pytest plugin all call :func:`check_lab`; `hil inventory
+check` also prints :func:`inventory_warnings` (what is valid but likely a slip)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .duties.profile import ProfileError, load_profile
 from .errors import InventoryError
 from .inventory import LoadedLab, load
 from .inventory.attestations import Attestation, load_attestations
+from .inventory.models import EdgeDevice, PstnDevice
 
 
 def check_lab(path: Path) -> tuple[LoadedLab | None, list[str]]:
@@ -33,6 +35,27 @@ def check_lab(path: Path) -> tuple[LoadedLab | None, list[str]]:
     except InventoryError as e:
         problems.extend(str(p) for p in e.problems)
     return loaded, problems
+
+
+def inventory_warnings(loaded: LoadedLab) -> list[str]:
+    """What a valid inventory says that is likely a slip, one ``FILE:LINE: path: warning: …`` line each:
+    a DID a carrier delivers (``pstn`` ``facts.dids``) that no Edge's ``dial_plan.dids`` routes (an
+    inbound call to it rings no station, and the DATA-ACCURACY and PSTN checks have no station for it).
+    Only where some Edge has a dial plan (without one, no inbound call is routed by the inventory)."""
+    devices = loaded.lab.devices
+    routed = {did for d in devices.values() if isinstance(d, EdgeDevice) and d.facts.dial_plan
+              for did in d.facts.dial_plan.dids}
+    if not any(isinstance(d, EdgeDevice) and d.facts.dial_plan for d in devices.values()):
+        return []
+    out = []
+    for name, d in devices.items():
+        if isinstance(d, PstnDevice):
+            for i, did in enumerate(d.facts.dids):
+                if did not in routed:
+                    out.append(str(loaded.problem(("devices", name, "facts", "dids", i),
+                                                  f"warning: the carrier delivers {did} and no Edge's "
+                                                  "dial_plan.dids routes it to a station")))
+    return out
 
 
 def attestations_of(loaded: LoadedLab) -> list[Attestation]:

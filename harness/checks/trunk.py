@@ -1,7 +1,8 @@
 """What trunk scenarios share (PSTN-CONNECT, PSTN-INTEROP, PSTN-CAPACITY, SEC-TOLL-FRAUD):
 :class:`TrunkPlan` (the inventory's view of one Edge's trunk, built by the plugin's ``trunk_plan``
-fixture), the judges of an answered call and of echoed audio, the SIP ladder attachment, and the
-reading of the carrier's call log."""
+fixture), the judges of an answered call and of echoed audio, the SIP ladder attachment, the
+reading of the carrier's call log, and the guard before a test call that could cost money or reach a
+service (:func:`real_carrier_risk`, :func:`guard_call`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from sipmessage import URI
 
 from ..devices.capabilities import SipEndpoint
+from ..devices.drivers.cloud_telephony import OrgTelephony
 from ..devices.drivers.pstn import CarrierRecord, PstnSimulator
 from ..devices.facts.dialplan import normalize
 from ..devices.procedures.trunk_calls import TestCall
@@ -18,7 +20,11 @@ from ..duties.profile import Profile
 from ..evidence.attach import attach
 from ..evidence.check import check
 from ..evidence.reliance import relies_on
-from ..inventory.models import DialPlan, PhoneDevice, PstnDevice, Trunk
+from ..evidence.skips import skip_for_run
+from ..inventory.models import DialPlan, Lab, PhoneDevice, PstnDevice, Trunk
+
+#: the run condition a call held back by :func:`guard_call` names (``skipped_for``)
+REAL_CARRIER = "a trunk that could reach a real carrier"
 
 
 @dataclass(frozen=True)
@@ -167,3 +173,55 @@ def edge_sip_input(edge: str, port: int) -> str:
     its limit); DATA-ACCURACY's Edge comparison relies on it when the org shows the Edge ONLINE while
     its SIP is silent (the Edge's SIP is at fault there, not the org's record)."""
     return f"sip options answered by edge {edge} on port {port}"
+
+
+def lab_carriers(lab: Lab) -> set[tuple[str, int]]:
+    """The SIP ``(host, port)`` of every carrier simulator of the inventory (its ``pstn`` devices; port
+    5060 where the inventory gives none)."""
+    return {(d.host, d.sip.port if d.sip else 5060) for d in lab.devices.values() if isinstance(d, PstnDevice)}
+
+
+def real_carrier_risk(lab: Lab, org: OrgTelephony | None, classification: str | None = None) -> str | None:
+    """Why a test call the harness chose to a number that could cost money or reach a service (an
+    emergency number, a premium or blocked prefix, an international number) may not be placed; None
+    when it may: every server (``trunk_transport_serverProxyList``, ``host`` or ``host:port``) of every
+    trunk base the org's outbound routes carrying ``classification`` use (of every trunk base of the org
+    when ``classification`` is None or no route carries it: a number the Edge should refuse, which a
+    broken Edge may send over any trunk) is one of the lab's
+    carrier simulators (:func:`lab_carriers`). Where the org cannot be read (no ``cloud:`` section) the
+    harness cannot know where the site sends the call, and says so.
+
+    Reads the org's outbound routes and trunk base settings (:class:`OrgTelephony`); a failed read
+    raises as that read does (LabUnreachable, CloudApiError). Project choice: the lab's own carrier
+    simulators are the only far end a test call to such a number may reach."""
+    if org is None:
+        return "the inventory has no cloud: section, so where the site's trunks lead is not known"
+    routes = [r for r in org.outbound_routes() if r.carries(classification)] if classification else []
+    if routes:
+        bases = {b.id for route in routes for b in route.external_trunk_bases}
+        servers = [s for b in org.trunk_base_settings() if b.id in bases for s in b.servers]
+        what = f"the org routes {classification}"
+    else:  # a call no route carries is to be refused; an Edge that does not refuse it may take any trunk
+        servers = [s for b in org.trunk_base_settings() for s in b.servers]
+        what = "the org's trunks lead"
+    sims = lab_carriers(lab)
+
+    def lab_carrier(server: str) -> bool:
+        host, _, port = server.partition(":")
+        return any(host == h and (not port or port == str(p)) for h, p in sims)
+
+    if not servers:
+        return f"{what} to no trunk whose servers it lists"
+    foreign = sorted({s for s in servers if not lab_carrier(s)})
+    if foreign:
+        return f"{what} to {', '.join(foreign)}, not the lab's carrier simulator"
+    return None
+
+
+def guard_call(lab: Lab, org: OrgTelephony | None, what: str, classification: str | None = None) -> None:
+    """SKIP the running test before ``what`` (``"a test call to +19002345678"``) is placed when
+    :func:`real_carrier_risk` finds a reason: the skip names it and the run condition
+    (:data:`REAL_CARRIER`, so a core check skipped this way leaves its duty PARTIAL,
+    :mod:`harness.evidence.skips`), and asks for an attestation instead."""
+    if (why := real_carrier_risk(lab, org, classification)) is not None:
+        skip_for_run(f"{why}: {what} could reach a real carrier: attest it instead", REAL_CARRIER)

@@ -743,6 +743,26 @@ class _Uses:
             getattr(self, f).update(getattr(other, f))
 
 
+_Fn = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _with_helpers(mod: _Module, fn: _Fn) -> list[_Fn]:
+    """``fn`` and every function of ``mod`` it calls by name, in turn (``trunk_probe`` and its module's
+    ``_calls_up``, which reads the trunk's metrics; a call inside a lambda counts), fixtures left out
+    (they are followed as fixtures)."""
+    functions = {n: f for n, f in _functions(mod.tree.body).items() if not _is_fixture(f)}
+    out, todo, seen = [], [fn], {fn.name}
+    while todo:
+        body = todo.pop()
+        out.append(body)
+        for n in ast.walk(body):
+            if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions
+                    and n.func.id not in seen):
+                seen.add(n.func.id)
+                todo.append(functions[n.func.id])
+    return out
+
+
 class _ScenarioReader:
     """What the tests of one scenario module use (see the module docstring)."""
 
@@ -850,9 +870,10 @@ class _ScenarioReader:
         if name not in self.fixtures or name in seen:
             return
         fmod, ffn = self.fixtures[name]
-        uses.attrs |= _attributes(ffn)
-        uses.endpoints |= self.src.api_calls(fmod, ffn)
-        self._note_names(fmod, ffn, uses)
+        for body in _with_helpers(fmod, ffn):  # the fixture and the functions of its module it calls
+            uses.attrs |= _attributes(body)
+            uses.endpoints |= self.src.api_calls(fmod, body)
+            self._note_names(fmod, body, uses)
         if fmod.name.startswith(PLUGIN_PACKAGE) and fmod.name != PLUGIN_MODULE:
             uses.fixtures.add(self.src.display(fmod.path))
         for a in _args(ffn):

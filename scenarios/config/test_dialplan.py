@@ -18,10 +18,11 @@ dial it (an emergency call: wherever it is routed, whatever blocks and classes s
 reach the carrier (its INVITEs in the carrier's call log; ``classified_calls_astray``) with the number
 in E.164 as Request-URI user (``non_e164_request_uris``; an emergency call may also carry the
 emergency number as dialled, a project choice: carriers take 911/112 either way); otherwise each must
-be refused (>= 400) and nothing reach the carrier. The emergency number is dialled only when every
-trunk the org routes ``Emergency`` to has only the lab's carrier simulators as servers (the
-inventory's ``pstn`` devices): a site whose emergency route reaches a live carrier is told so (SKIP),
-for a person to attest, never sent a test call to an emergency service.
+be refused (>= 400) and nothing reach the carrier. The emergency number and the international number
+are dialled only when every trunk the org routes that classification to has only the lab's carrier
+simulators as servers (the inventory's ``pstn`` devices; :func:`harness.checks.trunk.guard_call`): a
+site whose route reaches a live carrier is told so (SKIP, for a person to attest), never sent a test
+call to an emergency service or an international number.
 
 Emergency numbers and prefix blocking: the org's call simulation allows the emergency number, and no
 prefix on the org's Block List covers it (``emergency_blocks``). A Genesys Edge takes its configuration
@@ -43,6 +44,7 @@ from harness.checks.trunk import (
     TrunkPlan,
     attach_ladder,
     block_list_input,
+    guard_call,
     new_carrier_rows,
     number_plan_input,
     uri_user,
@@ -63,6 +65,7 @@ from harness.inventory.models import CLOUD_NAME, EdgeDevice, PhoneDevice, PstnDe
 DUTY = "CFG-DIALPLAN"
 INTERNATIONAL_SAMPLE = "+442079460000"  # Ofcom's drama range (020 7946 0xxx): never a real line (project choice)
 LEAVE_THE_SITE = ("Emergency", "National", "International")  # the classifications a site dials out
+COSTLY = ("Emergency", "International")  # those whose test call could cost money or reach a service (guard_call)
 
 
 def _country(lab: LabSession) -> str:
@@ -148,25 +151,6 @@ def _test_number(classification: str, trunk_plan: TrunkPlan) -> str:
     return INTERNATIONAL_SAMPLE
 
 
-def _emergency_goes_to_lab_carriers(lab: LabSession, org: OrgTelephony) -> str | None:
-    """Why an emergency test call may not be placed (None: every server of every trunk the org routes
-    ``Emergency`` to is one of the lab's carrier simulators)."""
-    bases = {r.id for route in org.outbound_routes() if route.carries("Emergency") for r in route.external_trunk_bases}
-    servers = [s for b in org.trunk_base_settings() if b.id in bases for s in b.servers]
-    sims = {(d.host, d.sip.port if d.sip else 5060) for d in lab.lab.devices.values() if isinstance(d, PstnDevice)}
-
-    def lab_carrier(server: str) -> bool:
-        host, _, port = server.partition(":")
-        return any(host == h and (not port or port == str(p)) for h, p in sims)
-
-    foreign = [s for s in servers if not lab_carrier(s)]
-    if not servers:
-        return "the org routes Emergency to no trunk whose servers it lists"
-    if foreign:
-        return f"the org routes Emergency to {', '.join(foreign)}, not the lab's carrier simulator"
-    return None
-
-
 def _refused_because(classification: str, answers: Sequence[tuple[str, int | None, str]], plans: list[NumberPlan],
                      country: str, block: str | None) -> list[str]:
     """The shared inputs the refusals among ``answers`` (dial string, final code, reason) hung on
@@ -194,8 +178,8 @@ def test_dialled_classification_reaches_the_carrier_in_e164(classification: str,
     plan = trunk_plan.plan
     number = _test_number(classification, trunk_plan)
     e164 = dialplan.normalize(number, plan.country) or number
-    if classification == "Emergency" and (why := _emergency_goes_to_lab_carriers(lab, org_telephony)):
-        pytest.skip(f"{why}: an emergency test call could reach a live emergency service (attest it instead)")
+    if classification in COSTLY:  # the harness chose the number: only the lab's carriers may get it
+        guard_call(lab.lab, org_telephony, f"an {classification.lower()} test call to {number}", classification)
     routed = any(r.carries(classification) for r in org_telephony.outbound_routes())
     org_blocked = [p.e164 for p in org_telephony.blocked_prefixes() if covers(p.e164, e164)]
     may = [(n, p) for n, p in trunk_plan.stations.items()

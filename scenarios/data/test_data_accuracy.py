@@ -254,8 +254,10 @@ def test_edge_records_match_the_edges_on_the_wire(edge: Edge, lab: LabSession, o
     # there alone makes the row disagree; the phone port's alone stands as its own finding: nothing else judges it)
     why_row = ([online_key] if answering and not rec.online else
                [edge_sip_input(edge.name, silent[0])] if rec.online and silent else [])
-    ok = side_by_side(edge.name, f"online: SIP answering OPTIONS on {port_list} (wire) vs onlineStatus ONLINE (org)",
-                      answering, rec.online, source, inputs_used=why_row)
+    # each side as it showed itself: the wire ONLINE when SIP answered on every port, the org its onlineStatus
+    ok = side_by_side(edge.name, f"online: the Edge's SIP on {port_list} (wire: ONLINE when it answers OPTIONS on "
+                      "every port) vs onlineStatus (org)", "ONLINE" if answering else "OFFLINE",
+                      "ONLINE" if rec.online else (rec.online_status or "none"), source, inputs_used=why_row)
     rows.append(("online", rec.online_status or "none", "SIP answers on " + port_list if answering else
                  f"SIP silent on {', '.join(map(str, silent))}", "agree" if ok else "DISAGREE"))
     if not ok:

@@ -12,6 +12,12 @@ No test call dials a string that begins with the emergency number (``9112345678`
 American station, ``+19112345678``: a switch or carrier may act on its first digits); such forms are
 observed as "not dialled" and the org's call simulation still judges them.
 
+Before any of these calls, every server of every trunk the org lists must be one of the lab's carrier
+simulators (:func:`harness.checks.trunk.guard_call`): a broken block is what this duty looks for, and
+on a trunk to a real carrier it would place premium-rate calls. Otherwise the calls are not placed
+(SKIP: "could reach a real carrier: attest it instead"), and the duty, whose core check that is, is
+PARTIAL.
+
 A control call from the same station to the carrier's test number must show up in the call log: a
 log that shows nothing cannot prove that nothing leaked, so a missing control row is a broken lab
 (LabProtocolError), not a pass.
@@ -39,6 +45,7 @@ from harness.checks.trunk import (
     TrunkPlan,
     attach_ladder,
     block_list_input,
+    guard_call,
     new_carrier_rows,
     rows_dialling,
     station_class_input,
@@ -49,6 +56,7 @@ from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.facts import dialplan
 from harness.devices.facts.cloud_prefixes import covers
 from harness.devices.procedures.trunk_calls import TrunkProbe
+from harness.devices.session import LabSession
 from harness.duties.profile import Profile
 from harness.errors import LabProtocolError
 from harness.evidence.attach import attach
@@ -83,8 +91,10 @@ def _attempts(plan: DialPlan, station_class: str, device: str) -> list[tuple[str
 
 
 @pytest.mark.duty(DUTY)
+@pytest.mark.core("blocked prefixes dialled from every station class")
 def test_blocked_prefixes_never_reach_the_carrier(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe,
-                                                  carrier: PstnSimulator, profile: Profile) -> None:
+                                                  carrier: PstnSimulator, profile: Profile, lab: LabSession,
+                                                  org_telephony_if_any: OrgTelephony | None) -> None:
     plan = trunk_plan.plan
     by_class: dict[str, tuple[str, PhoneDevice]] = {}
     for name, phone in trunk_plan.stations.items():
@@ -97,6 +107,7 @@ def test_blocked_prefixes_never_reach_the_carrier(edge: Edge, trunk_plan: TrunkP
         pytest.skip(f"no station class of {edge.name}'s phones blocks any prefix class")
     control = trunk_plan.test_number()
     control_e164 = dialplan.normalize(control, plan.country) or control
+    guard_call(lab.lab, org_telephony_if_any, "a test call to a blocked prefix")
     before = len(carrier.call_log())
     outcomes: list[tuple[str, str, str, str, str, str, int | None, str]] = []
     for cls, (station, phone) in sorted(tested.items()):
@@ -173,7 +184,7 @@ def test_org_blocked_prefixes_are_refused_by_the_org_and_on_the_wire(edge: Edge,
                                                                      trunk_probe: TrunkProbe,
                                                                      carrier: PstnSimulator,
                                                                      org_telephony: OrgTelephony,
-                                                                     profile: Profile) -> None:
+                                                                     profile: Profile, lab: LabSession) -> None:
     blocks = [p.e164 for p in org_telephony.blocked_prefixes()]
     if not blocks:
         pytest.skip("the org's prefix Block List is empty")
@@ -196,6 +207,7 @@ def test_org_blocked_prefixes_are_refused_by_the_org_and_on_the_wire(edge: Edge,
     if not any(dialled.values()):
         pytest.skip(f"every prefix the org blocks begins with the emergency number: none is dialled "
                     f"({', '.join(blocks)}); the call simulation above is the check")
+    guard_call(lab.lab, org_telephony, "a test call to a prefix the org blocks")
     for prefix, number in numbers.items():
         for form in dialled[number]:
             call = trunk_probe.outbound(phone.facts.extension, form, timeout_s=4.0)

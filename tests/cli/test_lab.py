@@ -50,6 +50,17 @@ def test_lab_lifecycle_and_faults(tmp_path):
         st = json.loads(hil("lab", "status", "--inventory", inv, "--json").stdout)
         assert st["devices"]["sw1"]["faults"] == {}
 
+        # without a device (or with --all): every device's faults
+        assert hil("lab", "fault", "sw1", "drop-voice-vlan", "--inventory", inv).returncode == 0
+        r = hil("lab", "heal", "--inventory", inv)
+        assert r.returncode == 0 and "sw1: healed drop-voice-vlan" in r.stdout and "phone1: healed firmware" in r.stdout
+        assert "edge1" not in r.stdout, r.stdout  # a device without faults is not listed
+        st = json.loads(hil("lab", "status", "--inventory", inv, "--json").stdout)
+        assert all(not d["faults"] for d in st["devices"].values()), st
+        r = hil("lab", "heal", "--all", "--inventory", inv)
+        assert r.returncode == 0 and "no faults on any of the 14 devices" in r.stdout, r.stdout
+        assert hil("lab", "heal", "sw1", "--all", "--inventory", inv).returncode == 2
+
         listing = hil("lab", "fault", "--list").stdout
         for f in ("down", "firmware", "drop-voice-vlan", "options-silent"):
             assert f in listing

@@ -50,6 +50,12 @@ def test_calls_are_read_from_the_driver_methods_each_duty_uses(routes):
     assert "GET /api/v2/telephony/providers/edges/sites" in by_duty["NET-NTP"]  # lab.cloud().site()
     assert by_duty["NET-VOIP-HW"] == set()  # no API call: the switch over SNMP and its CLI
 
+    # the trunk_probe fixture reads the trunk's live calls in a helper of its module (_calls_up), for every
+    # trunk duty: the Edge's trunks and their metrics
+    for duty in ("SEC-TOLL-FRAUD", "PSTN-CONNECT"):
+        assert {"GET /api/v2/telephony/providers/edges/{edgeId}/trunks",
+                "GET /api/v2/telephony/providers/edges/trunks/{trunkId}/metrics"} <= by_duty[duty], duty
+
 
 def test_what_a_set_of_calls_needs():
     required, either, unpublished = needed(["GET /api/v2/telephony/providers/edges",

@@ -435,6 +435,18 @@ def test_missing_file_is_reported_without_traceback(tmp_path: Path) -> None:
     assert proc.stdout.strip() == f"{tmp_path / 'nope.yaml'}: cannot read: No such file or directory"
 
 
+def test_a_carrier_did_no_edge_routes_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    old = 'dids: ["+13175550100", "+13175550101", "+13175550102"]'
+    text = edit(old, old.replace("]", ', "+13175550109"]'))
+    file = make_test_lab(tmp_path, text)
+    proc = hil("inventory", "check", str(file), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # valid: a warning, not a problem
+    assert_clean(proc)
+    assert (f"{file}:{line_at(text, '+13175550109')}: devices.pstn1.facts.dids.3: warning: the carrier delivers "
+            "+13175550109 and no Edge's dial_plan.dids routes it to a station") in proc.stdout, proc.stdout
+    assert "warning" not in hil("inventory", "check", str(REPO / "lab_inventory.yaml"), cwd=tmp_path).stdout
+
+
 # -- the shipped inventory --------------------------------------------------------------------
 
 

@@ -114,13 +114,15 @@ def test_an_org_that_blocks_the_emergency_number_fails_the_dial_plan(twin, lab_p
                                             "test call to 9112345678"}, skipped
 
 
-def test_no_emergency_test_call_without_a_route_to_the_lab_s_own_carrier(twin, lab_path, out):
+def test_an_emergency_call_without_a_route_is_dialled_only_to_the_lab_s_own_carrier(twin, lab_path, out):
+    # no route carries Emergency: the call is to be refused, and every trunk of the org leads to the lab's carrier
+    # simulator (the guard's fallback), so it is dialled and the Edge's refusal is the check
     twin.fault("cloud", "outbound-route-drops", "Emergency")
     r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "reaches_the_carrier and Emergency")
     rec = r.tests()[called("Emergency")]
-    assert rec["verdict"] == "SKIPPED", rec
-    assert "the org routes Emergency to no trunk whose servers it lists" in rec["message"], rec["message"]
-    assert "could reach a live emergency service (attest it instead)" in rec["message"], rec["message"]
+    assert rec["verdict"] == "PASS", rec
+    refused = "should be refused (no enabled outbound route carries it)"
+    assert any(refused in m["what"] for m in rec["measurements"]), rec
 
 
 def test_an_org_without_an_emergency_plan_has_its_refused_emergency_call_under_the_plans(twin, lab_path, out):
@@ -142,3 +144,34 @@ def test_an_org_without_an_emergency_plan_has_its_refused_emergency_call_under_t
     assert c["inputs_used"] == ["number plan classification of 911"], c  # not the Block List's +1911
     assert r.returncode == 1
 
+
+def test_no_costly_test_call_over_a_trunk_to_a_real_carrier(twin, lab_path, out):
+    """The org's external trunk still points at a production carrier: no emergency, international or
+    blocked-prefix test call is placed (SKIP, asking for an attestation) and nothing reaches the lab's
+    carrier; SEC-TOLL-FRAUD, whose core check that is, is PARTIAL; the National call still goes."""
+    twin.fault("cloud", "trunk-server", "edge1:sbc.carrier.example:5060")
+    r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "--duty=SEC-TOLL-FRAUD", "-k",
+                      "reaches_the_carrier or never_reach or refused_by_the_org")
+    t = r.tests()
+    for test in (called("Emergency"), called("International"), WIRE, ORG_REFUSED):
+        assert t[test]["verdict"] == "SKIPPED", (test, t[test])
+        assert "sbc.carrier.example:5060, not the lab's carrier simulator" in t[test]["message"], t[test]
+        assert "could reach a real carrier: attest it instead" in t[test]["message"], t[test]
+    assert t[called("National")]["verdict"] == "PASS", t[called("National")]
+    assert r.verdict("SEC-TOLL-FRAUD") == "PARTIAL", r.summary["duties"]["SEC-TOLL-FRAUD"]
+    assert any("core check not run: blocked prefixes dialled from every station class" in why
+               for why in r.summary["duties"]["SEC-TOLL-FRAUD"]["reasons"]), r.summary["duties"]["SEC-TOLL-FRAUD"]
+
+
+def test_toll_fraud_without_the_telephony_permission_is_broken_naming_it(twin, lab_path, out):
+    """The OAuth client lacks telephony:plugin:all: where the org's trunks lead cannot be read, so no
+    blocked-prefix call is placed and the wire checks are BROKEN naming the permission (the Block List
+    read, which Genesys publishes no permission for, still passes)."""
+    twin.fault("cloud", "missing-permission", "telephony:plugin:all")
+    r = run_scenarios(lab_path, out, "--duty=SEC-TOLL-FRAUD")
+    t = r.tests()
+    for test in (WIRE, ORG_REFUSED):
+        assert t[test]["verdict"] == "BROKEN", (test, t[test])
+        assert "HTTP 403" in t[test]["message"] and "telephony:plugin:all" in t[test]["message"], t[test]
+    assert t[ORG_BLOCKS]["verdict"] == "PASS", t[ORG_BLOCKS]
+    assert r.verdict("SEC-TOLL-FRAUD") == "BROKEN", r.summary["duties"]["SEC-TOLL-FRAUD"]

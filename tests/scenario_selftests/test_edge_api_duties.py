@@ -22,6 +22,8 @@ def test_lab_ready_edge_probe_passes_online_and_is_broken_offline(twin, lab_path
     r = run_scenarios(lab_path, out / "offline", "--duty=LAB-READY", "-k", "online_in_genesys_cloud")
     t = r.tests()[READY]
     assert t["verdict"] == "BROKEN" and "edge1 is OFFLINE in Genesys Cloud" in t["message"], t
+    # the API answered: the Edge is offline in Genesys Cloud, not unreachable
+    assert t["message"].startswith("offline: edge1 api ") and "unreachable" not in t["message"], t["message"]
 
 
 def test_log_job_passes_on_the_healthy_twin(twin, lab_path, out):

@@ -91,6 +91,13 @@ def test_an_edge_trunk_missing_from_the_org_fails_naming_the_edge(twin, lab_path
     assert side["trunk edge1"]["limit"] == "none" and side["trunk edge1"]["measured"].endswith(":5060"), side
 
 
+def test_an_org_trunk_pointed_at_another_carrier_fails_naming_the_server(twin, lab_path, out):
+    twin.fault("cloud", "trunk-server", "edge1:sbc.carrier.example:5060")
+    r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "-k", "trunks")
+    r.fails("test_trunks_in_the_org_and_on_the_wire_match", "[DATA-ACCURACY] cloud trunks", "= 1 trunks",
+            "edge1: the org's trunk servers sbc.carrier.example:5060 are not the routes ")
+
+
 def test_an_edge_record_with_another_version_than_its_sip_shows_fails(twin, lab_path, out):
     # The org's record of edge1 says 2026.12.0 while the Edge runs 2026.11.1 and its SIP Server header says so.
     healthy = run_scenarios(lab_path, out / "ok", "--duty=DATA-ACCURACY", "-k", "edge_records")
@@ -121,6 +128,9 @@ def test_an_edge_offline_in_the_org_while_its_sip_answers_fails(twin, lab_path, 
     r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "-k", "edge_records")
     r.fails("test_edge_records_match_the_edges_on_the_wire[edge1]", "[DATA-ACCURACY] edge1:", "= 1 values",
              "OFFLINE in Genesys Cloud while its SIP answers on 5060 and 8060")
+    side = {m["what"].split(":")[0]: m for m in r.tests()["test_edge_records_match_the_edges_on_the_wire[edge1]"][
+        "measurements"] if m["device"] == "edge1"}
+    assert (side["online"]["measured"], side["online"]["limit"]) == ("ONLINE", "OFFLINE"), side["online"]
 
 
 def test_a_location_without_an_emergency_number_fails(twin, lab_path, out):

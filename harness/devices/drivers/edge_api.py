@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import httpx
 
-from ...errors import LabError, LabProtocolError, LabTimeout, LabUnreachable
+from ...errors import DeviceOffline, LabError, LabProtocolError, LabTimeout, LabUnreachable
 from ...transports.cloud import CloudModel
 from ..capabilities import GenesysCloudOrg
 from ..driver import Driver
@@ -126,14 +126,14 @@ class EdgeCloud(Driver):
         """The Edge's record (:meth:`record`) while Genesys Cloud sees it ONLINE.
 
         Raises:
-            LabUnreachable (transport ``api``): the org sees it OFFLINE; the message ends with
+            DeviceOffline (a LabUnreachable, transport ``api``): the org sees it OFFLINE; the message ends with
                 ``consequence``, what that keeps the caller from reading (``"it reports no metrics"``).
         """
         rec = self.record()
         if not rec.online:
-            raise LabUnreachable(self.name, "api", self.org().api().address,
-                                 f"the API answered: {rec.name} is {rec.online_status} in Genesys Cloud, out of "
-                                 f"contact with the cloud: {consequence}")
+            raise DeviceOffline(self.name, "api", self.org().api().address,
+                                f"{rec.name} is {rec.online_status} in Genesys Cloud (the Platform API answered; the "
+                                f"Edge is out of contact with the cloud): {consequence}")
         return rec
 
     def probe_api(self) -> str:
@@ -141,7 +141,8 @@ class EdgeCloud(Driver):
         (``edge1 Genesys Edge (virtual) serial VE-000001 software 2026.11.1: ONLINE, ACTIVE, 0 conversations``).
 
         Raises:
-            LabUnreachable (transport ``api``): the org sees the Edge OFFLINE (it cannot be managed).
+            DeviceOffline (a LabUnreachable, transport ``api``): the org sees the Edge OFFLINE (it cannot be
+                managed).
             LabError: the API failed; NotInOrg: the site has no Edge of this name.
         """
         rec = self.record()
@@ -149,9 +150,9 @@ class EdgeCloud(Driver):
                 f"{rec.software_version}: {rec.online_status}, {rec.status_code}, {rec.conversation_count or 0} "
                 "conversations")
         if not rec.online:  # as online_record, with the Edge's identity as the evidence
-            raise LabUnreachable(self.name, "api", self.org().api().address,
-                                 f"the API answered: {rec.name} is {rec.online_status} in Genesys Cloud, out of "
-                                 f"contact with the cloud ({line})")
+            raise DeviceOffline(self.name, "api", self.org().api().address,
+                                f"{rec.name} is {rec.online_status} in Genesys Cloud (the Platform API answered; the "
+                                f"Edge is out of contact with the cloud): {line}")
         return line
 
     def edge_id(self) -> str:

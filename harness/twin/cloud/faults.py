@@ -32,6 +32,12 @@ The org's configuration, each breaking one duty (read by :mod:`.resources` when 
 * ``edge-record-version=EDGE:VERSION``: the org's record of Edge EDGE gives ``softwareVersion``
   VERSION while the Edge runs, and its SIP ``Server`` header shows, its own version (a record left
   behind by an update the Edge did not take: DATA-ACCURACY).
+* ``trunk-server=EDGE:HOST:PORT``: the org's external trunk of Edge EDGE (its trunk base settings'
+  ``trunk_transport_serverProxyList``, the trunk's ``optionsStatus`` and ``proxyAddressList``) lists the
+  server HOST:PORT instead of the Edge's carrier routes: a trunk still pointed at a production carrier
+  (DATA-ACCURACY: the org's trunk servers are not the inventory's routes; every scenario that would
+  dial an emergency, international or blocked number holds the call back, harness/checks/trunk.py).
+  The twin's Edge keeps its SIP on its routes: the twin has no carrier outside the lab to send to.
 * ``prefix-block-missing=PREFIX``: the org's prefix Block List lacks PREFIX (E.164, ``+1900``), which the
   inventory bars for every station (SEC-TOLL-FRAUD).
 * ``emergency-blocked``: the org's Block List holds the site's emergency number (911, else 112): the call
@@ -171,6 +177,14 @@ async def _base_media_dscp(twin: Twin, device: str, value: int) -> Undo:
                      if isinstance(st, EdgeState | PhoneState)])
 
 
+def _edge_server(name: str, value: str) -> tuple[str, str]:
+    edge, _, server = value.partition(":")
+    host, _, port = server.rpartition(":")
+    if not edge or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"fault {name} needs EDGE:HOST:PORT such as edge1:sbc.carrier.example:5060, got {value!r}")
+    return edge, server
+
+
 def _e164(name: str, value: str) -> str:
     if not _E164.match(value):
         raise ValueError(f"fault {name} needs an E.164 number such as +13175550101, got {value!r}")
@@ -225,6 +239,9 @@ BASE_MEDIA_DSCP = declare_value("base-media-dscp", ROLE, "the org's trunk and ph
                                 whole_number(0, 63), _base_media_dscp)
 TRUNK_MISSING = declare_value("trunk-missing", ROLE, "the org has no external trunk on Edge EDGE (its trunk "
                               "listings lack it) while the Edge's SIP trunk runs on the wire", "EDGE", text)
+TRUNK_SERVER = declare_value("trunk-server", ROLE, "the org's external trunk of Edge EDGE lists server HOST:PORT "
+                             "(a carrier outside the lab), not the Edge's carrier routes", "EDGE:HOST:PORT",
+                             _edge_server)
 OUTBOUND_ROUTE_DROPS = declare_value("outbound-route-drops", ROLE, "no outbound route of the site carries "
                                      "CLASSIFICATION (the Edges get the change: they refuse it)", "CLASSIFICATION",
                                      text, _repush_route)

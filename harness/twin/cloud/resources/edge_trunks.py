@@ -10,7 +10,8 @@ Edge's external one, the managed phones' one). Metrics count the calls in progre
 (``calls.inboundCallCount`` carrier → Edge, ``outboundCallCount`` Edge → carrier; the phone trunk's
 inbound count is the station calls). While the Edge does not run (rebooting, ``down``) its trunks
 are out of service with no calls. ``trunk-missing=EDGE`` (a fault of the org) takes that Edge's
-external trunk out of every listing while its SIP trunk runs on the wire (DATA-ACCURACY).
+external trunk out of every listing while its SIP trunk runs on the wire (DATA-ACCURACY);
+``trunk-server=EDGE:HOST:PORT`` makes it list that server (never answering OPTIONS) for its routes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..faults import TRUNK_MISSING
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import entity_id
 from .edges import EDGES, find_edge
-from .trunk_bases import PHONE_BASE_NAME, TRUNK_BASES, base_id, phone_base_id
+from .trunk_bases import PHONE_BASE_NAME, TRUNK_BASES, base_id, phone_base_id, servers
 
 TRUNKS = f"{EDGES}/trunks"
 KINDS = ("EXTERNAL", "PHONE")
@@ -44,14 +45,17 @@ def trunk_json(req: ApiRequest, name: str, edge_id: str, st: EdgeState, kind: st
                  "edge": ref(EDGES, edge_id, name), "enabled": True, "family": 2, "selfUri": f"{TRUNKS}/{tid}"}
     if kind == "EXTERNAL":
         out["trunkBase"] = ref(TRUNK_BASES, base_id(req, name), f"{name} external trunk")
+        listed = servers(req, name, st)
         options = [{"proxyAddress": r.address, "optionState": st.trunk_options.get(r.name) is not None
                     and 200 <= (st.trunk_options.get(r.name) or 0) < 300, "optionStateTime": now}
-                   for r in st.trunk_routes]
+                   for r in st.trunk_routes if r.address in listed]
+        options += [{"proxyAddress": a, "optionState": False, "optionStateTime": now}
+                    for a in listed if a not in {r.address for r in st.trunk_routes}]
         up = running and any(o["optionState"] for o in options)
         out.update({"inService": up, "optionsStatus": options, "optionsEnabledStatus": "ENABLED",
                     "registersEnabledStatus": "DISABLED", "connectedStatus": {"connected": up,
                                                                               "connectedStateTime": now},
-                    "proxyAddressList": [r.address for r in st.trunk_routes]})
+                    "proxyAddressList": listed})
     else:
         out["trunkBase"] = ref(TRUNK_BASES, phone_base_id(req), PHONE_BASE_NAME)
         out.update({"inService": running, "optionsEnabledStatus": "NOT_SUPPORTED",

@@ -24,7 +24,7 @@ provisioned with (the first inventory Edge's), what they mark toward the station
 from __future__ import annotations
 
 from ...edge.state import EdgeState
-from ..faults import TRUNK_ACL_ALLOW_ALL
+from ..faults import TRUNK_ACL_ALLOW_ALL, TRUNK_SERVER
 from ..outbound import TRUNK_BASES, edges_with_trunk, trunk_base_id
 from ..router import ApiError, ApiRequest, Json, listing, ref, route
 from ..state import entity_id
@@ -46,12 +46,19 @@ def base_id(req: ApiRequest, edge: str) -> str:
     return trunk_base_id(req.twin.lab.lab.name, edge)
 
 
+def servers(req: ApiRequest, edge: str, st: EdgeState) -> list[str]:
+    """The ``host:port`` servers the org lists for Edge ``edge``'s external trunk: its carrier routes,
+    or the one server ``trunk-server=EDGE:HOST:PORT`` names."""
+    fake = TRUNK_SERVER.value(req.state)
+    return [fake[1]] if fake is not None and fake[0] == edge else [r.address for r in st.trunk_routes]
+
+
 def trunk_base_json(req: ApiRequest, edge: str, st: EdgeState) -> Json:
     """Edge ``edge``'s external trunk base settings as ``TrunkBase``."""
     site = req.state.site
     assert site is not None
     bid = base_id(req, edge)
-    hosts = [r.address.rsplit(":", 1)[0] for r in st.trunk_routes]
+    hosts = [a.rsplit(":", 1)[0] for a in servers(req, edge, st)]
     allow = [ALLOW_ALL] if TRUNK_ACL_ALLOW_ALL.on(req.state) else [f"{h}/32" for h in dict.fromkeys(hosts)]
     name = f"{edge} external trunk"
     return {"id": bid, "name": name, "state": "active", "version": 1, "trunkType": "EXTERNAL", "managed": False,
@@ -59,7 +66,7 @@ def trunk_base_json(req: ApiRequest, edge: str, st: EdgeState) -> Json:
             "site": ref(SITES, site.id, site.name), "inboundSite": ref(SITES, site.id, site.name),
             "properties": {"trunk_type": _prop("external.pcv.byoc.carrier"), "trunk_label": _prop(name),
                            "trunk_enabled": _prop(True),
-                           "trunk_transport_serverProxyList": _prop([r.address for r in st.trunk_routes]),
+                           "trunk_transport_serverProxyList": _prop(servers(req, edge, st)),
                            "trunk_transport_protocolVariant": _prop(st.trunk_routes[0].transport),
                            "trunk_access_acl_allowList": _prop(allow), "trunk_access_acl_denyList": _prop([]),
                            "trunk_media_dtmf_method": _prop("RTP Events"), "trunk_media_dtmf_payload": _prop(101),
