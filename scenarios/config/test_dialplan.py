@@ -39,6 +39,7 @@ from harness.checks.trunk import (
     block_list_input,
     new_carrier_rows,
     number_plan_input,
+    outbound_route_input,
     uri_user,
 )
 from harness.devices.drivers.cloud_telephony import OrgTelephony
@@ -112,7 +113,8 @@ def test_outbound_routes_carry_what_leaves_the_site(org_telephony: OrgTelephony)
           device=f"{CLOUD_NAME} site {site}", what="classifications that leave the site without an outbound route",
           detail=(f"no enabled outbound route carries {', '.join(missing)}; routes: "
                   + "; ".join(f"{r.name}: {', '.join(r.classification_types)}" for r in routes))
-          if missing else f"{len(routes)} route(s) carry {', '.join(sorted(carried))}")
+          if missing else f"{len(routes)} route(s) carry {', '.join(sorted(carried))}",
+          inputs_checked=[outbound_route_input(c) for c in missing])
 
 
 @pytest.mark.duty(DUTY)
