@@ -14,7 +14,8 @@ observed as "not dialled" and the org's call simulation still judges them.
 
 A control call from the same station to the carrier's test number must show up in the call log: a
 log that shows nothing cannot prove that nothing leaked, so a missing control row is a broken lab
-(LabProtocolError), not a pass.
+(LabProtocolError), not a pass; when the Edge refused the control call, the error names the Edge and its
+answer (with the org's reason when its configuration refuses the number), not the carrier.
 
 The org's prefix blocking (Genesys Cloud's Block List, G-PREFIX; read through the Platform API):
 
@@ -28,9 +29,10 @@ The org's prefix blocking (Genesys Cloud's Block List, G-PREFIX; read through th
   /api/v2/telephony/prefixes/simulate/call``: ``allowed: false``, ``blocked_prefixes_simulated_allowed``)
   and, dialled on the wire from the least restricted station in every form, never reaches the carrier
   (``blocked_invites_at_carrier``; a control call proves the log sees calls). A prefix the org blocks
-  and the Edge lets through FAILs here. Genesys documents prefix blocking for Genesys Cloud Voice; the
-  wire half holds an Edge on a BYOC trunk to the org's list just the same: a number the org says is
-  blocked and the carrier receives is a leak either way.
+  and the Edge lets through FAILs here, judging that the Edge applies the org's Block List: the
+  per-class leak of a prefix on the org's list is reported as its consequence. Genesys documents
+  prefix blocking for Genesys Cloud Voice; the wire half holds an Edge on a BYOC trunk to the org's
+  list just the same: a number the org says is blocked and the carrier receives is a leak either way.
 """
 
 import pytest
