@@ -46,7 +46,7 @@ from ..evidence.attach import attach, attach_bytes
 from ..evidence.check import DutyNotMet, check, intent, observe
 from ..evidence.pcap import call_pcap
 from .emodel import CODECS, LegRating, rate_leg
-from .trunk import attach_ladder
+from .trunk import TrunkPlan, attach_ladder, call_answer
 
 DUTY = "QOS-MEDIA"
 
@@ -352,16 +352,20 @@ def port_count(direction: str, before: int | None, after: int | None, frames: in
     return PortCount(direction, counted, expected, pct)
 
 
-def judge_answered_leg(sample: MediaSample, edge: SipEndpoint, duty: str, item: str) -> None:
+def judge_answered_leg(sample: MediaSample, edge: SipEndpoint, duty: str, item: str,
+                       plan: TrunkPlan | None = None) -> None:
     """The measured call was answered 200 (G-CARRIER: the carrier's test line answers). Attaches the
     ladder first; a call left without any final answer by an Edge that is gone altogether is BROKEN
-    (``ensure_alive`` raises LabUnreachable), not FAIL. Raises DutyNotMet otherwise."""
+    (``ensure_alive`` raises LabUnreachable), not FAIL. Given the ``plan``, an outbound call the Edge
+    refused as the org's configuration has it names the org's reason and uses its input
+    (:func:`~harness.checks.trunk.call_answer`). Raises DutyNotMet otherwise."""
     attach_ladder(sample.label, sample.result.ladder)
     r = sample.result
     if r.final_code is None:
         edge.ensure_alive()
+    detail, used = call_answer(r, sample.dialled, plan)
     check(r.final_code, intent("call_status", 200, "SIP status", "==", "G-CARRIER"), duty=duty, device=edge.name,
-          what=f"{item}: final answer to {sample.label}", detail=r.final_reason or (r.error or "no final answer"))
+          what=f"{item}: final answer to {sample.label}", detail=detail, inputs_used=used)
 
 
 @contextmanager

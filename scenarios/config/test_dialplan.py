@@ -41,12 +41,14 @@ from collections.abc import Sequence
 import pytest
 
 from harness.checks.trunk import (
+    LEAVE_THE_SITE,
     TrunkPlan,
     attach_ladder,
     block_list_input,
     guard_call,
     new_carrier_rows,
     number_plan_input,
+    outbound_route_input,
     uri_user,
 )
 from harness.devices.drivers.cloud_telephony import OrgTelephony
@@ -64,7 +66,6 @@ from harness.inventory.models import CLOUD_NAME, EdgeDevice, PhoneDevice, PstnDe
 
 DUTY = "CFG-DIALPLAN"
 INTERNATIONAL_SAMPLE = "+442079460000"  # Ofcom's drama range (020 7946 0xxx): never a real line (project choice)
-LEAVE_THE_SITE = ("Emergency", "National", "International")  # the classifications a site dials out
 COSTLY = ("Emergency", "International")  # those whose test call could cost money or reach a service (guard_call)
 
 
@@ -121,7 +122,8 @@ def test_outbound_routes_carry_what_leaves_the_site(org_telephony: OrgTelephony)
           device=f"{CLOUD_NAME} site {site}", what="classifications that leave the site without an outbound route",
           detail=(f"no enabled outbound route carries {', '.join(missing)}; routes: "
                   + "; ".join(f"{r.name}: {', '.join(r.classification_types)}" for r in routes))
-          if missing else f"{len(routes)} route(s) carry {', '.join(sorted(carried))}")
+          if missing else f"{len(routes)} route(s) carry {', '.join(sorted(carried))}",
+          inputs_checked=[outbound_route_input(c) for c in missing])
 
 
 @pytest.mark.duty(DUTY)

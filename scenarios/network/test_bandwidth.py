@@ -82,7 +82,7 @@ def test_planned_voice_load_crosses_the_wan(edge: Edge, trunk_plan: TrunkPlan, t
     allowed = round(min(needed, result.offered_kbps) * (1 - float(loss_limit.number) / 100.0), 1)
     with evidence_on_failure(samples, legs):  # failing calls leave their pcaps and RTP statistics
         for s in samples:
-            judge_answered_leg(s, edge, DUTY, "load call")
+            judge_answered_leg(s, edge, DUTY, "load call", trunk_plan)
         if (short := result.offer_shortfall(needed)) is not None:  # every call answered
             raise LabProtocolError(edge.name, "rtp", trunk_probe.local_host, short)
         _judge_load(result, edge, n, allowed, per_call.value, per_call.source, loss_limit)

@@ -56,13 +56,13 @@ from harness.evidence.reliance import relies_on
 DUTY = "QOS-MEDIA"
 
 
-def _judge(sample: MediaSample, edge: Edge, profile: Profile, item: str, org: OrgDscp) -> None:
+def _judge(sample: MediaSample, edge: Edge, profile: Profile, item: str, org: OrgDscp, plan: TrunkPlan) -> None:
     leg = leg_of(sample)
     attach(f"QoS: {sample.label}", leg.summary())
     observe_org_choice(org, device=edge.name)
     limits = {name: expected_dscp(profile, name, org) for name in ("rtp_dscp", "sip_dscp")}
     with evidence_on_failure([sample], [leg]):  # a failing leg leaves its pcap and RTP statistics
-        judge_answered_leg(sample, edge, DUTY, item)
+        judge_answered_leg(sample, edge, DUTY, item, plan)
         judge_leg(leg, profile, device=edge.name, item=item, sip=sample.result.transport == "udp", limits=limits)
 
 
@@ -74,7 +74,7 @@ def test_inbound_leg_carrier_to_phone(edge: Edge, trunk_plan: TrunkPlan, trunk_p
     did = trunk_plan.ringing_did()
     label = f"inbound {did} -> {trunk_plan.dids[did]}"
     sample = trunk_probe.measure(trunk_probe.inbound(did), label, inbound=True)
-    _judge(sample, edge, profile, "Edge trunk leg toward the carrier", org)
+    _judge(sample, edge, profile, "Edge trunk leg toward the carrier", org, trunk_plan)
 
 
 @pytest.mark.duty(DUTY)
@@ -88,7 +88,7 @@ def test_outbound_leg_phone_to_carrier(edge: Edge, trunk_plan: TrunkPlan, trunk_
     label = f"outbound {phone.facts.extension} ({station}) -> {number}"
     sample = trunk_probe.measure(trunk_probe.outbound(phone.facts.extension, number), label,
                                  inbound=False)
-    _judge(sample, edge, profile, "Edge phone leg toward the station", org)
+    _judge(sample, edge, profile, "Edge phone leg toward the station", org, trunk_plan)
 
 
 def _phone_org(phone: Phone, tel: OrgTelephony | None) -> OrgDscp:

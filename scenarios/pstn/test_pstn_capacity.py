@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.checks.trunk import TrunkPlan, attach_ladder
+from harness.checks.trunk import TrunkPlan, attach_ladder, call_answer
 from harness.devices.drivers.edge import Edge
 from harness.devices.drivers.pstn import PstnSimulator
 from harness.devices.procedures.trunk_calls import TrunkProbe
@@ -78,9 +78,9 @@ def test_max_calls_held_and_next_call_refused(edge: Edge, trunk_plan: TrunkPlan,
         for i in range(n):
             call = place()
             held.append(call)
+            detail, used = call_answer(call.result(), trunk_probe.dialled(call), trunk_plan)
             check(call.result().final_code, profile.threshold(DUTY, "call_status"), duty=DUTY,
-                  device=edge.name, what=f"call {i + 1} of {n} (max_calls), {what}",
-                  detail=call.result().final_reason)
+                  device=edge.name, what=f"call {i + 1} of {n} (max_calls), {what}", detail=detail, inputs_used=used)
         status = edge.trunk_status()
         check(status.calls, intent("live trunk calls", n, "calls"), duty=DUTY,
               device=edge.name, what=f"live call count with {n} calls up (trunk metrics)",

@@ -98,7 +98,7 @@ def test_outbound_call_to_the_carrier_has_audio_both_ways(edge: Edge, trunk_plan
     before = len(carrier.call_log())
     label = f"outbound {phone.facts.extension} ({station}) -> {number}"
     tc = trunk_probe.exercise(trunk_probe.outbound(phone.facts.extension, number), label)
-    judge_answered(tc, profile, duty=DUTY, device=edge, item="outbound test call")
+    judge_answered(tc, profile, duty=DUTY, device=edge, item="outbound test call", plan=trunk_plan)
     judge_audio_back(tc, profile, duty=DUTY, device=edge.name, item="outbound test call")
     e164 = dialplan.normalize(number, trunk_plan.plan.country) or number
     rows = rows_for(new_carrier_rows(carrier, before), e164)

@@ -84,7 +84,7 @@ def test_item5_outbound_call_sends_e164_caller_id(edge: Edge, trunk_plan: TrunkP
         pytest.skip(f"{station} has no DID and the dial plan of {edge.name} no caller_id")
     before = len(carrier.call_log())
     tc = _call("outbound", trunk_plan, trunk_probe)
-    judge_answered(tc, profile, duty=DUTY, device=edge, item="item 5, outbound with ANI")
+    judge_answered(tc, profile, duty=DUTY, device=edge, item="item 5, outbound with ANI", plan=trunk_plan)
     number = dialplan.normalize(trunk_plan.test_number(), trunk_plan.plan.country)
     rows = rows_for(new_carrier_rows(carrier, before), number or "")
     sent = sorted({uri_user(r.pai or r.from_uri) for r in rows})
@@ -98,7 +98,7 @@ def test_item5_outbound_call_sends_e164_caller_id(edge: Edge, trunk_plan: TrunkP
 def test_item11_g711_offered_and_agreed(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: TrunkProbe, profile: Profile,
                                         direction: str) -> None:
     tc = _call(direction, trunk_plan, trunk_probe)
-    judge_answered(tc, profile, duty=DUTY, device=edge, item=f"item 11, G.711 {direction}")
+    judge_answered(tc, profile, duty=DUTY, device=edge, item=f"item 11, G.711 {direction}", plan=trunk_plan)
     check(tc.result.codec, profile.threshold(DUTY, "codec"), duty=DUTY, device=edge.name,
           what=f"item 11: codec agreed on {tc.label}", detail=tc.result.media_error)
 
@@ -110,7 +110,7 @@ def test_item3_dtmf_rfc4733_both_ways(edge: Edge, trunk_plan: TrunkPlan, trunk_p
     before = len(carrier.call_log())
     tc = _call(direction, trunk_plan, trunk_probe, digits=DIGITS)
     item = f"item 3, RFC 4733 DTMF {direction}"
-    judge_answered(tc, profile, duty=DUTY, device=edge, item=item)
+    judge_answered(tc, profile, duty=DUTY, device=edge, item=item, plan=trunk_plan)
     r = tc.result
     check("RFC 4733 telephone-event" if r.telephone_event_pt is not None else "no telephone-event in the SDP",
           profile.threshold(DUTY, "dtmf"), duty=DUTY, device=edge.name, what=f"{item}: DTMF negotiated",
@@ -137,7 +137,7 @@ def test_item4_fax_g711_pass_through(edge: Edge, trunk_plan: TrunkPlan, trunk_pr
     echoes it; the share of frames that come back byte for byte equal to a frame sent is judged."""
     tc = _call(direction, trunk_plan, trunk_probe, tone_hz=CED_HZ)
     item = f"item 4, fax G.711 pass-through {direction}"
-    judge_answered(tc, profile, duty=DUTY, device=edge, item=item)
+    judge_answered(tc, profile, duty=DUTY, device=edge, item=item, plan=trunk_plan)
     judge_audio_back(tc, profile, duty=DUTY, device=edge.name, item=item)
     check(round(100.0 * tc.audio_exact / tc.audio_back, 1), profile.threshold(DUTY, "fax_bit_exact_pct"),
           duty=DUTY, device=edge.name, what=f"{item}: 2100 Hz frames echoed back unchanged on {tc.label}",
@@ -151,7 +151,7 @@ def test_item6_early_media(edge: Edge, trunk_plan: TrunkPlan, trunk_probe: Trunk
                            direction: str) -> None:
     tc = _call(direction, trunk_plan, trunk_probe)
     item = f"item 6, early media {direction}"
-    judge_answered(tc, profile, duty=DUTY, device=edge, item=item)
+    judge_answered(tc, profile, duty=DUTY, device=edge, item=item, plan=trunk_plan)
     r = tc.result
     provisional = [line.split()[1] for d, line in r.messages if d == "<" and line.startswith("SIP/2.0 18")]
     check(183 if r.early_sdp and "183" in provisional else (int(provisional[0]) if provisional else None),
@@ -253,7 +253,7 @@ def test_item10_same_transport_both_ways_inbound(edge: Edge, trunk_plan: TrunkPl
                                                  profile: Profile, transport: str) -> None:
     tc = _call("inbound", trunk_plan, trunk_probe, transport=transport)
     item = f"item 10, inbound over {transport.upper()}"
-    judge_answered(tc, profile, duty=DUTY, device=edge, item=item)
+    judge_answered(tc, profile, duty=DUTY, device=edge, item=item, plan=trunk_plan)
     other = "UDP " if transport == "tcp" else "TCP "
     check(other.strip().lower() if other in tc.ladder else transport, intent("transport of every message", transport),
           duty=DUTY, device=edge.name, what=f"{item}: transport of the Edge's messages on {tc.label}")
@@ -264,7 +264,7 @@ def test_item10_same_transport_both_ways_outbound(edge: Edge, trunk_plan: TrunkP
                                                   carrier: PstnSimulator, profile: Profile) -> None:
     before = len(carrier.call_log())
     tc = _call("outbound", trunk_plan, trunk_probe)
-    judge_answered(tc, profile, duty=DUTY, device=edge, item="item 10, outbound transport")
+    judge_answered(tc, profile, duty=DUTY, device=edge, item="item 10, outbound transport", plan=trunk_plan)
     want = trunk_plan.first_route.sip.transport if trunk_plan.first_route.sip else "udp"
     number = dialplan.normalize(trunk_plan.test_number(), trunk_plan.plan.country) or ""
     rows = rows_for(new_carrier_rows(carrier, before), number)

@@ -20,7 +20,8 @@ PARTIAL.
 
 A control call from the same station to the carrier's test number must show up in the call log: a
 log that shows nothing cannot prove that nothing leaked, so a missing control row is a broken lab
-(LabProtocolError), not a pass.
+(LabProtocolError), not a pass; when the Edge refused the control call, the error names the Edge and its
+answer (with the org's reason when its configuration refuses the number), not the carrier.
 
 The org's prefix blocking (Genesys Cloud's Block List, G-PREFIX; read through the Platform API):
 
@@ -34,9 +35,10 @@ The org's prefix blocking (Genesys Cloud's Block List, G-PREFIX; read through th
   /api/v2/telephony/prefixes/simulate/call``: ``allowed: false``, ``blocked_prefixes_simulated_allowed``)
   and, dialled on the wire from the least restricted station in every form, never reaches the carrier
   (``blocked_invites_at_carrier``; a control call proves the log sees calls). A prefix the org blocks
-  and the Edge lets through FAILs here. Genesys documents prefix blocking for Genesys Cloud Voice; the
-  wire half holds an Edge on a BYOC trunk to the org's list just the same: a number the org says is
-  blocked and the carrier receives is a leak either way.
+  and the Edge lets through FAILs here, judging that the Edge applies the org's Block List: the
+  per-class leak of a prefix on the org's list is reported as its consequence. Genesys documents
+  prefix blocking for Genesys Cloud Voice; the wire half holds an Edge on a BYOC trunk to the org's
+  list just the same: a number the org says is blocked and the carrier receives is a leak either way.
 """
 
 import pytest
@@ -45,6 +47,8 @@ from harness.checks.trunk import (
     TrunkPlan,
     attach_ladder,
     block_list_input,
+    control_refused,
+    edge_block_list_input,
     guard_call,
     new_carrier_rows,
     rows_dialling,
@@ -110,6 +114,7 @@ def test_blocked_prefixes_never_reach_the_carrier(edge: Edge, trunk_plan: TrunkP
     guard_call(lab.lab, org_telephony_if_any, "a test call to a blocked prefix")
     before = len(carrier.call_log())
     outcomes: list[tuple[str, str, str, str, str, str, int | None, str]] = []
+    controls = []
     for cls, (station, phone) in sorted(tested.items()):
         for prefix_class, prefix, number, form in _attempts(plan, cls, edge.name):
             call = trunk_probe.outbound(phone.facts.extension, form, timeout_s=4.0)
@@ -122,12 +127,15 @@ def test_blocked_prefixes_never_reach_the_carrier(edge: Edge, trunk_plan: TrunkP
         ctl = trunk_probe.outbound(phone.facts.extension, control, timeout_s=6.0)
         if ctl.state == "confirmed":
             ctl.bye()
+        controls.append(ctl.result())
     if not outcomes:
         pytest.skip("every number the station classes bar begins with the emergency number: none is dialled")
     rows = new_carrier_rows(carrier, before)
     attach("attempts", "\n".join(f"{c:10} {s:8} {pc:14} {p:7} {n:16} dialled {f:18} -> {code} {why}"
                                  for c, s, pc, p, n, f, code, why in outcomes))
     if len(rows_dialling(rows, control_e164, plan.country)) < len(tested):
+        if (refused := control_refused(trunk_plan, trunk_probe, control, controls)) is not None:
+            raise refused
         raise LabProtocolError(carrier.name, carrier.call_log_transport, carrier.device.host,
                                f"the call log shows {len(rows_dialling(rows, control_e164, plan.country))} INVITE(s) "
                                f"for the control "
@@ -136,7 +144,7 @@ def test_blocked_prefixes_never_reach_the_carrier(edge: Edge, trunk_plan: TrunkP
 
     def rule(cls: str, prefix: str) -> str:
         """What bars ``prefix`` for ``cls``: the org's Block List (a prefix every class bars) or the class."""
-        return block_list_input(prefix) if prefix in org_wide else station_class_input(cls, prefix)
+        return trunk_plan.block_list_rule(prefix) if prefix in org_wide else station_class_input(cls, prefix)
 
     leaks, leak_rules = [], []
     for cls, station, prefix_class, prefix, number, form, _, _ in outcomes:
@@ -224,11 +232,16 @@ def test_org_blocked_prefixes_are_refused_by_the_org_and_on_the_wire(edge: Edge,
     attach("attempts", "\n".join(f"{station:8} {p:8} {n:16} dialled {f:18} -> {code} {why}"
                                  for p, n, f, code, why in outcomes))
     if not rows_dialling(rows, control_e164, plan.country):
+        if (refused := control_refused(trunk_plan, trunk_probe, control, [ctl.result()])) is not None:
+            raise refused
         raise LabProtocolError(carrier.name, carrier.call_log_transport, carrier.device.host,
                                f"the call log shows no INVITE for the control number {control_e164}: it cannot "
                                "prove that nothing leaked")
     leaks = sorted({f"{station} dialled {form}: org-blocked {prefix} reached {carrier.name} as {row.request_uri}"
                     for prefix, number, form, _, _ in outcomes for row in rows_dialling(rows, number, plan.country)})
+    # the org blocks these (its call simulation judged above): a leak is the Edge not applying the org's list
     check(len(leaks), profile.threshold(DUTY, "blocked_invites_at_carrier"), duty=DUTY, device=edge.name,
           what=f"INVITEs at the carrier for {len(outcomes)} calls to prefixes the org blocks",
-          detail="; ".join(leaks[:10]) or f"from {station} ({phone.facts.station_class}): {', '.join(blocks)}")
+          detail=(f"{edge.name} does not apply the org's Block List: " + "; ".join(leaks[:10])) if leaks
+          else f"from {station} ({phone.facts.station_class}): {', '.join(blocks)}",
+          inputs_checked=[edge_block_list_input(edge.name)] if leaks else [])

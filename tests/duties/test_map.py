@@ -152,7 +152,9 @@ def test_real_duties_map_to_their_scenarios_and_drivers(real_map):
 
 def test_a_duty_reaches_the_transports_its_code_uses_not_all_its_drivers_can(real_map):
     capacity = real_map["PSTN-CAPACITY"]
-    assert capacity.fixtures == ("fixtures/trunk.py",) and capacity.checks == ("harness/checks/trunk.py",)
+    # the trunk plan carries the org (a refused outbound call is judged on its configuration)
+    assert capacity.fixtures == ("fixtures/cloud_org.py", "fixtures/trunk.py"), capacity.fixtures
+    assert capacity.checks == ("harness/checks/trunk.py",)
     tr = capacity.transports()
     # what trunk_calls.py imports, not only what a driver's capability names
     assert {"harness/transports/sip/call.py", "harness/transports/sip/call_base.py",

@@ -56,6 +56,7 @@ class TestCall:
         unexpected_pts: packets per payload type received that the SDP did not negotiate (a
             telephone-event on the wrong payload type shows here).
         ladder: the call's SIP ladder, for the report.
+        dialled: the number an outbound call dialled (as the station dialled it), ``""`` inbound.
     """
 
     label: str
@@ -66,6 +67,7 @@ class TestCall:
     unexpected_pts: dict[int, int]
     ladder: str
     audio_exact: int = 0
+    dialled: str = ""
 
     @property
     def answered(self) -> bool:
@@ -89,6 +91,7 @@ class MediaSample:
             used (UDP; empty over TCP).
         local: the probe's SIP address (``"UDP host:port"``); sip_raw / rtp_raw: what passed its
             sockets for this call, for an evidence pcap (:mod:`harness.evidence.pcap`).
+        dialled: as for :class:`TestCall`.
     """
 
     label: str
@@ -100,6 +103,7 @@ class MediaSample:
     local: str = ""
     sip_raw: tuple[tuple[float, str, str, bytes], ...] = ()
     rtp_raw: tuple[tuple[float, str, tuple[str, int], tuple[str, int], int, bytes], ...] = ()
+    dialled: str = ""
 
     @property
     def answered(self) -> bool:
@@ -120,6 +124,7 @@ class TrunkProbe:
         self.name, self.edge, self.sip = name, edge, edge.sip
         self.local_host = local_host or local_address_toward(edge.host, edge.sip.port)
         self.ua = SipUserAgent(name, transcript, self.local_host, user="hil-probe")
+        self._dialled: dict[str, str] = {}  # Call-ID of an outbound call -> the number it dialled
 
     @property
     def trunk(self) -> tuple[str, int]:
@@ -153,9 +158,15 @@ class TrunkProbe:
         """Dial ``number`` (as a station would dial it) from ``extension`` on the Edge's phone trunk;
         returns once it is answered or has failed (``tone_hz`` as for :meth:`inbound`)."""
         host, port = self.phone_trunk
-        return self.ua.dial(f"sip:{number}@{host}:{port}", peer=(host, port), transport=transport,
+        call = self.ua.dial(f"sip:{number}@{host}:{port}", peer=(host, port), transport=transport,
                             from_uri=f"sip:{extension}@{host}", timeout_s=timeout_s, codecs=codecs,
                             tone_hz=tone_hz)
+        self._dialled[call.call_id] = number
+        return call
+
+    def dialled(self, call: CallHandle) -> str:
+        """The number :meth:`outbound` dialled on ``call``, ``""`` for a call it did not place."""
+        return self._dialled.get(call.call_id, "")
 
     def exercise(self, call: CallHandle, label: str, *, digits: str = "", audio_s: float = AUDIO_S,
                  hang_up: bool = True) -> TestCall:
@@ -180,7 +191,8 @@ class TrunkProbe:
             call.bye()
         result = call.result()
         return TestCall(label, result, stats.audio_packets - before, digits, stats.digits,
-                        dict(stats.unexpected_pt), result.ladder, stats.audio_exact - exact_before)
+                        dict(stats.unexpected_pt), result.ladder, stats.audio_exact - exact_before,
+                        self.dialled(call))
 
     def measure(self, call: CallHandle, label: str, *, inbound: bool, audio_s: float = QOS_AUDIO_S) -> MediaSample:
         """On an answered ``call``: send the tone for :data:`QOS_SETTLE_S` + ``audio_s`` seconds, wait
@@ -212,7 +224,7 @@ class TrunkProbe:
             sip_raw, rtp_raw = call.capture()
             samples.append(MediaSample(label, result, stats, tuple(sent), window if call in up else (0.0, 0.0),
                                        self.ua.sip_tos_from(host, port), f"UDP {self.ua.address}",
-                                       tuple(sip_raw), tuple(rtp_raw)))
+                                       tuple(sip_raw), tuple(rtp_raw), self.dialled(call)))
         return samples
 
     def close(self) -> None:

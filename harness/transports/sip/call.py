@@ -154,6 +154,7 @@ class Call(CallBase):
             if code == 422 and resp.cseq.sequence == self.invite.cseq.sequence and self._retry_422(resp):
                 return
             self.final_code, self.final_reason = code, resp.phrase
+            self.final_warning = resp.headers.get("Warning") or ""
             self._end(CANCELLED if code == 487 and self._cancel_requested else FAILED)
             return
         cseq = resp.cseq.sequence

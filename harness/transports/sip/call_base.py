@@ -67,6 +67,8 @@ class CallResult:
     Attributes:
         call_id, role (``"uac"``/``"uas"``), state, transport (``"udp"``/``"tcp"``).
         final_code / final_reason: the INVITE's final status (``None``: none came) and phrase or why.
+        final_warning: the ``Warning`` header of a final refusal (>= 300; RFC 3261 §20.43), ``""``
+            without one (what the refusing server said its reason was).
         post_dial_delay_ms: INVITE → first 18x (``None`` without one); setup_ms: INVITE → 2xx.
         early_sdp: a provisional answer (183) carried SDP (early media, RFC 3261 §13.2.1).
         first_media_ms: INVITE → first RTP packet received (``None``: none); smaller than
@@ -109,6 +111,7 @@ class CallResult:
     messages: tuple[tuple[str, str], ...]
     ladder: str
     sdp_findings: tuple[str, ...] = ()
+    final_warning: str = ""
 
 
 def media_both_ways(a: CallResult, b: CallResult) -> bool:
@@ -158,6 +161,7 @@ class CallBase:
         self.state = CALLING if role == "uac" else PROCEEDING
         self.final_code: int | None = None
         self.final_reason = ""
+        self.final_warning = ""
         self.dialog: Dialog | None = None
         self.negotiated: Negotiated | None = None
         self.error: LabError | None = None
@@ -455,4 +459,4 @@ class CallBase:
             self.dtmf_sent, st.digits, self.ended_by, str(self.error) if self.error else None, self.media_error,
             d.remote_target if d else None, tuple(d.route_set) if d else (),
             tuple((e.direction, e.first_line) for e in self.ladder.entries() if not e.retransmission),
-            self.ladder.render(), tuple(str(f) for f in self.sdp_findings))
+            self.ladder.render(), tuple(str(f) for f in self.sdp_findings), self.final_warning)
