@@ -16,22 +16,26 @@ modules whose tests start a twin of their own carry ``pytestmark = pytest.mark.t
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 
 from harness.devices.drivers.pstn import PstnSimulator
 from harness.inventory import LoadedLab, load
 from harness.transports.sip.ua import SipUserAgent
 from harness.transports.transcript import Transcript
 from harness.twin import manager
+from tests.scenario_runner import ScenarioRun
 
 REPO = Path(__file__).resolve().parent.parent
 #: real device captures from public repositories (../shared/realworld/INDEX.md gives their sources and
@@ -137,6 +141,59 @@ def twin(twin_process: manager.TwinControl) -> Iterator[manager.TwinControl]:
     """The running twin, healed after the test whatever the test broke."""
     yield twin_process
     twin_process.heal_all()
+
+
+@dataclass(frozen=True)
+class HealthyRun:
+    """One ``hil run`` of every duty (no ``--duty``, no ``-k``; the Allure HTML report too) on a healthy
+    twin, shared by the tests that only read what a healthy run reports (see :func:`healthy_run`)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    #: the run's reports folder (summary.json, summary.md, junit.xml, allure-results/, allure-report.html)
+    reports: Path
+    #: the lab file it ran on: under pytest-xdist the worker that ran it first, so its addresses are on
+    #: that worker's network (``net``), not necessarily on this worker's ``TEST_NET``
+    lab_path: Path
+    net: str
+
+    @property
+    def run(self) -> ScenarioRun:
+        """The run's summary as a :class:`ScenarioRun` (``output`` is the ``hil run`` console)."""
+        summary = json.loads((self.reports / "summary.json").read_text())
+        return ScenarioRun(self.returncode, self.stdout + self.stderr, summary)
+
+    @property
+    def allure_dir(self) -> Path:
+        return self.reports / "allure-results"
+
+
+@pytest.fixture
+def healthy_run(twin: manager.TwinControl, lab_path: Path, tmp_path_factory: pytest.TempPathFactory) -> HealthyRun:
+    """The session's healthy full run, made once for the whole pytest session (every xdist worker).
+
+    A full run is about 50 s of calls and QoS windows. The tests that only read a healthy run's reports
+    (every duty PASS, each scenario's figures and attachments) share one: the first test to ask starts
+    ``hil run`` on its worker's twin (healthy: the ``twin`` fixture heals it after every test) while
+    holding a file lock in the session's shared temporary folder; the others wait on the lock and read
+    the reports it left. A test that breaks the twin never uses it."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # popen-gwN's parent: the one folder of this pytest session
+    folder = shared / "healthy-run"
+    record = folder / "run.json"
+    with FileLock(str(shared / "healthy-run.lock")):
+        if not record.exists():
+            folder.mkdir(exist_ok=True)
+            reports = folder / "reports"
+            r = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--inventory", str(lab_path), "--reports",
+                                str(reports)], capture_output=True, text=True, timeout=600, check=False, cwd=REPO)
+            record.write_text(json.dumps({"returncode": r.returncode, "stdout": r.stdout, "stderr": r.stderr,
+                                          "reports": str(reports), "lab_path": str(lab_path), "net": TEST_NET}))
+        data = json.loads(record.read_text())
+    return HealthyRun(data["returncode"], data["stdout"], data["stderr"], Path(data["reports"]),
+                      Path(data["lab_path"]), data["net"])
 
 
 @pytest.fixture

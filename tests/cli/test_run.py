@@ -42,9 +42,8 @@ def assert_no_secret(reports: Path, *texts: str) -> None:
             assert v not in t, "secret found in terminal output"
 
 
-def test_run_on_healthy_twin_writes_every_report(twin, lab_path, tmp_path):
-    reports = tmp_path / "reports"
-    r = hil("run", "--inventory", str(lab_path), "--reports", str(reports))
+def test_run_on_healthy_twin_writes_every_report(healthy_run):
+    r, reports = healthy_run, healthy_run.reports  # the session's one full run on the healthy twin (tests/conftest.py)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
     for f in ("junit.xml", "summary.json", "summary.md", "allure-report.html"):
         assert (reports / f).is_file(), f

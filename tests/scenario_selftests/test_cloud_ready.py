@@ -10,8 +10,8 @@ from tests.scenario_runner import run_scenarios
 PROBE = "test_cloud_api_answers"
 
 
-def test_the_cloud_api_answers_on_the_healthy_twin(twin, lab_path, out):
-    r = run_scenarios(lab_path, out, "--duty=LAB-READY")
+def test_the_cloud_api_answers_on_the_healthy_twin(healthy_run):
+    r = healthy_run.run  # the session's one full run on the healthy twin (tests/conftest.py)
     probe = r.tests()[PROBE]
     assert probe["verdict"] == "PASS", probe
     seen = probe["measurements"][0]

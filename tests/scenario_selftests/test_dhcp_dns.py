@@ -27,8 +27,9 @@ def _run(lab_path, out, *k: str):
     return run_scenarios(lab_path, out, f"--duty={DUTY}", *(("-k", " or ".join(k)) if k else ()))
 
 
-def test_passes_on_the_healthy_twin(twin, lab_path, out):
-    r = _run(lab_path, out)
+def test_passes_on_the_healthy_twin(healthy_run):
+    # the session's one full run on the healthy twin (tests/conftest.py), on the network of the worker that ran it
+    r, net = healthy_run.run, healthy_run.net
     tests = r.tests(DUTY)
     assert {n: t["verdict"] for n, t in tests.items()} == dict.fromkeys(
         [REQUIRED, SITE, *(names(v, t) for v in ("voice_vlan", "edge_wan") for t in ("udp", "tcp")), EDGE, WAN],
@@ -36,9 +37,9 @@ def test_passes_on_the_healthy_twin(twin, lab_path, out):
         r.output[-3000:]
     assert r.verdict(DUTY) == "PASS"
     seen = {m["what"]: m for m in tests[SITE]["measurements"]}
-    assert seen["DHCP option 160 (boot server (Poly)) in the OFFER"]["measured"] == f"http://{TEST_NET}.5.1:8080/"
+    assert seen["DHCP option 160 (boot server (Poly)) in the OFFER"]["measured"] == f"http://{net}.5.1:8080/"
     edge = tests[EDGE]["measurements"][0]
-    assert edge["measured"] == 0 and f"api.mypurecloud.com: {TEST_NET}.6.1 (server {TEST_NET}.7.53)" in edge["detail"]
+    assert edge["measured"] == 0 and f"api.mypurecloud.com: {net}.6.1 (server {net}.7.53)" in edge["detail"]
 
 
 @pytest.mark.parametrize("code, test, message", [
@@ -119,13 +120,14 @@ def test_a_dead_resolver_is_broken(twin, lab_path, out):
     assert edge["verdict"] == "BROKEN" and "the Edge's resolver answered none of its nslookups" in edge["message"], edge
 
 
-def test_the_edge_wan_port_passes_on_the_healthy_twin(twin, lab_path, out):
-    r = _run(lab_path, out, "wan_port")
+def test_the_edge_wan_port_passes_on_the_healthy_twin(healthy_run):
+    # the session's one full run on the healthy twin (tests/conftest.py), on the network of the worker that ran it
+    r = healthy_run.run
     t = r.tests(DUTY)[WAN]
     assert t["verdict"] == "PASS", r.output[-3000:]
     seen = {m["what"]: m for m in t["measurements"]}
     how = seen["how the WAN port gets its IPv4 address (ipv4Capabilities.dhcp)"]
-    assert (how["measured"], how["limit"], how["detail"]) == ("dhcp", "dhcp", f"{TEST_NET}.1.1"), how
+    assert (how["measured"], how["limit"], how["detail"]) == ("dhcp", "dhcp", f"{healthy_run.net}.1.1"), how
 
 
 @pytest.mark.parametrize("fault, value, message", [

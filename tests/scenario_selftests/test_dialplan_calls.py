@@ -21,8 +21,8 @@ def called(classification: str) -> str:
     return f"test_dialled_classification_reaches_the_carrier_in_e164[edge1-{classification}]"
 
 
-def test_the_healthy_twin_passes_the_org_and_calling_checks(twin, lab_path, out):
-    r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "--duty=SEC-TOLL-FRAUD")
+def test_the_healthy_twin_passes_the_org_and_calling_checks(healthy_run):
+    r = healthy_run.run  # the session's one full run on the healthy twin (tests/conftest.py)
     assert r.returncode == 0, r.output[-3000:]
     t = r.tests()
     for test in (ORG_BLOCKS, ORG_REFUSED, EMERGENCY_CLEAR, called("Emergency"), called("National"),

@@ -26,8 +26,8 @@ def test_lab_ready_edge_probe_passes_online_and_is_broken_offline(twin, lab_path
     assert t["message"].startswith("offline: edge1 api ") and "unreachable" not in t["message"], t["message"]
 
 
-def test_log_job_passes_on_the_healthy_twin(twin, lab_path, out):
-    r = run_scenarios(lab_path, out, "--duty=MAINT-EDGE-LOGS", "-k", "through_the_api")
+def test_log_job_passes_on_the_healthy_twin(healthy_run):
+    r, out = healthy_run.run, healthy_run.reports  # the session's one full run on the healthy twin (tests/conftest.py)
     t = r.tests()[LOGS]
     assert t["verdict"] == "PASS", (t, r.output[-2000:])
     whats = {m["what"]: m for m in t["measurements"]}

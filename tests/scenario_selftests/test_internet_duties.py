@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.inventory import load
 from tests.scenario_runner import run_scenarios
 
 NAT = "test_nat_mapping_is_endpoint_independent"
@@ -26,8 +27,9 @@ def _measured(t, prefix):
     return next(m for m in t["measurements"] if m["what"].startswith(prefix))
 
 
-def test_all_three_pass_on_the_healthy_twin(twin, lab_path, loaded, out):
-    r = _run(lab_path, out, "NET-NAT", "INET-ACCESS", "INET-QUALITY")
+def test_all_three_pass_on_the_healthy_twin(healthy_run):
+    # the session's one full run on the healthy twin (tests/conftest.py), on the network of the worker that ran it
+    r, loaded = healthy_run.run, load(healthy_run.lab_path)
     tests = r.tests()
     for name in (NAT, ACCESS, EDGE_VIEW, TLS, SRFLX, MEDIA, PROXY):
         assert tests[name]["verdict"] == "PASS", (name, tests[name], r.output[-2000:])

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.timeout(300)
 TEST = "test_planned_voice_load_crosses_the_wan[edge1]"
 
 
-def test_planned_load_passes_on_the_healthy_twin(twin, lab_path, out):
-    allure_dir = out / "allure"
-    r = run_scenarios(lab_path, out, "--duty=NET-BANDWIDTH", f"--alluredir={allure_dir}")
+def test_planned_load_passes_on_the_healthy_twin(healthy_run):
+    # the session's one full run on the healthy twin (tests/conftest.py)
+    r, allure_dir = healthy_run.run, healthy_run.allure_dir
     assert r.returncode == 0, r.output[-4000:]
     assert r.verdict("NET-BANDWIDTH") == "PASS", r.summary["duties"]["NET-BANDWIDTH"]
     texts = {a["name"]: (allure_dir / a["source"]).read_text() for f in allure_dir.glob("*-result.json")

@@ -29,8 +29,8 @@ def _others_pass(r: ScenarioRun, *failing: str) -> None:
             assert rec["verdict"] == "PASS", (name, rec)
 
 
-def test_the_healthy_site_keeps_time(twin, lab_path, out):
-    r = run_scenarios(lab_path, out, *DUTY)
+def test_the_healthy_site_keeps_time(healthy_run):
+    r, out = healthy_run.run, healthy_run.reports  # the session's one full run on the healthy twin (tests/conftest.py)
     assert r.returncode == 0, r.output[-3000:]
     assert r.verdict("NET-NTP") == "PASS", r.summary["duties"]["NET-NTP"]
     t = r.tests("NET-NTP")

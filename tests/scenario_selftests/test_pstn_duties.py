@@ -20,9 +20,9 @@ def _passes(t, *tests):
         assert t[test]["verdict"] == "PASS", (test, t[test])
 
 
-def test_pstn_duties_pass_on_the_healthy_twin_with_ladders_attached(twin, lab_path, out):
-    allure_dir = out / "allure"
-    r = run_scenarios(lab_path, out, *(f"--duty={d}" for d in PSTN_DUTIES), f"--alluredir={allure_dir}")
+def test_pstn_duties_pass_on_the_healthy_twin_with_ladders_attached(healthy_run):
+    # the session's one full run on the healthy twin (tests/conftest.py)
+    r, allure_dir = healthy_run.run, healthy_run.allure_dir
     assert r.returncode == 0, r.output[-4000:]
     for duty in PSTN_DUTIES:
         assert r.summary["duties"][duty]["automated"] == "PASS", (duty, r.summary["duties"][duty])

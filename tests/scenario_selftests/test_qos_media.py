@@ -20,9 +20,9 @@ INBOUND = "test_inbound_leg_carrier_to_phone[edge1]"
 OUTBOUND = "test_outbound_leg_phone_to_carrier[edge1]"
 
 
-def test_qos_media_passes_on_the_healthy_twin_with_figures_attached(twin, lab_path, out):
-    allure_dir = out / "allure"
-    r = run_scenarios(lab_path, out, "--duty=QOS-MEDIA", f"--alluredir={allure_dir}")
+def test_qos_media_passes_on_the_healthy_twin_with_figures_attached(healthy_run):
+    # the session's one full run on the healthy twin (tests/conftest.py)
+    r, allure_dir = healthy_run.run, healthy_run.allure_dir
     assert r.returncode == 0, r.output[-4000:]
     assert r.verdict("QOS-MEDIA") == "PASS", r.summary["duties"]["QOS-MEDIA"]
     t = r.tests("QOS-MEDIA")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from tests.scenario_runner import run_scenarios
 
 
-def test_healthy_twin_passes_every_duty(twin, lab_path, out):
-    r = run_scenarios(lab_path, out)
+def test_healthy_twin_passes_every_duty(healthy_run):
+    r = healthy_run.run  # the session's one full run on the healthy twin (tests/conftest.py)
     assert r.returncode == 0, r.output
     for duty in ("LAB-READY", "MAINT-VERSION-MATRIX", "NET-VOIP-HW", "CFG-STATION", "PSTN-CONNECT", "PSTN-INTEROP",
                  "PSTN-CAPACITY", "SEC-TOLL-FRAUD"):
