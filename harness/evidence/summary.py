@@ -336,7 +336,9 @@ def _findings_markdown(findings: Sequence[Mapping[str, Any]]) -> list[str]:
             out.append(f"- in the same test, failed with it ({len(also)}):")
             out += [f"  - {_md(c['message'])}" for c in also]
         if f["inputs"]:
-            out.append(f"- failed input: {_md(', '.join(f['inputs']))} (the consequences below were judged with it)")
+            judged = (" (the checks above were judged with it)" if also else "") if not f["consequences"] else \
+                " (the consequences below were judged with it)"
+            out.append(f"- failed input: {_md(', '.join(f['inputs']))}{judged}")
         if f["consequences"]:
             n_checks = sum(len(c.get("checks", [c])) for c in f["consequences"])
             out.append(f"- consequences ({len(f['consequences'])} {'test' if len(f['consequences']) == 1 else 'tests'}"

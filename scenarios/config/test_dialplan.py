@@ -173,6 +173,7 @@ def _refused_because(classification: str, answers: Sequence[tuple[str, int | Non
 
 
 @pytest.mark.duty(DUTY)
+@pytest.mark.core("each classification that leaves the site dialled from a station")
 @pytest.mark.parametrize("classification", LEAVE_THE_SITE)
 def test_dialled_classification_reaches_the_carrier_in_e164(classification: str, edge: Edge, trunk_plan: TrunkPlan,
                                                             trunk_probe: TrunkProbe, carrier: PstnSimulator,

@@ -159,6 +159,10 @@ def test_no_costly_test_call_over_a_trunk_to_a_real_carrier(twin, lab_path, out)
         assert "could reach a real carrier: attest it instead" in t[test]["message"], t[test]
     assert t[called("National")]["verdict"] == "PASS", t[called("National")]
     assert r.verdict("SEC-TOLL-FRAUD") == "PARTIAL", r.summary["duties"]["SEC-TOLL-FRAUD"]
+    # the emergency and international calls held back are CFG-DIALPLAN's core too: PARTIAL, not PASS
+    assert r.verdict("CFG-DIALPLAN") == "PARTIAL", r.summary["duties"]["CFG-DIALPLAN"]
+    assert any("core check not run: each classification that leaves the site dialled from a station" in why
+               for why in r.summary["duties"]["CFG-DIALPLAN"]["reasons"]), r.summary["duties"]["CFG-DIALPLAN"]
     assert any("core check not run: blocked prefixes dialled from every station class" in why
                for why in r.summary["duties"]["SEC-TOLL-FRAUD"]["reasons"]), r.summary["duties"]["SEC-TOLL-FRAUD"]
 
