@@ -58,7 +58,7 @@ def test_an_org_without_an_international_route_has_its_edge_refuse_the_calls(twi
     twin.fault("cloud", "outbound-route-drops", "International")
     r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "reaches_the_carrier or outbound_routes")
     r.fails("test_outbound_routes_carry_what_leaves_the_site", "[CFG-DIALPLAN] cloud site Lab Site A",
-          "= 1 classifications", "no enabled outbound route carries International")
+            "= 1 classifications", "no enabled outbound route carries International")
     rec = r.tests()[called("International")]  # the Edge follows the org: it refuses what no route carries
     assert rec["verdict"] == "PASS", rec
     (m,) = [m for m in rec["measurements"] if "should be refused" in m["what"]]
@@ -70,11 +70,11 @@ def test_a_prefix_missing_from_the_org_block_list_fails_toll_fraud(twin, lab_pat
     twin.fault("cloud", "prefix-block-missing", "+1900")
     r = run_scenarios(lab_path, out, "--duty=SEC-TOLL-FRAUD")
     r.fails(ORG_BLOCKS, "[SEC-TOLL-FRAUD] cloud prefix Block List", "the org does not block = 1 prefixes",
-          "limit <= 0 prefixes (G-PREFIX)", "+1900 not on the org's Block List (+1976)")
+            "limit <= 0 prefixes (G-PREFIX)", "+1900 not on the org's Block List (+1976)")
     assert r.tests()[ORG_REFUSED]["verdict"] == "PASS"  # what the org does list is refused everywhere
     # the Edge takes the org's Block List: +1900 reaches the carrier, as on a real site
     msg = r.fails(WIRE, "[SEC-TOLL-FRAUD] edge1", "INVITEs at the carrier", "limit <= 0 INVITEs",
-                "premium +1900 reached pstn1 as sip:+19002345678@")
+                  "premium +1900 reached pstn1 as sip:+19002345678@")
     assert "+1976 reached" not in msg, msg
     # one finding: the org's Block List, the wire's leaks its consequences
     (f,) = r.summary["findings"]
@@ -98,10 +98,10 @@ def test_an_org_that_blocks_the_emergency_number_fails_the_dial_plan(twin, lab_p
     r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "--duty=SEC-TOLL-FRAUD", "-k",
                       "emergency or Emergency or org_blocked")
     r.fails(EMERGENCY_CLEAR, "[CFG-DIALPLAN] cloud prefix Block List", "the org's call simulation of the "
-          "emergency number 911 = False", "limit == True (G-PREFIX)", "level BlockPrefix, matched prefix +1911")
+            "emergency number 911 = False", "limit == True (G-PREFIX)", "level BlockPrefix, matched prefix +1911")
     # the Edge takes the org's Block List and refuses 911, as a real one would: a consequence of the org's
     r.fails(called("Emergency"), "[CFG-DIALPLAN] edge1", "Emergency calls from phone1 that never reached pstn1 "
-          "= 1 calls", "911 -> 403")
+            "= 1 calls", "911 -> 403")
     (f,) = [f for f in r.summary["findings"] if f["root"]["nodeid"].endswith(EMERGENCY_CLEAR)]
     assert f["inputs"] == ["org block list +1911"], f
     assert [c["nodeid"].split("::")[-1] for c in f["consequences"]] == [called("Emergency")], f

@@ -111,8 +111,8 @@ def test_an_edge_record_with_another_version_than_its_sip_shows_fails(twin, lab_
     allure_dir = out / "allure"
     r = run_scenarios(lab_path, out / "bad", "--duty=DATA-ACCURACY", "-k", "edge_records", f"--alluredir={allure_dir}")
     r.fails(test, "[DATA-ACCURACY] edge1: values of the Edge's record in Genesys Cloud that the Edge on the wire "
-             "contradicts = 1 values", "limit <= 0 values (project choice)",
-             "Genesys Cloud gives software 2026.12.0, its SIP shows 2026.11.1")
+            "contradicts = 1 values", "limit <= 0 values (project choice)",
+            "Genesys Cloud gives software 2026.12.0, its SIP shows 2026.11.1")
     side = {m["what"].split(":")[0]: m for m in r.tests()[test]["measurements"] if m["device"] == "edge1"}
     bad = side["software version"]
     assert (bad["measured"], bad["limit"], bad["passed"]) == ("2026.11.1", "2026.12.0", False), bad
@@ -127,7 +127,7 @@ def test_an_edge_offline_in_the_org_while_its_sip_answers_fails(twin, lab_path, 
     twin.fault("edge1", "edge-offline")
     r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "-k", "edge_records")
     r.fails("test_edge_records_match_the_edges_on_the_wire[edge1]", "[DATA-ACCURACY] edge1:", "= 1 values",
-             "OFFLINE in Genesys Cloud while its SIP answers on 5060 and 8060")
+            "OFFLINE in Genesys Cloud while its SIP answers on 5060 and 8060")
     side = {m["what"].split(":")[0]: m for m in r.tests()["test_edge_records_match_the_edges_on_the_wire[edge1]"][
         "measurements"] if m["device"] == "edge1"}
     assert (side["online"]["measured"], side["online"]["limit"]) == ("ONLINE", "OFFLINE"), side["online"]
@@ -137,22 +137,22 @@ def test_a_location_without_an_emergency_number_fails(twin, lab_path, out):
     twin.fault("cloud", "no-emergency-number")
     r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "-k", "emergency")
     r.fails("test_every_location_has_an_emergency_number", "[DATA-ACCURACY] cloud", "= 1 locations",
-             "limit <= 0 locations (G-POLYCCX)", "no emergency number: Lab Site A")
+            "limit <= 0 locations (G-POLYCCX)", "no emergency number: Lab Site A")
 
 
 def test_a_duplicated_hardware_id_fails(twin, lab_path, out):
     twin.fault("cloud", "phone-record-mac", "phone3:00:04:f2:00:00:01")  # phone3's record claims phone1's MAC
     r = run_scenarios(lab_path, out, "--duty=DATA-ACCURACY", "-k", "unique")
     r.fails("test_every_address_is_unique", "[DATA-ACCURACY] cloud", "= 1 addresses",
-             "limit <= 0 addresses (G-PHADDR)", "hardware ID 00:04:f2:00:00:01")
+            "limit <= 0 addresses (G-PHADDR)", "hardware ID 00:04:f2:00:00:01")
 
 
 def test_an_org_at_its_limit_fails_and_near_it_warns(twin, lab_path, out):
     twin.fault("cloud", "telephony-limit", "phone.lines:4")  # the lab's 4 phones: 100 %
     r = run_scenarios(lab_path, out, "--duty=CFG-TELEPHONY", "-k", "limit")
     r.fails("test_org_is_within_the_telephony_limit[phone lines]", "[CFG-TELEPHONY] cloud",
-             "share of the phone lines limit in use = 100.0 %", "limit < 90 % (G-LIMITS)",
-             "4 lines of 4: the org's limit phone.lines = 4")
+            "share of the phone lines limit in use = 100.0 %", "limit < 90 % (G-LIMITS)",
+            "4 lines of 4: the org's limit phone.lines = 4")
     _passes_but(r, "CFG-TELEPHONY", "test_org_is_within_the_telephony_limit[phone lines]")
     twin.heal("cloud")
     twin.fault("cloud", "telephony-limit", "phone.lines:5")  # 80 %: a warning, still PASS
@@ -166,8 +166,8 @@ def test_an_org_at_its_trunk_limit_fails(twin, lab_path, out):
     twin.fault("cloud", "telephony-limit", "trunks:2")  # edge1's external and phone trunks: 100 %
     r = run_scenarios(lab_path, out, "--duty=CFG-TELEPHONY", "-k", "limit")
     r.fails("test_org_is_within_the_telephony_limit[trunks]", "[CFG-TELEPHONY] cloud",
-             "share of the trunks limit in use = 100.0 %", "limit < 90 % (G-LIMITS)",
-             "2 trunks of 2: the org's limit trunks = 2")
+            "share of the trunks limit in use = 100.0 %", "limit < 90 % (G-LIMITS)",
+            "2 trunks of 2: the org's limit trunks = 2")
     _passes_but(r, "CFG-TELEPHONY", "test_org_is_within_the_telephony_limit[trunks]")
 
 
@@ -175,19 +175,19 @@ def test_a_caller_id_not_in_e164_fails(twin, lab_path, out):
     twin.fault("cloud", "site-caller-id", "3175550199")
     r = run_scenarios(lab_path, out, "--duty=CFG-TELEPHONY", "-k", "e164")
     r.fails("test_site_numbers_are_e164", "[CFG-TELEPHONY] cloud site Lab Site A", "= 1 numbers",
-             "limit <= 0 numbers (API-TF-SITE)", "site caller ID '3175550199'")
+            "limit <= 0 numbers (API-TF-SITE)", "site caller ID '3175550199'")
 
 
 def test_a_missing_number_plan_misclassifies_its_dial_strings(twin, lab_path, out):
     twin.fault("cloud", "numberplan-missing", "National")
     r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN")
     r.fails("test_number_plans_classify_dial_strings[National]", "[CFG-DIALPLAN] cloud site Lab Site A",
-          "dial strings not classified National = ", "limit <= 0 dial strings (G-NUMPLAN)",
-          "+13175559000 -> no plan", "3175559000 -> no plan")
+            "dial strings not classified National = ", "limit <= 0 dial strings (G-NUMPLAN)",
+            "+13175559000 -> no plan", "3175559000 -> no plan")
     # the Edge classifies by the org's plans too: it refuses what no plan classifies, as a real one would
     called = "test_dialled_classification_reaches_the_carrier_in_e164[edge1-National]"
     r.fails(called, "[CFG-DIALPLAN] edge1", "National calls from phone1 that never reached pstn1 = 3 calls",
-          "3175559000 -> 404")
+            "3175559000 -> 404")
     _passes_but(r, "CFG-DIALPLAN", "test_number_plans_classify_dial_strings[National]", called)
     (f,) = r.summary["findings"]  # one finding: the plans; the refused calls its consequence
     assert f["root"]["nodeid"].endswith("test_number_plans_classify_dial_strings[National]"), f
@@ -198,5 +198,5 @@ def test_an_emergency_classification_without_a_route_fails(twin, lab_path, out):
     twin.fault("cloud", "outbound-route-drops", "Emergency")
     r = run_scenarios(lab_path, out, "--duty=CFG-DIALPLAN", "-k", "routes")
     r.fails("test_outbound_routes_carry_what_leaves_the_site", "[CFG-DIALPLAN] cloud site Lab Site A",
-             "= 1 classifications", "limit <= 0 classifications (G-NUMPLAN)",
-             "no enabled outbound route carries Emergency")
+            "= 1 classifications", "limit <= 0 classifications (G-NUMPLAN)",
+            "no enabled outbound route carries Emergency")

@@ -58,8 +58,6 @@ TRANSPORT_MISMATCH = declare("transport-mismatch", ("edge",), "toward the carrie
                              "says UDP and UDP where it says TCP")
 
 
-
-
 # --- the org's configuration on the Edge (state.py's receive_org_outbound, routing.py) ------------------------
 
 async def _catch_up(twin: Twin, device: str) -> Undo:
